@@ -1,0 +1,171 @@
+/*
+ * describe_tasks: list the progress of AMI store-to-S3 tasks with libstoretasks.
+ *
+ *   describe_tasks [--region R] [--endpoint-url URL] [--profile P]
+ *                  [--image-id ami-...]... [--filter Name=task-state,Values=InProgress,Failed]...
+ *                  [--max-results N] [--all] [--dry-run] [--json]
+ *
+ * Credentials come from the usual places (environment, shared files, SSO, instance role).
+ * Without --json it prints a table; with --json --all it prints what
+ * `aws ec2 describe-store-image-tasks --output json` prints.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "storetasks.h"
+
+#define MAX_FILTER_VALUES 64
+
+static void usage(FILE *to) {
+    fputs("usage: describe_tasks [--region R] [--endpoint-url URL] [--profile P]\n"
+          "                      [--image-id ID]... [--filter Name=N,Values=V1,V2]...\n"
+          "                      [--max-results N] [--all] [--dry-run] [--json]\n",
+          to);
+}
+
+/* Prints a failed call's details on stderr and frees the error. Returns the exit code. */
+static int report(storetasks_status status, storetasks_error *err) {
+    if (status == STORETASKS_STATUS_DRY_RUN_OK) {
+        printf("Dry run: the request would have succeeded.\n");
+        storetasks_error_free(err);
+        return 0;
+    }
+    const char *code = storetasks_error_code(err);
+    fprintf(stderr, "error: %s%s%s%s: %s\n", storetasks_status_name(status), code ? " (" : "",
+            code ? code : "", code ? ")" : "",
+            err ? storetasks_error_message(err) : "no details");
+    storetasks_error_free(err);
+    return 1;
+}
+
+/* Parses "Name=task-state,Values=InProgress,Failed" into the query. */
+static int add_filter(storetasks_query *query, const char *spec) {
+    char *copy = strdup(spec);
+    if (!copy) return -1;
+    int rc = -1;
+    char *values = strstr(copy, ",Values=");
+    if (strncmp(copy, "Name=", 5) == 0 && values) {
+        *values = '\0';
+        const char *name = copy + 5;
+        const char *list[MAX_FILTER_VALUES];
+        size_t n = 0;
+        for (char *v = strtok(values + 8, ","); v && n < MAX_FILTER_VALUES; v = strtok(NULL, ","))
+            list[n++] = v;
+        if (n > 0 && storetasks_query_add_filter(query, name, list, n) == STORETASKS_STATUS_OK)
+            rc = 0;
+    }
+    free(copy);
+    return rc;
+}
+
+static void print_time(int64_t ms, char *buf, size_t len) {
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static void print_table(const storetasks_task_list *list) {
+    size_t n = storetasks_task_list_len(list);
+    const storetasks_task *tasks = storetasks_task_list_tasks(list);
+    printf("%-21s  %-10s  %8s  %-19s  %-24s  %s\n", "AMI", "STATE", "PROGRESS", "STARTED (UTC)",
+           "BUCKET", "OBJECT KEY / FAILURE");
+    for (size_t i = 0; i < n; i++) {
+        const storetasks_task *t = &tasks[i];
+        char started[32] = "-";
+        char progress[16] = "-";
+        if (t->has_task_start_time) print_time(t->task_start_time_ms, started, sizeof started);
+        if (t->has_progress_percentage) snprintf(progress, sizeof progress, "%d%%", t->progress_percentage);
+        const char *detail = t->state == STORETASKS_TASK_STATE_FAILED && t->failure_reason
+                                 ? t->failure_reason
+                                 : (t->s3_object_key ? t->s3_object_key : "-");
+        printf("%-21s  %-10s  %8s  %-19s  %-24s  %s\n", t->ami_id ? t->ami_id : "-",
+               t->state_raw ? t->state_raw : "-", progress, started, t->bucket ? t->bucket : "-",
+               detail);
+    }
+    printf("%zu task%s\n", n, n == 1 ? "" : "s");
+}
+
+int main(int argc, char **argv) {
+    storetasks_config *config = storetasks_config_new();
+    storetasks_query *query = storetasks_query_new();
+    int all = 0, json = 0, exit_code = 2;
+    if (!config || !query) {
+        fprintf(stderr, "error: out of memory\n");
+        goto done;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        storetasks_status st = STORETASKS_STATUS_OK;
+        if (!strcmp(arg, "--all")) { all = 1; continue; }
+        if (!strcmp(arg, "--json")) { json = 1; continue; }
+        if (!strcmp(arg, "--dry-run")) { storetasks_query_set_dry_run(query, true); continue; }
+        if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) { usage(stdout); exit_code = 0; goto done; }
+        if (!val) { fprintf(stderr, "error: %s needs a value\n", arg); usage(stderr); goto done; }
+        i++;
+        if (!strcmp(arg, "--region")) st = storetasks_config_set_region(config, val);
+        else if (!strcmp(arg, "--endpoint-url")) st = storetasks_config_set_endpoint_url(config, val);
+        else if (!strcmp(arg, "--profile")) st = storetasks_config_set_profile(config, val);
+        else if (!strcmp(arg, "--image-id")) st = storetasks_query_add_image_id(query, val);
+        else if (!strcmp(arg, "--max-results")) {
+            char *end = NULL;
+            long n = strtol(val, &end, 10);
+            if (*val == '\0' || *end != '\0' || n < -2147483647L || n > 2147483647L) {
+                fprintf(stderr, "error: --max-results takes a number, not %s\n", val);
+                goto done;
+            }
+            st = storetasks_query_set_max_results(query, (int32_t)n);
+        } else if (!strcmp(arg, "--filter")) {
+            if (add_filter(query, val) != 0) {
+                fprintf(stderr, "error: --filter takes Name=NAME,Values=V1[,V2...], not %s\n", val);
+                goto done;
+            }
+        } else {
+            fprintf(stderr, "error: unknown option %s\n", arg);
+            usage(stderr);
+            goto done;
+        }
+        if (st != STORETASKS_STATUS_OK) {
+            fprintf(stderr, "error: %s %s: %s\n", arg, val, storetasks_status_name(st));
+            goto done;
+        }
+    }
+
+    storetasks_client *client = NULL;
+    storetasks_task_list *list = NULL;
+    storetasks_error *err = NULL;
+    storetasks_status st = storetasks_client_new(config, &client, &err);
+    if (st != STORETASKS_STATUS_OK) {
+        exit_code = report(st, err);
+        goto done;
+    }
+    st = all ? storetasks_client_describe_all(client, query, 0, NULL, &list, &err)
+             : storetasks_client_describe(client, query, NULL, &list, &err);
+    if (st != STORETASKS_STATUS_OK) {
+        exit_code = report(st, err);
+    } else if (json) {
+        char *text = NULL;
+        st = storetasks_task_list_to_json(list, &text, &err);
+        if (st == STORETASKS_STATUS_OK) {
+            fputs(text, stdout);
+            exit_code = 0;
+        } else {
+            exit_code = report(st, err);
+        }
+        storetasks_string_free(text);
+    } else {
+        print_table(list);
+        const char *next = storetasks_task_list_next_token(list);
+        if (next) printf("NextToken: %s\n", next);
+        exit_code = 0;
+    }
+    storetasks_task_list_free(list);
+    storetasks_client_free(client);
+done:
+    storetasks_query_free(query);
+    storetasks_config_free(config);
+    return exit_code;
+}

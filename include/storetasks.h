@@ -1,0 +1,549 @@
+/*
+ * storetasks.h: the C API of libstoretasks, the progress of Amazon EC2 AMI store-to-S3 tasks
+ * (DescribeStoreImageTasks).
+ *
+ * Generated from the library's source by cbindgen; do not edit by hand.
+ *
+ * Conventions:
+ *  - Fallible functions return a storetasks_status. Out-parameters are written only on success.
+ *    When a call fails and its `err` argument is not NULL, *err receives an error object to free
+ *    with storetasks_error_free.
+ *  - Every object the library allocates is freed by its own storetasks_*_free function, each of
+ *    which accepts NULL.
+ *  - Strings passed in are NUL-terminated UTF-8 and copied when kept. Strings returned are
+ *    NUL-terminated UTF-8 borrowed from their owner until it is freed, unless a function says
+ *    otherwise.
+ */
+
+#ifndef STORETASKS_H
+#define STORETASKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/**
+ * The library's major version; the SONAME changes when it does.
+ */
+#define STORETASKS_VERSION_MAJOR 0
+
+/**
+ * The library's minor version.
+ */
+#define STORETASKS_VERSION_MINOR 1
+
+/**
+ * The library's patch version.
+ */
+#define STORETASKS_VERSION_PATCH 0
+
+/**
+ * The outcome of a call. The numbers are fixed and never reused.
+ */
+typedef enum storetasks_status {
+    /**
+     * Success.
+     */
+    STORETASKS_STATUS_OK = 0,
+    /**
+     * The dry run would have succeeded (EC2's `DryRunOperation`).
+     */
+    STORETASKS_STATUS_DRY_RUN_OK = 1,
+    /**
+     * A bad argument: NULL where a value is needed, invalid UTF-8, a value out of range.
+     */
+    STORETASKS_STATUS_INVALID_ARGUMENT = 2,
+    /**
+     * The credentials were refused or lack permission (`UnauthorizedOperation`, `AuthFailure`...).
+     */
+    STORETASKS_STATUS_UNAUTHORIZED = 3,
+    /**
+     * Still throttled after every retry (`RequestLimitExceeded`...).
+     */
+    STORETASKS_STATUS_THROTTLED = 4,
+    /**
+     * A connect, attempt or operation timeout expired.
+     */
+    STORETASKS_STATUS_TIMEOUT = 5,
+    /**
+     * The connection failed or was dropped.
+     */
+    STORETASKS_STATUS_NETWORK = 6,
+    /**
+     * Any other error code from the service; see the error object's code.
+     */
+    STORETASKS_STATUS_SERVICE = 7,
+    /**
+     * A reply that could not be understood (malformed, truncated, looping pagination).
+     */
+    STORETASKS_STATUS_RESPONSE = 8,
+    /**
+     * Cancelled through a cancellation token.
+     */
+    STORETASKS_STATUS_CANCELLED = 9,
+    /**
+     * A panic inside the library was caught; the library is still usable.
+     */
+    STORETASKS_STATUS_PANIC = 10,
+    /**
+     * The client could not be configured (no region, unreadable CA bundle...).
+     */
+    STORETASKS_STATUS_CONFIG = 11,
+    /**
+     * No usable credentials were found.
+     */
+    STORETASKS_STATUS_CREDENTIALS = 12,
+} storetasks_status;
+
+/**
+ * A store task's state.
+ */
+typedef enum storetasks_task_state {
+    /**
+     * A state this library does not know (see `state_raw`), or none was sent (`state_raw` NULL).
+     */
+    STORETASKS_TASK_STATE_UNKNOWN = 0,
+    STORETASKS_TASK_STATE_IN_PROGRESS = 1,
+    STORETASKS_TASK_STATE_COMPLETED = 2,
+    STORETASKS_TASK_STATE_FAILED = 3,
+} storetasks_task_state;
+
+/**
+ * How failed attempts are retried.
+ */
+typedef enum storetasks_retry_mode {
+    /**
+     * What the environment or profile says, else the SDK's standard mode.
+     */
+    STORETASKS_RETRY_MODE_DEFAULT = 0,
+    /**
+     * Exponential backoff with jitter and a retry quota.
+     */
+    STORETASKS_RETRY_MODE_STANDARD = 1,
+    /**
+     * Standard, plus client-side rate limiting when throttled.
+     */
+    STORETASKS_RETRY_MODE_ADAPTIVE = 2,
+} storetasks_retry_mode;
+
+/**
+ * A cancellation token: pass it to a call, trigger it from any thread to end that call with
+ * `STORETASKS_STATUS_CANCELLED`. Once triggered it stays triggered. Thread-safe.
+ */
+typedef struct storetasks_cancel storetasks_cancel;
+
+/**
+ * A client: its own runtime, connection pool and credentials. Opaque; create with
+ * `storetasks_client_new`, free with `storetasks_client_free`. Safe to share between threads:
+ * any number of calls may run on one client at the same time.
+ */
+typedef struct storetasks_client storetasks_client;
+
+/**
+ * A client configuration being built. Opaque; create with `storetasks_config_new`, free with
+ * `storetasks_config_free`. Not safe to change from two threads at once.
+ */
+typedef struct storetasks_config storetasks_config;
+
+/**
+ * The details of a failed call. Created by the library, freed with `storetasks_error_free`.
+ */
+typedef struct storetasks_error storetasks_error;
+
+/**
+ * The parameters of a DescribeStoreImageTasks call. Opaque; create with `storetasks_query_new`,
+ * free with `storetasks_query_free`. Not safe to change from two threads at once; once built it
+ * may be used by many calls on many threads at the same time.
+ */
+typedef struct storetasks_query storetasks_query;
+
+/**
+ * An owned list of tasks and the token of the next page. Opaque; freed with
+ * `storetasks_task_list_free`. Read-only, so any number of threads may read it at once.
+ */
+typedef struct storetasks_task_list storetasks_task_list;
+
+/**
+ * Called once per page by `storetasks_client_describe_pages`, on the calling thread. `page` is
+ * borrowed for the duration of the call only. Return true to fetch the next page, false to stop.
+ */
+typedef bool (*storetasks_page_callback)(const struct storetasks_task_list *page, void *user_data);
+
+/**
+ * One store task, read-only. Its strings are NUL-terminated UTF-8, NULL when EC2 left the member
+ * out, and live as long as the list that holds the task.
+ */
+typedef struct storetasks_task {
+    /**
+     * The AMI id ("ami-..."), or NULL.
+     */
+    const char *ami_id;
+    /**
+     * The S3 bucket, or NULL.
+     */
+    const char *bucket;
+    /**
+     * The S3 object key, or NULL.
+     */
+    const char *s3_object_key;
+    /**
+     * Why the task failed, or NULL.
+     */
+    const char *failure_reason;
+    /**
+     * The state exactly as EC2 sent it, or NULL.
+     */
+    const char *state_raw;
+    /**
+     * When the task started, in milliseconds since the Unix epoch; valid if `has_task_start_time`.
+     */
+    int64_t task_start_time_ms;
+    /**
+     * Progress from 0 to 100; valid if `has_progress_percentage`.
+     */
+    int32_t progress_percentage;
+    /**
+     * The state.
+     */
+    enum storetasks_task_state state;
+    /**
+     * Whether `task_start_time_ms` holds a value.
+     */
+    bool has_task_start_time;
+    /**
+     * Whether `progress_percentage` holds a value.
+     */
+    bool has_progress_percentage;
+} storetasks_task;
+
+#ifdef __cplusplus
+extern "C" {
+#endif // __cplusplus
+
+/**
+ * The library's version as "MAJOR.MINOR.PATCH".
+ *
+ * Returns a static NUL-terminated string: never NULL, never to be freed. Thread-safe.
+ */
+const char *storetasks_version(void);
+
+/**
+ * Frees a string the library returned (such as JSON). NULL is ignored.
+ *
+ * Only for strings whose documentation says to free them with this function. Thread-safe.
+ */
+void storetasks_string_free(char *s);
+
+/**
+ * A new, untriggered token. The caller owns it and frees it with `storetasks_cancel_free`, after
+ * every call using it has returned. Returns NULL only if memory ran out. Thread-safe.
+ */
+struct storetasks_cancel *storetasks_cancel_new(void);
+
+/**
+ * Triggers the token: calls using it end promptly with `STORETASKS_STATUS_CANCELLED`, and calls
+ * started with it later end at once. NULL is ignored. Safe to call from any thread, and more than once.
+ */
+void storetasks_cancel_trigger(const struct storetasks_cancel *cancel);
+
+/**
+ * Whether the token was triggered. False for NULL. Thread-safe.
+ */
+bool storetasks_cancel_is_triggered(const struct storetasks_cancel *cancel);
+
+/**
+ * Frees a token. NULL is ignored. No call may still be using it.
+ */
+void storetasks_cancel_free(struct storetasks_cancel *cancel);
+
+/**
+ * Creates a client from `config` (copied; NULL means the standard AWS defaults for everything).
+ *
+ * With an explicit region and credentials it is ready in milliseconds and contacts nothing.
+ * On success `*client_out` is a new client that the caller frees with `storetasks_client_free`;
+ * on failure it is left untouched and `*err` (when `err` is not NULL) receives an error object
+ * to free with `storetasks_error_free`. Thread-safe.
+ */
+enum storetasks_status storetasks_client_new(const struct storetasks_config *config,
+                                             struct storetasks_client **client_out,
+                                             struct storetasks_error **err);
+
+/**
+ * Frees a client, closing its connections and stopping its threads. NULL is ignored. No call
+ * may still be running on it. Safe to call from any thread, including one inside a tokio runtime.
+ */
+void storetasks_client_free(struct storetasks_client *client);
+
+/**
+ * Fetches one page: the tasks of one DescribeStoreImageTasks request (for more than 20 image
+ * ids, of all the requests they were split into, merged newest first) and the next token.
+ *
+ * `query` may be NULL (every task, EC2's page size); `cancel` may be NULL. Blocks until done.
+ * On success `*list_out` is a new list the caller frees with `storetasks_task_list_free`; on
+ * failure it is left untouched and `*err` (when `err` is not NULL) receives an error object.
+ * Thread-safe: many threads may call this on one client at once.
+ */
+enum storetasks_status storetasks_client_describe(const struct storetasks_client *client,
+                                                  const struct storetasks_query *query,
+                                                  const struct storetasks_cancel *cancel,
+                                                  struct storetasks_task_list **list_out,
+                                                  struct storetasks_error **err);
+
+/**
+ * Fetches every page, following NextToken from the query's token to the end, into one list.
+ *
+ * `max_tasks` caps the number of tasks (0: no cap); when the cap ends the listing early, the
+ * list's next token resumes it exactly after the last task returned. A service that repeats a
+ * token ends the call with `STORETASKS_STATUS_RESPONSE`. Ownership, NULL handling and thread
+ * safety as for `storetasks_client_describe`.
+ */
+enum storetasks_status storetasks_client_describe_all(const struct storetasks_client *client,
+                                                      const struct storetasks_query *query,
+                                                      size_t max_tasks,
+                                                      const struct storetasks_cancel *cancel,
+                                                      struct storetasks_task_list **list_out,
+                                                      struct storetasks_error **err);
+
+/**
+ * Lists page by page: `callback` receives each page as it arrives (on the calling thread) and
+ * returns false to stop, so a listing of any size needs memory for one page only.
+ *
+ * `max_tasks` caps the number of tasks (0: no cap). `user_data` is passed through untouched.
+ * Returns OK when the listing ended or the callback stopped it; on failure `*err` (when `err`
+ * is not NULL) receives an error object, and pages already delivered stay delivered.
+ */
+enum storetasks_status storetasks_client_describe_pages(const struct storetasks_client *client,
+                                                        const struct storetasks_query *query,
+                                                        size_t max_tasks,
+                                                        const struct storetasks_cancel *cancel,
+                                                        storetasks_page_callback callback,
+                                                        void *user_data,
+                                                        struct storetasks_error **err);
+
+/**
+ * A new configuration with the AWS defaults: region, credentials and settings come from the
+ * environment, the shared config files and the other sources the SDK knows.
+ *
+ * The caller owns the result and frees it with `storetasks_config_free`. Returns NULL only if
+ * memory ran out. Thread-safe.
+ */
+struct storetasks_config *storetasks_config_new(void);
+
+/**
+ * Frees a configuration. NULL is ignored. Clients built from it are not affected.
+ */
+void storetasks_config_free(struct storetasks_config *config);
+
+/**
+ * Sets the region (such as "eu-west-1"); NULL goes back to the default chain.
+ * Returns INVALID_ARGUMENT for a NULL config or invalid UTF-8.
+ */
+enum storetasks_status storetasks_config_set_region(struct storetasks_config *config,
+                                                    const char *region);
+
+/**
+ * Sets the endpoint URL (an emulator, a VPC endpoint, a proxy); NULL goes back to the default.
+ */
+enum storetasks_status storetasks_config_set_endpoint_url(struct storetasks_config *config,
+                                                          const char *url);
+
+/**
+ * Sets the profile of the shared config files to use; NULL goes back to the default profile.
+ */
+enum storetasks_status storetasks_config_set_profile(struct storetasks_config *config,
+                                                     const char *profile);
+
+/**
+ * Sets static credentials. `access_key_id` and `secret_access_key` are required, `session_token`
+ * may be NULL. The strings are copied. Passing NULL for both keys goes back to the default chain.
+ */
+enum storetasks_status storetasks_config_set_credentials(struct storetasks_config *config,
+                                                         const char *access_key_id,
+                                                         const char *secret_access_key,
+                                                         const char *session_token);
+
+/**
+ * Sets the retry mode (a `storetasks_retry_mode` value; others are INVALID_ARGUMENT) and the
+ * maximum number of attempts (the first one included; 0 keeps the default, 1 disables retries).
+ */
+enum storetasks_status storetasks_config_set_retry(struct storetasks_config *config,
+                                                   int32_t mode,
+                                                   uint32_t max_attempts);
+
+/**
+ * Sets timeouts in milliseconds; 0 keeps a timeout's default. `connect_ms` bounds each TCP/TLS
+ * connect, `attempt_ms` each attempt, `operation_ms` a whole call with its retries (for a
+ * listing: each page).
+ */
+enum storetasks_status storetasks_config_set_timeouts(struct storetasks_config *config,
+                                                      uint64_t connect_ms,
+                                                      uint64_t attempt_ms,
+                                                      uint64_t operation_ms);
+
+/**
+ * Uses FIPS endpoints (true) or not (false).
+ */
+enum storetasks_status storetasks_config_set_use_fips(struct storetasks_config *config,
+                                                      bool use_fips);
+
+/**
+ * Uses dual-stack (IPv4 and IPv6) endpoints (true) or not (false).
+ */
+enum storetasks_status storetasks_config_set_use_dual_stack(struct storetasks_config *config,
+                                                            bool use_dual_stack);
+
+/**
+ * Trusts the PEM certificates in this file in addition to the system's roots (for TLS-inspecting
+ * proxies). The file is read when the client is created. NULL goes back to the system roots only.
+ */
+enum storetasks_status storetasks_config_set_ca_bundle(struct storetasks_config *config,
+                                                       const char *pem_path);
+
+/**
+ * Adds an application name to the user agent (letters, digits and !#$%&'*+-.^_`|~ only; checked
+ * when the client is created). NULL removes it.
+ */
+enum storetasks_status storetasks_config_set_app_name(struct storetasks_config *config,
+                                                      const char *app_name);
+
+/**
+ * How many requests may run at once when a query's image ids are split into requests of 20
+ * (default 4; at least 1).
+ */
+enum storetasks_status storetasks_config_set_max_concurrency(struct storetasks_config *config,
+                                                             size_t max_concurrency);
+
+/**
+ * The static name of a status, such as "STORETASKS_STATUS_THROTTLED".
+ *
+ * Returns a static string (never NULL, never to be freed); "STORETASKS_STATUS_UNKNOWN" for a
+ * number that is not a status. Thread-safe.
+ */
+const char *storetasks_status_name(int32_t status);
+
+/**
+ * The status of the failed call. `STORETASKS_STATUS_INVALID_ARGUMENT` for a NULL error.
+ */
+enum storetasks_status storetasks_error_status(const struct storetasks_error *err);
+
+/**
+ * A readable message (never containing a secret). Borrowed from `err` until it is freed; NULL
+ * only for a NULL error.
+ */
+const char *storetasks_error_message(const struct storetasks_error *err);
+
+/**
+ * The AWS error code (such as "RequestLimitExceeded"), or NULL when the failure carried none
+ * (a network error, a bad argument). Borrowed from `err` until it is freed.
+ */
+const char *storetasks_error_code(const struct storetasks_error *err);
+
+/**
+ * The HTTP status of the reply that carried the error, or 0 when there was no reply.
+ */
+uint16_t storetasks_error_http_status(const struct storetasks_error *err);
+
+/**
+ * The request id of the reply, or NULL when none was sent. Borrowed from `err` until it is freed.
+ */
+const char *storetasks_error_request_id(const struct storetasks_error *err);
+
+/**
+ * Frees an error object. NULL is ignored. Each error object may be used by one thread at a time.
+ */
+void storetasks_error_free(struct storetasks_error *err);
+
+/**
+ * A new, empty query: every task of the last 31 days, newest first.
+ *
+ * The caller owns it and frees it with `storetasks_query_free`. NULL only if memory ran out.
+ */
+struct storetasks_query *storetasks_query_new(void);
+
+/**
+ * Frees a query. NULL is ignored.
+ */
+void storetasks_query_free(struct storetasks_query *query);
+
+/**
+ * Adds an image id (copied). Any number may be added: more than 20 are sent as several
+ * requests. INVALID_ARGUMENT for NULL, invalid UTF-8 or an empty id.
+ */
+enum storetasks_status storetasks_query_add_image_id(struct storetasks_query *query,
+                                                     const char *image_id);
+
+/**
+ * Adds a filter: `name` ("task-state" or "bucket"; other names are sent as they are, for EC2 to
+ * judge) and `values_len` values, any of which may match. All strings are copied; `values` may
+ * be NULL only when `values_len` is 0.
+ */
+enum storetasks_status storetasks_query_add_filter(struct storetasks_query *query,
+                                                   const char *name,
+                                                   const char *const *values,
+                                                   size_t values_len);
+
+/**
+ * Sets the page size. EC2 accepts 1 to 200, and not together with image ids; a call with a
+ * value outside that range fails with INVALID_ARGUMENT before sending anything. 0 removes it.
+ */
+enum storetasks_status storetasks_query_set_max_results(struct storetasks_query *query,
+                                                        int32_t max_results);
+
+/**
+ * Sets the token to resume from (copied); NULL removes it.
+ */
+enum storetasks_status storetasks_query_set_next_token(struct storetasks_query *query,
+                                                       const char *next_token);
+
+/**
+ * Only checks permissions: a call answers `STORETASKS_STATUS_DRY_RUN_OK` when it would have succeeded.
+ */
+enum storetasks_status storetasks_query_set_dry_run(struct storetasks_query *query,
+                                                    bool dry_run);
+
+/**
+ * The number of tasks; 0 for NULL.
+ */
+size_t storetasks_task_list_len(const struct storetasks_task_list *list);
+
+/**
+ * The tasks as a contiguous array of `storetasks_task_list_len` elements, newest first. Borrowed
+ * from the list until it is freed; NULL for a NULL or empty list.
+ */
+const struct storetasks_task *storetasks_task_list_tasks(const struct storetasks_task_list *list);
+
+/**
+ * The task at `index`, borrowed from the list until it is freed; NULL for a NULL list or an
+ * index out of range.
+ */
+const struct storetasks_task *storetasks_task_list_get(const struct storetasks_task_list *list,
+                                                       size_t index);
+
+/**
+ * The token that resumes the listing after this list, or NULL when there is nothing more.
+ * Borrowed from the list until it is freed.
+ */
+const char *storetasks_task_list_next_token(const struct storetasks_task_list *list);
+
+/**
+ * Renders the list as the JSON the AWS CLI prints for `aws ec2 describe-store-image-tasks
+ * --output json` (four-space indent, absent members left out, `NextToken` only when there is
+ * one, a final newline).
+ *
+ * On success `*json_out` is a new NUL-terminated string that the caller frees with
+ * `storetasks_string_free`; on failure it is left untouched. `err` may be NULL. Thread-safe.
+ */
+enum storetasks_status storetasks_task_list_to_json(const struct storetasks_task_list *list,
+                                                    char **json_out,
+                                                    struct storetasks_error **err);
+
+/**
+ * Frees a list and every string and task view it holds. NULL is ignored.
+ */
+void storetasks_task_list_free(struct storetasks_task_list *list);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif  // __cplusplus
+
+#endif  /* STORETASKS_H */

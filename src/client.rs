@@ -1,0 +1,317 @@
+//! The client: its own tokio runtime, an EC2 client, and the configuration that builds them.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{AppName, BehaviorVersion, Region};
+use aws_credential_types::Credentials;
+
+use crate::cancel::CancelToken;
+use crate::error::{Error, ErrorKind, Result};
+
+/// How the SDK retries failed attempts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RetryMode {
+    #[default]
+    Standard,
+    Adaptive,
+}
+
+/// Static credentials given by the caller.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StaticCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+}
+
+impl std::fmt::Debug for StaticCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaticCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"***")
+            .field("session_token", &self.session_token.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+/// Default number of concurrent requests when a long image id list is split.
+pub const DEFAULT_MAX_CONCURRENCY: usize = 4;
+
+/// Everything a client can be configured with. `None` means "what the AWS defaults say".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientConfig {
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub profile: Option<String>,
+    pub credentials: Option<StaticCredentials>,
+    pub retry_mode: Option<RetryMode>,
+    pub max_attempts: Option<u32>,
+    pub connect_timeout: Option<Duration>,
+    pub attempt_timeout: Option<Duration>,
+    pub operation_timeout: Option<Duration>,
+    pub use_fips: Option<bool>,
+    pub use_dual_stack: Option<bool>,
+    pub ca_bundle: Option<PathBuf>,
+    pub app_name: Option<String>,
+    pub max_concurrency: usize,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            region: None,
+            endpoint_url: None,
+            profile: None,
+            credentials: None,
+            retry_mode: None,
+            max_attempts: None,
+            connect_timeout: None,
+            attempt_timeout: None,
+            operation_timeout: None,
+            use_fips: None,
+            use_dual_stack: None,
+            ca_bundle: None,
+            app_name: None,
+            max_concurrency: DEFAULT_MAX_CONCURRENCY,
+        }
+    }
+}
+
+/// A client for DescribeStoreImageTasks. Safe to share between threads.
+pub struct Client {
+    runtime: Option<tokio::runtime::Runtime>,
+    handle: tokio::runtime::Handle,
+    pub(crate) ec2: aws_sdk_ec2::Client,
+    pub(crate) max_concurrency: usize,
+    secrets: Vec<String>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("max_concurrency", &self.max_concurrency).finish_non_exhaustive()
+    }
+}
+
+fn check_not_blank(what: &str, value: &Option<String>) -> Result<()> {
+    match value {
+        Some(v) if v.trim().is_empty() => Err(Error::invalid(format!("the {what} is empty"))),
+        _ => Ok(()),
+    }
+}
+
+impl Client {
+    /// Builds a client. With an explicit region and credentials nothing is probed over the
+    /// network: the instance metadata service is only asked when the default chain needs it.
+    pub fn new(config: ClientConfig) -> Result<Client> {
+        check_not_blank("region", &config.region)?;
+        check_not_blank("profile name", &config.profile)?;
+        check_not_blank("app name", &config.app_name)?;
+        if let Some(url) = &config.endpoint_url {
+            let lower = url.to_ascii_lowercase();
+            if !(lower.starts_with("http://") || lower.starts_with("https://")) || url.len() < 10 {
+                return Err(Error::invalid(format!(
+                    "the endpoint URL must start with http:// or https://, not {url:?}"
+                )));
+            }
+        }
+        if let Some(c) = &config.credentials {
+            if c.access_key_id.is_empty() || c.secret_access_key.is_empty() {
+                return Err(Error::invalid("the access key id and the secret access key must not be empty"));
+            }
+        }
+        if config.max_attempts == Some(0) {
+            return Err(Error::invalid("max attempts must be at least 1"));
+        }
+        if config.max_concurrency == 0 {
+            return Err(Error::invalid("max concurrency must be at least 1"));
+        }
+        for (what, d) in [
+            ("connect timeout", config.connect_timeout),
+            ("attempt timeout", config.attempt_timeout),
+            ("operation timeout", config.operation_timeout),
+        ] {
+            if d == Some(Duration::ZERO) {
+                return Err(Error::invalid(format!("the {what} must be longer than zero")));
+            }
+        }
+        let app_name = match &config.app_name {
+            Some(n) => Some(AppName::new(n.clone()).map_err(|_| {
+                Error::invalid(format!(
+                    "app name {n:?} may only hold letters, digits and !#$%&'*+-.^_`|~"
+                ))
+            })?),
+            None => None,
+        };
+        let http_client = match &config.ca_bundle {
+            Some(path) => Some(https_client_with_ca(path)?),
+            None => None,
+        };
+
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("storetasks-worker")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::new(ErrorKind::Config, format!("could not start the runtime: {e}")))?;
+        let handle = runtime.handle().clone();
+
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(r) = &config.region {
+            loader = loader.region(Region::new(r.clone()));
+        }
+        if let Some(u) = &config.endpoint_url {
+            loader = loader.endpoint_url(u.clone());
+        }
+        if let Some(p) = &config.profile {
+            loader = loader.profile_name(p.clone());
+        }
+        if let Some(c) = &config.credentials {
+            loader = loader.credentials_provider(Credentials::new(
+                c.access_key_id.clone(),
+                c.secret_access_key.clone(),
+                c.session_token.clone(),
+                None,
+                "storetasks-static",
+            ));
+        }
+        if config.retry_mode.is_some() || config.max_attempts.is_some() {
+            let mut retry = match config.retry_mode.unwrap_or_default() {
+                RetryMode::Standard => RetryConfig::standard(),
+                RetryMode::Adaptive => RetryConfig::adaptive(),
+            };
+            if let Some(n) = config.max_attempts {
+                retry = retry.with_max_attempts(n);
+            }
+            loader = loader.retry_config(retry);
+        }
+        if config.connect_timeout.is_some() || config.attempt_timeout.is_some() || config.operation_timeout.is_some() {
+            let mut t = TimeoutConfig::builder();
+            if let Some(d) = config.connect_timeout {
+                t = t.connect_timeout(d);
+            }
+            if let Some(d) = config.attempt_timeout {
+                t = t.operation_attempt_timeout(d);
+            }
+            if let Some(d) = config.operation_timeout {
+                t = t.operation_timeout(d);
+            }
+            loader = loader.timeout_config(t.build());
+        }
+        if let Some(b) = config.use_fips {
+            loader = loader.use_fips(b);
+        }
+        if let Some(b) = config.use_dual_stack {
+            loader = loader.use_dual_stack(b);
+        }
+        if let Some(a) = app_name {
+            loader = loader.app_name(a);
+        }
+        if let Some(h) = http_client {
+            loader = loader.http_client(h);
+        }
+
+        let secrets: Vec<String> = config
+            .credentials
+            .iter()
+            .flat_map(|c| std::iter::once(c.secret_access_key.clone()).chain(c.session_token.clone()))
+            .collect();
+        let sdk_config = spawn_and_wait(&handle, None, async move { Ok(loader.load().await) })?;
+        if sdk_config.region().is_none() {
+            return Err(Error::new(
+                ErrorKind::Config,
+                "no region: set one, or AWS_REGION, or a region in the profile",
+            ));
+        }
+        let ec2_config = aws_sdk_ec2::config::Builder::from(&sdk_config)
+            .interceptor(crate::reply::WellFormedReplies)
+            .build();
+        let ec2 = aws_sdk_ec2::Client::from_conf(ec2_config);
+        Ok(Client {
+            runtime: Some(runtime),
+            handle,
+            ec2,
+            max_concurrency: config.max_concurrency,
+            secrets,
+        })
+    }
+
+    /// Runs `fut` on the client's runtime and blocks the calling thread until it ends or `cancel`
+    /// fires. Works from any thread, including one that is inside another tokio runtime.
+    pub(crate) fn run<T, F>(&self, cancel: Option<&CancelToken>, fut: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T>> + Send + 'static,
+    {
+        spawn_and_wait(&self.handle, cancel, fut).map_err(|e| self.redact(e))
+    }
+
+    /// Removes the configured secrets from an error's text.
+    pub(crate) fn redact(&self, mut e: Error) -> Error {
+        for s in &self.secrets {
+            e = e.redact(s);
+        }
+        e
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            // Dropping a runtime from inside another runtime panics; hand it off instead.
+            if tokio::runtime::Handle::try_current().is_ok() {
+                rt.shutdown_background();
+            } else {
+                rt.shutdown_timeout(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+fn spawn_and_wait<T, F>(handle: &tokio::runtime::Handle, cancel: Option<&CancelToken>, fut: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: Future<Output = Result<T>> + Send + 'static,
+{
+    let cancel = cancel.cloned();
+    if cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
+        return Err(Error::cancelled());
+    }
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    handle.spawn(async move {
+        let result = match cancel {
+            Some(c) => tokio::select! {
+                biased;
+                _ = c.cancelled() => Err(Error::cancelled()),
+                r = fut => r,
+            },
+            None => fut.await,
+        };
+        let _ = tx.send(result);
+    });
+    rx.recv().unwrap_or_else(|_| Err(Error::new(ErrorKind::Panic, "the request ended without an answer (a panic inside the library)")))
+}
+
+fn https_client_with_ca(path: &std::path::Path) -> Result<aws_smithy_runtime_api::client::http::SharedHttpClient> {
+    use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
+    let pem = std::fs::read(path).map_err(|e| {
+        Error::new(ErrorKind::Config, format!("could not read the CA bundle {}: {e}", path.display()))
+    })?;
+    if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
+        return Err(Error::new(
+            ErrorKind::Config,
+            format!("the CA bundle {} holds no PEM certificate", path.display()),
+        ));
+    }
+    let ctx = TlsContext::builder()
+        .with_trust_store(TrustStore::default().with_pem_certificate(pem))
+        .build()
+        .map_err(|e| Error::new(ErrorKind::Config, format!("the CA bundle could not be used: {e}")))?;
+    Ok(aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(ctx)
+        .build_https())
+}

@@ -1,0 +1,200 @@
+//! One error taxonomy for the whole library.
+//!
+//! Every failure the library reports is an [`Error`] with an [`ErrorKind`]. The kinds are
+//! stable: the C surface maps each to a status with a fixed number.
+
+use std::fmt;
+
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_ec2::operation::RequestId;
+
+/// What went wrong, in terms a caller can act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// EC2 answered `DryRunOperation`: the request would have succeeded.
+    DryRunOk,
+    /// A bad argument, found before any request was sent.
+    InvalidArgument,
+    /// The credentials were refused or are not allowed to make this call.
+    Unauthorized,
+    /// The service kept throttling after every retry.
+    Throttled,
+    /// A connect, attempt or operation timeout expired.
+    Timeout,
+    /// The connection failed or was dropped.
+    Network,
+    /// Any other error code from the service.
+    Service,
+    /// A reply the library could not understand.
+    Response,
+    /// The caller cancelled the call.
+    Cancelled,
+    /// A panic inside the library was caught at its boundary.
+    Panic,
+    /// The client could not be configured (bad region, unreadable CA bundle, no runtime...).
+    Config,
+    /// No credentials could be found or loaded.
+    Credentials,
+}
+
+/// A failure with everything known about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub kind: ErrorKind,
+    pub message: String,
+    /// The AWS error code (`RequestLimitExceeded`, `DryRunOperation`...), when the service sent one.
+    pub code: Option<String>,
+    /// The HTTP status of the reply that carried the error, when there was a reply.
+    pub http_status: Option<u16>,
+    /// The request id of the reply, when the service sent one.
+    pub request_id: Option<String>,
+}
+
+impl Error {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error { kind, message: message.into(), code: None, http_status: None, request_id: None }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::InvalidArgument, message)
+    }
+
+    pub fn cancelled() -> Self {
+        Error::new(ErrorKind::Cancelled, "the call was cancelled")
+    }
+
+    /// Replaces every occurrence of `secret` in the text fields with `***`.
+    pub fn redact(mut self, secret: &str) -> Self {
+        if secret.len() >= 4 {
+            let scrub = |s: &mut String| {
+                if s.contains(secret) {
+                    *s = s.replace(secret, "***");
+                }
+            };
+            scrub(&mut self.message);
+            if let Some(c) = self.code.as_mut() {
+                scrub(c);
+            }
+            if let Some(r) = self.request_id.as_mut() {
+                scrub(r);
+            }
+        }
+        self
+    }
+
+    /// Classifies an SDK error.
+    pub fn from_sdk<E>(err: SdkError<E, aws_smithy_runtime_api::http::Response>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let http_status = err.raw_response().map(|r| r.status().as_u16());
+        let request_id = err.request_id().map(str::to_owned).or_else(|| {
+            err.raw_response()
+                .and_then(|r| r.headers().get("x-amzn-requestid"))
+                .map(str::to_owned)
+        });
+        let detail = aws_sdk_ec2::error::DisplayErrorContext(&err).to_string();
+        let mut out = match &err {
+            SdkError::ServiceError(se) => {
+                let code = se.err().code().map(str::to_owned);
+                let message = se.err().message().map(str::to_owned);
+                let kind = match code.as_deref() {
+                    Some(c) => kind_for_code(c),
+                    // A reply without an error code: a success status with a body the SDK could
+                    // not read, or an error status with an unreadable body.
+                    None => ErrorKind::Response,
+                };
+                let message = match (&message, &code) {
+                    (Some(m), _) => m.clone(),
+                    (None, Some(c)) => format!("the service answered {c}"),
+                    (None, None) => format!("unreadable reply from the service: {detail}"),
+                };
+                Error { kind, message, code, http_status, request_id: None }
+            }
+            SdkError::TimeoutError(_) => Error::new(ErrorKind::Timeout, format!("timed out: {detail}")),
+            SdkError::DispatchFailure(df) => {
+                if df.is_timeout() {
+                    Error::new(ErrorKind::Timeout, format!("timed out: {detail}"))
+                } else if df.is_user() && looks_like_credentials(&detail) {
+                    Error::new(ErrorKind::Credentials, format!("no usable credentials: {detail}"))
+                } else if df.is_user() {
+                    Error::new(ErrorKind::Config, format!("the request could not be sent: {detail}"))
+                } else {
+                    Error::new(ErrorKind::Network, format!("network failure: {detail}"))
+                }
+            }
+            SdkError::ResponseError(_) => {
+                Error::new(ErrorKind::Response, format!("unreadable reply from the service: {detail}"))
+            }
+            SdkError::ConstructionFailure(_) => {
+                if looks_like_credentials(&detail) {
+                    Error::new(ErrorKind::Credentials, format!("no usable credentials: {detail}"))
+                } else {
+                    Error::new(ErrorKind::Config, format!("the request could not be built: {detail}"))
+                }
+            }
+            _ => Error::new(ErrorKind::Network, detail.clone()),
+        };
+        if out.http_status.is_none() {
+            out.http_status = http_status;
+        }
+        out.request_id = request_id;
+        out
+    }
+}
+
+fn looks_like_credentials(detail: &str) -> bool {
+    let d = detail.to_ascii_lowercase();
+    d.contains("credential") || d.contains("identity")
+}
+
+/// Maps an AWS error code to a kind. Codes not listed here are `Service` errors.
+pub fn kind_for_code(code: &str) -> ErrorKind {
+    match code {
+        "DryRunOperation" => ErrorKind::DryRunOk,
+        "UnauthorizedOperation" | "AuthFailure" | "UnauthorizedAccess" | "AccessDenied"
+        | "AccessDeniedException" | "InvalidClientTokenId" | "SignatureDoesNotMatch"
+        | "ExpiredToken" | "RequestExpired" | "OptInRequired" | "Blocked" => ErrorKind::Unauthorized,
+        "RequestLimitExceeded" | "Throttling" | "ThrottlingException" | "ThrottledException"
+        | "TooManyRequestsException" | "SlowDown" | "RequestThrottled"
+        | "RequestThrottledException" | "PriorRequestNotComplete" => ErrorKind::Throttled,
+        _ => ErrorKind::Service,
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.code {
+            Some(c) => write!(f, "{}: {}", c, self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_map_to_kinds() {
+        assert_eq!(kind_for_code("DryRunOperation"), ErrorKind::DryRunOk);
+        assert_eq!(kind_for_code("UnauthorizedOperation"), ErrorKind::Unauthorized);
+        assert_eq!(kind_for_code("RequestLimitExceeded"), ErrorKind::Throttled);
+        assert_eq!(kind_for_code("InvalidParameterValue"), ErrorKind::Service);
+    }
+
+    #[test]
+    fn redact_scrubs_every_field() {
+        let mut e = Error::new(ErrorKind::Service, "bad key SECRETKEY here");
+        e.code = Some("XSECRETKEY".into());
+        e.request_id = Some("SECRETKEY".into());
+        let e = e.redact("SECRETKEY");
+        assert_eq!(e.message, "bad key *** here");
+        assert_eq!(e.code.as_deref(), Some("X***"));
+        assert_eq!(e.request_id.as_deref(), Some("***"));
+    }
+}

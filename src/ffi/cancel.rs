@@ -1,0 +1,40 @@
+//! Cancellation tokens.
+
+use super::{boundary_or, take_and_drop};
+use crate::cancel::CancelToken;
+
+/// A cancellation token: pass it to a call, trigger it from any thread to end that call with
+/// `STORETASKS_STATUS_CANCELLED`. Once triggered it stays triggered. Thread-safe.
+pub struct storetasks_cancel {
+    pub(crate) token: CancelToken,
+}
+
+/// A new, untriggered token. The caller owns it and frees it with `storetasks_cancel_free`, after
+/// every call using it has returned. Returns NULL only if memory ran out. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_cancel_new() -> *mut storetasks_cancel {
+    boundary_or(std::ptr::null_mut(), || Box::into_raw(Box::new(storetasks_cancel { token: CancelToken::new() })))
+}
+
+/// Triggers the token: calls using it end promptly with `STORETASKS_STATUS_CANCELLED`, and calls
+/// started with it later end at once. NULL is ignored. Safe to call from any thread, and more than once.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_cancel_trigger(cancel: *const storetasks_cancel) {
+    boundary_or((), || {
+        if let Some(c) = unsafe { cancel.as_ref() } {
+            c.token.cancel();
+        }
+    })
+}
+
+/// Whether the token was triggered. False for NULL. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_cancel_is_triggered(cancel: *const storetasks_cancel) -> bool {
+    boundary_or(false, || unsafe { cancel.as_ref() }.is_some_and(|c| c.token.is_cancelled()))
+}
+
+/// Frees a token. NULL is ignored. No call may still be using it.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_cancel_free(cancel: *mut storetasks_cancel) {
+    take_and_drop(cancel);
+}

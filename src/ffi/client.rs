@@ -1,0 +1,148 @@
+//! The client handle and the calls that query EC2.
+
+use std::ffi::c_void;
+
+use super::cancel::storetasks_cancel;
+use super::config::storetasks_config;
+use super::query::storetasks_query;
+use super::task_list::storetasks_task_list;
+use super::{boundary, give, out_arg, ref_arg, storetasks_error, storetasks_status, take_and_drop};
+use crate::cancel::CancelToken;
+use crate::client::{Client, ClientConfig};
+use crate::error::Error;
+use crate::query::Query;
+
+/// A client: its own runtime, connection pool and credentials. Opaque; create with
+/// `storetasks_client_new`, free with `storetasks_client_free`. Safe to share between threads:
+/// any number of calls may run on one client at the same time.
+pub struct storetasks_client {
+    inner: Client,
+}
+
+/// Called once per page by `storetasks_client_describe_pages`, on the calling thread. `page` is
+/// borrowed for the duration of the call only. Return true to fetch the next page, false to stop.
+pub type storetasks_page_callback =
+    Option<unsafe extern "C" fn(page: *const storetasks_task_list, user_data: *mut c_void) -> bool>;
+
+/// Creates a client from `config` (copied; NULL means the standard AWS defaults for everything).
+///
+/// With an explicit region and credentials it is ready in milliseconds and contacts nothing.
+/// On success `*client_out` is a new client that the caller frees with `storetasks_client_free`;
+/// on failure it is left untouched and `*err` (when `err` is not NULL) receives an error object
+/// to free with `storetasks_error_free`. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_client_new(
+    config: *const storetasks_config,
+    client_out: *mut *mut storetasks_client,
+    err: *mut *mut storetasks_error,
+) -> storetasks_status {
+    boundary(err, || {
+        out_arg(client_out, "client_out")?;
+        let cfg = unsafe { config.as_ref() }.map_or_else(ClientConfig::default, |c| c.inner.clone());
+        let client = Client::new(cfg)?;
+        give(client_out, storetasks_client { inner: client });
+        Ok(())
+    })
+}
+
+/// Frees a client, closing its connections and stopping its threads. NULL is ignored. No call
+/// may still be running on it. Safe to call from any thread, including one inside a tokio runtime.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_client_free(client: *mut storetasks_client) {
+    take_and_drop(client);
+}
+
+struct CallArgs<'a> {
+    client: &'a Client,
+    query: Query,
+    cancel: Option<CancelToken>,
+}
+
+fn call_args<'a>(
+    client: *const storetasks_client,
+    query: *const storetasks_query,
+    cancel: *const storetasks_cancel,
+) -> Result<CallArgs<'a>, Error> {
+    let client = &ref_arg(client, "client")?.inner;
+    let query = unsafe { query.as_ref() }.map_or_else(Query::default, |q| q.inner.clone());
+    let cancel = unsafe { cancel.as_ref() }.map(|c| c.token.clone());
+    Ok(CallArgs { client, query, cancel })
+}
+
+fn cap(max_tasks: usize) -> Option<usize> {
+    (max_tasks > 0).then_some(max_tasks)
+}
+
+/// Fetches one page: the tasks of one DescribeStoreImageTasks request (for more than 20 image
+/// ids, of all the requests they were split into, merged newest first) and the next token.
+///
+/// `query` may be NULL (every task, EC2's page size); `cancel` may be NULL. Blocks until done.
+/// On success `*list_out` is a new list the caller frees with `storetasks_task_list_free`; on
+/// failure it is left untouched and `*err` (when `err` is not NULL) receives an error object.
+/// Thread-safe: many threads may call this on one client at once.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_client_describe(
+    client: *const storetasks_client,
+    query: *const storetasks_query,
+    cancel: *const storetasks_cancel,
+    list_out: *mut *mut storetasks_task_list,
+    err: *mut *mut storetasks_error,
+) -> storetasks_status {
+    boundary(err, || {
+        let a = call_args(client, query, cancel)?;
+        out_arg(list_out, "list_out")?;
+        let page = a.client.describe_page(&a.query, a.cancel.as_ref())?;
+        give(list_out, storetasks_task_list::from_page(page));
+        Ok(())
+    })
+}
+
+/// Fetches every page, following NextToken from the query's token to the end, into one list.
+///
+/// `max_tasks` caps the number of tasks (0: no cap); when the cap ends the listing early, the
+/// list's next token resumes it exactly after the last task returned. A service that repeats a
+/// token ends the call with `STORETASKS_STATUS_RESPONSE`. Ownership, NULL handling and thread
+/// safety as for `storetasks_client_describe`.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_client_describe_all(
+    client: *const storetasks_client,
+    query: *const storetasks_query,
+    max_tasks: usize,
+    cancel: *const storetasks_cancel,
+    list_out: *mut *mut storetasks_task_list,
+    err: *mut *mut storetasks_error,
+) -> storetasks_status {
+    boundary(err, || {
+        let a = call_args(client, query, cancel)?;
+        out_arg(list_out, "list_out")?;
+        let page = a.client.describe_all(&a.query, cap(max_tasks), a.cancel.as_ref())?;
+        give(list_out, storetasks_task_list::from_page(page));
+        Ok(())
+    })
+}
+
+/// Lists page by page: `callback` receives each page as it arrives (on the calling thread) and
+/// returns false to stop, so a listing of any size needs memory for one page only.
+///
+/// `max_tasks` caps the number of tasks (0: no cap). `user_data` is passed through untouched.
+/// Returns OK when the listing ended or the callback stopped it; on failure `*err` (when `err`
+/// is not NULL) receives an error object, and pages already delivered stay delivered.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_client_describe_pages(
+    client: *const storetasks_client,
+    query: *const storetasks_query,
+    max_tasks: usize,
+    cancel: *const storetasks_cancel,
+    callback: storetasks_page_callback,
+    user_data: *mut c_void,
+    err: *mut *mut storetasks_error,
+) -> storetasks_status {
+    boundary(err, || {
+        let a = call_args(client, query, cancel)?;
+        let callback = callback.ok_or_else(|| Error::invalid("callback is NULL"))?;
+        a.client.describe_each(&a.query, cap(max_tasks), a.cancel.as_ref(), |page| {
+            let list = storetasks_task_list::from_page(page);
+            unsafe { callback(&list, user_data) }
+        })
+    })
+}

@@ -1,0 +1,172 @@
+//! The client configuration builder.
+
+use std::ffi::c_char;
+use std::time::Duration;
+
+use super::{boundary, mut_arg, opt_str_arg, storetasks_status, str_arg, take_and_drop};
+use crate::client::{ClientConfig, RetryMode, StaticCredentials};
+use crate::error::Error;
+
+/// A client configuration being built. Opaque; create with `storetasks_config_new`, free with
+/// `storetasks_config_free`. Not safe to change from two threads at once.
+pub struct storetasks_config {
+    pub(crate) inner: ClientConfig,
+}
+
+/// How failed attempts are retried.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum storetasks_retry_mode {
+    /// What the environment or profile says, else the SDK's standard mode.
+    Default = 0,
+    /// Exponential backoff with jitter and a retry quota.
+    Standard = 1,
+    /// Standard, plus client-side rate limiting when throttled.
+    Adaptive = 2,
+}
+
+/// A new configuration with the AWS defaults: region, credentials and settings come from the
+/// environment, the shared config files and the other sources the SDK knows.
+///
+/// The caller owns the result and frees it with `storetasks_config_free`. Returns NULL only if
+/// memory ran out. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_config_new() -> *mut storetasks_config {
+    super::boundary_or(std::ptr::null_mut(), || {
+        Box::into_raw(Box::new(storetasks_config { inner: ClientConfig::default() }))
+    })
+}
+
+/// Frees a configuration. NULL is ignored. Clients built from it are not affected.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_config_free(config: *mut storetasks_config) {
+    take_and_drop(config);
+}
+
+fn set(config: *mut storetasks_config, f: impl FnOnce(&mut ClientConfig) -> Result<(), Error>) -> storetasks_status {
+    boundary(std::ptr::null_mut(), || f(&mut mut_arg(config, "config")?.inner))
+}
+
+fn opt_string(p: *const c_char, what: &str) -> Result<Option<String>, Error> {
+    Ok(opt_str_arg(p, what)?.map(str::to_owned))
+}
+
+/// Sets the region (such as "eu-west-1"); NULL goes back to the default chain.
+/// Returns INVALID_ARGUMENT for a NULL config or invalid UTF-8.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_config_set_region(config: *mut storetasks_config, region: *const c_char) -> storetasks_status {
+    set(config, |c| Ok(c.region = opt_string(region, "region")?))
+}
+
+/// Sets the endpoint URL (an emulator, a VPC endpoint, a proxy); NULL goes back to the default.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_config_set_endpoint_url(config: *mut storetasks_config, url: *const c_char) -> storetasks_status {
+    set(config, |c| Ok(c.endpoint_url = opt_string(url, "endpoint URL")?))
+}
+
+/// Sets the profile of the shared config files to use; NULL goes back to the default profile.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_config_set_profile(config: *mut storetasks_config, profile: *const c_char) -> storetasks_status {
+    set(config, |c| Ok(c.profile = opt_string(profile, "profile")?))
+}
+
+/// Sets static credentials. `access_key_id` and `secret_access_key` are required, `session_token`
+/// may be NULL. The strings are copied. Passing NULL for both keys goes back to the default chain.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_config_set_credentials(
+    config: *mut storetasks_config,
+    access_key_id: *const c_char,
+    secret_access_key: *const c_char,
+    session_token: *const c_char,
+) -> storetasks_status {
+    set(config, |c| {
+        if access_key_id.is_null() && secret_access_key.is_null() {
+            c.credentials = None;
+            return Ok(());
+        }
+        c.credentials = Some(StaticCredentials {
+            access_key_id: str_arg(access_key_id, "access key id")?.to_owned(),
+            secret_access_key: str_arg(secret_access_key, "secret access key")?.to_owned(),
+            session_token: opt_string(session_token, "session token")?,
+        });
+        Ok(())
+    })
+}
+
+/// Sets the retry mode (a `storetasks_retry_mode` value; others are INVALID_ARGUMENT) and the
+/// maximum number of attempts (the first one included; 0 keeps the default, 1 disables retries).
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_config_set_retry(
+    config: *mut storetasks_config,
+    mode: i32,
+    max_attempts: u32,
+) -> storetasks_status {
+    set(config, |c| {
+        c.retry_mode = match mode {
+            m if m == storetasks_retry_mode::Default as i32 => None,
+            m if m == storetasks_retry_mode::Standard as i32 => Some(RetryMode::Standard),
+            m if m == storetasks_retry_mode::Adaptive as i32 => Some(RetryMode::Adaptive),
+            other => return Err(Error::invalid(format!("{other} is not a storetasks_retry_mode"))),
+        };
+        c.max_attempts = (max_attempts > 0).then_some(max_attempts);
+        Ok(())
+    })
+}
+
+/// Sets timeouts in milliseconds; 0 keeps a timeout's default. `connect_ms` bounds each TCP/TLS
+/// connect, `attempt_ms` each attempt, `operation_ms` a whole call with its retries (for a
+/// listing: each page).
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_config_set_timeouts(
+    config: *mut storetasks_config,
+    connect_ms: u64,
+    attempt_ms: u64,
+    operation_ms: u64,
+) -> storetasks_status {
+    let ms = |v: u64| (v > 0).then(|| Duration::from_millis(v));
+    set(config, |c| {
+        c.connect_timeout = ms(connect_ms);
+        c.attempt_timeout = ms(attempt_ms);
+        c.operation_timeout = ms(operation_ms);
+        Ok(())
+    })
+}
+
+/// Uses FIPS endpoints (true) or not (false).
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_config_set_use_fips(config: *mut storetasks_config, use_fips: bool) -> storetasks_status {
+    set(config, |c| Ok(c.use_fips = Some(use_fips)))
+}
+
+/// Uses dual-stack (IPv4 and IPv6) endpoints (true) or not (false).
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_config_set_use_dual_stack(config: *mut storetasks_config, use_dual_stack: bool) -> storetasks_status {
+    set(config, |c| Ok(c.use_dual_stack = Some(use_dual_stack)))
+}
+
+/// Trusts the PEM certificates in this file in addition to the system's roots (for TLS-inspecting
+/// proxies). The file is read when the client is created. NULL goes back to the system roots only.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_config_set_ca_bundle(config: *mut storetasks_config, pem_path: *const c_char) -> storetasks_status {
+    set(config, |c| Ok(c.ca_bundle = opt_string(pem_path, "CA bundle path")?.map(Into::into)))
+}
+
+/// Adds an application name to the user agent (letters, digits and !#$%&'*+-.^_`|~ only; checked
+/// when the client is created). NULL removes it.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_config_set_app_name(config: *mut storetasks_config, app_name: *const c_char) -> storetasks_status {
+    set(config, |c| Ok(c.app_name = opt_string(app_name, "app name")?))
+}
+
+/// How many requests may run at once when a query's image ids are split into requests of 20
+/// (default 4; at least 1).
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_config_set_max_concurrency(config: *mut storetasks_config, max_concurrency: usize) -> storetasks_status {
+    set(config, |c| {
+        if max_concurrency == 0 {
+            return Err(Error::invalid("max concurrency must be at least 1"));
+        }
+        c.max_concurrency = max_concurrency;
+        Ok(())
+    })
+}

@@ -1,0 +1,161 @@
+//! Status codes and the error object.
+
+use std::ffi::{CString, c_char};
+
+use super::{boundary_or, c_string, opt_ptr, take_and_drop};
+use crate::error::{Error, ErrorKind};
+
+/// The outcome of a call. The numbers are fixed and never reused.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum storetasks_status {
+    /// Success.
+    Ok = 0,
+    /// The dry run would have succeeded (EC2's `DryRunOperation`).
+    DryRunOk = 1,
+    /// A bad argument: NULL where a value is needed, invalid UTF-8, a value out of range.
+    InvalidArgument = 2,
+    /// The credentials were refused or lack permission (`UnauthorizedOperation`, `AuthFailure`...).
+    Unauthorized = 3,
+    /// Still throttled after every retry (`RequestLimitExceeded`...).
+    Throttled = 4,
+    /// A connect, attempt or operation timeout expired.
+    Timeout = 5,
+    /// The connection failed or was dropped.
+    Network = 6,
+    /// Any other error code from the service; see the error object's code.
+    Service = 7,
+    /// A reply that could not be understood (malformed, truncated, looping pagination).
+    Response = 8,
+    /// Cancelled through a cancellation token.
+    Cancelled = 9,
+    /// A panic inside the library was caught; the library is still usable.
+    Panic = 10,
+    /// The client could not be configured (no region, unreadable CA bundle...).
+    Config = 11,
+    /// No usable credentials were found.
+    Credentials = 12,
+}
+
+impl From<ErrorKind> for storetasks_status {
+    fn from(k: ErrorKind) -> Self {
+        match k {
+            ErrorKind::DryRunOk => storetasks_status::DryRunOk,
+            ErrorKind::InvalidArgument => storetasks_status::InvalidArgument,
+            ErrorKind::Unauthorized => storetasks_status::Unauthorized,
+            ErrorKind::Throttled => storetasks_status::Throttled,
+            ErrorKind::Timeout => storetasks_status::Timeout,
+            ErrorKind::Network => storetasks_status::Network,
+            ErrorKind::Service => storetasks_status::Service,
+            ErrorKind::Response => storetasks_status::Response,
+            ErrorKind::Cancelled => storetasks_status::Cancelled,
+            ErrorKind::Panic => storetasks_status::Panic,
+            ErrorKind::Config => storetasks_status::Config,
+            ErrorKind::Credentials => storetasks_status::Credentials,
+        }
+    }
+}
+
+/// The static name of a status, such as "STORETASKS_STATUS_THROTTLED".
+///
+/// Returns a static string (never NULL, never to be freed); "STORETASKS_STATUS_UNKNOWN" for a
+/// number that is not a status. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_status_name(status: i32) -> *const c_char {
+    let name: &'static [u8] = match status {
+        0 => b"STORETASKS_STATUS_OK\0",
+        1 => b"STORETASKS_STATUS_DRY_RUN_OK\0",
+        2 => b"STORETASKS_STATUS_INVALID_ARGUMENT\0",
+        3 => b"STORETASKS_STATUS_UNAUTHORIZED\0",
+        4 => b"STORETASKS_STATUS_THROTTLED\0",
+        5 => b"STORETASKS_STATUS_TIMEOUT\0",
+        6 => b"STORETASKS_STATUS_NETWORK\0",
+        7 => b"STORETASKS_STATUS_SERVICE\0",
+        8 => b"STORETASKS_STATUS_RESPONSE\0",
+        9 => b"STORETASKS_STATUS_CANCELLED\0",
+        10 => b"STORETASKS_STATUS_PANIC\0",
+        11 => b"STORETASKS_STATUS_CONFIG\0",
+        12 => b"STORETASKS_STATUS_CREDENTIALS\0",
+        _ => b"STORETASKS_STATUS_UNKNOWN\0",
+    };
+    name.as_ptr().cast()
+}
+
+/// The details of a failed call. Created by the library, freed with `storetasks_error_free`.
+pub struct storetasks_error {
+    pub(crate) status: storetasks_status,
+    pub(crate) message: CString,
+    pub(crate) code: Option<CString>,
+    pub(crate) http_status: u16,
+    pub(crate) request_id: Option<CString>,
+}
+
+impl storetasks_error {
+    pub(crate) fn from_error(e: &Error) -> Self {
+        storetasks_error {
+            status: e.kind.into(),
+            message: c_string(&e.message),
+            code: e.code.as_deref().map(c_string),
+            http_status: e.http_status.unwrap_or(0),
+            request_id: e.request_id.as_deref().map(c_string),
+        }
+    }
+}
+
+/// The status of the failed call. `STORETASKS_STATUS_INVALID_ARGUMENT` for a NULL error.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_error_status(err: *const storetasks_error) -> storetasks_status {
+    boundary_or(storetasks_status::Panic, || {
+        unsafe { err.as_ref() }.map_or(storetasks_status::InvalidArgument, |e| e.status)
+    })
+}
+
+/// A readable message (never containing a secret). Borrowed from `err` until it is freed; NULL
+/// only for a NULL error.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_error_message(err: *const storetasks_error) -> *const c_char {
+    boundary_or(std::ptr::null(), || unsafe { err.as_ref() }.map_or(std::ptr::null(), |e| e.message.as_ptr()))
+}
+
+/// The AWS error code (such as "RequestLimitExceeded"), or NULL when the failure carried none
+/// (a network error, a bad argument). Borrowed from `err` until it is freed.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_error_code(err: *const storetasks_error) -> *const c_char {
+    boundary_or(std::ptr::null(), || unsafe { err.as_ref() }.map_or(std::ptr::null(), |e| opt_ptr(&e.code)))
+}
+
+/// The HTTP status of the reply that carried the error, or 0 when there was no reply.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_error_http_status(err: *const storetasks_error) -> u16 {
+    boundary_or(0, || unsafe { err.as_ref() }.map_or(0, |e| e.http_status))
+}
+
+/// The request id of the reply, or NULL when none was sent. Borrowed from `err` until it is freed.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_error_request_id(err: *const storetasks_error) -> *const c_char {
+    boundary_or(std::ptr::null(), || unsafe { err.as_ref() }.map_or(std::ptr::null(), |e| opt_ptr(&e.request_id)))
+}
+
+/// Frees an error object. NULL is ignored. Each error object may be used by one thread at a time.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_error_free(err: *mut storetasks_error) {
+    take_and_drop(err);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CStr;
+
+    #[test]
+    fn every_status_has_its_name() {
+        for (n, s) in [(0, storetasks_status::Ok), (4, storetasks_status::Throttled), (12, storetasks_status::Credentials)] {
+            assert_eq!(s as i32, n);
+        }
+        let name = |n| unsafe { CStr::from_ptr(storetasks_status_name(n)) }.to_str().unwrap();
+        assert_eq!(name(1), "STORETASKS_STATUS_DRY_RUN_OK");
+        assert_eq!(name(12), "STORETASKS_STATUS_CREDENTIALS");
+        assert_eq!(name(99), "STORETASKS_STATUS_UNKNOWN");
+        assert_eq!(name(-1), "STORETASKS_STATUS_UNKNOWN");
+    }
+}

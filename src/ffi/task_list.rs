@@ -1,0 +1,167 @@
+//! Owned task lists and the read-only task views inside them.
+
+use std::ffi::{CString, c_char};
+
+use super::{boundary, boundary_or, c_string, opt_ptr, out_arg, ref_arg, storetasks_error, storetasks_status, take_and_drop};
+use crate::task::{Task, TaskPage, TaskRef, TaskState, to_cli_json};
+
+/// A store task's state.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum storetasks_task_state {
+    /// A state this library does not know (see `state_raw`), or none was sent (`state_raw` NULL).
+    Unknown = 0,
+    InProgress = 1,
+    Completed = 2,
+    Failed = 3,
+}
+
+/// One store task, read-only. Its strings are NUL-terminated UTF-8, NULL when EC2 left the member
+/// out, and live as long as the list that holds the task.
+#[repr(C)]
+pub struct storetasks_task {
+    /// The AMI id ("ami-..."), or NULL.
+    pub ami_id: *const c_char,
+    /// The S3 bucket, or NULL.
+    pub bucket: *const c_char,
+    /// The S3 object key, or NULL.
+    pub s3_object_key: *const c_char,
+    /// Why the task failed, or NULL.
+    pub failure_reason: *const c_char,
+    /// The state exactly as EC2 sent it, or NULL.
+    pub state_raw: *const c_char,
+    /// When the task started, in milliseconds since the Unix epoch; valid if `has_task_start_time`.
+    pub task_start_time_ms: i64,
+    /// Progress from 0 to 100; valid if `has_progress_percentage`.
+    pub progress_percentage: i32,
+    /// The state.
+    pub state: storetasks_task_state,
+    /// Whether `task_start_time_ms` holds a value.
+    pub has_task_start_time: bool,
+    /// Whether `progress_percentage` holds a value.
+    pub has_progress_percentage: bool,
+}
+
+/// An owned list of tasks and the token of the next page. Opaque; freed with
+/// `storetasks_task_list_free`. Read-only, so any number of threads may read it at once.
+pub struct storetasks_task_list {
+    views: Vec<storetasks_task>,
+    // The text the views point into. A CString's bytes never move, whatever the Vec does.
+    _text: Vec<CString>,
+    next_token: Option<CString>,
+}
+
+impl storetasks_task_list {
+    pub(crate) fn from_page(page: TaskPage) -> Self {
+        let mut strings = Vec::with_capacity(page.tasks.len() * 5);
+        let mut keep = |s: Option<&str>| -> *const c_char {
+            match s {
+                Some(s) => {
+                    let c = c_string(s);
+                    let p = c.as_ptr();
+                    strings.push(c);
+                    p
+                }
+                None => std::ptr::null(),
+            }
+        };
+        let views = page
+            .tasks
+            .iter()
+            .map(|t: &Task| storetasks_task {
+                ami_id: keep(t.ami_id.as_deref()),
+                bucket: keep(t.bucket.as_deref()),
+                s3_object_key: keep(t.s3_object_key.as_deref()),
+                failure_reason: keep(t.failure_reason.as_deref()),
+                state_raw: keep(t.state.as_str()),
+                task_start_time_ms: t.task_start_time_ms.unwrap_or(0),
+                progress_percentage: t.progress_percentage.unwrap_or(0),
+                state: match t.state {
+                    TaskState::InProgress => storetasks_task_state::InProgress,
+                    TaskState::Completed => storetasks_task_state::Completed,
+                    TaskState::Failed => storetasks_task_state::Failed,
+                    TaskState::Unknown(_) | TaskState::Absent => storetasks_task_state::Unknown,
+                },
+                has_task_start_time: t.task_start_time_ms.is_some(),
+                has_progress_percentage: t.progress_percentage.is_some(),
+            })
+            .collect();
+        storetasks_task_list { views, _text: strings, next_token: page.next_token.as_deref().map(c_string) }
+    }
+
+    fn task_refs(&self) -> impl Iterator<Item = TaskRef<'_>> {
+        fn s<'a>(p: *const c_char) -> Option<&'a str> {
+            // Every pointer is NULL or points into one of the list's own UTF-8 CStrings.
+            (!p.is_null()).then(|| unsafe { std::ffi::CStr::from_ptr(p) }.to_str().unwrap_or(""))
+        }
+        self.views.iter().map(|v| TaskRef {
+            ami_id: s(v.ami_id),
+            task_start_time_ms: v.has_task_start_time.then_some(v.task_start_time_ms),
+            bucket: s(v.bucket),
+            s3_object_key: s(v.s3_object_key),
+            progress_percentage: v.has_progress_percentage.then_some(v.progress_percentage),
+            state: s(v.state_raw),
+            failure_reason: s(v.failure_reason),
+        })
+    }
+}
+
+/// The number of tasks; 0 for NULL.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_task_list_len(list: *const storetasks_task_list) -> usize {
+    boundary_or(0, || unsafe { list.as_ref() }.map_or(0, |l| l.views.len()))
+}
+
+/// The tasks as a contiguous array of `storetasks_task_list_len` elements, newest first. Borrowed
+/// from the list until it is freed; NULL for a NULL or empty list.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_task_list_tasks(list: *const storetasks_task_list) -> *const storetasks_task {
+    boundary_or(std::ptr::null(), || match unsafe { list.as_ref() } {
+        Some(l) if !l.views.is_empty() => l.views.as_ptr(),
+        _ => std::ptr::null(),
+    })
+}
+
+/// The task at `index`, borrowed from the list until it is freed; NULL for a NULL list or an
+/// index out of range.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_task_list_get(list: *const storetasks_task_list, index: usize) -> *const storetasks_task {
+    boundary_or(std::ptr::null(), || {
+        unsafe { list.as_ref() }.and_then(|l| l.views.get(index)).map_or(std::ptr::null(), |t| t as *const _)
+    })
+}
+
+/// The token that resumes the listing after this list, or NULL when there is nothing more.
+/// Borrowed from the list until it is freed.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_task_list_next_token(list: *const storetasks_task_list) -> *const c_char {
+    boundary_or(std::ptr::null(), || unsafe { list.as_ref() }.map_or(std::ptr::null(), |l| opt_ptr(&l.next_token)))
+}
+
+/// Renders the list as the JSON the AWS CLI prints for `aws ec2 describe-store-image-tasks
+/// --output json` (four-space indent, absent members left out, `NextToken` only when there is
+/// one, a final newline).
+///
+/// On success `*json_out` is a new NUL-terminated string that the caller frees with
+/// `storetasks_string_free`; on failure it is left untouched. `err` may be NULL. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_task_list_to_json(
+    list: *const storetasks_task_list,
+    json_out: *mut *mut c_char,
+    err: *mut *mut storetasks_error,
+) -> storetasks_status {
+    boundary(err, || {
+        let l = ref_arg(list, "list")?;
+        out_arg(json_out, "json_out")?;
+        let token = l.next_token.as_ref().and_then(|t| t.to_str().ok());
+        let json = to_cli_json(l.task_refs(), token);
+        unsafe { *json_out = c_string(&json).into_raw() };
+        Ok(())
+    })
+}
+
+/// Frees a list and every string and task view it holds. NULL is ignored.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_task_list_free(list: *mut storetasks_task_list) {
+    take_and_drop(list);
+}

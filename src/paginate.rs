@@ -1,0 +1,147 @@
+//! Sending queries: one request, a batched id list, and listings that follow NextToken.
+
+use std::collections::HashSet;
+
+use aws_sdk_ec2::types::Filter as SdkFilter;
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+
+use crate::cancel::CancelToken;
+use crate::client::Client;
+use crate::error::{Error, ErrorKind, Result};
+use crate::query::{MAX_RESULTS_RANGE, Query};
+use crate::task::{Task, TaskPage};
+
+/// A listing that sees this many empty pages in a row, each with a new token, is stopped: the
+/// service is not making progress.
+pub const MAX_EMPTY_PAGES_IN_A_ROW: usize = 100;
+
+/// Sends one DescribeStoreImageTasks request exactly as `q` says (no batching).
+async fn send_one(ec2: aws_sdk_ec2::Client, q: Query) -> Result<TaskPage> {
+    let mut req = ec2.describe_store_image_tasks();
+    for id in q.image_ids {
+        req = req.image_ids(id);
+    }
+    for f in q.filters {
+        req = req.filters(SdkFilter::builder().name(f.name).set_values(Some(f.values)).build());
+    }
+    if let Some(m) = q.max_results {
+        req = req.max_results(m);
+    }
+    if let Some(t) = q.next_token {
+        req = req.next_token(t);
+    }
+    if q.dry_run {
+        req = req.dry_run(true);
+    }
+    let out = req.send().await.map_err(Error::from_sdk)?;
+    Ok(TaskPage {
+        tasks: out.store_image_task_results().iter().map(Task::from).collect(),
+        next_token: out.next_token().filter(|t| !t.is_empty()).map(str::to_owned),
+    })
+}
+
+/// Sends `q`, split into requests of at most 20 image ids that run `concurrency` at a time. The
+/// merged result is newest first, like a single EC2 answer.
+async fn send_batched(ec2: aws_sdk_ec2::Client, q: Query, concurrency: usize) -> Result<TaskPage> {
+    let mut batches = q.batches();
+    if batches.len() == 1 {
+        return send_one(ec2, batches.pop().expect("one batch")).await;
+    }
+    let pages: Vec<TaskPage> = stream::iter(batches)
+        .map(|b| send_one(ec2.clone(), b))
+        .buffered(concurrency)
+        .try_collect()
+        .await?;
+    let mut tasks: Vec<Task> = pages.into_iter().flat_map(|p| p.tasks).collect();
+    // Newest first; tasks without a start time last. The sort is stable, so ties keep batch order.
+    tasks.sort_by(|a, b| b.task_start_time_ms.unwrap_or(i64::MIN).cmp(&a.task_start_time_ms.unwrap_or(i64::MIN)));
+    Ok(TaskPage { tasks, next_token: None })
+}
+
+impl Client {
+    /// One page: the tasks of one request (or of all batches, for more than 20 image ids) and
+    /// the token for the next page.
+    pub fn describe_page(&self, q: &Query, cancel: Option<&CancelToken>) -> Result<TaskPage> {
+        q.validate()?;
+        let fut = send_batched(self.ec2.clone(), q.clone(), self.max_concurrency);
+        self.run(cancel, fut)
+    }
+
+    /// Follows NextToken from `q`'s token to the end, handing each page to `on_page` on the calling
+    /// thread. `on_page` returns `false` to stop. `max_tasks` caps the tasks fetched: page sizes
+    /// shrink near the cap, so the last page's token resumes exactly after the last task seen.
+    pub fn describe_each(
+        &self,
+        q: &Query,
+        max_tasks: Option<usize>,
+        cancel: Option<&CancelToken>,
+        mut on_page: impl FnMut(TaskPage) -> bool,
+    ) -> Result<()> {
+        q.validate()?;
+        let mut q = q.clone();
+        let user_page_size = q.max_results;
+        let mut seen_tokens: HashSet<String> = HashSet::new();
+        if let Some(t) = &q.next_token {
+            seen_tokens.insert(t.clone());
+        }
+        let mut fetched = 0usize;
+        let mut empty_in_a_row = 0usize;
+        loop {
+            if let Some(cap) = max_tasks {
+                let remaining = cap.saturating_sub(fetched);
+                if remaining == 0 {
+                    return Ok(());
+                }
+                if q.image_ids.is_empty() {
+                    let most = user_page_size.unwrap_or(*MAX_RESULTS_RANGE.end());
+                    q.max_results = Some(most.min(i32::try_from(remaining).unwrap_or(i32::MAX)));
+                }
+            }
+            let mut page = self.run(cancel, send_batched(self.ec2.clone(), q.clone(), self.max_concurrency))?;
+            if let Some(cap) = max_tasks {
+                // A service that ignores MaxResults must not push the list past the cap.
+                let room = cap.saturating_sub(fetched);
+                if page.tasks.len() > room {
+                    page.tasks.truncate(room);
+                    page.next_token = None;
+                }
+            }
+            fetched += page.tasks.len();
+            empty_in_a_row = if page.tasks.is_empty() { empty_in_a_row + 1 } else { 0 };
+            let next = page.next_token.clone();
+            if let Some(t) = &next {
+                if !seen_tokens.insert(t.clone()) {
+                    return Err(Error::new(
+                        ErrorKind::Response,
+                        "the service repeated a NextToken; the listing was stopped to avoid a loop",
+                    ));
+                }
+                if empty_in_a_row >= MAX_EMPTY_PAGES_IN_A_ROW {
+                    return Err(Error::new(
+                        ErrorKind::Response,
+                        format!("the service returned {MAX_EMPTY_PAGES_IN_A_ROW} empty pages in a row; the listing was stopped"),
+                    ));
+                }
+            }
+            if !on_page(page) {
+                return Ok(());
+            }
+            match next {
+                Some(t) => q.next_token = Some(t),
+                None => return Ok(()),
+            }
+        }
+    }
+
+    /// Every page from `q`'s token to the end (or to `max_tasks`), as one page whose token
+    /// resumes the listing when it was cut at the cap.
+    pub fn describe_all(&self, q: &Query, max_tasks: Option<usize>, cancel: Option<&CancelToken>) -> Result<TaskPage> {
+        let mut all = TaskPage::default();
+        self.describe_each(q, max_tasks, cancel, |page| {
+            all.tasks.extend(page.tasks);
+            all.next_token = page.next_token;
+            true
+        })?;
+        Ok(all)
+    }
+}

@@ -1,0 +1,290 @@
+//! Small safe wrappers over the C functions, so that the tests read as what they check. Every
+//! call here goes through the `extern "C"` surface, exactly as a C program would make it.
+
+use std::ffi::{CStr, CString, c_char, c_void};
+use std::ptr::{null, null_mut};
+
+use storetasks::ffi::cancel::*;
+use storetasks::ffi::client::*;
+use storetasks::ffi::config::*;
+use storetasks::ffi::error::*;
+use storetasks::ffi::query::*;
+use storetasks::ffi::task_list::*;
+
+use crate::emulator::{ACCESS_KEY, REGION, SECRET_KEY};
+
+pub fn cs(s: &str) -> CString {
+    CString::new(s).unwrap()
+}
+
+pub fn opt_string(p: *const c_char) -> Option<String> {
+    (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned())
+}
+
+/// What an error object held, copied out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub status: storetasks_status,
+    pub message: String,
+    pub code: Option<String>,
+    pub http_status: u16,
+    pub request_id: Option<String>,
+}
+
+pub fn take_error(status: storetasks_status, err: *mut storetasks_error) -> Failure {
+    assert_ne!(status, storetasks_status::Ok);
+    assert!(!err.is_null(), "a failed call must fill the error object");
+    let f = Failure {
+        status: storetasks_error_status(err),
+        message: opt_string(storetasks_error_message(err)).expect("message"),
+        code: opt_string(storetasks_error_code(err)),
+        http_status: storetasks_error_http_status(err),
+        request_id: opt_string(storetasks_error_request_id(err)),
+    };
+    assert_eq!(f.status, status, "the error object's status matches the returned one");
+    storetasks_error_free(err);
+    f
+}
+
+/// A task copied out of a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct T {
+    pub ami_id: Option<String>,
+    pub start_ms: Option<i64>,
+    pub bucket: Option<String>,
+    pub key: Option<String>,
+    pub progress: Option<i32>,
+    pub state: Option<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct List(pub *mut storetasks_task_list);
+
+impl List {
+    pub fn tasks(&self) -> Vec<T> {
+        copy_tasks(self.0)
+    }
+    pub fn next_token(&self) -> Option<String> {
+        opt_string(storetasks_task_list_next_token(self.0))
+    }
+    pub fn json(&self) -> String {
+        let mut out: *mut c_char = null_mut();
+        let st = storetasks_task_list_to_json(self.0, &mut out, null_mut());
+        assert_eq!(st, storetasks_status::Ok);
+        let s = opt_string(out).unwrap();
+        storetasks::ffi::storetasks_string_free(out);
+        s
+    }
+}
+
+impl Drop for List {
+    fn drop(&mut self) {
+        storetasks_task_list_free(self.0);
+    }
+}
+
+pub fn copy_tasks(list: *const storetasks_task_list) -> Vec<T> {
+    let n = storetasks_task_list_len(list);
+    let base = storetasks_task_list_tasks(list);
+    (0..n)
+        .map(|i| {
+            let t = unsafe { &*base.add(i) };
+            assert!(std::ptr::eq(t, storetasks_task_list_get(list, i)));
+            let state = opt_string(t.state_raw);
+            let expected_enum = match state.as_deref() {
+                Some("InProgress") => storetasks_task_state::InProgress,
+                Some("Completed") => storetasks_task_state::Completed,
+                Some("Failed") => storetasks_task_state::Failed,
+                _ => storetasks_task_state::Unknown,
+            };
+            assert_eq!(t.state, expected_enum);
+            T {
+                ami_id: opt_string(t.ami_id),
+                start_ms: t.has_task_start_time.then_some(t.task_start_time_ms),
+                bucket: opt_string(t.bucket),
+                key: opt_string(t.s3_object_key),
+                progress: t.has_progress_percentage.then_some(t.progress_percentage),
+                state,
+                reason: opt_string(t.failure_reason),
+            }
+        })
+        .collect()
+}
+
+pub struct Config(pub *mut storetasks_config);
+
+impl Config {
+    /// Region, endpoint and the emulator's credentials, retries kept short.
+    pub fn for_endpoint(endpoint: &str) -> Config {
+        let c = Config(storetasks_config_new());
+        assert!(!c.0.is_null());
+        assert_eq!(storetasks_config_set_region(c.0, cs(REGION).as_ptr()), storetasks_status::Ok);
+        assert_eq!(storetasks_config_set_endpoint_url(c.0, cs(endpoint).as_ptr()), storetasks_status::Ok);
+        c.credentials(ACCESS_KEY, SECRET_KEY);
+        c
+    }
+    pub fn credentials(&self, ak: &str, sk: &str) -> &Self {
+        assert_eq!(
+            storetasks_config_set_credentials(self.0, cs(ak).as_ptr(), cs(sk).as_ptr(), null()),
+            storetasks_status::Ok
+        );
+        self
+    }
+    pub fn retry(&self, mode: storetasks_retry_mode, attempts: u32) -> &Self {
+        assert_eq!(storetasks_config_set_retry(self.0, mode as i32, attempts), storetasks_status::Ok);
+        self
+    }
+    pub fn timeouts(&self, connect: u64, attempt: u64, operation: u64) -> &Self {
+        assert_eq!(storetasks_config_set_timeouts(self.0, connect, attempt, operation), storetasks_status::Ok);
+        self
+    }
+    pub fn client(&self) -> Client {
+        Client::new(self).expect("client")
+    }
+}
+
+impl Drop for Config {
+    fn drop(&mut self) {
+        storetasks_config_free(self.0);
+    }
+}
+
+#[derive(Debug)]
+pub struct Client(pub *mut storetasks_client);
+// The C API promises a client may be shared between threads; the tests rely on it.
+unsafe impl Send for Client {}
+unsafe impl Sync for Client {}
+
+impl Client {
+    pub fn new(cfg: &Config) -> Result<Client, Failure> {
+        let mut c = null_mut();
+        let mut err = null_mut();
+        let st = storetasks_client_new(cfg.0, &mut c, &mut err);
+        if st != storetasks_status::Ok {
+            return Err(take_error(st, err));
+        }
+        assert!(!c.is_null());
+        Ok(Client(c))
+    }
+
+    pub fn describe(&self, q: &Query, cancel: Option<&Cancel>) -> Result<List, Failure> {
+        let mut l = null_mut();
+        let mut err = null_mut();
+        let st = storetasks_client_describe(self.0, q.0, cancel.map_or(null(), |c| c.0), &mut l, &mut err);
+        finish(st, l, err)
+    }
+
+    pub fn all(&self, q: &Query, max_tasks: usize, cancel: Option<&Cancel>) -> Result<List, Failure> {
+        let mut l = null_mut();
+        let mut err = null_mut();
+        let st = storetasks_client_describe_all(self.0, q.0, max_tasks, cancel.map_or(null(), |c| c.0), &mut l, &mut err);
+        finish(st, l, err)
+    }
+
+    /// Page by page; `keep_going` decides after each page. Returns the pages seen.
+    pub fn pages(&self, q: &Query, max_tasks: usize, mut keep_going: impl FnMut(&[T]) -> bool) -> (Vec<Vec<T>>, Result<(), Failure>) {
+        struct State<'a> {
+            pages: Vec<Vec<T>>,
+            keep_going: &'a mut dyn FnMut(&[T]) -> bool,
+        }
+        unsafe extern "C" fn on_page(page: *const storetasks_task_list, user: *mut c_void) -> bool {
+            let state = unsafe { &mut *(user as *mut State) };
+            let tasks = copy_tasks(page);
+            let go = (state.keep_going)(&tasks);
+            state.pages.push(tasks);
+            go
+        }
+        let mut state = State { pages: Vec::new(), keep_going: &mut keep_going };
+        let mut err = null_mut();
+        let st = storetasks_client_describe_pages(
+            self.0,
+            q.0,
+            max_tasks,
+            null(),
+            Some(on_page),
+            &mut state as *mut State as *mut c_void,
+            &mut err,
+        );
+        let r = if st == storetasks_status::Ok { Ok(()) } else { Err(take_error(st, err)) };
+        (state.pages, r)
+    }
+}
+
+fn finish(st: storetasks_status, l: *mut storetasks_task_list, err: *mut storetasks_error) -> Result<List, Failure> {
+    if st == storetasks_status::Ok {
+        assert!(err.is_null(), "a successful call leaves the error untouched");
+        Ok(List(l))
+    } else {
+        assert!(l.is_null(), "a failed call leaves the list untouched");
+        Err(take_error(st, err))
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        storetasks_client_free(self.0);
+    }
+}
+
+pub struct Query(pub *mut storetasks_query);
+unsafe impl Send for Query {}
+unsafe impl Sync for Query {}
+
+impl Query {
+    pub fn new() -> Query {
+        Query(storetasks_query_new())
+    }
+    pub fn ids<S: AsRef<str>>(self, ids: &[S]) -> Self {
+        for id in ids {
+            assert_eq!(storetasks_query_add_image_id(self.0, cs(id.as_ref()).as_ptr()), storetasks_status::Ok);
+        }
+        self
+    }
+    pub fn filter(self, name: &str, values: &[&str]) -> Self {
+        let owned: Vec<CString> = values.iter().map(|v| cs(v)).collect();
+        let ptrs: Vec<*const c_char> = owned.iter().map(|c| c.as_ptr()).collect();
+        assert_eq!(
+            storetasks_query_add_filter(self.0, cs(name).as_ptr(), ptrs.as_ptr(), ptrs.len()),
+            storetasks_status::Ok
+        );
+        self
+    }
+    pub fn max_results(self, n: i32) -> Self {
+        assert_eq!(storetasks_query_set_max_results(self.0, n), storetasks_status::Ok);
+        self
+    }
+    pub fn token(self, t: &str) -> Self {
+        assert_eq!(storetasks_query_set_next_token(self.0, cs(t).as_ptr()), storetasks_status::Ok);
+        self
+    }
+    pub fn dry_run(self) -> Self {
+        assert_eq!(storetasks_query_set_dry_run(self.0, true), storetasks_status::Ok);
+        self
+    }
+}
+
+impl Drop for Query {
+    fn drop(&mut self) {
+        storetasks_query_free(self.0);
+    }
+}
+
+pub struct Cancel(pub *mut storetasks_cancel);
+unsafe impl Send for Cancel {}
+unsafe impl Sync for Cancel {}
+
+impl Cancel {
+    pub fn new() -> Cancel {
+        Cancel(storetasks_cancel_new())
+    }
+    pub fn trigger(&self) {
+        storetasks_cancel_trigger(self.0);
+    }
+}
+
+impl Drop for Cancel {
+    fn drop(&mut self) {
+        storetasks_cancel_free(self.0);
+    }
+}

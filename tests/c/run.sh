@@ -1,0 +1,44 @@
+#!/bin/sh
+# Builds the C tests against include/storetasks.h and the shared library, and runs them three
+# ways: plain, under valgrind (any error or leak fails), and with AddressSanitizer and UBSan.
+set -eu
+: "${STORETASKS_EMULATOR:?path to storetasks-emulator}"
+: "${LIBDIR:?directory holding libstoretasks.so}"
+BUILD=${BUILD:-build}
+CC=${CC:-cc}
+CXX=${CXX:-c++}
+here=$(dirname "$0")
+root=$here/../..
+out=$BUILD/ctests
+mkdir -p "$out"
+libdir=$(cd "$LIBDIR" && pwd)
+link="-L$libdir -lstoretasks -Wl,-rpath,$libdir -lpthread"
+strict="-Wall -Wextra -pedantic -Werror"
+
+echo "== the header compiles alone as C99 and as C++17"
+printf '#include "storetasks.h"\nint main(void) { return storetasks_version() == 0; }\n' > "$out/header_only.c"
+$CC -std=c99 $strict -I"$root/include" "$out/header_only.c" -o "$out/header_c" $link
+$CXX -std=c++17 $strict -I"$root/include" -x c++ "$out/header_only.c" -o "$out/header_cpp" $link
+"$out/header_c" && "$out/header_cpp"
+
+status=0
+for src in "$here"/test_*.c; do
+    name=$(basename "$src" .c)
+    $CC -std=c99 -D_POSIX_C_SOURCE=200809L $strict -g -O1 -I"$root/include" "$src" -o "$out/$name" $link
+    $CC -std=c99 -D_POSIX_C_SOURCE=200809L $strict -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+        -I"$root/include" "$src" -o "$out/$name.asan" $link
+
+    echo "== $name"
+    "$out/$name" || status=1
+
+    echo "== $name under valgrind"
+    valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible \
+        --errors-for-leak-kinds=definite,indirect,possible --suppressions="$here/valgrind.supp" \
+        "$out/$name" 2> "$out/$name.valgrind.log" || { status=1; cat "$out/$name.valgrind.log"; }
+    grep -E "ERROR SUMMARY|passed" "$out/$name.valgrind.log" || true
+
+    echo "== $name with AddressSanitizer and UBSan"
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        "$out/$name.asan" || status=1
+done
+exit $status

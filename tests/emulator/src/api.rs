@@ -1,0 +1,606 @@
+//! The EC2 Query API: parameter parsing, validation, the two actions, pagination tokens and
+//! faults applied to API requests.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::faults::{FaultKind, FaultSpec};
+use crate::sigv4::{self, Received};
+use crate::state::Emulator;
+use crate::store::{IN_PROGRESS, Position, Task, View};
+use crate::xml;
+
+pub const API_VERSION: &str = "2016-11-15";
+pub const DESCRIBE: &str = "DescribeStoreImageTasks";
+pub const CREATE: &str = "CreateStoreImageTask";
+pub const MAX_IMAGE_IDS: usize = 20;
+pub const MAX_RESULTS_RANGE: std::ops::RangeInclusive<usize> = 1..=200;
+
+/// What the HTTP layer must do.
+pub enum Reply {
+    Xml {
+        status: StatusCode,
+        body: Vec<u8>,
+    },
+    /// Close the connection without answering.
+    Drop,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn bad(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    fn auth_failure() -> ApiError {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "AuthFailure",
+            "AWS was not able to validate the provided access credentials",
+        )
+    }
+
+    fn unauthorized() -> ApiError {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "UnauthorizedOperation",
+            "You are not authorized to perform this operation.",
+        )
+    }
+
+    fn dry_run() -> ApiError {
+        ApiError::new(
+            StatusCode::PRECONDITION_FAILED,
+            "DryRunOperation",
+            "Request would have succeeded, but DryRun flag is set.",
+        )
+    }
+
+    fn missing(name: &str) -> ApiError {
+        ApiError::bad(
+            "MissingParameter",
+            format!("The request must contain the parameter {name}"),
+        )
+    }
+
+    fn invalid_value(message: impl Into<String>) -> ApiError {
+        ApiError::bad("InvalidParameterValue", message)
+    }
+
+    fn reply(&self, request_id: &str) -> Reply {
+        Reply::Xml {
+            status: self.status,
+            body: xml::error(request_id, self.code, &self.message),
+        }
+    }
+}
+
+/// Request parameters from the query string and the form body (the body wins on duplicates).
+pub type Params = HashMap<String, String>;
+
+pub fn parse_params(query: Option<&str>, body: &[u8]) -> Params {
+    let mut params = Params::new();
+    if let Some(q) = query {
+        params.extend(form_urlencoded::parse(q.as_bytes()).into_owned());
+    }
+    params.extend(form_urlencoded::parse(body).into_owned());
+    params
+}
+
+// ---- pagination tokens ---------------------------------------------------------------------
+
+/// Tokens are base64 (standard alphabet) of: a 3-byte prefix that encodes as `+/+/`, a version
+/// byte, the position of the last item returned (start time, sequence), a nonce and a 16-byte
+/// HMAC-SHA256 tag. 40 bytes, so the text always ends in `==`.
+const TOKEN_PREFIX: [u8; 3] = [0xFB, 0xFF, 0xBF];
+const TOKEN_VERSION: u8 = 1;
+const TOKEN_LEN: usize = 40;
+/// The position before every task: a token carrying it leads to the first page.
+const FIRST_PAGE: Position = (i64::MAX, u64::MAX);
+
+fn token_tag(key: &[u8], data: &[u8]) -> [u8; 16] {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts keys of any length");
+    mac.update(data);
+    let full = mac.finalize().into_bytes();
+    let mut tag = [0u8; 16];
+    tag.copy_from_slice(&full[..16]);
+    tag
+}
+
+pub fn encode_token(key: &[u8], pos: Position, nonce: u32) -> String {
+    let mut b = Vec::with_capacity(TOKEN_LEN);
+    b.extend_from_slice(&TOKEN_PREFIX);
+    b.push(TOKEN_VERSION);
+    b.extend_from_slice(&pos.0.to_be_bytes());
+    b.extend_from_slice(&pos.1.to_be_bytes());
+    b.extend_from_slice(&nonce.to_be_bytes());
+    let tag = token_tag(key, &b);
+    b.extend_from_slice(&tag);
+    BASE64.encode(b)
+}
+
+pub fn decode_token(key: &[u8], token: &str) -> Option<Position> {
+    let b = BASE64.decode(token.trim()).ok()?;
+    if b.len() != TOKEN_LEN || b[..3] != TOKEN_PREFIX || b[3] != TOKEN_VERSION {
+        return None;
+    }
+    let (data, tag) = b.split_at(TOKEN_LEN - 16);
+    let expected = token_tag(key, data);
+    if expected
+        .iter()
+        .zip(tag)
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+        != 0
+    {
+        return None;
+    }
+    let start = i64::from_be_bytes(data[4..12].try_into().ok()?);
+    let seq = u64::from_be_bytes(data[12..20].try_into().ok()?);
+    Some((start, seq))
+}
+
+fn invalid_token() -> ApiError {
+    ApiError::invalid_value("Unable to parse pagination token: the NextToken value is invalid.")
+}
+
+// ---- parameter parsing ---------------------------------------------------------------------
+
+fn is_index(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && s.parse::<u32>().is_ok_and(|n| n >= 1)
+}
+
+/// Rejects parameters the action does not define. `patterns` use `#` for a 1-based index.
+fn check_known(params: &Params, patterns: &[&str]) -> Result<(), ApiError> {
+    let matches = |name: &str, pattern: &str| {
+        let n: Vec<&str> = name.split('.').collect();
+        let p: Vec<&str> = pattern.split('.').collect();
+        n.len() == p.len()
+            && n.iter()
+                .zip(&p)
+                .all(|(a, b)| if *b == "#" { is_index(a) } else { a == b })
+    };
+    let mut names: Vec<&String> = params.keys().collect();
+    names.sort();
+    for name in names {
+        let common = ["Action", "Version", "DryRun"];
+        if !common.contains(&name.as_str()) && !patterns.iter().any(|p| matches(name, p)) {
+            return Err(ApiError::bad(
+                "UnknownParameter",
+                format!("The parameter {name} is not recognized"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn dry_run(params: &Params) -> Result<bool, ApiError> {
+    match params.get("DryRun").map(|s| s.to_ascii_lowercase()) {
+        None => Ok(false),
+        Some(v) if v == "true" => Ok(true),
+        Some(v) if v == "false" => Ok(false),
+        Some(v) => Err(ApiError::invalid_value(format!(
+            "Value ({v}) for parameter DryRun is invalid. Expecting a boolean."
+        ))),
+    }
+}
+
+/// `Prefix.N` values, in index order.
+fn indexed(params: &Params, prefix: &str) -> Vec<String> {
+    let mut v: Vec<(u32, String)> = params
+        .iter()
+        .filter_map(|(k, val)| {
+            let n = k.strip_prefix(prefix)?.strip_prefix('.')?;
+            is_index(n).then(|| (n.parse().unwrap_or(0), val.clone()))
+        })
+        .collect();
+    v.sort();
+    v.into_iter().map(|(_, val)| val).collect()
+}
+
+struct Filter {
+    name: String,
+    values: Vec<String>,
+}
+
+fn filters(params: &Params) -> Result<Vec<Filter>, ApiError> {
+    let mut by_index: BTreeMap<u32, (Option<String>, BTreeMap<u32, String>)> = BTreeMap::new();
+    for (k, v) in params {
+        let Some(rest) = k.strip_prefix("Filter.") else {
+            continue;
+        };
+        let Some((n, field)) = rest.split_once('.') else {
+            continue;
+        };
+        let Ok(n) = n.parse::<u32>() else { continue };
+        let entry = by_index.entry(n).or_default();
+        if field == "Name" {
+            entry.0 = Some(v.clone());
+        } else if let Some(m) = field
+            .strip_prefix("Value.")
+            .and_then(|m| m.parse::<u32>().ok())
+        {
+            entry.1.insert(m, v.clone());
+        }
+    }
+    by_index
+        .into_iter()
+        .map(|(n, (name, values))| {
+            let name = name.ok_or_else(|| ApiError::missing(&format!("Filter.{n}.Name")))?;
+            Ok(Filter {
+                name,
+                values: values.into_values().collect(),
+            })
+        })
+        .collect()
+}
+
+// ---- request handling ----------------------------------------------------------------------
+
+pub struct Request<'a> {
+    pub method: &'a Method,
+    pub uri: &'a Uri,
+    pub headers: &'a HeaderMap,
+    pub body: &'a [u8],
+}
+
+/// Handles one EC2 API request: counts it, applies the fault that targets it, answers.
+pub async fn handle(emu: &Emulator, req: Request<'_>, request_id: &str) -> Reply {
+    let params = parse_params(req.uri.query(), req.body);
+    let is_describe = params.get("Action").is_some_and(|a| a == DESCRIBE);
+    let fault = emu.count_request(is_describe);
+    let kind = fault.as_ref().map(|f| f.kind);
+    match &fault {
+        Some(FaultSpec {
+            kind: FaultKind::Throttle,
+            ..
+        }) => {
+            return ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "RequestLimitExceeded",
+                "Request limit exceeded.",
+            )
+            .reply(request_id);
+        }
+        Some(FaultSpec {
+            kind: FaultKind::Internal,
+            ..
+        }) => {
+            return ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalError",
+                "An internal error has occurred.",
+            )
+            .reply(request_id);
+        }
+        Some(FaultSpec {
+            kind: FaultKind::Unavailable,
+            ..
+        }) => {
+            return ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Unavailable",
+                "The service is unavailable. Please try again shortly.",
+            )
+            .reply(request_id);
+        }
+        Some(FaultSpec {
+            kind: FaultKind::Drop,
+            ..
+        }) => return Reply::Drop,
+        Some(FaultSpec {
+            kind: FaultKind::Garbage,
+            ..
+        }) => {
+            return Reply::Xml {
+                status: StatusCode::OK,
+                body: b"this is not xml".to_vec(),
+            };
+        }
+        Some(FaultSpec {
+            kind: FaultKind::Delay,
+            ms,
+            ..
+        }) => {
+            tokio::time::sleep(std::time::Duration::from_millis(*ms)).await;
+        }
+        _ => {}
+    }
+    match process(emu, &req, &params, kind, request_id) {
+        Err(e) => e.reply(request_id),
+        Ok((root, body)) => {
+            let body = match kind {
+                Some(FaultKind::Truncate) => body[..body.len() / 2].to_vec(),
+                Some(FaultKind::Malformed) => xml::malformed(root, request_id),
+                Some(FaultKind::WrongRoot) => xml::wrong_root(request_id),
+                _ => body,
+            };
+            Reply::Xml {
+                status: StatusCode::OK,
+                body,
+            }
+        }
+    }
+}
+
+/// Authenticates, routes and runs the action. Returns the response's root element name and body.
+fn process(
+    emu: &Emulator,
+    req: &Request<'_>,
+    params: &Params,
+    fault: Option<FaultKind>,
+    request_id: &str,
+) -> Result<(&'static str, Vec<u8>), ApiError> {
+    let received = Received {
+        method: req.method.as_str(),
+        path: req.uri.path(),
+        query: req.uri.query(),
+        headers: req.headers,
+        body: req.body,
+    };
+    let access_key = sigv4::verify(&received, &emu.opts.region, |k| emu.secret_for(k))
+        .map_err(|_| ApiError::auth_failure())?;
+
+    let action = params.get("Action").ok_or_else(|| {
+        ApiError::bad(
+            "MissingAction",
+            "The request must contain the parameter Action",
+        )
+    })?;
+    if action != DESCRIBE && action != CREATE {
+        return Err(ApiError::bad(
+            "InvalidAction",
+            format!("The action {action} is not valid for this web service."),
+        ));
+    }
+    match params.get("Version") {
+        None => return Err(ApiError::missing("Version")),
+        Some(v) if v != API_VERSION => {
+            return Err(ApiError::bad(
+                "NoSuchVersion",
+                format!("The requested version ({v}) of service AmazonEC2 does not exist"),
+            ));
+        }
+        Some(_) => {}
+    }
+    if action == DESCRIBE {
+        describe(emu, params, &access_key, fault, request_id)
+            .map(|b| ("DescribeStoreImageTasksResponse", b))
+    } else {
+        create(emu, params, &access_key, request_id).map(|b| ("CreateStoreImageTaskResponse", b))
+    }
+}
+
+fn describe(
+    emu: &Emulator,
+    params: &Params,
+    access_key: &str,
+    fault: Option<FaultKind>,
+    request_id: &str,
+) -> Result<Vec<u8>, ApiError> {
+    check_known(
+        params,
+        &[
+            "ImageId.#",
+            "Filter.#.Name",
+            "Filter.#.Value.#",
+            "MaxResults",
+            "NextToken",
+        ],
+    )?;
+    let dry = dry_run(params)?;
+    if emu.is_denied(access_key) {
+        return Err(ApiError::unauthorized());
+    }
+    let image_ids = indexed(params, "ImageId");
+    let filters = filters(params)?;
+    let max_results = params.get("MaxResults");
+    let next_token = params.get("NextToken");
+
+    if !image_ids.is_empty() {
+        if max_results.is_some() {
+            return Err(ApiError::bad(
+                "InvalidParameterCombination",
+                "The parameter MaxResults cannot be used with the parameter ImageIds",
+            ));
+        }
+        if next_token.is_some() {
+            return Err(ApiError::bad(
+                "InvalidParameterCombination",
+                "The parameter NextToken cannot be used with the parameter ImageIds",
+            ));
+        }
+        if image_ids.len() > MAX_IMAGE_IDS {
+            return Err(ApiError::invalid_value(format!(
+                "The maximum number of ImageIds is {MAX_IMAGE_IDS}; {} were given.",
+                image_ids.len()
+            )));
+        }
+        if dry {
+            return Err(ApiError::dry_run());
+        }
+        let wanted: HashSet<&str> = image_ids.iter().map(String::as_str).collect();
+        let now = emu.clock.now_ms();
+        let store = emu.store();
+        let mut seen = HashSet::new();
+        let items: Vec<View> = store
+            .visible_sorted(now)
+            .into_iter()
+            .filter(|t| {
+                t.ami_id
+                    .as_deref()
+                    .is_some_and(|a| wanted.contains(a) && seen.insert(a.to_owned()))
+            })
+            .map(|t| t.view(now, emu.opts.progress_rate))
+            .collect();
+        return Ok(xml::describe(request_id, &items, None));
+    }
+
+    for f in &filters {
+        if f.name != "task-state" && f.name != "bucket" {
+            return Err(ApiError::invalid_value(format!(
+                "The filter '{}' is invalid",
+                f.name
+            )));
+        }
+        if f.values.is_empty() {
+            return Err(ApiError::invalid_value(format!(
+                "The filter '{}' requires at least one value",
+                f.name
+            )));
+        }
+    }
+    let page_size = match max_results {
+        None => emu.opts.default_page_size,
+        Some(s) => match s.trim().parse::<usize>() {
+            Ok(n) if MAX_RESULTS_RANGE.contains(&n) => n,
+            _ => {
+                return Err(ApiError::invalid_value(format!(
+                    "Value ({s}) for parameter MaxResults is invalid. Expecting a value between {} and {}.",
+                    MAX_RESULTS_RANGE.start(),
+                    MAX_RESULTS_RANGE.end()
+                )));
+            }
+        },
+    };
+    let after = match next_token {
+        None => FIRST_PAGE,
+        Some(t) => decode_token(&emu.token_key, t).ok_or_else(invalid_token)?,
+    };
+    if dry {
+        return Err(ApiError::dry_run());
+    }
+    let nonce = || emu.random_u64() as u32;
+
+    if fault == Some(FaultKind::EmptyPages) {
+        let token = encode_token(&emu.token_key, after, nonce());
+        return Ok(xml::describe(request_id, &[], Some(&token)));
+    }
+
+    let now = emu.clock.now_ms();
+    let rate = emu.opts.progress_rate;
+    let store = emu.store();
+    let matches = |v: &View| {
+        filters.iter().all(|f| {
+            let field = if f.name == "task-state" {
+                v.state.as_deref()
+            } else {
+                v.bucket.as_deref()
+            };
+            field.is_some_and(|x| f.values.iter().any(|want| want == x))
+        })
+    };
+    let mut page: Vec<(Position, View)> = Vec::with_capacity(page_size + 1);
+    for t in store
+        .visible_sorted(now)
+        .into_iter()
+        .filter(|t: &&Task| t.position() < after)
+    {
+        let v = t.view(now, rate);
+        if matches(&v) {
+            page.push((t.position(), v));
+            if page.len() > page_size {
+                break;
+            }
+        }
+    }
+    drop(store);
+    let more = page.len() > page_size;
+    page.truncate(page_size);
+    let mut token = match (more, page.last()) {
+        (true, Some((pos, _))) => Some(encode_token(&emu.token_key, *pos, nonce())),
+        _ => None,
+    };
+    if fault == Some(FaultKind::RepeatToken) {
+        token = Some(match next_token {
+            Some(t) => t.clone(),
+            None => encode_token(&emu.token_key, FIRST_PAGE, nonce()),
+        });
+    }
+    let items: Vec<View> = page.into_iter().map(|(_, v)| v).collect();
+    Ok(xml::describe(request_id, &items, token.as_deref()))
+}
+
+fn create(
+    emu: &Emulator,
+    params: &Params,
+    access_key: &str,
+    request_id: &str,
+) -> Result<Vec<u8>, ApiError> {
+    check_known(
+        params,
+        &[
+            "ImageId",
+            "Bucket",
+            "S3ObjectTag.#.Key",
+            "S3ObjectTag.#.Value",
+        ],
+    )?;
+    let dry = dry_run(params)?;
+    if emu.is_denied(access_key) {
+        return Err(ApiError::unauthorized());
+    }
+    let non_empty = |name: &str| {
+        params
+            .get(name)
+            .filter(|v| !v.is_empty())
+            .cloned()
+            .ok_or_else(|| ApiError::missing(name))
+    };
+    let image_id = non_empty("ImageId")?;
+    let bucket = non_empty("Bucket")?;
+    if dry {
+        return Err(ApiError::dry_run());
+    }
+    let now = emu.clock.now_ms();
+    let key = format!("{image_id}.bin");
+    emu.store().push(Task {
+        seq: 0,
+        ami_id: Some(image_id),
+        start_ms: Some(now),
+        bucket: Some(bucket),
+        s3_key: Some(key.clone()),
+        progress: Some(0),
+        state: Some(IN_PROGRESS.to_owned()),
+        failure_reason: None,
+        fail_at: None,
+        added_ms: now,
+    });
+    Ok(xml::create(request_id, &key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip_and_carry_special_characters() {
+        let key = [7u8; 32];
+        let t = encode_token(&key, (1_700_000_000_123, 42), 9);
+        assert!(t.starts_with("+/+/") && t.ends_with("=="), "{t}");
+        assert_eq!(decode_token(&key, &t), Some((1_700_000_000_123, 42)));
+        assert_eq!(decode_token(&[8u8; 32], &t), None);
+        let mut forged = t.clone();
+        forged.replace_range(10..11, if &t[10..11] == "A" { "B" } else { "A" });
+        assert_eq!(decode_token(&key, &forged), None);
+        assert_eq!(decode_token(&key, "garbage"), None);
+    }
+}

@@ -1,0 +1,140 @@
+//! The control endpoint under `/_emulator/`: JSON in and out, no signature.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::Response;
+use axum::routing::get;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::faults::FaultSpec;
+use crate::state::Emulator;
+use crate::store::{TasksFile, format_ms};
+
+type Shared = State<Arc<Emulator>>;
+
+pub fn json_response(status: StatusCode, value: Value) -> Response {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(value.to_string()))
+        .expect("static response parts are valid")
+}
+
+fn bad_request(message: impl Into<String>) -> Response {
+    json_response(StatusCode::BAD_REQUEST, json!({ "error": message.into() }))
+}
+
+pub fn routes() -> Router<Arc<Emulator>> {
+    Router::new()
+        .route("/_emulator/stats", get(stats))
+        .route(
+            "/_emulator/faults",
+            get(list_faults).post(add_faults).delete(clear_faults),
+        )
+        .route(
+            "/_emulator/tasks",
+            get(list_tasks).post(add_tasks).delete(clear_tasks),
+        )
+        .route("/_emulator/clock", get(clock).post(advance_clock))
+}
+
+async fn stats(State(emu): Shared) -> Response {
+    let (requests, describe, faults_fired) = emu.stats();
+    json_response(
+        StatusCode::OK,
+        json!({ "requests": requests, "describe": describe, "faults_fired": faults_fired }),
+    )
+}
+
+async fn list_faults(State(emu): Shared) -> Response {
+    json_response(StatusCode::OK, json!({ "faults": emu.pending_faults() }))
+}
+
+#[derive(Deserialize)]
+struct FaultsBody {
+    faults: Vec<String>,
+}
+
+async fn add_faults(State(emu): Shared, body: Bytes) -> Response {
+    let parsed: FaultsBody = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => return bad_request(format!("expected {{\"faults\": [\"SPEC\", ...]}}: {e}")),
+    };
+    let specs: Result<Vec<FaultSpec>, String> =
+        parsed.faults.iter().map(|s| FaultSpec::parse(s)).collect();
+    match specs {
+        Err(e) => bad_request(e),
+        Ok(specs) => {
+            let n = specs.len();
+            emu.install_faults(specs);
+            json_response(
+                StatusCode::OK,
+                json!({ "installed": n, "faults": emu.pending_faults() }),
+            )
+        }
+    }
+}
+
+async fn clear_faults(State(emu): Shared) -> Response {
+    json_response(StatusCode::OK, json!({ "removed": emu.clear_faults() }))
+}
+
+async fn list_tasks(State(emu): Shared) -> Response {
+    let file = emu.store().to_file();
+    json_response(
+        StatusCode::OK,
+        serde_json::to_value(file).unwrap_or(Value::Null),
+    )
+}
+
+async fn add_tasks(State(emu): Shared, body: Bytes) -> Response {
+    match TasksFile::parse(&body) {
+        Err(e) => bad_request(format!("not a tasks file: {e}")),
+        Ok(file) => {
+            let now = emu.clock.now_ms();
+            let mut store = emu.store();
+            let added = store.add_entries(file, now);
+            json_response(
+                StatusCode::OK,
+                json!({ "added": added, "total": store.len() }),
+            )
+        }
+    }
+}
+
+async fn clear_tasks(State(emu): Shared) -> Response {
+    json_response(StatusCode::OK, json!({ "removed": emu.store().clear() }))
+}
+
+async fn clock(State(emu): Shared) -> Response {
+    json_response(
+        StatusCode::OK,
+        json!({ "now": format_ms(emu.clock.now_ms()) }),
+    )
+}
+
+#[derive(Deserialize)]
+struct AdvanceBody {
+    advance_seconds: f64,
+}
+
+async fn advance_clock(State(emu): Shared, body: Bytes) -> Response {
+    let parsed: AdvanceBody = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => return bad_request(format!("expected {{\"advance_seconds\": X}}: {e}")),
+    };
+    if !parsed.advance_seconds.is_finite() || parsed.advance_seconds < 0.0 {
+        return bad_request("advance_seconds must be a finite number >= 0");
+    }
+    emu.clock
+        .advance_ms((parsed.advance_seconds * 1000.0).round() as i64);
+    json_response(
+        StatusCode::OK,
+        json!({ "now": format_ms(emu.clock.now_ms()) }),
+    )
+}

@@ -1,0 +1,100 @@
+"""Fixtures that run storetasks-emulator for the client tests.
+
+The binary comes from $STORETASKS_EMULATOR, else <repo>/target/release/storetasks-emulator
+(built by `cargo build --release -p storetasks-emulator`).
+"""
+
+import json
+import os
+import subprocess
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+EMULATOR = Path(os.environ.get("STORETASKS_EMULATOR", REPO / "target" / "release" / "storetasks-emulator"))
+
+ACCESS_KEY = "AKIASTORETASKSLOCAL1"
+SECRET_KEY = "storetasks-local-secret-key-0000000000000"
+DENIED_KEY = "AKIASTORETASKSDENIED"
+REGION = "us-east-1"
+NOW = "2026-11-20T12:00:00Z"
+
+# No shared config, credentials or instance metadata may leak into the tests.
+CLEAN_ENV = {
+    "AWS_CONFIG_FILE": "/dev/null",
+    "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+for _name in [n for n in os.environ if n.startswith("AWS_")]:
+    del os.environ[_name]
+os.environ.update(CLEAN_ENV)
+
+
+class Emulator:
+    """A running emulator process."""
+
+    def __init__(self, args):
+        if not EMULATOR.exists():
+            pytest.fail(f"{EMULATOR} not found: run `cargo build --release -p storetasks-emulator` "
+                        "or set STORETASKS_EMULATOR")
+        self.args = ["--now", NOW, "--deny-key", DENIED_KEY, *args]
+        self.proc = subprocess.Popen([str(EMULATOR), *self.args], stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline().strip()
+        if not line.startswith("listening "):
+            self.stop()
+            pytest.fail(f"unexpected first line from the emulator: {line!r}")
+        self.address = line.split(" ", 1)[1]
+        self.url = f"http://{self.address}"
+
+    def fixture(self):
+        """All tasks the emulator loaded, in the tasks-file shape (same arguments, --dump-tasks)."""
+        out = subprocess.run([str(EMULATOR), *self.args, "--dump-tasks", "-"],
+                             check=True, capture_output=True, text=True).stdout
+        return json.loads(out)["StoreImageTaskResults"]
+
+    def control(self, method, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read())
+
+    def stats(self):
+        return self.control("GET", "/_emulator/stats")
+
+    def add_faults(self, *specs):
+        return self.control("POST", "/_emulator/faults", {"faults": list(specs)})
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                assert self.proc.wait(timeout=10) == 0, "the emulator exits 0 on SIGTERM"
+            finally:
+                if self.proc.poll() is None:
+                    self.proc.kill()
+                    self.proc.wait()
+        self.proc.stdout.close()
+
+
+@pytest.fixture
+def start_emulator():
+    """Starts emulators with the given arguments; all are stopped at the end of the test."""
+    running = []
+
+    def start(*args):
+        emu = Emulator([str(a) for a in args])
+        running.append(emu)
+        return emu
+
+    yield start
+    for emu in running:
+        emu.stop()
+
+
+@pytest.fixture
+def emulator(start_emulator):
+    """An emulator with 57 generated tasks."""
+    return start_emulator("--generate", 57, "--seed", 21)
