@@ -32,10 +32,10 @@ for src in "$here"/test_*.c; do
     "$out/$name" || status=1
 
     echo "== $name under valgrind"
-    valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible \
+    valgrind --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible \
         --errors-for-leak-kinds=definite,indirect,possible --suppressions="$here/valgrind.supp" \
         "$out/$name" 2> "$out/$name.valgrind.log" || { status=1; cat "$out/$name.valgrind.log"; }
-    grep -E "ERROR SUMMARY|passed" "$out/$name.valgrind.log" || true
+    grep -E "ERROR SUMMARY|definitely lost|indirectly lost|possibly lost" "$out/$name.valgrind.log" | sed "s/^==[0-9]*== /valgrind: /" || true
 
     echo "== $name with AddressSanitizer and UBSan"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
