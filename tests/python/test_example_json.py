@@ -1,0 +1,76 @@
+"""The C example's `--json --all` output is byte for byte what the AWS CLI prints for the same
+endpoint and arguments."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ACCESS_KEY, CLEAN_ENV, REGION, REPO, SECRET_KEY
+
+BUILD = Path(os.environ.get("STORETASKS_BUILD", REPO / "build"))
+EXAMPLE = BUILD / "describe_tasks"
+
+
+def env():
+    e = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    e.update(CLEAN_ENV)
+    e.update(AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY, AWS_DEFAULT_REGION=REGION)
+    return e
+
+
+def example(emu, *args):
+    if not EXAMPLE.exists():
+        pytest.fail(f"{EXAMPLE} not found: run `make examples`")
+    return subprocess.run([str(EXAMPLE), "--endpoint-url", emu.url, *args],
+                          env=env(), capture_output=True, text=True, timeout=60)
+
+
+def cli(emu, *args):
+    return subprocess.run([sys.executable, "-m", "awscli", "ec2", "describe-store-image-tasks", *args,
+                           "--endpoint-url", emu.url, "--output", "json"],
+                          env=env(), capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("args", [
+    [],
+    ["--filter", "Name=task-state,Values=Failed"],
+    ["--filter", "Name=bucket,Values=storetasks-bucket-a,storetasks-bucket-c"],
+])
+def test_json_all_equals_the_cli(start_emulator, args):
+    emu = start_emulator("--generate", 230, "--seed", 5)
+    ours = example(emu, "--json", "--all", *args)
+    assert ours.returncode == 0, ours.stderr
+    cli_args = []
+    if args:
+        name, values = args[1].split(",", 1)
+        cli_args = ["--filters", f"{name},{values}"]
+    theirs = cli(emu, *cli_args)
+    assert theirs.returncode == 0, theirs.stderr
+    assert ours.stdout == theirs.stdout
+    assert ours.stdout.count('"AmiId"') > 0
+
+
+def test_json_for_image_ids_and_the_sample_file(start_emulator):
+    emu = start_emulator("--tasks-file", REPO / "tests" / "data" / "sample-tasks.json")
+    ours = example(emu, "--json", "--all")
+    theirs = cli(emu)
+    assert ours.returncode == 0 and theirs.returncode == 0, ours.stderr + theirs.stderr
+    assert ours.stdout == theirs.stdout
+    ids = ["ami-0123456789abcdef0", "ami-0fedcba9876543210"]
+    ours = example(emu, "--json", "--all", *sum((["--image-id", i] for i in ids), []))
+    theirs = cli(emu, "--image-ids", *ids)
+    assert ours.stdout == theirs.stdout
+
+
+def test_failures_print_status_code_and_message(start_emulator):
+    emu = start_emulator("--generate", 3)
+    dry = example(emu, "--dry-run")
+    assert dry.returncode == 0 and "would have succeeded" in dry.stdout
+    bad = example(emu, "--filter", "Name=colour,Values=blue")
+    assert bad.returncode != 0
+    assert "STORETASKS_STATUS_SERVICE (InvalidParameterValue)" in bad.stderr
+    assert example(emu, "--max-results", "500").returncode != 0
+    assert "STORETASKS_STATUS_INVALID_ARGUMENT" in example(emu, "--max-results", "500").stderr
