@@ -93,6 +93,19 @@ typedef enum storetasks_status {
      * No usable credentials were found.
      */
     STORETASKS_STATUS_CREDENTIALS = 12,
+    /**
+     * A waited-for store task failed; the error object names the AMI and the reason.
+     */
+    STORETASKS_STATUS_TASK_FAILED = 13,
+    /**
+     * A wait's deadline passed; the message gives the last seen state of each AMI.
+     */
+    STORETASKS_STATUS_WAIT_TIMEOUT = 14,
+    /**
+     * A waited-for image had no store task for longer than the grace period; the error object
+     * names the AMI.
+     */
+    STORETASKS_STATUS_NOT_FOUND = 15,
 } storetasks_status;
 
 /**
@@ -125,6 +138,17 @@ typedef enum storetasks_retry_mode {
      */
     STORETASKS_RETRY_MODE_ADAPTIVE = 2,
 } storetasks_retry_mode;
+
+/**
+ * Log levels, from the least to the most verbose.
+ */
+typedef enum storetasks_log_level {
+    STORETASKS_LOG_LEVEL_ERROR = 1,
+    STORETASKS_LOG_LEVEL_WARN = 2,
+    STORETASKS_LOG_LEVEL_INFO = 3,
+    STORETASKS_LOG_LEVEL_DEBUG = 4,
+    STORETASKS_LOG_LEVEL_TRACE = 5,
+} storetasks_log_level;
 
 /**
  * A cancellation token: pass it to a call, trigger it from any thread to end that call with
@@ -164,10 +188,28 @@ typedef struct storetasks_query storetasks_query;
 typedef struct storetasks_task_list storetasks_task_list;
 
 /**
+ * How to wait. Opaque; create with `storetasks_wait_options_new`, free with
+ * `storetasks_wait_options_free`. Not safe to change from two threads at once.
+ */
+typedef struct storetasks_wait_options storetasks_wait_options;
+
+/**
  * Called once per page by `storetasks_client_describe_pages`, on the calling thread. `page` is
  * borrowed for the duration of the call only. Return true to fetch the next page, false to stop.
  */
 typedef bool (*storetasks_page_callback)(const struct storetasks_task_list *page, void *user_data);
+
+/**
+ * Receives one log event: its level (a `storetasks_log_level`), its target (the Rust module
+ * that logged it, such as "storetasks::paginate" or "aws_smithy_runtime::client::orchestrator")
+ * and its message, both borrowed for the duration of the call. Secrets of live clients are
+ * masked. Called from any thread, including the library's worker threads, possibly from
+ * several at once: it must be thread-safe and must not call back into the library.
+ */
+typedef void (*storetasks_log_callback)(int32_t level,
+                                        const char *target,
+                                        const char *message,
+                                        void *user_data);
 
 /**
  * One store task, read-only. Its strings are NUL-terminated UTF-8, NULL when EC2 left the member
@@ -215,6 +257,15 @@ typedef struct storetasks_task {
      */
     bool has_progress_percentage;
 } storetasks_task;
+
+/**
+ * Called after each successful poll of `storetasks_client_wait`, on the calling thread, with the
+ * latest task of each waited-for image that has one, in the order the ids were given. `tasks`
+ * is borrowed for the duration of the call. Return true to keep waiting, false to stop (the
+ * wait then ends with `STORETASKS_STATUS_CANCELLED`).
+ */
+typedef bool (*storetasks_progress_callback)(const struct storetasks_task_list *tasks,
+                                             void *user_data);
 
 #ifdef __cplusplus
 extern "C" {
@@ -449,9 +500,31 @@ uint16_t storetasks_error_http_status(const struct storetasks_error *err);
 const char *storetasks_error_request_id(const struct storetasks_error *err);
 
 /**
+ * The AMI a wait ended on (`TASK_FAILED`, `NOT_FOUND`), or NULL. Borrowed from `err` until it
+ * is freed.
+ */
+const char *storetasks_error_ami_id(const struct storetasks_error *err);
+
+/**
+ * The failure reason EC2 gave for a failed store task (`TASK_FAILED`), or NULL. Borrowed from
+ * `err` until it is freed.
+ */
+const char *storetasks_error_failure_reason(const struct storetasks_error *err);
+
+/**
  * Frees an error object. NULL is ignored. Each error object may be used by one thread at a time.
  */
 void storetasks_error_free(struct storetasks_error *err);
+
+/**
+ * Sends the library's log events up to `max_level` (a `storetasks_log_level`) to `callback`,
+ * with `user_data` passed through untouched; a NULL callback stops it. Replaces any earlier
+ * callback. This is process-wide and independent of `STORETASKS_LOG`, which writes events to
+ * stderr with no code at all (`STORETASKS_LOG=debug`). Thread-safe.
+ */
+enum storetasks_status storetasks_set_log_callback(storetasks_log_callback callback,
+                                                   int32_t max_level,
+                                                   void *user_data);
 
 /**
  * A new, empty query: every task of the last 31 days, newest first.
@@ -541,6 +614,74 @@ enum storetasks_status storetasks_task_list_to_json(const struct storetasks_task
  * Frees a list and every string and task view it holds. NULL is ignored.
  */
 void storetasks_task_list_free(struct storetasks_task_list *list);
+
+/**
+ * New options with the defaults: delays from 5 s growing to 120 s, a 2-hour deadline, and a
+ * 60-second grace period for images without a store task. No progress callback.
+ *
+ * The caller owns the result and frees it with `storetasks_wait_options_free`. NULL only if
+ * memory ran out.
+ */
+struct storetasks_wait_options *storetasks_wait_options_new(void);
+
+/**
+ * Frees wait options. NULL is ignored.
+ */
+void storetasks_wait_options_free(struct storetasks_wait_options *options);
+
+/**
+ * Sets the delay between polls: it starts at `min_delay_ms` and doubles up to `max_delay_ms`,
+ * each pause drawn at random between `min_delay_ms` and the current ceiling. INVALID_ARGUMENT
+ * unless 0 < min_delay_ms <= max_delay_ms.
+ */
+enum storetasks_status storetasks_wait_options_set_delays(struct storetasks_wait_options *options,
+                                                          uint64_t min_delay_ms,
+                                                          uint64_t max_delay_ms);
+
+/**
+ * Sets the deadline of the whole wait in milliseconds; 0 waits without a deadline (until the
+ * tasks finish or the wait is cancelled).
+ */
+enum storetasks_status storetasks_wait_options_set_timeout(struct storetasks_wait_options *options,
+                                                           uint64_t timeout_ms);
+
+/**
+ * Sets how long, in milliseconds, an image may have no store task before the wait ends with
+ * `STORETASKS_STATUS_NOT_FOUND` (0: at the first poll that does not find it).
+ */
+enum storetasks_status storetasks_wait_options_set_not_found_grace(struct storetasks_wait_options *options,
+                                                                   uint64_t grace_ms);
+
+/**
+ * Sets the progress callback (NULL removes it) and the pointer passed to it untouched.
+ */
+enum storetasks_status storetasks_wait_options_set_progress(struct storetasks_wait_options *options,
+                                                            storetasks_progress_callback callback,
+                                                            void *user_data);
+
+/**
+ * Waits until the latest store task of every image in `image_ids` (`image_ids_len` ids; more
+ * than 20 are polled in batches) is Completed.
+ *
+ * Outcomes: OK when all completed (`*tasks_out`, if `tasks_out` is not NULL, receives their final
+ * state, to free with `storetasks_task_list_free`); `TASK_FAILED` as soon as one fails
+ * (`storetasks_error_ami_id` and `storetasks_error_failure_reason` say which and why);
+ * `WAIT_TIMEOUT` when the deadline passes (the message lists each AMI's last seen state);
+ * `NOT_FOUND` when an image has no task after the grace period; `CANCELLED` when `cancel` fires
+ * or the progress callback returns false. Throttling, network errors, timeouts and 5xx replies
+ * are retried at the next poll; other errors end the wait with their own status.
+ *
+ * `options` and `cancel` may be NULL (defaults; not cancellable). Blocks the calling thread,
+ * which is also the thread the progress callback runs on. Thread-safe: many waits may run on
+ * one client at once.
+ */
+enum storetasks_status storetasks_client_wait(const struct storetasks_client *client,
+                                              const char *const *image_ids,
+                                              size_t image_ids_len,
+                                              const struct storetasks_wait_options *options,
+                                              const struct storetasks_cancel *cancel,
+                                              struct storetasks_task_list **tasks_out,
+                                              struct storetasks_error **err);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -88,6 +88,7 @@ pub struct Client {
     pub(crate) ec2: aws_sdk_ec2::Client,
     pub(crate) max_concurrency: usize,
     secrets: Vec<String>,
+    _log_mask: crate::log::SecretGuard,
 }
 
 impl std::fmt::Debug for Client {
@@ -219,6 +220,15 @@ impl Client {
             .iter()
             .flat_map(|c| std::iter::once(c.secret_access_key.clone()).chain(c.session_token.clone()))
             .collect();
+        crate::log::init();
+        let log_mask = crate::log::register_secrets(&secrets);
+        tracing::debug!(
+            region = config.region.as_deref().unwrap_or("(default chain)"),
+            endpoint = config.endpoint_url.as_deref().unwrap_or("(default)"),
+            profile = config.profile.as_deref().unwrap_or("(default)"),
+            static_credentials = config.credentials.is_some(),
+            "creating a client"
+        );
         let sdk_config = spawn_and_wait(&handle, None, async move { Ok(loader.load().await) })?;
         if sdk_config.region().is_none() {
             return Err(Error::new(
@@ -236,6 +246,7 @@ impl Client {
             ec2,
             max_concurrency: config.max_concurrency,
             secrets,
+            _log_mask: log_mask,
         })
     }
 

@@ -35,6 +35,12 @@ pub enum ErrorKind {
     Config,
     /// No credentials could be found or loaded.
     Credentials,
+    /// A waited-for store task failed.
+    TaskFailed,
+    /// A wait's deadline passed before every task completed.
+    WaitTimeout,
+    /// A waited-for image had no store task for longer than the grace period.
+    NotFound,
 }
 
 /// A failure with everything known about it.
@@ -48,11 +54,23 @@ pub struct Error {
     pub http_status: Option<u16>,
     /// The request id of the reply, when the service sent one.
     pub request_id: Option<String>,
+    /// The AMI a wait ended on (failed or not found).
+    pub ami_id: Option<String>,
+    /// The failure reason of a failed store task.
+    pub failure_reason: Option<String>,
 }
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), code: None, http_status: None, request_id: None }
+        Error {
+            kind,
+            message: message.into(),
+            code: None,
+            http_status: None,
+            request_id: None,
+            ami_id: None,
+            failure_reason: None,
+        }
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {
@@ -109,7 +127,10 @@ impl Error {
                     (None, Some(c)) => format!("the service answered {c}"),
                     (None, None) => format!("unreadable reply from the service: {detail}"),
                 };
-                Error { kind, message, code, http_status, request_id: None }
+                let mut e = Error::new(kind, message);
+                e.code = code;
+                e.http_status = http_status;
+                e
             }
             SdkError::TimeoutError(_) => Error::new(ErrorKind::Timeout, format!("timed out: {detail}")),
             SdkError::DispatchFailure(df) => {

@@ -33,7 +33,16 @@ async fn send_one(ec2: aws_sdk_ec2::Client, q: Query) -> Result<TaskPage> {
     if q.dry_run {
         req = req.dry_run(true);
     }
-    let out = req.send().await.map_err(Error::from_sdk)?;
+    let out = req.send().await.map_err(|e| {
+        let e = Error::from_sdk(e);
+        tracing::debug!(status = ?e.kind, code = e.code.as_deref().unwrap_or(""), "DescribeStoreImageTasks failed: {}", e.message);
+        e
+    })?;
+    tracing::debug!(
+        tasks = out.store_image_task_results().len(),
+        more = out.next_token().is_some(),
+        "DescribeStoreImageTasks page received"
+    );
     Ok(TaskPage {
         tasks: out.store_image_task_results().iter().map(Task::from).collect(),
         next_token: out.next_token().filter(|t| !t.is_empty()).map(str::to_owned),
@@ -42,8 +51,11 @@ async fn send_one(ec2: aws_sdk_ec2::Client, q: Query) -> Result<TaskPage> {
 
 /// Sends `q`, split into requests of at most 20 image ids that run `concurrency` at a time. The
 /// merged result is newest first, like a single EC2 answer.
-async fn send_batched(ec2: aws_sdk_ec2::Client, q: Query, concurrency: usize) -> Result<TaskPage> {
+pub(crate) async fn send_batched(ec2: aws_sdk_ec2::Client, q: Query, concurrency: usize) -> Result<TaskPage> {
     let mut batches = q.batches();
+    if batches.len() > 1 {
+        tracing::debug!(requests = batches.len(), concurrency, "splitting image ids into requests of 20");
+    }
     if batches.len() == 1 {
         return send_one(ec2, batches.pop().expect("one batch")).await;
     }

@@ -19,6 +19,10 @@ pub struct storetasks_client {
     inner: Client,
 }
 
+pub(crate) fn inner(c: &storetasks_client) -> &Client {
+    &c.inner
+}
+
 /// Called once per page by `storetasks_client_describe_pages`, on the calling thread. `page` is
 /// borrowed for the duration of the call only. Return true to fetch the next page, false to stop.
 pub type storetasks_page_callback =

@@ -35,6 +35,13 @@ pub enum storetasks_status {
     Config = 11,
     /// No usable credentials were found.
     Credentials = 12,
+    /// A waited-for store task failed; the error object names the AMI and the reason.
+    TaskFailed = 13,
+    /// A wait's deadline passed; the message gives the last seen state of each AMI.
+    WaitTimeout = 14,
+    /// A waited-for image had no store task for longer than the grace period; the error object
+    /// names the AMI.
+    NotFound = 15,
 }
 
 impl From<ErrorKind> for storetasks_status {
@@ -52,6 +59,9 @@ impl From<ErrorKind> for storetasks_status {
             ErrorKind::Panic => storetasks_status::Panic,
             ErrorKind::Config => storetasks_status::Config,
             ErrorKind::Credentials => storetasks_status::Credentials,
+            ErrorKind::TaskFailed => storetasks_status::TaskFailed,
+            ErrorKind::WaitTimeout => storetasks_status::WaitTimeout,
+            ErrorKind::NotFound => storetasks_status::NotFound,
         }
     }
 }
@@ -76,6 +86,9 @@ pub extern "C" fn storetasks_status_name(status: i32) -> *const c_char {
         10 => b"STORETASKS_STATUS_PANIC\0",
         11 => b"STORETASKS_STATUS_CONFIG\0",
         12 => b"STORETASKS_STATUS_CREDENTIALS\0",
+        13 => b"STORETASKS_STATUS_TASK_FAILED\0",
+        14 => b"STORETASKS_STATUS_WAIT_TIMEOUT\0",
+        15 => b"STORETASKS_STATUS_NOT_FOUND\0",
         _ => b"STORETASKS_STATUS_UNKNOWN\0",
     };
     name.as_ptr().cast()
@@ -88,6 +101,8 @@ pub struct storetasks_error {
     pub(crate) code: Option<CString>,
     pub(crate) http_status: u16,
     pub(crate) request_id: Option<CString>,
+    pub(crate) ami_id: Option<CString>,
+    pub(crate) failure_reason: Option<CString>,
 }
 
 impl storetasks_error {
@@ -98,6 +113,8 @@ impl storetasks_error {
             code: e.code.as_deref().map(c_string),
             http_status: e.http_status.unwrap_or(0),
             request_id: e.request_id.as_deref().map(c_string),
+            ami_id: e.ami_id.as_deref().map(c_string),
+            failure_reason: e.failure_reason.as_deref().map(c_string),
         }
     }
 }
@@ -136,6 +153,20 @@ pub extern "C" fn storetasks_error_request_id(err: *const storetasks_error) -> *
     boundary_or(std::ptr::null(), || unsafe { err.as_ref() }.map_or(std::ptr::null(), |e| opt_ptr(&e.request_id)))
 }
 
+/// The AMI a wait ended on (`TASK_FAILED`, `NOT_FOUND`), or NULL. Borrowed from `err` until it
+/// is freed.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_error_ami_id(err: *const storetasks_error) -> *const c_char {
+    boundary_or(std::ptr::null(), || unsafe { err.as_ref() }.map_or(std::ptr::null(), |e| opt_ptr(&e.ami_id)))
+}
+
+/// The failure reason EC2 gave for a failed store task (`TASK_FAILED`), or NULL. Borrowed from
+/// `err` until it is freed.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_error_failure_reason(err: *const storetasks_error) -> *const c_char {
+    boundary_or(std::ptr::null(), || unsafe { err.as_ref() }.map_or(std::ptr::null(), |e| opt_ptr(&e.failure_reason)))
+}
+
 /// Frees an error object. NULL is ignored. Each error object may be used by one thread at a time.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_error_free(err: *mut storetasks_error) {
@@ -155,6 +186,7 @@ mod tests {
         let name = |n| unsafe { CStr::from_ptr(storetasks_status_name(n)) }.to_str().unwrap();
         assert_eq!(name(1), "STORETASKS_STATUS_DRY_RUN_OK");
         assert_eq!(name(12), "STORETASKS_STATUS_CREDENTIALS");
+        assert_eq!(name(15), "STORETASKS_STATUS_NOT_FOUND");
         assert_eq!(name(99), "STORETASKS_STATUS_UNKNOWN");
         assert_eq!(name(-1), "STORETASKS_STATUS_UNKNOWN");
     }

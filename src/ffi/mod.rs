@@ -12,8 +12,10 @@ pub mod cancel;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod log;
 pub mod query;
 pub mod task_list;
+pub mod waiter;
 
 pub use error::{storetasks_error, storetasks_status};
 

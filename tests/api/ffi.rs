@@ -288,3 +288,75 @@ impl Drop for Cancel {
         storetasks_cancel_free(self.0);
     }
 }
+
+use storetasks::ffi::log::*;
+use storetasks::ffi::waiter::*;
+
+/// Wait settings for tests: fast polls.
+pub struct Wait {
+    pub min_ms: u64,
+    pub max_ms: u64,
+    pub timeout_ms: u64,
+    pub grace_ms: u64,
+}
+
+impl Default for Wait {
+    fn default() -> Self {
+        Wait { min_ms: 100, max_ms: 400, timeout_ms: 30_000, grace_ms: 2_000 }
+    }
+}
+
+impl Client {
+    /// Waits for `ids`; returns the final tasks, or the failure; `seen` gets every poll's tasks.
+    pub fn wait(&self, ids: &[&str], w: &Wait, cancel: Option<&Cancel>, seen: &mut Vec<Vec<T>>) -> Result<Vec<T>, Failure> {
+        unsafe extern "C" fn on_poll(tasks: *const storetasks_task_list, user: *mut c_void) -> bool {
+            let seen = unsafe { &mut *(user as *mut Vec<Vec<T>>) };
+            seen.push(copy_tasks(tasks));
+            true
+        }
+        let opts = storetasks_wait_options_new();
+        assert_eq!(storetasks_wait_options_set_delays(opts, w.min_ms, w.max_ms), storetasks_status::Ok);
+        assert_eq!(storetasks_wait_options_set_timeout(opts, w.timeout_ms), storetasks_status::Ok);
+        assert_eq!(storetasks_wait_options_set_not_found_grace(opts, w.grace_ms), storetasks_status::Ok);
+        assert_eq!(
+            storetasks_wait_options_set_progress(opts, Some(on_poll), seen as *mut Vec<Vec<T>> as *mut c_void),
+            storetasks_status::Ok
+        );
+        let owned: Vec<CString> = ids.iter().map(|i| cs(i)).collect();
+        let ptrs: Vec<*const c_char> = owned.iter().map(|c| c.as_ptr()).collect();
+        let mut out = null_mut();
+        let mut err = null_mut();
+        let st = storetasks_client_wait(self.0, ptrs.as_ptr(), ptrs.len(), opts, cancel.map_or(null(), |c| c.0), &mut out, &mut err);
+        storetasks_wait_options_free(opts);
+        finish(st, out, err).map(|l| l.tasks())
+    }
+}
+
+/// Collects log lines through the C callback while alive.
+pub struct LogCapture {
+    lines: Box<std::sync::Mutex<Vec<(i32, String, String)>>>,
+}
+
+impl LogCapture {
+    pub fn start(level: storetasks_log_level) -> LogCapture {
+        unsafe extern "C" fn on_log(level: i32, target: *const c_char, message: *const c_char, user: *mut c_void) {
+            let lines = unsafe { &*(user as *const std::sync::Mutex<Vec<(i32, String, String)>>) };
+            let entry = (level, opt_string(target).unwrap(), opt_string(message).unwrap());
+            lines.lock().unwrap().push(entry);
+        }
+        let cap = LogCapture { lines: Box::new(std::sync::Mutex::new(Vec::new())) };
+        let user = &*cap.lines as *const _ as *mut c_void;
+        assert_eq!(storetasks_set_log_callback(Some(on_log), level as i32, user), storetasks_status::Ok);
+        cap
+    }
+
+    pub fn lines(&self) -> Vec<(i32, String, String)> {
+        self.lines.lock().unwrap().clone()
+    }
+}
+
+impl Drop for LogCapture {
+    fn drop(&mut self) {
+        storetasks_set_log_callback(None, 0, null_mut());
+    }
+}

@@ -2,6 +2,7 @@
 
 mod emulator;
 mod ffi;
+mod wait;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -1,0 +1,44 @@
+package storetasks
+
+/*
+#include <stdint.h>
+#include "storetasks.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"runtime/cgo"
+)
+
+// pageSink receives the pages of storetasks_client_describe_pages. It is reached from C
+// through a cgo.Handle passed as the callback's user data.
+type pageSink struct {
+	deliver  func(Page) bool
+	stopped  bool // deliver returned false
+	panicked any  // a panic caught in deliver, raised again once the C call has returned
+}
+
+// storetasksGoPage is the page callback. It runs on the goroutine that made the C call, inside
+// that call; the list is borrowed only until it returns, so the page is copied first. A panic
+// must not unwind through the library's frames: it is caught, the listing is stopped, and the
+// panic is raised again in Go once the library has returned.
+//
+//export storetasksGoPage
+func storetasksGoPage(list *C.storetasks_task_list, h C.uintptr_t) (more C.bool) {
+	sink := cgo.Handle(h).Value().(*pageSink)
+	defer func() {
+		if r := recover(); r != nil {
+			sink.panicked = fmt.Sprint(r)
+			if err, ok := r.(error); ok {
+				sink.panicked = err
+			}
+			more = false
+		}
+	}()
+	if !sink.deliver(copyList(list)) {
+		sink.stopped = true
+		return false
+	}
+	return true
+}

@@ -1,0 +1,356 @@
+package storetasks
+
+/*
+#include <stdlib.h>
+#include "storetasks.h"
+*/
+import "C"
+
+import (
+	"context"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+	"unsafe"
+)
+
+// RetryMode says how failed attempts are retried.
+type RetryMode int32
+
+const (
+	// RetryDefault: what the environment or profile says, else the standard mode.
+	RetryDefault RetryMode = C.STORETASKS_RETRY_MODE_DEFAULT
+	// RetryStandard: exponential backoff with jitter and a retry quota.
+	RetryStandard RetryMode = C.STORETASKS_RETRY_MODE_STANDARD
+	// RetryAdaptive: standard, plus client-side rate limiting when throttled.
+	RetryAdaptive RetryMode = C.STORETASKS_RETRY_MODE_ADAPTIVE
+)
+
+// Config configures a Client. The zero value means the standard AWS defaults for everything:
+// region, credentials and settings then come from the environment, the shared config files and
+// the other sources the AWS SDKs know. With Region and static credentials set, NewClient
+// contacts nothing and returns in milliseconds.
+type Config struct {
+	// Region, such as "eu-west-1"; "" for the default chain.
+	Region string
+	// EndpointURL overrides the EC2 endpoint (an emulator, a VPC endpoint, a proxy).
+	EndpointURL string
+	// Profile of the shared config files; "" for the default profile.
+	Profile string
+
+	// Static credentials: AccessKeyID and SecretAccessKey together, SessionToken optional.
+	// Leave both keys empty to use the default credential chain.
+	AccessKeyID     string
+	SecretAccessKey string
+	SessionToken    string
+
+	// RetryMode and MaxAttempts (the first attempt included; 0 keeps the default, 1 disables
+	// retries).
+	RetryMode   RetryMode
+	MaxAttempts int
+
+	// Timeouts; 0 keeps a timeout's default. ConnectTimeout bounds each TCP/TLS connect,
+	// AttemptTimeout each attempt, OperationTimeout a whole request with its retries (for a
+	// listing: each page). They are passed in whole milliseconds, rounded up.
+	ConnectTimeout   time.Duration
+	AttemptTimeout   time.Duration
+	OperationTimeout time.Duration
+
+	// UseFIPS selects FIPS endpoints, UseDualStack dual-stack (IPv4 and IPv6) ones.
+	UseFIPS      bool
+	UseDualStack bool
+
+	// CABundle is a PEM file whose certificates are trusted in addition to the system's roots.
+	CABundle string
+	// AppName is added to the user agent (letters, digits and !#$%&'*+-.^_`|~ only).
+	AppName string
+	// MaxConcurrency bounds the requests run at once when more than 20 image ids are split into
+	// several requests (0 keeps the default, 4).
+	MaxConcurrency int
+}
+
+// Client lists store tasks. It owns the library's client (a runtime, a connection pool and
+// credentials) and is safe for concurrent use by any number of goroutines.
+//
+// Close it when done. Close cancels the calls still running on it and waits for them to end;
+// calls made after Close fail with an error matching ErrClosed. A Client that becomes
+// unreachable without Close is closed by the garbage collector, but do not rely on that: the
+// client holds threads and connections.
+type Client struct {
+	h *handle
+}
+
+// handle owns the C client. It is separate from Client so that the cleanup attached to a Client
+// can reach it without keeping the Client alive.
+type handle struct {
+	// mu is held for reading by every C call on ptr and for writing by close, so the C client is
+	// never freed while a call is using it.
+	mu  sync.RWMutex
+	ptr *C.storetasks_client
+
+	// callsMu guards calls and closed. Close cancels every registered call before waiting on mu.
+	callsMu sync.Mutex
+	calls   map[*call]struct{}
+	closed  bool
+}
+
+// NewClient creates a client from cfg.
+func NewClient(cfg Config) (*Client, error) {
+	ccfg := C.storetasks_config_new()
+	if ccfg == nil {
+		return nil, &Error{Status: StatusConfig, Message: "out of memory"}
+	}
+	defer C.storetasks_config_free(ccfg)
+	if err := applyConfig(ccfg, &cfg); err != nil {
+		return nil, err
+	}
+	var ptr *C.storetasks_client
+	var cerr *C.storetasks_error
+	if st := C.storetasks_client_new(ccfg, &ptr, &cerr); st != C.STORETASKS_STATUS_OK {
+		return nil, takeError(st, cerr)
+	}
+	h := &handle{ptr: ptr, calls: make(map[*call]struct{})}
+	c := &Client{h: h}
+	// The safety net: a Client dropped without Close frees its C client.
+	runtime.AddCleanup(c, func(h *handle) { h.close() }, h)
+	return c, nil
+}
+
+// Close cancels the calls running on the client, waits for them to return, and frees the
+// client. It is safe to call more than once and from several goroutines; every call after the
+// first returns nil at once, or after the first has finished.
+func (c *Client) Close() error {
+	c.h.close()
+	runtime.KeepAlive(c)
+	return nil
+}
+
+func (h *handle) close() {
+	h.callsMu.Lock()
+	h.closed = true
+	for k := range h.calls {
+		k.cancel(ErrClosed)
+	}
+	h.callsMu.Unlock()
+
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.ptr != nil {
+		C.storetasks_client_free(h.ptr)
+		h.ptr = nil
+	}
+}
+
+// call is one C call in flight: its cancellation token and why it was cancelled.
+type call struct {
+	tok       *C.storetasks_cancel
+	once      sync.Once
+	cancelled chan struct{} // closed by cancel
+	reason    error         // set by cancel before cancelled is closed
+}
+
+func (k *call) cancel(reason error) {
+	k.once.Do(func() {
+		k.reason = reason
+		C.storetasks_cancel_trigger(k.tok)
+		close(k.cancelled)
+	})
+}
+
+// do runs fn with the C client and a fresh cancellation token that ctx and Close trigger. A C
+// status of CANCELLED is turned into an error that unwraps to the reason (ctx.Err() or
+// ErrClosed). fn must not keep the pointers it is given.
+func (c *Client) do(ctx context.Context, fn func(ptr *C.storetasks_client, k *call) error) error {
+	if err := ctx.Err(); err != nil {
+		return cancelledError(err)
+	}
+	h := c.h
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if h.ptr == nil {
+		return &Error{Status: StatusInvalidArgument, Message: "the client is closed", cause: ErrClosed}
+	}
+	k := &call{tok: C.storetasks_cancel_new(), cancelled: make(chan struct{})}
+	if k.tok == nil {
+		return &Error{Status: StatusPanic, Message: "out of memory"}
+	}
+	defer C.storetasks_cancel_free(k.tok)
+
+	h.callsMu.Lock()
+	if h.closed {
+		h.callsMu.Unlock()
+		return &Error{Status: StatusInvalidArgument, Message: "the client is closed", cause: ErrClosed}
+	}
+	h.calls[k] = struct{}{}
+	h.callsMu.Unlock()
+
+	// The watcher: a goroutine started only if ctx ends while the call runs.
+	stop := context.AfterFunc(ctx, func() { k.cancel(ctx.Err()) })
+
+	err := fn(h.ptr, k)
+	runtime.KeepAlive(c)
+
+	stop()
+	h.callsMu.Lock()
+	delete(h.calls, k)
+	h.callsMu.Unlock()
+	// The token is freed only once nothing can trigger it any more: the watcher either never
+	// started (stop won) or runs cancel, which the first Do made wait-free to observe; taking the
+	// once's mutex guarantees it has finished.
+	k.once.Do(func() {})
+
+	if e, ok := err.(*Error); ok && e.Status == StatusCancelled && e.cause == nil {
+		select {
+		case <-k.cancelled:
+			e.cause = k.reason
+			if k.reason != nil {
+				e.Message = strings.TrimSuffix(e.Message, ".") + ": " + k.reason.Error()
+			}
+		default:
+		}
+	}
+	return err
+}
+
+func cancelledError(cause error) *Error {
+	return &Error{Status: StatusCancelled, Message: "the call was cancelled: " + cause.Error(), cause: cause}
+}
+
+// cString copies s into C memory for the library; free it with C.free. Strings holding a NUL
+// byte cannot be passed and give an error.
+func cString(what, s string) (*C.char, error) {
+	if strings.IndexByte(s, 0) >= 0 {
+		return nil, invalidArgument("%s contains a NUL byte", what)
+	}
+	return C.CString(s), nil
+}
+
+func freeC(p *C.char) { C.free(unsafe.Pointer(p)) }
+
+// durationMS converts a timeout to whole milliseconds, rounding up so that a positive
+// duration never becomes 0 (which means "the default").
+func durationMS(what string, d time.Duration) (C.uint64_t, error) {
+	if d < 0 {
+		return 0, invalidArgument("%s is negative", what)
+	}
+	return C.uint64_t((d + time.Millisecond - 1) / time.Millisecond), nil
+}
+
+func applyConfig(ccfg *C.storetasks_config, cfg *Config) error {
+	check := func(what string, st Status) error {
+		if st != StatusOK {
+			return &Error{Status: st, Message: "Config." + what + " was refused"}
+		}
+		return nil
+	}
+	setString := func(what, v string, set func(*C.char) Status) error {
+		if v == "" {
+			return nil
+		}
+		cs, err := cString("Config."+what, v)
+		if err != nil {
+			return err
+		}
+		defer freeC(cs)
+		return check(what, set(cs))
+	}
+	if err := setString("Region", cfg.Region, func(s *C.char) Status {
+		return Status(C.storetasks_config_set_region(ccfg, s))
+	}); err != nil {
+		return err
+	}
+	if err := setString("EndpointURL", cfg.EndpointURL, func(s *C.char) Status {
+		return Status(C.storetasks_config_set_endpoint_url(ccfg, s))
+	}); err != nil {
+		return err
+	}
+	if err := setString("Profile", cfg.Profile, func(s *C.char) Status {
+		return Status(C.storetasks_config_set_profile(ccfg, s))
+	}); err != nil {
+		return err
+	}
+	if err := setString("CABundle", cfg.CABundle, func(s *C.char) Status {
+		return Status(C.storetasks_config_set_ca_bundle(ccfg, s))
+	}); err != nil {
+		return err
+	}
+	if err := setString("AppName", cfg.AppName, func(s *C.char) Status {
+		return Status(C.storetasks_config_set_app_name(ccfg, s))
+	}); err != nil {
+		return err
+	}
+
+	if cfg.AccessKeyID != "" || cfg.SecretAccessKey != "" || cfg.SessionToken != "" {
+		if cfg.AccessKeyID == "" || cfg.SecretAccessKey == "" {
+			return invalidArgument("Config.AccessKeyID and Config.SecretAccessKey must be set together")
+		}
+		ak, err := cString("Config.AccessKeyID", cfg.AccessKeyID)
+		if err != nil {
+			return err
+		}
+		defer freeC(ak)
+		sk, err := cString("Config.SecretAccessKey", cfg.SecretAccessKey)
+		if err != nil {
+			return err
+		}
+		defer freeC(sk)
+		var tok *C.char
+		if cfg.SessionToken != "" {
+			if tok, err = cString("Config.SessionToken", cfg.SessionToken); err != nil {
+				return err
+			}
+			defer freeC(tok)
+		}
+		if err := check("credentials", Status(C.storetasks_config_set_credentials(ccfg, ak, sk, tok))); err != nil {
+			return err
+		}
+	}
+
+	if cfg.RetryMode != RetryDefault || cfg.MaxAttempts != 0 {
+		if cfg.MaxAttempts < 0 || cfg.MaxAttempts > 1<<31 {
+			return invalidArgument("Config.MaxAttempts %d is out of range", cfg.MaxAttempts)
+		}
+		if err := check("RetryMode", Status(C.storetasks_config_set_retry(ccfg, C.int32_t(cfg.RetryMode), C.uint32_t(cfg.MaxAttempts)))); err != nil {
+			return err
+		}
+	}
+
+	if cfg.ConnectTimeout != 0 || cfg.AttemptTimeout != 0 || cfg.OperationTimeout != 0 {
+		connect, err := durationMS("Config.ConnectTimeout", cfg.ConnectTimeout)
+		if err != nil {
+			return err
+		}
+		attempt, err := durationMS("Config.AttemptTimeout", cfg.AttemptTimeout)
+		if err != nil {
+			return err
+		}
+		operation, err := durationMS("Config.OperationTimeout", cfg.OperationTimeout)
+		if err != nil {
+			return err
+		}
+		if err := check("timeouts", Status(C.storetasks_config_set_timeouts(ccfg, connect, attempt, operation))); err != nil {
+			return err
+		}
+	}
+
+	if cfg.UseFIPS {
+		if err := check("UseFIPS", Status(C.storetasks_config_set_use_fips(ccfg, true))); err != nil {
+			return err
+		}
+	}
+	if cfg.UseDualStack {
+		if err := check("UseDualStack", Status(C.storetasks_config_set_use_dual_stack(ccfg, true))); err != nil {
+			return err
+		}
+	}
+	if cfg.MaxConcurrency != 0 {
+		if cfg.MaxConcurrency < 0 {
+			return invalidArgument("Config.MaxConcurrency %d is negative", cfg.MaxConcurrency)
+		}
+		if err := check("MaxConcurrency", Status(C.storetasks_config_set_max_concurrency(ccfg, C.size_t(cfg.MaxConcurrency)))); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,175 @@
+package storetasks
+
+/*
+#include <stdint.h>
+#include "storetasks.h"
+
+extern _Bool storetasksGoPage(storetasks_task_list *list, uintptr_t handle);
+
+static bool storetasks_go_page(const storetasks_task_list *page, void *user_data) {
+	return storetasksGoPage((storetasks_task_list *)page, (uintptr_t)user_data);
+}
+
+// The handle travels as an integer until it is in C, where it becomes the opaque user data.
+static storetasks_status storetasks_go_describe_pages(const storetasks_client *client,
+		const storetasks_query *query, size_t max_tasks, const storetasks_cancel *cancel,
+		uintptr_t handle, storetasks_error **err) {
+	return storetasks_client_describe_pages(client, query, max_tasks, cancel, storetasks_go_page,
+		(void *)handle, err);
+}
+*/
+import "C"
+
+import (
+	"context"
+	"iter"
+	"runtime/cgo"
+)
+
+// Describe fetches one page: the tasks of one DescribeStoreImageTasks request and the token of
+// the next page. With more than 20 image ids it sends several requests and merges their tasks,
+// newest first.
+func (c *Client) Describe(ctx context.Context, q Query) (Page, error) {
+	cq, err := newCQuery(&q)
+	if err != nil {
+		return Page{}, err
+	}
+	defer C.storetasks_query_free(cq)
+	var page Page
+	err = c.do(ctx, func(ptr *C.storetasks_client, k *call) error {
+		var list *C.storetasks_task_list
+		var cerr *C.storetasks_error
+		if st := C.storetasks_client_describe(ptr, cq, k.tok, &list, &cerr); st != C.STORETASKS_STATUS_OK {
+			return takeError(st, cerr)
+		}
+		page = copyList(list)
+		C.storetasks_task_list_free(list)
+		return nil
+	})
+	return page, err
+}
+
+// Collect follows NextToken from q.NextToken to the end of the listing and returns every task
+// in one Page. maxTasks caps the number of tasks (0: no cap); when the cap cuts the listing
+// short, the Page's NextToken resumes it exactly after the last task returned. Use All or Pages
+// for listings too large to hold in memory.
+func (c *Client) Collect(ctx context.Context, q Query, maxTasks int) (Page, error) {
+	if maxTasks < 0 {
+		return Page{}, invalidArgument("maxTasks %d is negative", maxTasks)
+	}
+	cq, err := newCQuery(&q)
+	if err != nil {
+		return Page{}, err
+	}
+	defer C.storetasks_query_free(cq)
+	var page Page
+	err = c.do(ctx, func(ptr *C.storetasks_client, k *call) error {
+		var list *C.storetasks_task_list
+		var cerr *C.storetasks_error
+		st := C.storetasks_client_describe_all(ptr, cq, C.size_t(maxTasks), k.tok, &list, &cerr)
+		if st != C.STORETASKS_STATUS_OK {
+			return takeError(st, cerr)
+		}
+		page = copyList(list)
+		C.storetasks_task_list_free(list)
+		return nil
+	})
+	return page, err
+}
+
+// Pages streams a listing page by page, following NextToken from q.NextToken to the end. The
+// next page is fetched while the loop body handles the current one, so at most two pages are
+// in memory at a time, whatever the listing's size. An error ends the sequence: it is yielded
+// once, with an empty Page. Leaving the loop early cancels the request in flight.
+//
+// A service that repeats a token ends the listing with an error matching ErrResponse.
+func (c *Client) Pages(ctx context.Context, q Query) iter.Seq2[Page, error] {
+	return func(yield func(Page, error) bool) {
+		cq, err := newCQuery(&q)
+		if err != nil {
+			yield(Page{}, err)
+			return
+		}
+		defer C.storetasks_query_free(cq)
+
+		ctx, cancel := context.WithCancel(ctx)
+		pages := make(chan Page)
+		result := make(chan error, 1)
+		go func() {
+			defer close(pages)
+			result <- c.eachPage(ctx, cq, 0, func(p Page, cancelled <-chan struct{}) bool {
+				select {
+				case pages <- p:
+					return true
+				case <-cancelled:
+					return false
+				}
+			})
+		}()
+		// However the loop ends (done, break, panic), stop the producer and wait for it, so that
+		// no goroutine or C call outlives the loop.
+		defer func() {
+			cancel()
+			for range pages {
+			}
+		}()
+		for p := range pages {
+			if !yield(p, nil) {
+				return
+			}
+		}
+		if err := <-result; err != nil {
+			yield(Page{}, err)
+		}
+	}
+}
+
+// All streams every task of a listing, page by page, as Pages does. An error ends the
+// sequence: it is yielded once, with a zero Task.
+func (c *Client) All(ctx context.Context, q Query) iter.Seq2[Task, error] {
+	return func(yield func(Task, error) bool) {
+		for p, err := range c.Pages(ctx, q) {
+			if err != nil {
+				yield(Task{}, err)
+				return
+			}
+			for _, t := range p.Tasks {
+				if !yield(t, nil) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// eachPage runs storetasks_client_describe_pages, handing each page to deliver on the calling
+// goroutine. deliver gets a channel closed when the call is cancelled (by ctx or Close), and
+// returns false to stop the listing.
+func (c *Client) eachPage(ctx context.Context, cq *C.storetasks_query, maxTasks int,
+	deliver func(Page, <-chan struct{}) bool) error {
+	var sink pageSink
+	err := c.do(ctx, func(ptr *C.storetasks_client, k *call) error {
+		sink.deliver = func(p Page) bool { return deliver(p, k.cancelled) }
+		h := cgo.NewHandle(&sink)
+		defer h.Delete()
+		var cerr *C.storetasks_error
+		st := C.storetasks_go_describe_pages(ptr, cq, C.size_t(maxTasks), k.tok, C.uintptr_t(h), &cerr)
+		if sink.panicked != nil {
+			C.storetasks_error_free(cerr)
+			panic(sink.panicked)
+		}
+		if st != C.STORETASKS_STATUS_OK {
+			return takeError(st, cerr)
+		}
+		if sink.stopped {
+			// Stopped because the call was cancelled: do() adds the reason.
+			select {
+			case <-k.cancelled:
+				return &Error{Status: StatusCancelled, Message: "the call was cancelled"}
+			default:
+			}
+		}
+		return nil
+	})
+	return err
+}

@@ -1,0 +1,3 @@
+module storetasks
+
+go 1.24

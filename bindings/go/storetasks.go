@@ -1,0 +1,44 @@
+// Package storetasks reports the progress of Amazon EC2 AMI store-to-S3 tasks
+// (DescribeStoreImageTasks) through libstoretasks, a C library written in Rust.
+//
+// A [Client] is created from a [Config] and is safe for concurrent use. [Client.Describe]
+// fetches one page, [Client.All] and [Client.Pages] stream a whole listing page by page
+// (only about two pages are held in memory, whatever the listing's size), and
+// [Client.Collect] gathers a listing, up to a cap, into one [Page].
+//
+// Every call takes a [context.Context]: cancelling it, or reaching its deadline, ends the call
+// in flight promptly, and the error then satisfies errors.Is with [context.Canceled] or
+// [context.DeadlineExceeded] as well as with [ErrCancelled].
+//
+// Failures are *[Error] values carrying the library's status, the AWS error code, the message,
+// the HTTP status and the request id. Compare them with the sentinels:
+//
+//	if errors.Is(err, storetasks.ErrThrottled) { ... }
+//	var e *storetasks.Error
+//	if errors.As(err, &e) { log.Print(e.Code, e.RequestID) }
+//
+// By default the package links the shared library found in ../../target/release relative to
+// this directory, with an rpath to it; the build tag storetasks_static links the static archive
+// instead. See README.md for using an installed copy.
+package storetasks
+
+/*
+#cgo CFLAGS: -I${SRCDIR}/../../include
+#include "storetasks.h"
+*/
+import "C"
+
+// Version returns the version of the linked libstoretasks, such as "0.1.0".
+func Version() string {
+	return C.GoString(C.storetasks_version())
+}
+
+// HeaderVersion is the version of include/storetasks.h this package was compiled against.
+const HeaderVersion = "0.1.0"
+
+// The header's version numbers, checked against HeaderVersion by the tests.
+const (
+	headerMajor = int(C.STORETASKS_VERSION_MAJOR)
+	headerMinor = int(C.STORETASKS_VERSION_MINOR)
+	headerPatch = int(C.STORETASKS_VERSION_PATCH)
+)

@@ -1,0 +1,209 @@
+"""Finding libstoretasks and declaring the C functions this package calls.
+
+The library is looked for, in this order:
+
+1. ``$STORETASKS_LIBRARY``: the path of the shared library (nothing else is tried when it is set);
+2. this package's folder (a copy placed next to the modules, for a self-contained install);
+3. ``target/release`` of the source checkout this package sits in (``bindings/python/storetasks``);
+4. ``ctypes.util.find_library("storetasks")``, then the dynamic loader's own search path
+   (``LD_LIBRARY_PATH``, ``/etc/ld.so.conf``, ``DYLD_LIBRARY_PATH``...).
+"""
+
+import ctypes
+import ctypes.util
+import os
+import sys
+import threading
+from pathlib import Path
+
+from .exceptions import LibraryNotFoundError
+
+#: The major version this package was written for; the library's SONAME changes with it.
+SUPPORTED_MAJOR = 0
+#: The oldest minor version that has every function this package declares.
+MIN_MINOR = 1
+
+if sys.platform == "darwin":
+    LIBRARY_FILE = "libstoretasks.dylib"
+elif sys.platform == "win32":
+    LIBRARY_FILE = "storetasks.dll"
+else:
+    LIBRARY_FILE = "libstoretasks.so"
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+# storetasks_status
+OK = 0
+DRY_RUN_OK = 1
+INVALID_ARGUMENT = 2
+UNAUTHORIZED = 3
+THROTTLED = 4
+TIMEOUT = 5
+NETWORK = 6
+SERVICE = 7
+RESPONSE = 8
+CANCELLED = 9
+PANIC = 10
+CONFIG = 11
+CREDENTIALS = 12
+
+# storetasks_retry_mode
+RETRY_MODES = {"default": 0, "standard": 1, "adaptive": 2}
+
+
+class _Opaque(ctypes.Structure):
+    """Base of the opaque C types: only ever handled through pointers."""
+
+
+class Config(_Opaque):
+    pass
+
+
+class ClientHandle(_Opaque):
+    pass
+
+
+class Query(_Opaque):
+    pass
+
+
+class TaskList(_Opaque):
+    pass
+
+
+class Error(_Opaque):
+    pass
+
+
+class Task(ctypes.Structure):
+    """storetasks_task: a read-only view that lives as long as its list."""
+
+    _fields_ = [
+        ("ami_id", ctypes.c_char_p),
+        ("bucket", ctypes.c_char_p),
+        ("s3_object_key", ctypes.c_char_p),
+        ("failure_reason", ctypes.c_char_p),
+        ("state_raw", ctypes.c_char_p),
+        ("task_start_time_ms", ctypes.c_int64),
+        ("progress_percentage", ctypes.c_int32),
+        ("state", ctypes.c_int),
+        ("has_task_start_time", ctypes.c_bool),
+        ("has_progress_percentage", ctypes.c_bool),
+    ]
+
+
+P = ctypes.POINTER
+_status = ctypes.c_int
+_char = ctypes.c_char_p
+
+# name: (restype, argtypes). Every function this package calls, and nothing else.
+_SIGNATURES = {
+    "storetasks_version": (_char, []),
+    "storetasks_status_name": (_char, [ctypes.c_int32]),
+    "storetasks_config_new": (P(Config), []),
+    "storetasks_config_free": (None, [P(Config)]),
+    "storetasks_config_set_region": (_status, [P(Config), _char]),
+    "storetasks_config_set_endpoint_url": (_status, [P(Config), _char]),
+    "storetasks_config_set_profile": (_status, [P(Config), _char]),
+    "storetasks_config_set_credentials": (_status, [P(Config), _char, _char, _char]),
+    "storetasks_config_set_retry": (_status, [P(Config), ctypes.c_int32, ctypes.c_uint32]),
+    "storetasks_config_set_timeouts": (_status, [P(Config), ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint64]),
+    "storetasks_config_set_use_fips": (_status, [P(Config), ctypes.c_bool]),
+    "storetasks_config_set_use_dual_stack": (_status, [P(Config), ctypes.c_bool]),
+    "storetasks_config_set_ca_bundle": (_status, [P(Config), _char]),
+    "storetasks_config_set_app_name": (_status, [P(Config), _char]),
+    "storetasks_config_set_max_concurrency": (_status, [P(Config), ctypes.c_size_t]),
+    "storetasks_client_new": (_status, [P(Config), P(P(ClientHandle)), P(P(Error))]),
+    "storetasks_client_free": (None, [P(ClientHandle)]),
+    # The cancellation token (third argument) is not used by this package: always NULL.
+    "storetasks_client_describe": (_status, [P(ClientHandle), P(Query), ctypes.c_void_p, P(P(TaskList)), P(P(Error))]),
+    "storetasks_error_status": (_status, [P(Error)]),
+    "storetasks_error_message": (_char, [P(Error)]),
+    "storetasks_error_code": (_char, [P(Error)]),
+    "storetasks_error_http_status": (ctypes.c_uint16, [P(Error)]),
+    "storetasks_error_request_id": (_char, [P(Error)]),
+    "storetasks_error_free": (None, [P(Error)]),
+    "storetasks_query_new": (P(Query), []),
+    "storetasks_query_free": (None, [P(Query)]),
+    "storetasks_query_add_image_id": (_status, [P(Query), _char]),
+    "storetasks_query_add_filter": (_status, [P(Query), _char, P(_char), ctypes.c_size_t]),
+    "storetasks_query_set_max_results": (_status, [P(Query), ctypes.c_int32]),
+    "storetasks_query_set_next_token": (_status, [P(Query), _char]),
+    "storetasks_query_set_dry_run": (_status, [P(Query), ctypes.c_bool]),
+    "storetasks_task_list_len": (ctypes.c_size_t, [P(TaskList)]),
+    "storetasks_task_list_tasks": (P(Task), [P(TaskList)]),
+    "storetasks_task_list_next_token": (_char, [P(TaskList)]),
+    "storetasks_task_list_free": (None, [P(TaskList)]),
+}
+
+
+def candidates():
+    """Where the library is looked for, in order: (description, path or name) pairs."""
+    env = os.environ.get("STORETASKS_LIBRARY")
+    if env:
+        return [("$STORETASKS_LIBRARY", env)]
+    out = [("the package folder", str(PACKAGE_DIR / LIBRARY_FILE))]
+    checkout = PACKAGE_DIR.parents[2] if len(PACKAGE_DIR.parents) > 2 else None
+    if checkout is not None and (checkout / "include" / "storetasks.h").is_file():
+        out.append(("the source checkout", str(checkout / "target" / "release" / LIBRARY_FILE)))
+    found = ctypes.util.find_library("storetasks")
+    if found:
+        out.append(("ctypes.util.find_library", found))
+    out.append(("the system search path", LIBRARY_FILE))
+    return out
+
+
+def _open():
+    tried = []
+    for where, path in candidates():
+        is_path = os.sep in path
+        if is_path and not os.path.exists(path):
+            tried.append(f"{path} ({where}): no such file")
+            continue
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError as e:
+            tried.append(f"{path} ({where}): {e}")
+            continue
+        return lib, path
+    raise LibraryNotFoundError(
+        "libstoretasks was not found; set STORETASKS_LIBRARY to the path of " + LIBRARY_FILE
+        + ". Tried:\n  " + "\n  ".join(tried))
+
+
+def _declare(lib, path):
+    for name, (restype, argtypes) in _SIGNATURES.items():
+        try:
+            fn = getattr(lib, name)
+        except AttributeError:
+            raise LibraryNotFoundError(f"{path} lacks {name}: it is not a compatible libstoretasks") from None
+        fn.restype = restype
+        fn.argtypes = argtypes
+    version = lib.storetasks_version().decode()
+    major, minor = (int(x) for x in version.split(".")[:2])
+    if major != SUPPORTED_MAJOR or minor < MIN_MINOR:
+        raise LibraryNotFoundError(
+            f"{path} is libstoretasks {version}; this package needs {SUPPORTED_MAJOR}.{MIN_MINOR} or a later "
+            f"{SUPPORTED_MAJOR}.x")
+
+
+_lock = threading.Lock()
+_loaded = None
+
+
+def lib():
+    """The loaded library, its functions declared. Loaded once, on first use."""
+    global _loaded
+    if _loaded is None:
+        with _lock:
+            if _loaded is None:
+                handle, path = _open()
+                _declare(handle, path)
+                handle.storetasks_path = path
+                _loaded = handle
+    return _loaded
+
+
+def text(value):
+    """A borrowed C string (bytes or None) as str."""
+    return None if value is None else value.decode("utf-8")

@@ -1,0 +1,115 @@
+"""Exceptions, named and shaped like botocore's so that code written for boto3 keeps working.
+
+Every exception derives from :class:`StoreTasksError`, which carries what libstoretasks reported:
+
+========================  ==================================  ======================================
+libstoretasks status      exception                           botocore raises
+========================  ==================================  ======================================
+any with an AWS code      :class:`ClientError`                ``ClientError``
+(DRY_RUN_OK, UNAUTHORIZED, THROTTLED, SERVICE...)
+INVALID_ARGUMENT          :class:`ParamValidationError`       ``ParamValidationError`` (or a
+                          (also a ``ValueError``)             ``ClientError`` from EC2, see README)
+NETWORK                   :class:`EndpointConnectionError`    ``EndpointConnectionError``
+                          (also a ``ConnectionError``)
+TIMEOUT                   :class:`ReadTimeoutError`           ``ReadTimeoutError`` or
+                          (also a ``TimeoutError``)           ``ConnectTimeoutError``
+RESPONSE                  :class:`ResponseParserError`        ``ResponseParserError``
+CREDENTIALS               :class:`NoCredentialsError`         ``NoCredentialsError``
+CONFIG                    :class:`ConfigError`                ``NoRegionError``, ``InvalidConfigError``
+CANCELLED, PANIC, other   :class:`StoreTasksError`
+========================  ==================================  ======================================
+"""
+
+
+class StoreTasksError(Exception):
+    """Base of every exception of this package.
+
+    Attributes: ``status`` (the libstoretasks status number, or None for an error raised by this
+    package itself), ``status_name`` (such as ``"STORETASKS_STATUS_THROTTLED"``), ``message``,
+    ``code`` (the AWS error code or None), ``http_status`` (0 when there was no reply) and
+    ``request_id`` (or None).
+    """
+
+    def __init__(self, message, status=None, status_name=None, code=None, http_status=0, request_id=None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.status_name = status_name
+        self.code = code
+        self.http_status = http_status
+        self.request_id = request_id
+
+
+class ClientError(StoreTasksError):
+    """The service answered with an AWS error code, as botocore's ``ClientError``.
+
+    ``response`` is ``{"Error": {"Code": ..., "Message": ...}, "ResponseMetadata": {...}}`` and
+    ``operation_name`` is ``"DescribeStoreImageTasks"``.
+    """
+
+    MSG_TEMPLATE = "An error occurred ({error_code}) when calling the {operation_name} operation: {error_message}"
+
+    def __init__(self, error_response, operation_name, status=None, status_name=None):
+        err = error_response.get("Error", {})
+        meta = error_response.get("ResponseMetadata", {})
+        message = self.MSG_TEMPLATE.format(
+            error_code=err.get("Code", "Unknown"),
+            operation_name=operation_name,
+            error_message=err.get("Message", "Unknown"),
+        )
+        super().__init__(message, status=status, status_name=status_name, code=err.get("Code"),
+                         http_status=meta.get("HTTPStatusCode", 0), request_id=meta.get("RequestId"))
+        self.response = error_response
+        self.operation_name = operation_name
+
+    def __reduce__(self):
+        return self.__class__, (self.response, self.operation_name, self.status, self.status_name)
+
+
+class ParamValidationError(StoreTasksError, ValueError):
+    """The parameters were refused before anything was sent.
+
+    As botocore's, ``str(e)`` starts with ``"Parameter validation failed:"`` and ``e.kwargs["report"]``
+    holds the details.
+    """
+
+    def __init__(self, report, **details):
+        super().__init__("Parameter validation failed:\n" + report, **details)
+        self.report = report
+        self.kwargs = {"report": report}
+
+
+class EndpointConnectionError(StoreTasksError, ConnectionError):
+    """The connection to the endpoint failed or was dropped."""
+
+
+class ReadTimeoutError(StoreTasksError, TimeoutError):
+    """A connect, attempt or operation timeout expired (libstoretasks does not say which)."""
+
+
+class ResponseParserError(StoreTasksError):
+    """A reply that could not be understood (malformed, truncated, looping pagination)."""
+
+
+class NoCredentialsError(StoreTasksError):
+    """No usable credentials were found."""
+
+
+class ConfigError(StoreTasksError):
+    """The client could not be configured (no region, unreadable CA bundle, bad app name...)."""
+
+
+class PaginationError(StoreTasksError):
+    """The paginator was misused, or the service repeated a NextToken."""
+
+
+class OperationNotPageableError(StoreTasksError):
+    """get_paginator() was asked for an operation this client cannot paginate."""
+
+
+class ClientClosedError(StoreTasksError, RuntimeError):
+    """A call on a client after close()."""
+
+
+class LibraryNotFoundError(StoreTasksError, OSError):
+    """libstoretasks could not be loaded, or is not a version this package supports."""

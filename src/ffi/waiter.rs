@@ -1,0 +1,160 @@
+//! Waiting for store tasks to finish.
+
+use std::ffi::{c_char, c_void};
+use std::time::Duration;
+
+use super::cancel::storetasks_cancel;
+use super::client::storetasks_client;
+use super::task_list::storetasks_task_list;
+use super::{boundary, boundary_or, give, mut_arg, ref_arg, storetasks_error, storetasks_status, str_arg, take_and_drop};
+use crate::error::Error;
+use crate::task::TaskPage;
+use crate::waiter::WaitOptions;
+
+/// Called after each successful poll of `storetasks_client_wait`, on the calling thread, with the
+/// latest task of each waited-for image that has one, in the order the ids were given. `tasks`
+/// is borrowed for the duration of the call. Return true to keep waiting, false to stop (the
+/// wait then ends with `STORETASKS_STATUS_CANCELLED`).
+pub type storetasks_progress_callback =
+    Option<unsafe extern "C" fn(tasks: *const storetasks_task_list, user_data: *mut c_void) -> bool>;
+
+/// How to wait. Opaque; create with `storetasks_wait_options_new`, free with
+/// `storetasks_wait_options_free`. Not safe to change from two threads at once.
+pub struct storetasks_wait_options {
+    inner: WaitOptions,
+    progress: storetasks_progress_callback,
+    user_data: *mut c_void,
+}
+
+/// New options with the defaults: delays from 5 s growing to 120 s, a 2-hour deadline, and a
+/// 60-second grace period for images without a store task. No progress callback.
+///
+/// The caller owns the result and frees it with `storetasks_wait_options_free`. NULL only if
+/// memory ran out.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_wait_options_new() -> *mut storetasks_wait_options {
+    boundary_or(std::ptr::null_mut(), || {
+        Box::into_raw(Box::new(storetasks_wait_options {
+            inner: WaitOptions::default(),
+            progress: None,
+            user_data: std::ptr::null_mut(),
+        }))
+    })
+}
+
+/// Frees wait options. NULL is ignored.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_wait_options_free(options: *mut storetasks_wait_options) {
+    take_and_drop(options);
+}
+
+fn edit(options: *mut storetasks_wait_options, f: impl FnOnce(&mut storetasks_wait_options) -> Result<(), Error>) -> storetasks_status {
+    boundary(std::ptr::null_mut(), || f(mut_arg(options, "options")?))
+}
+
+/// Sets the delay between polls: it starts at `min_delay_ms` and doubles up to `max_delay_ms`,
+/// each pause drawn at random between `min_delay_ms` and the current ceiling. INVALID_ARGUMENT
+/// unless 0 < min_delay_ms <= max_delay_ms.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_wait_options_set_delays(
+    options: *mut storetasks_wait_options,
+    min_delay_ms: u64,
+    max_delay_ms: u64,
+) -> storetasks_status {
+    edit(options, |o| {
+        if min_delay_ms == 0 || max_delay_ms < min_delay_ms {
+            return Err(Error::invalid("the delays must satisfy 0 < min_delay_ms <= max_delay_ms"));
+        }
+        o.inner.min_delay = Duration::from_millis(min_delay_ms);
+        o.inner.max_delay = Duration::from_millis(max_delay_ms);
+        Ok(())
+    })
+}
+
+/// Sets the deadline of the whole wait in milliseconds; 0 waits without a deadline (until the
+/// tasks finish or the wait is cancelled).
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_wait_options_set_timeout(options: *mut storetasks_wait_options, timeout_ms: u64) -> storetasks_status {
+    edit(options, |o| {
+        o.inner.timeout = (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms));
+        Ok(())
+    })
+}
+
+/// Sets how long, in milliseconds, an image may have no store task before the wait ends with
+/// `STORETASKS_STATUS_NOT_FOUND` (0: at the first poll that does not find it).
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_wait_options_set_not_found_grace(options: *mut storetasks_wait_options, grace_ms: u64) -> storetasks_status {
+    edit(options, |o| {
+        o.inner.not_found_grace = Duration::from_millis(grace_ms);
+        Ok(())
+    })
+}
+
+/// Sets the progress callback (NULL removes it) and the pointer passed to it untouched.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_wait_options_set_progress(
+    options: *mut storetasks_wait_options,
+    callback: storetasks_progress_callback,
+    user_data: *mut c_void,
+) -> storetasks_status {
+    edit(options, |o| {
+        o.progress = callback;
+        o.user_data = user_data;
+        Ok(())
+    })
+}
+
+/// Waits until the latest store task of every image in `image_ids` (`image_ids_len` ids; more
+/// than 20 are polled in batches) is Completed.
+///
+/// Outcomes: OK when all completed (`*tasks_out`, if `tasks_out` is not NULL, receives their final
+/// state, to free with `storetasks_task_list_free`); `TASK_FAILED` as soon as one fails
+/// (`storetasks_error_ami_id` and `storetasks_error_failure_reason` say which and why);
+/// `WAIT_TIMEOUT` when the deadline passes (the message lists each AMI's last seen state);
+/// `NOT_FOUND` when an image has no task after the grace period; `CANCELLED` when `cancel` fires
+/// or the progress callback returns false. Throttling, network errors, timeouts and 5xx replies
+/// are retried at the next poll; other errors end the wait with their own status.
+///
+/// `options` and `cancel` may be NULL (defaults; not cancellable). Blocks the calling thread,
+/// which is also the thread the progress callback runs on. Thread-safe: many waits may run on
+/// one client at once.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_client_wait(
+    client: *const storetasks_client,
+    image_ids: *const *const c_char,
+    image_ids_len: usize,
+    options: *const storetasks_wait_options,
+    cancel: *const storetasks_cancel,
+    tasks_out: *mut *mut storetasks_task_list,
+    err: *mut *mut storetasks_error,
+) -> storetasks_status {
+    boundary(err, || {
+        let client = super::client::inner(ref_arg(client, "client")?);
+        if image_ids.is_null() && image_ids_len > 0 {
+            return Err(Error::invalid("image_ids is NULL but image_ids_len is not 0"));
+        }
+        let mut ids = Vec::with_capacity(image_ids_len);
+        for i in 0..image_ids_len {
+            let p = unsafe { *image_ids.add(i) };
+            ids.push(str_arg(p, &format!("image id #{}", i + 1))?.to_owned());
+        }
+        let defaults = WaitOptions::default();
+        let (opts, progress, user_data) = match unsafe { options.as_ref() } {
+            Some(o) => (&o.inner, o.progress, o.user_data),
+            None => (&defaults, None, std::ptr::null_mut()),
+        };
+        let cancel = unsafe { cancel.as_ref() }.map(|c| c.token.clone());
+        let tasks = client.wait(&ids, opts, cancel.as_ref(), |seen| match progress {
+            Some(cb) => {
+                let list = storetasks_task_list::from_page(TaskPage { tasks: seen.to_vec(), next_token: None });
+                unsafe { cb(&list, user_data) }
+            }
+            None => true,
+        })?;
+        if !tasks_out.is_null() {
+            give(tasks_out, storetasks_task_list::from_page(TaskPage { tasks, next_token: None }));
+        }
+        Ok(())
+    })
+}
