@@ -27,11 +27,11 @@ build:
 
 lib: build
 
-examples: $(BUILD)/describe_tasks
+examples: $(BUILD)/describe_tasks $(BUILD)/wait_tasks
 
 $(BUILD)/%: examples/c/%.c include/storetasks.h build
 	@mkdir -p $(BUILD)
-	$(CC) -std=c99 -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) -Iinclude $< -o $@ $(LDLIBS_SO)
+	$(CC) -std=c99 -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) -Iinclude $< -o $@ $(LDLIBS_SO) -lpthread
 
 demo: all
 	STORETASKS_EMULATOR=$(EMULATOR) BUILD=$(BUILD) sh examples/demo.sh

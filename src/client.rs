@@ -215,11 +215,15 @@ impl Client {
             loader = loader.http_client(h);
         }
 
-        let secrets: Vec<String> = config
+        // Secrets to keep out of error messages and log lines: the static ones, and those the
+        // default chain will read from the environment.
+        let mut secrets: Vec<String> = config
             .credentials
             .iter()
             .flat_map(|c| std::iter::once(c.secret_access_key.clone()).chain(c.session_token.clone()))
             .collect();
+        secrets.extend(["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"].iter().filter_map(|v| std::env::var(v).ok()));
+        secrets.retain(|s| s.len() >= 4);
         crate::log::init();
         let log_mask = crate::log::register_secrets(&secrets);
         tracing::debug!(

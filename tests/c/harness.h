@@ -38,7 +38,7 @@ static int h_passed, h_failed;
     CHECK((got) == (want), "got %s, want %s", storetasks_status_name((int)(got)), \
           storetasks_status_name((int)(want)))
 
-static int h_finish(void) {
+static inline int h_finish(void) {
     printf("%d passed, %d failed\n", h_passed, h_failed);
     return h_failed == 0 ? 0 : 1;
 }
@@ -50,7 +50,7 @@ typedef struct emulator {
 } emulator;
 
 /* Starts the emulator with extra arguments (NULL-terminated list). Exits the program on failure. */
-static void emu_start(emulator *emu, const char *const *extra) {
+static inline void emu_start(emulator *emu, const char *const *extra) {
     const char *bin = getenv("STORETASKS_EMULATOR");
     if (!bin) {
         fprintf(stderr, "STORETASKS_EMULATOR is not set\n");
@@ -96,7 +96,7 @@ static void emu_start(emulator *emu, const char *const *extra) {
     snprintf(emu->endpoint, sizeof emu->endpoint, "http://127.0.0.1:%d", emu->port);
 }
 
-static void emu_stop(emulator *emu) {
+static inline void emu_stop(emulator *emu) {
     if (emu->pid > 0) {
         kill(emu->pid, SIGTERM);
         waitpid(emu->pid, NULL, 0);
@@ -105,7 +105,7 @@ static void emu_stop(emulator *emu) {
 }
 
 /* One request to the control endpoint; returns the HTTP status and copies the body into out. */
-static int emu_http(const emulator *emu, const char *method, const char *path, const char *body,
+static inline int emu_http(const emulator *emu, const char *method, const char *path, const char *body,
                     char *out, size_t out_len) {
     int s = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in addr;
@@ -142,7 +142,7 @@ static int emu_http(const emulator *emu, const char *method, const char *path, c
 }
 
 /* Installs one fault (see the emulator's README for the grammar). */
-static void emu_fault(const emulator *emu, const char *spec) {
+static inline void emu_fault(const emulator *emu, const char *spec) {
     char body[256];
     snprintf(body, sizeof body, "{\"faults\":[\"%s\"]}", spec);
     int st = emu_http(emu, "POST", "/_emulator/faults", body, NULL, 0);
@@ -152,12 +152,12 @@ static void emu_fault(const emulator *emu, const char *spec) {
     }
 }
 
-static void emu_clear_faults(const emulator *emu) {
+static inline void emu_clear_faults(const emulator *emu) {
     emu_http(emu, "DELETE", "/_emulator/faults", "", NULL, 0);
 }
 
 /* EC2 API requests the emulator received so far. */
-static long emu_requests(const emulator *emu) {
+static inline long emu_requests(const emulator *emu) {
     char body[1024];
     if (emu_http(emu, "GET", "/_emulator/stats", "", body, sizeof body) != 200) return -1;
     const char *p = strstr(body, "\"requests\":");

@@ -1,0 +1,176 @@
+/*
+ * wait_tasks: wait for AMI store-to-S3 tasks to finish, with a live progress bar per AMI.
+ *
+ *   wait_tasks [--region R] [--endpoint-url URL] [--profile P]
+ *              [--min-delay MS] [--max-delay MS] [--timeout MS] [--grace MS] ami-... [ami-...]
+ *
+ * On a terminal it redraws one bar per AMI after each poll; otherwise it prints one line per AMI
+ * per poll. Ctrl-C cancels the wait cleanly. Exits 0 when every task completed, 1 otherwise.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "storetasks.h"
+
+#define BAR_WIDTH 30
+
+typedef struct progress_view {
+    const char *const *ids;
+    size_t count;
+    int tty;
+    int drawn; /* lines drawn last time, to move the cursor back over them */
+} progress_view;
+
+static const storetasks_task *find(const storetasks_task_list *tasks, const char *id) {
+    for (size_t i = 0; i < storetasks_task_list_len(tasks); i++) {
+        const storetasks_task *t = storetasks_task_list_get(tasks, i);
+        if (t->ami_id && strcmp(t->ami_id, id) == 0) return t;
+    }
+    return NULL;
+}
+
+static bool on_progress(const storetasks_task_list *tasks, void *user_data) {
+    progress_view *view = user_data;
+    if (view->tty && view->drawn > 0) printf("\033[%dA", view->drawn);
+    for (size_t i = 0; i < view->count; i++) {
+        const storetasks_task *t = find(tasks, view->ids[i]);
+        int pct = t && t->has_progress_percentage ? t->progress_percentage : 0;
+        const char *state = t ? (t->state_raw ? t->state_raw : "?") : "waiting for a task";
+        if (pct < 0) pct = 0;
+        if (pct > 100) pct = 100;
+        if (view->tty) {
+            char bar[BAR_WIDTH + 1];
+            int filled = pct * BAR_WIDTH / 100;
+            for (int b = 0; b < BAR_WIDTH; b++) bar[b] = b < filled ? '#' : '.';
+            bar[BAR_WIDTH] = '\0';
+            printf("\033[2K%-21s [%s] %3d%%  %s\n", view->ids[i], bar, pct, state);
+        } else {
+            printf("%s %d%% %s\n", view->ids[i], pct, state);
+        }
+    }
+    view->drawn = (int)view->count;
+    fflush(stdout);
+    return true;
+}
+
+/* Ctrl-C: a thread waits for SIGINT/SIGTERM and triggers the cancellation token (a signal
+ * handler itself may not call into the library). */
+static void *cancel_on_signal(void *arg) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    int sig = 0;
+    if (sigwait(&set, &sig) == 0) storetasks_cancel_trigger(arg);
+    return NULL;
+}
+
+static int number(const char *flag, const char *val, uint64_t *out) {
+    char *end = NULL;
+    unsigned long long n = strtoull(val, &end, 10);
+    if (*val == '\0' || *end != '\0' || *val == '-') {
+        fprintf(stderr, "error: %s takes milliseconds, not %s\n", flag, val);
+        return -1;
+    }
+    *out = (uint64_t)n;
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    /* Block the signals before any thread starts, so only the watcher thread receives them. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+    storetasks_config *config = storetasks_config_new();
+    storetasks_wait_options *options = storetasks_wait_options_new();
+    storetasks_cancel *cancel = storetasks_cancel_new();
+    const char **ids = calloc((size_t)argc, sizeof *ids);
+    size_t count = 0;
+    uint64_t min_delay = 0, max_delay = 0, timeout = 0, grace = 0;
+    int have_timeout = 0, have_grace = 0, exit_code = 2;
+    if (!config || !options || !cancel || !ids) goto done;
+
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strncmp(arg, "--", 2) != 0) {
+            ids[count++] = arg;
+            continue;
+        }
+        const char *val = i + 1 < argc ? argv[++i] : NULL;
+        if (!val) { fprintf(stderr, "error: %s needs a value\n", arg); goto done; }
+        if (!strcmp(arg, "--region")) storetasks_config_set_region(config, val);
+        else if (!strcmp(arg, "--endpoint-url")) storetasks_config_set_endpoint_url(config, val);
+        else if (!strcmp(arg, "--profile")) storetasks_config_set_profile(config, val);
+        else if (!strcmp(arg, "--min-delay")) { if (number(arg, val, &min_delay)) goto done; }
+        else if (!strcmp(arg, "--max-delay")) { if (number(arg, val, &max_delay)) goto done; }
+        else if (!strcmp(arg, "--timeout")) { if (number(arg, val, &timeout)) goto done; have_timeout = 1; }
+        else if (!strcmp(arg, "--grace")) { if (number(arg, val, &grace)) goto done; have_grace = 1; }
+        else { fprintf(stderr, "error: unknown option %s\n", arg); goto done; }
+    }
+    if (count == 0) {
+        fprintf(stderr, "usage: wait_tasks [--region R] [--endpoint-url URL] [--profile P] [--min-delay MS]\n"
+                        "                  [--max-delay MS] [--timeout MS] [--grace MS] ami-... [ami-...]\n");
+        goto done;
+    }
+    if (min_delay || max_delay) {
+        if (!min_delay) min_delay = max_delay < 5000 ? max_delay : 5000;
+        if (!max_delay) max_delay = min_delay > 120000 ? min_delay : 120000;
+        if (storetasks_wait_options_set_delays(options, min_delay, max_delay) != STORETASKS_STATUS_OK) {
+            fprintf(stderr, "error: the delays must satisfy 0 < min <= max\n");
+            goto done;
+        }
+    }
+    if (have_timeout) storetasks_wait_options_set_timeout(options, timeout);
+    if (have_grace) storetasks_wait_options_set_not_found_grace(options, grace);
+    progress_view view = {ids, count, isatty(STDOUT_FILENO), 0};
+    storetasks_wait_options_set_progress(options, on_progress, &view);
+
+    pthread_t watcher;
+    pthread_create(&watcher, NULL, cancel_on_signal, cancel);
+    pthread_detach(watcher);
+
+    storetasks_client *client = NULL;
+    storetasks_task_list *final = NULL;
+    storetasks_error *err = NULL;
+    storetasks_status st = storetasks_client_new(config, &client, &err);
+    if (st == STORETASKS_STATUS_OK)
+        st = storetasks_client_wait(client, ids, count, options, cancel, &final, &err);
+
+    switch (st) {
+    case STORETASKS_STATUS_OK:
+        printf("All %zu store task%s completed.\n", count, count == 1 ? "" : "s");
+        exit_code = 0;
+        break;
+    case STORETASKS_STATUS_TASK_FAILED:
+        printf("Store task for %s failed: %s\n", storetasks_error_ami_id(err),
+               storetasks_error_failure_reason(err) ? storetasks_error_failure_reason(err) : "no reason given");
+        exit_code = 1;
+        break;
+    case STORETASKS_STATUS_CANCELLED:
+        printf("Cancelled.\n");
+        exit_code = 130;
+        break;
+    default: {
+        const char *code = storetasks_error_code(err);
+        fprintf(stderr, "error: %s%s%s%s: %s\n", storetasks_status_name(st), code ? " (" : "", code ? code : "",
+                code ? ")" : "", storetasks_error_message(err));
+        exit_code = 1;
+    }
+    }
+    storetasks_error_free(err);
+    storetasks_task_list_free(final);
+    storetasks_client_free(client);
+done:
+    free(ids);
+    storetasks_cancel_free(cancel);
+    storetasks_wait_options_free(options);
+    storetasks_config_free(config);
+    return exit_code;
+}
