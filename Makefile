@@ -5,9 +5,12 @@
 #   make demo     run the example against the bundled emulator
 #   make test     run every test (Rust, C under valgrind and sanitizers, Python)
 #   make header   regenerate include/storetasks.h
+#   make install PREFIX=/usr/local [DESTDIR=...]   install the library, headers, pkg-config
+#                 and CMake files
 
 CARGO      ?= cargo
 CC         ?= cc
+CXX        ?= c++
 PYTHON     ?= python3
 TARGET_DIR ?= $(shell $(CARGO) metadata --format-version 1 --no-deps 2>/dev/null | $(PYTHON) -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])' 2>/dev/null || echo target)
 LIBDIR     := $(TARGET_DIR)/release
@@ -18,7 +21,18 @@ CFLAGS     ?= -O2 -g
 WARN       := -Wall -Wextra -pedantic -Werror
 LDLIBS_SO  := -L$(LIBDIR) -lstoretasks -Wl,-rpath,$(abspath $(LIBDIR))
 
-.PHONY: all build lib examples demo test test-rust test-c test-python header venv clean-build
+VERSION    := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+MAJOR      := $(firstword $(subst ., ,$(VERSION)))
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+STRIP      ?= strip
+NATIVE_LIBS := $(shell cat packaging/native-static-libs.txt)
+empty :=
+space := $(empty) $(empty)
+NATIVE_LIBS_CMAKE := $(subst $(space),;,$(patsubst -l%,%,$(NATIVE_LIBS)))
+
+.PHONY: all build lib examples demo test test-rust test-c test-cpp test-python test-install header venv \
+	install clean-build
 
 all: build examples
 
@@ -27,11 +41,15 @@ build:
 
 lib: build
 
-examples: $(BUILD)/describe_tasks $(BUILD)/wait_tasks
+examples: $(BUILD)/describe_tasks $(BUILD)/wait_tasks $(BUILD)/describe_tasks_cpp
 
 $(BUILD)/%: examples/c/%.c include/storetasks.h build
 	@mkdir -p $(BUILD)
 	$(CC) -std=c99 -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) -Iinclude $< -o $@ $(LDLIBS_SO) -lpthread
+
+$(BUILD)/describe_tasks_cpp: examples/cpp/describe_tasks.cpp include/storetasks.hpp include/storetasks.h build
+	@mkdir -p $(BUILD)
+	$(CXX) -std=c++17 $(WARN) $(CFLAGS) -Iinclude $< -o $@ $(LDLIBS_SO)
 
 demo: all
 	STORETASKS_EMULATOR=$(EMULATOR) BUILD=$(BUILD) sh examples/demo.sh
@@ -46,7 +64,7 @@ $(VENV)/.done: tests/python/requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 	touch $@
 
-test: build examples test-rust test-c test-python
+test: build examples test-rust test-c test-cpp test-python test-install
 
 test-rust: build
 	$(CARGO) test --release --workspace
@@ -54,8 +72,32 @@ test-rust: build
 test-c: build
 	STORETASKS_EMULATOR=$(EMULATOR) LIBDIR=$(LIBDIR) BUILD=$(BUILD) sh tests/c/run.sh
 
+test-cpp: build
+	STORETASKS_EMULATOR=$(EMULATOR) LIBDIR=$(LIBDIR) BUILD=$(BUILD) sh tests/cpp/run.sh
+
 test-python: build examples venv
 	STORETASKS_EMULATOR=$(EMULATOR) STORETASKS_BUILD=$(BUILD) $(VENV)/bin/python -m pytest tests/python -q
+
+test-install: build
+	STORETASKS_EMULATOR=$(EMULATOR) LIBDIR=$(LIBDIR) BUILD=$(BUILD) sh tests/install/run.sh
+
+# The installed shared library is stripped; the archive keeps its symbols (its users' linker
+# drops what they do not use).
+install: build
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/cmake/storetasks $(DESTDIR)$(PREFIX)/include
+	install -m 0755 $(LIBDIR)/libstoretasks.so $(DESTDIR)$(PREFIX)/lib/libstoretasks.so.$(VERSION)
+	$(STRIP) --strip-unneeded $(DESTDIR)$(PREFIX)/lib/libstoretasks.so.$(VERSION)
+	ln -sf libstoretasks.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libstoretasks.so.$(MAJOR)
+	ln -sf libstoretasks.so.$(MAJOR) $(DESTDIR)$(PREFIX)/lib/libstoretasks.so
+	install -m 0644 $(LIBDIR)/libstoretasks.a $(DESTDIR)$(PREFIX)/lib/libstoretasks.a
+	install -m 0644 include/storetasks.h $(DESTDIR)$(PREFIX)/include/
+	if [ -f include/storetasks.hpp ]; then install -m 0644 include/storetasks.hpp $(DESTDIR)$(PREFIX)/include/; fi
+	for f in storetasks storetasks-static; do \
+	  sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@NATIVE_LIBS@|$(NATIVE_LIBS)|' \
+	    packaging/$$f.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/$$f.pc; done
+	for f in storetasksConfig storetasksConfigVersion; do \
+	  sed -e 's|@VERSION@|$(VERSION)|' -e 's|@MAJOR@|$(MAJOR)|' -e 's|@NATIVE_LIBS_CMAKE@|$(NATIVE_LIBS_CMAKE)|' \
+	    packaging/$$f.cmake.in > $(DESTDIR)$(PREFIX)/lib/cmake/storetasks/$$f.cmake; done
 
 clean-build:
 	rm -rf $(BUILD)

@@ -1,0 +1,54 @@
+"""storetasks: the progress of Amazon EC2 AMI store-to-S3 tasks (DescribeStoreImageTasks).
+
+A pure-Python (ctypes) front end of libstoretasks with boto3's interface for this one call::
+
+    import storetasks
+
+    with storetasks.Client(region="us-east-1") as ec2:
+        for page in ec2.get_paginator("describe_store_image_tasks").paginate():
+            for task in page["StoreImageTaskResults"]:
+                print(task["AmiId"], task.get("StoreTaskState"), task.get("ProgressPercentage"))
+
+The results are the dictionaries boto3 returns; errors are exceptions shaped like botocore's
+(see :mod:`storetasks.exceptions`). See README.md for where libstoretasks is looked for.
+"""
+
+from .client import Client, library_path, library_version, status_name
+from .exceptions import (
+    ClientClosedError,
+    ClientError,
+    ConfigError,
+    EndpointConnectionError,
+    LibraryNotFoundError,
+    NoCredentialsError,
+    OperationNotPageableError,
+    PaginationError,
+    ParamValidationError,
+    ReadTimeoutError,
+    ResponseParserError,
+    StoreTasksError,
+)
+from .paginate import PageIterator, Paginator
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Client",
+    "ClientClosedError",
+    "ClientError",
+    "ConfigError",
+    "EndpointConnectionError",
+    "LibraryNotFoundError",
+    "NoCredentialsError",
+    "OperationNotPageableError",
+    "PageIterator",
+    "PaginationError",
+    "Paginator",
+    "ParamValidationError",
+    "ReadTimeoutError",
+    "ResponseParserError",
+    "StoreTasksError",
+    "library_path",
+    "library_version",
+    "status_name",
+]

@@ -1,0 +1,173 @@
+"""boto3's paginator for describe_store_image_tasks, page for page.
+
+The algorithm is botocore's: ``PageSize`` becomes ``MaxResults``, ``MaxItems`` cuts the last page
+and leaves a resume token, ``StartingToken`` accepts a service token or a resume token. Resume
+tokens are encoded as botocore encodes them (base64 of JSON with ``boto_truncate_amount``), so a
+token from one paginator resumes the other.
+"""
+
+import base64
+import copy
+import json
+
+from .exceptions import PaginationError
+
+INPUT_TOKEN = "NextToken"
+OUTPUT_TOKEN = "NextToken"
+LIMIT_KEY = "MaxResults"
+RESULT_KEY = "StoreImageTaskResults"
+
+
+def encode_token(token):
+    return base64.b64encode(json.dumps(token).encode("utf-8")).decode("utf-8")
+
+
+def decode_token(token):
+    """A starting token as (service token dict, items to skip on the first page)."""
+    try:
+        decoded = json.loads(base64.b64decode(token.encode("utf-8")).decode("utf-8"))
+        if not isinstance(decoded, dict):
+            raise ValueError("not a resume token")
+        index = decoded.pop("boto_truncate_amount", 0)
+        return decoded, index
+    except (ValueError, TypeError):
+        # A service token given as is (botocore's "deprecated" form, split on "___").
+        parts = token.split("___")
+        index = 0
+        if len(parts) == 2:
+            try:
+                index = int(parts.pop())
+            except ValueError:
+                parts = [token]
+        if len(parts) != 1:
+            raise ValueError(f"Bad starting token: {token}") from None
+        value = None if parts[0] == "None" else parts[0]
+        return {INPUT_TOKEN: value}, index
+
+
+class Paginator:
+    """``client.get_paginator("describe_store_image_tasks")``."""
+
+    def __init__(self, method):
+        self._method = method
+
+    def paginate(self, **kwargs):
+        """Pages of ``describe_store_image_tasks(**kwargs)``; ``PaginationConfig`` takes
+        ``MaxItems``, ``PageSize`` and ``StartingToken`` as in boto3."""
+        config = kwargs.pop("PaginationConfig", None) or {}
+        max_items = config.get("MaxItems")
+        page_size = config.get("PageSize")
+        return PageIterator(
+            self._method,
+            None if max_items is None else int(max_items),
+            config.get("StartingToken"),
+            None if page_size is None else int(page_size),
+            kwargs,
+        )
+
+
+class PageIterator:
+    """Iterate it for the pages (each a full response dict), or call ``build_full_result()``.
+    Each iteration starts again from the beginning."""
+
+    def __init__(self, method, max_items, starting_token, page_size, op_kwargs):
+        self._method = method
+        self._max_items = max_items
+        self._starting_token = starting_token
+        self._page_size = page_size
+        self._op_kwargs = op_kwargs
+        self._resume_token = None
+
+    @property
+    def result_keys(self):
+        return [RESULT_KEY]
+
+    @property
+    def non_aggregate_part(self):
+        return {}
+
+    @property
+    def resume_token(self):
+        """The token that resumes the listing where MaxItems stopped it, or None."""
+        return self._resume_token
+
+    def _set_resume_token(self, value):
+        self._resume_token = encode_token(value)
+
+    def __iter__(self):
+        kwargs = copy.copy(self._op_kwargs)
+        previous_next_token = None
+        next_token = {INPUT_TOKEN: None}
+        starting_truncation = 0
+        if self._starting_token is not None:
+            next_token, starting_truncation = decode_token(self._starting_token)
+            self._inject_token(kwargs, next_token)
+        if self._page_size is not None:
+            kwargs[LIMIT_KEY] = self._page_size
+        total_items = 0
+        first_request = True
+        while True:
+            response = self._method(**kwargs)
+            if first_request:
+                first_request = False
+                if starting_truncation:
+                    response[RESULT_KEY] = response.get(RESULT_KEY, [])[starting_truncation:]
+            else:
+                starting_truncation = 0
+            current = response.get(RESULT_KEY) or []
+            truncate_amount = 0
+            if self._max_items is not None:
+                truncate_amount = total_items + len(current) - self._max_items
+            if truncate_amount > 0:
+                keep = len(current) - truncate_amount
+                response[RESULT_KEY] = current[:keep]
+                next_token = dict(next_token)
+                next_token["boto_truncate_amount"] = keep + starting_truncation
+                self._set_resume_token(next_token)
+                yield response
+                break
+            yield response
+            total_items += len(current)
+            next_token = {INPUT_TOKEN: response.get(OUTPUT_TOKEN)}
+            if next_token[INPUT_TOKEN] is None:
+                break
+            if self._max_items is not None and total_items == self._max_items:
+                self._set_resume_token(next_token)
+                break
+            if previous_next_token is not None and previous_next_token == next_token:
+                raise PaginationError(f"Error during pagination: The same next token was received twice: {next_token}")
+            self._inject_token(kwargs, next_token)
+            previous_next_token = next_token
+
+    @staticmethod
+    def _inject_token(kwargs, next_token):
+        for name, token in next_token.items():
+            if token is not None and token != "None":
+                kwargs[name] = token
+            elif name in kwargs:
+                del kwargs[name]
+
+    def build_full_result(self):
+        """Every page's tasks in one dict, with ``NextToken`` set to the resume token when
+        ``MaxItems`` stopped the listing early."""
+        result = {}
+        for page in self:
+            value = page.get(RESULT_KEY)
+            if value is None:
+                continue
+            result.setdefault(RESULT_KEY, []).extend(value)
+        if self._resume_token is not None:
+            result["NextToken"] = self._resume_token
+        return result
+
+    def search(self, expression):
+        """botocore's ``search``: a JMESPath expression over each page (needs ``jmespath``)."""
+        import jmespath
+
+        compiled = jmespath.compile(expression)
+        for page in self:
+            results = compiled.search(page)
+            if isinstance(results, list):
+                yield from results
+            else:
+                yield results

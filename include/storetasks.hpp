@@ -1,0 +1,489 @@
+/*
+ * storetasks.hpp: a header-only C++17 front end of libstoretasks (include/storetasks.h).
+ *
+ *   storetasks::Client client(storetasks::Config().region("us-east-1"));
+ *   storetasks::TaskList tasks = client.describe_all(storetasks::Query().filter("task-state", {"InProgress"}));
+ *   for (const storetasks::Task& t : tasks)
+ *       std::cout << t.ami_id.value_or("-") << ' ' << t.progress_percentage.value_or(0) << "%\n";
+ *
+ * Ownership: Config, Query, Client, TaskList and Cancel own one C object each, are move-only and
+ * free it in their destructor. A moved-from object may only be assigned to or destroyed; a call on
+ * a moved-from Client throws Error(Status::InvalidArgument).
+ *
+ * Lifetimes: a Task is a view. Its string_views point into the TaskList it came from and are
+ * valid until that list is destroyed (moving the list keeps them valid). The TaskList handed to a
+ * describe_pages callback is valid only during the callback: copy what must outlive it.
+ *
+ * Errors: every failure throws storetasks::Error (a std::runtime_error) with the library's status,
+ * the AWS error code, the HTTP status and the request id. A dry run that would have succeeded
+ * throws Error with status() == Status::DryRunOk and code "DryRunOperation", as EC2 answers it.
+ *
+ * Threads: a Client may be used by any number of threads at once, and a Cancel triggered from
+ * any thread. A Config or Query must not be changed by two threads at once; once built, a Query
+ * may be used by many calls at the same time. TaskLists are read-only and may be read by many
+ * threads.
+ */
+#ifndef STORETASKS_HPP
+#define STORETASKS_HPP
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <new>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "storetasks.h"
+
+namespace storetasks {
+
+/// The outcome of a C call; the same numbers as storetasks_status.
+enum class Status : std::int32_t {
+    Ok = STORETASKS_STATUS_OK,
+    DryRunOk = STORETASKS_STATUS_DRY_RUN_OK,
+    InvalidArgument = STORETASKS_STATUS_INVALID_ARGUMENT,
+    Unauthorized = STORETASKS_STATUS_UNAUTHORIZED,
+    Throttled = STORETASKS_STATUS_THROTTLED,
+    Timeout = STORETASKS_STATUS_TIMEOUT,
+    Network = STORETASKS_STATUS_NETWORK,
+    Service = STORETASKS_STATUS_SERVICE,
+    Response = STORETASKS_STATUS_RESPONSE,
+    Cancelled = STORETASKS_STATUS_CANCELLED,
+    Panic = STORETASKS_STATUS_PANIC,
+    Config = STORETASKS_STATUS_CONFIG,
+    Credentials = STORETASKS_STATUS_CREDENTIALS,
+    TaskFailed = STORETASKS_STATUS_TASK_FAILED,
+    WaitTimeout = STORETASKS_STATUS_WAIT_TIMEOUT,
+    NotFound = STORETASKS_STATUS_NOT_FOUND,
+};
+
+/// A store task's state; Unknown for a state this library does not know or none at all.
+enum class TaskState : int {
+    Unknown = STORETASKS_TASK_STATE_UNKNOWN,
+    InProgress = STORETASKS_TASK_STATE_IN_PROGRESS,
+    Completed = STORETASKS_TASK_STATE_COMPLETED,
+    Failed = STORETASKS_TASK_STATE_FAILED,
+};
+
+/// How failed attempts are retried.
+enum class RetryMode : std::int32_t {
+    Default = STORETASKS_RETRY_MODE_DEFAULT,
+    Standard = STORETASKS_RETRY_MODE_STANDARD,
+    Adaptive = STORETASKS_RETRY_MODE_ADAPTIVE,
+};
+
+/// The static name of a status, such as "STORETASKS_STATUS_THROTTLED".
+inline std::string_view status_name(Status status) noexcept {
+    return storetasks_status_name(static_cast<std::int32_t>(status));
+}
+
+/// The library's version, "MAJOR.MINOR.PATCH".
+inline std::string_view version() noexcept { return storetasks_version(); }
+
+/// A failed call: the status, a readable message and, when there was a reply, the AWS error
+/// code, the HTTP status and the request id.
+class Error : public std::runtime_error {
+public:
+    Error(Status status, std::string message, std::optional<std::string> code = std::nullopt,
+          std::uint16_t http_status = 0, std::optional<std::string> request_id = std::nullopt)
+        : std::runtime_error(describe(status, message, code)),
+          status_(status),
+          message_(std::move(message)),
+          code_(std::move(code)),
+          http_status_(http_status),
+          request_id_(std::move(request_id)) {}
+
+    Status status() const noexcept { return status_; }
+    std::string_view status_name() const noexcept { return storetasks::status_name(status_); }
+    /// The message alone (what() adds the status name and the code).
+    const std::string& message() const noexcept { return message_; }
+    /// The AWS error code ("RequestLimitExceeded", "DryRunOperation"...), if the service sent one.
+    const std::optional<std::string>& code() const noexcept { return code_; }
+    /// The HTTP status of the reply that carried the error; 0 when there was no reply.
+    std::uint16_t http_status() const noexcept { return http_status_; }
+    /// The request id of that reply, if it had one.
+    const std::optional<std::string>& request_id() const noexcept { return request_id_; }
+
+private:
+    static std::string describe(Status status, const std::string& message, const std::optional<std::string>& code) {
+        std::string out(storetasks::status_name(status));
+        if (code) out += " (" + *code + ")";
+        return out + ": " + message;
+    }
+
+    Status status_;
+    std::string message_;
+    std::optional<std::string> code_;
+    std::uint16_t http_status_;
+    std::optional<std::string> request_id_;
+};
+
+namespace detail {
+
+struct Free {
+    void operator()(storetasks_config* p) const noexcept { storetasks_config_free(p); }
+    void operator()(storetasks_query* p) const noexcept { storetasks_query_free(p); }
+    void operator()(storetasks_client* p) const noexcept { storetasks_client_free(p); }
+    void operator()(storetasks_task_list* p) const noexcept { storetasks_task_list_free(p); }
+    void operator()(storetasks_cancel* p) const noexcept { storetasks_cancel_free(p); }
+    void operator()(storetasks_error* p) const noexcept { storetasks_error_free(p); }
+    void operator()(char* p) const noexcept { storetasks_string_free(p); }
+};
+
+template <class T>
+using Owned = std::unique_ptr<T, Free>;
+
+inline std::optional<std::string> copy(const char* s) {
+    return s ? std::optional<std::string>(s) : std::nullopt;
+}
+
+inline std::optional<std::string_view> view(const char* s) noexcept {
+    return s ? std::optional<std::string_view>(s) : std::nullopt;
+}
+
+/// Throws the Error for a failed call, freeing the C error object (which may be NULL).
+[[noreturn]] inline void raise(storetasks_status status, storetasks_error* err) {
+    Owned<storetasks_error> owned(err);
+    if (!err) throw Error(static_cast<Status>(status), std::string(storetasks_status_name(status)));
+    const char* message = storetasks_error_message(err);
+    throw Error(static_cast<Status>(storetasks_error_status(err)), message ? message : "",
+                copy(storetasks_error_code(err)), storetasks_error_http_status(err),
+                copy(storetasks_error_request_id(err)));
+}
+
+/// Throws for a failed call. Call it after the C call, never as `check(f(&err), err)`: argument
+/// evaluation order would read `err` before `f` writes it.
+inline void check(storetasks_status status, storetasks_error* err = nullptr) {
+    if (status != STORETASKS_STATUS_OK) raise(status, err);
+    storetasks_error_free(err);
+}
+
+/// A string for C: refused if C would silently cut it at an embedded NUL.
+inline const char* c_str(const std::string& s, const char* what) {
+    if (s.find('\0') != std::string::npos)
+        throw Error(Status::InvalidArgument, std::string(what) + " contains a NUL character");
+    return s.c_str();
+}
+
+inline std::uint64_t to_ms(std::chrono::milliseconds d, const char* what) {
+    if (d.count() < 0) throw Error(Status::InvalidArgument, std::string(what) + " is negative");
+    return static_cast<std::uint64_t>(d.count());
+}
+
+template <class T>
+T* allocated(T* p) {
+    if (!p) throw std::bad_alloc();
+    return p;
+}
+
+}  // namespace detail
+
+/// A client configuration. Everything not set comes from the usual AWS sources (environment,
+/// shared config and credentials files, SSO, instance role). Setters return *this for chaining
+/// and throw Error(Status::InvalidArgument) for a bad value.
+class Config {
+public:
+    Config() : p_(detail::allocated(storetasks_config_new())) {}
+
+    Config& region(const std::string& region) { return set(storetasks_config_set_region(p(), detail::c_str(region, "region"))); }
+    Config& endpoint_url(const std::string& url) {
+        return set(storetasks_config_set_endpoint_url(p(), detail::c_str(url, "endpoint url")));
+    }
+    Config& profile(const std::string& profile) {
+        return set(storetasks_config_set_profile(p(), detail::c_str(profile, "profile")));
+    }
+    Config& credentials(const std::string& access_key_id, const std::string& secret_access_key,
+                        const std::optional<std::string>& session_token = std::nullopt) {
+        return set(storetasks_config_set_credentials(
+            p(), detail::c_str(access_key_id, "access key id"), detail::c_str(secret_access_key, "secret access key"),
+            session_token ? detail::c_str(*session_token, "session token") : nullptr));
+    }
+    /// `max_attempts` counts the first attempt; 0 keeps the default, 1 disables retries.
+    Config& retry(RetryMode mode, std::uint32_t max_attempts = 0) {
+        return set(storetasks_config_set_retry(p(), static_cast<std::int32_t>(mode), max_attempts));
+    }
+    /// Zero keeps a timeout's default. `connect` bounds each connect, `attempt` each attempt,
+    /// `operation` a whole call with its retries (for a listing: each page).
+    Config& timeouts(std::chrono::milliseconds connect, std::chrono::milliseconds attempt = {},
+                     std::chrono::milliseconds operation = {}) {
+        return set(storetasks_config_set_timeouts(p(), detail::to_ms(connect, "connect timeout"),
+                                                  detail::to_ms(attempt, "attempt timeout"),
+                                                  detail::to_ms(operation, "operation timeout")));
+    }
+    Config& use_fips(bool on) { return set(storetasks_config_set_use_fips(p(), on)); }
+    Config& use_dual_stack(bool on) { return set(storetasks_config_set_use_dual_stack(p(), on)); }
+    Config& ca_bundle(const std::string& pem_path) {
+        return set(storetasks_config_set_ca_bundle(p(), detail::c_str(pem_path, "CA bundle path")));
+    }
+    Config& app_name(const std::string& name) { return set(storetasks_config_set_app_name(p(), detail::c_str(name, "app name"))); }
+    Config& max_concurrency(std::size_t n) { return set(storetasks_config_set_max_concurrency(p(), n)); }
+
+    const storetasks_config* get() const noexcept { return p_.get(); }
+
+private:
+    storetasks_config* p() const noexcept { return p_.get(); }
+    Config& set(storetasks_status status) {
+        detail::check(status);
+        return *this;
+    }
+    detail::Owned<storetasks_config> p_;
+};
+
+/// The parameters of a DescribeStoreImageTasks call. An empty query asks for every task of the
+/// last 31 days, newest first. Setters return *this and throw Error for a bad value.
+class Query {
+public:
+    Query() : p_(detail::allocated(storetasks_query_new())) {}
+
+    /// Any number of ids: more than 20 are sent as several requests and merged.
+    Query& image_id(const std::string& id) { return set(storetasks_query_add_image_id(p(), detail::c_str(id, "image id"))); }
+    Query& image_ids(const std::vector<std::string>& ids) {
+        for (const auto& id : ids) image_id(id);
+        return *this;
+    }
+    /// A filter ("task-state", "bucket"); any of the values may match.
+    Query& filter(const std::string& name, const std::vector<std::string>& values) {
+        std::vector<const char*> ptrs;
+        ptrs.reserve(values.size());
+        for (const auto& v : values) ptrs.push_back(detail::c_str(v, "filter value"));
+        return set(storetasks_query_add_filter(p(), detail::c_str(name, "filter name"), ptrs.data(), ptrs.size()));
+    }
+    /// The page size, 1 to 200 (checked when the call is made); 0 removes it.
+    Query& max_results(std::int32_t n) { return set(storetasks_query_set_max_results(p(), n)); }
+    /// The token to resume from; nullopt removes it. Accepts TaskList::next_token() directly.
+    Query& next_token(std::optional<std::string_view> token) {
+        if (!token) return set(storetasks_query_set_next_token(p(), nullptr));
+        std::string copy(*token);
+        return set(storetasks_query_set_next_token(p(), detail::c_str(copy, "next token")));
+    }
+    Query& dry_run(bool on = true) { return set(storetasks_query_set_dry_run(p(), on)); }
+
+    const storetasks_query* get() const noexcept { return p_.get(); }
+
+private:
+    storetasks_query* p() const noexcept { return p_.get(); }
+    Query& set(storetasks_status status) {
+        detail::check(status);
+        return *this;
+    }
+    detail::Owned<storetasks_query> p_;
+};
+
+/// One store task, viewed in the TaskList that holds it. Members EC2 left out are nullopt.
+struct Task {
+    std::optional<std::string_view> ami_id;
+    std::optional<std::chrono::system_clock::time_point> start_time;
+    std::optional<std::string_view> bucket;
+    std::optional<std::string_view> s3_object_key;
+    std::optional<std::int32_t> progress_percentage;
+    TaskState state = TaskState::Unknown;
+    /// The state exactly as EC2 sent it ("InProgress"...), also for states this library does not know.
+    std::optional<std::string_view> state_raw;
+    std::optional<std::string_view> failure_reason;
+    /// The C view, for code that mixes both APIs.
+    const storetasks_task* raw = nullptr;
+
+    static Task from(const storetasks_task& t) noexcept {
+        Task out;
+        out.ami_id = detail::view(t.ami_id);
+        if (t.has_task_start_time)
+            out.start_time = std::chrono::system_clock::time_point(
+                std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::milliseconds(t.task_start_time_ms)));
+        out.bucket = detail::view(t.bucket);
+        out.s3_object_key = detail::view(t.s3_object_key);
+        if (t.has_progress_percentage) out.progress_percentage = t.progress_percentage;
+        out.state = static_cast<TaskState>(t.state);
+        out.state_raw = detail::view(t.state_raw);
+        out.failure_reason = detail::view(t.failure_reason);
+        out.raw = &t;
+        return out;
+    }
+};
+
+/// A list of tasks, newest first, and the token of the next page. Owning (from describe and
+/// describe_all) or a view of a page (in a describe_pages callback). Range-for yields Tasks.
+class TaskList {
+public:
+    using value_type = Task;
+    using const_iterator = std::vector<Task>::const_iterator;
+    using iterator = const_iterator;
+
+    /// A non-owning view of a C list, valid while that list is.
+    static TaskList view(const storetasks_task_list* list) { return TaskList(nullptr, list); }
+    /// Takes ownership of a C list (freed by the destructor).
+    static TaskList adopt(storetasks_task_list* list) { return TaskList(list, list); }
+
+    TaskList(TaskList&& other) noexcept
+        : owner_(std::move(other.owner_)), list_(std::exchange(other.list_, nullptr)), tasks_(std::move(other.tasks_)) {
+        other.tasks_.clear();
+    }
+    TaskList& operator=(TaskList&& other) noexcept {
+        if (this != &other) {
+            owner_ = std::move(other.owner_);
+            list_ = std::exchange(other.list_, nullptr);
+            tasks_ = std::move(other.tasks_);
+            other.tasks_.clear();
+        }
+        return *this;
+    }
+    TaskList(const TaskList&) = delete;
+    TaskList& operator=(const TaskList&) = delete;
+    ~TaskList() = default;
+
+    std::size_t size() const noexcept { return tasks_.size(); }
+    bool empty() const noexcept { return tasks_.empty(); }
+    const Task& operator[](std::size_t i) const noexcept { return tasks_[i]; }
+    const Task& at(std::size_t i) const { return tasks_.at(i); }
+    const_iterator begin() const noexcept { return tasks_.begin(); }
+    const_iterator end() const noexcept { return tasks_.end(); }
+
+    /// The token that resumes the listing after this list, or nullopt at the end.
+    std::optional<std::string_view> next_token() const noexcept {
+        return detail::view(storetasks_task_list_next_token(list_));
+    }
+
+    /// The JSON `aws ec2 describe-store-image-tasks --output json` prints for these tasks.
+    std::string to_json() const {
+        char* json = nullptr;
+        storetasks_error* err = nullptr;
+        storetasks_status status = storetasks_task_list_to_json(list_, &json, &err);
+        detail::check(status, err);
+        detail::Owned<char> owned(json);
+        return std::string(json);
+    }
+
+    const storetasks_task_list* get() const noexcept { return list_; }
+
+private:
+    TaskList(storetasks_task_list* owned, const storetasks_task_list* list) : owner_(owned), list_(list) {
+        const std::size_t n = storetasks_task_list_len(list_);
+        const storetasks_task* tasks = storetasks_task_list_tasks(list_);
+        tasks_.reserve(n);
+        for (std::size_t i = 0; i < n; i++) tasks_.push_back(Task::from(tasks[i]));
+    }
+
+    detail::Owned<storetasks_task_list> owner_;
+    const storetasks_task_list* list_ = nullptr;
+    std::vector<Task> tasks_;
+};
+
+/// A cancellation token: trigger it from any thread to end the calls given it with
+/// Error(Status::Cancelled). It must outlive those calls.
+class Cancel {
+public:
+    Cancel() : p_(detail::allocated(storetasks_cancel_new())) {}
+    void trigger() const noexcept { storetasks_cancel_trigger(p_.get()); }
+    bool triggered() const noexcept { return storetasks_cancel_is_triggered(p_.get()); }
+    const storetasks_cancel* get() const noexcept { return p_.get(); }
+
+private:
+    detail::Owned<storetasks_cancel> p_;
+};
+
+namespace detail {
+
+template <class F>
+struct PageContext {
+    F* callback;
+    std::exception_ptr error;
+};
+
+/// The C callback of describe_pages: runs the C++ callable, and never lets an exception cross
+/// the C frames (it is kept, the listing stopped, and the exception rethrown after the call).
+template <class F>
+bool on_page(const storetasks_task_list* page, void* user_data) noexcept {
+    auto* ctx = static_cast<PageContext<F>*>(user_data);
+    try {
+        const TaskList list = TaskList::view(page);
+        if constexpr (std::is_void_v<std::invoke_result_t<F&, const TaskList&>>) {
+            (*ctx->callback)(list);
+            return true;
+        } else {
+            return static_cast<bool>((*ctx->callback)(list));
+        }
+    } catch (...) {
+        ctx->error = std::current_exception();
+        return false;
+    }
+}
+
+}  // namespace detail
+
+/// An EC2 client for DescribeStoreImageTasks: its own runtime, connections and credentials.
+class Client {
+public:
+    /// A client with the standard AWS defaults for everything.
+    Client() : Client(nullptr) {}
+    /// A client from a configuration (copied: the Config may be changed or destroyed after).
+    explicit Client(const Config& config) : Client(config.get()) {}
+
+    /// One page: the tasks of one request (or of every request for more than 20 image ids).
+    TaskList describe(const Query& query, const Cancel* cancel = nullptr) const {
+        return describe(query.get(), cancel);
+    }
+    /// One page of every task, with EC2's page size.
+    TaskList describe() const { return describe(nullptr, nullptr); }
+
+    /// Every page from the query's token on, in one list. `max_tasks` caps the tasks (0: no
+    /// cap); when it cuts the listing, the list's next_token() resumes it after the last task.
+    TaskList describe_all(const Query& query, std::size_t max_tasks = 0, const Cancel* cancel = nullptr) const {
+        storetasks_task_list* list = nullptr;
+        storetasks_error* err = nullptr;
+        storetasks_status status = storetasks_client_describe_all(p_.get(), query.get(), max_tasks,
+                                                                  cancel ? cancel->get() : nullptr, &list, &err);
+        detail::check(status, err);
+        return TaskList::adopt(list);
+    }
+
+    /// Lists page by page: `on_page(const TaskList&)` receives each page (valid during the call
+    /// only) on this thread and returns false to stop (or returns nothing to go on). An exception
+    /// it throws stops the listing and is rethrown here once the C call has returned.
+    template <class F>
+    void describe_pages(const Query& query, F&& on_page, std::size_t max_tasks = 0,
+                        const Cancel* cancel = nullptr) const {
+        using Fn = std::remove_reference_t<F>;
+        static_assert(std::is_invocable_v<Fn&, const TaskList&>, "on_page must be callable with a const TaskList&");
+        detail::PageContext<Fn> ctx{std::addressof(on_page), nullptr};
+        storetasks_error* err = nullptr;
+        storetasks_status status = storetasks_client_describe_pages(
+            p_.get(), query.get(), max_tasks, cancel ? cancel->get() : nullptr, &detail::on_page<Fn>,
+            const_cast<void*>(static_cast<const void*>(&ctx)), &err);
+        if (ctx.error) {
+            storetasks_error_free(err);
+            std::rethrow_exception(ctx.error);
+        }
+        detail::check(status, err);
+    }
+
+    const storetasks_client* get() const noexcept { return p_.get(); }
+
+private:
+    explicit Client(const storetasks_config* config) {
+        storetasks_client* client = nullptr;
+        storetasks_error* err = nullptr;
+        storetasks_status status = storetasks_client_new(config, &client, &err);
+        detail::check(status, err);
+        p_.reset(client);
+    }
+
+    TaskList describe(const storetasks_query* query, const Cancel* cancel) const {
+        storetasks_task_list* list = nullptr;
+        storetasks_error* err = nullptr;
+        storetasks_status status = storetasks_client_describe(p_.get(), query, cancel ? cancel->get() : nullptr, &list, &err);
+        detail::check(status, err);
+        return TaskList::adopt(list);
+    }
+
+    detail::Owned<storetasks_client> p_;
+};
+
+}  // namespace storetasks
+
+#endif  // STORETASKS_HPP

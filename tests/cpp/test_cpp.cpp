@@ -1,0 +1,360 @@
+// storetasks.hpp against the emulator: listings, batching, errors as exceptions, the page
+// callback (including one that throws), cancellation, threads and move semantics. Run plain,
+// under valgrind and with ASan/UBSan by tests/cpp/run.sh.
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include "storetasks.hpp"
+// The C tests' harness (plain C that compiles as C++): CHECK, and the emulator process.
+#include "../c/harness.h"
+
+namespace st = storetasks;
+using namespace std::chrono_literals;
+
+static emulator emu;
+static const std::size_t kTasks = 60;
+
+// Move-only owners.
+static_assert(!std::is_copy_constructible_v<st::Client> && !std::is_copy_assignable_v<st::Client>);
+static_assert(!std::is_copy_constructible_v<st::TaskList> && !std::is_copy_assignable_v<st::TaskList>);
+static_assert(!std::is_copy_constructible_v<st::Query> && !std::is_copy_constructible_v<st::Config>);
+static_assert(!std::is_copy_constructible_v<st::Cancel>);
+static_assert(std::is_nothrow_move_constructible_v<st::Client> && std::is_nothrow_move_assignable_v<st::Client>);
+static_assert(std::is_nothrow_move_constructible_v<st::TaskList> && std::is_nothrow_move_assignable_v<st::TaskList>);
+static_assert(std::is_nothrow_move_constructible_v<st::Query> && std::is_nothrow_move_constructible_v<st::Config>);
+static_assert(std::is_base_of_v<std::runtime_error, st::Error>);
+
+static st::Config config(const char* access_key = EMU_ACCESS_KEY, std::uint32_t attempts = 3,
+                         std::chrono::milliseconds attempt_timeout = 0ms) {
+    st::Config cfg;
+    cfg.region("us-east-1").endpoint_url(emu.endpoint).credentials(access_key, EMU_SECRET_KEY);
+    cfg.retry(st::RetryMode::Standard, attempts).timeouts(0ms, attempt_timeout);
+    return cfg;
+}
+
+// Runs `fn`, which must throw st::Error; returns it (status Ok when nothing was thrown).
+template <class F>
+static st::Error expect_error(F&& fn) {
+    try {
+        fn();
+    } catch (const st::Error& e) {
+        return e;
+    }
+    return st::Error(st::Status::Ok, "nothing was thrown");
+}
+
+static bool newest_first_and_unique(const st::TaskList& list) {
+    std::set<std::string> seen;
+    std::optional<std::chrono::system_clock::time_point> previous;
+    for (const st::Task& t : list) {
+        if (!t.ami_id || !t.start_time) return false;
+        if (!seen.insert(std::string(*t.ami_id)).second) return false;
+        if (previous && *t.start_time > *previous) return false;
+        previous = t.start_time;
+    }
+    return true;
+}
+
+static void test_version_and_names() {
+    std::string want = std::to_string(STORETASKS_VERSION_MAJOR) + "." + std::to_string(STORETASKS_VERSION_MINOR) + "." +
+                       std::to_string(STORETASKS_VERSION_PATCH);
+    CHECK(st::version() == want, "version %s", std::string(st::version()).c_str());
+    CHECK(st::status_name(st::Status::Throttled) == "STORETASKS_STATUS_THROTTLED", "status name");
+    st::Error e(st::Status::Service, "boom", std::string("InternalError"), 500, std::string("req-1"));
+    CHECK(std::string(e.what()) == "STORETASKS_STATUS_SERVICE (InternalError): boom", "what(): %s", e.what());
+    CHECK(e.message() == "boom" && e.http_status() == 500 && e.request_id() == "req-1", "accessors");
+}
+
+static void test_bad_input() {
+    st::Error e = expect_error([] { st::Config().retry(static_cast<st::RetryMode>(99), 1); });
+    CHECK(e.status() == st::Status::InvalidArgument, "bad retry mode: %s", e.what());
+    e = expect_error([] { st::Config().region(std::string("us-east-1\0x", 11)); });
+    CHECK(e.status() == st::Status::InvalidArgument && std::strstr(e.what(), "NUL"), "NUL in a string: %s", e.what());
+    e = expect_error([] { st::Config().timeouts(-1ms); });
+    CHECK(e.status() == st::Status::InvalidArgument, "negative timeout");
+    e = expect_error([] { st::Query().image_id(""); });
+    CHECK(e.status() == st::Status::InvalidArgument, "empty image id");
+    e = expect_error([] { st::Client(st::Config().region("us-east-1").app_name("no spaces")); });
+    CHECK(e.status() == st::Status::InvalidArgument, "bad app name: %s", e.what());
+
+    // Out-of-range page size: refused before anything is sent.
+    st::Client client(config());
+    long before = emu_requests(&emu);
+    e = expect_error([&] { client.describe(st::Query().max_results(500)); });
+    CHECK(e.status() == st::Status::InvalidArgument && !e.code() && e.http_status() == 0, "max results: %s", e.what());
+    e = expect_error([&] { client.describe(st::Query().image_id("ami-1").max_results(5)); });
+    CHECK(e.status() == st::Status::InvalidArgument, "ids with max results: %s", e.what());
+    CHECK(emu_requests(&emu) == before, "nothing was sent");
+}
+
+static void test_listing() {
+    st::Client client(config());
+    long before = emu_requests(&emu);
+    st::TaskList all = client.describe_all(st::Query().max_results(25));
+    CHECK(all.size() == kTasks, "all %zu tasks, got %zu", kTasks, all.size());
+    CHECK(emu_requests(&emu) - before == 3, "three pages of 25");
+    CHECK(newest_first_and_unique(all), "newest first, each once");
+    CHECK(!all.next_token(), "no token after the last page");
+    CHECK(all.at(0).raw == storetasks_task_list_get(all.get(), 0), "the view is the C task");
+
+    std::size_t count = 0, failed = 0, no_progress = 0;
+    for (const st::Task& t : all) {
+        count++;
+        CHECK(t.state_raw.has_value(), "state text kept");
+        if (t.state == st::TaskState::Failed) {
+            failed++;
+            CHECK(t.failure_reason.has_value() && *t.state_raw == "Failed", "failed tasks carry a reason");
+        }
+        if (t.state == st::TaskState::Completed) CHECK(*t.state_raw == "Completed", "state text");
+        if (!t.progress_percentage) no_progress++;
+        if (t.progress_percentage) CHECK(*t.progress_percentage >= 0 && *t.progress_percentage <= 100, "progress");
+    }
+    CHECK(count == kTasks && failed > 0 && no_progress > 0, "%zu tasks, %zu failed, %zu without progress", count,
+          failed, no_progress);
+    bool threw = false;
+    try {
+        (void)all.at(kTasks);
+    } catch (const std::out_of_range&) {
+        threw = true;
+    }
+    CHECK(threw, "at() checks the index");
+
+    std::string json = all.to_json();
+    CHECK(json.rfind("{\n    \"StoreImageTaskResults\": [", 0) == 0 && json.back() == '\n', "CLI-shaped JSON");
+    CHECK(json.find(std::string(*all[0].ami_id)) != std::string::npos, "the JSON names the tasks");
+
+    // One page, then the next from its token.
+    st::Query q;
+    q.max_results(7);
+    st::TaskList first = client.describe(q);
+    CHECK(first.size() == 7 && first.next_token(), "a page of 7 with a token");
+    q.next_token(first.next_token());
+    st::TaskList second = client.describe(q);
+    CHECK(second.size() == 7 && *second[0].ami_id == *all[7].ami_id, "the next page follows");
+    q.next_token(std::nullopt);
+    CHECK(*client.describe(q)[0].ami_id == *all[0].ami_id, "clearing the token starts over");
+
+    // A cap, and resuming exactly after it.
+    st::TaskList capped = client.describe_all(st::Query().max_results(8), 20);
+    CHECK(capped.size() == 20 && capped.next_token(), "capped at 20 with a token");
+    st::TaskList rest = client.describe_all(st::Query().next_token(capped.next_token()));
+    CHECK(rest.size() == kTasks - 20 && *rest[0].ami_id == *all[20].ami_id, "resumed after the cap: %zu", rest.size());
+
+    // Filters.
+    st::TaskList failed_only = client.describe_all(st::Query().filter("task-state", {"Failed"}));
+    CHECK(failed_only.size() == failed, "the filter keeps the %zu failed tasks, got %zu", failed, failed_only.size());
+    st::TaskList none = client.describe(st::Query().filter("bucket", {"no-such-bucket"}));
+    CHECK(none.empty() && none.begin() == none.end() && !none.next_token(), "an empty page");
+
+    // Ids beyond 20 are batched: 45 ids come back in 3 requests, merged newest first.
+    std::vector<std::string> ids;
+    for (std::size_t i = 0; i < 45; i++) ids.emplace_back(*all[kTasks - 1 - i].ami_id);
+    before = emu_requests(&emu);
+    st::TaskList by_id = client.describe(st::Query().image_ids(ids));
+    CHECK(by_id.size() == 45, "45 tasks by id, got %zu", by_id.size());
+    CHECK(emu_requests(&emu) - before == 3, "20 + 20 + 5");
+    CHECK(newest_first_and_unique(by_id), "merged newest first");
+    CHECK(*by_id[0].ami_id == *all[kTasks - 45].ami_id, "newest of the ids first");
+}
+
+static void test_pages() {
+    st::Client client(config());
+    st::Query q;
+    q.max_results(25);
+
+    std::size_t pages = 0, tasks = 0;
+    client.describe_pages(q, [&](const st::TaskList& page) {
+        pages++;
+        tasks += page.size();
+        return true;
+    });
+    CHECK(pages == 3 && tasks == kTasks, "%zu pages, %zu tasks", pages, tasks);
+
+    pages = 0;
+    client.describe_pages(q, [&](const st::TaskList&) { return ++pages < 2; });
+    CHECK(pages == 2, "stopped after two pages, got %zu", pages);
+
+    // A callback returning nothing goes on; the cap applies.
+    std::vector<std::string> seen;
+    client.describe_pages(
+        q, [&](const st::TaskList& page) {
+            for (const st::Task& t : page) seen.emplace_back(*t.ami_id);  // copied: the page dies after the call
+        },
+        30);
+    CHECK(seen.size() == 30, "30 tasks under the cap, got %zu", seen.size());
+
+    // A callable object passed by lvalue, const.
+    struct Counter {
+        std::size_t* n;
+        bool operator()(const st::TaskList& page) const {
+            *n += page.size();
+            return true;
+        }
+    };
+    std::size_t counted = 0;
+    const Counter counter{&counted};
+    client.describe_pages(q, counter);
+    CHECK(counted == kTasks, "a const callable object: %zu", counted);
+
+    // An exception thrown by the callback stops the listing and comes out of describe_pages.
+    struct Stop : std::runtime_error {
+        using std::runtime_error::runtime_error;
+    };
+    pages = 0;
+    long before = emu_requests(&emu);
+    bool caught = false;
+    try {
+        client.describe_pages(q, [&](const st::TaskList& page) -> bool {
+            if (++pages == 2) throw Stop("stop at page " + std::to_string(pages) + " of " + std::to_string(page.size()));
+            return true;
+        });
+    } catch (const Stop& e) {
+        caught = std::string(e.what()) == "stop at page 2 of 25";
+    }
+    CHECK(caught && pages == 2, "the lambda's exception was rethrown after page %zu", pages);
+    CHECK(emu_requests(&emu) - before == 2, "no page was fetched after the throw");
+    // A library error thrown from inside the callback keeps its type.
+    st::Error e = expect_error([&] {
+        client.describe_pages(q, [&](const st::TaskList&) -> bool { throw st::Error(st::Status::Service, "inner"); });
+    });
+    CHECK(e.message() == "inner", "an Error from the callback: %s", e.what());
+    // The client is still fine.
+    CHECK(client.describe_all(q).size() == kTasks, "usable after a throwing callback");
+}
+
+static void test_errors() {
+    st::Client client(config());
+    st::Client once(config(EMU_ACCESS_KEY, 1, 400ms));
+    st::Client denied(config(EMU_DENIED_KEY, 1));
+
+    st::Error e = expect_error([&] { client.describe(st::Query().dry_run()); });
+    CHECK(e.status() == st::Status::DryRunOk && e.code() == "DryRunOperation" && e.http_status() == 412,
+          "dry run: %s", e.what());
+    CHECK(e.request_id() && !e.request_id()->empty(), "a request id");
+    e = expect_error([&] { denied.describe(); });
+    CHECK(e.status() == st::Status::Unauthorized && e.code() == "UnauthorizedOperation" && e.http_status() == 403,
+          "denied: %s", e.what());
+    CHECK(std::strstr(e.what(), EMU_SECRET_KEY) == nullptr, "no secret in the message");
+    e = expect_error([&] { client.describe(st::Query().filter("no-such-filter", {"x"})); });
+    CHECK(e.status() == st::Status::Service && e.code() == "InvalidParameterValue" && e.http_status() == 400,
+          "unknown filter: %s", e.what());
+    e = expect_error([&] { client.describe(st::Query().image_id("ami-1").next_token("abc")); });
+    CHECK(e.code() == "InvalidParameterCombination", "ids with a token: %s", e.what());
+
+    emu_fault(&emu, "throttle,count=2");
+    CHECK(client.describe(st::Query().max_results(5)).size() == 5, "throttling retried");
+    emu_fault(&emu, "throttle,count=3");
+    e = expect_error([&] { client.describe(); });
+    CHECK(e.status() == st::Status::Throttled && e.code() == "RequestLimitExceeded" && e.http_status() == 503,
+          "throttled: %s", e.what());
+    emu_fault(&emu, "internal");
+    e = expect_error([&] { once.describe(); });
+    CHECK(e.status() == st::Status::Service && e.code() == "InternalError" && e.http_status() == 500, "internal");
+    emu_fault(&emu, "drop");
+    e = expect_error([&] { once.describe(); });
+    CHECK(e.status() == st::Status::Network && !e.code() && e.http_status() == 0, "drop: %s", e.what());
+    emu_fault(&emu, "delay,ms=1500");
+    e = expect_error([&] { once.describe(); });
+    CHECK(e.status() == st::Status::Timeout, "timeout: %s", e.what());
+    emu_fault(&emu, "malformed");
+    e = expect_error([&] { once.describe(); });
+    CHECK(e.status() == st::Status::Response && e.http_status() == 200, "malformed: %s", e.what());
+    emu_fault(&emu, "repeat-token,count=3");
+    e = expect_error([&] { client.describe_all(st::Query().max_results(5)); });
+    CHECK(e.status() == st::Status::Response, "a repeated token ends the listing: %s", e.what());
+    emu_clear_faults(&emu);
+}
+
+static void test_cancel() {
+    st::Client client(config(EMU_ACCESS_KEY, 1));
+    st::Cancel cancel;
+    CHECK(!cancel.triggered(), "new token");
+    emu_fault(&emu, "delay,ms=20000,at=2");
+    std::thread trigger([&] {
+        std::this_thread::sleep_for(300ms);
+        cancel.trigger();
+    });
+    auto started = std::chrono::steady_clock::now();
+    st::Error e = expect_error([&] { client.describe_all(st::Query().max_results(10), 0, &cancel); });
+    auto took = std::chrono::steady_clock::now() - started;
+    trigger.join();
+    CHECK(e.status() == st::Status::Cancelled, "cancelled: %s", e.what());
+    CHECK(took < 5s, "cancelled promptly");
+    CHECK(cancel.triggered(), "stays triggered");
+    e = expect_error([&] { client.describe(st::Query(), &cancel); });
+    CHECK(e.status() == st::Status::Cancelled, "a triggered token ends later calls at once");
+    emu_clear_faults(&emu);
+}
+
+static void test_threads() {
+    const st::Client client(config());
+    std::atomic<int> ok{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 4; i++)
+        threads.emplace_back([&, i] {
+            try {
+                if (client.describe_all(st::Query().max_results(7 + 13 * i)).size() == kTasks) ok++;
+            } catch (const st::Error& e) {
+                std::fprintf(stderr, "thread %d: %s\n", i, e.what());
+            }
+        });
+    for (auto& t : threads) t.join();
+    CHECK(ok == 4, "four threads listed everything (%d)", ok.load());
+}
+
+static void test_moves() {
+    st::Client a(config());
+    st::TaskList list = a.describe_all(st::Query().max_results(200));
+    const char* first_id = list[0].ami_id->data();
+    st::TaskList moved = std::move(list);
+    CHECK(moved.size() == kTasks && moved[0].ami_id->data() == first_id, "views survive a move");
+    CHECK(list.size() == 0 && list.get() == nullptr, "the moved-from list is empty");  // NOLINT(bugprone-use-after-move)
+    std::string_view id = *moved[3].ami_id;
+    st::TaskList other = a.describe(st::Query().max_results(1));
+    other = std::move(moved);  // frees the one-task list, takes the big one
+    CHECK(other.size() == kTasks && *other[3].ami_id == id, "move assignment keeps the views");
+    other = std::move(other);  // self-move is harmless  // NOLINT
+    CHECK(other.size() == kTasks, "self-move");
+
+    st::Client b = std::move(a);
+    CHECK(b.describe(st::Query().max_results(2)).size() == 2, "the moved-to client works");
+    st::Error e = expect_error([&] { a.describe(); });  // NOLINT(bugprone-use-after-move)
+    CHECK(e.status() == st::Status::InvalidArgument, "a moved-from client throws: %s", e.what());
+    st::Client c(config());
+    c = std::move(b);  // frees c's own client
+    CHECK(c.describe(st::Query().max_results(1)).size() == 1, "move-assigned client works");
+
+    st::Query q1;
+    q1.max_results(3);
+    st::Query q2 = std::move(q1);
+    CHECK(c.describe(q2).size() == 3, "a moved query keeps its parameters");
+    std::vector<st::TaskList> lists;
+    for (int i = 0; i < 5; i++) lists.push_back(c.describe(st::Query().max_results(i + 1)));
+    CHECK(lists[4].size() == 5 && lists[0].size() == 1, "lists in a vector (moved as it grows)");
+}
+
+int main() {
+    const char* args[] = {"--generate", "60", "--seed", "11", nullptr};
+    emu_start(&emu, args);
+    try {
+        test_version_and_names();
+        test_bad_input();
+        test_listing();
+        test_pages();
+        test_errors();
+        test_cancel();
+        test_threads();
+        test_moves();
+    } catch (const std::exception& e) {
+        CHECK(false, "unexpected exception: %s", e.what());
+    }
+    emu_stop(&emu);
+    return h_finish();
+}

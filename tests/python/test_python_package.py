@@ -1,0 +1,564 @@
+"""The Python package (bindings/python) side by side with boto3, both against the same emulator.
+
+Results are compared with ResponseMetadata left out, and NextToken by presence only: the
+emulator's tokens carry a fresh tag on every reply, so two clients never see the same string.
+"""
+
+import base64
+import gc
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+import boto3
+import pytest
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import ClientError as BotoClientError
+from botocore.exceptions import ParamValidationError as BotoParamValidationError
+
+from conftest import ACCESS_KEY, DENIED_KEY, NOW, REGION, REPO, SECRET_KEY
+
+PACKAGE_DIR = REPO / "bindings" / "python"
+sys.path.insert(0, str(PACKAGE_DIR))
+
+import storetasks  # noqa: E402  (the checkout's package, not an installed copy)
+
+N_TASKS = 57  # the `emulator` fixture's --generate count
+OPERATION = "DescribeStoreImageTasks"
+
+
+def ours(emu, access_key=ACCESS_KEY, **kwargs):
+    return storetasks.Client(region=REGION, endpoint_url=emu.url, aws_access_key_id=access_key,
+                             aws_secret_access_key=SECRET_KEY, **kwargs)
+
+
+def boto(emu, access_key=ACCESS_KEY, **config):
+    return boto3.client("ec2", region_name=REGION, endpoint_url=emu.url, aws_access_key_id=access_key,
+                        aws_secret_access_key=SECRET_KEY, config=BotoConfig(**config) if config else None)
+
+
+def comparable(response):
+    """A response without ResponseMetadata, its NextToken replaced by whether there is one."""
+    out = {k: v for k, v in response.items() if k != "ResponseMetadata"}
+    if "NextToken" in out:
+        out["NextToken"] = True
+    return out
+
+
+def expected_tasks(emu):
+    """What EC2 reports for the emulator's data at NOW (31-day window, held-back failure reasons)."""
+    cutoff = datetime.fromisoformat(NOW.replace("Z", "+00:00")) - timedelta(days=31)
+    out = []
+    for task in emu.fixture():
+        start = task.get("TaskStartTime")
+        if start is not None:
+            start = datetime.fromisoformat(start.replace("Z", "+00:00"))
+            if start < cutoff:
+                continue
+            task["TaskStartTime"] = start
+        if task.pop("EmulatorFailAt", None) is not None and task.get("StoreTaskState") == "InProgress":
+            task.pop("StoreTaskFailureReason", None)
+        out.append(task)
+    return out
+
+
+@pytest.fixture
+def pair(emulator):
+    """Our client and boto3's, on the same emulator."""
+    with ours(emulator) as client:
+        yield client, boto(emulator)
+
+
+# -- loading -----------------------------------------------------------------------------------
+
+
+def test_loads_the_checkout_library_with_every_function_declared():
+    assert storetasks.library_version() == "0.1.0"
+    assert os.path.samefile(storetasks.library_path(), REPO / "target" / "release" / "libstoretasks.so")
+    assert storetasks.status_name(4) == "STORETASKS_STATUS_THROTTLED"
+    from storetasks import _native
+
+    lib = _native.lib()
+    for name in _native._SIGNATURES:
+        assert getattr(lib, name).argtypes is not None, name
+    # The task view has the C layout: 5 pointers, int64, int32, enum, 2 bools, padded to 64.
+    import ctypes
+
+    assert ctypes.sizeof(_native.Task) == 64
+
+
+def run_python(code, **env):
+    full = dict(os.environ, **env)
+    return subprocess.run([sys.executable, "-c", code], env=full, capture_output=True, text=True, timeout=60)
+
+
+def test_storetasks_library_overrides_the_search():
+    code = f"import sys; sys.path.insert(0, {str(PACKAGE_DIR)!r}); import storetasks; storetasks.library_version()"
+    run = run_python(code, STORETASKS_LIBRARY="/nonexistent/libstoretasks.so")
+    assert run.returncode != 0
+    assert "LibraryNotFoundError" in run.stderr and "/nonexistent/libstoretasks.so" in run.stderr
+    lib = str(REPO / "target" / "release" / "libstoretasks.so")
+    run = run_python(code + "; print(storetasks.library_path())", STORETASKS_LIBRARY=lib)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == lib
+
+
+def test_pip_installs_the_folder_and_finds_a_library_placed_in_the_package(tmp_path, emulator):
+    src = tmp_path / "src"
+    shutil.copytree(PACKAGE_DIR, src, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    shutil.copy(REPO / "target" / "release" / "libstoretasks.so", src / "storetasks")
+    site = tmp_path / "site"
+    run = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site),
+                          str(src)], capture_output=True, text=True, timeout=300)
+    if run.returncode != 0 and "satisfies the requirement setuptools" in run.stderr:
+        pytest.skip("pip could not fetch setuptools to build the package (offline?)")
+    assert run.returncode == 0, run.stderr
+    code = (f"import storetasks; c = storetasks.Client(region={REGION!r}, endpoint_url={emulator.url!r}, "
+            f"aws_access_key_id={ACCESS_KEY!r}, aws_secret_access_key={SECRET_KEY!r}); "
+            "print(storetasks.__file__); print(storetasks.library_path()); "
+            "print(len(c.describe_store_image_tasks(MaxResults=5)['StoreImageTaskResults']))")
+    run = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(site)},
+                         cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    module, library, count = run.stdout.split()
+    assert module.startswith(str(site)) and library == str(site / "storetasks" / "libstoretasks.so")
+    assert count == "5"
+
+
+# -- results equal to boto3's ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("params", [
+    {},
+    {"MaxResults": 7},
+    {"MaxResults": 200},
+    {"Filters": [{"Name": "task-state", "Values": ["Failed"]}]},
+    {"Filters": [{"Name": "task-state", "Values": ["InProgress", "Completed"]}], "MaxResults": 9},
+    {"Filters": [{"Name": "bucket", "Values": ["storetasks-bucket-a", "storetasks-bucket-c"]},
+                 {"Name": "task-state", "Values": ["Completed"]}]},
+    {"Filters": [{"Name": "bucket", "Values": ["no-such-bucket"]}]},
+    {"Filters": [{"Name": "task-state", "Values": ["NoSuchState"]}], "MaxResults": 5},
+    {"ImageIds": ["ami-00000000000000000"]},
+    {"DryRun": False, "MaxResults": 3},
+])
+def test_one_call_equals_boto3(pair, params):
+    client, ec2 = pair
+    got = client.describe_store_image_tasks(**params)
+    want = ec2.describe_store_image_tasks(**params)
+    assert comparable(got) == comparable(want)
+    assert got["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+def test_tasks_by_image_id_equal_boto3_and_the_fixture(pair, emulator):
+    client, ec2 = pair
+    expected = expected_tasks(emulator)
+    ids = [t["AmiId"] for t in expected[3:15]]
+    params = {"ImageIds": list(reversed(ids)) + ids[:2]}  # any order, with repeats
+    got = client.describe_store_image_tasks(**params)
+    assert comparable(got) == comparable(ec2.describe_store_image_tasks(**params))
+    assert got["StoreImageTaskResults"] == expected[3:15]
+
+
+def test_task_members_and_times_match_botocore(pair, emulator):
+    client, ec2 = pair
+    got = client.describe_store_image_tasks(MaxResults=200)["StoreImageTaskResults"]
+    want = ec2.describe_store_image_tasks(MaxResults=200)["StoreImageTaskResults"]
+    assert got == want == expected_tasks(emulator)
+    assert len(got) == N_TASKS
+    assert any("ProgressPercentage" not in t for t in got) and any("S3objectKey" not in t for t in got)
+    for mine, theirs in zip(got, want):
+        assert list(mine) == [k for k in ("AmiId", "TaskStartTime", "Bucket", "S3objectKey", "ProgressPercentage",
+                                         "StoreTaskState", "StoreTaskFailureReason") if k in mine]
+        t, b = mine["TaskStartTime"], theirs["TaskStartTime"]
+        # botocore's tzinfo is dateutil's tzutc() or tzlocal(); ours is timezone.utc: same instant,
+        # same UTC fields, equal and interchangeable.
+        assert t.tzinfo is timezone.utc and b.utcoffset() is not None
+        assert t == b and t.timestamp() == b.timestamp()
+        assert t.astimezone(timezone.utc).timetuple() == b.astimezone(timezone.utc).timetuple()
+        assert t.microsecond == b.microsecond and t.microsecond % 1000 == 0
+
+
+@pytest.mark.parametrize("page_size", [1, 7, 20, 56, 57, 100])
+def test_pages_equal_boto3_page_by_page(pair, emulator, page_size):
+    client, ec2 = pair
+
+    def pages(call):
+        out, token = [], None
+        while True:
+            kwargs = {"MaxResults": page_size, **({"NextToken": token} if token else {})}
+            page = call(**kwargs)
+            out.append(comparable(page))
+            token = page.get("NextToken")
+            if token is None:
+                return out
+
+    before = emulator.stats()["describe"]
+    mine = pages(client.describe_store_image_tasks)
+    middle = emulator.stats()["describe"]
+    theirs = pages(ec2.describe_store_image_tasks)
+    assert mine == theirs
+    assert middle - before == emulator.stats()["describe"] - middle == len(mine)
+    assert sum(len(p["StoreImageTaskResults"]) for p in mine) == N_TASKS
+
+
+def test_more_than_20_ids_in_one_call_equal_boto3_batched_by_hand(pair, emulator):
+    client, ec2 = pair
+    expected = expected_tasks(emulator)
+    ids = [t["AmiId"] for t in expected[::-1]][:45] + ["ami-0000000000000dead"]
+    before = emulator.stats()["describe"]
+    got = client.describe_store_image_tasks(ImageIds=ids)
+    assert emulator.stats()["describe"] - before == 3  # 20 + 20 + 6
+    # boto3 sends what it is given: more than 20 ids is EC2's InvalidParameterValue.
+    with pytest.raises(BotoClientError) as info:
+        ec2.describe_store_image_tasks(ImageIds=ids)
+    assert info.value.response["Error"]["Code"] == "InvalidParameterValue"
+    merged = []
+    for i in range(0, len(ids), 20):
+        merged += ec2.describe_store_image_tasks(ImageIds=ids[i:i + 20])["StoreImageTaskResults"]
+    merged.sort(key=lambda t: t["TaskStartTime"], reverse=True)
+    assert comparable(got) == {"StoreImageTaskResults": merged}
+    assert got["StoreImageTaskResults"] == [t for t in expected if t["AmiId"] in ids]
+
+
+# -- paginator ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("config", [
+    {},
+    {"PageSize": 10},
+    {"PageSize": 7, "MaxItems": 20},
+    {"PageSize": 7, "MaxItems": 21},
+    {"MaxItems": 5},
+    {"PageSize": 200, "MaxItems": 1000},
+])
+def test_paginator_equals_boto3(pair, config):
+    client, ec2 = pair
+    params = {"Filters": [{"Name": "task-state", "Values": ["Completed", "InProgress"]}]}
+
+    def paginate(c):
+        return c.get_paginator("describe_store_image_tasks").paginate(**params, PaginationConfig=dict(config))
+
+    assert [comparable(p) for p in paginate(client)] == [comparable(p) for p in paginate(ec2)]
+    # botocore's page iterators keep the last request's token: each is iterated once only.
+    mine, theirs = paginate(client), paginate(ec2)
+    full, want = mine.build_full_result(), theirs.build_full_result()
+    assert comparable(full) == comparable(want)
+    assert (mine.resume_token is None) == (theirs.resume_token is None)
+    if "NextToken" in want:
+        # Both resume tokens are botocore's encoding, the same apart from the service token.
+        decode = lambda t: json.loads(base64.b64decode(t))  # noqa: E731
+        a, b = decode(full["NextToken"]), decode(want["NextToken"])
+        assert a.get("boto_truncate_amount") == b.get("boto_truncate_amount")
+        assert sorted(a) == sorted(b)
+
+
+def test_paginator_resume_tokens_are_interchangeable_with_boto3(pair):
+    client, ec2 = pair
+    config = {"PageSize": 6, "MaxItems": 16}
+    first = client.get_paginator("describe_store_image_tasks").paginate(PaginationConfig=config).build_full_result()
+    token = first["NextToken"]
+    ours_next = client.get_paginator("describe_store_image_tasks").paginate(
+        PaginationConfig={**config, "StartingToken": token}).build_full_result()
+    boto_next = ec2.get_paginator("describe_store_image_tasks").paginate(
+        PaginationConfig={**config, "StartingToken": token}).build_full_result()
+    assert comparable(ours_next) == comparable(boto_next)
+    everything = ec2.describe_store_image_tasks(MaxResults=200)["StoreImageTaskResults"]
+    assert first["StoreImageTaskResults"] + ours_next["StoreImageTaskResults"] == everything[:32]
+    # A plain service token works as a starting token too.
+    service = client.describe_store_image_tasks(MaxResults=50)["NextToken"]
+    rest = client.get_paginator("describe_store_image_tasks").paginate(
+        PaginationConfig={"StartingToken": service}).build_full_result()
+    assert rest["StoreImageTaskResults"] == everything[50:]
+
+
+def test_paginator_refuses_other_operations_and_repeated_tokens(pair, emulator):
+    client, _ = pair
+    assert client.can_paginate("describe_store_image_tasks") and not client.can_paginate("describe_images")
+    with pytest.raises(storetasks.OperationNotPageableError):
+        client.get_paginator("describe_images")
+    emulator.add_faults("repeat-token,count=3")
+    with pytest.raises(storetasks.PaginationError, match="same next token"):
+        list(client.get_paginator("describe_store_image_tasks").paginate(PaginationConfig={"PageSize": 5}))
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+
+def both_fail(ours_call, boto_call):
+    with pytest.raises(storetasks.ClientError) as mine:
+        ours_call()
+    with pytest.raises(BotoClientError) as theirs:
+        boto_call()
+    return mine.value, theirs.value
+
+
+def assert_same_client_error(mine, theirs, code, http_status):
+    assert mine.response["Error"] == theirs.response["Error"]
+    assert mine.response["Error"]["Code"] == code
+    assert mine.response["ResponseMetadata"]["HTTPStatusCode"] == theirs.response["ResponseMetadata"][
+        "HTTPStatusCode"] == http_status
+    assert mine.operation_name == theirs.operation_name == OPERATION
+    assert str(mine) == str(theirs)
+    assert mine.response["ResponseMetadata"]["RequestId"]  # the emulator sends one with every error
+    assert mine.code == code and mine.http_status == http_status
+
+
+@pytest.mark.parametrize("params, code, http_status, status", [
+    ({"DryRun": True}, "DryRunOperation", 412, "STORETASKS_STATUS_DRY_RUN_OK"),
+    ({"Filters": [{"Name": "no-such-filter", "Values": ["x"]}]}, "InvalidParameterValue", 400,
+     "STORETASKS_STATUS_SERVICE"),
+    ({"Filters": [{"Name": "bucket", "Values": []}]}, "InvalidParameterValue", 400, "STORETASKS_STATUS_SERVICE"),
+    ({"Filters": [{"Name": "bucket"}]}, "InvalidParameterValue", 400, "STORETASKS_STATUS_SERVICE"),
+    ({"NextToken": "bm90IGEgdG9rZW4="}, "InvalidParameterValue", 400, "STORETASKS_STATUS_SERVICE"),
+    ({"MaxResults": 201}, None, None, None),
+    ({"ImageIds": ["ami-1"], "NextToken": "abc"}, "InvalidParameterCombination", 400, "STORETASKS_STATUS_SERVICE"),
+])
+def test_service_errors_equal_boto3(pair, params, code, http_status, status):
+    client, ec2 = pair
+    if code is None:
+        # MaxResults out of EC2's 1..200: libstoretasks refuses it before sending, boto3 lets
+        # EC2 answer InvalidParameterValue.
+        with pytest.raises(storetasks.ParamValidationError, match="between 1 and 200"):
+            client.describe_store_image_tasks(**params)
+        with pytest.raises(BotoClientError, match="InvalidParameterValue"):
+            ec2.describe_store_image_tasks(**params)
+        return
+    mine, theirs = both_fail(lambda: client.describe_store_image_tasks(**params),
+                             lambda: ec2.describe_store_image_tasks(**params))
+    assert_same_client_error(mine, theirs, code, http_status)
+    assert mine.status_name == status
+
+
+def test_denied_key_equals_boto3(emulator):
+    with ours(emulator, access_key=DENIED_KEY) as client:
+        ec2 = boto(emulator, access_key=DENIED_KEY)
+        for params in ({}, {"DryRun": True}, {"MaxResults": 5}):
+            mine, theirs = both_fail(lambda: client.describe_store_image_tasks(**params),
+                                     lambda: ec2.describe_store_image_tasks(**params))
+            assert_same_client_error(mine, theirs, "UnauthorizedOperation", 403)
+            assert mine.status_name == "STORETASKS_STATUS_UNAUTHORIZED"
+
+
+def test_image_ids_with_max_results_is_refused_before_sending(pair, emulator):
+    """EC2 answers InvalidParameterCombination; libstoretasks knows the rule and refuses the
+    call itself (INVALID_ARGUMENT), so the package raises ParamValidationError and sends nothing."""
+    client, ec2 = pair
+    with pytest.raises(BotoClientError) as theirs:
+        ec2.describe_store_image_tasks(ImageIds=["ami-1"], MaxResults=5)
+    assert theirs.value.response["Error"]["Code"] == "InvalidParameterCombination"
+    before = emulator.stats()["requests"]
+    with pytest.raises(storetasks.ParamValidationError) as mine:
+        client.describe_store_image_tasks(ImageIds=["ami-1"], MaxResults=5)
+    assert isinstance(mine.value, ValueError)
+    assert mine.value.status_name == "STORETASKS_STATUS_INVALID_ARGUMENT"
+    assert "cannot be combined" in str(mine.value)
+    assert emulator.stats()["requests"] == before
+
+
+@pytest.mark.parametrize("params", [
+    {"MaxResults": 0},
+    {"MaxResults": "5"},
+    {"ImageIds": "ami-1"},
+    {"ImageIds": ["ami-1", 2]},
+    {"DryRun": "yes"},
+    {"Foo": 1},
+    {"Filters": {"Name": "bucket"}},
+    {"Filters": ["bucket"]},
+    {"Filters": [{"Name": "bucket", "Values": ["a"], "Extra": 1}]},
+    {"Filters": [{"Name": "bucket", "Values": "a"}]},
+    {"NextToken": 5},
+    {"MaxResults": None},
+])
+def test_parameter_validation_reads_like_botocore(pair, emulator, params):
+    client, ec2 = pair
+    before = emulator.stats()["requests"]
+    with pytest.raises(storetasks.ParamValidationError) as mine:
+        client.describe_store_image_tasks(**params)
+    with pytest.raises(BotoParamValidationError) as theirs:
+        ec2.describe_store_image_tasks(**params)
+    assert str(mine.value) == str(theirs.value)
+    assert mine.value.kwargs == theirs.value.kwargs
+    assert emulator.stats()["requests"] == before
+
+
+@pytest.mark.parametrize("params, fragment", [
+    ({"ImageIds": [""]}, "ImageIds[0]"),
+    ({"NextToken": ""}, "next token is empty"),
+    ({"Filters": [{"Values": ["a"]}]}, 'Missing required parameter in Filters[0]: "Name"'),
+    ({"ImageIds": ["ami-\x00"]}, "NUL"),
+    ({"ImageIds": ["ami-\udc80"]}, "surrogate"),
+])
+def test_what_libstoretasks_cannot_send_is_a_parameter_error(pair, emulator, params, fragment):
+    client, _ = pair
+    before = emulator.stats()["requests"]
+    with pytest.raises(storetasks.ParamValidationError) as info:
+        client.describe_store_image_tasks(**params)
+    assert fragment in str(info.value)
+    assert emulator.stats()["requests"] == before
+
+
+def test_positional_arguments_are_refused_like_boto3(pair):
+    client, ec2 = pair
+    with pytest.raises(TypeError) as mine:
+        client.describe_store_image_tasks({"MaxResults": 5})
+    with pytest.raises(TypeError) as theirs:
+        ec2.describe_store_image_tasks({"MaxResults": 5})
+    assert str(mine.value) == str(theirs.value)
+
+
+# -- retries, network, timeouts ------------------------------------------------------------------
+
+
+def test_throttling_is_retried(emulator):
+    with ours(emulator, retry_mode="standard", max_attempts=3) as client:
+        before = emulator.stats()
+        emulator.add_faults("throttle,count=2")
+        result = client.describe_store_image_tasks(MaxResults=10)
+        assert len(result["StoreImageTaskResults"]) == 10
+        after = emulator.stats()
+        assert after["requests"] - before["requests"] == 3
+        assert after["faults_fired"] - before["faults_fired"] == 2
+        # One throttle more than there are attempts: the same ClientError as botocore.
+        emulator.add_faults("throttle,count=3")
+        with pytest.raises(storetasks.ClientError) as info:
+            client.describe_store_image_tasks(MaxResults=10)
+        err = info.value
+        assert err.response["Error"] == {"Code": "RequestLimitExceeded", "Message": "Request limit exceeded."}
+        assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+        assert err.status_name == "STORETASKS_STATUS_THROTTLED"
+    emulator.add_faults("throttle,count=3")
+    with pytest.raises(BotoClientError) as theirs:
+        boto(emulator, retries={"mode": "standard", "total_max_attempts": 3}).describe_store_image_tasks(MaxResults=10)
+    assert theirs.value.response["Error"] == err.response["Error"]
+
+
+def test_network_timeout_and_reply_errors(emulator):
+    with ours(emulator, max_attempts=1, read_timeout=0.4) as client:
+        emulator.add_faults("drop")
+        with pytest.raises(storetasks.EndpointConnectionError) as info:
+            client.describe_store_image_tasks()
+        assert isinstance(info.value, ConnectionError) and emulator.url in str(info.value)
+        assert info.value.status_name == "STORETASKS_STATUS_NETWORK" and info.value.http_status == 0
+        emulator.add_faults("delay,ms=1500")
+        started = time.monotonic()
+        with pytest.raises(storetasks.ReadTimeoutError) as info:
+            client.describe_store_image_tasks()
+        assert isinstance(info.value, TimeoutError) and time.monotonic() - started < 1.4
+        for fault in ("malformed", "garbage", "wrongroot"):
+            emulator.add_faults(fault)
+            with pytest.raises(storetasks.ResponseParserError) as info:
+                client.describe_store_image_tasks()
+            assert info.value.status_name == "STORETASKS_STATUS_RESPONSE"
+        emulator.add_faults("internal")
+        with pytest.raises(storetasks.ClientError) as info:
+            client.describe_store_image_tasks()
+        assert info.value.response["Error"]["Code"] == "InternalError"
+        assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+        assert len(client.describe_store_image_tasks(MaxResults=5)["StoreImageTaskResults"]) == 5
+
+
+def test_nothing_listening_is_an_endpoint_connection_error():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with storetasks.Client(region=REGION, endpoint_url=f"http://127.0.0.1:{port}", aws_access_key_id=ACCESS_KEY,
+                           aws_secret_access_key=SECRET_KEY, max_attempts=1, connect_timeout=2) as client:
+        with pytest.raises(storetasks.EndpointConnectionError):
+            client.describe_store_image_tasks()
+
+
+# -- configuration and lifetime ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kwargs, fragment", [
+    ({"retry_mode": "legacy"}, "retry_mode"),
+    ({"max_attempts": 0}, "max_attempts"),
+    ({"connect_timeout": -1}, "connect_timeout"),
+    ({"read_timeout": "1"}, "read_timeout"),
+    ({"max_concurrency": 0}, "max_concurrency"),
+    ({"aws_access_key_id": ACCESS_KEY}, "go together"),
+    ({"region": "us-east-1\x00x"}, "NUL"),
+])
+def test_bad_configuration_is_a_parameter_error(kwargs, fragment):
+    with pytest.raises(storetasks.ParamValidationError, match=fragment):
+        storetasks.Client(**{"region": REGION, **kwargs})
+
+
+def test_bad_app_name_is_refused_when_the_client_is_created():
+    with pytest.raises(storetasks.ParamValidationError, match="app name") as info:
+        storetasks.Client(region=REGION, aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+                          app_name="no spaces allowed")
+    assert info.value.status_name == "STORETASKS_STATUS_INVALID_ARGUMENT"
+
+
+def test_no_region_anywhere_is_a_config_error():
+    # conftest cleared every AWS_* variable and pointed the shared files at /dev/null.
+    with pytest.raises(storetasks.ConfigError) as info:
+        storetasks.Client(aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
+    assert info.value.status_name == "STORETASKS_STATUS_CONFIG"
+
+
+def test_context_manager_close_and_garbage_collection(emulator):
+    with ours(emulator, app_name="storetasks-tests", max_concurrency=2, use_fips_endpoint=False,
+              use_dualstack_endpoint=False, connect_timeout=5, read_timeout=5, operation_timeout=30) as client:
+        assert not client.closed
+        assert len(client.describe_store_image_tasks(MaxResults=3)["StoreImageTaskResults"]) == 3
+    assert client.closed
+    client.close()  # idempotent
+    with pytest.raises(storetasks.ClientClosedError):
+        client.describe_store_image_tasks()
+    with pytest.raises(storetasks.ClientClosedError):
+        list(client.get_paginator("describe_store_image_tasks").paginate())
+    # A forgotten client is freed by the garbage collector.
+    for _ in range(20):
+        ours(emulator).describe_store_image_tasks(MaxResults=1)
+    gc.collect()
+
+
+def test_one_client_on_several_threads_and_close_waits_for_running_calls(emulator):
+    client = ours(emulator)
+    results, errors = [], []
+
+    def work(page_size):
+        try:
+            pages = client.get_paginator("describe_store_image_tasks").paginate(PaginationConfig={"PageSize": page_size})
+            results.append(sum(len(p["StoreImageTaskResults"]) for p in pages))
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in (3, 8, 13, 21)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and results == [N_TASKS] * 4
+
+    emulator.add_faults("delay,ms=700")
+    slow = threading.Thread(target=lambda: results.append(client.describe_store_image_tasks(MaxResults=4)))
+    slow.start()
+    time.sleep(0.2)
+    started = time.monotonic()
+    client.close()  # waits for the call in flight, refuses new ones
+    assert time.monotonic() - started > 0.2
+    slow.join()
+    assert len(results[-1]["StoreImageTaskResults"]) == 4
+    with pytest.raises(storetasks.ClientClosedError):
+        client.describe_store_image_tasks()
+
+
+def test_exceptions_are_picklable_and_shaped_like_botocore(pair):
+    import pickle
+
+    client, _ = pair
+    with pytest.raises(storetasks.ClientError) as info:
+        client.describe_store_image_tasks(DryRun=True)
+    copy = pickle.loads(pickle.dumps(info.value))
+    assert copy.response == info.value.response and copy.operation_name == OPERATION
+    assert isinstance(info.value, storetasks.StoreTasksError)
