@@ -11,6 +11,7 @@
 CARGO      ?= cargo
 CC         ?= cc
 CXX        ?= c++
+GO         ?= go
 PYTHON     ?= python3
 TARGET_DIR ?= $(shell $(CARGO) metadata --format-version 1 --no-deps 2>/dev/null | $(PYTHON) -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])' 2>/dev/null || echo target)
 LIBDIR     := $(TARGET_DIR)/release
@@ -31,7 +32,7 @@ empty :=
 space := $(empty) $(empty)
 NATIVE_LIBS_CMAKE := $(subst $(space),;,$(patsubst -l%,%,$(NATIVE_LIBS)))
 
-.PHONY: all build lib examples demo test test-rust test-c test-cpp test-python test-install header venv \
+.PHONY: all build lib examples demo test test-rust test-c test-cpp test-go test-python test-install header venv \
 	install clean-build
 
 all: build examples
@@ -64,7 +65,7 @@ $(VENV)/.done: tests/python/requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 	touch $@
 
-test: build examples test-rust test-c test-cpp test-python test-install
+test: build examples test-rust test-c test-cpp test-go test-python test-install
 
 test-rust: build
 	$(CARGO) test --release --workspace
@@ -74,6 +75,14 @@ test-c: build
 
 test-cpp: build
 	STORETASKS_EMULATOR=$(EMULATOR) LIBDIR=$(LIBDIR) BUILD=$(BUILD) sh tests/cpp/run.sh
+
+GOENV = STORETASKS_EMULATOR=$(abspath $(EMULATOR)) CGO_LDFLAGS="-L$(abspath $(LIBDIR)) -Wl,-rpath,$(abspath $(LIBDIR))"
+
+test-go: build examples
+	cd bindings/go && $(GO) vet ./... && $(GOENV) $(GO) test ./...
+	cd bindings/go && $(GOENV) GOGC=1 GODEBUG=cgocheck=1 $(GO) test -race ./...
+	cd bindings/go && $(GOENV) CGO_LDFLAGS="$(abspath $(LIBDIR))/libstoretasks.a" $(GO) test -tags storetasks_static ./...
+	cd examples/go/describe_tasks && $(GO) vet ./... && $(GOENV) STORETASKS_BUILD=$(abspath $(BUILD)) $(GO) test ./...
 
 test-python: build examples venv
 	STORETASKS_EMULATOR=$(EMULATOR) STORETASKS_BUILD=$(BUILD) $(VENV)/bin/python -m pytest tests/python -q

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -95,6 +96,9 @@ type handle struct {
 	closed  bool
 }
 
+// closedByCleanup counts the clients freed by the garbage collector's cleanup (for the tests).
+var closedByCleanup atomic.Int64
+
 // NewClient creates a client from cfg.
 func NewClient(cfg Config) (*Client, error) {
 	ccfg := C.storetasks_config_new()
@@ -113,7 +117,10 @@ func NewClient(cfg Config) (*Client, error) {
 	h := &handle{ptr: ptr, calls: make(map[*call]struct{})}
 	c := &Client{h: h}
 	// The safety net: a Client dropped without Close frees its C client.
-	runtime.AddCleanup(c, func(h *handle) { h.close() }, h)
+	runtime.AddCleanup(c, func(h *handle) {
+		h.close()
+		closedByCleanup.Add(1)
+	}, h)
 	return c, nil
 }
 

@@ -28,17 +28,14 @@ package storetasks
 */
 import "C"
 
+import "strconv"
+
 // Version returns the version of the linked libstoretasks, such as "0.1.0".
 func Version() string {
 	return C.GoString(C.storetasks_version())
 }
 
-// HeaderVersion is the version of include/storetasks.h this package was compiled against.
-const HeaderVersion = "0.1.0"
-
-// The header's version numbers, checked against HeaderVersion by the tests.
-const (
-	headerMajor = int(C.STORETASKS_VERSION_MAJOR)
-	headerMinor = int(C.STORETASKS_VERSION_MINOR)
-	headerPatch = int(C.STORETASKS_VERSION_PATCH)
-)
+// HeaderVersion is the version of include/storetasks.h this package was compiled against, as
+// "MAJOR.MINOR.PATCH". It should equal Version(), the linked library's.
+var HeaderVersion = strconv.Itoa(C.STORETASKS_VERSION_MAJOR) + "." +
+	strconv.Itoa(C.STORETASKS_VERSION_MINOR) + "." + strconv.Itoa(C.STORETASKS_VERSION_PATCH)

@@ -1,0 +1,210 @@
+package storetasks
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The emulator's default key pair and region.
+const (
+	testAccessKey = "AKIASTORETASKSLOCAL1"
+	testSecretKey = "storetasks-local-secret-key-0000000000000"
+	testRegion    = "us-east-1"
+)
+
+// emulator is a storetasks-emulator process serving one test.
+type emulator struct {
+	URL string // http://127.0.0.1:PORT
+}
+
+func emulatorPath(t testing.TB) string {
+	if p := os.Getenv("STORETASKS_EMULATOR"); p != "" {
+		return p
+	}
+	p, err := filepath.Abs(filepath.Join("..", "..", "target", "release", "storetasks-emulator"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// startEmulator runs the emulator with args (after --port 0) until the test ends.
+func startEmulator(t testing.TB, args ...string) *emulator {
+	t.Helper()
+	path := emulatorPath(t)
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("emulator not found (build it, or set STORETASKS_EMULATOR): %v", err)
+	}
+	cmd := exec.Command(path, append([]string{"--port", "0"}, args...)...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	})
+	line := make(chan string, 1)
+	go func() {
+		s, _ := bufio.NewReader(out).ReadString('\n')
+		line <- s
+		_, _ = io.Copy(io.Discard, out)
+	}()
+	select {
+	case s := <-line:
+		addr, ok := strings.CutPrefix(strings.TrimSpace(s), "listening ")
+		if !ok {
+			t.Fatalf("emulator printed %q", s)
+		}
+		return &emulator{URL: "http://" + addr}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the emulator did not start within 30s")
+	}
+	return nil
+}
+
+// config is a Config for this emulator with the default key pair.
+func (e *emulator) config() Config {
+	return Config{
+		Region:          testRegion,
+		EndpointURL:     e.URL,
+		AccessKeyID:     testAccessKey,
+		SecretAccessKey: testSecretKey,
+	}
+}
+
+// client returns a client for this emulator, changed by edit, closed when the test ends.
+func (e *emulator) client(t testing.TB, edit func(*Config)) *Client {
+	t.Helper()
+	cfg := e.config()
+	if edit != nil {
+		edit(&cfg)
+	}
+	c, err := NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+type emulatorStats struct {
+	Requests    int `json:"requests"`
+	Describe    int `json:"describe"`
+	FaultsFired int `json:"faults_fired"`
+}
+
+func (e *emulator) control(t testing.TB, method, path string, body any, out any) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, e.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("%s %s: %s: %s", method, path, resp.Status, data)
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			t.Fatalf("%s %s: %v: %s", method, path, err, data)
+		}
+	}
+}
+
+func (e *emulator) stats(t testing.TB) emulatorStats {
+	t.Helper()
+	var s emulatorStats
+	e.control(t, http.MethodGet, "/_emulator/stats", nil, &s)
+	return s
+}
+
+func (e *emulator) addFaults(t testing.TB, specs ...string) {
+	t.Helper()
+	e.control(t, http.MethodPost, "/_emulator/faults", map[string][]string{"faults": specs}, nil)
+}
+
+func (e *emulator) clearFaults(t testing.TB) {
+	t.Helper()
+	e.control(t, http.MethodDelete, "/_emulator/faults", nil, nil)
+}
+
+// emulatorTask is a task in the emulator's tasks-file shape.
+type emulatorTask struct {
+	AmiId                  *string
+	TaskStartTime          *string
+	Bucket                 *string
+	S3objectKey            *string
+	ProgressPercentage     *int32
+	StoreTaskState         *string
+	StoreTaskFailureReason *string
+}
+
+// tasks returns every task the emulator holds, hidden ones included, newest first.
+func (e *emulator) tasks(t testing.TB) []emulatorTask {
+	t.Helper()
+	var out struct{ StoreImageTaskResults []emulatorTask }
+	e.control(t, http.MethodGet, "/_emulator/tasks", nil, &out)
+	return out.StoreImageTaskResults
+}
+
+// visibleTasks returns the tasks DescribeStoreImageTasks reports: those started within the
+// last 31 days of emulator time (now is the emulator's --now).
+func (e *emulator) visibleTasks(t testing.TB, now time.Time) []emulatorTask {
+	t.Helper()
+	cutoff := now.Add(-31 * 24 * time.Hour)
+	var out []emulatorTask
+	for _, task := range e.tasks(t) {
+		if task.TaskStartTime != nil {
+			ts, err := time.Parse(time.RFC3339Nano, *task.TaskStartTime)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ts.Before(cutoff) {
+				continue
+			}
+		}
+		out = append(out, task)
+	}
+	return out
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func (et emulatorTask) String() string {
+	return fmt.Sprintf("%s@%s", deref(et.AmiId), deref(et.TaskStartTime))
+}
