@@ -33,12 +33,15 @@ space := $(empty) $(empty)
 NATIVE_LIBS_CMAKE := $(subst $(space),;,$(patsubst -l%,%,$(NATIVE_LIBS)))
 
 .PHONY: all build lib examples demo test test-rust test-c test-cpp test-go test-python test-install header venv \
-	install clean-build
+	install bench clean-build
 
 all: build examples
 
+# The library's SONAME is libstoretasks.so.$(MAJOR): programs linked against the build tree look
+# for that name next to libstoretasks.so.
 build:
 	$(CARGO) build --release --workspace --all-targets
+	ln -sf libstoretasks.so $(LIBDIR)/libstoretasks.so.$(MAJOR)
 
 lib: build
 
@@ -107,6 +110,9 @@ install: build
 	for f in storetasksConfig storetasksConfigVersion; do \
 	  sed -e 's|@VERSION@|$(VERSION)|' -e 's|@MAJOR@|$(MAJOR)|' -e 's|@NATIVE_LIBS_CMAKE@|$(NATIVE_LIBS_CMAKE)|' \
 	    packaging/$$f.cmake.in > $(DESTDIR)$(PREFIX)/lib/cmake/storetasks/$$f.cmake; done
+
+bench: build examples venv
+	LIBDIR=$(LIBDIR) BUILD=$(BUILD) STORETASKS_EMULATOR=$(EMULATOR) sh bench/run.sh
 
 clean-build:
 	rm -rf $(BUILD)

@@ -21,6 +21,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+/*
+ * STORETASKS_API marks every function. On Windows it imports them from storetasks.dll, unless
+ * STORETASKS_STATIC is defined to link the static library (storetasks.lib) instead.
+ */
+#ifndef STORETASKS_API
+#  if defined(_WIN32) && !defined(STORETASKS_STATIC)
+#    define STORETASKS_API __declspec(dllimport)
+#  else
+#    define STORETASKS_API
+#  endif
+#endif
+
 
 /**
  * The library's major version; the SONAME changes when it does.
@@ -276,36 +288,37 @@ extern "C" {
  *
  * Returns a static NUL-terminated string: never NULL, never to be freed. Thread-safe.
  */
-const char *storetasks_version(void);
+STORETASKS_API const char *storetasks_version(void);
 
 /**
  * Frees a string the library returned (such as JSON). NULL is ignored.
  *
  * Only for strings whose documentation says to free them with this function. Thread-safe.
  */
-void storetasks_string_free(char *s);
+STORETASKS_API void storetasks_string_free(char *s);
 
 /**
  * A new, untriggered token. The caller owns it and frees it with `storetasks_cancel_free`, after
  * every call using it has returned. Returns NULL only if memory ran out. Thread-safe.
  */
-struct storetasks_cancel *storetasks_cancel_new(void);
+STORETASKS_API struct storetasks_cancel *storetasks_cancel_new(void);
 
 /**
  * Triggers the token: calls using it end promptly with `STORETASKS_STATUS_CANCELLED`, and calls
  * started with it later end at once. NULL is ignored. Safe to call from any thread, and more than once.
  */
+STORETASKS_API
 void storetasks_cancel_trigger(const struct storetasks_cancel *cancel);
 
 /**
  * Whether the token was triggered. False for NULL. Thread-safe.
  */
-bool storetasks_cancel_is_triggered(const struct storetasks_cancel *cancel);
+STORETASKS_API bool storetasks_cancel_is_triggered(const struct storetasks_cancel *cancel);
 
 /**
  * Frees a token. NULL is ignored. No call may still be using it.
  */
-void storetasks_cancel_free(struct storetasks_cancel *cancel);
+STORETASKS_API void storetasks_cancel_free(struct storetasks_cancel *cancel);
 
 /**
  * Creates a client from `config` (copied; NULL means the standard AWS defaults for everything).
@@ -315,6 +328,7 @@ void storetasks_cancel_free(struct storetasks_cancel *cancel);
  * on failure it is left untouched and `*err` (when `err` is not NULL) receives an error object
  * to free with `storetasks_error_free`. Thread-safe.
  */
+STORETASKS_API
 enum storetasks_status storetasks_client_new(const struct storetasks_config *config,
                                              struct storetasks_client **client_out,
                                              struct storetasks_error **err);
@@ -323,7 +337,7 @@ enum storetasks_status storetasks_client_new(const struct storetasks_config *con
  * Frees a client, closing its connections and stopping its threads. NULL is ignored. No call
  * may still be running on it. Safe to call from any thread, including one inside a tokio runtime.
  */
-void storetasks_client_free(struct storetasks_client *client);
+STORETASKS_API void storetasks_client_free(struct storetasks_client *client);
 
 /**
  * Fetches one page: the tasks of one DescribeStoreImageTasks request (for more than 20 image
@@ -334,6 +348,7 @@ void storetasks_client_free(struct storetasks_client *client);
  * failure it is left untouched and `*err` (when `err` is not NULL) receives an error object.
  * Thread-safe: many threads may call this on one client at once.
  */
+STORETASKS_API
 enum storetasks_status storetasks_client_describe(const struct storetasks_client *client,
                                                   const struct storetasks_query *query,
                                                   const struct storetasks_cancel *cancel,
@@ -348,6 +363,7 @@ enum storetasks_status storetasks_client_describe(const struct storetasks_client
  * token ends the call with `STORETASKS_STATUS_RESPONSE`. Ownership, NULL handling and thread
  * safety as for `storetasks_client_describe`.
  */
+STORETASKS_API
 enum storetasks_status storetasks_client_describe_all(const struct storetasks_client *client,
                                                       const struct storetasks_query *query,
                                                       size_t max_tasks,
@@ -363,6 +379,7 @@ enum storetasks_status storetasks_client_describe_all(const struct storetasks_cl
  * Returns OK when the listing ended or the callback stopped it; on failure `*err` (when `err`
  * is not NULL) receives an error object, and pages already delivered stay delivered.
  */
+STORETASKS_API
 enum storetasks_status storetasks_client_describe_pages(const struct storetasks_client *client,
                                                         const struct storetasks_query *query,
                                                         size_t max_tasks,
@@ -378,29 +395,32 @@ enum storetasks_status storetasks_client_describe_pages(const struct storetasks_
  * The caller owns the result and frees it with `storetasks_config_free`. Returns NULL only if
  * memory ran out. Thread-safe.
  */
-struct storetasks_config *storetasks_config_new(void);
+STORETASKS_API struct storetasks_config *storetasks_config_new(void);
 
 /**
  * Frees a configuration. NULL is ignored. Clients built from it are not affected.
  */
-void storetasks_config_free(struct storetasks_config *config);
+STORETASKS_API void storetasks_config_free(struct storetasks_config *config);
 
 /**
  * Sets the region (such as "eu-west-1"); NULL goes back to the default chain.
  * Returns INVALID_ARGUMENT for a NULL config or invalid UTF-8.
  */
+STORETASKS_API
 enum storetasks_status storetasks_config_set_region(struct storetasks_config *config,
                                                     const char *region);
 
 /**
  * Sets the endpoint URL (an emulator, a VPC endpoint, a proxy); NULL goes back to the default.
  */
+STORETASKS_API
 enum storetasks_status storetasks_config_set_endpoint_url(struct storetasks_config *config,
                                                           const char *url);
 
 /**
  * Sets the profile of the shared config files to use; NULL goes back to the default profile.
  */
+STORETASKS_API
 enum storetasks_status storetasks_config_set_profile(struct storetasks_config *config,
                                                      const char *profile);
 
@@ -408,6 +428,7 @@ enum storetasks_status storetasks_config_set_profile(struct storetasks_config *c
  * Sets static credentials. `access_key_id` and `secret_access_key` are required, `session_token`
  * may be NULL. The strings are copied. Passing NULL for both keys goes back to the default chain.
  */
+STORETASKS_API
 enum storetasks_status storetasks_config_set_credentials(struct storetasks_config *config,
                                                          const char *access_key_id,
                                                          const char *secret_access_key,
@@ -417,6 +438,7 @@ enum storetasks_status storetasks_config_set_credentials(struct storetasks_confi
  * Sets the retry mode (a `storetasks_retry_mode` value; others are INVALID_ARGUMENT) and the
  * maximum number of attempts (the first one included; 0 keeps the default, 1 disables retries).
  */
+STORETASKS_API
 enum storetasks_status storetasks_config_set_retry(struct storetasks_config *config,
                                                    int32_t mode,
                                                    uint32_t max_attempts);
@@ -426,6 +448,7 @@ enum storetasks_status storetasks_config_set_retry(struct storetasks_config *con
  * connect, `attempt_ms` each attempt, `operation_ms` a whole call with its retries (for a
  * listing: each page).
  */
+STORETASKS_API
 enum storetasks_status storetasks_config_set_timeouts(struct storetasks_config *config,
                                                       uint64_t connect_ms,
                                                       uint64_t attempt_ms,
@@ -434,12 +457,14 @@ enum storetasks_status storetasks_config_set_timeouts(struct storetasks_config *
 /**
  * Uses FIPS endpoints (true) or not (false).
  */
+STORETASKS_API
 enum storetasks_status storetasks_config_set_use_fips(struct storetasks_config *config,
                                                       bool use_fips);
 
 /**
  * Uses dual-stack (IPv4 and IPv6) endpoints (true) or not (false).
  */
+STORETASKS_API
 enum storetasks_status storetasks_config_set_use_dual_stack(struct storetasks_config *config,
                                                             bool use_dual_stack);
 
@@ -447,6 +472,7 @@ enum storetasks_status storetasks_config_set_use_dual_stack(struct storetasks_co
  * Trusts the PEM certificates in this file in addition to the system's roots (for TLS-inspecting
  * proxies). The file is read when the client is created. NULL goes back to the system roots only.
  */
+STORETASKS_API
 enum storetasks_status storetasks_config_set_ca_bundle(struct storetasks_config *config,
                                                        const char *pem_path);
 
@@ -454,13 +480,15 @@ enum storetasks_status storetasks_config_set_ca_bundle(struct storetasks_config 
  * Adds an application name to the user agent (letters, digits and !#$%&'*+-.^_`|~ only; checked
  * when the client is created). NULL removes it.
  */
+STORETASKS_API
 enum storetasks_status storetasks_config_set_app_name(struct storetasks_config *config,
                                                       const char *app_name);
 
 /**
  * How many requests may run at once when a query's image ids are split into requests of 20
- * (default 4; at least 1).
+ * (default 8; at least 1).
  */
+STORETASKS_API
 enum storetasks_status storetasks_config_set_max_concurrency(struct storetasks_config *config,
                                                              size_t max_concurrency);
 
@@ -470,51 +498,51 @@ enum storetasks_status storetasks_config_set_max_concurrency(struct storetasks_c
  * Returns a static string (never NULL, never to be freed); "STORETASKS_STATUS_UNKNOWN" for a
  * number that is not a status. Thread-safe.
  */
-const char *storetasks_status_name(int32_t status);
+STORETASKS_API const char *storetasks_status_name(int32_t status);
 
 /**
  * The status of the failed call. `STORETASKS_STATUS_INVALID_ARGUMENT` for a NULL error.
  */
-enum storetasks_status storetasks_error_status(const struct storetasks_error *err);
+STORETASKS_API enum storetasks_status storetasks_error_status(const struct storetasks_error *err);
 
 /**
  * A readable message (never containing a secret). Borrowed from `err` until it is freed; NULL
  * only for a NULL error.
  */
-const char *storetasks_error_message(const struct storetasks_error *err);
+STORETASKS_API const char *storetasks_error_message(const struct storetasks_error *err);
 
 /**
  * The AWS error code (such as "RequestLimitExceeded"), or NULL when the failure carried none
  * (a network error, a bad argument). Borrowed from `err` until it is freed.
  */
-const char *storetasks_error_code(const struct storetasks_error *err);
+STORETASKS_API const char *storetasks_error_code(const struct storetasks_error *err);
 
 /**
  * The HTTP status of the reply that carried the error, or 0 when there was no reply.
  */
-uint16_t storetasks_error_http_status(const struct storetasks_error *err);
+STORETASKS_API uint16_t storetasks_error_http_status(const struct storetasks_error *err);
 
 /**
  * The request id of the reply, or NULL when none was sent. Borrowed from `err` until it is freed.
  */
-const char *storetasks_error_request_id(const struct storetasks_error *err);
+STORETASKS_API const char *storetasks_error_request_id(const struct storetasks_error *err);
 
 /**
  * The AMI a wait ended on (`TASK_FAILED`, `NOT_FOUND`), or NULL. Borrowed from `err` until it
  * is freed.
  */
-const char *storetasks_error_ami_id(const struct storetasks_error *err);
+STORETASKS_API const char *storetasks_error_ami_id(const struct storetasks_error *err);
 
 /**
  * The failure reason EC2 gave for a failed store task (`TASK_FAILED`), or NULL. Borrowed from
  * `err` until it is freed.
  */
-const char *storetasks_error_failure_reason(const struct storetasks_error *err);
+STORETASKS_API const char *storetasks_error_failure_reason(const struct storetasks_error *err);
 
 /**
  * Frees an error object. NULL is ignored. Each error object may be used by one thread at a time.
  */
-void storetasks_error_free(struct storetasks_error *err);
+STORETASKS_API void storetasks_error_free(struct storetasks_error *err);
 
 /**
  * Sends the library's log events up to `max_level` (a `storetasks_log_level`) to `callback`,
@@ -522,6 +550,7 @@ void storetasks_error_free(struct storetasks_error *err);
  * callback. This is process-wide and independent of `STORETASKS_LOG`, which writes events to
  * stderr with no code at all (`STORETASKS_LOG=debug`). Thread-safe.
  */
+STORETASKS_API
 enum storetasks_status storetasks_set_log_callback(storetasks_log_callback callback,
                                                    int32_t max_level,
                                                    void *user_data);
@@ -531,17 +560,18 @@ enum storetasks_status storetasks_set_log_callback(storetasks_log_callback callb
  *
  * The caller owns it and frees it with `storetasks_query_free`. NULL only if memory ran out.
  */
-struct storetasks_query *storetasks_query_new(void);
+STORETASKS_API struct storetasks_query *storetasks_query_new(void);
 
 /**
  * Frees a query. NULL is ignored.
  */
-void storetasks_query_free(struct storetasks_query *query);
+STORETASKS_API void storetasks_query_free(struct storetasks_query *query);
 
 /**
  * Adds an image id (copied). Any number may be added: more than 20 are sent as several
  * requests. INVALID_ARGUMENT for NULL, invalid UTF-8 or an empty id.
  */
+STORETASKS_API
 enum storetasks_status storetasks_query_add_image_id(struct storetasks_query *query,
                                                      const char *image_id);
 
@@ -550,6 +580,7 @@ enum storetasks_status storetasks_query_add_image_id(struct storetasks_query *qu
  * judge) and `values_len` values, any of which may match. All strings are copied; `values` may
  * be NULL only when `values_len` is 0.
  */
+STORETASKS_API
 enum storetasks_status storetasks_query_add_filter(struct storetasks_query *query,
                                                    const char *name,
                                                    const char *const *values,
@@ -559,36 +590,41 @@ enum storetasks_status storetasks_query_add_filter(struct storetasks_query *quer
  * Sets the page size. EC2 accepts 1 to 200, and not together with image ids; a call with a
  * value outside that range fails with INVALID_ARGUMENT before sending anything. 0 removes it.
  */
+STORETASKS_API
 enum storetasks_status storetasks_query_set_max_results(struct storetasks_query *query,
                                                         int32_t max_results);
 
 /**
  * Sets the token to resume from (copied); NULL removes it.
  */
+STORETASKS_API
 enum storetasks_status storetasks_query_set_next_token(struct storetasks_query *query,
                                                        const char *next_token);
 
 /**
  * Only checks permissions: a call answers `STORETASKS_STATUS_DRY_RUN_OK` when it would have succeeded.
  */
+STORETASKS_API
 enum storetasks_status storetasks_query_set_dry_run(struct storetasks_query *query,
                                                     bool dry_run);
 
 /**
  * The number of tasks; 0 for NULL.
  */
-size_t storetasks_task_list_len(const struct storetasks_task_list *list);
+STORETASKS_API size_t storetasks_task_list_len(const struct storetasks_task_list *list);
 
 /**
  * The tasks as a contiguous array of `storetasks_task_list_len` elements, newest first. Borrowed
  * from the list until it is freed; NULL for a NULL or empty list.
  */
+STORETASKS_API
 const struct storetasks_task *storetasks_task_list_tasks(const struct storetasks_task_list *list);
 
 /**
  * The task at `index`, borrowed from the list until it is freed; NULL for a NULL list or an
  * index out of range.
  */
+STORETASKS_API
 const struct storetasks_task *storetasks_task_list_get(const struct storetasks_task_list *list,
                                                        size_t index);
 
@@ -596,7 +632,13 @@ const struct storetasks_task *storetasks_task_list_get(const struct storetasks_t
  * The token that resumes the listing after this list, or NULL when there is nothing more.
  * Borrowed from the list until it is freed.
  */
-const char *storetasks_task_list_next_token(const struct storetasks_task_list *list);
+STORETASKS_API const char *storetasks_task_list_next_token(const struct storetasks_task_list *list);
+
+/**
+ * The request id of the reply that produced this list (for a listing of several pages, the
+ * last page's), or NULL when the service sent none. Borrowed from the list until it is freed.
+ */
+STORETASKS_API const char *storetasks_task_list_request_id(const struct storetasks_task_list *list);
 
 /**
  * Renders the list as the JSON the AWS CLI prints for `aws ec2 describe-store-image-tasks
@@ -606,6 +648,7 @@ const char *storetasks_task_list_next_token(const struct storetasks_task_list *l
  * On success `*json_out` is a new NUL-terminated string that the caller frees with
  * `storetasks_string_free`; on failure it is left untouched. `err` may be NULL. Thread-safe.
  */
+STORETASKS_API
 enum storetasks_status storetasks_task_list_to_json(const struct storetasks_task_list *list,
                                                     char **json_out,
                                                     struct storetasks_error **err);
@@ -613,7 +656,7 @@ enum storetasks_status storetasks_task_list_to_json(const struct storetasks_task
 /**
  * Frees a list and every string and task view it holds. NULL is ignored.
  */
-void storetasks_task_list_free(struct storetasks_task_list *list);
+STORETASKS_API void storetasks_task_list_free(struct storetasks_task_list *list);
 
 /**
  * New options with the defaults: delays from 5 s growing to 120 s, a 2-hour deadline, and a
@@ -622,18 +665,19 @@ void storetasks_task_list_free(struct storetasks_task_list *list);
  * The caller owns the result and frees it with `storetasks_wait_options_free`. NULL only if
  * memory ran out.
  */
-struct storetasks_wait_options *storetasks_wait_options_new(void);
+STORETASKS_API struct storetasks_wait_options *storetasks_wait_options_new(void);
 
 /**
  * Frees wait options. NULL is ignored.
  */
-void storetasks_wait_options_free(struct storetasks_wait_options *options);
+STORETASKS_API void storetasks_wait_options_free(struct storetasks_wait_options *options);
 
 /**
  * Sets the delay between polls: it starts at `min_delay_ms` and doubles up to `max_delay_ms`,
  * each pause drawn at random between `min_delay_ms` and the current ceiling. INVALID_ARGUMENT
  * unless 0 < min_delay_ms <= max_delay_ms.
  */
+STORETASKS_API
 enum storetasks_status storetasks_wait_options_set_delays(struct storetasks_wait_options *options,
                                                           uint64_t min_delay_ms,
                                                           uint64_t max_delay_ms);
@@ -642,6 +686,7 @@ enum storetasks_status storetasks_wait_options_set_delays(struct storetasks_wait
  * Sets the deadline of the whole wait in milliseconds; 0 waits without a deadline (until the
  * tasks finish or the wait is cancelled).
  */
+STORETASKS_API
 enum storetasks_status storetasks_wait_options_set_timeout(struct storetasks_wait_options *options,
                                                            uint64_t timeout_ms);
 
@@ -649,12 +694,14 @@ enum storetasks_status storetasks_wait_options_set_timeout(struct storetasks_wai
  * Sets how long, in milliseconds, an image may have no store task before the wait ends with
  * `STORETASKS_STATUS_NOT_FOUND` (0: at the first poll that does not find it).
  */
+STORETASKS_API
 enum storetasks_status storetasks_wait_options_set_not_found_grace(struct storetasks_wait_options *options,
                                                                    uint64_t grace_ms);
 
 /**
  * Sets the progress callback (NULL removes it) and the pointer passed to it untouched.
  */
+STORETASKS_API
 enum storetasks_status storetasks_wait_options_set_progress(struct storetasks_wait_options *options,
                                                             storetasks_progress_callback callback,
                                                             void *user_data);
@@ -675,6 +722,7 @@ enum storetasks_status storetasks_wait_options_set_progress(struct storetasks_wa
  * which is also the thread the progress callback runs on. Thread-safe: many waits may run on
  * one client at once.
  */
+STORETASKS_API
 enum storetasks_status storetasks_client_wait(const struct storetasks_client *client,
                                               const char *const *image_ids,
                                               size_t image_ids_len,

@@ -39,7 +39,7 @@ impl std::fmt::Debug for StaticCredentials {
 }
 
 /// Default number of concurrent requests when a long image id list is split.
-pub const DEFAULT_MAX_CONCURRENCY: usize = 4;
+pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
 
 /// Everything a client can be configured with. `None` means "what the AWS defaults say".
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +108,23 @@ impl Client {
     /// Builds a client. With an explicit region and credentials nothing is probed over the
     /// network: the instance metadata service is only asked when the default chain needs it.
     pub fn new(config: ClientConfig) -> Result<Client> {
+        Self::build(config, None)
+    }
+
+    /// A client that sends every request through `http_client` instead of the network: for
+    /// tests and fuzzing that hand the library arbitrary replies without a socket.
+    #[doc(hidden)]
+    pub fn with_http_client(
+        config: ClientConfig,
+        http_client: aws_smithy_runtime_api::client::http::SharedHttpClient,
+    ) -> Result<Client> {
+        Self::build(config, Some(http_client))
+    }
+
+    fn build(
+        config: ClientConfig,
+        given_http_client: Option<aws_smithy_runtime_api::client::http::SharedHttpClient>,
+    ) -> Result<Client> {
         check_not_blank("region", &config.region)?;
         check_not_blank("profile name", &config.profile)?;
         check_not_blank("app name", &config.app_name)?;
@@ -147,9 +164,14 @@ impl Client {
             })?),
             None => None,
         };
-        let http_client = match &config.ca_bundle {
-            Some(path) => Some(https_client_with_ca(path)?),
-            None => None,
+        let plain_http = config.endpoint_url.as_deref().is_some_and(|u| u.to_ascii_lowercase().starts_with("http://"));
+        let http_client = match (&config.ca_bundle, given_http_client) {
+            (_, Some(h)) => Some(h),
+            (Some(path), None) => Some(https_client_with_ca(path)?),
+            // A plain-HTTP endpoint (an emulator, a local proxy) needs no TLS: skipping it spares
+            // loading the system's root certificates, most of a client's creation time.
+            (None, None) if plain_http => Some(aws_smithy_http_client::Builder::new().build_http()),
+            (None, None) => None,
         };
 
         let runtime = tokio::runtime::Builder::new_multi_thread()

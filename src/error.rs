@@ -136,7 +136,7 @@ impl Error {
             SdkError::DispatchFailure(df) => {
                 if df.is_timeout() {
                     Error::new(ErrorKind::Timeout, format!("timed out: {detail}"))
-                } else if df.is_user() && looks_like_credentials(&detail) {
+                } else if looks_like_credentials(&detail) {
                     Error::new(ErrorKind::Credentials, format!("no usable credentials: {detail}"))
                 } else if df.is_user() {
                     Error::new(ErrorKind::Config, format!("the request could not be sent: {detail}"))
@@ -164,6 +164,8 @@ impl Error {
     }
 }
 
+/// Whether a failure to send came from resolving credentials (the SDK reports those as dispatch
+/// or construction failures, with no kind of their own).
 fn looks_like_credentials(detail: &str) -> bool {
     let d = detail.to_ascii_lowercase();
     d.contains("credential") || d.contains("identity")

@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 
+use aws_sdk_ec2::operation::RequestId;
 use aws_sdk_ec2::types::Filter as SdkFilter;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 
@@ -14,6 +15,38 @@ use crate::task::{Task, TaskPage};
 /// A listing that sees this many empty pages in a row, each with a new token, is stopped: the
 /// service is not making progress.
 pub const MAX_EMPTY_PAGES_IN_A_ROW: usize = 100;
+
+/// EC2 lists tasks newest first across the whole listing. A page that goes back in time, or
+/// shows the task the previous one ended with, means the pagination restarted or repeated
+/// (a stale or looping NextToken): going on would hand out tasks twice.
+#[derive(Debug, Default)]
+struct NewestFirst {
+    last: Option<(i64, Option<String>)>,
+}
+
+impl NewestFirst {
+    fn check(&mut self, tasks: &[Task]) -> Result<()> {
+        for t in tasks {
+            let Some(time) = t.task_start_time_ms else { continue };
+            if let Some((prev, prev_ami)) = &self.last {
+                if time > *prev || (time == *prev && t.ami_id.is_some() && t.ami_id == *prev_ami) {
+                    return Err(Error::new(
+                        ErrorKind::Response,
+                        format!(
+                            "the service's pages are out of order ({} at {} after {} at {}); a NextToken repeated or restarted the listing, which was stopped so that no task is returned twice",
+                            t.ami_id.as_deref().unwrap_or("a task"),
+                            crate::task::format_time_ms(time),
+                            prev_ami.as_deref().unwrap_or("a task"),
+                            crate::task::format_time_ms(*prev),
+                        ),
+                    ));
+                }
+            }
+            self.last = Some((time, t.ami_id.clone()));
+        }
+        Ok(())
+    }
+}
 
 /// Sends one DescribeStoreImageTasks request exactly as `q` says (no batching).
 async fn send_one(ec2: aws_sdk_ec2::Client, q: Query) -> Result<TaskPage> {
@@ -46,6 +79,7 @@ async fn send_one(ec2: aws_sdk_ec2::Client, q: Query) -> Result<TaskPage> {
     Ok(TaskPage {
         tasks: out.store_image_task_results().iter().map(Task::from).collect(),
         next_token: out.next_token().filter(|t| !t.is_empty()).map(str::to_owned),
+        request_id: out.request_id().map(str::to_owned),
     })
 }
 
@@ -64,10 +98,11 @@ pub(crate) async fn send_batched(ec2: aws_sdk_ec2::Client, q: Query, concurrency
         .buffered(concurrency)
         .try_collect()
         .await?;
+    let request_id = pages.last().and_then(|p| p.request_id.clone());
     let mut tasks: Vec<Task> = pages.into_iter().flat_map(|p| p.tasks).collect();
     // Newest first; tasks without a start time last. The sort is stable, so ties keep batch order.
     tasks.sort_by(|a, b| b.task_start_time_ms.unwrap_or(i64::MIN).cmp(&a.task_start_time_ms.unwrap_or(i64::MIN)));
-    Ok(TaskPage { tasks, next_token: None })
+    Ok(TaskPage { tasks, next_token: None, request_id })
 }
 
 impl Client {
@@ -98,6 +133,7 @@ impl Client {
         }
         let mut fetched = 0usize;
         let mut empty_in_a_row = 0usize;
+        let mut order = NewestFirst::default();
         loop {
             if let Some(cap) = max_tasks {
                 let remaining = cap.saturating_sub(fetched);
@@ -117,6 +153,9 @@ impl Client {
                     page.tasks.truncate(room);
                     page.next_token = None;
                 }
+            }
+            if q.image_ids.is_empty() {
+                order.check(&page.tasks)?;
             }
             fetched += page.tasks.len();
             empty_in_a_row = if page.tasks.is_empty() { empty_in_a_row + 1 } else { 0 };
@@ -152,6 +191,7 @@ impl Client {
         self.describe_each(q, max_tasks, cancel, |page| {
             all.tasks.extend(page.tasks);
             all.next_token = page.next_token;
+            all.request_id = page.request_id;
             true
         })?;
         Ok(all)

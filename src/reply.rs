@@ -9,32 +9,88 @@ use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::AfterDeserializationInterceptorContextRef;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use quick_xml::events::Event;
 
 #[derive(Debug, Default)]
 pub(crate) struct WellFormedReplies;
 
-/// Why `body` is not one well-formed XML document, or `None` when it is.
+/// Why `body` is not one well-formed XML document (as far as its element structure goes), or
+/// `None` when it is. A single scan over the bytes: it matches every end tag with its start tag
+/// and counts root elements, and leaves text and attribute values to the SDK's parser.
 pub(crate) fn xml_problem(body: &[u8]) -> Option<String> {
-    let mut reader = quick_xml::Reader::from_reader(body);
-    let mut depth: usize = 0;
-    let mut roots = 0;
-    loop {
-        match reader.read_event() {
-            Ok(Event::Start(_)) => {
-                if depth == 0 {
-                    roots += 1;
-                }
-                depth += 1;
-            }
-            Ok(Event::Empty(_)) if depth == 0 => roots += 1,
-            Ok(Event::End(_)) => depth = depth.saturating_sub(1),
-            Ok(Event::Eof) => break,
-            Ok(_) => {}
-            Err(e) => return Some(format!("at byte {}: {e}", reader.buffer_position())),
-        }
+    fn find(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+        hay.get(from..)?.windows(needle.len()).position(|w| w == needle).map(|p| from + p)
     }
-    match (roots, depth) {
+    let mut open: Vec<&[u8]> = Vec::with_capacity(8);
+    let mut roots = 0usize;
+    let mut i = 0usize;
+    while let Some(off) = body[i..].iter().position(|&b| b == b'<') {
+        let start = i + off;
+        let rest = &body[start + 1..];
+        let skip_to = |end: &[u8]| find(body, start + 1, end).map(|p| p + end.len());
+        if rest.starts_with(b"?") || rest.starts_with(b"!--") || rest.starts_with(b"![CDATA[") || rest.starts_with(b"!") {
+            let end: &[u8] = if rest.starts_with(b"?") {
+                b"?>"
+            } else if rest.starts_with(b"!--") {
+                b"-->"
+            } else if rest.starts_with(b"![CDATA[") {
+                b"]]>"
+            } else {
+                b">"
+            };
+            match skip_to(end) {
+                Some(next) => i = next,
+                None => return Some(format!("an unterminated declaration at byte {start}")),
+            }
+            continue;
+        }
+        // The end of the tag, skipping '>' inside quoted attribute values.
+        let mut j = start + 1;
+        let mut quote = 0u8;
+        loop {
+            let Some(&c) = body.get(j) else {
+                return Some(format!("the tag at byte {start} never ends"));
+            };
+            if quote != 0 {
+                if c == quote {
+                    quote = 0;
+                }
+            } else if c == b'"' || c == b'\'' {
+                quote = c;
+            } else if c == b'>' {
+                break;
+            }
+            j += 1;
+        }
+        let tag = &body[start + 1..j];
+        let name_of = |t: &[u8]| -> usize { t.iter().position(|c| c.is_ascii_whitespace() || *c == b'/').unwrap_or(t.len()) };
+        if let Some(closing) = tag.strip_prefix(b"/") {
+            let name = &closing[..name_of(closing)];
+            match open.pop() {
+                Some(expected) if expected == name => {}
+                Some(expected) => {
+                    return Some(format!(
+                        "</{}> at byte {start} closes <{}>",
+                        String::from_utf8_lossy(name),
+                        String::from_utf8_lossy(expected)
+                    ));
+                }
+                None => return Some(format!("</{}> at byte {start} closes nothing", String::from_utf8_lossy(name))),
+            }
+        } else {
+            let name = &tag[..name_of(tag)];
+            if name.is_empty() {
+                return Some(format!("a tag without a name at byte {start}"));
+            }
+            if open.is_empty() {
+                roots += 1;
+            }
+            if !tag.ends_with(b"/") {
+                open.push(name);
+            }
+        }
+        i = j + 1;
+    }
+    match (roots, open.len()) {
         (1, 0) => None,
         (0, _) => Some("no root element".to_owned()),
         (_, 0) => Some("more than one root element".to_owned()),
@@ -78,5 +134,8 @@ mod tests {
         assert!(xml_problem(b"this is not xml").is_some());
         assert!(xml_problem(b"").is_some());
         assert!(xml_problem(b"<a/><b/>").is_some());
+        assert_eq!(xml_problem(b"<a x='1>2' y=\"/\"><!-- <b> --><![CDATA[</a>]]><c/></a>"), None);
+        assert!(xml_problem(b"<a><b").unwrap().contains("never ends"));
+        assert!(xml_problem(b"</a>").unwrap().contains("closes nothing"));
     }
 }

@@ -72,6 +72,8 @@ impl From<&StoreImageTaskResult> for Task {
 pub struct TaskPage {
     pub tasks: Vec<Task>,
     pub next_token: Option<String>,
+    /// The request id of the reply (for a listing of several requests, the last one's).
+    pub request_id: Option<String>,
 }
 
 /// Formats milliseconds since the epoch the way EC2 sends them: `2026-11-20T12:00:00.123Z`.

@@ -159,7 +159,7 @@ pub extern "C" fn storetasks_config_set_app_name(config: *mut storetasks_config,
 }
 
 /// How many requests may run at once when a query's image ids are split into requests of 20
-/// (default 4; at least 1).
+/// (default 8; at least 1).
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_config_set_max_concurrency(config: *mut storetasks_config, max_concurrency: usize) -> storetasks_status {
     set(config, |c| {

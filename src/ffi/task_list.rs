@@ -49,6 +49,7 @@ pub struct storetasks_task_list {
     // The text the views point into. A CString's bytes never move, whatever the Vec does.
     _text: Vec<CString>,
     next_token: Option<CString>,
+    request_id: Option<CString>,
 }
 
 impl storetasks_task_list {
@@ -86,7 +87,12 @@ impl storetasks_task_list {
                 has_progress_percentage: t.progress_percentage.is_some(),
             })
             .collect();
-        storetasks_task_list { views, _text: strings, next_token: page.next_token.as_deref().map(c_string) }
+        storetasks_task_list {
+            views,
+            _text: strings,
+            next_token: page.next_token.as_deref().map(c_string),
+            request_id: page.request_id.as_deref().map(c_string),
+        }
     }
 
     fn task_refs(&self) -> impl Iterator<Item = TaskRef<'_>> {
@@ -136,6 +142,13 @@ pub extern "C" fn storetasks_task_list_get(list: *const storetasks_task_list, in
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_task_list_next_token(list: *const storetasks_task_list) -> *const c_char {
     boundary_or(std::ptr::null(), || unsafe { list.as_ref() }.map_or(std::ptr::null(), |l| opt_ptr(&l.next_token)))
+}
+
+/// The request id of the reply that produced this list (for a listing of several pages, the
+/// last page's), or NULL when the service sent none. Borrowed from the list until it is freed.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_task_list_request_id(list: *const storetasks_task_list) -> *const c_char {
+    boundary_or(std::ptr::null(), || unsafe { list.as_ref() }.map_or(std::ptr::null(), |l| opt_ptr(&l.request_id)))
 }
 
 /// Renders the list as the JSON the AWS CLI prints for `aws ec2 describe-store-image-tasks

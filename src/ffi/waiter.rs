@@ -147,13 +147,13 @@ pub extern "C" fn storetasks_client_wait(
         let cancel = unsafe { cancel.as_ref() }.map(|c| c.token.clone());
         let tasks = client.wait(&ids, opts, cancel.as_ref(), |seen| match progress {
             Some(cb) => {
-                let list = storetasks_task_list::from_page(TaskPage { tasks: seen.to_vec(), next_token: None });
+                let list = storetasks_task_list::from_page(TaskPage { tasks: seen.to_vec(), ..TaskPage::default() });
                 unsafe { cb(&list, user_data) }
             }
             None => true,
         })?;
         if !tasks_out.is_null() {
-            give(tasks_out, storetasks_task_list::from_page(TaskPage { tasks, next_token: None }));
+            give(tasks_out, storetasks_task_list::from_page(TaskPage { tasks, ..TaskPage::default() }));
         }
         Ok(())
     })

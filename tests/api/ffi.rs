@@ -12,6 +12,7 @@ use storetasks::ffi::query::*;
 use storetasks::ffi::task_list::*;
 
 use crate::emulator::{ACCESS_KEY, REGION, SECRET_KEY};
+use storetasks::ffi::log::{storetasks_log_level, storetasks_set_log_callback};
 
 pub fn cs(s: &str) -> CString {
     CString::new(s).unwrap()
@@ -31,6 +32,38 @@ pub struct Failure {
     pub request_id: Option<String>,
 }
 
+/// Secrets the tests use; no error, JSON or log line may ever contain one of them.
+pub const SECRETS: [&str; 2] = [SECRET_KEY, "not-the-secret-at-all-0123456789abcdef"];
+
+static SWEEP_HITS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+static SWEEP: std::sync::Once = std::sync::Once::new();
+
+fn sweep(text: &str, what: &str) {
+    for s in SECRETS {
+        if text.contains(s) {
+            SWEEP_HITS.lock().unwrap().push(format!("{what}: {text}"));
+        }
+    }
+}
+
+unsafe extern "C" fn sweep_log(_level: i32, target: *const c_char, message: *const c_char, _user: *mut c_void) {
+    sweep(&opt_string(target).unwrap_or_default(), "log target");
+    sweep(&opt_string(message).unwrap_or_default(), "log line");
+}
+
+/// From the first client on, every log event at the most verbose level is searched for the
+/// secrets (until a test installs its own capture, which hands back to this one when done).
+pub fn install_secret_sweep() {
+    SWEEP.call_once(|| {
+        assert_eq!(storetasks_set_log_callback(Some(sweep_log), storetasks_log_level::Trace as i32, null_mut()), storetasks_status::Ok);
+    });
+}
+
+pub fn assert_no_secret_seen() {
+    let hits = SWEEP_HITS.lock().unwrap();
+    assert!(hits.is_empty(), "secrets appeared: {:?}", &hits[..hits.len().min(3)]);
+}
+
 pub fn take_error(status: storetasks_status, err: *mut storetasks_error) -> Failure {
     assert_ne!(status, storetasks_status::Ok);
     assert!(!err.is_null(), "a failed call must fill the error object");
@@ -43,6 +76,10 @@ pub fn take_error(status: storetasks_status, err: *mut storetasks_error) -> Fail
     };
     assert_eq!(f.status, status, "the error object's status matches the returned one");
     storetasks_error_free(err);
+    for text in [Some(&f.message), f.code.as_ref(), f.request_id.as_ref()].into_iter().flatten() {
+        sweep(text, "error object");
+    }
+    assert_no_secret_seen();
     f
 }
 
@@ -74,6 +111,7 @@ impl List {
         assert_eq!(st, storetasks_status::Ok);
         let s = opt_string(out).unwrap();
         storetasks::ffi::storetasks_string_free(out);
+        sweep(&s, "JSON");
         s
     }
 }
@@ -117,6 +155,7 @@ pub struct Config(pub *mut storetasks_config);
 impl Config {
     /// Region, endpoint and the emulator's credentials, retries kept short.
     pub fn for_endpoint(endpoint: &str) -> Config {
+        install_secret_sweep();
         let c = Config(storetasks_config_new());
         assert!(!c.0.is_null());
         assert_eq!(storetasks_config_set_region(c.0, cs(REGION).as_ptr()), storetasks_status::Ok);
@@ -224,6 +263,9 @@ fn finish(st: storetasks_status, l: *mut storetasks_task_list, err: *mut storeta
 impl Drop for Client {
     fn drop(&mut self) {
         storetasks_client_free(self.0);
+        if !std::thread::panicking() {
+            assert_no_secret_seen();
+        }
     }
 }
 
@@ -289,7 +331,6 @@ impl Drop for Cancel {
     }
 }
 
-use storetasks::ffi::log::*;
 use storetasks::ffi::waiter::*;
 
 /// Wait settings for tests: fast polls.
@@ -357,6 +398,7 @@ impl LogCapture {
 
 impl Drop for LogCapture {
     fn drop(&mut self) {
-        storetasks_set_log_callback(None, 0, null_mut());
+        // Hand the log back to the suite-wide secret sweep.
+        storetasks_set_log_callback(Some(sweep_log), storetasks_log_level::Trace as i32, null_mut());
     }
 }

@@ -1,6 +1,7 @@
 //! Integration tests of the C API against the project's EC2 emulator over real HTTP.
 
 mod emulator;
+mod faults;
 mod ffi;
 mod wait;
 
@@ -13,13 +14,13 @@ use storetasks::ffi::config::storetasks_retry_mode as Retry;
 use storetasks::ffi::error::storetasks_status as S;
 
 /// The emulator's clock in these tests: 2026-11-20T12:00:00Z.
-const NOW: &str = "2026-11-20T12:00:00Z";
+pub const NOW: &str = "2026-11-20T12:00:00Z";
 const NOW_MS: i64 = 1_795_176_000_000;
 const BUCKETS: [&str; 3] = ["bucket-alpha", "bucket-beta", "bucket-gamma"];
 
 /// `n` visible tasks, newest first, plus a few older than 31 days that EC2 would not show.
 /// Every seventh task lacks its optional members; failed ones carry awkward reasons.
-fn fixture(n: usize) -> (String, Vec<T>) {
+pub fn fixture(n: usize) -> (String, Vec<T>) {
     let mut visible = Vec::new();
     let mut json_tasks = Vec::new();
     for i in 0..n + 3 {
@@ -87,6 +88,8 @@ fn listing_returns_every_task_once_in_order_for_many_page_sizes() {
         let list = client.all(&Query::new().max_results(page), 0, None).unwrap();
         assert_eq!(list.tasks(), expected, "page size {page}");
         assert_eq!(list.next_token(), None);
+        let rid = ffi::opt_string(storetasks::ffi::task_list::storetasks_task_list_request_id(list.0));
+        assert!(rid.is_some_and(|r| r.len() >= 16), "a successful listing carries the request id");
         let pages = 523usize.div_ceil(page as usize) as u64;
         assert_eq!(emu.requests() - before, pages, "page size {page}: one request per page");
     }
@@ -238,7 +241,7 @@ fn dry_run_and_authorization() {
     }
 
     let wrong_cfg = Config::for_endpoint(&emu.endpoint());
-    let wrong_secret = "not-the-secret-at-all-0123456789abcdef";
+    let wrong_secret = ffi::SECRETS[1];
     wrong_cfg.credentials(emulator::ACCESS_KEY, wrong_secret);
     let e = wrong_cfg.client().describe(&Query::new(), None).unwrap_err();
     assert_eq!((e.status, e.code.as_deref(), e.http_status), (S::Unauthorized, Some("AuthFailure"), 401));
@@ -424,4 +427,33 @@ fn bad_client_configurations_are_reported() {
     let cfg = Config::for_endpoint(&emu.endpoint());
     assert_eq!(storetasks_config_set_retry(cfg.0, 7, 3), S::InvalidArgument);
     assert_eq!(storetasks_config_set_max_concurrency(cfg.0, 0), S::InvalidArgument);
+}
+
+#[test]
+fn missing_credentials_are_reported_as_such() {
+    use storetasks::ffi::config::*;
+    let (emu, _) = emulator_with(1, &[]);
+    // No static credentials, and a chain with nothing to find: empty files, no IMDS, no env.
+    let dir = std::env::temp_dir().join(format!("storetasks-nocreds-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let empty = dir.join("empty");
+    std::fs::write(&empty, "").unwrap();
+    // Process-wide, but every other test here gives static credentials, so none is affected.
+    unsafe {
+        for v in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE",
+                  "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"] {
+            std::env::remove_var(v);
+        }
+        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+        std::env::set_var("AWS_CONFIG_FILE", &empty);
+        std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", &empty);
+    }
+    let cfg = ffi::Config(storetasks_config_new());
+    storetasks_config_set_region(cfg.0, ffi::cs("us-east-1").as_ptr());
+    storetasks_config_set_endpoint_url(cfg.0, ffi::cs(&emu.endpoint()).as_ptr());
+    // The profile names a section that does not exist, so nothing is found in the files either.
+    storetasks_config_set_profile(cfg.0, ffi::cs("storetasks-test-no-such-profile").as_ptr());
+    let client = cfg.client();
+    let e = client.describe(&Query::new(), None).unwrap_err();
+    assert_eq!(e.status, S::Credentials, "{e:?}");
 }

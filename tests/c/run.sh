@@ -32,7 +32,7 @@ for src in "$here"/test_*.c; do
     "$out/$name" || status=1
 
     echo "== $name under valgrind"
-    valgrind --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible \
+    STORETASKS_UNDER_VALGRIND=1 valgrind --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible \
         --errors-for-leak-kinds=definite,indirect,possible --suppressions="$here/valgrind.supp" \
         "$out/$name" 2> "$out/$name.valgrind.log" || { status=1; cat "$out/$name.valgrind.log"; }
     grep -E "ERROR SUMMARY|definitely lost|indirectly lost|possibly lost" "$out/$name.valgrind.log" | sed "s/^==[0-9]*== /valgrind: /" || true

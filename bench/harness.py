@@ -1,0 +1,564 @@
+"""The benchmark harness behind bench/run.sh: starts the emulator, runs every benchmark (warm-up,
+then repetitions; the median counts), prints a markdown report and writes it to a file.
+
+Environment: BENCH_SMALL=1 (tiny sizes, for CI: figures only, nothing asserted), BENCH_OUT (the
+report's path), BENCH_PROFILE=0 (skip the callgrind profile), BENCH_COMMAND (the command shown
+in the report). Paths: STORETASKS_EMULATOR, LIBDIR (where libstoretasks.so and the Rust
+benchmark programs are), BENCH_C (the compiled bench/c/storetasks_bench.c).
+"""
+
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SMALL = os.environ.get("BENCH_SMALL", "") not in ("", "0")
+LIBDIR = os.environ.get("LIBDIR", os.path.join(ROOT, "target", "release"))
+EMULATOR = os.environ.get("STORETASKS_EMULATOR", os.path.join(LIBDIR, "storetasks-emulator"))
+BENCH_C = os.environ.get("BENCH_C", os.path.join(ROOT, "build", "bench", "storetasks_bench"))
+SDK_BIN = os.path.join(LIBDIR, "storetasks-bench-sdk")
+FLOOR_BIN = os.path.join(LIBDIR, "storetasks-bench-floor")
+PYTHON = sys.executable
+GO_BENCH = os.path.join(ROOT, "bindings", "go", "bench")
+# A small run's figures are not worth committing: they go to build/ unless told otherwise.
+OUT = os.environ.get("BENCH_OUT") or os.path.join(ROOT, *(("build", "bench") if SMALL else ("docs",)), "benchmarks.md")
+COMMAND = os.environ.get("BENCH_COMMAND", "bench/run.sh")
+PROFILE = os.environ.get("BENCH_PROFILE", "1") != "0" and not SMALL
+
+ACCESS_KEY = "AKIASTORETASKSLOCAL1"
+SECRET_KEY = "storetasks-local-secret-key-0000000000000"
+REGION = "us-east-1"
+PAGE = 200
+
+if SMALL:
+    TASKS, IDS, MEM_SIZES = 1000, 100, (1000, 5000)
+    WARMUP, REPS, ROUNDS, SLOW_REPS, GO_TIMES, CREATE_PROCS = 1, 3, 1, 1, (2, 2), 2
+else:
+    TASKS, IDS, MEM_SIZES = 10000, 1000, (10000, 100000)
+    # Fast in-process listings: ROUNDS rounds of REPS repetitions, the clients taking turns so
+    # that drift of the machine hits them alike.
+    WARMUP, REPS, ROUNDS, SLOW_REPS, GO_TIMES, CREATE_PROCS = 2, 7, 3, 5, (5, 5), 5
+DELAY_MS = 20
+PAGES = -(-TASKS // PAGE)
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+# Credentials for the child processes that take them from the environment; no profile file or
+# instance metadata is read.
+CHILD_ENV = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY,
+                 AWS_REGION=REGION, AWS_DEFAULT_REGION=REGION, AWS_EC2_METADATA_DISABLED="true",
+                 AWS_CONFIG_FILE="/nonexistent/config", AWS_SHARED_CREDENTIALS_FILE="/nonexistent/credentials",
+                 AWS_PAGER="", STORETASKS_LIBRARY=os.path.join(LIBDIR, "libstoretasks.so"))
+for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EC2"):
+    CHILD_ENV.pop(var, None)
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+class Emulator:
+    def __init__(self, tasks, *extra):
+        self.proc = subprocess.Popen([EMULATOR, "--port", "0", "--generate", str(tasks), "--seed", "7", *extra],
+                                     stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline().strip()
+        if not line.startswith("listening "):
+            self.proc.kill()
+            raise SystemExit(f"the emulator printed {line!r}")
+        self.url = "http://" + line.split(" ", 1)[1]
+
+    def cpu_seconds(self):
+        """utime + stime of the emulator process, in seconds (all its threads)."""
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+    def control(self, method, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + "/_emulator/" + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req) as r:
+            return json.loads(r.read() or b"null")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def run_json(cmd, env=CHILD_ENV, cwd=ROOT):
+    r = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({r.returncode}): {r.stderr.strip()[-2000:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+class Listing:
+    """Median wall time of one way of listing, and the emulator's CPU time per page meanwhile."""
+
+    def __init__(self, name):
+        self.name = name
+        self.times = []
+        self.emu_cpu = 0.0
+        self.emu_pages = 0
+        self.note = ""
+
+    @property
+    def median(self):
+        return statistics.median(self.times) if self.times else None
+
+    @property
+    def cpu_per_page(self):
+        return self.emu_cpu / self.emu_pages if self.emu_pages else None
+
+    def run(self, emu, cmd, runs):
+        before = emu.cpu_seconds()
+        out = run_json(cmd)
+        self.emu_cpu += emu.cpu_seconds() - before
+        self.emu_pages += runs * PAGES
+        self.times += out["times"]
+
+
+# -- the benchmarks ------------------------------------------------------------------------------
+
+
+def bench_listing(emu):
+    url, n = emu.url, str(TASKS)
+    w, r = str(WARMUP), str(REPS)
+    fast = {
+        "c": (Listing("C API, `describe_all`"), [BENCH_C, "list", url, n, w, r]),
+        "c_pages": (Listing("C API, `describe_pages`"), [BENCH_C, "pages", url, n, w, r]),
+        "sdk": (Listing("Rust aws-sdk-ec2 paginator (native)"),
+                [SDK_BIN, "--endpoint", url, "--tasks", n, "--warmup", w, "--reps", r]),
+        "floor": (Listing("Floor: signed requests, bodies unparsed (Rust)"),
+                  [FLOOR_BIN, "--endpoint", url, "--tasks", n, "--warmup", w, "--reps", r]),
+        "py": (Listing("Python package (`storetasks`)"),
+               [PYTHON, "bench/python/bench_clients.py", "storetasks", url, n, w, r]),
+    }
+    for round_ in range(ROUNDS):
+        for key, (listing, cmd) in fast.items():
+            log(f"listing {TASKS} tasks: {key}, round {round_ + 1}/{ROUNDS}")
+            listing.run(emu, cmd, WARMUP + REPS)
+    boto = Listing("boto3 paginator")
+    log(f"listing {TASKS} tasks: boto3")
+    boto.run(emu, [PYTHON, "bench/python/bench_clients.py", "boto3", url, n, "1", str(SLOW_REPS)], 1 + SLOW_REPS)
+    cli = Listing("AWS CLI, whole process")
+    cmd = [PYTHON, "-m", "awscli", "ec2", "describe-store-image-tasks", "--page-size", str(PAGE),
+           "--endpoint-url", url, "--region", REGION, "--output", "json"]
+    for i in range(1 + SLOW_REPS):
+        log(f"listing {TASKS} tasks: AWS CLI {i + 1}/{1 + SLOW_REPS}")
+        before_cpu, start = emu.cpu_seconds(), time.perf_counter()
+        r = subprocess.run(cmd, env=CHILD_ENV, capture_output=True, text=True)
+        elapsed = time.perf_counter() - start
+        if r.returncode != 0:
+            raise RuntimeError(f"aws ec2 describe-store-image-tasks failed: {r.stderr.strip()}")
+        cli.emu_cpu += emu.cpu_seconds() - before_cpu
+        cli.emu_pages += PAGES
+        if i == 0:
+            got = len(json.loads(r.stdout)["StoreImageTaskResults"])
+            if got != TASKS:
+                raise RuntimeError(f"the AWS CLI listed {got} tasks, expected {TASKS}")
+        else:
+            cli.times.append(elapsed)
+    rows = {k: v[0] for k, v in fast.items()}
+    rows["boto3"] = boto
+    rows["cli"] = cli
+    return rows
+
+
+def bench_go():
+    """bindings/go/bench's `go test -bench`: ns/op of each benchmark, the median over -count runs."""
+    go = shutil.which("go")
+    rows = {"go_all": Listing("Go package, `Client.All` (streamed)"),
+            "go_collect": Listing("Go package, `Client.Collect` (one list)"),
+            "go_sdk": Listing("aws-sdk-go-v2 paginator")}
+    names = {"StoretasksAll": "go_all", "StoretasksCollect": "go_collect", "SDKPaginator": "go_sdk"}
+    if not os.path.exists(os.path.join(GO_BENCH, "go.mod")) or go is None:
+        why = "no Go toolchain" if go is None else "bindings/go/bench is absent"
+        for row in rows.values():
+            row.note = f"skipped: {why}"
+        return rows
+    times, count = GO_TIMES
+    cmd = [go, "test", "-run", "^$", "-bench", ".", "-benchtime", f"{times}x", "-count", str(count), "."]
+    env = dict(CHILD_ENV, STORETASKS_EMULATOR=EMULATOR, STORETASKS_BENCH_TASKS=str(TASKS))
+    log("Go: " + " ".join(cmd[1:]))
+    r = subprocess.run(cmd, cwd=GO_BENCH, env=env, capture_output=True, text=True, timeout=900)
+    out = r.stdout + r.stderr
+    for m in re.finditer(r"^Benchmark(\w+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op", out, re.M):
+        key = names.get(m.group(1))
+        if key:
+            rows[key].times.append(float(m.group(2)) / 1e9)
+    for m in re.finditer(r"^--- FAIL: Benchmark(\w+?)(?:-\d+)?\s*\n\s+(.*)", out, re.M):
+        key = names.get(m.group(1))
+        if key and not rows[key].times:
+            rows[key].note = "failed: " + m.group(2).strip()[:300]
+    for row in rows.values():
+        if not row.times and not row.note:
+            row.note = f"no result (`go test` exit {r.returncode}): " + out.strip()[-300:].replace("\n", " ")
+    return rows
+
+
+def bench_batching():
+    emu = Emulator(IDS + IDS // 2)
+    try:
+        sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
+        os.environ["STORETASKS_LIBRARY"] = CHILD_ENV["STORETASKS_LIBRARY"]
+        import storetasks
+
+        with storetasks.Client(region=REGION, endpoint_url=emu.url, aws_access_key_id=ACCESS_KEY,
+                               aws_secret_access_key=SECRET_KEY) as c:
+            pages = c.get_paginator("describe_store_image_tasks").paginate(PaginationConfig={"PageSize": PAGE})
+            ids = []
+            for task in pages.build_full_result()["StoreImageTaskResults"]:
+                if task["AmiId"] not in ids:
+                    ids.append(task["AmiId"])
+        ids = ids[:IDS]
+        if len(ids) < IDS:
+            raise RuntimeError(f"the emulator has only {len(ids)} AMIs")
+        fd, path = tempfile.mkstemp(prefix="storetasks-bench-ids-")
+        with os.fdopen(fd, "w") as f:
+            f.write("\n".join(ids) + "\n")
+        emu.control("POST", "faults", {"faults": [f"delay,ms={DELAY_MS},count=100000000"]})
+        rows = {}
+        for conc, label in ((1, "one after another (concurrency 1)"), (4, "concurrently, 4 at a time (default)"),
+                            (8, "concurrently, 8 at a time")):
+            log(f"{IDS} image ids, concurrency {conc}")
+            row = Listing(label)
+            row.times = run_json([BENCH_C, "batch", emu.url, path, str(conc), "1", str(SLOW_REPS + 2)])["times"]
+            rows[conc] = row
+        os.unlink(path)
+        return rows
+    finally:
+        emu.stop()
+
+
+def bench_create(url):
+    rows = {}
+    for how in ("explicit", "default"):
+        cold, warm, first, second = [], [], [], []
+        for _ in range(CREATE_PROCS):
+            out = run_json([BENCH_C, "create", url, "10", how])
+            cold.append(out["create"][0])
+            warm += out["create"][1:]
+            first.append(out["first_call"][0])
+            second += out["second_call"]
+        rows[how] = {"cold": statistics.median(cold), "warm": statistics.median(warm),
+                     "first": statistics.median(first), "second": statistics.median(second)}
+    return rows
+
+
+def bench_memory():
+    rows = {}
+    for n in MEM_SIZES:
+        emu = Emulator(n)
+        try:
+            for how in ("baseline", "all", "pages"):
+                log(f"memory: {how}, {n} tasks")
+                # Three processes; the smallest peak (the least disturbed) counts.
+                rows[(how, n)] = min(run_json([BENCH_C, "memory", emu.url, str(n), how])["vm_hwm_kb"]
+                                     for _ in range(3))
+        finally:
+            emu.stop()
+    return rows
+
+
+# Pieces of a listing worth naming in the profile: (label, a substring of the function's name).
+PROFILE_PIECES = (
+    ("The SDK's deserialization of the replies", "DescribeStoreImageTasksResponseDeserializer as aws_smithy_runtime_api"),
+    ("The library's second parse of each reply (well-formedness check)", "WellFormedReplies as aws_smithy_runtime_api"),
+    ("Conversion of each page to C tasks", "storetasks_task_list::from_page"),
+    ("Signing the requests (SigV4)", "SigV4Signer as aws_smithy_runtime_api"),
+    ("Client creation (`storetasks_client_new`)", "storetasks_client_new"),
+    ("  of which loading the system's root certificates", "rustls_native_certs::load_native_certs"),
+)
+
+
+def _annotate(out, *flags):
+    r = subprocess.run(["callgrind_annotate", "--threshold=100", *flags, out], capture_output=True, text=True,
+                       check=True)
+    total, rows = None, []
+    for line in r.stdout.splitlines():
+        m = re.match(r"^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(PROGRAM TOTALS|\S.*)$", line)
+        if not m:
+            continue
+        ir = int(m.group(1).replace(",", ""))
+        if m.group(2) == "PROGRAM TOTALS":
+            total = ir
+            continue
+        fn = re.sub(r"^[^:]*:", "", m.group(2).split(" [")[0], count=1)
+        obj = os.path.basename(m.group(2).rsplit(" [", 1)[1].rstrip("]")) if " [" in m.group(2) else ""
+        rows.append((ir, fn, obj))
+    return total, rows
+
+
+def profile_callgrind(url):
+    """Callgrind on one C API listing: (total instructions, top functions by self cost, named pieces
+    by inclusive cost), or None without valgrind."""
+    if not shutil.which("valgrind") or not shutil.which("callgrind_annotate"):
+        return None
+    tmp = tempfile.mkdtemp(prefix="storetasks-callgrind-")
+    out = os.path.join(tmp, "callgrind.out")
+    log("profiling one C API listing under callgrind")
+    subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", BENCH_C, "list", url,
+                    str(TASKS), "0", "1"], env=CHILD_ENV, capture_output=True, check=True)
+    total, self_rows = _annotate(out)
+    _, incl_rows = _annotate(out, "--inclusive=yes")
+    shutil.rmtree(tmp)
+    pieces = []
+    for label, needle in PROFILE_PIECES:
+        found = [ir for ir, fn, _ in incl_rows if needle in fn]
+        pieces.append((label, max(found) if found else None))
+    return total, self_rows[:10], pieces
+
+
+# -- the report --------------------------------------------------------------------------------
+
+
+def ms(s):
+    return "—" if s is None else (f"{s * 1000:.1f} ms" if s >= 0.01 else f"{s * 1000:.2f} ms")
+
+
+def verdict(ok):
+    return "**met**" if ok else "**missed**"
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def versions():
+    parts = []
+    for cmd, label in (([PYTHON, "-c", "import boto3, botocore; print(boto3.__version__, botocore.__version__)"],
+                        "boto3 {0}, botocore {1}"),
+                       ([PYTHON, "-m", "awscli", "--version"], "{0}"),
+                       (["go", "version"], "{2}"),
+                       (["rustc", "--version"], "rustc {1}")):
+        try:
+            words = subprocess.run(cmd, capture_output=True, text=True, env=CHILD_ENV, timeout=60).stdout.split()
+            parts.append(label.format(*words))
+        except (OSError, IndexError, subprocess.TimeoutExpired):
+            pass
+    return "; ".join(parts)
+
+
+def report(listing, go, batch, create, memory, profile, duration):
+    c = listing["c"].median
+    lines = []
+    add = lines.append
+    add("# Benchmarks")
+    add("")
+    add("Measured by `bench/run.sh` (`make bench`) against the bundled emulator on this machine; "
+        "see [How it is measured](#how-it-is-measured). The emulator runs on the same cores as the "
+        "clients, so every figure includes its share of the CPU.")
+    add("")
+    add(f"- Command: `{COMMAND}`{' (small sizes: figures only, for CI)' if SMALL else ''}")
+    add(f"- Date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}; "
+        f"the whole run took {duration:.0f} s")
+    add(f"- Machine: {os.cpu_count()} cores ({cpu_model()}), Linux {platform.release()}")
+    add(f"- Versions: libstoretasks {lib_version()}; {versions()}")
+    add("")
+
+    add(f"## Listing {TASKS:,} tasks ({PAGES} requests of {PAGE})")
+    add("")
+    add("Median wall time of one whole listing; the ratio is to the C API's `describe_all` (above 1: "
+        "slower). The last column is the emulator's CPU time per page while that client ran.")
+    add("")
+    add("| Client | Median | Ratio to C API | Emulator CPU / page |")
+    add("|---|---:|---:|---:|")
+    order = ["c", "c_pages", "sdk", "floor", "go_all", "go_collect", "go_sdk", "py", "boto3", "cli"]
+    allrows = dict(listing, **go)
+    for key in order:
+        row = allrows[key]
+        m = row.median
+        if m is None:
+            add(f"| {row.name} | — ({row.note}) | — | — |")
+            continue
+        ratio = f"{m / c:.2f}×"
+        cpu = row.cpu_per_page
+        add(f"| {row.name} | {ms(m)} | {ratio} | {ms(cpu) if cpu is not None else '— (own emulator)'} |")
+    add("")
+    add(f"Per page, the C API takes {ms(c / PAGES)} of wall time, and the emulator "
+        f"{ms(listing['c'].cpu_per_page)} of CPU time to answer it "
+        f"(CPU ticks are {1000 / CLK_TCK:.0f} ms, summed over {listing['c'].emu_pages} pages).")
+    add("")
+
+    add(f"## {IDS:,} image ids ({-(-IDS // 20)} requests of 20), {DELAY_MS} ms added to each reply")
+    add("")
+    add("The emulator delays every reply (`--fault delay`, installed through its control endpoint) to "
+        "stand for network latency.")
+    add("")
+    add("| Requests made | Median | Speed-up over one after another |")
+    add("|---|---:|---:|")
+    seq = batch[1].median
+    for conc, row in batch.items():
+        add(f"| {row.name} | {ms(row.median)} | {seq / row.median:.2f}× |")
+    add("")
+
+    add("## Client creation and the first call")
+    add("")
+    add("`storetasks_client_new` with an endpoint URL, timed in a fresh process (the first client of the "
+        "process, which starts the library's one-off state) and again for nine more clients in the same "
+        "process; then a one-page call (200 tasks) on a fresh client and a second one on the same client. "
+        f"Medians over {CREATE_PROCS} processes.")
+    add("")
+    add("| Configuration | First client in a process | Later clients | First call | Second call |")
+    add("|---|---:|---:|---:|---:|")
+    for how, label in (("explicit", "Explicit region and credentials"),
+                       ("default", "Default chain (environment credentials, `AWS_EC2_METADATA_DISABLED=true`)")):
+        r = create[how]
+        add(f"| {label} | {ms(r['cold'])} | {ms(r['warm'])} | {ms(r['first'])} | {ms(r['second'])} |")
+    add("")
+
+    add("## Memory")
+    add("")
+    add("Peak resident set (VmHWM) of a process that lists every task, the smallest of three processes. "
+        "The baseline process creates the client and makes one call for one task. Per task: (peak − "
+        "baseline) / tasks.")
+    add("")
+    add("| Tasks | Baseline | `describe_all` (one list) | per task | `describe_pages` | per task |")
+    add("|---:|---:|---:|---:|---:|---:|")
+    for n in MEM_SIZES:
+        base, al, pg = memory[("baseline", n)], memory[("all", n)], memory[("pages", n)]
+        add(f"| {n:,} | {base / 1024:.1f} MiB | {al / 1024:.1f} MiB | {(al - base) * 1024 / n:.0f} B | "
+            f"{pg / 1024:.1f} MiB | {(pg - base) * 1024 / n:.0f} B |")
+    add("")
+
+    add("## Targets")
+    add("")
+    add("Reported, not asserted.")
+    add("")
+    add("| Target | Measured | |")
+    add("|---|---|---|")
+    sdk = listing["sdk"].median
+    add(f"| C API within 3% of the Rust SDK paginator | C API / SDK = {c / sdk:.3f} | {verdict(c <= sdk * 1.03)} |")
+    cli = listing["cli"].median
+    add(f"| C API ≥ 20× faster than the AWS CLI | {cli / c:.1f}× | {verdict(cli / c >= 20)} |")
+    boto = listing["boto3"].median
+    add(f"| C API ≥ 3× faster than boto3 | {boto / c:.1f}× | {verdict(boto / c >= 3)} |")
+    py = listing["py"].median
+    add(f"| Python package ≥ 3× faster than boto3 | {boto / py:.1f}× | {verdict(boto / py >= 3)} |")
+    gosdk = go["go_sdk"].median
+    for key in ("go_all", "go_collect"):
+        ours = go[key].median
+        if ours is None or gosdk is None:
+            why = go[key].note if ours is None else go["go_sdk"].note
+            add(f"| {go[key].name} no slower than aws-sdk-go-v2 | not measured: {why[:120]} | — |")
+        else:
+            add(f"| {go[key].name} no slower than aws-sdk-go-v2 | Go package / SDK = {ours / gosdk:.2f} | "
+                f"{verdict(ours <= gosdk)} |")
+    up = seq / batch[4].median
+    add(f"| ≥ 5× faster than one after another for {IDS:,} ids (default concurrency 4) | {up:.2f}× "
+        f"(4 requests in flight cannot pass 4×; 8 give {seq / batch[8].median:.2f}×) | {verdict(up >= 5)} |")
+    for how in ("explicit", "default"):
+        r = create[how]
+        add(f"| Client creation < 5 ms ({how}, first in a process) | {ms(r['cold'])} | {verdict(r['cold'] < 0.005)} |")
+    small_n, big_n = MEM_SIZES
+    p_small, p_big = memory[("pages", small_n)], memory[("pages", big_n)]
+    add(f"| Flat page-by-page memory (peak at {big_n:,} within 10% of the peak at {small_n:,}) | "
+        f"{p_small / 1024:.1f} → {p_big / 1024:.1f} MiB | {verdict(p_big <= p_small * 1.10)} |")
+    add("")
+
+    if profile:
+        total, top, pieces = profile
+        add("## Where the C API's time goes")
+        add("")
+        add(f"Instructions executed by `storetasks_bench list` (one listing of {TASKS:,} tasks, client creation and "
+            "process start included) under `valgrind --tool=callgrind`; `perf` has no hardware counters on "
+            "this machine. First the named pieces, each with everything it calls:")
+        add("")
+        add("| Piece | Instructions | Share |")
+        add("|---|---:|---:|")
+        for label, ir in pieces:
+            if ir is None:
+                add(f"| {label.strip()} | not found | — |")
+            else:
+                add(f"| {label.replace('  ', '&nbsp;&nbsp;')} | {ir:,} | {100 * ir / total:.1f}% |")
+        add(f"| Whole process | {total:,} | 100% |")
+        add("")
+        add("Then the functions that execute the most instructions themselves:")
+        add("")
+        add("| Instructions | Share | Function | In |")
+        add("|---:|---:|---|---|")
+        for ir, fn, obj in top:
+            add(f"| {ir:,} | {100 * ir / total:.1f}% | `{fn[:110]}` | {obj} |")
+        add("")
+
+    add("## How it is measured")
+    add("")
+    add(f"- One emulator (`--generate {TASKS} --seed 7`) serves every listing but Go's: "
+        "`bindings/go/bench` starts its own with the same number of tasks.")
+    add(f"- In-process clients (C, Rust, Python, boto3) create their client once, outside the timing, "
+        f"then run {WARMUP} warm-up and {REPS} timed listings; the C API, the Rust programs and "
+        f"the Python package take turns over {ROUNDS} round(s); the median of all timed listings counts. "
+        f"boto3: 1 warm-up, {SLOW_REPS} timed. The AWS CLI is timed as a whole process "
+        f"(`python -m awscli ec2 describe-store-image-tasks --page-size {PAGE} --output json`), "
+        f"{SLOW_REPS} timed run(s) after one warm-up. Go: `go test -bench . -benchtime {GO_TIMES[0]}x -count "
+        f"{GO_TIMES[1]}` in `bindings/go/bench`, the median of the per-run means.")
+    add("- The C program is `bench/c/storetasks_bench.c` (wall time from `clock_gettime(CLOCK_MONOTONIC)`); "
+        "the Rust SDK baseline and the floor are `bench/rust/src/sdk.rs` and `bench/rust/src/floor.rs`; "
+        "the Python and boto3 loop is `bench/python/bench_clients.py`. Each checks that it listed every task.")
+    add("- The Rust SDK baseline configures its client as the library does (static credentials, endpoint "
+        "URL, region, the SDK's default HTTP client, a two-thread runtime) and collects the paginator's "
+        "items into one `Vec`. The floor signs each request with aws-sigv4, sends it over one kept-alive "
+        "blocking socket and reads each reply whole, looking only for `<nextToken>`.")
+    add("- Emulator CPU: utime + stime from `/proc/PID/stat` before and after each client's listings, "
+        "divided by the pages served.")
+    add("")
+    return "\n".join(lines) + "\n"
+
+
+def lib_version():
+    try:
+        import ctypes
+
+        lib = ctypes.CDLL(CHILD_ENV["STORETASKS_LIBRARY"])
+        lib.storetasks_version.restype = ctypes.c_char_p
+        return lib.storetasks_version().decode()
+    except OSError:
+        return "?"
+
+
+def main():
+    start = time.perf_counter()
+    for path in (EMULATOR, BENCH_C, SDK_BIN, FLOOR_BIN):
+        if not os.path.exists(path):
+            raise SystemExit(f"{path} is missing: build first (cargo build --release --workspace --all-targets)")
+    emu = Emulator(TASKS)
+    try:
+        listing = bench_listing(emu)
+        create = bench_create(emu.url)
+        profile = profile_callgrind(emu.url) if PROFILE else None
+    finally:
+        emu.stop()
+    go = bench_go()
+    batch = bench_batching()
+    memory = bench_memory()
+    text = report(listing, go, batch, create, memory, profile, time.perf_counter() - start)
+    print(text)
+    os.makedirs(os.path.dirname(OUT), exist_ok=True)
+    with open(OUT, "w") as f:
+        f.write(text)
+    log(f"written to {os.path.relpath(OUT, ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,193 @@
+//! The C entry points driven with arbitrary arguments: NULLs, invalid UTF-8, strings with and
+//! without their terminator inside, empty and long lists, extreme numbers. Freed-then-reused
+//! handles are outside the contract and are not tried. Calls that pass the checks are sent to a
+//! closed loopback port, so they fail fast with a network status.
+
+#![no_main]
+
+use std::ffi::{c_char, c_void};
+use std::ptr::{null, null_mut};
+
+use arbitrary::Arbitrary;
+use libfuzzer_sys::fuzz_target;
+use storetasks::ffi::cancel::*;
+use storetasks::ffi::client::*;
+use storetasks::ffi::config::*;
+use storetasks::ffi::error::*;
+use storetasks::ffi::query::*;
+use storetasks::ffi::task_list::*;
+use storetasks::ffi::waiter::*;
+
+#[derive(Arbitrary, Debug)]
+enum Text {
+    Null,
+    Bytes(Vec<u8>),
+}
+
+impl Text {
+    /// A NUL-terminated copy (bytes after an inner NUL are simply not seen by C).
+    fn c(&self) -> Option<Vec<u8>> {
+        match self {
+            Text::Null => None,
+            Text::Bytes(b) => {
+                let mut v = b.clone();
+                v.push(0);
+                Some(v)
+            }
+        }
+    }
+}
+
+fn ptr(v: &Option<Vec<u8>>) -> *const c_char {
+    v.as_ref().map_or(null(), |b| b.as_ptr().cast())
+}
+
+#[derive(Arbitrary, Debug)]
+enum Op {
+    Region(Text),
+    Endpoint(Text),
+    Profile(Text),
+    Credentials(Text, Text, Text),
+    Retry(i32, u32),
+    Timeouts(u64, u64, u64),
+    AppName(Text),
+    CaBundle(Text),
+    Concurrency(usize),
+    ImageId(Text),
+    Filter(Text, Vec<Text>, bool),
+    MaxResults(i32),
+    NextToken(Text),
+    DryRun(bool),
+    StatusName(i32),
+    Describe { all: bool, max_tasks: u16, cancelled: bool },
+    Wait { ids: Vec<Text>, null_ids: bool, delays: (u64, u64), grace: u64 },
+    NullCalls,
+}
+
+unsafe extern "C" fn stop_at_once(_page: *const storetasks_task_list, _user: *mut c_void) -> bool {
+    false
+}
+
+fn read_error(err: *mut storetasks_error) {
+    for p in [storetasks_error_message(err), storetasks_error_code(err), storetasks_error_request_id(err), storetasks_error_ami_id(err)] {
+        if !p.is_null() {
+            let _ = unsafe { std::ffi::CStr::from_ptr(p) }.to_bytes().len();
+        }
+    }
+    let _ = storetasks_error_http_status(err);
+    storetasks_error_free(err);
+}
+
+fn read_list(list: *mut storetasks_task_list) {
+    for i in 0..storetasks_task_list_len(list) + 2 {
+        let _ = storetasks_task_list_get(list, i);
+    }
+    let mut json: *mut c_char = null_mut();
+    if storetasks_task_list_to_json(list, &mut json, null_mut()) == storetasks_status::Ok {
+        storetasks::ffi::storetasks_string_free(json);
+    }
+    storetasks_task_list_free(list);
+}
+
+fuzz_target!(|ops: Vec<Op>| {
+    let cfg = storetasks_config_new();
+    let q = storetasks_query_new();
+    // Calls that get through the checks go to a closed port and fail fast.
+    let ep = b"http://127.0.0.1:9\0";
+    storetasks_config_set_endpoint_url(cfg, ep.as_ptr().cast());
+    storetasks_config_set_region(cfg, b"us-east-1\0".as_ptr().cast());
+    storetasks_config_set_credentials(cfg, b"AKIAFUZZ\0".as_ptr().cast(), b"fuzz-secret\0".as_ptr().cast(), null());
+    storetasks_config_set_retry(cfg, 1, 1);
+    storetasks_config_set_timeouts(cfg, 200, 200, 400);
+    for op in ops.iter().take(64) {
+        match op {
+            Op::Region(t) => { let c = t.c(); storetasks_config_set_region(cfg, ptr(&c)); }
+            Op::Endpoint(t) => {
+                // Only loopback endpoints: the fuzzer may not reach any other address.
+                if let Some(mut c) = t.c() {
+                    let mut v = b"http://127.0.0.1:9/".to_vec();
+                    v.append(&mut c);
+                    storetasks_config_set_endpoint_url(cfg, v.as_ptr().cast());
+                }
+            }
+            Op::Profile(t) => { let c = t.c(); storetasks_config_set_profile(cfg, ptr(&c)); }
+            Op::Credentials(a, b, s) => {
+                let (a, b, s) = (a.c(), b.c(), s.c());
+                storetasks_config_set_credentials(cfg, ptr(&a), ptr(&b), ptr(&s));
+            }
+            Op::Retry(m, n) => { storetasks_config_set_retry(cfg, *m, (*n).min(2)); }
+            Op::Timeouts(a, b, c) => { storetasks_config_set_timeouts(cfg, (*a).min(300), (*b).min(300), (*c).min(600)); }
+            Op::AppName(t) => { let c = t.c(); storetasks_config_set_app_name(cfg, ptr(&c)); }
+            Op::CaBundle(t) => { let c = t.c(); storetasks_config_set_ca_bundle(cfg, ptr(&c)); }
+            Op::Concurrency(n) => { storetasks_config_set_max_concurrency(cfg, *n % 64); }
+            Op::ImageId(t) => { let c = t.c(); storetasks_query_add_image_id(q, ptr(&c)); }
+            Op::Filter(name, values, null_values) => {
+                let n = name.c();
+                let vs: Vec<Option<Vec<u8>>> = values.iter().take(50).map(Text::c).collect();
+                let ps: Vec<*const c_char> = vs.iter().map(ptr).collect();
+                let vp = if *null_values { null() } else { ps.as_ptr() };
+                storetasks_query_add_filter(q, ptr(&n), vp, ps.len());
+            }
+            Op::MaxResults(n) => { storetasks_query_set_max_results(q, *n); }
+            Op::NextToken(t) => { let c = t.c(); storetasks_query_set_next_token(q, ptr(&c)); }
+            Op::DryRun(b) => { storetasks_query_set_dry_run(q, *b); }
+            Op::StatusName(n) => { let _ = storetasks_status_name(*n); }
+            Op::Describe { all, max_tasks, cancelled } => {
+                let mut client = null_mut();
+                let mut err = null_mut();
+                if storetasks_client_new(cfg, &mut client, &mut err) != storetasks_status::Ok {
+                    read_error(err);
+                    continue;
+                }
+                let cancel = storetasks_cancel_new();
+                if *cancelled {
+                    storetasks_cancel_trigger(cancel);
+                }
+                let mut list = null_mut();
+                let mut err = null_mut();
+                let st = if *all {
+                    storetasks_client_describe_all(client, q, *max_tasks as usize, cancel, &mut list, &mut err)
+                } else if *max_tasks % 2 == 0 {
+                    storetasks_client_describe(client, q, cancel, &mut list, &mut err)
+                } else {
+                    storetasks_client_describe_pages(client, q, 0, cancel, Some(stop_at_once), null_mut(), &mut err)
+                };
+                if st == storetasks_status::Ok { read_list(list) } else { read_error(err) }
+                storetasks_cancel_free(cancel);
+                storetasks_client_free(client);
+            }
+            Op::Wait { ids, null_ids, delays, grace } => {
+                let mut client = null_mut();
+                if storetasks_client_new(cfg, &mut client, null_mut()) != storetasks_status::Ok {
+                    continue;
+                }
+                let opts = storetasks_wait_options_new();
+                storetasks_wait_options_set_delays(opts, delays.0 % 5, delays.1 % 5);
+                storetasks_wait_options_set_not_found_grace(opts, *grace % 5);
+                storetasks_wait_options_set_timeout(opts, 50);
+                let vs: Vec<Option<Vec<u8>>> = ids.iter().take(30).map(Text::c).collect();
+                let ps: Vec<*const c_char> = vs.iter().map(ptr).collect();
+                let idp = if *null_ids { null() } else { ps.as_ptr() };
+                let mut out = null_mut();
+                let mut err = null_mut();
+                if storetasks_client_wait(client, idp, ps.len(), opts, null(), &mut out, &mut err) == storetasks_status::Ok {
+                    read_list(out)
+                } else {
+                    read_error(err)
+                }
+                storetasks_wait_options_free(opts);
+                storetasks_client_free(client);
+            }
+            Op::NullCalls => {
+                let _ = storetasks_client_describe(null(), null(), null(), null_mut(), null_mut());
+                let _ = storetasks_client_new(null(), null_mut(), null_mut());
+                let _ = storetasks_task_list_len(null());
+                let _ = storetasks_error_message(null());
+                let _ = storetasks_query_add_image_id(null_mut(), null());
+                let _ = storetasks_config_set_region(null_mut(), null());
+            }
+        }
+    }
+    storetasks_query_free(q);
+    storetasks_config_free(cfg);
+});

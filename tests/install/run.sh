@@ -1,0 +1,79 @@
+#!/bin/sh
+# Installs into a temporary prefix and proves the installed library is usable: exported symbols,
+# SONAME, the static link list, the header alone as C99 and C++17, and a consumer built three
+# ways (pkg-config + shared, pkg-config + static, CMake find_package) run against the emulator.
+set -eu
+: "${STORETASKS_EMULATOR:?path to storetasks-emulator}"
+: "${LIBDIR:?directory holding the built library}"
+BUILD=${BUILD:-build}
+CC=${CC:-cc}
+CXX=${CXX:-c++}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+out=$(mkdir -p "$BUILD" && cd "$BUILD" && pwd)/install-test
+rm -rf "$out"
+mkdir -p "$out"
+prefix=$out/prefix
+fail=0
+passed=0
+check() { # description, command...
+    d=$1; shift
+    if "$@"; then passed=$((passed + 1)); echo "ok   $d"; else fail=$((fail + 1)); echo "FAIL $d"; fi
+}
+
+make -s -C "$root" install PREFIX="$prefix" LIBDIR="$LIBDIR" >/dev/null
+lib=$prefix/lib
+version=$(sed -n 's/^Version: //p' "$lib/pkgconfig/storetasks.pc")
+major=${version%%.*}
+
+only_storetasks_symbols() {
+    others=$(nm -D --defined-only "$lib/libstoretasks.so.$version" | awk '{print $3}' | grep -v '^storetasks_' || true)
+    [ -z "$others" ] || { echo "exported beyond storetasks_*: $others" | head -5; return 1; }
+}
+check "only storetasks_* symbols are exported" only_storetasks_symbols
+soname_is_major() { readelf -d "$lib/libstoretasks.so.$version" | grep -q "SONAME.*\[libstoretasks.so.$major\]"; }
+check "SONAME is libstoretasks.so.$major" soname_is_major
+check "libstoretasks.so -> .so.$major -> .so.$version" test "$(readlink "$lib/libstoretasks.so")" = "libstoretasks.so.$major"
+
+# What rustc says a static link needs, against what the package files declare.
+native_libs_match() {
+    want=$(cat "$root/packaging/native-static-libs.txt")
+    got=$(cd "$root" && cargo rustc --release -q -p storetasks --lib --crate-type staticlib -- --print native-static-libs 2>&1 \
+        | sed -n 's/.*native-static-libs: //p' | head -n 1)
+    [ "$got" = "$want" ] || { echo "rustc says: $got; packaging says: $want"; return 1; }
+    grep -q "Libs.private: $want" "$lib/pkgconfig/storetasks.pc"
+}
+check "native static libs match rustc's list" native_libs_match
+
+printf '#include <storetasks.h>\nint main(void) { return storetasks_version() == 0; }\n' > "$out/alone.c"
+strict="-Wall -Wextra -pedantic -Werror"
+check "installed header compiles alone as C99" $CC -std=c99 $strict -I"$prefix/include" -c "$out/alone.c" -o "$out/alone_c.o"
+check "installed header compiles alone as C++17" $CXX -std=c++17 $strict -I"$prefix/include" -x c++ -c "$out/alone.c" -o "$out/alone_cpp.o"
+
+export PKG_CONFIG_PATH="$lib/pkgconfig"
+# shellcheck disable=SC2046
+$CC -std=c99 -o "$out/consumer_pc_shared" "$here/consumer.c" $(pkg-config --cflags --libs storetasks)
+# shellcheck disable=SC2046
+$CC -std=c99 -o "$out/consumer_pc_static" "$here/consumer.c" $(pkg-config --cflags --libs storetasks-static)
+check "the static consumer does not need libstoretasks.so" sh -c "! ldd '$out/consumer_pc_static' | grep -q libstoretasks"
+cmake -S "$here" -B "$out/cmake" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$out/cmake" >/dev/null
+
+emu_out=$out/emulator.out
+"$STORETASKS_EMULATOR" --port 0 --generate 60 --seed 4 > "$emu_out" &
+emu=$!
+trap 'kill $emu 2>/dev/null || true' EXIT
+tries=0
+until grep -q '^listening ' "$emu_out"; do
+    tries=$((tries + 1)); [ $tries -lt 100 ] || { echo "the emulator did not start"; exit 1; }
+    sleep 0.1
+done
+endpoint="http://$(sed -n 's/^listening //p' "$emu_out")"
+for exe in "$out/consumer_pc_shared" "$out/consumer_pc_static" "$out/cmake/consumer_cmake_shared" "$out/cmake/consumer_cmake_static"; do
+    check "$(basename "$exe") runs against the emulator" env LD_LIBRARY_PATH="$lib" "$exe" "$endpoint" 60
+done
+check "the CMake shared consumer finds the library by its rpath" "$out/cmake/consumer_cmake_shared" "$endpoint" 60
+
+ls -l "$lib"/libstoretasks.so.* "$lib/libstoretasks.a" | awk '{print "size: " $5 " " $9}'
+echo "$passed passed, $fail failed"
+[ $fail -eq 0 ]
