@@ -30,6 +30,9 @@ const (
 	StatusPanic           Status = C.STORETASKS_STATUS_PANIC
 	StatusConfig          Status = C.STORETASKS_STATUS_CONFIG
 	StatusCredentials     Status = C.STORETASKS_STATUS_CREDENTIALS
+	StatusTaskFailed      Status = C.STORETASKS_STATUS_TASK_FAILED
+	StatusWaitTimeout     Status = C.STORETASKS_STATUS_WAIT_TIMEOUT
+	StatusNotFound        Status = C.STORETASKS_STATUS_NOT_FOUND
 )
 
 // String returns the status's C name, such as "STORETASKS_STATUS_THROTTLED".
@@ -54,6 +57,10 @@ type Error struct {
 	HTTPStatus int
 	// RequestID is the request id of the reply, or "" when none was sent.
 	RequestID string
+	// AmiID is the image a wait ended on (ErrTaskFailed, ErrNotFound), or "".
+	AmiID string
+	// FailureReason is the reason EC2 gave for a failed store task (ErrTaskFailed), or "".
+	FailureReason string
 
 	cause error
 }
@@ -109,7 +116,8 @@ var (
 	ErrService = &Error{Status: StatusService}
 	// ErrResponse: a reply that could not be understood, or a looping pagination.
 	ErrResponse = &Error{Status: StatusResponse}
-	// ErrCancelled: the context was cancelled or its deadline passed, or the client was closed.
+	// ErrCancelled: the context was cancelled or its deadline passed, the client was closed, or
+	// a wait's progress function returned false.
 	ErrCancelled = &Error{Status: StatusCancelled}
 	// ErrPanic: the library caught a panic of its own; it is still usable.
 	ErrPanic = &Error{Status: StatusPanic}
@@ -117,6 +125,13 @@ var (
 	ErrConfig = &Error{Status: StatusConfig}
 	// ErrCredentials: no usable credentials were found.
 	ErrCredentials = &Error{Status: StatusCredentials}
+	// ErrTaskFailed: a waited-for store task failed (see Error.AmiID and Error.FailureReason).
+	ErrTaskFailed = &Error{Status: StatusTaskFailed}
+	// ErrWaitTimeout: a wait's deadline passed; the message gives each image's last seen state.
+	ErrWaitTimeout = &Error{Status: StatusWaitTimeout}
+	// ErrNotFound: a waited-for image had no store task for longer than the grace period (see
+	// Error.AmiID).
+	ErrNotFound = &Error{Status: StatusNotFound}
 )
 
 // ErrClosed is the cause of every failure of a call made on, or cut short by, a closed Client.
@@ -132,6 +147,8 @@ func takeError[S ~int32 | ~uint32](st S, cerr *C.storetasks_error) *Error {
 		e.Code = goStringOrEmpty(C.storetasks_error_code(cerr))
 		e.HTTPStatus = int(C.storetasks_error_http_status(cerr))
 		e.RequestID = goStringOrEmpty(C.storetasks_error_request_id(cerr))
+		e.AmiID = goStringOrEmpty(C.storetasks_error_ami_id(cerr))
+		e.FailureReason = goStringOrEmpty(C.storetasks_error_failure_reason(cerr))
 		C.storetasks_error_free(cerr)
 	}
 	return e

@@ -4,7 +4,8 @@
 // A [Client] is created from a [Config] and is safe for concurrent use. [Client.Describe]
 // fetches one page, [Client.All] and [Client.Pages] stream a whole listing page by page
 // (only about two pages are held in memory, whatever the listing's size), and
-// [Client.Collect] gathers a listing, up to a cap, into one [Page].
+// [Client.Collect] gathers a listing, up to a cap, into one [Page]. [Client.Wait] polls until
+// the store tasks of some images complete, reporting their progress along the way.
 //
 // Every call takes a [context.Context]: cancelling it, or reaching its deadline, ends the call
 // in flight promptly, and the error then satisfies errors.Is with [context.Canceled] or

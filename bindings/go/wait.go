@@ -1,0 +1,281 @@
+package storetasks
+
+/*
+#include <stdint.h>
+#include <stdlib.h>
+#include "storetasks.h"
+
+extern _Bool storetasksGoProgress(storetasks_task_list *list, uintptr_t handle);
+
+static bool storetasks_go_progress(const storetasks_task_list *tasks, void *user_data) {
+	return storetasksGoProgress((storetasks_task_list *)tasks, (uintptr_t)user_data);
+}
+
+// The handle travels as an integer until it is in C, where it becomes the opaque user data.
+static storetasks_status storetasks_go_wait_options_set_progress(storetasks_wait_options *options,
+		uintptr_t handle) {
+	return storetasks_wait_options_set_progress(options, storetasks_go_progress, (void *)handle);
+}
+*/
+import "C"
+
+import (
+	"context"
+	"fmt"
+	"runtime/cgo"
+	"sync"
+	"time"
+	"unsafe"
+)
+
+// The library's wait defaults, used for the zero values of WaitOptions.
+const (
+	DefaultWaitMinDelay      = 5 * time.Second
+	DefaultWaitMaxDelay      = 120 * time.Second
+	DefaultWaitTimeout       = 2 * time.Hour
+	DefaultWaitNotFoundGrace = 60 * time.Second
+)
+
+// WaitOptions says how Client.Wait polls. The zero value means the library's defaults: delays
+// from 5 s growing to 120 s, a 2-hour deadline, a 60-second grace period and no progress
+// function. Durations are passed in whole milliseconds, rounded up.
+type WaitOptions struct {
+	// MinDelay and MaxDelay bound the pause between polls: it starts at MinDelay and doubles up
+	// to MaxDelay, each pause drawn at random between MinDelay and the current ceiling. Zero
+	// keeps a default (5 s and 120 s), except that a zero MinDelay never exceeds MaxDelay and a
+	// zero MaxDelay is never below MinDelay. MinDelay > MaxDelay is an ErrInvalidArgument.
+	MinDelay time.Duration
+	MaxDelay time.Duration
+	// Timeout is the deadline of the whole wait, after which it fails with ErrWaitTimeout
+	// (0: the default, 2 h). A negative Timeout waits without a deadline of its own: only the
+	// context, Close or Progress then end a wait whose tasks do not finish.
+	Timeout time.Duration
+	// NotFoundGrace is how long an image may have no store task before the wait fails with
+	// ErrNotFound (0: the default, 60 s). A negative NotFoundGrace allows none: the first poll
+	// that does not find an image ends the wait.
+	NotFoundGrace time.Duration
+	// Progress, if not nil, is called after each successful poll with the latest task of each
+	// image that has one, in the order of the image ids. The tasks are copies the function may
+	// keep. Returning false stops the wait, which then fails with an error matching
+	// ErrCancelled. Calls are never concurrent with each other, and Wait returns only after the
+	// last one has returned. The function may use the client, and may close it. A panic in it
+	// ends the wait and is raised again by Wait.
+	Progress func([]Task) bool
+}
+
+// Wait polls the store tasks of imageIDs until the latest task of every image is Completed,
+// and returns those tasks in their final state, in the order of the ids. More than 20 ids are
+// polled in batches. Throttling, network errors, timeouts and 5xx replies are retried at the
+// next poll.
+//
+// It fails with an *Error matching ErrTaskFailed as soon as a task fails (the Error's AmiID and
+// FailureReason say which and why), ErrWaitTimeout when opts.Timeout passes (the message gives
+// each image's last seen state), ErrNotFound when an image has had no store task for longer
+// than opts.NotFoundGrace (AmiID names it), ErrCancelled when ctx ends, the client is closed or
+// opts.Progress returns false, and with the status of any other failure of a poll.
+func (c *Client) Wait(ctx context.Context, imageIDs []string, opts WaitOptions) ([]Task, error) {
+	copts, err := newCWaitOptions(&opts)
+	if err != nil {
+		return nil, err
+	}
+	defer C.storetasks_wait_options_free(copts)
+	ids, freeIDs, err := cStringArray(imageIDs)
+	if err != nil {
+		return nil, err
+	}
+	defer freeIDs()
+
+	var sink progressSink
+	var tasks []Task
+	err = c.do(ctx, func(ptr *C.storetasks_client, k *call) error {
+		if opts.Progress != nil {
+			sink.progress = opts.Progress
+			sink.cancelled = k.cancelled
+			h := cgo.NewHandle(&sink)
+			defer h.Delete()
+			if st := C.storetasks_go_wait_options_set_progress(copts, C.uintptr_t(h)); st != C.STORETASKS_STATUS_OK {
+				return &Error{Status: Status(st), Message: "WaitOptions.Progress was refused"}
+			}
+		}
+		var list *C.storetasks_task_list
+		var cerr *C.storetasks_error
+		st := C.storetasks_client_wait(ptr, ids, C.size_t(len(imageIDs)), copts, k.tok, &list, &cerr)
+		if st != C.STORETASKS_STATUS_OK {
+			e := takeError(st, cerr)
+			if sink.stopped && e.Status == StatusCancelled {
+				select {
+				case <-k.cancelled: // cancelled by ctx or Close: do() adds the reason
+				default:
+					e.Message = "the progress function stopped the wait"
+				}
+			}
+			return e
+		}
+		if list != nil {
+			tasks = copyList(list).Tasks
+			C.storetasks_task_list_free(list)
+		}
+		return nil
+	})
+	// The progress function may still be running if the wait was cancelled during it (it may be
+	// the one that closed the client): Wait returns only after it.
+	sink.running.Wait()
+	if sink.panicked != nil {
+		panic(sink.panicked)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return tasks, nil
+}
+
+// progressSink receives the polls of storetasks_client_wait. It is reached from C through a
+// cgo.Handle passed as the callback's user data.
+type progressSink struct {
+	progress  func([]Task) bool
+	cancelled <-chan struct{} // closed when ctx or Close cancels the call
+	running   sync.WaitGroup  // the goroutine running progress, if any
+	stopped   bool            // the callback returned false
+	panicked  any             // a panic caught in progress, raised again by Wait
+}
+
+// storetasksGoProgress is the progress callback. It runs on the goroutine that made the C call,
+// inside that call; the list is borrowed only until it returns, so the tasks are copied first.
+//
+// The progress function runs on a goroutine of its own while this one waits for its answer or
+// for the call's cancellation: the goroutine inside the C call holds the client's read lock, so
+// a function that closed the client, or called it while another goroutine closes it, would
+// otherwise deadlock. A panic in the function never unwinds through the library's frames: it is
+// caught there, the wait is stopped, and Wait raises it again.
+//
+//export storetasksGoProgress
+func storetasksGoProgress(list *C.storetasks_task_list, h C.uintptr_t) C.bool {
+	sink := cgo.Handle(h).Value().(*progressSink)
+	tasks := copyList(list).Tasks
+	answer := make(chan bool, 1)
+	sink.running.Add(1)
+	go func() {
+		defer sink.running.Done()
+		more := false
+		defer func() {
+			if r := recover(); r != nil {
+				sink.panicked = fmt.Sprint(r)
+				if err, ok := r.(error); ok {
+					sink.panicked = err
+				}
+			}
+			answer <- more
+		}()
+		more = sink.progress(tasks)
+	}()
+	select {
+	case more := <-answer:
+		if !more {
+			sink.stopped = true
+		}
+		return C.bool(more)
+	case <-sink.cancelled:
+		sink.stopped = true
+		return false
+	}
+}
+
+// newCWaitOptions builds the C wait options; free them with C.storetasks_wait_options_free.
+// The progress callback is set by Wait.
+func newCWaitOptions(o *WaitOptions) (*C.storetasks_wait_options, error) {
+	copts := C.storetasks_wait_options_new()
+	if copts == nil {
+		return nil, &Error{Status: StatusPanic, Message: "out of memory"}
+	}
+	if err := fillCWaitOptions(copts, o); err != nil {
+		C.storetasks_wait_options_free(copts)
+		return nil, err
+	}
+	return copts, nil
+}
+
+func fillCWaitOptions(copts *C.storetasks_wait_options, o *WaitOptions) error {
+	check := func(what string, st Status) error {
+		if st != StatusOK {
+			return &Error{Status: st, Message: what + " was refused"}
+		}
+		return nil
+	}
+	if o.MinDelay != 0 || o.MaxDelay != 0 {
+		lo, hi := o.MinDelay, o.MaxDelay
+		if lo == 0 {
+			lo = min(DefaultWaitMinDelay, hi)
+		}
+		if hi == 0 {
+			hi = max(DefaultWaitMaxDelay, lo)
+		}
+		loMS, err := durationMS("WaitOptions.MinDelay", lo)
+		if err != nil {
+			return err
+		}
+		hiMS, err := durationMS("WaitOptions.MaxDelay", hi)
+		if err != nil {
+			return err
+		}
+		if loMS > hiMS {
+			return invalidArgument("WaitOptions.MinDelay %v is greater than WaitOptions.MaxDelay %v", lo, hi)
+		}
+		if err := check("WaitOptions.MinDelay and MaxDelay", Status(C.storetasks_wait_options_set_delays(copts, loMS, hiMS))); err != nil {
+			return err
+		}
+	}
+	if o.Timeout != 0 {
+		var ms C.uint64_t // negative: no deadline
+		if o.Timeout > 0 {
+			ms, _ = durationMS("WaitOptions.Timeout", o.Timeout)
+		}
+		if err := check("WaitOptions.Timeout", Status(C.storetasks_wait_options_set_timeout(copts, ms))); err != nil {
+			return err
+		}
+	}
+	if o.NotFoundGrace != 0 {
+		var ms C.uint64_t // negative: no grace
+		if o.NotFoundGrace > 0 {
+			ms, _ = durationMS("WaitOptions.NotFoundGrace", o.NotFoundGrace)
+		}
+		if err := check("WaitOptions.NotFoundGrace", Status(C.storetasks_wait_options_set_not_found_grace(copts, ms))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cStringArray copies image ids into a C array of C strings, both in C memory, and returns a
+// function that frees them. An empty id or one holding a NUL byte gives an error.
+func cStringArray(ids []string) (**C.char, func(), error) {
+	if len(ids) == 0 {
+		return nil, func() {}, nil
+	}
+	arrp := (**C.char)(C.calloc(C.size_t(len(ids)), C.size_t(unsafe.Sizeof((*C.char)(nil)))))
+	if arrp == nil {
+		return nil, nil, &Error{Status: StatusPanic, Message: "out of memory"}
+	}
+	arr := unsafe.Slice(arrp, len(ids))
+	free := func() {
+		for _, p := range arr {
+			if p != nil {
+				freeC(p)
+			}
+		}
+		C.free(unsafe.Pointer(arrp))
+	}
+	for i, id := range ids {
+		what := fmt.Sprintf("imageIDs[%d]", i)
+		if id == "" {
+			free()
+			return nil, nil, invalidArgument("%s is empty", what)
+		}
+		cs, err := cString(what, id)
+		if err != nil {
+			free()
+			return nil, nil, err
+		}
+		arr[i] = cs
+	}
+	return arrp, free, nil
+}
