@@ -5,6 +5,7 @@
  *   storetasks::TaskList tasks = client.describe_all(storetasks::Query().filter("task-state", {"InProgress"}));
  *   for (const storetasks::Task& t : tasks)
  *       std::cout << t.ami_id.value_or("-") << ' ' << t.progress_percentage.value_or(0) << "%\n";
+ *   client.wait({"ami-0123456789abcdef0"}, storetasks::WaitOptions().deadline(std::chrono::hours(1)));
  *
  * Ownership: Config, Query, Client, TaskList and Cancel own one C object each, are move-only and
  * free it in their destructor. A moved-from object may only be assigned to or destroyed; a call on
@@ -12,10 +13,12 @@
  *
  * Lifetimes: a Task is a view. Its string_views point into the TaskList it came from and are
  * valid until that list is destroyed (moving the list keeps them valid). The TaskList handed to a
- * describe_pages callback is valid only during the callback: copy what must outlive it.
+ * describe_pages callback, or to a wait's progress callback, is valid only during the callback:
+ * copy what must outlive it.
  *
  * Errors: every failure throws storetasks::Error (a std::runtime_error) with the library's status,
- * the AWS error code, the HTTP status and the request id. A dry run that would have succeeded
+ * the AWS error code, the HTTP status and the request id (and, for a wait, the AMI and EC2's
+ * failure reason). A dry run that would have succeeded
  * throws Error with status() == Status::DryRunOk and code "DryRunOperation", as EC2 answers it.
  *
  * Threads: a Client may be used by any number of threads at once, and a Cancel triggered from
@@ -30,6 +33,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <new>
 #include <optional>
@@ -92,13 +96,16 @@ inline std::string_view version() noexcept { return storetasks_version(); }
 class Error : public std::runtime_error {
 public:
     Error(Status status, std::string message, std::optional<std::string> code = std::nullopt,
-          std::uint16_t http_status = 0, std::optional<std::string> request_id = std::nullopt)
+          std::uint16_t http_status = 0, std::optional<std::string> request_id = std::nullopt,
+          std::optional<std::string> ami_id = std::nullopt, std::optional<std::string> failure_reason = std::nullopt)
         : std::runtime_error(describe(status, message, code)),
           status_(status),
           message_(std::move(message)),
           code_(std::move(code)),
           http_status_(http_status),
-          request_id_(std::move(request_id)) {}
+          request_id_(std::move(request_id)),
+          ami_id_(std::move(ami_id)),
+          failure_reason_(std::move(failure_reason)) {}
 
     Status status() const noexcept { return status_; }
     std::string_view status_name() const noexcept { return storetasks::status_name(status_); }
@@ -110,6 +117,10 @@ public:
     std::uint16_t http_status() const noexcept { return http_status_; }
     /// The request id of that reply, if it had one.
     const std::optional<std::string>& request_id() const noexcept { return request_id_; }
+    /// The AMI a wait ended on (Status::TaskFailed, Status::NotFound), if any.
+    const std::optional<std::string>& ami_id() const noexcept { return ami_id_; }
+    /// EC2's reason for the failed store task (Status::TaskFailed), if it gave one.
+    const std::optional<std::string>& failure_reason() const noexcept { return failure_reason_; }
 
 private:
     static std::string describe(Status status, const std::string& message, const std::optional<std::string>& code) {
@@ -123,6 +134,8 @@ private:
     std::optional<std::string> code_;
     std::uint16_t http_status_;
     std::optional<std::string> request_id_;
+    std::optional<std::string> ami_id_;
+    std::optional<std::string> failure_reason_;
 };
 
 namespace detail {
@@ -134,6 +147,7 @@ struct Free {
     void operator()(storetasks_task_list* p) const noexcept { storetasks_task_list_free(p); }
     void operator()(storetasks_cancel* p) const noexcept { storetasks_cancel_free(p); }
     void operator()(storetasks_error* p) const noexcept { storetasks_error_free(p); }
+    void operator()(storetasks_wait_options* p) const noexcept { storetasks_wait_options_free(p); }
     void operator()(char* p) const noexcept { storetasks_string_free(p); }
 };
 
@@ -155,7 +169,8 @@ inline std::optional<std::string_view> view(const char* s) noexcept {
     const char* message = storetasks_error_message(err);
     throw Error(static_cast<Status>(storetasks_error_status(err)), message ? message : "",
                 copy(storetasks_error_code(err)), storetasks_error_http_status(err),
-                copy(storetasks_error_request_id(err)));
+                copy(storetasks_error_request_id(err)), copy(storetasks_error_ami_id(err)),
+                copy(storetasks_error_failure_reason(err)));
 }
 
 /// Throws for a failed call. Call it after the C call, never as `check(f(&err), err)`: argument
@@ -349,6 +364,12 @@ public:
         return detail::view(storetasks_task_list_next_token(list_));
     }
 
+    /// The request id of the reply that produced this list (a listing's last page), or nullopt
+    /// when there is none (the lists of a wait gather several replies and have none).
+    std::optional<std::string_view> request_id() const noexcept {
+        return detail::view(storetasks_task_list_request_id(list_));
+    }
+
     /// The JSON `aws ec2 describe-store-image-tasks --output json` prints for these tasks.
     std::string to_json() const {
         char* json = nullptr;
@@ -416,6 +437,64 @@ bool on_page(const storetasks_task_list* page, void* user_data) noexcept {
 
 }  // namespace detail
 
+/// How Client::wait polls. The defaults are the library's: delays from 5 s doubling up to 120 s
+/// (each pause drawn at random between min_delay and the current ceiling), a 2-hour deadline and
+/// 60 s of grace for an image without a store task. Negative durations are refused (Error with
+/// Status::InvalidArgument), as is min_delay zero or above max_delay.
+struct WaitOptions {
+    std::chrono::milliseconds min_delay = std::chrono::seconds(5);
+    std::chrono::milliseconds max_delay = std::chrono::seconds(120);
+    /// The deadline of the whole wait; zero waits without one (until done or cancelled).
+    std::chrono::milliseconds timeout = std::chrono::hours(2);
+    /// How long an image may have no store task before the wait throws Status::NotFound.
+    std::chrono::milliseconds not_found_grace = std::chrono::seconds(60);
+    /// Called after each successful poll, on the waiting thread, with the latest task of each
+    /// image that has one, in the order of the ids (the list is valid during the call only).
+    /// Return false to stop (the wait throws Status::Cancelled); an exception it throws stops
+    /// the wait and comes out of Client::wait. Empty: no callback.
+    std::function<bool(const TaskList&)> progress;
+
+    WaitOptions& delays(std::chrono::milliseconds min, std::chrono::milliseconds max) {
+        min_delay = min;
+        max_delay = max;
+        return *this;
+    }
+    WaitOptions& deadline(std::chrono::milliseconds d) {
+        timeout = d;
+        return *this;
+    }
+    WaitOptions& grace(std::chrono::milliseconds g) {
+        not_found_grace = g;
+        return *this;
+    }
+    WaitOptions& on_progress(std::function<bool(const TaskList&)> f) {
+        progress = std::move(f);
+        return *this;
+    }
+};
+
+namespace detail {
+
+struct WaitContext {
+    const std::function<bool(const TaskList&)>* progress;
+    std::exception_ptr error;
+};
+
+/// The C progress callback of Client::wait: runs the std::function and never lets an exception
+/// cross the C frames (it is kept, the wait stopped, and the exception rethrown after the call).
+inline bool on_progress(const storetasks_task_list* tasks, void* user_data) noexcept {
+    auto* ctx = static_cast<WaitContext*>(user_data);
+    try {
+        const TaskList list = TaskList::view(tasks);
+        return (*ctx->progress)(list);
+    } catch (...) {
+        ctx->error = std::current_exception();
+        return false;
+    }
+}
+
+}  // namespace detail
+
 /// An EC2 client for DescribeStoreImageTasks: its own runtime, connections and credentials.
 class Client {
 public:
@@ -460,6 +539,40 @@ public:
             std::rethrow_exception(ctx.error);
         }
         detail::check(status, err);
+    }
+
+    /// Waits until the latest store task of every image in `ids` (more than 20 are polled in
+    /// batches) is Completed, and returns their final state, in the order of the ids.
+    /// Throws Error with Status::TaskFailed as soon as one fails (ami_id() and failure_reason()
+    /// say which and why), Status::WaitTimeout when the deadline passes (the message gives each
+    /// AMI's last state), Status::NotFound when an image has no task after the grace period
+    /// (ami_id() names it), Status::Cancelled when `cancel` fires or the progress callback returns
+    /// false, or the status of an error that is not retried. Throttling, network errors, timeouts
+    /// and 5xx replies are retried at the next poll. Blocks the calling thread.
+    TaskList wait(const std::vector<std::string>& ids, const WaitOptions& options = WaitOptions(),
+                  const Cancel* cancel = nullptr) const {
+        std::vector<const char*> ptrs;
+        ptrs.reserve(ids.size());
+        for (const auto& id : ids) ptrs.push_back(detail::c_str(id, "image id"));
+        detail::Owned<storetasks_wait_options> opts(detail::allocated(storetasks_wait_options_new()));
+        detail::check(storetasks_wait_options_set_delays(opts.get(), detail::to_ms(options.min_delay, "min delay"),
+                                                         detail::to_ms(options.max_delay, "max delay")));
+        detail::check(storetasks_wait_options_set_timeout(opts.get(), detail::to_ms(options.timeout, "wait timeout")));
+        detail::check(storetasks_wait_options_set_not_found_grace(
+            opts.get(), detail::to_ms(options.not_found_grace, "not-found grace")));
+        detail::WaitContext ctx{&options.progress, nullptr};
+        if (options.progress) detail::check(storetasks_wait_options_set_progress(opts.get(), &detail::on_progress, &ctx));
+        storetasks_task_list* list = nullptr;
+        storetasks_error* err = nullptr;
+        storetasks_status status = storetasks_client_wait(p_.get(), ptrs.data(), ptrs.size(), opts.get(),
+                                                          cancel ? cancel->get() : nullptr, &list, &err);
+        if (ctx.error) {
+            storetasks_task_list_free(list);
+            storetasks_error_free(err);
+            std::rethrow_exception(ctx.error);
+        }
+        detail::check(status, err);
+        return TaskList::adopt(list);
     }
 
     const storetasks_client* get() const noexcept { return p_.get(); }

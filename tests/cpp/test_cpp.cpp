@@ -1,9 +1,12 @@
 // storetasks.hpp against the emulator: listings, batching, errors as exceptions, the page
-// callback (including one that throws), cancellation, threads and move semantics. Run plain,
-// under valgrind and with ASan/UBSan by tests/cpp/run.sh.
+// callback (including one that throws), cancellation, threads, move semantics, and the waiter
+// against a second emulator whose tasks progress. Run plain, under valgrind and with ASan/UBSan
+// by tests/cpp/run.sh.
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -340,6 +343,191 @@ static void test_moves() {
     CHECK(lists[4].size() == 5 && lists[0].size() == 1, "lists in a vector (moved as it grows)");
 }
 
+// -- the waiter, against an emulator whose tasks progress at 20 points per second -------------
+
+static emulator wemu;
+
+static const char* const kWaitTasks =
+    "{\"StoreImageTaskResults\":["
+    "{\"AmiId\":\"ami-00000000000000007\",\"TaskStartTime\":\"2026-11-20T11:59:07.000Z\",\"Bucket\":\"b\","
+    "\"ProgressPercentage\":100,\"StoreTaskState\":\"Completed\"}]}";
+static const std::string kCompleted = "ami-00000000000000007", kUnknown = "ami-0ffffffffffffffff";
+
+static st::Client wait_client() {
+    st::Config cfg;
+    cfg.region("us-east-1").endpoint_url(wemu.endpoint).credentials(EMU_ACCESS_KEY, EMU_SECRET_KEY);
+    return st::Client(cfg);
+}
+
+// Adds a task whose progress counts from now (so that timings do not depend on how long the
+// earlier cases took, under valgrind too); returns its new AMI id.
+static std::string add_task(int progress, int fail_at = 0, const char* reason = nullptr) {
+    static int next = 0x100;
+    char id[32], body[512];
+    std::snprintf(id, sizeof id, "ami-%017x", next++);
+    std::string extra;
+    if (fail_at) extra += ",\"EmulatorFailAt\":" + std::to_string(fail_at);
+    if (reason) extra += std::string(",\"StoreTaskFailureReason\":\"") + reason + "\"";
+    std::snprintf(body, sizeof body,
+                  "{\"StoreImageTaskResults\":[{\"AmiId\":\"%s\",\"TaskStartTime\":\"2026-11-20T12:00:00.000Z\","
+                  "\"Bucket\":\"b\",\"ProgressPercentage\":%d,\"StoreTaskState\":\"InProgress\"%s}]}",
+                  id, progress, extra.c_str());
+    int status = emu_http(&wemu, "POST", "/_emulator/tasks", body, nullptr, 0);
+    CHECK(status == 200, "adding task %s: HTTP %d", id, status);
+    return id;
+}
+
+static st::WaitOptions fast() {
+    return st::WaitOptions().delays(100ms, 200ms).deadline(60s).grace(300ms);
+}
+
+static void test_wait_completes() {
+    st::Client client = wait_client();
+    const std::string kDone2 = add_task(60), kDone1 = add_task(70);  // done in 2 s and 1.5 s
+    std::vector<std::int32_t> progress;
+    std::size_t polls = 0, misordered = 0;
+    st::WaitOptions options = fast();
+    options.progress = [&](const st::TaskList& tasks) {
+        polls++;
+        if (tasks.size() != 3 || *tasks[0].ami_id != kDone2 || *tasks[1].ami_id != kDone1 ||
+            *tasks[2].ami_id != kCompleted)
+            misordered++;
+        else
+            progress.push_back(tasks[0].progress_percentage.value_or(-1));
+        return true;
+    };
+    long before = emu_requests(&wemu);
+    st::TaskList final = client.wait({kDone2, kDone1, kCompleted}, options);
+    CHECK(final.size() == 3, "three final tasks, got %zu", final.size());
+    bool all_done = final.size() == 3;
+    for (const st::Task& t : final)
+        all_done = all_done && t.state == st::TaskState::Completed && t.progress_percentage == 100;
+    CHECK(all_done, "all completed at 100%%");
+    CHECK(final.size() == 3 && *final[0].ami_id == kDone2 && *final[2].ami_id == kCompleted, "in the order of the ids");
+    CHECK(polls >= 3 && misordered == 0, "%zu polls, %zu misordered", polls, misordered);
+    CHECK(static_cast<long>(polls) == emu_requests(&wemu) - before, "one callback per poll");
+    CHECK(!progress.empty() && std::is_sorted(progress.begin(), progress.end()) && progress.front() < 100 &&
+              progress.back() == 100,
+          "progress seen rising to 100 (%d -> %d)", progress.empty() ? -1 : progress.front(),
+          progress.empty() ? -1 : progress.back());
+    // No callback, defaults otherwise: an already completed task needs one poll.
+    CHECK(client.wait({kCompleted}).size() == 1, "a completed task");
+    // A successful call carries its request id.
+    st::TaskList listed = client.describe(st::Query().image_id(kCompleted));
+    CHECK(listed.request_id() && !listed.request_id()->empty(), "a request id on success");
+}
+
+static void test_wait_failures() {
+    st::Client client = wait_client();
+    const std::string kFails = add_task(20, 30, "the KMS key is disabled");  // fails in 0.5 s
+    st::Error e = expect_error([&] { client.wait({kCompleted, kFails}, fast()); });
+    CHECK(e.status() == st::Status::TaskFailed, "failed: %s", e.what());
+    CHECK(e.ami_id() == kFails && e.failure_reason() == "the KMS key is disabled", "the AMI and the reason: %s",
+          e.what());
+    CHECK(std::strstr(e.what(), kFails.c_str()) && std::strstr(e.what(), "STORETASKS_STATUS_TASK_FAILED"),
+          "what(): %s", e.what());
+
+    auto started = std::chrono::steady_clock::now();
+    const std::string kSlow = add_task(0);  // InProgress for 5 s
+    e = expect_error([&] { client.wait({kSlow}, fast().deadline(600ms)); });
+    CHECK(e.status() == st::Status::WaitTimeout && !e.ami_id(), "timeout: %s", e.what());
+    CHECK(e.message().find(kSlow + ": InProgress") != std::string::npos, "the last state: %s", e.message().c_str());
+    CHECK(std::chrono::steady_clock::now() - started < 10s, "the deadline held");
+
+    e = expect_error([&] { client.wait({kCompleted, kUnknown}, fast()); });
+    CHECK(e.status() == st::Status::NotFound && e.ami_id() == kUnknown && !e.failure_reason(), "not found: %s",
+          e.what());
+
+    e = expect_error([&] { client.wait({}, fast()); });
+    CHECK(e.status() == st::Status::InvalidArgument, "no ids: %s", e.what());
+    e = expect_error([&] { client.wait({std::string("ami-1\0x", 7)}, fast()); });
+    CHECK(e.status() == st::Status::InvalidArgument, "NUL in an id: %s", e.what());
+    long before = emu_requests(&wemu);
+    e = expect_error([&] { client.wait({kCompleted}, fast().delays(-1ms, 1s)); });
+    CHECK(e.status() == st::Status::InvalidArgument, "negative delay: %s", e.what());
+    e = expect_error([&] { client.wait({kCompleted}, fast().delays(0ms, 1s)); });
+    CHECK(e.status() == st::Status::InvalidArgument, "zero delay: %s", e.what());
+    e = expect_error([&] { client.wait({kCompleted}, fast().delays(2s, 1s)); });
+    CHECK(e.status() == st::Status::InvalidArgument, "min above max: %s", e.what());
+    e = expect_error([&] { client.wait({kCompleted}, fast().grace(-1ms)); });
+    CHECK(e.status() == st::Status::InvalidArgument, "negative grace: %s", e.what());
+    CHECK(emu_requests(&wemu) == before, "nothing was sent");
+}
+
+static void test_wait_progress_stops() {
+    st::Client client = wait_client();
+    std::string kSlow = add_task(0);  // InProgress for 5 s; a fresh one for each case
+    int calls = 0;
+    long before = emu_requests(&wemu);
+    st::Error e = expect_error([&] {
+        client.wait({kSlow}, fast().on_progress([&](const st::TaskList&) { return ++calls < 3; }));
+    });
+    CHECK(e.status() == st::Status::Cancelled && calls == 3, "stopped by the callback after %d: %s", calls, e.what());
+    CHECK(emu_requests(&wemu) - before == 3, "three polls");
+
+    // An exception thrown by the callback stops the wait and comes out of wait() with its type.
+    struct Stop : std::runtime_error {
+        using std::runtime_error::runtime_error;
+    };
+    calls = 0;
+    kSlow = add_task(0);
+    before = emu_requests(&wemu);
+    bool caught = false;
+    try {
+        client.wait({kSlow}, fast().on_progress([&](const st::TaskList& tasks) -> bool {
+            if (++calls == 2) throw Stop("stop at " + std::string(*tasks[0].ami_id));
+            return true;
+        }));
+    } catch (const Stop& stop) {
+        caught = std::string(stop.what()) == "stop at " + kSlow;
+    }
+    CHECK(caught && calls == 2, "the callback's exception was rethrown after %d polls", calls);
+    CHECK(emu_requests(&wemu) - before == 2, "no poll after the throw");
+    kSlow = add_task(0);
+    e = expect_error([&] {
+        client.wait({kSlow}, fast().on_progress([](const st::TaskList&) -> bool {
+            throw st::Error(st::Status::Service, "inner", std::string("Inner"));
+        }));
+    });
+    CHECK(e.message() == "inner" && e.code() == "Inner", "an Error from the callback: %s", e.what());
+
+    // A Cancel from another thread ends a wait that sleeps between polls.
+    kSlow = add_task(0);
+    st::Cancel cancel;
+    std::thread trigger([&] {
+        std::this_thread::sleep_for(300ms);
+        cancel.trigger();
+    });
+    auto started = std::chrono::steady_clock::now();
+    e = expect_error([&] { client.wait({kSlow}, fast().delays(5s, 10s), &cancel); });
+    auto took = std::chrono::steady_clock::now() - started;
+    trigger.join();
+    CHECK(e.status() == st::Status::Cancelled && took < 3s, "cancelled: %s", e.what());
+    // The client is still fine.
+    CHECK(client.wait({kCompleted}, fast()).size() == 1, "usable after the stops");
+}
+
+static void test_wait() {
+    char path[] = "/tmp/storetasks-cpp-wait-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0 || write(fd, kWaitTasks, std::strlen(kWaitTasks)) != static_cast<ssize_t>(std::strlen(kWaitTasks))) {
+        CHECK(false, "could not write the tasks file");
+        return;
+    }
+    close(fd);
+    const char* args[] = {"--tasks-file", path, "--now", "2026-11-20T12:00:00Z", "--progress-rate", "20", nullptr};
+    emu_start(&wemu, args);
+    try {
+        test_wait_failures();
+        test_wait_progress_stops();
+        test_wait_completes();
+    } catch (const std::exception& e) {
+        CHECK(false, "unexpected exception in the waiter tests: %s", e.what());
+    }
+    emu_stop(&wemu);
+    unlink(path);
+}
+
 int main() {
     const char* args[] = {"--generate", "60", "--seed", "11", nullptr};
     emu_start(&emu, args);
@@ -352,6 +540,7 @@ int main() {
         test_cancel();
         test_threads();
         test_moves();
+        test_wait();
     } catch (const std::exception& e) {
         CHECK(false, "unexpected exception: %s", e.what());
     }

@@ -154,6 +154,22 @@ def test_one_call_equals_boto3(pair, params):
     assert got["ResponseMetadata"]["HTTPStatusCode"] == 200
 
 
+
+def test_successful_responses_carry_the_request_id_like_boto3(pair, emulator):
+    client, ec2 = pair
+    got = client.describe_store_image_tasks(MaxResults=5)
+    want = ec2.describe_store_image_tasks(MaxResults=5)
+    mine, theirs = got["ResponseMetadata"], want["ResponseMetadata"]
+    assert isinstance(mine["RequestId"], str) and len(mine["RequestId"]) == len(theirs["RequestId"]) > 0
+    assert mine["RequestId"] != theirs["RequestId"]  # one per reply
+    assert list(mine)[:2] == list(theirs)[:2] == ["RequestId", "HTTPStatusCode"]
+    # Pages each carry their own; a call split into several requests carries one.
+    pages = list(client.get_paginator("describe_store_image_tasks").paginate(PaginationConfig={"PageSize": 20}))
+    ids = [p["ResponseMetadata"]["RequestId"] for p in pages]
+    assert len(pages) == 3 and len(set(ids)) == 3
+    many = [t["AmiId"] for t in expected_tasks(emulator)[:25]]
+    assert client.describe_store_image_tasks(ImageIds=many)["ResponseMetadata"]["RequestId"]
+
 def test_tasks_by_image_id_equal_boto3_and_the_fixture(pair, emulator):
     client, ec2 = pair
     expected = expected_tasks(emulator)

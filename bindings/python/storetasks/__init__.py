@@ -8,8 +8,9 @@ A pure-Python (ctypes) front end of libstoretasks with boto3's interface for thi
         for page in ec2.get_paginator("describe_store_image_tasks").paginate():
             for task in page["StoreImageTaskResults"]:
                 print(task["AmiId"], task.get("StoreTaskState"), task.get("ProgressPercentage"))
+        ec2.get_waiter("store_image_task_complete").wait(ImageIds=["ami-0123456789abcdef0"])
 
-The results are the dictionaries boto3 returns; errors are exceptions shaped like botocore's
+The results are the dictionaries boto3 returns, the waiter is boto3's; errors are exceptions shaped like botocore's
 (see :mod:`storetasks.exceptions`). See README.md for where libstoretasks is looked for.
 """
 
@@ -27,8 +28,10 @@ from .exceptions import (
     ReadTimeoutError,
     ResponseParserError,
     StoreTasksError,
+    WaiterError,
 )
 from .paginate import PageIterator, Paginator
+from .waiter import Waiter
 
 __version__ = "0.1.0"
 
@@ -48,6 +51,8 @@ __all__ = [
     "ReadTimeoutError",
     "ResponseParserError",
     "StoreTasksError",
+    "Waiter",
+    "WaiterError",
     "library_path",
     "library_version",
     "status_name",

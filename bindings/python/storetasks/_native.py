@@ -46,6 +46,9 @@ CANCELLED = 9
 PANIC = 10
 CONFIG = 11
 CREDENTIALS = 12
+TASK_FAILED = 13
+WAIT_TIMEOUT = 14
+NOT_FOUND = 15
 
 # storetasks_retry_mode
 RETRY_MODES = {"default": 0, "standard": 1, "adaptive": 2}
@@ -75,6 +78,14 @@ class Error(_Opaque):
     pass
 
 
+class Cancel(_Opaque):
+    pass
+
+
+class WaitOptions(_Opaque):
+    pass
+
+
 class Task(ctypes.Structure):
     """storetasks_task: a read-only view that lives as long as its list."""
 
@@ -96,6 +107,9 @@ P = ctypes.POINTER
 _status = ctypes.c_int
 _char = ctypes.c_char_p
 
+#: storetasks_progress_callback: bool (*)(const storetasks_task_list *tasks, void *user_data).
+ProgressCallback = ctypes.CFUNCTYPE(ctypes.c_bool, P(TaskList), ctypes.c_void_p)
+
 # name: (restype, argtypes). Every function this package calls, and nothing else.
 _SIGNATURES = {
     "storetasks_version": (_char, []),
@@ -115,13 +129,15 @@ _SIGNATURES = {
     "storetasks_config_set_max_concurrency": (_status, [P(Config), ctypes.c_size_t]),
     "storetasks_client_new": (_status, [P(Config), P(P(ClientHandle)), P(P(Error))]),
     "storetasks_client_free": (None, [P(ClientHandle)]),
-    # The cancellation token (third argument) is not used by this package: always NULL.
+    # The cancellation token (third argument) is not used by describe: always NULL.
     "storetasks_client_describe": (_status, [P(ClientHandle), P(Query), ctypes.c_void_p, P(P(TaskList)), P(P(Error))]),
     "storetasks_error_status": (_status, [P(Error)]),
     "storetasks_error_message": (_char, [P(Error)]),
     "storetasks_error_code": (_char, [P(Error)]),
     "storetasks_error_http_status": (ctypes.c_uint16, [P(Error)]),
     "storetasks_error_request_id": (_char, [P(Error)]),
+    "storetasks_error_ami_id": (_char, [P(Error)]),
+    "storetasks_error_failure_reason": (_char, [P(Error)]),
     "storetasks_error_free": (None, [P(Error)]),
     "storetasks_query_new": (P(Query), []),
     "storetasks_query_free": (None, [P(Query)]),
@@ -133,7 +149,19 @@ _SIGNATURES = {
     "storetasks_task_list_len": (ctypes.c_size_t, [P(TaskList)]),
     "storetasks_task_list_tasks": (P(Task), [P(TaskList)]),
     "storetasks_task_list_next_token": (_char, [P(TaskList)]),
+    "storetasks_task_list_request_id": (_char, [P(TaskList)]),
     "storetasks_task_list_free": (None, [P(TaskList)]),
+    "storetasks_cancel_new": (P(Cancel), []),
+    "storetasks_cancel_trigger": (None, [P(Cancel)]),
+    "storetasks_cancel_free": (None, [P(Cancel)]),
+    "storetasks_wait_options_new": (P(WaitOptions), []),
+    "storetasks_wait_options_free": (None, [P(WaitOptions)]),
+    "storetasks_wait_options_set_delays": (_status, [P(WaitOptions), ctypes.c_uint64, ctypes.c_uint64]),
+    "storetasks_wait_options_set_timeout": (_status, [P(WaitOptions), ctypes.c_uint64]),
+    "storetasks_wait_options_set_not_found_grace": (_status, [P(WaitOptions), ctypes.c_uint64]),
+    "storetasks_wait_options_set_progress": (_status, [P(WaitOptions), ProgressCallback, ctypes.c_void_p]),
+    "storetasks_client_wait": (_status, [P(ClientHandle), P(_char), ctypes.c_size_t, P(WaitOptions), P(Cancel),
+                                         P(P(TaskList)), P(P(Error))]),
 }
 
 

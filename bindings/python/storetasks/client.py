@@ -23,6 +23,8 @@ from .paginate import Paginator
 
 OPERATION_NAME = "DescribeStoreImageTasks"
 PAGINATED = {"describe_store_image_tasks": OPERATION_NAME}
+#: boto3's waiter name -> botocore's model name (the one WaiterError messages carry).
+WAITERS = {"store_image_task_complete": "StoreImageTaskComplete"}
 
 # The request members in the order of botocore's service model (its messages list them so).
 _MEMBERS = ("ImageIds", "DryRun", "Filters", "NextToken", "MaxResults")
@@ -194,33 +196,57 @@ def _response(task_list):
     token = lib.storetasks_task_list_next_token(task_list)
     if token is not None:
         out["NextToken"] = token.decode("utf-8")
-    # libstoretasks does not expose the reply's headers, request id or retry count on success.
-    out["ResponseMetadata"] = {"HTTPStatusCode": 200, "HTTPHeaders": {}}
+    # libstoretasks does not expose the reply's headers or retry count on success; the request id
+    # is there when the service sent one (a wait's lists, gathered from several replies, have none).
+    meta = {}
+    request_id = lib.storetasks_task_list_request_id(task_list)
+    if request_id is not None:
+        meta["RequestId"] = request_id.decode("utf-8")
+    meta.update(HTTPStatusCode=200, HTTPHeaders={})
+    out["ResponseMetadata"] = meta
     return out
+
+
+def _read_error(status, err):
+    """What a C error object holds, as a dict; frees it. ``err`` may be NULL."""
+    lib = N.lib()
+    try:
+        if err:
+            return dict(status=lib.storetasks_error_status(err),
+                        message=N.text(lib.storetasks_error_message(err)),
+                        code=N.text(lib.storetasks_error_code(err)),
+                        http_status=lib.storetasks_error_http_status(err),
+                        request_id=N.text(lib.storetasks_error_request_id(err)),
+                        ami_id=N.text(lib.storetasks_error_ami_id(err)),
+                        failure_reason=N.text(lib.storetasks_error_failure_reason(err)))
+        return dict(status=status, message=status_name(status), code=None, http_status=0, request_id=None,
+                    ami_id=None, failure_reason=None)
+    finally:
+        lib.storetasks_error_free(err)
+
+
+def _error_response(code, message, http_status, request_id):
+    """botocore's parsed error response."""
+    meta = {"HTTPStatusCode": http_status, "HTTPHeaders": {}}
+    if request_id is not None:
+        meta["RequestId"] = request_id
+    return {"Error": {"Code": code, "Message": message}, "ResponseMetadata": meta}
 
 
 def _exception(status, err, endpoint_url=None):
     """The exception for a failed call; frees the error object."""
-    lib = N.lib()
-    try:
-        if err:
-            status = lib.storetasks_error_status(err)
-            message = N.text(lib.storetasks_error_message(err))
-            code = N.text(lib.storetasks_error_code(err))
-            http_status = lib.storetasks_error_http_status(err)
-            request_id = N.text(lib.storetasks_error_request_id(err))
-        else:
-            message, code, http_status, request_id = status_name(status), None, 0, None
-    finally:
-        lib.storetasks_error_free(err)
+    return _exception_from(_read_error(status, err), endpoint_url)
+
+
+def _exception_from(fields, endpoint_url=None):
+    """The exception for the fields of a C error object (see _read_error)."""
+    status, message, code = fields["status"], fields["message"], fields["code"]
+    http_status, request_id = fields["http_status"], fields["request_id"]
     name = status_name(status)
     if status == N.DRY_RUN_OK and code is None:
         code, http_status = "DryRunOperation", http_status or 412
     if code is not None:
-        meta = {"HTTPStatusCode": http_status, "HTTPHeaders": {}}
-        if request_id is not None:
-            meta["RequestId"] = request_id
-        response = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": meta}
+        response = _error_response(code, message, http_status, request_id)
         return ClientError(response, OPERATION_NAME, status=status, status_name=name)
     details = dict(status=status, status_name=name, http_status=http_status, request_id=request_id)
     if status == N.INVALID_ARGUMENT:
@@ -401,3 +427,16 @@ class Client:
         if operation_name not in PAGINATED:
             raise OperationNotPageableError(f"Operation cannot be paginated: {operation_name}")
         return Paginator(self.describe_store_image_tasks)
+
+    @property
+    def waiter_names(self):
+        """The waiters get_waiter() knows, as boto3's ``client.waiter_names``."""
+        return sorted(WAITERS)
+
+    def get_waiter(self, waiter_name):
+        """boto3's waiter; only ``"store_image_task_complete"`` exists. See :mod:`storetasks.waiter`."""
+        if waiter_name not in WAITERS:
+            raise ValueError(f"Waiter does not exist: {waiter_name}")
+        from .waiter import Waiter
+
+        return Waiter(self, WAITERS[waiter_name])

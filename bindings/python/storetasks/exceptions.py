@@ -18,6 +18,11 @@ CREDENTIALS               :class:`NoCredentialsError`         ``NoCredentialsErr
 CONFIG                    :class:`ConfigError`                ``NoRegionError``, ``InvalidConfigError``
 CANCELLED, PANIC, other   :class:`StoreTasksError`
 ========================  ==================================  ======================================
+
+The waiter (``client.get_waiter("store_image_task_complete")``) raises :class:`WaiterError`, as
+botocore's does, when the wait ends without success: TASK_FAILED, WAIT_TIMEOUT, NOT_FOUND,
+CANCELLED (the progress callback returned False) and errors the service answered with an AWS code.
+Errors without a code (network, credentials, configuration...) raise the exceptions above.
 """
 
 
@@ -113,3 +118,36 @@ class ClientClosedError(StoreTasksError, RuntimeError):
 
 class LibraryNotFoundError(StoreTasksError, OSError):
     """libstoretasks could not be loaded, or is not a version this package supports."""
+
+
+class WaiterError(StoreTasksError):
+    """A wait that ended without success, as botocore's ``WaiterError``.
+
+    ``str(e)`` is ``"Waiter StoreImageTaskComplete failed: <reason>"``; ``name``, ``reason``,
+    ``last_response`` (the last response seen: the tasks of the last poll, or the error response
+    for a service error) and ``kwargs`` (``{"name": ..., "reason": ...}``) are botocore's
+    attributes. Added: the libstoretasks ``status``/``status_name`` (TASK_FAILED, WAIT_TIMEOUT,
+    NOT_FOUND, CANCELLED or the service error's), ``ami_id`` (the AMI that failed or was not
+    found, else None), ``failure_reason`` (EC2's reason for a failed task, else None) and
+    ``message`` (the library's own message), with ``code``, ``http_status`` and ``request_id`` for
+    a service error.
+    """
+
+    fmt = "Waiter {name} failed: {reason}"
+
+    def __init__(self, name, reason, last_response, status=None, status_name=None, message=None, code=None,
+                 http_status=0, request_id=None, ami_id=None, failure_reason=None):
+        super().__init__(self.fmt.format(name=name, reason=reason), status=status, status_name=status_name,
+                         code=code, http_status=http_status, request_id=request_id)
+        self.message = message if message is not None else reason
+        self.name = name
+        self.reason = reason
+        self.last_response = last_response
+        self.kwargs = {"name": name, "reason": reason}
+        self.ami_id = ami_id
+        self.failure_reason = failure_reason
+
+    def __reduce__(self):
+        return self.__class__, (self.name, self.reason, self.last_response, self.status, self.status_name,
+                                self.message, self.code, self.http_status, self.request_id, self.ami_id,
+                                self.failure_reason)

@@ -1,0 +1,285 @@
+"""boto3's ``store_image_task_complete`` waiter, over ``storetasks_client_wait``.
+
+::
+
+    waiter = client.get_waiter("store_image_task_complete")
+    waiter.wait(ImageIds=["ami-0123456789abcdef0"], WaiterConfig={"Delay": 5, "MaxAttempts": 40})
+
+How boto3's settings map onto libstoretasks's waiter, which backs off instead of polling at a
+fixed pace:
+
+- ``WaiterConfig["Delay"]`` (seconds, default 5 as in botocore) is the first pause between polls;
+  the pauses then double up to ``MaxDelay`` (default: the larger of ``Delay`` and 120 s), each one
+  drawn at random between ``Delay`` and the current ceiling. ``MaxDelay=Delay`` polls at
+  boto3's fixed pace.
+- ``WaiterConfig["MaxAttempts"]`` (default 40) does not count polls: ``Delay * MaxAttempts``
+  becomes the deadline of the whole wait, unless ``Timeout`` is given (seconds; 0 waits without
+  a deadline).
+- ``NotFoundGrace`` (seconds, default 60) is how long an image may have no store task before the
+  wait ends; boto3 keeps polling such an image until it runs out of attempts.
+- ``progress`` is called after each poll with the latest task (a boto3 task dict) of each image
+  that has one, in the order of ``ImageIds``; returning False stops the wait (``WaiterError``
+  with status ``STORETASKS_STATUS_CANCELLED``), returning True or None goes on. It runs on the
+  thread that called ``wait()``; an exception it raises stops the wait and is raised by ``wait()``.
+
+Throttling, network errors, timeouts and 5xx replies are retried at the next poll. ``wait()``
+returns the final response (boto3's returns None): the completed tasks under
+``StoreImageTaskResults``. The poll runs on a worker thread so that Ctrl-C (KeyboardInterrupt)
+ends a wait at once, between polls as well.
+"""
+
+import ctypes
+import math
+import queue
+import threading
+
+from . import _native as N
+from .client import _error_response, _exception_from, _read_error, _response, _validate, status_name
+from .exceptions import ParamValidationError, WaiterError
+
+DEFAULT_DELAY = 5  # botocore's model for StoreImageTaskComplete
+DEFAULT_MAX_ATTEMPTS = 40
+DEFAULT_MAX_DELAY = 120  # libstoretasks's default ceiling
+
+_ARGUMENT = "StoreImageTaskResults[].StoreTaskState"
+# botocore's explanations of the acceptors, quoted in its reasons.
+_FAILED = f'For expression "{_ARGUMENT}" we matched expected path: "Failed" at least once'
+_IN_PROGRESS = f'For expression "{_ARGUMENT}" we matched expected path: "InProgress" at least once'
+_WAITER_CONFIG_KEYS = ("Delay", "MaxAttempts")
+
+
+class WaiterModel:
+    """What botocore's ``waiter.config`` holds for this waiter."""
+
+    operation = "DescribeStoreImageTasks"
+    delay = DEFAULT_DELAY
+    max_attempts = DEFAULT_MAX_ATTEMPTS
+
+
+def _seconds(name, value, minimum_ms):
+    """Seconds (int or float, not bool) as milliseconds, at least ``minimum_ms``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) \
+            or math.isinf(value) or value < 0:
+        raise ParamValidationError(f"Invalid value for {name}: {value!r} (a number of seconds)")
+    ms = round(value * 1000)
+    if ms < minimum_ms:
+        raise ParamValidationError(f"Invalid value for {name}: {value!r} (at least {minimum_ms / 1000} s)")
+    return ms
+
+
+def _settings(waiter_config, timeout, not_found_grace, max_delay):
+    """(min delay, max delay, timeout, grace) in milliseconds; grace None keeps the default."""
+    if not isinstance(waiter_config, dict):
+        raise ParamValidationError(f"Invalid value for WaiterConfig: {waiter_config!r} (a dict)")
+    for key in waiter_config:
+        if key not in _WAITER_CONFIG_KEYS:
+            raise ParamValidationError(f'Unknown key in WaiterConfig: "{key}", must be one of: '
+                                       f'{", ".join(_WAITER_CONFIG_KEYS)}')
+    delay_ms = _seconds("WaiterConfig.Delay", waiter_config.get("Delay", DEFAULT_DELAY), 1)
+    attempts = waiter_config.get("MaxAttempts", DEFAULT_MAX_ATTEMPTS)
+    if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
+        raise ParamValidationError(f"Invalid value for WaiterConfig.MaxAttempts: {attempts!r} (at least 1)")
+    if max_delay is None:
+        max_delay_ms = max(delay_ms, DEFAULT_MAX_DELAY * 1000)
+    else:
+        max_delay_ms = _seconds("MaxDelay", max_delay, delay_ms)
+    timeout_ms = delay_ms * attempts if timeout is None else _seconds("Timeout", timeout, 0)
+    grace_ms = None if not_found_grace is None else _seconds("NotFoundGrace", not_found_grace, 0)
+    return delay_ms, max_delay_ms, timeout_ms, grace_ms
+
+
+def _image_ids(params):
+    problems = _validate(params)
+    if problems:
+        raise ParamValidationError("\n".join(problems))
+    others = [k for k in params if k != "ImageIds"]
+    if others:
+        raise ParamValidationError(f"The StoreImageTaskComplete waiter takes ImageIds only, not: {', '.join(others)}")
+    ids = params.get("ImageIds")
+    if not ids:
+        raise ParamValidationError('Missing required parameter in input: "ImageIds" (at least one image id)')
+    out = []
+    for i, image_id in enumerate(ids):
+        if not image_id or "\x00" in image_id:
+            raise ParamValidationError(f"Invalid value for parameter ImageIds[{i}]: {image_id!r}")
+        out.append(image_id.encode("utf-8"))
+    return out
+
+
+class Waiter:
+    """``client.get_waiter("store_image_task_complete")``."""
+
+    def __init__(self, client, name):
+        self._client = client
+        self.name = name
+        self.config = WaiterModel()
+
+    def wait(self, WaiterConfig=None, progress=None, Timeout=None, NotFoundGrace=None, MaxDelay=None,  # noqa: N803
+             **kwargs):
+        """Waits until the latest store task of every image in ``ImageIds`` is Completed.
+
+        Raises :class:`~storetasks.WaiterError` when one fails, the deadline passes, an image has
+        no task for ``NotFoundGrace`` seconds, ``progress`` returns False or the service answers
+        with an error; returns the final response. See the module's documentation.
+        """
+        if progress is not None and not callable(progress):
+            raise ParamValidationError(f"Invalid value for progress: {progress!r} (a callable)")
+        ids = _image_ids(kwargs)
+        delay_ms, max_delay_ms, timeout_ms, grace_ms = _settings(WaiterConfig or {}, Timeout, NotFoundGrace,
+                                                                MaxDelay)
+        lib = N.lib()
+        options = lib.storetasks_wait_options_new()
+        if not options:
+            raise MemoryError("storetasks_wait_options_new")
+        cancel = lib.storetasks_cancel_new()
+        try:
+            if not cancel:
+                raise MemoryError("storetasks_cancel_new")
+            for what, status in (
+                ("delays", lib.storetasks_wait_options_set_delays(options, delay_ms, max_delay_ms)),
+                ("Timeout", lib.storetasks_wait_options_set_timeout(options, timeout_ms)),
+                ("NotFoundGrace", N.OK if grace_ms is None
+                 else lib.storetasks_wait_options_set_not_found_grace(options, grace_ms)),
+            ):
+                if status != N.OK:
+                    raise ParamValidationError(f"Invalid value for {what}: {status_name(status)}", status=status,
+                                               status_name=status_name(status))
+            return self._run(lib, ids, options, cancel, progress)
+        finally:
+            lib.storetasks_cancel_free(cancel)
+            lib.storetasks_wait_options_free(options)
+
+    def _run(self, lib, ids, options, cancel, progress):
+        # The worker thread makes the C call; its progress callback hands each poll's tasks to this
+        # thread (which runs `progress`) and waits for the answer.
+        events = queue.Queue()   # ("poll", response) or ("done", status, task list, error)
+        answers = queue.Queue()  # True to go on, False to stop
+
+        def on_progress(task_list, _user_data):
+            try:
+                response = _response(task_list)
+            except BaseException as e:  # noqa: BLE001 - nothing may cross the C frames
+                events.put(("poll", e))
+                answers.get()
+                return False
+            events.put(("poll", response))
+            return bool(answers.get())
+
+        callback = N.ProgressCallback(on_progress)  # kept alive until the C call has returned
+        status = lib.storetasks_wait_options_set_progress(options, callback, None)
+        if status != N.OK:
+            raise ParamValidationError(f"Invalid progress callback: {status_name(status)}")
+        array = (ctypes.c_char_p * len(ids))(*ids)
+
+        with self._client._use() as handle:
+            def run():
+                task_list = ctypes.POINTER(N.TaskList)()
+                err = ctypes.POINTER(N.Error)()
+                rc = N.PANIC
+                try:
+                    rc = lib.storetasks_client_wait(handle, array, len(ids), options, cancel,
+                                                    ctypes.byref(task_list), ctypes.byref(err))
+                finally:
+                    events.put(("done", rc, task_list, err))
+
+            worker = threading.Thread(target=run, name="storetasks-wait", daemon=True)
+            last_response = None
+            stopped = False
+            error = None
+            answered = True
+            event = None
+            worker.start()
+            try:
+                while True:
+                    event = _next(events)
+                    if event[0] == "done":
+                        break
+                    answered = False
+                    if isinstance(event[1], BaseException):
+                        raise event[1]
+                    last_response = event[1]
+                    keep = True
+                    if progress is not None:
+                        keep = progress(list(last_response["StoreImageTaskResults"]))
+                        keep = keep is None or bool(keep)
+                    answers.put(keep)
+                    answered = True
+                    if not keep:
+                        stopped = True
+            except BaseException as e:  # the progress callable's exception, or KeyboardInterrupt
+                error = e
+                lib.storetasks_cancel_trigger(cancel)
+                if not answered:
+                    answers.put(False)
+                if event is None or event[0] != "done":
+                    event = _drain(events, answers)
+            finally:
+                _join(worker)
+        _, status, task_list, err = event
+        try:
+            if error is not None:
+                raise error
+            if status == N.OK:
+                return _response(task_list)
+        finally:
+            lib.storetasks_task_list_free(task_list)
+            if error is not None or status == N.OK:
+                lib.storetasks_error_free(err)
+        raise self._error(_read_error(status, err), last_response, stopped)
+
+    def _error(self, fields, last_response, stopped):
+        status, message = fields["status"], fields["message"]
+        details = dict(status=status, status_name=status_name(status), message=message,
+                       http_status=fields["http_status"], request_id=fields["request_id"],
+                       ami_id=fields["ami_id"], failure_reason=fields["failure_reason"])
+        if status == N.TASK_FAILED:
+            reason = (f"Waiter encountered a terminal failure state: {_FAILED} "
+                      f"({fields['ami_id']}: {fields['failure_reason']})")
+        elif status == N.WAIT_TIMEOUT:
+            reason = "Max attempts exceeded"
+            if last_response and any(t.get("StoreTaskState") == "InProgress"
+                                     for t in last_response["StoreImageTaskResults"]):
+                reason += f". Previously accepted state: {_IN_PROGRESS}"
+            reason += f" ({message})"
+        elif status == N.NOT_FOUND:
+            reason = f"No store task was found ({message})"
+        elif status == N.CANCELLED and stopped:
+            reason = "The progress callback stopped the wait"
+        elif fields["code"] is not None:
+            # What botocore's waiter makes of a ClientError no acceptor matches.
+            reason = f"An error occurred ({fields['code']}): {message}"
+            last_response = _error_response(fields["code"], message, fields["http_status"], fields["request_id"])
+            details["code"] = fields["code"]
+        else:
+            return _exception_from(fields, self._client.endpoint_url)
+        return WaiterError(self.name, reason, last_response, **details)
+
+
+def _next(events):
+    """The next event, waking up now and then so that signal handlers (Ctrl-C) run meanwhile:
+    a thread blocked on a lock without a timeout only sees the signals delivered to it."""
+    while True:
+        try:
+            return events.get(timeout=0.2)
+        except queue.Empty:
+            continue
+
+
+def _drain(events, answers):
+    """After a stop: answers False to every pending poll until the C call returns; its event."""
+    while True:
+        try:
+            event = _next(events)
+        except KeyboardInterrupt:  # the wait was cancelled already: it ends in a moment
+            continue
+        if event[0] == "done":
+            return event
+        answers.put(False)
+
+
+def _join(worker):
+    while worker.is_alive():
+        try:
+            worker.join()
+        except KeyboardInterrupt:
+            continue
