@@ -232,8 +232,8 @@ def bench_batching():
             f.write("\n".join(ids) + "\n")
         emu.control("POST", "faults", {"faults": [f"delay,ms={DELAY_MS},count=100000000"]})
         rows = {}
-        for conc, label in ((1, "one after another (concurrency 1)"), (4, "concurrently, 4 at a time (default)"),
-                            (8, "concurrently, 8 at a time")):
+        for conc, label in ((1, "one after another (concurrency 1)"), (4, "concurrently, 4 at a time"),
+                            (8, "concurrently, 8 at a time (default)")):
             log(f"{IDS} image ids, concurrency {conc}")
             row = Listing(label)
             row.times = run_json([BENCH_C, "batch", emu.url, path, str(conc), "1", str(SLOW_REPS + 2)])["times"]
@@ -465,9 +465,9 @@ def report(listing, go, batch, create, memory, profile, duration):
         else:
             add(f"| {go[key].name} no slower than aws-sdk-go-v2 | Go package / SDK = {ours / gosdk:.2f} | "
                 f"{verdict(ours <= gosdk)} |")
-    up = seq / batch[4].median
-    add(f"| ≥ 5× faster than one after another for {IDS:,} ids (default concurrency 4) | {up:.2f}× "
-        f"(4 requests in flight cannot pass 4×; 8 give {seq / batch[8].median:.2f}×) | {verdict(up >= 5)} |")
+    up = seq / batch[8].median
+    add(f"| ≥ 5× faster than one after another for {IDS:,} ids (default concurrency 8) | {up:.2f}× "
+        f"(4 at a time give {seq / batch[4].median:.2f}×) | {verdict(up >= 5)} |")
     for how in ("explicit", "default"):
         r = create[how]
         add(f"| Client creation < 5 ms ({how}, first in a process) | {ms(r['cold'])} | {verdict(r['cold'] < 0.005)} |")

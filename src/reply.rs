@@ -23,7 +23,7 @@ pub(crate) fn xml_problem(body: &[u8]) -> Option<String> {
     let mut open: Vec<&[u8]> = Vec::with_capacity(8);
     let mut roots = 0usize;
     let mut i = 0usize;
-    while let Some(off) = body[i..].iter().position(|&b| b == b'<') {
+    while let Some(off) = memchr::memchr(b'<', &body[i..]) {
         let start = i + off;
         let rest = &body[start + 1..];
         let skip_to = |end: &[u8]| find(body, start + 1, end).map(|p| p + end.len());
@@ -45,21 +45,19 @@ pub(crate) fn xml_problem(body: &[u8]) -> Option<String> {
         }
         // The end of the tag, skipping '>' inside quoted attribute values.
         let mut j = start + 1;
-        let mut quote = 0u8;
         loop {
-            let Some(&c) = body.get(j) else {
+            let Some(k) = memchr::memchr3(b'>', b'"', b'\'', &body[j..]) else {
                 return Some(format!("the tag at byte {start} never ends"));
             };
-            if quote != 0 {
-                if c == quote {
-                    quote = 0;
-                }
-            } else if c == b'"' || c == b'\'' {
-                quote = c;
-            } else if c == b'>' {
+            j += k;
+            let c = body[j];
+            if c == b'>' {
                 break;
             }
-            j += 1;
+            let Some(close) = memchr::memchr(c, &body[j + 1..]) else {
+                return Some(format!("the tag at byte {start} never ends"));
+            };
+            j += close + 2;
         }
         let tag = &body[start + 1..j];
         let name_of = |t: &[u8]| -> usize { t.iter().position(|c| c.is_ascii_whitespace() || *c == b'/').unwrap_or(t.len()) };

@@ -73,6 +73,24 @@ fn call_args<'a>(
     Ok(CallArgs { client, query, cancel })
 }
 
+/// A call that checks its arguments, fetches a page and hands it out as a new list.
+fn list_call(
+    client: *const storetasks_client,
+    query: *const storetasks_query,
+    cancel: *const storetasks_cancel,
+    list_out: *mut *mut storetasks_task_list,
+    err: *mut *mut storetasks_error,
+    fetch: impl FnOnce(&CallArgs<'_>) -> Result<crate::task::TaskPage, Error>,
+) -> storetasks_status {
+    boundary(err, || {
+        let a = call_args(client, query, cancel)?;
+        out_arg(list_out, "list_out")?;
+        let page = fetch(&a)?;
+        give(list_out, storetasks_task_list::from_page(page));
+        Ok(())
+    })
+}
+
 fn cap(max_tasks: usize) -> Option<usize> {
     (max_tasks > 0).then_some(max_tasks)
 }
@@ -92,13 +110,7 @@ pub extern "C" fn storetasks_client_describe(
     list_out: *mut *mut storetasks_task_list,
     err: *mut *mut storetasks_error,
 ) -> storetasks_status {
-    boundary(err, || {
-        let a = call_args(client, query, cancel)?;
-        out_arg(list_out, "list_out")?;
-        let page = a.client.describe_page(&a.query, a.cancel.as_ref())?;
-        give(list_out, storetasks_task_list::from_page(page));
-        Ok(())
-    })
+    list_call(client, query, cancel, list_out, err, |a| a.client.describe_page(&a.query, a.cancel.as_ref()))
 }
 
 /// Fetches every page, following NextToken from the query's token to the end, into one list.
@@ -116,13 +128,7 @@ pub extern "C" fn storetasks_client_describe_all(
     list_out: *mut *mut storetasks_task_list,
     err: *mut *mut storetasks_error,
 ) -> storetasks_status {
-    boundary(err, || {
-        let a = call_args(client, query, cancel)?;
-        out_arg(list_out, "list_out")?;
-        let page = a.client.describe_all(&a.query, cap(max_tasks), a.cancel.as_ref())?;
-        give(list_out, storetasks_task_list::from_page(page));
-        Ok(())
-    })
+    list_call(client, query, cancel, list_out, err, |a| a.client.describe_all(&a.query, cap(max_tasks), a.cancel.as_ref()))
 }
 
 /// Lists page by page: `callback` receives each page as it arrives (on the calling thread) and

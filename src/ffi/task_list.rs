@@ -46,35 +46,50 @@ pub struct storetasks_task {
 /// `storetasks_task_list_free`. Read-only, so any number of threads may read it at once.
 pub struct storetasks_task_list {
     views: Vec<storetasks_task>,
-    // The text the views point into. A CString's bytes never move, whatever the Vec does.
-    _text: Vec<CString>,
+    // The text the views point into: NUL-terminated strings, one after another. Never grown
+    // after the views are made, so it never moves.
+    _text: Vec<u8>,
     next_token: Option<CString>,
     request_id: Option<CString>,
 }
 
 impl storetasks_task_list {
     pub(crate) fn from_page(page: TaskPage) -> Self {
-        let mut strings = Vec::with_capacity(page.tasks.len() * 5);
-        let mut keep = |s: Option<&str>| -> *const c_char {
-            match s {
-                Some(s) => {
-                    let c = c_string(s);
-                    let p = c.as_ptr();
-                    strings.push(c);
-                    p
-                }
-                None => std::ptr::null(),
-            }
-        };
+        // Every string of the list goes into one buffer, NUL after each, sized exactly up front so
+        // that it never moves while the views point into it. A NUL inside a string (which EC2's
+        // XML cannot carry) becomes U+FFFD, as everywhere in the library.
+        fn clean(s: &str) -> std::borrow::Cow<'_, str> {
+            if s.contains('\0') { s.replace('\0', "\u{fffd}").into() } else { s.into() }
+        }
+        fn fields(t: &Task) -> [Option<&str>; 5] {
+            [t.ami_id.as_deref(), t.bucket.as_deref(), t.s3_object_key.as_deref(), t.failure_reason.as_deref(), t.state.as_str()]
+        }
+        let size: usize = page.tasks.iter().flat_map(fields).flatten().map(|s| clean(s).len() + 1).sum();
+        let mut text: Vec<u8> = Vec::with_capacity(size);
+        let mut offsets: Vec<[Option<usize>; 5]> = Vec::with_capacity(page.tasks.len());
+        for t in &page.tasks {
+            offsets.push(fields(t).map(|f| {
+                f.map(|s| {
+                    let at = text.len();
+                    text.extend_from_slice(clean(s).as_bytes());
+                    text.push(0);
+                    at
+                })
+            }));
+        }
+        debug_assert_eq!(text.len(), size);
+        let base = text.as_ptr();
+        let at = |o: Option<usize>| -> *const c_char { o.map_or(std::ptr::null(), |o| unsafe { base.add(o) }.cast()) };
         let views = page
             .tasks
             .iter()
-            .map(|t: &Task| storetasks_task {
-                ami_id: keep(t.ami_id.as_deref()),
-                bucket: keep(t.bucket.as_deref()),
-                s3_object_key: keep(t.s3_object_key.as_deref()),
-                failure_reason: keep(t.failure_reason.as_deref()),
-                state_raw: keep(t.state.as_str()),
+            .zip(&offsets)
+            .map(|(t, o): (&Task, &[Option<usize>; 5])| storetasks_task {
+                ami_id: at(o[0]),
+                bucket: at(o[1]),
+                s3_object_key: at(o[2]),
+                failure_reason: at(o[3]),
+                state_raw: at(o[4]),
                 task_start_time_ms: t.task_start_time_ms.unwrap_or(0),
                 progress_percentage: t.progress_percentage.unwrap_or(0),
                 state: match t.state {
@@ -89,7 +104,7 @@ impl storetasks_task_list {
             .collect();
         storetasks_task_list {
             views,
-            _text: strings,
+            _text: text,
             next_token: page.next_token.as_deref().map(c_string),
             request_id: page.request_id.as_deref().map(c_string),
         }
@@ -177,4 +192,46 @@ pub extern "C" fn storetasks_task_list_to_json(
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_task_list_free(list: *mut storetasks_task_list) {
     take_and_drop(list);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CStr;
+
+    fn text(p: *const c_char) -> Option<String> {
+        (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned())
+    }
+
+    #[test]
+    fn views_point_at_their_own_strings() {
+        let mut tasks = Vec::new();
+        for i in 0..300 {
+            tasks.push(Task {
+                ami_id: Some(format!("ami-{i}")),
+                task_start_time_ms: (i % 2 == 0).then_some(i as i64),
+                bucket: (i % 3 != 0).then(|| format!("bucket-{i}")),
+                s3_object_key: None,
+                progress_percentage: Some(i % 101),
+                state: if i % 5 == 0 { TaskState::Unknown("Paused".into()) } else { TaskState::Failed },
+                failure_reason: Some(format!("bad\0byte {i}")),
+            });
+        }
+        let list = storetasks_task_list::from_page(TaskPage { tasks, next_token: Some("t".into()), request_id: None });
+        assert_eq!(storetasks_task_list_len(&list), 300);
+        for i in 0..300usize {
+            let v = unsafe { &*storetasks_task_list_get(&list, i) };
+            assert_eq!(text(v.ami_id), Some(format!("ami-{i}")));
+            assert_eq!(text(v.bucket), (i % 3 != 0).then(|| format!("bucket-{i}")));
+            assert_eq!(text(v.s3_object_key), None);
+            assert_eq!(text(v.failure_reason), Some(format!("bad\u{fffd}byte {i}")));
+            assert_eq!(v.has_task_start_time, i % 2 == 0);
+            let (state, raw) = if i % 5 == 0 { (storetasks_task_state::Unknown, "Paused") } else { (storetasks_task_state::Failed, "Failed") };
+            assert_eq!((v.state, text(v.state_raw).as_deref()), (state, Some(raw)));
+        }
+        assert!(storetasks_task_list_get(&list, 300).is_null());
+        assert_eq!(text(storetasks_task_list_next_token(&list)).as_deref(), Some("t"));
+        let empty = storetasks_task_list::from_page(TaskPage::default());
+        assert!(storetasks_task_list_tasks(&empty).is_null());
+    }
 }
