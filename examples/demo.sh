@@ -9,17 +9,9 @@ BUILD=${BUILD:-$root/build}
 NOW=2026-11-20T12:00:00Z
 
 out=$(mktemp)
-"$EMULATOR" --port 0 --now "$NOW" --tasks-file "$root/tests/data/sample-tasks.json" > "$out" &
-emu=$!
-trap 'kill $emu 2>/dev/null; rm -f "$out"' EXIT INT TERM
-tries=0
-until grep -q '^listening ' "$out"; do
-    tries=$((tries + 1))
-    if [ $tries -gt 100 ] || ! kill -0 $emu 2>/dev/null; then echo "the emulator did not start" >&2; exit 1; fi
-    sleep 0.1
-done
-first=$(head -n 1 "$out")
-endpoint="http://${first#listening }"
+. "$root/tests/lib.sh"
+STORETASKS_EMULATOR=$EMULATOR
+start_emulator "$out" --now "$NOW" --tasks-file "$root/tests/data/sample-tasks.json"
 echo "emulator: $endpoint (pid $emu)"
 
 # The emulator's default key pair; real programs take credentials from the usual AWS sources.
@@ -36,3 +28,4 @@ run --all
 run --filter Name=task-state,Values=Failed,InProgress --all
 run --max-results 2 --json
 run --dry-run
+rm -f "$out"

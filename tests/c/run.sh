@@ -9,6 +9,7 @@ CC=${CC:-cc}
 CXX=${CXX:-c++}
 here=$(dirname "$0")
 root=$here/../..
+. "$root/tests/lib.sh"
 out=$BUILD/ctests
 mkdir -p "$out"
 libdir=$(cd "$LIBDIR" && pwd)
@@ -28,17 +29,6 @@ for src in "$here"/test_*.c; do
     $CC -std=c99 -D_POSIX_C_SOURCE=200809L $strict -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
         -I"$root/include" "$src" -o "$out/$name.asan" $link
 
-    echo "== $name"
-    "$out/$name" || status=1
-
-    echo "== $name under valgrind"
-    STORETASKS_UNDER_VALGRIND=1 valgrind --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible \
-        --errors-for-leak-kinds=definite,indirect,possible --suppressions="$here/valgrind.supp" \
-        "$out/$name" 2> "$out/$name.valgrind.log" || { status=1; cat "$out/$name.valgrind.log"; }
-    grep -E "ERROR SUMMARY|definitely lost|indirectly lost|possibly lost" "$out/$name.valgrind.log" | sed "s/^==[0-9]*== /valgrind: /" || true
-
-    echo "== $name with AddressSanitizer and UBSan"
-    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-        "$out/$name.asan" || status=1
+    run_three_ways "$name"
 done
 exit $status

@@ -10,6 +10,7 @@ CC=${CC:-cc}
 CXX=${CXX:-c++}
 here=$(dirname "$0")
 root=$here/../..
+. "$root/tests/lib.sh"
 out=$BUILD/cpptests
 mkdir -p "$out"
 libdir=$(cd "$LIBDIR" && pwd)
@@ -28,37 +29,15 @@ for src in "$here"/test_*.cpp; do
     $CXX -std=c++17 $strict -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
         -I"$root/include" "$src" -o "$out/$name.asan" $link
 
-    echo "== $name"
-    "$out/$name" || status=1
-
-    echo "== $name under valgrind"
-    valgrind --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible \
-        --errors-for-leak-kinds=definite,indirect,possible --suppressions="$root/tests/c/valgrind.supp" \
-        "$out/$name" 2> "$out/$name.valgrind.log" || { status=1; cat "$out/$name.valgrind.log"; }
-    grep -E "ERROR SUMMARY|definitely lost|indirectly lost|possibly lost" "$out/$name.valgrind.log" | sed "s/^==[0-9]*== /valgrind: /" || true
-
-    echo "== $name with AddressSanitizer and UBSan"
-    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-        "$out/$name.asan" || status=1
+    run_three_ways "$name"
 done
 
 echo "== examples/cpp/describe_tasks prints what examples/c/describe_tasks prints"
 $CXX -std=c++17 $strict -O2 -I"$root/include" "$root/examples/cpp/describe_tasks.cpp" -o "$out/describe_tasks_cpp" $link
 $CC -std=c99 -D_POSIX_C_SOURCE=200809L $strict -O2 -I"$root/include" "$root/examples/c/describe_tasks.c" \
     -o "$out/describe_tasks_c" $link
-emu_out=$out/emulator.out
-"$STORETASKS_EMULATOR" --port 0 --now 2026-11-20T12:00:00Z --tasks-file "$root/tests/data/sample-tasks.json" \
-    --deny-key AKIASTORETASKSDENIED > "$emu_out" &
-emu=$!
-trap 'kill $emu 2>/dev/null || true' EXIT INT TERM
-tries=0
-until grep -q '^listening ' "$emu_out"; do
-    tries=$((tries + 1))
-    if [ $tries -gt 100 ] || ! kill -0 $emu 2>/dev/null; then echo "the emulator did not start" >&2; exit 1; fi
-    sleep 0.1
-done
-first=$(head -n 1 "$emu_out")
-endpoint="http://${first#listening }"
+start_emulator "$out/emulator.out" --now 2026-11-20T12:00:00Z --tasks-file "$root/tests/data/sample-tasks.json" \
+    --deny-key AKIASTORETASKSDENIED
 same=0
 differ=0
 compare() {

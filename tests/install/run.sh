@@ -10,6 +10,7 @@ CC=${CC:-cc}
 CXX=${CXX:-c++}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+. "$root/tests/lib.sh"
 out=$(mkdir -p "$BUILD" && cd "$BUILD" && pwd)/install-test
 rm -rf "$out"
 mkdir -p "$out"
@@ -59,16 +60,7 @@ check "the static consumer does not need libstoretasks.so" sh -c "! ldd '$out/co
 cmake -S "$here" -B "$out/cmake" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$out/cmake" >/dev/null
 
-emu_out=$out/emulator.out
-"$STORETASKS_EMULATOR" --port 0 --generate 60 --seed 4 > "$emu_out" &
-emu=$!
-trap 'kill $emu 2>/dev/null || true' EXIT
-tries=0
-until grep -q '^listening ' "$emu_out"; do
-    tries=$((tries + 1)); [ $tries -lt 100 ] || { echo "the emulator did not start"; exit 1; }
-    sleep 0.1
-done
-endpoint="http://$(sed -n 's/^listening //p' "$emu_out")"
+start_emulator "$out/emulator.out" --generate 60 --seed 4
 for exe in "$out/consumer_pc_shared" "$out/consumer_pc_static" "$out/cmake/consumer_cmake_shared" "$out/cmake/consumer_cmake_static"; do
     check "$(basename "$exe") runs against the emulator" env LD_LIBRARY_PATH="$lib" "$exe" "$endpoint" 60
 done

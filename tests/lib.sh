@@ -1,0 +1,36 @@
+# Shell helpers shared by the test scripts and the demo. Source it; it defines functions only.
+
+# Starts the emulator with the given arguments on a free loopback port. Sets $emu (its pid) and
+# $endpoint, and stops it when the calling script exits. Needs $STORETASKS_EMULATOR.
+start_emulator() { # output-file emulator-args...
+    _emu_out=$1
+    shift
+    "$STORETASKS_EMULATOR" --port 0 "$@" > "$_emu_out" &
+    emu=$!
+    trap 'kill $emu 2>/dev/null || true' EXIT INT TERM
+    _tries=0
+    until grep -q '^listening ' "$_emu_out"; do
+        _tries=$((_tries + 1))
+        if [ $_tries -gt 100 ] || ! kill -0 $emu 2>/dev/null; then echo "the emulator did not start" >&2; exit 1; fi
+        sleep 0.1
+    done
+    endpoint="http://$(sed -n 's/^listening //p' "$_emu_out" | head -n 1)"
+}
+
+# Runs a built test program three ways: plain, under valgrind (any error or leak fails; only the
+# suppressions in tests/c/valgrind.supp are allowed), and its .asan build (ASan + UBSan).
+# Clears $status on the first failure it sees. Needs $out (where the programs are) and $root.
+run_three_ways() { # program-name
+    echo "== $1"
+    "$out/$1" || status=1
+    echo "== $1 under valgrind"
+    STORETASKS_UNDER_VALGRIND=1 valgrind --error-exitcode=99 --leak-check=full \
+        --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible \
+        --suppressions="$root/tests/c/valgrind.supp" \
+        "$out/$1" 2> "$out/$1.valgrind.log" || { status=1; cat "$out/$1.valgrind.log"; }
+    grep -E "ERROR SUMMARY|definitely lost|indirectly lost|possibly lost" "$out/$1.valgrind.log" \
+        | sed "s/^==[0-9]*== /valgrind: /" || true
+    echo "== $1 with AddressSanitizer and UBSan"
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        "$out/$1.asan" || status=1
+}
