@@ -11,12 +11,14 @@ use aws_smithy_types::body::SdkBody;
 use libfuzzer_sys::fuzz_target;
 use storetasks::{Client, ClientConfig, Query, StaticCredentials};
 
+/// The body comes last so that it takes the rest of the input: a seed is four bytes (status,
+/// content-type flag, call) followed by a reply body as EC2 would send it.
 #[derive(Arbitrary, Debug)]
 struct Reply {
     status: u16,
     xml_content_type: bool,
-    body: Vec<u8>,
     call: u8,
+    body: Vec<u8>,
 }
 
 static REPLY: OnceLock<std::sync::Mutex<(u16, bool, Vec<u8>)>> = OnceLock::new();
