@@ -1,5 +1,20 @@
 # Shell helpers shared by the test scripts and the demo. Source it; it defines functions only.
 
+# For scripts that build test programs against the built library: checks the environment and
+# sets $out (BUILD/<name>, created), $libdir, $link and $strict, and the CC/CXX defaults.
+prepare_test_build() { # name
+    : "${STORETASKS_EMULATOR:?path to storetasks-emulator}"
+    : "${LIBDIR:?directory holding libstoretasks.so}"
+    BUILD=${BUILD:-build}
+    CC=${CC:-cc}
+    CXX=${CXX:-c++}
+    out=$BUILD/$1
+    mkdir -p "$out"
+    libdir=$(cd "$LIBDIR" && pwd)
+    link="-L$libdir -lstoretasks -Wl,-rpath,$libdir -lpthread"
+    strict="-Wall -Wextra -pedantic -Werror"
+}
+
 # Starts the emulator with the given arguments on a free loopback port. Sets $emu (its pid) and
 # $endpoint, and stops it when the calling script exits. Needs $STORETASKS_EMULATOR.
 start_emulator() { # output-file emulator-args...

@@ -2,19 +2,10 @@
 # Builds the C tests against include/storetasks.h and the shared library, and runs them three
 # ways: plain, under valgrind (any error or leak fails), and with AddressSanitizer and UBSan.
 set -eu
-: "${STORETASKS_EMULATOR:?path to storetasks-emulator}"
-: "${LIBDIR:?directory holding libstoretasks.so}"
-BUILD=${BUILD:-build}
-CC=${CC:-cc}
-CXX=${CXX:-c++}
 here=$(dirname "$0")
 root=$here/../..
 . "$root/tests/lib.sh"
-out=$BUILD/ctests
-mkdir -p "$out"
-libdir=$(cd "$LIBDIR" && pwd)
-link="-L$libdir -lstoretasks -Wl,-rpath,$libdir -lpthread"
-strict="-Wall -Wextra -pedantic -Werror"
+prepare_test_build ctests
 
 echo "== the header compiles alone as C99 and as C++17"
 printf '#include "storetasks.h"\nint main(void) { return storetasks_version() == 0; }\n' > "$out/header_only.c"

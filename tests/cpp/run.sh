@@ -3,19 +3,10 @@
 # ways: plain, under valgrind (any error or leak fails), and with AddressSanitizer and UBSan. Then
 # builds the C++ example and checks that it prints exactly what the C example prints.
 set -eu
-: "${STORETASKS_EMULATOR:?path to storetasks-emulator}"
-: "${LIBDIR:?directory holding libstoretasks.so}"
-BUILD=${BUILD:-build}
-CC=${CC:-cc}
-CXX=${CXX:-c++}
 here=$(dirname "$0")
 root=$here/../..
 . "$root/tests/lib.sh"
-out=$BUILD/cpptests
-mkdir -p "$out"
-libdir=$(cd "$LIBDIR" && pwd)
-link="-L$libdir -lstoretasks -Wl,-rpath,$libdir -lpthread"
-strict="-Wall -Wextra -pedantic -Werror"
+prepare_test_build cpptests
 
 echo "== storetasks.hpp compiles alone as C++17"
 printf '#include "storetasks.hpp"\nint main() { return storetasks::version().empty(); }\n' > "$out/header_only.cpp"
