@@ -30,7 +30,16 @@ import (
 // the next page. With more than 20 image ids it sends several requests and merges their tasks,
 // newest first.
 func (c *Client) Describe(ctx context.Context, q Query) (Page, error) {
-	cq, err := newCQuery(&q)
+	return c.listCall(ctx, &q, func(ptr *C.storetasks_client, cq *C.storetasks_query, tok *C.storetasks_cancel,
+		list **C.storetasks_task_list, cerr **C.storetasks_error) C.storetasks_status {
+		return C.storetasks_status(C.storetasks_client_describe(ptr, cq, tok, list, cerr))
+	})
+}
+
+// listCall runs one C call that returns a task list, and copies the list out before freeing it.
+func (c *Client) listCall(ctx context.Context, q *Query, fetch func(*C.storetasks_client, *C.storetasks_query,
+	*C.storetasks_cancel, **C.storetasks_task_list, **C.storetasks_error) C.storetasks_status) (Page, error) {
+	cq, err := newCQuery(q)
 	if err != nil {
 		return Page{}, err
 	}
@@ -39,7 +48,7 @@ func (c *Client) Describe(ctx context.Context, q Query) (Page, error) {
 	err = c.do(ctx, func(ptr *C.storetasks_client, k *call) error {
 		var list *C.storetasks_task_list
 		var cerr *C.storetasks_error
-		if st := C.storetasks_client_describe(ptr, cq, k.tok, &list, &cerr); st != C.STORETASKS_STATUS_OK {
+		if st := fetch(ptr, cq, k.tok, &list, &cerr); st != C.STORETASKS_STATUS_OK {
 			return takeError(st, cerr)
 		}
 		page = copyList(list)
@@ -57,24 +66,10 @@ func (c *Client) Collect(ctx context.Context, q Query, maxTasks int) (Page, erro
 	if maxTasks < 0 {
 		return Page{}, invalidArgument("maxTasks %d is negative", maxTasks)
 	}
-	cq, err := newCQuery(&q)
-	if err != nil {
-		return Page{}, err
-	}
-	defer C.storetasks_query_free(cq)
-	var page Page
-	err = c.do(ctx, func(ptr *C.storetasks_client, k *call) error {
-		var list *C.storetasks_task_list
-		var cerr *C.storetasks_error
-		st := C.storetasks_client_describe_all(ptr, cq, C.size_t(maxTasks), k.tok, &list, &cerr)
-		if st != C.STORETASKS_STATUS_OK {
-			return takeError(st, cerr)
-		}
-		page = copyList(list)
-		C.storetasks_task_list_free(list)
-		return nil
+	return c.listCall(ctx, &q, func(ptr *C.storetasks_client, cq *C.storetasks_query, tok *C.storetasks_cancel,
+		list **C.storetasks_task_list, cerr **C.storetasks_error) C.storetasks_status {
+		return C.storetasks_status(C.storetasks_client_describe_all(ptr, cq, C.size_t(maxTasks), tok, list, cerr))
 	})
-	return page, err
 }
 
 // Pages streams a listing page by page, following NextToken from q.NextToken to the end. The
