@@ -98,3 +98,33 @@ def start_emulator():
 def emulator(start_emulator):
     """An emulator with 57 generated tasks."""
     return start_emulator("--generate", 57, "--seed", 21)
+
+
+@pytest.fixture
+def native_frees(monkeypatch):
+    """Counts what the Python package frees: {C free function: [address, ...]}, for
+    storetasks_client_free and storetasks_error_free (NULL errors are not recorded). The real
+    functions still run; the package looks them up on the library at each call."""
+    import ctypes
+    import sys
+
+    sys.path.insert(0, str(REPO / "bindings" / "python"))
+    from storetasks import _native
+
+    lib = _native.lib()
+    import gc
+
+    gc.collect()  # clients earlier tests left to the collector are freed before counting starts
+    freed = {}
+    for name in ("storetasks_client_free", "storetasks_error_free"):
+        real = getattr(lib, name)
+        freed[name] = []
+
+        def counting(pointer, real=real, seen=freed[name]):
+            address = ctypes.cast(pointer, ctypes.c_void_p).value
+            if address:
+                seen.append(address)
+            return real(pointer)
+
+        monkeypatch.setattr(lib, name, counting)
+    return freed

@@ -8,6 +8,7 @@ import base64
 import gc
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -90,6 +91,66 @@ def test_loads_the_checkout_library_with_every_function_declared():
     import ctypes
 
     assert ctypes.sizeof(_native.Task) == 64
+
+
+def header_statuses():
+    """{name: number} of the storetasks_status enum in include/storetasks.h."""
+    import re
+
+    text = (REPO / "include" / "storetasks.h").read_text()
+    return {m[1]: int(m[2]) for m in re.finditer(r"^\s*(STORETASKS_STATUS_[A-Z_]+) = (\d+),", text, re.M)}
+
+
+def test_status_numbers_come_from_the_library_not_from_the_package():
+    from storetasks import _native
+
+    lib = _native.lib()
+    header = header_statuses()
+    assert len(header) >= 16
+    assert lib.status_names == {number: name for name, number in header.items()}
+    assert all(_native.status(name[len("STORETASKS_STATUS_"):]) == number for name, number in header.items())
+    # Nothing in the package's sources spells a status number.
+    for name in ("_native.py", "_marshal.py", "client.py", "waiter.py"):
+        source = (PACKAGE_DIR / "storetasks" / name).read_text()
+        assert "OK = 0" not in source and "TASK_FAILED = " not in source, name
+
+    class Gappy:
+        """A library whose statuses 3 and 4 were retired."""
+
+        names = {0: "OK", 1: "DRY_RUN_OK", 2: "INVALID_ARGUMENT", 5: "TIMEOUT", 6: "NETWORK", 8: "RESPONSE",
+                 9: "CANCELLED", 11: "CONFIG", 12: "CREDENTIALS", 13: "TASK_FAILED", 14: "WAIT_TIMEOUT",
+                 15: "NOT_FOUND", 20: "LATER"}
+
+        def storetasks_status_name(self, number):
+            return ("STORETASKS_STATUS_" + self.names.get(number, "UNKNOWN")).encode()
+
+    names, numbers = _native._read_statuses(Gappy(), "gappy")
+    assert numbers["LATER"] == 20 and numbers["TIMEOUT"] == 5 and 3 not in names
+    del Gappy.names[13]
+    with pytest.raises(storetasks.LibraryNotFoundError, match="STORETASKS_STATUS_TASK_FAILED"):
+        _native._read_statuses(Gappy(), "gappy")
+
+
+def test_the_package_modules_import_each_other_without_a_cycle():
+    """client and waiter share the private _marshal module; no module imports one that imports it
+    back, at module level or inside a function."""
+    import ast
+
+    graph = {}
+    for path in (PACKAGE_DIR / "storetasks").glob("*.py"):
+        tree = ast.parse(path.read_text())
+        graph[path.stem] = {alias.name if node.module is None else node.module
+                            for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 1
+                            for alias in node.names}
+    assert "client" not in graph["waiter"] and "_marshal" in graph["waiter"] and "_marshal" in graph["client"]
+
+    def reaches(start, goal, seen=()):
+        return any(m == goal or (m not in seen and reaches(m, goal, seen + (m,))) for m in graph.get(start, ()))
+
+    assert [m for m in graph if m != "__init__" and reaches(m, m)] == []
+    run = run_python(f"import sys; sys.path.insert(0, {str(PACKAGE_DIR)!r}); import storetasks.waiter; "
+                     "import storetasks.client; print(storetasks.client.Waiter is storetasks.waiter.Waiter)")
+    assert run.returncode == 0 and run.stdout.strip() == "True", run.stderr
 
 
 def run_python(code, **env):
@@ -521,7 +582,7 @@ def test_no_region_anywhere_is_a_config_error():
     assert info.value.status_name == "STORETASKS_STATUS_CONFIG"
 
 
-def test_context_manager_close_and_garbage_collection(emulator):
+def test_context_manager_close_and_garbage_collection(emulator, native_frees):
     with ours(emulator, app_name="storetasks-tests", max_concurrency=2, use_fips_endpoint=False,
               use_dualstack_endpoint=False, connect_timeout=5, read_timeout=5, operation_timeout=30) as client:
         assert not client.closed
@@ -532,13 +593,19 @@ def test_context_manager_close_and_garbage_collection(emulator):
         client.describe_store_image_tasks()
     with pytest.raises(storetasks.ClientClosedError):
         list(client.get_paginator("describe_store_image_tasks").paginate())
-    # A forgotten client is freed by the garbage collector.
+    assert len(native_frees["storetasks_client_free"]) == 1
+    # A forgotten client is freed by the garbage collector, once each.
     for _ in range(20):
         ours(emulator).describe_store_image_tasks(MaxResults=1)
+    forgotten = [ours(emulator) for _ in range(5)]
+    forgotten.append(forgotten)  # a cycle: only the collector finds these
+    del forgotten
     gc.collect()
+    freed = native_frees["storetasks_client_free"]
+    assert len(freed) == 1 + 20 + 5
 
 
-def test_one_client_on_several_threads_and_close_waits_for_running_calls(emulator):
+def test_one_client_on_several_threads_and_close_cancels_running_calls(emulator, native_frees):
     client = ours(emulator)
     results, errors = [], []
 
@@ -556,17 +623,83 @@ def test_one_client_on_several_threads_and_close_waits_for_running_calls(emulato
         t.join()
     assert errors == [] and results == [N_TASKS] * 4
 
-    emulator.add_faults("delay,ms=700")
-    slow = threading.Thread(target=lambda: results.append(client.describe_store_image_tasks(MaxResults=4)))
-    slow.start()
-    time.sleep(0.2)
+    emulator.add_faults("delay,ms=3000")
+
+    def slow():
+        try:
+            client.describe_store_image_tasks(MaxResults=4)
+        except Exception as e:
+            errors.append(e)
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    time.sleep(0.3)
     started = time.monotonic()
-    client.close()  # waits for the call in flight, refuses new ones
-    assert time.monotonic() - started > 0.2
-    slow.join()
-    assert len(results[-1]["StoreImageTaskResults"]) == 4
+    client.close()  # cancels the call in flight, waits for it to return, refuses new ones
+    assert time.monotonic() - started < 2
+    assert native_frees["storetasks_client_free"] != []  # freed before close() returned
+    thread.join()
+    assert len(errors) == 1 and isinstance(errors[0], storetasks.ClientClosedError)
+    assert errors[0].status_name == "STORETASKS_STATUS_CANCELLED" and "closed" in str(errors[0])
     with pytest.raises(storetasks.ClientClosedError):
         client.describe_store_image_tasks()
+    client.close()
+    assert len(native_frees["storetasks_client_free"]) == 1
+
+
+def test_an_interrupted_close_still_frees_the_client_exactly_once(emulator, native_frees):
+    """A KeyboardInterrupt arriving while close() waits for a call leaves the freeing to that call."""
+    import _thread
+
+    client = ours(emulator)
+    entered, release, cancelled = threading.Event(), threading.Event(), threading.Event()
+
+    def in_flight():  # a call that ends only when the test says so, as a wait stuck in progress would
+        with client._call(cancelled.set):
+            entered.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=in_flight)
+    holder.start()
+    assert entered.wait(10)
+    timer = threading.Timer(0.3, _thread.interrupt_main)
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            client.close()
+    finally:
+        timer.join()
+    assert cancelled.is_set() and client.closed
+    assert native_frees["storetasks_client_free"] == []  # the call still holds it
+    release.set()
+    holder.join()
+    assert len(native_frees["storetasks_client_free"]) == 1  # freed by the last call to end
+    client.close()
+    del client
+    gc.collect()
+    assert len(native_frees["storetasks_client_free"]) == 1
+
+
+def test_close_from_a_signal_handler_on_the_thread_of_a_running_call(emulator, native_frees):
+    """The handler runs on the thread that holds the call: close() must not wait for itself."""
+    import signal
+
+    client = ours(emulator)
+    closed_in_handler = []
+
+    def handler(signum, frame):
+        client.close()
+        closed_in_handler.append(client.closed)
+
+    previous = signal.signal(signal.SIGUSR1, handler)
+    try:
+        with client._call(lambda: None):
+            signal.raise_signal(signal.SIGUSR1)  # the handler runs here, inside the call
+            assert closed_in_handler == [True]
+            assert native_frees["storetasks_client_free"] == []
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+    assert len(native_frees["storetasks_client_free"]) == 1
 
 
 def test_exceptions_are_picklable_and_shaped_like_botocore(pair):
@@ -578,3 +711,119 @@ def test_exceptions_are_picklable_and_shaped_like_botocore(pair):
     copy = pickle.loads(pickle.dumps(info.value))
     assert copy.response == info.value.response and copy.operation_name == OPERATION
     assert isinstance(info.value, storetasks.StoreTasksError)
+
+
+# -- setter reasons, unreadable times, capped listings -------------------------------------------
+
+
+def test_a_refused_setter_raises_with_the_library_s_reason(pair, emulator, monkeypatch):
+    client, _ = pair
+    before = emulator.stats()["requests"]
+    # The library's reasons, after the parameter's name (their exact wording is the library's).
+    with pytest.raises(storetasks.ParamValidationError) as info:
+        client.describe_store_image_tasks(ImageIds=["ami-1", "   "])
+    assert re.search(r"Invalid value for parameter ImageIds\[1\]: [^\n]*image id is empty", str(info.value))
+    assert info.value.status_name == "STORETASKS_STATUS_INVALID_ARGUMENT"
+    with pytest.raises(storetasks.ParamValidationError, match=r"Filters\[0\]: [^\n]*filter name is empty"):
+        client.describe_store_image_tasks(Filters=[{"Name": " ", "Values": ["x"]}])
+    assert emulator.stats()["requests"] == before
+    # A configuration setter: a retry mode number the library does not know.
+    from storetasks import _native
+
+    monkeypatch.setitem(_native.RETRY_MODES, "bogus", 99)
+    with pytest.raises(storetasks.ParamValidationError, match=r"parameter retry: [^\n]*99[^\n]*storetasks_retry_mode"):
+        ours(emulator, retry_mode="bogus")
+
+
+def test_a_time_datetime_cannot_hold_is_an_unreadable_reply():
+    """A hostile endpoint may send any TaskStartTime; the library hands over its milliseconds."""
+    from storetasks import _marshal, _native
+
+    def view(ms):
+        return _native.Task(ami_id=b"ami-0123456789abcdef0", has_task_start_time=True, task_start_time_ms=ms)
+
+    last = datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=timezone.utc)
+    last_ms = (last - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(milliseconds=1)
+    assert _marshal.task(view(last_ms))["TaskStartTime"] == last
+    for ms in (last_ms + 1, 2**63 - 1, -(2**63), -62135596800001):  # year 10000, the extremes, year 0
+        with pytest.raises(storetasks.ResponseParserError) as info:
+            _marshal.task(view(ms))
+        assert info.value.status_name == "STORETASKS_STATUS_RESPONSE"
+        assert "ami-0123456789abcdef0" in str(info.value) and str(ms) in str(info.value)
+
+
+def test_a_start_time_before_year_1_from_the_endpoint(start_emulator, tmp_path):
+    """Year 0 is the one RFC 3339 time the emulator can send that datetime cannot hold."""
+    path = tmp_path / "tasks.json"
+    path.write_text(json.dumps({"StoreImageTaskResults": [
+        {"AmiId": "ami-00000000000000001", "TaskStartTime": "0000-06-01T00:00:00Z", "StoreTaskState": "Completed"},
+    ]}))
+    emu = start_emulator("--tasks-file", path, "--now", "0000-06-02T00:00:00Z")
+    with storetasks.Client(region=REGION, endpoint_url=emu.url, aws_access_key_id=ACCESS_KEY,
+                           aws_secret_access_key=SECRET_KEY) as client:
+        with pytest.raises(storetasks.ResponseParserError, match="TaskStartTime of ami-00000000000000001"):
+            client.describe_store_image_tasks()
+        with pytest.raises(storetasks.ResponseParserError):
+            client.get_waiter("store_image_task_complete").wait(ImageIds=["ami-00000000000000001"])
+        assert client.describe_store_image_tasks(Filters=[{"Name": "task-state", "Values": ["Failed"]}]) \
+            ["StoreImageTaskResults"] == []  # the client is still usable
+
+
+def test_max_items_over_30_image_ids_leaves_a_resume_token_like_boto3(pair, emulator):
+    """EC2 answers image ids in one reply without a NextToken. MaxItems still cuts the listing as
+    botocore's paginator does: the result carries a resume token (no service token, a count to
+    skip), so a capped listing never looks complete, and resuming it brings the rest."""
+    client, ec2 = pair
+    ids = [t["AmiId"] for t in expected_tasks(emulator)[:30]]
+    everything = client.describe_store_image_tasks(ImageIds=ids)["StoreImageTaskResults"]
+    assert len(everything) == 30 and "NextToken" not in client.describe_store_image_tasks(ImageIds=ids)
+    decode = lambda t: json.loads(base64.b64decode(t))  # noqa: E731
+    got, token = [], None
+    for round_ in range(3):
+        config = {"MaxItems": 10, **({"StartingToken": token} if token else {})}
+        result = client.get_paginator("describe_store_image_tasks").paginate(
+            ImageIds=ids, PaginationConfig=config).build_full_result()
+        assert len(result["StoreImageTaskResults"]) == 10
+        got += result["StoreImageTaskResults"]
+        token = result.get("NextToken")
+        if round_ < 2:
+            assert decode(token) == {"NextToken": None, "boto_truncate_amount": 10 * (round_ + 1)}
+    assert token is None and got == everything
+    # boto3 sends at most 20 ids (EC2 refuses more) and cuts the same way.
+    theirs = ec2.get_paginator("describe_store_image_tasks").paginate(
+        ImageIds=ids[:15], PaginationConfig={"MaxItems": 10}).build_full_result()
+    mine = client.get_paginator("describe_store_image_tasks").paginate(
+        ImageIds=ids[:15], PaginationConfig={"MaxItems": 10}).build_full_result()
+    assert mine["StoreImageTaskResults"] == theirs["StoreImageTaskResults"]
+    assert decode(mine["NextToken"]) == decode(theirs["NextToken"]) == {"NextToken": None, "boto_truncate_amount": 10}
+
+
+def test_a_list_the_library_cut_is_never_returned_as_complete(pair, emulator):
+    """storetasks_client_describe_all with a cap over 30 image ids: the list holds 10 tasks, no
+    token, and says it was truncated; the package's marshalling refuses such a list."""
+    import ctypes
+
+    from storetasks import _marshal, _native
+
+    client, _ = pair
+    lib = ctypes.CDLL(storetasks.library_path())  # own function objects: the package's stay as declared
+    P = ctypes.POINTER
+    lib.storetasks_client_describe_all.restype = ctypes.c_int
+    lib.storetasks_client_describe_all.argtypes = [P(_native.ClientHandle), P(_native.Query), ctypes.c_size_t,
+                                                   P(_native.Cancel), P(P(_native.TaskList)), P(P(_native.Error))]
+    native = _native.lib()
+    ids = [t["AmiId"] for t in expected_tasks(emulator)[:30]]
+    query = _marshal.build_query({"ImageIds": ids})
+    task_list = P(_native.TaskList)()
+    try:
+        with client._call(lambda: None) as handle:
+            status = lib.storetasks_client_describe_all(handle, query, 10, None, ctypes.byref(task_list), None)
+        assert status == _native.status("OK")
+        assert native.storetasks_task_list_len(task_list) == 10
+        assert native.storetasks_task_list_next_token(task_list) is None
+        assert native.storetasks_task_list_truncated(task_list) is True
+        with pytest.raises(storetasks.ResponseParserError, match="cut short"):
+            _marshal.response(task_list)
+    finally:
+        native.storetasks_task_list_free(task_list)
+        native.storetasks_query_free(query)

@@ -3,6 +3,7 @@ boto3's own waiter where that stays fast (botocore sleeps a fixed Delay between 
 
 import json
 import pickle
+import re
 import sys
 import threading
 import time
@@ -260,3 +261,140 @@ def test_next_to_boto3s_waiter(client, emu):
     mine = wait_error(client, ImageIds=[UNKNOWN], WaiterConfig=few)
     assert theirs.value.kwargs["reason"] == "Max attempts exceeded"
     assert mine.reason.startswith("Max attempts exceeded")
+
+
+# -- closing and interrupting a wait -------------------------------------------------------------
+
+
+def run_bounded(fn, seconds=15):
+    """fn() on a thread, which must end within `seconds` (a deadlock fails the test instead of
+    hanging it); its result or exception."""
+    out = {}
+
+    def target():
+        try:
+            out["value"] = fn()
+        except BaseException as e:  # noqa: BLE001 - handed to the test
+            out["error"] = e
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still running after {seconds} s (deadlock?)"
+    return out
+
+
+def test_progress_may_close_the_client(emu, native_frees):
+    client = storetasks.Client(region=REGION, endpoint_url=emu.url, aws_access_key_id=ACCESS_KEY,
+                               aws_secret_access_key=SECRET_KEY)
+    seen = []
+
+    def close_at_second_poll(tasks):
+        seen.append(tasks)
+        if len(seen) == 2:
+            client.close()  # cancels this very wait; returns once the client is freed
+            assert client.closed and len(native_frees["storetasks_client_free"]) == 1
+        return True
+
+    before = emu.stats()["describe"]
+    out = run_bounded(lambda: waiter(client).wait(ImageIds=[ID[8]], WaiterConfig=FAST, progress=close_at_second_poll))
+    e = out.get("error")
+    assert isinstance(e, storetasks.ClientClosedError), out
+    assert e.status_name == "STORETASKS_STATUS_CANCELLED" and "closed" in str(e)
+    assert len(seen) == 2 and emu.stats()["describe"] - before == 2
+    assert len(native_frees["storetasks_client_free"]) == 1
+    with pytest.raises(storetasks.ClientClosedError):
+        waiter(client).wait(ImageIds=[ID[7]])
+    client.close()
+    assert len(native_frees["storetasks_client_free"]) == 1
+
+
+def test_closing_from_another_thread_ends_a_running_wait(emu, native_frees):
+    client = storetasks.Client(region=REGION, endpoint_url=emu.url, aws_access_key_id=ACCESS_KEY,
+                               aws_secret_access_key=SECRET_KEY)
+    timer = threading.Timer(0.4, client.close)
+    timer.start()
+    started = time.monotonic()
+    # Polls 5 s apart and a 4 s deadline: only close() ends this wait early.
+    out = run_bounded(lambda: waiter(client).wait(ImageIds=[ID[8]], WaiterConfig={"Delay": 5}, Timeout=4))
+    timer.join()
+    assert time.monotonic() - started < 2
+    assert isinstance(out.get("error"), storetasks.ClientClosedError), out
+    assert len(native_frees["storetasks_client_free"]) == 1
+
+
+class LingeringThread(threading.Thread):
+    """The waiter's worker, lingering 0.5 s after its C call returned; its first join() is hit by
+    a SystemExit, as from a signal handler."""
+
+    started = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.joins = 0
+        LingeringThread.started.append(self)
+
+    def run(self):
+        super().run()
+        time.sleep(0.5)
+
+    def join(self, timeout=None):
+        self.joins += 1
+        if self.joins == 1:
+            raise SystemExit(7)
+        return super().join(timeout)
+
+
+def test_system_exit_while_joining_the_worker_waits_for_it_then_is_raised(client, monkeypatch):
+    from types import SimpleNamespace
+
+    from storetasks import waiter as waiter_module
+
+    LingeringThread.started.clear()
+    monkeypatch.setattr(waiter_module, "threading", SimpleNamespace(Thread=LingeringThread))
+    with pytest.raises(SystemExit) as info:
+        waiter(client).wait(ImageIds=[ID[7]], WaiterConfig=FAST)
+    assert info.value.code == 7
+    [worker] = LingeringThread.started
+    assert not worker.is_alive(), "wait() raised while its worker still ran"
+    monkeypatch.undo()
+    assert waiter(client).wait(ImageIds=[ID[7]])["StoreImageTaskResults"][0]["AmiId"] == ID[7]
+
+
+def test_system_exit_while_draining_a_stopped_wait_is_raised_after_the_cleanup(client, monkeypatch, native_frees):
+    from storetasks import waiter as waiter_module
+
+    real_next = waiter_module._next
+    state = {"stopping": False, "hit": 0}
+
+    def interrupted_next(events):
+        if state["stopping"] and not state["hit"]:
+            state["hit"] += 1
+            raise SystemExit(9)
+        return real_next(events)
+
+    def interrupt(tasks):
+        state["stopping"] = True
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(waiter_module, "_next", interrupted_next)
+    with pytest.raises(SystemExit) as info:
+        waiter(client).wait(ImageIds=[ID[8]], WaiterConfig=FAST, progress=interrupt)
+    assert info.value.code == 9 and state["hit"] == 1
+    # The cancelled C call's error object was freed: the wait saw the call end before raising.
+    assert len(native_frees["storetasks_error_free"]) == 1
+    assert not [t for t in threading.enumerate() if t.name == "storetasks-wait"]
+
+
+def test_a_refused_wait_option_raises_with_the_library_s_reason(client, monkeypatch, emu):
+    from storetasks import waiter as waiter_module
+
+    # Delays the package's own checks would have refused, to reach the library's setter.
+    monkeypatch.setattr(waiter_module, "_settings", lambda *args: (0, 0, 1000, None))
+    before = emu.stats()["describe"]
+    with pytest.raises(storetasks.ParamValidationError) as info:
+        waiter(client).wait(ImageIds=[ID[7]])
+    # The library's reason (its wording is the library's) after the setting's name.
+    assert re.search(r"Invalid value for WaiterConfig.Delay/MaxDelay: [^\n]*min_delay_ms", str(info.value))
+    assert info.value.status_name == "STORETASKS_STATUS_INVALID_ARGUMENT"
+    assert emu.stats()["describe"] == before

@@ -32,23 +32,16 @@ else:
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
-# storetasks_status
-OK = 0
-DRY_RUN_OK = 1
-INVALID_ARGUMENT = 2
-UNAUTHORIZED = 3
-THROTTLED = 4
-TIMEOUT = 5
-NETWORK = 6
-SERVICE = 7
-RESPONSE = 8
-CANCELLED = 9
-PANIC = 10
-CONFIG = 11
-CREDENTIALS = 12
-TASK_FAILED = 13
-WAIT_TIMEOUT = 14
-NOT_FOUND = 15
+# Status numbers are not written here: they are read from the library when it is loaded (see
+# _read_statuses), by name, so that this package follows the library's own table.
+#: How many numbers in a row may have no name before the table is taken to have ended (numbers of
+#: retired statuses are never reused, so the table may have gaps).
+_STATUS_GAP = 16
+#: The statuses this package tells apart; a library that lacks one of them is refused.
+REQUIRED_STATUSES = ("OK", "DRY_RUN_OK", "INVALID_ARGUMENT", "TIMEOUT", "NETWORK", "RESPONSE", "CANCELLED",
+                     "CONFIG", "CREDENTIALS", "TASK_FAILED", "WAIT_TIMEOUT", "NOT_FOUND")
+STATUS_PREFIX = "STORETASKS_STATUS_"
+UNKNOWN_STATUS = STATUS_PREFIX + "UNKNOWN"
 
 # storetasks_retry_mode
 RETRY_MODES = {"default": 0, "standard": 1, "adaptive": 2}
@@ -127,10 +120,10 @@ _SIGNATURES = {
     "storetasks_config_set_ca_bundle": (_status, [P(Config), _char]),
     "storetasks_config_set_app_name": (_status, [P(Config), _char]),
     "storetasks_config_set_max_concurrency": (_status, [P(Config), ctypes.c_size_t]),
+    "storetasks_config_last_error": (_char, [P(Config)]),
     "storetasks_client_new": (_status, [P(Config), P(P(ClientHandle)), P(P(Error))]),
     "storetasks_client_free": (None, [P(ClientHandle)]),
-    # The cancellation token (third argument) is not used by describe: always NULL.
-    "storetasks_client_describe": (_status, [P(ClientHandle), P(Query), ctypes.c_void_p, P(P(TaskList)), P(P(Error))]),
+    "storetasks_client_describe": (_status, [P(ClientHandle), P(Query), P(Cancel), P(P(TaskList)), P(P(Error))]),
     "storetasks_error_status": (_status, [P(Error)]),
     "storetasks_error_message": (_char, [P(Error)]),
     "storetasks_error_code": (_char, [P(Error)]),
@@ -146,10 +139,12 @@ _SIGNATURES = {
     "storetasks_query_set_max_results": (_status, [P(Query), ctypes.c_int32]),
     "storetasks_query_set_next_token": (_status, [P(Query), _char]),
     "storetasks_query_set_dry_run": (_status, [P(Query), ctypes.c_bool]),
+    "storetasks_query_last_error": (_char, [P(Query)]),
     "storetasks_task_list_len": (ctypes.c_size_t, [P(TaskList)]),
     "storetasks_task_list_tasks": (P(Task), [P(TaskList)]),
     "storetasks_task_list_next_token": (_char, [P(TaskList)]),
     "storetasks_task_list_request_id": (_char, [P(TaskList)]),
+    "storetasks_task_list_truncated": (ctypes.c_bool, [P(TaskList)]),
     "storetasks_task_list_free": (None, [P(TaskList)]),
     "storetasks_cancel_new": (P(Cancel), []),
     "storetasks_cancel_trigger": (None, [P(Cancel)]),
@@ -160,6 +155,7 @@ _SIGNATURES = {
     "storetasks_wait_options_set_timeout": (_status, [P(WaitOptions), ctypes.c_uint64]),
     "storetasks_wait_options_set_not_found_grace": (_status, [P(WaitOptions), ctypes.c_uint64]),
     "storetasks_wait_options_set_progress": (_status, [P(WaitOptions), ProgressCallback, ctypes.c_void_p]),
+    "storetasks_wait_options_last_error": (_char, [P(WaitOptions)]),
     "storetasks_client_wait": (_status, [P(ClientHandle), P(_char), ctypes.c_size_t, P(WaitOptions), P(Cancel),
                                          P(P(TaskList)), P(P(Error))]),
 }
@@ -213,6 +209,28 @@ def _declare(lib, path):
         raise LibraryNotFoundError(
             f"{path} is libstoretasks {version}; this package needs {SUPPORTED_MAJOR}.{MIN_MINOR} or a later "
             f"{SUPPORTED_MAJOR}.x")
+    lib.status_names, lib.status_numbers = _read_statuses(lib, path)
+
+
+def _read_statuses(lib, path):
+    """The library's status table, from storetasks_status_name: ({number: full name},
+    {short name such as "TASK_FAILED": number})."""
+    names, numbers = {}, {}
+    number, gap = 0, 0
+    while gap < _STATUS_GAP:
+        name = lib.storetasks_status_name(number).decode()
+        if name == UNKNOWN_STATUS:
+            gap += 1
+        else:
+            gap = 0
+            names[number] = name
+            numbers[name[len(STATUS_PREFIX):] if name.startswith(STATUS_PREFIX) else name] = number
+        number += 1
+    missing = [n for n in REQUIRED_STATUSES if n not in numbers]
+    if missing:
+        raise LibraryNotFoundError(f"{path} has no status {', '.join(STATUS_PREFIX + n for n in missing)}: "
+                                   "it is not a compatible libstoretasks")
+    return names, numbers
 
 
 _lock = threading.Lock()
@@ -230,6 +248,18 @@ def lib():
                 handle.storetasks_path = path
                 _loaded = handle
     return _loaded
+
+
+def status(name):
+    """The number the loaded library gives the status ``STORETASKS_STATUS_<name>``."""
+    return lib().status_numbers[name]
+
+
+def status_name(number):
+    """The library's name of a status number, such as ``"STORETASKS_STATUS_THROTTLED"``."""
+    loaded = lib()
+    name = loaded.status_names.get(number)
+    return name if name is not None else loaded.storetasks_status_name(number).decode()
 
 
 def text(value):

@@ -16,8 +16,13 @@ TIMEOUT                   :class:`ReadTimeoutError`           ``ReadTimeoutError
 RESPONSE                  :class:`ResponseParserError`        ``ResponseParserError``
 CREDENTIALS               :class:`NoCredentialsError`         ``NoCredentialsError``
 CONFIG                    :class:`ConfigError`                ``NoRegionError``, ``InvalidConfigError``
+CANCELLED by close()      :class:`ClientClosedError`          (a call on a closed client)
 CANCELLED, PANIC, other   :class:`StoreTasksError`
 ========================  ==================================  ======================================
+
+A setter the library refused (a value it cannot send) raises :class:`ParamValidationError` whose
+message gives the library's reason. A ``TaskStartTime`` that ``datetime`` cannot hold (before
+year 1 or after 9999) raises :class:`ResponseParserError`, as any other unreadable reply.
 
 The waiter (``client.get_waiter("store_image_task_complete")``) raises :class:`WaiterError`, as
 botocore's does, when the wait ends without success: TASK_FAILED, WAIT_TIMEOUT, NOT_FOUND,
@@ -113,7 +118,8 @@ class OperationNotPageableError(StoreTasksError):
 
 
 class ClientClosedError(StoreTasksError, RuntimeError):
-    """A call on a client after close()."""
+    """A call on a client after close() (``status`` None), or a call that close() cancelled while
+    it ran (``status_name`` ``"STORETASKS_STATUS_CANCELLED"``)."""
 
 
 class LibraryNotFoundError(StoreTasksError, OSError):

@@ -21,11 +21,15 @@ fixed pace:
   that has one, in the order of ``ImageIds``; returning False stops the wait (``WaiterError``
   with status ``STORETASKS_STATUS_CANCELLED``), returning True or None goes on. It runs on the
   thread that called ``wait()``; an exception it raises stops the wait and is raised by ``wait()``.
+  It may close the client: the wait then ends at once with
+  :class:`~storetasks.ClientClosedError`, as does a wait running when another thread closes it.
 
 Throttling, network errors, timeouts and 5xx replies are retried at the next poll. ``wait()``
 returns the final response (boto3's returns None): the completed tasks under
 ``StoreImageTaskResults``. The poll runs on a worker thread so that Ctrl-C (KeyboardInterrupt)
-ends a wait at once, between polls as well.
+ends a wait at once, between polls as well. Whatever interrupts a wait (KeyboardInterrupt,
+SystemExit, any exception a signal handler raises), ``wait()`` cancels the native wait, lets the
+worker finish and only then raises it.
 """
 
 import ctypes
@@ -33,8 +37,8 @@ import math
 import queue
 import threading
 
+from . import _marshal as M
 from . import _native as N
-from .client import _error_response, _exception_from, _read_error, _response, _validate, status_name
 from .exceptions import ParamValidationError, WaiterError
 
 DEFAULT_DELAY = 5  # botocore's model for StoreImageTaskComplete
@@ -89,7 +93,7 @@ def _settings(waiter_config, timeout, not_found_grace, max_delay):
 
 
 def _image_ids(params):
-    problems = _validate(params)
+    problems = M.validate(params)
     if problems:
         raise ParamValidationError("\n".join(problems))
     others = [k for k in params if k != "ImageIds"]
@@ -107,7 +111,10 @@ def _image_ids(params):
 
 
 class Waiter:
-    """``client.get_waiter("store_image_task_complete")``."""
+    """``client.get_waiter("store_image_task_complete")``.
+
+    ``client`` is the :class:`~storetasks.Client` (only its private ``_call`` and
+    ``endpoint_url`` are used, so that this module does not import the client's)."""
 
     def __init__(self, client, name):
         self._client = client
@@ -135,29 +142,29 @@ class Waiter:
         try:
             if not cancel:
                 raise MemoryError("storetasks_cancel_new")
-            for what, status in (
-                ("delays", lib.storetasks_wait_options_set_delays(options, delay_ms, max_delay_ms)),
-                ("Timeout", lib.storetasks_wait_options_set_timeout(options, timeout_ms)),
-                ("NotFoundGrace", N.OK if grace_ms is None
-                 else lib.storetasks_wait_options_set_not_found_grace(options, grace_ms)),
-            ):
-                if status != N.OK:
-                    raise ParamValidationError(f"Invalid value for {what}: {status_name(status)}", status=status,
-                                               status_name=status_name(status))
+
+            def check(status, what):
+                M.check_setter(status, what, lib.storetasks_wait_options_last_error, options)
+
+            check(lib.storetasks_wait_options_set_delays(options, delay_ms, max_delay_ms), "WaiterConfig.Delay/MaxDelay")
+            check(lib.storetasks_wait_options_set_timeout(options, timeout_ms), "Timeout")
+            if grace_ms is not None:
+                check(lib.storetasks_wait_options_set_not_found_grace(options, grace_ms), "NotFoundGrace")
             return self._run(lib, ids, options, cancel, progress)
         finally:
             lib.storetasks_cancel_free(cancel)
             lib.storetasks_wait_options_free(options)
 
     def _run(self, lib, ids, options, cancel, progress):
-        # The worker thread makes the C call; its progress callback hands each poll's tasks to this
-        # thread (which runs `progress`) and waits for the answer.
-        events = queue.Queue()   # ("poll", response) or ("done", status, task list, error)
+        # The worker thread holds the client and makes the C call; its progress callback hands
+        # each poll's tasks to this thread (which runs `progress`) and waits for the answer.
+        events = queue.Queue()   # ("poll", response or exception), ("done", status, list, error) or ("error", exc)
         answers = queue.Queue()  # True to go on, False to stop
+        closed = []
 
         def on_progress(task_list, _user_data):
             try:
-                response = _response(task_list)
+                response = M.response(task_list)
             except BaseException as e:  # noqa: BLE001 - nothing may cross the C frames
                 events.put(("poll", e))
                 answers.get()
@@ -165,93 +172,109 @@ class Waiter:
             events.put(("poll", response))
             return bool(answers.get())
 
+        def on_close():
+            # Run by close() (under the client's lock, while the call is registered): stops the
+            # wait, and answers a poll waiting for `progress`, which may be the one closing.
+            closed.append(True)
+            lib.storetasks_cancel_trigger(cancel)
+            answers.put(False)
+
         callback = N.ProgressCallback(on_progress)  # kept alive until the C call has returned
-        status = lib.storetasks_wait_options_set_progress(options, callback, None)
-        if status != N.OK:
-            raise ParamValidationError(f"Invalid progress callback: {status_name(status)}")
+        M.check_setter(lib.storetasks_wait_options_set_progress(options, callback, None), "progress",
+                       lib.storetasks_wait_options_last_error, options)
         array = (ctypes.c_char_p * len(ids))(*ids)
 
-        with self._client._use() as handle:
-            def run():
-                task_list = ctypes.POINTER(N.TaskList)()
-                err = ctypes.POINTER(N.Error)()
-                rc = N.PANIC
-                try:
+        def run():
+            task_list = ctypes.POINTER(N.TaskList)()
+            err = ctypes.POINTER(N.Error)()
+            try:
+                with self._client._call(on_close) as handle:
                     rc = lib.storetasks_client_wait(handle, array, len(ids), options, cancel,
                                                     ctypes.byref(task_list), ctypes.byref(err))
-                finally:
-                    events.put(("done", rc, task_list, err))
+            except BaseException as e:  # noqa: BLE001 - the client was closed before the call
+                events.put(("error", e))
+            else:
+                events.put(("done", rc, task_list, err))
 
-            worker = threading.Thread(target=run, name="storetasks-wait", daemon=True)
-            last_response = None
-            stopped = False
-            error = None
-            answered = True
-            event = None
-            worker.start()
-            try:
-                while True:
-                    event = _next(events)
-                    if event[0] == "done":
-                        break
-                    answered = False
-                    if isinstance(event[1], BaseException):
-                        raise event[1]
-                    last_response = event[1]
-                    keep = True
-                    if progress is not None:
-                        keep = progress(list(last_response["StoreImageTaskResults"]))
-                        keep = keep is None or bool(keep)
-                    answers.put(keep)
-                    answered = True
-                    if not keep:
-                        stopped = True
-            except BaseException as e:  # the progress callable's exception, or KeyboardInterrupt
-                error = e
-                lib.storetasks_cancel_trigger(cancel)
-                if not answered:
-                    answers.put(False)
-                if event is None or event[0] != "done":
-                    event = _drain(events, answers)
-            finally:
-                _join(worker)
+        worker = threading.Thread(target=run, name="storetasks-wait", daemon=True)
+        last_response = None
+        stopped = False
+        error = None
+        answered = True
+        event = None
+        worker.start()
+        try:
+            while True:
+                event = _next(events)
+                if event[0] != "poll":
+                    break
+                answered = False
+                if isinstance(event[1], BaseException):
+                    raise event[1]
+                last_response = event[1]
+                keep = True
+                if progress is not None:
+                    keep = progress(list(last_response["StoreImageTaskResults"]))
+                    keep = keep is None or bool(keep)
+                answers.put(keep)
+                answered = True
+                if not keep:
+                    stopped = True
+        except BaseException as e:  # the progress callable's exception, KeyboardInterrupt, SystemExit...
+            error = e
+            lib.storetasks_cancel_trigger(cancel)
+            if not answered:
+                answers.put(False)
+        finally:
+            # Never leave while the worker runs: the C call uses `options`, `cancel` and
+            # `callback`, which the caller frees. What interrupts this is raised afterwards.
+            if event is None or event[0] == "poll":
+                event, late = _drain(events, answers, lib, cancel)
+                error = late or error
+            late = _join(worker, lib, cancel)
+            error = late or error
+        if event[0] == "error":
+            raise error or event[1]
         _, status, task_list, err = event
+        ok = M.is_status(status, "OK")
         try:
             if error is not None:
                 raise error
-            if status == N.OK:
-                return _response(task_list)
+            if ok:
+                return M.response(task_list)
         finally:
             lib.storetasks_task_list_free(task_list)
-            if error is not None or status == N.OK:
+            if error is not None or ok or closed:
                 lib.storetasks_error_free(err)
-        raise self._error(_read_error(status, err), last_response, stopped)
+        if closed:
+            raise M.closed_error(status)
+        raise self._error(M.read_error(status, err), last_response, stopped)
 
     def _error(self, fields, last_response, stopped):
         status, message = fields["status"], fields["message"]
-        details = dict(status=status, status_name=status_name(status), message=message,
+        details = dict(status=status, status_name=N.status_name(status), message=message,
                        http_status=fields["http_status"], request_id=fields["request_id"],
                        ami_id=fields["ami_id"], failure_reason=fields["failure_reason"])
-        if status == N.TASK_FAILED:
+        if M.is_status(status, "TASK_FAILED"):
             reason = (f"Waiter encountered a terminal failure state: {_FAILED} "
                       f"({fields['ami_id']}: {fields['failure_reason']})")
-        elif status == N.WAIT_TIMEOUT:
+        elif M.is_status(status, "WAIT_TIMEOUT"):
             reason = "Max attempts exceeded"
             if last_response and any(t.get("StoreTaskState") == "InProgress"
                                      for t in last_response["StoreImageTaskResults"]):
                 reason += f". Previously accepted state: {_IN_PROGRESS}"
             reason += f" ({message})"
-        elif status == N.NOT_FOUND:
+        elif M.is_status(status, "NOT_FOUND"):
             reason = f"No store task was found ({message})"
-        elif status == N.CANCELLED and stopped:
+        elif M.is_status(status, "CANCELLED") and stopped:
             reason = "The progress callback stopped the wait"
         elif fields["code"] is not None:
             # What botocore's waiter makes of a ClientError no acceptor matches.
             reason = f"An error occurred ({fields['code']}): {message}"
-            last_response = _error_response(fields["code"], message, fields["http_status"], fields["request_id"])
+            last_response = M.error_response(fields["code"], message, fields["http_status"], fields["request_id"])
             details["code"] = fields["code"]
         else:
-            return _exception_from(fields, self._client.endpoint_url)
+            return M.exception_from(fields, self._client.endpoint_url)
         return WaiterError(self.name, reason, last_response, **details)
 
 
@@ -265,21 +288,30 @@ def _next(events):
             continue
 
 
-def _drain(events, answers):
-    """After a stop: answers False to every pending poll until the C call returns; its event."""
+def _drain(events, answers, lib, cancel):
+    """After a stop: answers False to every pending poll until the C call returns. Returns its
+    event, and the last exception that arrived meanwhile (or None): each one cancels the wait
+    again, and none leaves before the C call has returned."""
+    late = None
     while True:
         try:
             event = _next(events)
-        except KeyboardInterrupt:  # the wait was cancelled already: it ends in a moment
+        except BaseException as e:  # noqa: BLE001 - raised by the caller once the worker is done
+            late = e
+            lib.storetasks_cancel_trigger(cancel)
             continue
-        if event[0] == "done":
-            return event
+        if event[0] != "poll":
+            return event, late
         answers.put(False)
 
 
-def _join(worker):
+def _join(worker, lib, cancel):
+    """Waits for the worker to end; returns the last exception that arrived meanwhile, or None."""
+    late = None
     while worker.is_alive():
         try:
             worker.join()
-        except KeyboardInterrupt:
-            continue
+        except BaseException as e:  # noqa: BLE001 - raised by the caller once the worker is done
+            late = e
+            lib.storetasks_cancel_trigger(cancel)
+    return late
