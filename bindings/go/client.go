@@ -8,6 +8,7 @@ import "C"
 
 import (
 	"context"
+	"math"
 	"runtime"
 	"strings"
 	"sync"
@@ -67,7 +68,7 @@ type Config struct {
 	// AppName is added to the user agent (letters, digits and !#$%&'*+-.^_`|~ only).
 	AppName string
 	// MaxConcurrency bounds the requests run at once when more than 20 image ids are split into
-	// several requests (0 keeps the default, 4).
+	// several requests (0 keeps the default, 8).
 	MaxConcurrency int
 }
 
@@ -103,7 +104,7 @@ var closedByCleanup atomic.Int64
 func NewClient(cfg Config) (*Client, error) {
 	ccfg := C.storetasks_config_new()
 	if ccfg == nil {
-		return nil, &Error{Status: StatusConfig, Message: "out of memory"}
+		return nil, &Error{Status: StatusPanic, Message: "out of memory"}
 	}
 	defer C.storetasks_config_free(ccfg)
 	if err := applyConfig(ccfg, &cfg); err != nil {
@@ -168,7 +169,7 @@ func (k *call) cancel(reason error) {
 // do runs fn with the C client and a fresh cancellation token that ctx and Close trigger. A C
 // status of CANCELLED is turned into an error that unwraps to the reason (ctx.Err() or
 // ErrClosed). fn must not keep the pointers it is given.
-func (c *Client) do(ctx context.Context, fn func(ptr *C.storetasks_client, k *call) error) error {
+func (c *Client) do(ctx context.Context, fn func(ptr *C.storetasks_client, k *call) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return cancelledError(err)
 	}
@@ -194,30 +195,33 @@ func (c *Client) do(ctx context.Context, fn func(ptr *C.storetasks_client, k *ca
 
 	// The watcher: a goroutine started only if ctx ends while the call runs.
 	stop := context.AfterFunc(ctx, func() { k.cancel(ctx.Err()) })
+	// Deferred, so that it also runs when fn panics (a panic raised again from a callback): the
+	// token is freed right after it (the defer above), and by then neither the watcher nor Close
+	// may be able to reach it.
+	defer func() {
+		stop()
+		h.callsMu.Lock()
+		delete(h.calls, k)
+		h.callsMu.Unlock()
+		// The watcher either never started (stop won) or runs cancel, which the first Do made
+		// wait-free to observe; taking the once's mutex guarantees it has finished, so that
+		// k.cancelled below is closed if the call was cancelled at all.
+		k.once.Do(func() {})
+		runtime.KeepAlive(c)
 
-	err := fn(h.ptr, k)
-	runtime.KeepAlive(c)
-
-	stop()
-	h.callsMu.Lock()
-	delete(h.calls, k)
-	h.callsMu.Unlock()
-	// The token is freed only once nothing can trigger it any more: the watcher either never
-	// started (stop won) or runs cancel, which the first Do made wait-free to observe; taking the
-	// once's mutex guarantees it has finished.
-	k.once.Do(func() {})
-
-	if e, ok := err.(*Error); ok && e.Status == StatusCancelled && e.cause == nil {
-		select {
-		case <-k.cancelled:
-			e.cause = k.reason
-			if k.reason != nil {
-				e.Message = strings.TrimSuffix(e.Message, ".") + ": " + k.reason.Error()
+		if e, ok := err.(*Error); ok && e.Status == StatusCancelled && e.cause == nil {
+			select {
+			case <-k.cancelled:
+				e.cause = k.reason
+				if k.reason != nil {
+					e.Message = strings.TrimSuffix(e.Message, ".") + ": " + k.reason.Error()
+				}
+			default:
 			}
-		default:
 		}
-	}
-	return err
+	}()
+
+	return fn(h.ptr, k)
 }
 
 func cancelledError(cause error) *Error {
@@ -247,7 +251,7 @@ func durationMS(what string, d time.Duration) (C.uint64_t, error) {
 func applyConfig(ccfg *C.storetasks_config, cfg *Config) error {
 	check := func(what string, st Status) error {
 		if st != StatusOK {
-			return &Error{Status: st, Message: "Config." + what + " was refused"}
+			return refused("Config."+what, st, C.storetasks_config_last_error(ccfg))
 		}
 		return nil
 	}
@@ -315,7 +319,7 @@ func applyConfig(ccfg *C.storetasks_config, cfg *Config) error {
 	}
 
 	if cfg.RetryMode != RetryDefault || cfg.MaxAttempts != 0 {
-		if cfg.MaxAttempts < 0 || cfg.MaxAttempts > 1<<31 {
+		if cfg.MaxAttempts < 0 || uint64(cfg.MaxAttempts) > math.MaxUint32 {
 			return invalidArgument("Config.MaxAttempts %d is out of range", cfg.MaxAttempts)
 		}
 		if err := check("RetryMode", Status(C.storetasks_config_set_retry(ccfg, C.int32_t(cfg.RetryMode), C.uint32_t(cfg.MaxAttempts)))); err != nil {

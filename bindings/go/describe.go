@@ -60,8 +60,11 @@ func (c *Client) listCall(ctx context.Context, q *Query, fetch func(*C.storetask
 
 // Collect follows NextToken from q.NextToken to the end of the listing and returns every task
 // in one Page. maxTasks caps the number of tasks (0: no cap); when the cap cuts the listing
-// short, the Page's NextToken resumes it exactly after the last task returned. Use All or Pages
-// for listings too large to hold in memory.
+// short, the Page's NextToken resumes it exactly after the last task returned. When the cut
+// tasks cannot be resumed by a token (q names image ids, which EC2 answers without one, or the
+// service sent more tasks than q.MaxResults), the Page comes with Truncated set and no
+// NextToken: the call still succeeds, with the first maxTasks tasks. Use All or Pages for
+// listings too large to hold in memory.
 func (c *Client) Collect(ctx context.Context, q Query, maxTasks int) (Page, error) {
 	if maxTasks < 0 {
 		return Page{}, invalidArgument("maxTasks %d is negative", maxTasks)
@@ -80,19 +83,12 @@ func (c *Client) Collect(ctx context.Context, q Query, maxTasks int) (Page, erro
 // A service that repeats a token ends the listing with an error matching ErrResponse.
 func (c *Client) Pages(ctx context.Context, q Query) iter.Seq2[Page, error] {
 	return func(yield func(Page, error) bool) {
-		cq, err := newCQuery(&q)
-		if err != nil {
-			yield(Page{}, err)
-			return
-		}
-		defer C.storetasks_query_free(cq)
-
 		ctx, cancel := context.WithCancel(ctx)
 		pages := make(chan Page)
 		result := make(chan error, 1)
 		go func() {
 			defer close(pages)
-			result <- c.eachPage(ctx, cq, 0, func(p Page, cancelled <-chan struct{}) bool {
+			result <- c.eachPage(ctx, &q, 0, func(p Page, cancelled <-chan struct{}) bool {
 				select {
 				case pages <- p:
 					return true
@@ -137,13 +133,19 @@ func (c *Client) All(ctx context.Context, q Query) iter.Seq2[Task, error] {
 	}
 }
 
-// eachPage runs storetasks_client_describe_pages, handing each page to deliver on the calling
-// goroutine. deliver gets a channel closed when the call is cancelled (by ctx or Close), and
-// returns false to stop the listing.
-func (c *Client) eachPage(ctx context.Context, cq *C.storetasks_query, maxTasks int,
+// eachPage runs storetasks_client_describe_pages for q, handing each page to deliver on the
+// calling goroutine. deliver gets a channel closed when the call is cancelled (by ctx or Close),
+// and returns false to stop the listing. A panic in deliver is raised again once the library
+// has returned.
+func (c *Client) eachPage(ctx context.Context, q *Query, maxTasks int,
 	deliver func(Page, <-chan struct{}) bool) error {
+	cq, err := newCQuery(q)
+	if err != nil {
+		return err
+	}
+	defer C.storetasks_query_free(cq)
 	var sink pageSink
-	err := c.do(ctx, func(ptr *C.storetasks_client, k *call) error {
+	err = c.do(ctx, func(ptr *C.storetasks_client, k *call) error {
 		sink.deliver = func(p Page) bool { return deliver(p, k.cancelled) }
 		h := cgo.NewHandle(&sink)
 		defer h.Delete()

@@ -154,6 +154,17 @@ func takeError[S ~int32 | ~uint32](st S, cerr *C.storetasks_error) *Error {
 	return e
 }
 
+// refused is the error of a setter that returned st. reason is what the object's *_last_error
+// accessor gave right after that call (borrowed, NULL when the library gave none); it is copied
+// into the message.
+func refused(what string, st Status, reason *C.char) *Error {
+	msg := what + " was refused"
+	if r := goStringOrEmpty(reason); r != "" {
+		msg += ": " + r
+	}
+	return &Error{Status: st, Message: msg}
+}
+
 func invalidArgument(format string, args ...any) *Error {
 	return &Error{Status: StatusInvalidArgument, Message: fmt.Sprintf(format, args...)}
 }

@@ -52,7 +52,7 @@ func newCQuery(q *Query) (*C.storetasks_query, error) {
 func fillCQuery(cq *C.storetasks_query, q *Query) error {
 	check := func(what string, st Status) error {
 		if st != StatusOK {
-			return &Error{Status: st, Message: what + " was refused"}
+			return refused(what, st, C.storetasks_query_last_error(cq))
 		}
 		return nil
 	}
@@ -131,7 +131,7 @@ func addFilter(cq *C.storetasks_query, i int, f Filter) error {
 	}
 	st := C.storetasks_query_add_filter(cq, name, values, C.size_t(len(f.Values)))
 	if st != C.STORETASKS_STATUS_OK {
-		return &Error{Status: Status(st), Message: what + " was refused"}
+		return refused(what, Status(st), C.storetasks_query_last_error(cq))
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -257,8 +258,12 @@ func TestCollectCapAndResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(first.Tasks) != 50 || first.NextToken == "" {
-		t.Fatalf("%d tasks, token %q; want 50 and a token", len(first.Tasks), first.NextToken)
+	if len(first.Tasks) != 50 || first.NextToken == "" || first.Truncated {
+		t.Fatalf("%d tasks, token %q, truncated %v; want 50, a token and not truncated",
+			len(first.Tasks), first.NextToken, first.Truncated)
+	}
+	if first.RequestID == "" {
+		t.Error("no request id on the page")
 	}
 	rest, err := c.Collect(context.Background(), Query{MaxResults: 20, NextToken: first.NextToken}, 0)
 	if err != nil {
@@ -278,6 +283,45 @@ func TestCollectCapAndResume(t *testing.T) {
 	}
 	if _, err := c.Collect(context.Background(), Query{}, -1); !errors.Is(err, ErrInvalidArgument) {
 		t.Errorf("negative cap: %v", err)
+	}
+}
+
+// A cap that cuts the tasks of image ids (answered without a token) says so with Truncated.
+func TestCollectTruncated(t *testing.T) {
+	emu, want := generated(t, 60)
+	c := emu.client(t, nil)
+	var ids []string
+	for _, w := range want[:30] {
+		ids = append(ids, deref(w.AmiId))
+	}
+	page, err := c.Collect(context.Background(), Query{ImageIDs: ids}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Tasks) != 10 || !page.Truncated || page.NextToken != "" {
+		t.Errorf("cap 10 of 30 ids: %d tasks, truncated %v, token %q; want 10, truncated, no token",
+			len(page.Tasks), page.Truncated, page.NextToken)
+	}
+	if page.RequestID == "" {
+		t.Error("no request id on the page")
+	}
+	for i, task := range page.Tasks {
+		checkTask(t, task, want[i])
+	}
+	for _, maxTasks := range []int{0, 30, 31} {
+		page, err := c.Collect(context.Background(), Query{ImageIDs: ids}, maxTasks)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Tasks) != 30 || page.Truncated || page.NextToken != "" {
+			t.Errorf("cap %d of 30 ids: %d tasks, truncated %v, token %q; want 30, not truncated, no token",
+				maxTasks, len(page.Tasks), page.Truncated, page.NextToken)
+		}
+	}
+	// One page of image ids, from Describe and Pages, is never truncated.
+	page, err = c.Describe(context.Background(), Query{ImageIDs: ids})
+	if err != nil || len(page.Tasks) != 30 || page.Truncated {
+		t.Errorf("Describe: %d tasks, truncated %v, %v", len(page.Tasks), page.Truncated, err)
 	}
 }
 
@@ -355,9 +399,8 @@ func TestErrors(t *testing.T) {
 		c := emu.client(t, nil)
 		_, err := c.Describe(ctx, Query{DryRun: true})
 		checkError(t, err, ErrDryRunOK, "DryRunOperation", 412)
-		for _, err := range c.All(ctx, Query{DryRun: true}) {
-			checkError(t, err, ErrDryRunOK, "DryRunOperation", 412)
-		}
+		err = onlyError(t, c.All(ctx, Query{DryRun: true}))
+		checkError(t, err, ErrDryRunOK, "DryRunOperation", 412)
 	})
 	t.Run("Unauthorized", func(t *testing.T) {
 		c := emu.client(t, func(cfg *Config) { cfg.AccessKeyID = deniedKey })
@@ -469,6 +512,12 @@ func TestErrors(t *testing.T) {
 			_, err := c.Describe(ctx, q)
 			checkError(t, err, ErrInvalidArgument, "", 0)
 		}
+		// Refused by the library's setter, which says why.
+		_, err := c.Describe(ctx, Query{ImageIDs: []string{"ami-00000000000000001", " "}})
+		e := checkError(t, err, ErrInvalidArgument, "", 0)
+		if reason, ok := strings.CutPrefix(e.Message, "Query.ImageIDs[1] was refused: "); !ok || reason == "" {
+			t.Errorf("message %q does not give the library's reason", e.Message)
+		}
 		if sent := emu.stats(t).Requests - before; sent != 0 {
 			t.Errorf("invalid queries sent %d requests", sent)
 		}
@@ -489,6 +538,15 @@ func TestErrors(t *testing.T) {
 		cfg.CABundle = filepath.Join(t.TempDir(), "missing.pem")
 		_, err = NewClient(cfg)
 		checkError(t, err, ErrConfig, "", 0)
+
+		// A setter's refusal carries the library's reason.
+		cfg = emu.config()
+		cfg.RetryMode = 9
+		_, err = NewClient(cfg)
+		e := checkError(t, err, ErrInvalidArgument, "", 0)
+		if reason, ok := strings.CutPrefix(e.Message, "Config.RetryMode was refused: "); !ok || !strings.Contains(reason, "9") {
+			t.Errorf("message %q does not give the library's reason", e.Message)
+		}
 
 		for _, edit := range []func(*Config){
 			func(c *Config) { c.AppName = "not allowed" },
@@ -517,10 +575,6 @@ func TestErrors(t *testing.T) {
 		os.Unsetenv("AWS_PROFILE")
 		c := emu.client(t, func(cfg *Config) { cfg.AccessKeyID, cfg.SecretAccessKey = "", ""; cfg.MaxAttempts = 1 })
 		_, err := c.Describe(ctx, Query{})
-		if errors.Is(err, ErrNetwork) {
-			// libstoretasks 0.1.0 classifies an empty credential chain as a dispatch failure.
-			t.Skipf("the library reports missing credentials as %v: %v", StatusNetwork, err)
-		}
 		checkError(t, err, ErrCredentials, "", 0)
 	})
 }
@@ -584,10 +638,8 @@ func TestCancelDescribe(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || !errors.Is(err, ErrCancelled) {
 		t.Fatalf("%v", err)
 	}
-	for _, err := range c.All(ctx, Query{}) {
-		if !errors.Is(err, context.Canceled) {
-			t.Fatalf("%v", err)
-		}
+	if err := onlyError(t, c.All(ctx, Query{})); !errors.Is(err, context.Canceled) || !errors.Is(err, ErrCancelled) {
+		t.Fatalf("All: %v", err)
 	}
 	if sent := emu.stats(t).Requests - before; sent != 0 {
 		t.Errorf("a cancelled context sent %d requests", sent)
@@ -645,6 +697,81 @@ func TestBreakEarly(t *testing.T) {
 		}
 	}()
 	checkGoroutines(t, base)
+}
+
+// A panic raised again from a page callback must leave no trace of the call: nothing that Close
+// or the context could still reach (its cancel token is freed by then), no lock held.
+func TestPanicInPageCallback(t *testing.T) {
+	emu, _ := generated(t, 30)
+	c, err := NewClient(emu.config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	base := runtime.NumGoroutine()
+	pages := 0
+	func() {
+		defer func() {
+			if r := recover(); r != "boom in a page" {
+				t.Errorf("recovered %v", r)
+			}
+		}()
+		c.eachPage(ctx, &Query{MaxResults: 5}, 0, func(Page, <-chan struct{}) bool {
+			if pages++; pages == 2 {
+				panic("boom in a page")
+			}
+			return true
+		})
+		t.Error("the listing did not panic")
+	}()
+	if pages != 2 {
+		t.Errorf("%d pages delivered, want 2", pages)
+	}
+	c.h.callsMu.Lock()
+	left := len(c.h.calls)
+	c.h.callsMu.Unlock()
+	if left != 0 {
+		t.Errorf("%d calls still registered after the panic", left)
+	}
+	// The client still works; then Close, and the context ending, must touch no freed token.
+	if _, err := c.Describe(ctx, Query{}); err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan struct{})
+	go func() {
+		c.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close hangs after a panic in a page callback")
+	}
+	cancel()
+	if _, err := c.Describe(context.Background(), Query{}); !errors.Is(err, ErrClosed) {
+		t.Errorf("Describe after Close: %v", err)
+	}
+	checkGoroutines(t, base)
+}
+
+// onlyError ranges over seq and returns the error it yields, failing the test unless it yields
+// exactly that one error and nothing else.
+func onlyError[V any](t *testing.T, seq iter.Seq2[V, error]) error {
+	t.Helper()
+	var errs []error
+	values := 0
+	for _, err := range seq {
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			values++
+		}
+	}
+	if len(errs) != 1 || values != 0 {
+		t.Fatalf("%d values and %d errors (%v), want one error alone", values, len(errs), errs)
+	}
+	return errs[0]
 }
 
 // checkGoroutines fails if more goroutines than base remain after a short grace period.
@@ -745,10 +872,8 @@ func TestClose(t *testing.T) {
 	if !errors.Is(err, ErrClosed) {
 		t.Fatalf("Collect after Close: %v", err)
 	}
-	for _, err := range c.All(context.Background(), Query{}) {
-		if !errors.Is(err, ErrClosed) {
-			t.Fatalf("All after Close: %v", err)
-		}
+	if err := onlyError(t, c.All(context.Background(), Query{})); !errors.Is(err, ErrClosed) {
+		t.Fatalf("All after Close: %v", err)
 	}
 }
 

@@ -55,12 +55,23 @@ type Task struct {
 type Page struct {
 	Tasks     []Task
 	NextToken string
+	// Truncated is true when Collect's maxTasks cut tasks out that no NextToken can bring back:
+	// the query named image ids (EC2 answers them in one reply, without a token), or the service
+	// sent more tasks than MaxResults asked for. NextToken is then "". Only Collect with a cap
+	// can set it; a cap that cuts a listing at a point a token can resume gives a NextToken
+	// instead.
+	Truncated bool
+	// RequestID is the request id of the reply the page came from (for Collect, the last
+	// reply's), or "" when the service sent none.
+	RequestID string
 }
 
 // copyList copies a C task list into a Page. The list stays owned by the caller.
 func copyList(list *C.storetasks_task_list) Page {
 	var p Page
 	p.NextToken = goStringOrEmpty(C.storetasks_task_list_next_token(list))
+	p.Truncated = bool(C.storetasks_task_list_truncated(list))
+	p.RequestID = goStringOrEmpty(C.storetasks_task_list_request_id(list))
 	n := int(C.storetasks_task_list_len(list))
 	if n == 0 {
 		return p

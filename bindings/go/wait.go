@@ -94,7 +94,7 @@ func (c *Client) Wait(ctx context.Context, imageIDs []string, opts WaitOptions) 
 			h := cgo.NewHandle(&sink)
 			defer h.Delete()
 			if st := C.storetasks_go_wait_options_set_progress(copts, C.uintptr_t(h)); st != C.STORETASKS_STATUS_OK {
-				return &Error{Status: Status(st), Message: "WaitOptions.Progress was refused"}
+				return refused("WaitOptions.Progress", Status(st), C.storetasks_wait_options_last_error(copts))
 			}
 		}
 		var list *C.storetasks_task_list
@@ -197,7 +197,7 @@ func newCWaitOptions(o *WaitOptions) (*C.storetasks_wait_options, error) {
 func fillCWaitOptions(copts *C.storetasks_wait_options, o *WaitOptions) error {
 	check := func(what string, st Status) error {
 		if st != StatusOK {
-			return &Error{Status: st, Message: what + " was refused"}
+			return refused(what, st, C.storetasks_wait_options_last_error(copts))
 		}
 		return nil
 	}

@@ -258,8 +258,28 @@ func TestWaitProgressPanics(t *testing.T) {
 		c.Wait(context.Background(), []string{a}, opts)
 		t.Error("Wait did not panic")
 	}()
+	c.h.callsMu.Lock()
+	left := len(c.h.calls)
+	c.h.callsMu.Unlock()
+	if left != 0 {
+		t.Errorf("%d calls still registered after the panic", left)
+	}
 	if _, err := c.Describe(context.Background(), Query{}); err != nil {
 		t.Fatal(err)
+	}
+	// Close neither hangs nor reaches the freed token of the wait.
+	closed := make(chan struct{})
+	go func() {
+		c.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close hangs after a panic in Progress")
+	}
+	if _, err := c.Wait(context.Background(), []string{a}, fastWait); !errors.Is(err, ErrClosed) {
+		t.Errorf("Wait after Close: %v", err)
 	}
 }
 
