@@ -15,6 +15,9 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #define EMU_ACCESS_KEY "AKIASTORETASKSLOCAL1"
 #define EMU_SECRET_KEY "storetasks-local-secret-key-0000000000000"
@@ -70,6 +73,10 @@ static inline void emu_start(emulator *emu, const char *const *extra) {
     pid_t pid = fork();
     if (pid < 0) exit(2);
     if (pid == 0) {
+#ifdef __linux__
+        /* The emulator goes when the test program does, even when it crashes or is killed. */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+#endif
         dup2(fds[1], 1);
         close(fds[0]);
         close(fds[1]);

@@ -11,7 +11,9 @@ echo "== the header compiles alone as C99 and as C++17"
 printf '#include "storetasks.h"\nint main(void) { return storetasks_version() == 0; }\n' > "$out/header_only.c"
 $CC -std=c99 $strict -I"$root/include" "$out/header_only.c" -o "$out/header_c" $link
 $CXX -std=c++17 $strict -I"$root/include" -x c++ "$out/header_only.c" -o "$out/header_cpp" $link
-"$out/header_c" && "$out/header_cpp"
+# One command per line: under `set -e` a failure on the left of `&&` would not stop the script.
+"$out/header_c"
+"$out/header_cpp"
 
 status=0
 for src in "$here"/test_*.c; do
