@@ -115,6 +115,60 @@ static void test_null_and_bad_input(void) {
     storetasks_client_free(client);
 }
 
+/* A reason from a *_last_error accessor reads as a sentence: several words, no trailing newline. */
+static int is_sentence(const char *s) {
+    size_t n = s ? strlen(s) : 0;
+    return n >= 10 && strchr(s, ' ') != NULL && s[n - 1] != '\n';
+}
+
+static void test_last_error(void) {
+    CHECK(storetasks_config_last_error(NULL) == NULL, "NULL config");
+    CHECK(storetasks_query_last_error(NULL) == NULL, "NULL query");
+    CHECK(storetasks_wait_options_last_error(NULL) == NULL, "NULL wait options");
+
+    storetasks_config *cfg = storetasks_config_new();
+    CHECK(storetasks_config_last_error(cfg) == NULL, "a new config has no reason");
+    CHECK_STATUS(storetasks_config_set_retry(cfg, 99, 1), STORETASKS_STATUS_INVALID_ARGUMENT);
+    const char *why = storetasks_config_last_error(cfg);
+    CHECK(is_sentence(why), "a refused retry mode says why: %s", why ? why : "(NULL)");
+    CHECK_STATUS(storetasks_config_set_region(cfg, "us-\xff"), STORETASKS_STATUS_INVALID_ARGUMENT);
+    why = storetasks_config_last_error(cfg);
+    CHECK(is_sentence(why), "a region in invalid UTF-8: %s", why ? why : "(NULL)");
+    CHECK_STATUS(storetasks_config_set_credentials(cfg, NULL, EMU_SECRET_KEY, NULL), STORETASKS_STATUS_INVALID_ARGUMENT);
+    why = storetasks_config_last_error(cfg);
+    CHECK(is_sentence(why), "a NULL access key: %s", why ? why : "(NULL)");
+    CHECK_STATUS(storetasks_config_set_region(cfg, "us-east-1"), STORETASKS_STATUS_OK);
+    CHECK(storetasks_config_last_error(cfg) == NULL, "a successful setter clears the reason");
+    storetasks_config_free(cfg);
+
+    storetasks_query *q = storetasks_query_new();
+    CHECK(storetasks_query_last_error(q) == NULL, "a new query has no reason");
+    CHECK_STATUS(storetasks_query_add_image_id(q, ""), STORETASKS_STATUS_INVALID_ARGUMENT);
+    why = storetasks_query_last_error(q);
+    CHECK(is_sentence(why), "an empty image id: %s", why ? why : "(NULL)");
+    CHECK_STATUS(storetasks_query_add_image_id(q, "ami-\xff\xfe"), STORETASKS_STATUS_INVALID_ARGUMENT);
+    why = storetasks_query_last_error(q);
+    CHECK(is_sentence(why), "invalid UTF-8: %s", why ? why : "(NULL)");
+    CHECK_STATUS(storetasks_query_add_filter(q, "bucket", NULL, 2), STORETASKS_STATUS_INVALID_ARGUMENT);
+    why = storetasks_query_last_error(q);
+    CHECK(is_sentence(why), "NULL filter values: %s", why ? why : "(NULL)");
+    CHECK_STATUS(storetasks_query_set_max_results(q, 5), STORETASKS_STATUS_OK);
+    CHECK(storetasks_query_last_error(q) == NULL, "a successful setter clears the reason");
+    storetasks_query_free(q);
+
+    storetasks_wait_options *o = storetasks_wait_options_new();
+    CHECK(storetasks_wait_options_last_error(o) == NULL, "new wait options have no reason");
+    CHECK_STATUS(storetasks_wait_options_set_delays(o, 2000, 1000), STORETASKS_STATUS_INVALID_ARGUMENT);
+    why = storetasks_wait_options_last_error(o);
+    CHECK(is_sentence(why), "min delay above max: %s", why ? why : "(NULL)");
+    CHECK_STATUS(storetasks_wait_options_set_delays(o, 0, 1000), STORETASKS_STATUS_INVALID_ARGUMENT);
+    why = storetasks_wait_options_last_error(o);
+    CHECK(is_sentence(why), "zero min delay: %s", why ? why : "(NULL)");
+    CHECK_STATUS(storetasks_wait_options_set_timeout(o, 5000), STORETASKS_STATUS_OK);
+    CHECK(storetasks_wait_options_last_error(o) == NULL, "a successful setter clears the reason");
+    storetasks_wait_options_free(o);
+}
+
 static int newest_first_and_unique(const storetasks_task_list *list) {
     size_t n = storetasks_task_list_len(list);
     const storetasks_task *t = storetasks_task_list_tasks(list);
@@ -180,6 +234,32 @@ static void test_listing(void) {
     CHECK(newest_first_and_unique(by_id), "merged newest first");
     storetasks_task_list_free(by_id);
     storetasks_query_free(ids);
+
+    /* A cap that cuts a listing by image ids: EC2 answers ids without a token, so the list
+     * says it was truncated and has no token. */
+    storetasks_query *thirty = storetasks_query_new();
+    for (size_t i = 0; i < 30; i++)
+        storetasks_query_add_image_id(thirty, storetasks_task_list_get(list, i * 5)->ami_id);
+    storetasks_task_list *cut = NULL;
+    CHECK_STATUS(storetasks_client_describe_all(client, thirty, 10, NULL, &cut, NULL), STORETASKS_STATUS_OK);
+    CHECK(storetasks_task_list_len(cut) == 10, "10 of the 30 ids' tasks, got %zu", storetasks_task_list_len(cut));
+    CHECK(storetasks_task_list_truncated(cut), "a cap on image ids truncates");
+    CHECK(storetasks_task_list_next_token(cut) == NULL, "no token can resume a listing by ids");
+    storetasks_task_list_free(cut);
+    /* Uncapped, the same ids are all there and nothing is cut. */
+    CHECK_STATUS(storetasks_client_describe_all(client, thirty, 0, NULL, &cut, NULL), STORETASKS_STATUS_OK);
+    CHECK(storetasks_task_list_len(cut) == 30, "all 30 ids' tasks, got %zu", storetasks_task_list_len(cut));
+    CHECK(!storetasks_task_list_truncated(cut), "nothing cut without a cap");
+    storetasks_task_list_free(cut);
+    storetasks_query_free(thirty);
+    /* A cap on a paged listing: the token resumes it, so nothing is lost and it is not truncated. */
+    CHECK_STATUS(storetasks_client_describe_all(client, q, 25, NULL, &cut, NULL), STORETASKS_STATUS_OK);
+    CHECK(storetasks_task_list_len(cut) == 25, "capped at 25, got %zu", storetasks_task_list_len(cut));
+    CHECK(!storetasks_task_list_truncated(cut), "a capped paged listing is not truncated");
+    CHECK(storetasks_task_list_next_token(cut) != NULL, "a capped paged listing has a token");
+    storetasks_task_list_free(cut);
+    CHECK(!storetasks_task_list_truncated(list), "a full listing is not truncated");
+    CHECK(!storetasks_task_list_truncated(NULL), "NULL is not truncated");
     storetasks_task_list_free(list);
 
     /* Page by page, and stopping early. */
@@ -309,6 +389,7 @@ int main(void) {
     emu_start(&emu, args);
     test_version_and_names();
     test_null_and_bad_input();
+    test_last_error();
     test_listing();
     test_errors();
     test_cancel();
