@@ -18,8 +18,18 @@
  *
  * Errors: every failure throws storetasks::Error (a std::runtime_error) with the library's status,
  * the AWS error code, the HTTP status and the request id (and, for a wait, the AMI and EC2's
- * failure reason). A dry run that would have succeeded
+ * failure reason). A setter that refuses its value throws Error(Status::InvalidArgument) whose
+ * message() is the library's reason. A dry run that would have succeeded
  * throws Error with status() == Status::DryRunOk and code "DryRunOperation", as EC2 answers it.
+ * A task whose start time std::chrono::system_clock cannot represent (before about 1677 or
+ * after about 2262 with a nanosecond clock) is a reply this front end cannot hold: the call
+ * throws Error(Status::Response) rather than overflow.
+ *
+ * Callbacks (describe_pages' on_page, WaitOptions::progress) run on the calling thread inside
+ * the C call. They may return or throw: an exception is caught before it reaches the C frames,
+ * the call is stopped, and the exception is rethrown once the C call has returned. They must not
+ * leave in any other way (longjmp, thread exit or cancellation), and must not call back into the
+ * same Client call.
  *
  * Threads: a Client may be used by any number of threads at once, and a Cancel triggered from
  * any thread. A Config or Query must not be changed by two threads at once; once built, a Query
@@ -34,9 +44,11 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <new>
 #include <optional>
+#include <ratio>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -180,6 +192,30 @@ inline void check(storetasks_status status, storetasks_error* err = nullptr) {
     storetasks_error_free(err);
 }
 
+/// Throws for a setter that refused its value, with the reason the object's `*_last_error`
+/// accessor gives (read at once: the next setter call on the object replaces it).
+inline void check_setter(storetasks_status status, const char* reason) {
+    if (status == STORETASKS_STATUS_OK) return;
+    throw Error(static_cast<Status>(status), reason ? std::string(reason) : std::string(storetasks_status_name(status)));
+}
+
+/// A start time in milliseconds since the epoch as a system_clock time point. Throws
+/// Error(Status::Response) when the clock cannot represent it (with libstdc++'s nanosecond
+/// clock, outside about 1677 to 2262), where the conversion would overflow.
+inline std::chrono::system_clock::time_point to_time_point(std::int64_t ms) {
+    using Duration = std::chrono::system_clock::duration;
+    using Rep = Duration::rep;
+    using Ticks = std::ratio_divide<std::milli, Duration::period>;  // clock ticks per millisecond
+    if constexpr (Ticks::den == 1) {
+        constexpr std::int64_t hi = static_cast<std::int64_t>(std::numeric_limits<Rep>::max() / Ticks::num);
+        constexpr std::int64_t lo = static_cast<std::int64_t>(std::numeric_limits<Rep>::min() / Ticks::num);
+        if (ms > hi || ms < lo)
+            throw Error(Status::Response, "a task start time of " + std::to_string(ms) +
+                                              " ms since 1970 is outside the range of std::chrono::system_clock");
+    }
+    return std::chrono::system_clock::time_point(std::chrono::duration_cast<Duration>(std::chrono::milliseconds(ms)));
+}
+
 /// A string for C: refused if C would silently cut it at an embedded NUL.
 inline const char* c_str(const std::string& s, const char* what) {
     if (s.find('\0') != std::string::npos)
@@ -202,7 +238,8 @@ T* allocated(T* p) {
 
 /// A client configuration. Everything not set comes from the usual AWS sources (environment,
 /// shared config and credentials files, SSO, instance role). Setters return *this for chaining
-/// and throw Error(Status::InvalidArgument) for a bad value.
+/// and throw Error(Status::InvalidArgument) for a bad value, with the library's reason as its
+/// message(); the Config keeps its earlier settings.
 class Config {
 public:
     Config() : p_(detail::allocated(storetasks_config_new())) {}
@@ -245,14 +282,15 @@ public:
 private:
     storetasks_config* p() const noexcept { return p_.get(); }
     Config& set(storetasks_status status) {
-        detail::check(status);
+        detail::check_setter(status, storetasks_config_last_error(p()));
         return *this;
     }
     detail::Owned<storetasks_config> p_;
 };
 
 /// The parameters of a DescribeStoreImageTasks call. An empty query asks for every task of the
-/// last 31 days, newest first. Setters return *this and throw Error for a bad value.
+/// last 31 days, newest first. Setters return *this and throw Error for a bad value, with the
+/// library's reason as its message().
 class Query {
 public:
     Query() : p_(detail::allocated(storetasks_query_new())) {}
@@ -285,7 +323,7 @@ public:
 private:
     storetasks_query* p() const noexcept { return p_.get(); }
     Query& set(storetasks_status status) {
-        detail::check(status);
+        detail::check_setter(status, storetasks_query_last_error(p()));
         return *this;
     }
     detail::Owned<storetasks_query> p_;
@@ -305,12 +343,12 @@ struct Task {
     /// The C view, for code that mixes both APIs.
     const storetasks_task* raw = nullptr;
 
-    static Task from(const storetasks_task& t) noexcept {
+    /// The view of a C task. Throws Error(Status::Response) when its start time is outside the
+    /// range of std::chrono::system_clock.
+    static Task from(const storetasks_task& t) {
         Task out;
         out.ami_id = detail::view(t.ami_id);
-        if (t.has_task_start_time)
-            out.start_time = std::chrono::system_clock::time_point(
-                std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::milliseconds(t.task_start_time_ms)));
+        if (t.has_task_start_time) out.start_time = detail::to_time_point(t.task_start_time_ms);
         out.bucket = detail::view(t.bucket);
         out.s3_object_key = detail::view(t.s3_object_key);
         if (t.has_progress_percentage) out.progress_percentage = t.progress_percentage;
@@ -330,9 +368,11 @@ public:
     using const_iterator = std::vector<Task>::const_iterator;
     using iterator = const_iterator;
 
-    /// A non-owning view of a C list, valid while that list is.
+    /// A non-owning view of a C list, valid while that list is. Throws Error(Status::Response)
+    /// for a task whose start time system_clock cannot represent.
     static TaskList view(const storetasks_task_list* list) { return TaskList(nullptr, list); }
-    /// Takes ownership of a C list (freed by the destructor).
+    /// Takes ownership of a C list (freed by the destructor, also when this throws
+    /// Error(Status::Response) for a start time system_clock cannot represent).
     static TaskList adopt(storetasks_task_list* list) { return TaskList(list, list); }
 
     TaskList(TaskList&& other) noexcept
@@ -363,6 +403,12 @@ public:
     std::optional<std::string_view> next_token() const noexcept {
         return detail::view(storetasks_task_list_next_token(list_));
     }
+
+    /// True when describe_all's or describe_pages' `max_tasks` cut tasks out that next_token()
+    /// cannot bring back: the query named image ids (EC2 answers those in one reply, without a
+    /// token), or the service sent more tasks than max_results asked for. Such a list has no
+    /// next token. False for a list that holds everything asked for, or that a token resumes.
+    bool truncated() const noexcept { return storetasks_task_list_truncated(list_); }
 
     /// The request id of the reply that produced this list (a listing's last page), or nullopt
     /// when there is none (the lists of a wait gather several replies and have none).
@@ -440,7 +486,8 @@ bool on_page(const storetasks_task_list* page, void* user_data) noexcept {
 /// How Client::wait polls. The defaults are the library's: delays from 5 s doubling up to 120 s
 /// (each pause drawn at random between min_delay and the current ceiling), a 2-hour deadline and
 /// 60 s of grace for an image without a store task. Negative durations are refused (Error with
-/// Status::InvalidArgument), as is min_delay zero or above max_delay.
+/// Status::InvalidArgument), as is min_delay zero or above max_delay (with the library's reason
+/// as the message).
 struct WaitOptions {
     std::chrono::milliseconds min_delay = std::chrono::seconds(5);
     std::chrono::milliseconds max_delay = std::chrono::seconds(120);
@@ -451,7 +498,8 @@ struct WaitOptions {
     /// Called after each successful poll, on the waiting thread, with the latest task of each
     /// image that has one, in the order of the ids (the list is valid during the call only).
     /// Return false to stop (the wait throws Status::Cancelled); an exception it throws stops
-    /// the wait and comes out of Client::wait. Empty: no callback.
+    /// the wait and comes out of Client::wait. It must return or throw: never longjmp out of it
+    /// or end the thread inside it. Empty: no callback.
     std::function<bool(const TaskList&)> progress;
 
     WaitOptions& delays(std::chrono::milliseconds min, std::chrono::milliseconds max) {
@@ -511,7 +559,8 @@ public:
     TaskList describe() const { return describe(nullptr, nullptr); }
 
     /// Every page from the query's token on, in one list. `max_tasks` caps the tasks (0: no
-    /// cap); when it cuts the listing, the list's next_token() resumes it after the last task.
+    /// cap); when it cuts the listing, the list's next_token() resumes it after the last task,
+    /// or, when no token can (a query by image ids), the list's truncated() is true.
     TaskList describe_all(const Query& query, std::size_t max_tasks = 0, const Cancel* cancel = nullptr) const {
         storetasks_task_list* list = nullptr;
         storetasks_error* err = nullptr;
@@ -523,7 +572,8 @@ public:
 
     /// Lists page by page: `on_page(const TaskList&)` receives each page (valid during the call
     /// only) on this thread and returns false to stop (or returns nothing to go on). An exception
-    /// it throws stops the listing and is rethrown here once the C call has returned.
+    /// it throws stops the listing and is rethrown here once the C call has returned. It must
+    /// return or throw: never longjmp out of it or end the thread inside it.
     template <class F>
     void describe_pages(const Query& query, F&& on_page, std::size_t max_tasks = 0,
                         const Cancel* cancel = nullptr) const {
@@ -555,13 +605,16 @@ public:
         ptrs.reserve(ids.size());
         for (const auto& id : ids) ptrs.push_back(detail::c_str(id, "image id"));
         detail::Owned<storetasks_wait_options> opts(detail::allocated(storetasks_wait_options_new()));
-        detail::check(storetasks_wait_options_set_delays(opts.get(), detail::to_ms(options.min_delay, "min delay"),
-                                                         detail::to_ms(options.max_delay, "max delay")));
-        detail::check(storetasks_wait_options_set_timeout(opts.get(), detail::to_ms(options.timeout, "wait timeout")));
-        detail::check(storetasks_wait_options_set_not_found_grace(
-            opts.get(), detail::to_ms(options.not_found_grace, "not-found grace")));
+        storetasks_wait_options* o = opts.get();
+        const auto set = [o](storetasks_status status) {
+            detail::check_setter(status, storetasks_wait_options_last_error(o));
+        };
+        set(storetasks_wait_options_set_delays(o, detail::to_ms(options.min_delay, "min delay"),
+                                               detail::to_ms(options.max_delay, "max delay")));
+        set(storetasks_wait_options_set_timeout(o, detail::to_ms(options.timeout, "wait timeout")));
+        set(storetasks_wait_options_set_not_found_grace(o, detail::to_ms(options.not_found_grace, "not-found grace")));
         detail::WaitContext ctx{&options.progress, nullptr};
-        if (options.progress) detail::check(storetasks_wait_options_set_progress(opts.get(), &detail::on_progress, &ctx));
+        if (options.progress) set(storetasks_wait_options_set_progress(o, &detail::on_progress, &ctx));
         storetasks_task_list* list = nullptr;
         storetasks_error* err = nullptr;
         storetasks_status status = storetasks_client_wait(p_.get(), ptrs.data(), ptrs.size(), opts.get(),
