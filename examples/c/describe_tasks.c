@@ -7,8 +7,11 @@
  *
  * Credentials come from the usual places (environment, shared files, SSO, instance role).
  * Without --json it prints a table; with --json --all it prints what
- * `aws ec2 describe-store-image-tasks --output json` prints.
+ * `aws ec2 describe-store-image-tasks --output json` prints. An image id is "ami-" and 8 or 17
+ * lowercase hex digits. Exits 0 on success (and for --help), 1 when the call fails, 2 for a bad
+ * command line (nothing is sent then).
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +26,15 @@ static void usage(FILE *to) {
           "                      [--image-id ID]... [--filter Name=N,Values=V1,V2]...\n"
           "                      [--max-results N] [--all] [--dry-run] [--json]\n",
           to);
+}
+
+/* An AMI id as EC2 writes it: "ami-" and 8 (older images) or 17 lowercase hex digits. */
+static int is_ami_id(const char *s) {
+    if (strncmp(s, "ami-", 4) != 0) return 0;
+    size_t n = 0;
+    for (const char *p = s + 4; *p; p++, n++)
+        if (!isdigit((unsigned char)*p) && !(*p >= 'a' && *p <= 'f')) return 0;
+    return n == 8 || n == 17;
 }
 
 /* Prints a failed call's details on stderr and frees the error. Returns the exit code. */
@@ -40,8 +52,9 @@ static int report(storetasks_status status, storetasks_error *err) {
     return 1;
 }
 
-/* Parses "Name=task-state,Values=InProgress,Failed" into the query. */
-static int add_filter(storetasks_query *query, const char *spec) {
+/* Parses "Name=task-state,Values=InProgress,Failed" into the query. Returns -1 when the text
+ * does not parse (*st untouched), else 0 with the setter's status in *st. */
+static int add_filter(storetasks_query *query, const char *spec, storetasks_status *st) {
     char *copy = strdup(spec);
     if (!copy) return -1;
     int rc = -1;
@@ -53,8 +66,10 @@ static int add_filter(storetasks_query *query, const char *spec) {
         size_t n = 0;
         for (char *v = strtok(values + 8, ","); v && n < MAX_FILTER_VALUES; v = strtok(NULL, ","))
             list[n++] = v;
-        if (n > 0 && storetasks_query_add_filter(query, name, list, n) == STORETASKS_STATUS_OK)
+        if (n > 0) {
+            *st = storetasks_query_add_filter(query, name, list, n);
             rc = 0;
+        }
     }
     free(copy);
     return rc;
@@ -109,8 +124,14 @@ int main(int argc, char **argv) {
         if (!strcmp(arg, "--region")) st = storetasks_config_set_region(config, val);
         else if (!strcmp(arg, "--endpoint-url")) st = storetasks_config_set_endpoint_url(config, val);
         else if (!strcmp(arg, "--profile")) st = storetasks_config_set_profile(config, val);
-        else if (!strcmp(arg, "--image-id")) st = storetasks_query_add_image_id(query, val);
-        else if (!strcmp(arg, "--max-results")) {
+        else if (!strcmp(arg, "--image-id")) {
+            if (!is_ami_id(val)) {
+                fprintf(stderr, "error: --image-id takes an AMI id (ami- and 8 or 17 lowercase hex digits), not \"%s\"\n",
+                        val);
+                goto done;
+            }
+            st = storetasks_query_add_image_id(query, val);
+        } else if (!strcmp(arg, "--max-results")) {
             char *end = NULL;
             long n = strtol(val, &end, 10);
             if (*val == '\0' || *end != '\0' || n < -2147483647L || n > 2147483647L) {
@@ -119,7 +140,7 @@ int main(int argc, char **argv) {
             }
             st = storetasks_query_set_max_results(query, (int32_t)n);
         } else if (!strcmp(arg, "--filter")) {
-            if (add_filter(query, val) != 0) {
+            if (add_filter(query, val, &st) != 0) {
                 fprintf(stderr, "error: --filter takes Name=NAME,Values=V1[,V2...], not %s\n", val);
                 goto done;
             }
@@ -129,7 +150,11 @@ int main(int argc, char **argv) {
             goto done;
         }
         if (st != STORETASKS_STATUS_OK) {
-            fprintf(stderr, "error: %s %s: %s\n", arg, val, storetasks_status_name(st));
+            /* The refusing setter's reason, from the object it was called on. */
+            const char *why = strcmp(arg, "--region") && strcmp(arg, "--endpoint-url") && strcmp(arg, "--profile")
+                                  ? storetasks_query_last_error(query)
+                                  : storetasks_config_last_error(config);
+            fprintf(stderr, "error: %s: %s\n", arg, why ? why : storetasks_status_name(st));
             goto done;
         }
     }

@@ -5,8 +5,11 @@
  *              [--min-delay MS] [--max-delay MS] [--timeout MS] [--grace MS] ami-... [ami-...]
  *
  * On a terminal it redraws one bar per AMI after each poll; otherwise it prints one line per AMI
- * per poll. Ctrl-C cancels the wait cleanly. Exits 0 when every task completed, 1 otherwise.
+ * per poll. Ctrl-C cancels the wait cleanly. An AMI id is "ami-" and 8 or 17 lowercase hex
+ * digits. Exits 0 when every task completed (and for --help), 1 when one failed or the wait
+ * ended otherwise, 2 for a bad command line (nothing is sent then), 130 when cancelled.
  */
+#include <ctype.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +20,21 @@
 #include "storetasks.h"
 
 #define BAR_WIDTH 30
+
+static void usage(FILE *to) {
+    fputs("usage: wait_tasks [--region R] [--endpoint-url URL] [--profile P] [--min-delay MS]\n"
+          "                  [--max-delay MS] [--timeout MS] [--grace MS] ami-... [ami-...]\n",
+          to);
+}
+
+/* An AMI id as EC2 writes it: "ami-" and 8 (older images) or 17 lowercase hex digits. */
+static int is_ami_id(const char *s) {
+    if (strncmp(s, "ami-", 4) != 0) return 0;
+    size_t n = 0;
+    for (const char *p = s + 4; *p; p++, n++)
+        if (!isdigit((unsigned char)*p) && !(*p >= 'a' && *p <= 'f')) return 0;
+    return n == 8 || n == 17;
+}
 
 typedef struct progress_view {
     const char *const *ids;
@@ -99,36 +117,67 @@ int main(int argc, char **argv) {
 
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
-        if (strncmp(arg, "--", 2) != 0) {
+        if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+            usage(stdout);
+            exit_code = 0;
+            goto done;
+        }
+        if (arg[0] != '-') {
+            if (!is_ami_id(arg)) {
+                fprintf(stderr, "error: \"%s\" is not an AMI id (ami- and 8 or 17 lowercase hex digits)\n", arg);
+                goto done;
+            }
             ids[count++] = arg;
             continue;
         }
-        const char *val = i + 1 < argc ? argv[++i] : NULL;
-        if (!val) { fprintf(stderr, "error: %s needs a value\n", arg); goto done; }
-        if (!strcmp(arg, "--region")) storetasks_config_set_region(config, val);
-        else if (!strcmp(arg, "--endpoint-url")) storetasks_config_set_endpoint_url(config, val);
-        else if (!strcmp(arg, "--profile")) storetasks_config_set_profile(config, val);
+        static const char *const options_with_values[] = {"--region", "--endpoint-url", "--profile", "--min-delay",
+                                                          "--max-delay", "--timeout", "--grace"};
+        int known = 0;
+        for (size_t o = 0; o < sizeof options_with_values / sizeof *options_with_values; o++)
+            known |= !strcmp(arg, options_with_values[o]);
+        if (!known) { fprintf(stderr, "error: unknown option %s\n", arg); usage(stderr); goto done; }
+        if (i + 1 >= argc) { fprintf(stderr, "error: %s needs a value\n", arg); usage(stderr); goto done; }
+        const char *val = argv[++i];
+        storetasks_status st = STORETASKS_STATUS_OK;
+        if (!strcmp(arg, "--region")) st = storetasks_config_set_region(config, val);
+        else if (!strcmp(arg, "--endpoint-url")) st = storetasks_config_set_endpoint_url(config, val);
+        else if (!strcmp(arg, "--profile")) st = storetasks_config_set_profile(config, val);
         else if (!strcmp(arg, "--min-delay")) { if (number(arg, val, &min_delay)) goto done; }
         else if (!strcmp(arg, "--max-delay")) { if (number(arg, val, &max_delay)) goto done; }
         else if (!strcmp(arg, "--timeout")) { if (number(arg, val, &timeout)) goto done; have_timeout = 1; }
         else if (!strcmp(arg, "--grace")) { if (number(arg, val, &grace)) goto done; have_grace = 1; }
-        else { fprintf(stderr, "error: unknown option %s\n", arg); goto done; }
-    }
-    if (count == 0) {
-        fprintf(stderr, "usage: wait_tasks [--region R] [--endpoint-url URL] [--profile P] [--min-delay MS]\n"
-                        "                  [--max-delay MS] [--timeout MS] [--grace MS] ami-... [ami-...]\n");
-        goto done;
-    }
-    if (min_delay || max_delay) {
-        if (!min_delay) min_delay = max_delay < 5000 ? max_delay : 5000;
-        if (!max_delay) max_delay = min_delay > 120000 ? min_delay : 120000;
-        if (storetasks_wait_options_set_delays(options, min_delay, max_delay) != STORETASKS_STATUS_OK) {
-            fprintf(stderr, "error: the delays must satisfy 0 < min <= max\n");
+        if (st != STORETASKS_STATUS_OK) {
+            const char *why = storetasks_config_last_error(config);
+            fprintf(stderr, "error: %s: %s\n", arg, why ? why : storetasks_status_name(st));
             goto done;
         }
     }
-    if (have_timeout) storetasks_wait_options_set_timeout(options, timeout);
-    if (have_grace) storetasks_wait_options_set_not_found_grace(options, grace);
+    if (count == 0) {
+        fprintf(stderr, "error: no AMI id to wait for\n");
+        usage(stderr);
+        goto done;
+    }
+    storetasks_status st = STORETASKS_STATUS_OK;
+    const char *flag = NULL;
+    if (min_delay || max_delay) {
+        if (!min_delay) min_delay = max_delay < 5000 ? max_delay : 5000;
+        if (!max_delay) max_delay = min_delay > 120000 ? min_delay : 120000;
+        st = storetasks_wait_options_set_delays(options, min_delay, max_delay);
+        flag = "--min-delay/--max-delay";
+    }
+    if (st == STORETASKS_STATUS_OK && have_timeout) {
+        st = storetasks_wait_options_set_timeout(options, timeout);
+        flag = "--timeout";
+    }
+    if (st == STORETASKS_STATUS_OK && have_grace) {
+        st = storetasks_wait_options_set_not_found_grace(options, grace);
+        flag = "--grace";
+    }
+    if (st != STORETASKS_STATUS_OK) {
+        const char *why = storetasks_wait_options_last_error(options);
+        fprintf(stderr, "error: %s: %s\n", flag, why ? why : storetasks_status_name(st));
+        goto done;
+    }
     progress_view view = {ids, count, isatty(STDOUT_FILENO), 0};
     storetasks_wait_options_set_progress(options, on_progress, &view);
 
@@ -139,7 +188,7 @@ int main(int argc, char **argv) {
     storetasks_client *client = NULL;
     storetasks_task_list *final = NULL;
     storetasks_error *err = NULL;
-    storetasks_status st = storetasks_client_new(config, &client, &err);
+    st = storetasks_client_new(config, &client, &err);
     if (st == STORETASKS_STATUS_OK)
         st = storetasks_client_wait(client, ids, count, options, cancel, &final, &err);
 

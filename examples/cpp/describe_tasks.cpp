@@ -7,6 +7,8 @@
 // The same program as examples/c/describe_tasks.c, with the same output. Credentials come from
 // the usual places (environment, shared files, SSO, instance role). Without --json it prints a
 // table; with --json --all it prints what `aws ec2 describe-store-image-tasks --output json` prints.
+// An image id is "ami-" and 8 or 17 lowercase hex digits. Exits 0 on success (and for --help), 1
+// when the call fails, 2 for a bad command line (nothing is sent then).
 #include <cstdio>
 #include <ctime>
 #include <iostream>
@@ -24,7 +26,16 @@ void usage(std::FILE* to) {
                to);
 }
 
-// "Name=task-state,Values=InProgress,Failed" into the query; false if it does not parse.
+// An AMI id as EC2 writes it: "ami-" and 8 (older images) or 17 lowercase hex digits.
+bool is_ami_id(const std::string& s) {
+    if (s.rfind("ami-", 0) != 0) return false;
+    const std::size_t digits = s.size() - 4;
+    return (digits == 8 || digits == 17) &&
+           s.find_first_not_of("0123456789abcdef", 4) == std::string::npos;
+}
+
+// "Name=task-state,Values=InProgress,Failed" into the query; false if it does not parse (a
+// value the query refuses throws storetasks::Error).
 bool add_filter(storetasks::Query& query, const std::string& spec) {
     const std::string values_key = ",Values=";
     std::size_t at = spec.find(values_key);
@@ -92,7 +103,14 @@ int main(int argc, char** argv) {
             if (arg == "--region") config.region(val);
             else if (arg == "--endpoint-url") config.endpoint_url(val);
             else if (arg == "--profile") config.profile(val);
-            else if (arg == "--image-id") query.image_id(val);
+            else if (arg == "--image-id") {
+                if (!is_ami_id(val)) {
+                    std::fprintf(stderr, "error: --image-id takes an AMI id (ami- and 8 or 17 lowercase hex digits), not \"%s\"\n",
+                                 val.c_str());
+                    return 2;
+                }
+                query.image_id(val);
+            }
             else if (arg == "--max-results") {
                 std::size_t used = 0;
                 long n = 0;
@@ -117,7 +135,8 @@ int main(int argc, char** argv) {
                 return 2;
             }
         } catch (const storetasks::Error& e) {
-            std::fprintf(stderr, "error: %s %s: %s\n", arg.c_str(), val.c_str(), std::string(e.status_name()).c_str());
+            // A setter refused the value: its message is the library's reason.
+            std::fprintf(stderr, "error: %s: %s\n", arg.c_str(), e.message().c_str());
             return 2;
         }
     }

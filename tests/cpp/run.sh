@@ -73,6 +73,15 @@ compare $ok --filter bad
 compare $ok --bogus x
 compare $ok --image-id
 compare $ok --help
+compare $ok -h
+compare $ok --all -h
+compare $ok --image-id ''
+compare $ok --image-id ami-0123
+compare $ok --image-id ami-0123456789ABCDEF0
+compare $ok --image-id ami-01234567
+compare $ok --region "$(printf 'us-\377')"
+compare $ok --filter "$(printf 'Name=bucket,Values=\377')"
+compare $ok --filter Name=,Values=x
 echo "$same passed, $differ failed"
 [ "$differ" -eq 0 ] || status=1
 exit $status

@@ -62,7 +62,13 @@ def test_json_for_image_ids_and_the_sample_file(start_emulator):
     ids = ["ami-0123456789abcdef0", "ami-0fedcba9876543210"]
     ours = example(emu, "--json", "--all", *sum((["--image-id", i] for i in ids), []))
     theirs = cli(emu, "--image-ids", *ids)
+    assert ours.returncode == 0, ours.stderr
+    assert theirs.returncode == 0, theirs.stderr
     assert ours.stdout == theirs.stdout
+    # Equal and empty would prove nothing: each id has its latest task in the output.
+    assert ours.stdout.count('"AmiId"') == len(ids), ours.stdout
+    for i in ids:
+        assert f'"AmiId": "{i}"' in ours.stdout
 
 
 def test_failures_print_status_code_and_message(start_emulator):

@@ -1,5 +1,6 @@
-"""The wait example's output, and STORETASKS_LOG writing the library's events to stderr without
-ever printing a secret."""
+"""The examples as command-line tools (--help, refusing what is not an AMI id before sending
+anything, a setter's reason when it refuses a value), the wait example's output, and
+STORETASKS_LOG writing the library's events to stderr without ever printing a secret."""
 
 import json
 import os
@@ -21,8 +22,80 @@ def run(program, emu, *args, extra_env=None, timeout=60):
     env.update(CLEAN_ENV)
     env.update(AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY, AWS_DEFAULT_REGION=REGION)
     env.update(extra_env or {})
-    return subprocess.run([str(path), "--region", REGION, "--endpoint-url", emu.url, *map(str, args)],
-                          env=env, capture_output=True, text=True, timeout=timeout)
+    args = [a if isinstance(a, bytes) else str(a) for a in args]
+    return subprocess.run([str(path), "--region", REGION, "--endpoint-url", emu.url, *args],
+                          env=env, capture_output=True, text=True, errors="replace", timeout=timeout)
+
+
+PROGRAMS = ["describe_tasks", "describe_tasks_cpp", "wait_tasks"]
+NOT_AMI_IDS = ["", "ami-0123", "ami-0123456789abcdef", "ami-0123456789abcdef01", "AMI-0123456789abcdef0",
+               "ami-0123456789ABCDEF0", "ami-0123456789abcdeg0", "i-0123456789abcdef0", "ami-01234567 "]
+
+
+def id_args(program, ami):
+    """The arguments that hand one image id to a program."""
+    return [ami] if program == "wait_tasks" else ["--image-id", ami]
+
+
+@pytest.mark.parametrize("program", PROGRAMS)
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_help_prints_usage_and_exits_0(start_emulator, program, flag):
+    emu = start_emulator("--generate", 3)
+    out = run(program, emu, flag)
+    name = program.removesuffix("_cpp")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith(f"usage: {name} "), out.stdout
+    assert out.stderr == ""
+    # Help wins wherever it stands, and nothing is sent.
+    out = run(program, emu, *id_args(program, "ami-0123456789abcdef0"), flag)
+    assert out.returncode == 0 and out.stdout.startswith(f"usage: {name} "), out.stdout + out.stderr
+    assert emu.stats()["requests"] == 0
+
+
+@pytest.mark.parametrize("program", PROGRAMS)
+@pytest.mark.parametrize("ami", NOT_AMI_IDS)
+def test_what_is_not_an_ami_id_is_refused_before_sending(start_emulator, program, ami):
+    emu = start_emulator("--generate", 3)
+    out = run(program, emu, *id_args(program, ami))
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.stdout == ""
+    line = out.stderr.splitlines()[0]
+    assert line.startswith("error: ") and f'"{ami}"' in line and "8 or 17 lowercase hex digits" in line, out.stderr
+    assert emu.stats()["requests"] == 0
+
+
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_ami_ids_of_8_and_17_digits_are_sent(start_emulator, program):
+    emu = start_emulator("--generate", 3)
+    ids = ["ami-01234567", "ami-0123456789abcdef0"]
+    args = ["--grace", 0, *ids] if program == "wait_tasks" else sum((["--image-id", i] for i in ids), [])
+    out = run(program, emu, *args)
+    if program == "wait_tasks":
+        # Neither image has a task: the wait says so after one poll.
+        assert out.returncode == 1 and "STORETASKS_STATUS_NOT_FOUND" in out.stderr, out.stderr
+    else:
+        assert out.returncode == 0 and out.stdout.endswith("0 tasks\n"), out.stdout + out.stderr
+    assert emu.stats()["requests"] >= 1
+
+
+@pytest.mark.parametrize("program, args, flag", [
+    ("describe_tasks", ["--region", b"us-\xff"], "--region"),
+    ("describe_tasks_cpp", ["--region", b"us-\xff"], "--region"),
+    ("describe_tasks", ["--filter", b"Name=bucket,Values=\xff"], "--filter"),
+    ("describe_tasks_cpp", ["--filter", b"Name=bucket,Values=\xff"], "--filter"),
+    ("wait_tasks", ["--region", b"us-\xff", "ami-0123456789abcdef0"], "--region"),
+    ("wait_tasks", ["--min-delay", 5000, "--max-delay", 1000, "ami-0123456789abcdef0"], "--min-delay/--max-delay"),
+])
+def test_a_refused_value_prints_the_reason(start_emulator, program, args, flag):
+    emu = start_emulator("--generate", 3)
+    out = run(program, emu, *args)
+    assert out.returncode == 2, out.stdout + out.stderr
+    line = out.stderr.splitlines()[0]
+    assert line.startswith(f"error: {flag}: "), out.stderr
+    reason = line[len(f"error: {flag}: "):]
+    # A sentence from the library, not only a status name.
+    assert "STORETASKS_STATUS_" not in reason and len(reason.split()) >= 3, out.stderr
+    assert emu.stats()["requests"] == 0
 
 
 def moving_tasks(tmp_path):

@@ -6,7 +6,9 @@
 //
 // Credentials come from the usual places (environment, shared files, SSO, instance role).
 // Without --json it prints a table; with --json --all it prints what
-// `aws ec2 describe-store-image-tasks --output json` prints.
+// `aws ec2 describe-store-image-tasks --output json` prints. An image id is "ami-" and 8 or 17
+// lowercase hex digits. Exits 0 on success (and for --help), 1 when the call fails, 2 for a bad
+// command line (nothing is sent then).
 package main
 
 import (
@@ -35,6 +37,16 @@ func main() {
 	os.Exit(code)
 }
 
+// isAMIID reports whether s is an AMI id as EC2 writes it: "ami-" and 8 (older images) or 17
+// lowercase hex digits.
+func isAMIID(s string) bool {
+	digits, ok := strings.CutPrefix(s, "ami-")
+	if !ok || (len(digits) != 8 && len(digits) != 17) {
+		return false
+	}
+	return strings.Trim(digits, "0123456789abcdef") == ""
+}
+
 // parseFilter reads "Name=task-state,Values=InProgress,Failed".
 func parseFilter(spec string) (storetasks.Filter, error) {
 	name, values, ok := strings.Cut(spec, ",Values=")
@@ -51,7 +63,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var all, asJSON bool
 	fs := flag.NewFlagSet("describe_tasks", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(fs.Output(), usage) }
+	fs.Usage = func() {} // printed below: on stdout for --help, on stderr after an error
 	fs.StringVar(&cfg.Region, "region", "", "AWS region")
 	fs.StringVar(&cfg.EndpointURL, "endpoint-url", "", "EC2 endpoint URL")
 	fs.StringVar(&cfg.Profile, "profile", "", "shared config profile")
@@ -82,12 +94,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprint(stdout, usage)
 			return 0
 		}
+		fmt.Fprint(stderr, usage)
 		return 2
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "error: unexpected argument %s\n", fs.Arg(0))
 		fmt.Fprint(stderr, usage)
 		return 2
+	}
+	for _, id := range q.ImageIDs {
+		if !isAMIID(id) {
+			fmt.Fprintf(stderr, "error: --image-id takes an AMI id (ami- and 8 or 17 lowercase hex digits), not \"%s\"\n", id)
+			return 2
+		}
 	}
 
 	client, err := storetasks.NewClient(cfg)
