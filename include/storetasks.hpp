@@ -28,8 +28,7 @@
  * Callbacks (describe_pages' on_page, WaitOptions::progress) run on the calling thread inside
  * the C call. They may return or throw: an exception is caught before it reaches the C frames,
  * the call is stopped, and the exception is rethrown once the C call has returned. They must not
- * leave in any other way (longjmp, thread exit or cancellation), and must not call back into the
- * same Client call.
+ * leave in any other way (longjmp, thread exit or cancellation).
  *
  * Threads: a Client may be used by any number of threads at once, and a Cancel triggered from
  * any thread. A Config or Query must not be changed by two threads at once; once built, a Query
