@@ -34,15 +34,16 @@ start_emulator() { # output-file emulator-args...
 
 # Runs a command under a time limit of $1 seconds (coreutils `timeout`, which signals the whole
 # process group, so an emulator the program started goes too). Returns the command's status, or
-# 124 when the limit ended it, and then says so on stderr: a deadlock fails the run instead of
-# hanging it.
-run_limited() { # seconds command...
+# 124 when the limit ended it, and then says so on stderr, naming the run $2: a deadlock fails
+# the run instead of hanging it.
+run_limited() { # seconds name command...
     _limit=$1
-    shift
+    _name=$2
+    shift 2
     _rc=0
     timeout --kill-after=10 "$_limit" "$@" || _rc=$?
     if [ $_rc -eq 124 ] || [ $_rc -eq 137 ]; then
-        echo "FAIL: $(basename "$1") did not finish within $_limit s and was killed" >&2
+        echo "FAIL: $_name did not finish within $_limit s and was killed" >&2
         _rc=124
     fi
     return $_rc
@@ -56,15 +57,15 @@ run_limited() { # seconds command...
 # $root.
 run_three_ways() { # program-name
     echo "== $1"
-    run_limited "${STORETASKS_TEST_TIMEOUT:-180}" "$out/$1" || status=1
+    run_limited "${STORETASKS_TEST_TIMEOUT:-180}" "$1" "$out/$1" || status=1
     echo "== $1 under valgrind"
-    STORETASKS_UNDER_VALGRIND=1 run_limited "${STORETASKS_VALGRIND_TIMEOUT:-900}" valgrind --error-exitcode=99 \
-        --leak-check=full --show-leak-kinds=definite,indirect,possible \
+    STORETASKS_UNDER_VALGRIND=1 run_limited "${STORETASKS_VALGRIND_TIMEOUT:-900}" "$1 under valgrind" \
+        valgrind --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible \
         --errors-for-leak-kinds=definite,indirect,possible --suppressions="$root/tests/c/valgrind.supp" \
         "$out/$1" 2> "$out/$1.valgrind.log" || { status=1; cat "$out/$1.valgrind.log"; }
     grep -E "ERROR SUMMARY|definitely lost|indirectly lost|possibly lost" "$out/$1.valgrind.log" \
         | sed "s/^==[0-9]*== /valgrind: /" || true
     echo "== $1 with AddressSanitizer and UBSan"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-        run_limited "${STORETASKS_TEST_TIMEOUT:-180}" "$out/$1.asan" || status=1
+        run_limited "${STORETASKS_TEST_TIMEOUT:-180}" "$1 with ASan" "$out/$1.asan" || status=1
 }
