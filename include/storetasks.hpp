@@ -403,10 +403,10 @@ public:
         return detail::view(storetasks_task_list_next_token(list_));
     }
 
-    /// True when describe_all's or describe_pages' `max_tasks` cut tasks out that next_token()
-    /// cannot bring back: the query named image ids (EC2 answers those in one reply, without a
-    /// token), or the service sent more tasks than max_results asked for. Such a list has no
-    /// next token. False for a list that holds everything asked for, or that a token resumes.
+    /// True when describe_all's `max_tasks` cut tasks out that next_token() cannot bring back:
+    /// the query named image ids (EC2 answers those in one reply, without a token), or the
+    /// service sent more tasks than max_results asked for. Such a list has no next token. False
+    /// for a list that holds everything asked for, or that a token resumes.
     bool truncated() const noexcept { return storetasks_task_list_truncated(list_); }
 
     /// The request id of the reply that produced this list (a listing's last page), or nullopt
