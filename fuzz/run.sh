@@ -1,24 +1,70 @@
 #!/bin/sh
 # Builds the fuzz targets (libFuzzer, with coverage instrumentation) and runs each for a bounded
 # time, keeping the corpus in fuzz/corpus/<target>. Needs a nightly toolchain and cargo-fuzz.
-#   FUZZ_SECONDS=60 sh fuzz/run.sh
+#   FUZZ_SECONDS=60 sh fuzz/run.sh [target...]
+# Fails when a target crashes, when the fuzzer exits with an error (including a failed build or
+# an unknown target), and when a target ran fewer inputs than FUZZ_MIN_EXECS: a run that did not
+# really fuzz must not pass.
+#   FUZZ_SECONDS     seconds per target (a whole number above 0; default 60)
+#   FUZZ_MIN_EXECS   the fewest inputs a target must run (default 1000; a healthy 60 s run on
+#                    two cores runs tens of thousands)
+#   FUZZ_SANITIZER   address (default) or none. Both targets are built in one build; AddressSanitizer
+#                    checks the unsafe code that the c_api target drives, and the replies target
+#                    gets it at no extra build cost.
+#   FUZZ_TARGET_DIR  where the instrumented build goes (default target/fuzz)
 set -eu
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
-export CARGO_TARGET_DIR=${FUZZ_TARGET_DIR:-$(cd target/.. && pwd)/target/fuzz}
+min_execs=${FUZZ_MIN_EXECS:-1000}
+sanitizer=${FUZZ_SANITIZER:-address}
+case $seconds in
+    '' | *[!0-9]* | 0*) echo "fuzz/run.sh: FUZZ_SECONDS must be a whole number above 0, not '$seconds'" >&2; exit 2 ;;
+esac
+case $min_execs in
+    '' | *[!0-9]*) echo "fuzz/run.sh: FUZZ_MIN_EXECS must be a whole number, not '$min_execs'" >&2; exit 2 ;;
+esac
+targets=${*:-c_api replies}
+CARGO_TARGET_DIR=${FUZZ_TARGET_DIR:-$(cd target/.. && pwd)/target/fuzz}
+export CARGO_TARGET_DIR
 # Both targets in one build; 16 codegen units keep the instrumented build of the AWS SDK to
 # minutes (cargo-fuzz's default of 1 takes far longer on two cores).
-flags="--sanitizer none --codegen-units 16"
+flags="--sanitizer $sanitizer --codegen-units 16"
+# shellcheck disable=SC2086
 cargo +nightly fuzz build $flags
 status=0
-for t in c_api replies; do
+for t in $targets; do
     mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
-    echo "== fuzzing $t for ${seconds}s"
-    cargo +nightly fuzz run $flags "$t" "fuzz/corpus/$t" -- \
+    log="fuzz/artifacts/$t.log"
+    echo "== fuzzing $t for ${seconds}s (sanitizer: $sanitizer, at least $min_execs inputs)"
+    # The fuzzer's own exit status is kept in a file: a pipeline's status is that of its last
+    # command, and plain sh has no pipefail.
+    rm -f "$log.status"
+    # shellcheck disable=SC2086
+    { cargo +nightly fuzz run $flags "$t" "fuzz/corpus/$t" -- \
         -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 \
-        -artifact_prefix="fuzz/artifacts/$t/" 2>&1 | tee "fuzz/artifacts/$t.log" | grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+== ERROR|.*panicked|SUMMARY)" || true
-    if ls "fuzz/artifacts/$t"/crash-* >/dev/null 2>&1 || grep -q "panicked\|ERROR: libFuzzer" "fuzz/artifacts/$t.log"; then
-        echo "fuzz target $t found a crash:"; tail -40 "fuzz/artifacts/$t.log"; status=1
+        -artifact_prefix="fuzz/artifacts/$t/" 2>&1
+      echo $? >"$log.status"; } | tee "$log" |
+        grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+== ?ERROR|.*panicked|SUMMARY)" || true
+    rc=$(cat "$log.status" 2>/dev/null || echo unknown)
+    rm -f "$log.status"
+    execs=$(sed -n 's/^stat::number_of_executed_units: *\([0-9][0-9]*\).*/\1/p' "$log" | tail -n 1)
+    if [ "$rc" != 0 ]; then
+        echo "FAIL: fuzz target $t: the fuzzer exited with status $rc; the end of $log:"
+        tail -n 40 "$log"
+        status=1
+    elif grep -q "panicked\|ERROR: libFuzzer\|ERROR: AddressSanitizer\|ERROR: LeakSanitizer" "$log"; then
+        echo "FAIL: fuzz target $t found a crash; the end of $log:"
+        tail -n 40 "$log"
+        status=1
+    elif [ -z "$execs" ]; then
+        echo "FAIL: fuzz target $t: the fuzzer printed no count of inputs run (stat::number_of_executed_units)"
+        tail -n 20 "$log"
+        status=1
+    elif [ "$execs" -lt "$min_execs" ]; then
+        echo "FAIL: fuzz target $t ran $execs inputs in ${seconds}s, fewer than the floor of $min_execs"
+        status=1
+    else
+        echo "ok: fuzz target $t ran $execs inputs in ${seconds}s ($((execs / seconds))/s)"
     fi
 done
 exit $status

@@ -1,12 +1,15 @@
 //! The C entry points driven with arbitrary arguments: NULLs, invalid UTF-8, strings with and
 //! without their terminator inside, empty and long lists, extreme numbers. Freed-then-reused
 //! handles are outside the contract and are not tried. Calls that pass the checks are sent to a
-//! closed loopback port, so they fail fast with a network status.
+//! closed loopback port, so they fail fast with a network status. An input that configures
+//! nothing calls through one client shared by all such inputs (building a client, with its
+//! runtime, costs more than the rest of an input); one that configures builds its own.
 
 #![no_main]
 
 use std::ffi::{c_char, c_void};
 use std::ptr::{null, null_mut};
+use std::sync::OnceLock;
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
@@ -89,17 +92,79 @@ fn read_list(list: *mut storetasks_task_list) {
     storetasks_task_list_free(list);
 }
 
-fuzz_target!(|ops: Vec<Op>| {
+/// A configuration every input starts from: calls that get through the checks go to a closed
+/// port and fail fast.
+fn base_config() -> *mut storetasks_config {
     let cfg = storetasks_config_new();
-    let q = storetasks_query_new();
-    // Calls that get through the checks go to a closed port and fail fast.
-    let ep = b"http://127.0.0.1:9\0";
-    storetasks_config_set_endpoint_url(cfg, ep.as_ptr().cast());
+    storetasks_config_set_endpoint_url(cfg, b"http://127.0.0.1:9\0".as_ptr().cast());
     storetasks_config_set_region(cfg, b"us-east-1\0".as_ptr().cast());
     storetasks_config_set_credentials(cfg, b"AKIAFUZZ\0".as_ptr().cast(), b"fuzz-secret\0".as_ptr().cast(), null());
     storetasks_config_set_retry(cfg, 1, 1);
     storetasks_config_set_timeouts(cfg, 200, 200, 400);
+    cfg
+}
+
+/// The client of [`base_config`], built once and never freed.
+struct Shared(*mut storetasks_client);
+// The C API lets one client serve calls from any thread.
+unsafe impl Send for Shared {}
+unsafe impl Sync for Shared {}
+
+fn shared_client() -> *mut storetasks_client {
+    static SHARED: OnceLock<Shared> = OnceLock::new();
+    SHARED
+        .get_or_init(|| {
+            let cfg = base_config();
+            let mut client = null_mut();
+            let st = storetasks_client_new(cfg, &mut client, null_mut());
+            assert!(st == storetasks_status::Ok && !client.is_null(), "the base configuration must build a client");
+            storetasks_config_free(cfg);
+            Shared(client)
+        })
+        .0
+}
+
+/// A client for the next call: the shared one while the input has configured nothing, else a new
+/// one from `cfg` (freed by [`done_with`]). `None` when that fails (its error is read and freed
+/// when `err` is given).
+fn client_for(cfg: *const storetasks_config, configured: bool, err: *mut *mut storetasks_error) -> Option<*mut storetasks_client> {
+    if !configured {
+        return Some(shared_client());
+    }
+    let mut client = null_mut();
+    if storetasks_client_new(cfg, &mut client, err) != storetasks_status::Ok {
+        if !err.is_null() {
+            read_error(unsafe { *err });
+        }
+        return None;
+    }
+    Some(client)
+}
+
+fn done_with(client: *mut storetasks_client, configured: bool) {
+    if configured {
+        storetasks_client_free(client);
+    }
+}
+
+fuzz_target!(|ops: Vec<Op>| {
+    let cfg = base_config();
+    let q = storetasks_query_new();
+    // Whether a configuration call was made, so that calls need a client of their own.
+    let mut configured = false;
     for op in ops.iter().take(64) {
+        configured |= matches!(
+            op,
+            Op::Region(_)
+                | Op::Endpoint(_)
+                | Op::Profile(_)
+                | Op::Credentials(..)
+                | Op::Retry(..)
+                | Op::Timeouts(..)
+                | Op::AppName(_)
+                | Op::CaBundle(_)
+                | Op::Concurrency(_)
+        );
         match op {
             Op::Region(t) => { let c = t.c(); storetasks_config_set_region(cfg, ptr(&c)); }
             Op::Endpoint(t) => {
@@ -133,12 +198,8 @@ fuzz_target!(|ops: Vec<Op>| {
             Op::DryRun(b) => { storetasks_query_set_dry_run(q, *b); }
             Op::StatusName(n) => { let _ = storetasks_status_name(*n); }
             Op::Describe { all, max_tasks, cancelled } => {
-                let mut client = null_mut();
                 let mut err = null_mut();
-                if storetasks_client_new(cfg, &mut client, &mut err) != storetasks_status::Ok {
-                    read_error(err);
-                    continue;
-                }
+                let Some(client) = client_for(cfg, configured, &mut err) else { continue };
                 let cancel = storetasks_cancel_new();
                 if *cancelled {
                     storetasks_cancel_trigger(cancel);
@@ -154,13 +215,10 @@ fuzz_target!(|ops: Vec<Op>| {
                 };
                 if st == storetasks_status::Ok { read_list(list) } else { read_error(err) }
                 storetasks_cancel_free(cancel);
-                storetasks_client_free(client);
+                done_with(client, configured);
             }
             Op::Wait { ids, null_ids, delays, grace } => {
-                let mut client = null_mut();
-                if storetasks_client_new(cfg, &mut client, null_mut()) != storetasks_status::Ok {
-                    continue;
-                }
+                let Some(client) = client_for(cfg, configured, null_mut()) else { continue };
                 let opts = storetasks_wait_options_new();
                 storetasks_wait_options_set_delays(opts, delays.0 % 5, delays.1 % 5);
                 storetasks_wait_options_set_not_found_grace(opts, *grace % 5);
@@ -176,7 +234,7 @@ fuzz_target!(|ops: Vec<Op>| {
                     read_error(err)
                 }
                 storetasks_wait_options_free(opts);
-                storetasks_client_free(client);
+                done_with(client, configured);
             }
             Op::NullCalls => {
                 let _ = storetasks_client_describe(null(), null(), null(), null_mut(), null_mut());
