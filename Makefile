@@ -43,23 +43,25 @@ build:
 	$(CARGO) build --release --workspace --all-targets
 	ln -sf libstoretasks.so $(LIBDIR)/libstoretasks.so.$(MAJOR)
 
+# The examples and the demo link the same build the tests use: one cargo invocation for the whole
+# workspace, so that no later step recompiles the crate with other features.
 lib: build
 
 examples: $(BUILD)/describe_tasks $(BUILD)/wait_tasks $(BUILD)/describe_tasks_cpp
 
-$(BUILD)/%: examples/c/%.c include/storetasks.h build
+$(BUILD)/%: examples/c/%.c include/storetasks.h lib
 	@mkdir -p $(BUILD)
 	$(CC) -std=c99 -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) -Iinclude $< -o $@ $(LDLIBS_SO) -lpthread
 
-$(BUILD)/describe_tasks_cpp: examples/cpp/describe_tasks.cpp include/storetasks.hpp include/storetasks.h build
+$(BUILD)/describe_tasks_cpp: examples/cpp/describe_tasks.cpp include/storetasks.hpp include/storetasks.h lib
 	@mkdir -p $(BUILD)
 	$(CXX) -std=c++17 $(WARN) $(CFLAGS) -Iinclude $< -o $@ $(LDLIBS_SO)
 
-demo: all
+demo: examples
 	STORETASKS_EMULATOR=$(EMULATOR) BUILD=$(BUILD) sh examples/demo.sh
 
 header:
-	STORETASKS_BLESS=1 $(CARGO) test --release --lib header_is_up_to_date
+	STORETASKS_BLESS=1 $(CARGO) test --release --workspace --lib header_is_up_to_date
 
 venv: $(VENV)/.done
 
@@ -72,6 +74,8 @@ test: build examples test-rust test-c test-cpp test-go test-python test-install
 
 test-rust: build
 	$(CARGO) test --release --workspace
+	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
+	$(CARGO) fmt --all --check
 
 test-c: build
 	STORETASKS_EMULATOR=$(EMULATOR) LIBDIR=$(LIBDIR) BUILD=$(BUILD) sh tests/c/run.sh

@@ -128,8 +128,17 @@ typedef enum storetasks_task_state {
      * A state this library does not know (see `state_raw`), or none was sent (`state_raw` NULL).
      */
     STORETASKS_TASK_STATE_UNKNOWN = 0,
+    /**
+     * The copy to S3 is running.
+     */
     STORETASKS_TASK_STATE_IN_PROGRESS = 1,
+    /**
+     * The copy finished.
+     */
     STORETASKS_TASK_STATE_COMPLETED = 2,
+    /**
+     * The copy failed; see `failure_reason`.
+     */
     STORETASKS_TASK_STATE_FAILED = 3,
 } storetasks_task_state;
 
@@ -155,10 +164,25 @@ typedef enum storetasks_retry_mode {
  * Log levels, from the least to the most verbose.
  */
 typedef enum storetasks_log_level {
+    /**
+     * Failures.
+     */
     STORETASKS_LOG_LEVEL_ERROR = 1,
+    /**
+     * Problems the library worked around (a retried request, a slow reply).
+     */
     STORETASKS_LOG_LEVEL_WARN = 2,
+    /**
+     * Notable events.
+     */
     STORETASKS_LOG_LEVEL_INFO = 3,
+    /**
+     * What the library does: clients made, pages received, polls.
+     */
     STORETASKS_LOG_LEVEL_DEBUG = 4,
+    /**
+     * Everything, the AWS SDK's own events included.
+     */
     STORETASKS_LOG_LEVEL_TRACE = 5,
 } storetasks_log_level;
 
@@ -208,6 +232,8 @@ typedef struct storetasks_wait_options storetasks_wait_options;
 /**
  * Called once per page by `storetasks_client_describe_pages`, on the calling thread. `page` is
  * borrowed for the duration of the call only. Return true to fetch the next page, false to stop.
+ * It must return normally: a C++ exception or a `longjmp` must not leave it (the C++ wrapper
+ * catches exceptions inside its callbacks and rethrows them after the call returns).
  */
 typedef bool (*storetasks_page_callback)(const struct storetasks_task_list *page, void *user_data);
 
@@ -216,7 +242,8 @@ typedef bool (*storetasks_page_callback)(const struct storetasks_task_list *page
  * that logged it, such as "storetasks::paginate" or "aws_smithy_runtime::client::orchestrator")
  * and its message, both borrowed for the duration of the call. Secrets of live clients are
  * masked. Called from any thread, including the library's worker threads, possibly from
- * several at once: it must be thread-safe and must not call back into the library.
+ * several at once: it must be thread-safe, must not call back into the library, and must return
+ * normally (no C++ exception, no `longjmp` out of it).
  */
 typedef void (*storetasks_log_callback)(int32_t level,
                                         const char *target,
@@ -274,7 +301,8 @@ typedef struct storetasks_task {
  * Called after each successful poll of `storetasks_client_wait`, on the calling thread, with the
  * latest task of each waited-for image that has one, in the order the ids were given. `tasks`
  * is borrowed for the duration of the call. Return true to keep waiting, false to stop (the
- * wait then ends with `STORETASKS_STATUS_CANCELLED`).
+ * wait then ends with `STORETASKS_STATUS_CANCELLED`). It must return normally: a C++ exception
+ * or a `longjmp` must not leave it.
  */
 typedef bool (*storetasks_progress_callback)(const struct storetasks_task_list *tasks,
                                              void *user_data);
@@ -359,7 +387,10 @@ enum storetasks_status storetasks_client_describe(const struct storetasks_client
  * Fetches every page, following NextToken from the query's token to the end, into one list.
  *
  * `max_tasks` caps the number of tasks (0: no cap); when the cap ends the listing early, the
- * list's next token resumes it exactly after the last task returned. A service that repeats a
+ * list's next token resumes it exactly after the last task returned. Where no token can do that
+ * (a query with image ids, which EC2 answers without tokens, or a service that sent more tasks
+ * than MaxResults asked for), the list has no token and `storetasks_task_list_truncated` is
+ * true: the cap cut tasks out that this list does not hold. A service that repeats a
  * token ends the call with `STORETASKS_STATUS_RESPONSE`. Ownership, NULL handling and thread
  * safety as for `storetasks_client_describe`.
  */
@@ -375,7 +406,8 @@ enum storetasks_status storetasks_client_describe_all(const struct storetasks_cl
  * Lists page by page: `callback` receives each page as it arrives (on the calling thread) and
  * returns false to stop, so a listing of any size needs memory for one page only.
  *
- * `max_tasks` caps the number of tasks (0: no cap). `user_data` is passed through untouched.
+ * `max_tasks` caps the number of tasks (0: no cap; the page that reaches the cap is cut, as for
+ * `storetasks_client_describe_all`). `user_data` is passed through untouched.
  * Returns OK when the listing ended or the callback stopped it; on failure `*err` (when `err`
  * is not NULL) receives an error object, and pages already delivered stay delivered.
  */
@@ -401,6 +433,13 @@ STORETASKS_API struct storetasks_config *storetasks_config_new(void);
  * Frees a configuration. NULL is ignored. Clients built from it are not affected.
  */
 STORETASKS_API void storetasks_config_free(struct storetasks_config *config);
+
+/**
+ * Why the most recent setter call on `config` (`storetasks_config_set_*`) did not return OK, as
+ * one sentence; NULL when that call succeeded (each setter call sets or clears it), and for a
+ * NULL config. Borrowed from the configuration until its next setter call or its free.
+ */
+STORETASKS_API const char *storetasks_config_last_error(const struct storetasks_config *config);
 
 /**
  * Sets the region (such as "eu-west-1"); NULL goes back to the default chain.
@@ -549,6 +588,11 @@ STORETASKS_API void storetasks_error_free(struct storetasks_error *err);
  * with `user_data` passed through untouched; a NULL callback stops it. Replaces any earlier
  * callback. This is process-wide and independent of `STORETASKS_LOG`, which writes events to
  * stderr with no code at all (`STORETASKS_LOG=debug`). Thread-safe.
+ *
+ * Returns only when no call to the callback it replaces is still running on any thread, so the
+ * earlier callback's `user_data` may be freed (or its code unloaded) as soon as this returns.
+ * For the same reason it must not be called from inside the log callback: it would wait for
+ * that very call to end.
  */
 STORETASKS_API
 enum storetasks_status storetasks_set_log_callback(storetasks_log_callback callback,
@@ -568,8 +612,17 @@ STORETASKS_API struct storetasks_query *storetasks_query_new(void);
 STORETASKS_API void storetasks_query_free(struct storetasks_query *query);
 
 /**
+ * Why the most recent setter call on `query` (`storetasks_query_add_image_id`,
+ * `storetasks_query_add_filter`, `storetasks_query_set_*`) did not return OK, as one sentence;
+ * NULL when that call succeeded (each setter call sets or clears it), and for a NULL query.
+ * Borrowed from the query until its next setter call or its free.
+ */
+STORETASKS_API const char *storetasks_query_last_error(const struct storetasks_query *query);
+
+/**
  * Adds an image id (copied). Any number may be added: more than 20 are sent as several
- * requests. INVALID_ARGUMENT for NULL, invalid UTF-8 or an empty id.
+ * requests. INVALID_ARGUMENT for NULL, invalid UTF-8 or an empty id
+ * (`storetasks_query_last_error` says which).
  */
 STORETASKS_API
 enum storetasks_status storetasks_query_add_image_id(struct storetasks_query *query,
@@ -641,6 +694,14 @@ STORETASKS_API const char *storetasks_task_list_next_token(const struct storetas
 STORETASKS_API const char *storetasks_task_list_request_id(const struct storetasks_task_list *list);
 
 /**
+ * Whether a `max_tasks` cap cut tasks out of this listing that no next token can bring back:
+ * the query named image ids (EC2 answers them in one reply, without a token), or the service
+ * sent more tasks than MaxResults asked for. The list then has no next token; for image ids,
+ * ask again for the ids whose tasks the list does not hold. False for NULL. Thread-safe.
+ */
+STORETASKS_API bool storetasks_task_list_truncated(const struct storetasks_task_list *list);
+
+/**
  * Renders the list as the JSON the AWS CLI prints for `aws ec2 describe-store-image-tasks
  * --output json` (four-space indent, absent members left out, `NextToken` only when there is
  * one, a final newline).
@@ -671,6 +732,14 @@ STORETASKS_API struct storetasks_wait_options *storetasks_wait_options_new(void)
  * Frees wait options. NULL is ignored.
  */
 STORETASKS_API void storetasks_wait_options_free(struct storetasks_wait_options *options);
+
+/**
+ * Why the most recent setter call on `options` (`storetasks_wait_options_set_*`) did not return
+ * OK, as one sentence; NULL when that call succeeded (each setter call sets or clears it), and
+ * for NULL options. Borrowed from the options until their next setter call or their free.
+ */
+STORETASKS_API
+const char *storetasks_wait_options_last_error(const struct storetasks_wait_options *options);
 
 /**
  * Sets the delay between polls: it starts at `min_delay_ms` and doubles up to `max_delay_ms`,

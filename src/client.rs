@@ -83,10 +83,13 @@ impl Default for ClientConfig {
 
 /// A client for DescribeStoreImageTasks. Safe to share between threads.
 pub struct Client {
-    runtime: Option<tokio::runtime::Runtime>,
+    // First, so that it is dropped first: its worker threads stop before the SDK client goes.
+    _runtime: OwnedRuntime,
     handle: tokio::runtime::Handle,
     pub(crate) ec2: aws_sdk_ec2::Client,
     pub(crate) max_concurrency: usize,
+    /// Where requests go, for messages: `host:port` of the endpoint URL, or the region's endpoint.
+    pub(crate) endpoint: std::sync::Arc<str>,
     secrets: Vec<String>,
     _log_mask: crate::log::SecretGuard,
 }
@@ -131,9 +134,7 @@ impl Client {
         if let Some(url) = &config.endpoint_url {
             let lower = url.to_ascii_lowercase();
             if !(lower.starts_with("http://") || lower.starts_with("https://")) || url.len() < 10 {
-                return Err(Error::invalid(format!(
-                    "the endpoint URL must start with http:// or https://, not {url:?}"
-                )));
+                return Err(Error::invalid(format!("the endpoint URL must start with http:// or https://, not {url:?}")));
             }
         }
         if let Some(c) = &config.credentials {
@@ -157,11 +158,10 @@ impl Client {
             }
         }
         let app_name = match &config.app_name {
-            Some(n) => Some(AppName::new(n.clone()).map_err(|_| {
-                Error::invalid(format!(
-                    "app name {n:?} may only hold letters, digits and !#$%&'*+-.^_`|~"
-                ))
-            })?),
+            Some(n) => Some(
+                AppName::new(n.clone())
+                    .map_err(|_| Error::invalid(format!("app name {n:?} may only hold letters, digits and !#$%&'*+-.^_`|~")))?,
+            ),
             None => None,
         };
         let plain_http = config.endpoint_url.as_deref().is_some_and(|u| u.to_ascii_lowercase().starts_with("http://"));
@@ -174,13 +174,17 @@ impl Client {
             (None, None) => None,
         };
 
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("storetasks-worker")
-            .enable_all()
-            .build()
-            .map_err(|e| Error::new(ErrorKind::Config, format!("could not start the runtime: {e}")))?;
-        let handle = runtime.handle().clone();
+        // Wrapped at once, so that every early return below shuts it down safely, even when the
+        // caller is inside a tokio runtime of its own.
+        let runtime = OwnedRuntime(Some(
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("storetasks-worker")
+                .enable_all()
+                .build()
+                .map_err(|e| Error::new(ErrorKind::Config, format!("could not start the runtime: {e}")))?,
+        ));
+        let handle = runtime.handle();
 
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         if let Some(r) = &config.region {
@@ -257,20 +261,17 @@ impl Client {
         );
         let sdk_config = spawn_and_wait(&handle, None, async move { Ok(loader.load().await) })?;
         if sdk_config.region().is_none() {
-            return Err(Error::new(
-                ErrorKind::Config,
-                "no region: set one, or AWS_REGION, or a region in the profile",
-            ));
+            return Err(Error::new(ErrorKind::Config, "no region: set one, or AWS_REGION, or a region in the profile"));
         }
-        let ec2_config = aws_sdk_ec2::config::Builder::from(&sdk_config)
-            .interceptor(crate::reply::WellFormedReplies)
-            .build();
+        let ec2_config = aws_sdk_ec2::config::Builder::from(&sdk_config).interceptor(crate::reply::WellFormedReplies).build();
         let ec2 = aws_sdk_ec2::Client::from_conf(ec2_config);
+        let endpoint = endpoint_label(config.endpoint_url.as_deref(), sdk_config.region().map(|r| r.as_ref()));
         Ok(Client {
-            runtime: Some(runtime),
+            _runtime: runtime,
             handle,
             ec2,
             max_concurrency: config.max_concurrency,
+            endpoint: endpoint.into(),
             secrets,
             _log_mask: log_mask,
         })
@@ -295,16 +296,40 @@ impl Client {
     }
 }
 
-impl Drop for Client {
+/// The client's runtime. Dropping a runtime from inside another runtime panics, and a blocking
+/// shutdown there would stall the caller's: inside one, the runtime is handed off to shut down in
+/// the background; elsewhere its threads get a few seconds to finish.
+struct OwnedRuntime(Option<tokio::runtime::Runtime>);
+
+impl OwnedRuntime {
+    fn handle(&self) -> tokio::runtime::Handle {
+        self.0.as_ref().expect("the runtime is there until dropped").handle().clone()
+    }
+}
+
+impl Drop for OwnedRuntime {
     fn drop(&mut self) {
-        if let Some(rt) = self.runtime.take() {
-            // Dropping a runtime from inside another runtime panics; hand it off instead.
+        if let Some(rt) = self.0.take() {
             if tokio::runtime::Handle::try_current().is_ok() {
                 rt.shutdown_background();
             } else {
                 rt.shutdown_timeout(Duration::from_secs(5));
             }
         }
+    }
+}
+
+/// How messages name where requests go: the endpoint URL's `host:port` (no credentials, path or
+/// query), or "the EC2 endpoint of REGION".
+fn endpoint_label(url: Option<&str>, region: Option<&str>) -> String {
+    match url {
+        Some(u) => {
+            let rest = u.split_once("://").map_or(u, |(_, r)| r);
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            if host.is_empty() { u.to_owned() } else { host.to_owned() }
+        }
+        None => format!("the EC2 endpoint of {}", region.unwrap_or("the configured region")),
     }
 }
 
@@ -329,19 +354,16 @@ where
         };
         let _ = tx.send(result);
     });
-    rx.recv().unwrap_or_else(|_| Err(Error::new(ErrorKind::Panic, "the request ended without an answer (a panic inside the library)")))
+    rx.recv()
+        .unwrap_or_else(|_| Err(Error::new(ErrorKind::Panic, "the request ended without an answer (a panic inside the library)")))
 }
 
 fn https_client_with_ca(path: &std::path::Path) -> Result<aws_smithy_runtime_api::client::http::SharedHttpClient> {
     use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
-    let pem = std::fs::read(path).map_err(|e| {
-        Error::new(ErrorKind::Config, format!("could not read the CA bundle {}: {e}", path.display()))
-    })?;
+    let pem = std::fs::read(path)
+        .map_err(|e| Error::new(ErrorKind::Config, format!("could not read the CA bundle {}: {e}", path.display())))?;
     if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
-        return Err(Error::new(
-            ErrorKind::Config,
-            format!("the CA bundle {} holds no PEM certificate", path.display()),
-        ));
+        return Err(Error::new(ErrorKind::Config, format!("the CA bundle {} holds no PEM certificate", path.display())));
     }
     let ctx = TlsContext::builder()
         .with_trust_store(TrustStore::default().with_pem_certificate(pem))

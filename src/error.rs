@@ -101,17 +101,22 @@ impl Error {
     }
 
     /// Classifies an SDK error.
-    pub fn from_sdk<E>(err: SdkError<E, aws_smithy_runtime_api::http::Response>) -> Self
+    ///
+    /// `endpoint` names where the request went (`127.0.0.1:8080`, `the EC2 endpoint of
+    /// eu-west-1`) for messages about failed connections, which say in one sentence what failed
+    /// and where; the SDK's whole chain of causes goes to the debug log.
+    pub fn from_sdk<E>(err: SdkError<E, aws_smithy_runtime_api::http::Response>, endpoint: &str) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
         let http_status = err.raw_response().map(|r| r.status().as_u16());
-        let request_id = err.request_id().map(str::to_owned).or_else(|| {
-            err.raw_response()
-                .and_then(|r| r.headers().get("x-amzn-requestid"))
-                .map(str::to_owned)
-        });
+        let request_id = err
+            .request_id()
+            .map(str::to_owned)
+            .or_else(|| err.raw_response().and_then(|r| r.headers().get("x-amzn-requestid")).map(str::to_owned));
         let detail = aws_sdk_ec2::error::DisplayErrorContext(&err).to_string();
+        tracing::debug!(endpoint, "the SDK reported: {detail}");
+        let cause = root_cause(&err);
         let mut out = match &err {
             SdkError::ServiceError(se) => {
                 let code = se.err().code().map(str::to_owned);
@@ -132,29 +137,31 @@ impl Error {
                 e.http_status = http_status;
                 e
             }
-            SdkError::TimeoutError(_) => Error::new(ErrorKind::Timeout, format!("timed out: {detail}")),
+            SdkError::TimeoutError(_) => Error::new(ErrorKind::Timeout, format!("the request to {endpoint} timed out: {cause}")),
             SdkError::DispatchFailure(df) => {
                 if df.is_timeout() {
-                    Error::new(ErrorKind::Timeout, format!("timed out: {detail}"))
+                    Error::new(ErrorKind::Timeout, format!("the request to {endpoint} timed out: {cause}"))
                 } else if looks_like_credentials(&detail) {
-                    Error::new(ErrorKind::Credentials, format!("no usable credentials: {detail}"))
+                    Error::new(ErrorKind::Credentials, format!("no usable credentials: {cause}"))
                 } else if df.is_user() {
-                    Error::new(ErrorKind::Config, format!("the request could not be sent: {detail}"))
+                    Error::new(ErrorKind::Config, format!("the request to {endpoint} could not be sent: {cause}"))
+                } else if failed_to_connect(&err) {
+                    Error::new(ErrorKind::Network, format!("could not connect to {endpoint}: {cause}"))
                 } else {
-                    Error::new(ErrorKind::Network, format!("network failure: {detail}"))
+                    Error::new(ErrorKind::Network, format!("the connection to {endpoint} failed: {cause}"))
                 }
             }
             SdkError::ResponseError(_) => {
-                Error::new(ErrorKind::Response, format!("unreadable reply from the service: {detail}"))
+                Error::new(ErrorKind::Response, format!("the reply from {endpoint} could not be read: {cause}"))
             }
             SdkError::ConstructionFailure(_) => {
                 if looks_like_credentials(&detail) {
-                    Error::new(ErrorKind::Credentials, format!("no usable credentials: {detail}"))
+                    Error::new(ErrorKind::Credentials, format!("no usable credentials: {cause}"))
                 } else {
-                    Error::new(ErrorKind::Config, format!("the request could not be built: {detail}"))
+                    Error::new(ErrorKind::Config, format!("the request could not be built: {cause}"))
                 }
             }
-            _ => Error::new(ErrorKind::Network, detail.clone()),
+            _ => Error::new(ErrorKind::Network, format!("the request to {endpoint} failed: {cause}")),
         };
         if out.http_status.is_none() {
             out.http_status = http_status;
@@ -162,6 +169,61 @@ impl Error {
         out.request_id = request_id;
         out
     }
+}
+
+/// The innermost cause of an error, as a short phrase: an I/O error's kind in plain words where
+/// it has one ("connection refused"), else the innermost message.
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut innermost: &(dyn std::error::Error + 'static) = err;
+    let mut io_kind = None;
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            io_kind = Some(io.kind());
+        }
+        innermost = e;
+        next = e.source();
+    }
+    use std::io::ErrorKind as Io;
+    let phrase = match io_kind {
+        Some(Io::ConnectionRefused) => Some("connection refused"),
+        Some(Io::ConnectionReset) => Some("the connection was reset"),
+        Some(Io::ConnectionAborted) => Some("the connection was aborted"),
+        Some(Io::NotConnected) | Some(Io::BrokenPipe) => Some("the connection was closed"),
+        Some(Io::AddrNotAvailable) => Some("the address is not available"),
+        Some(Io::HostUnreachable) => Some("the host is unreachable"),
+        Some(Io::NetworkUnreachable) => Some("the network is unreachable"),
+        Some(Io::TimedOut) => Some("timed out"),
+        Some(Io::UnexpectedEof) => Some("the connection closed before the reply was complete"),
+        _ => None,
+    };
+    match phrase {
+        Some(p) => p.to_owned(),
+        None => {
+            let text = innermost.to_string();
+            let text = text.trim().trim_end_matches('.');
+            if text.is_empty() { "no reason given".to_owned() } else { text.to_owned() }
+        }
+    }
+}
+
+/// Whether a dispatch failure happened while connecting (before a request could be sent).
+fn failed_to_connect(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind as Io;
+            if matches!(io.kind(), Io::ConnectionRefused | Io::AddrNotAvailable | Io::HostUnreachable | Io::NetworkUnreachable) {
+                return true;
+            }
+        }
+        let text = e.to_string();
+        if text.contains("connect error") || text.contains("dns error") || text.contains("failed to lookup address") {
+            return true;
+        }
+        next = e.source();
+    }
+    false
 }
 
 /// Whether a failure to send came from resolving credentials (the SDK reports those as dispatch
@@ -175,12 +237,26 @@ fn looks_like_credentials(detail: &str) -> bool {
 pub fn kind_for_code(code: &str) -> ErrorKind {
     match code {
         "DryRunOperation" => ErrorKind::DryRunOk,
-        "UnauthorizedOperation" | "AuthFailure" | "UnauthorizedAccess" | "AccessDenied"
-        | "AccessDeniedException" | "InvalidClientTokenId" | "SignatureDoesNotMatch"
-        | "ExpiredToken" | "RequestExpired" | "OptInRequired" | "Blocked" => ErrorKind::Unauthorized,
-        "RequestLimitExceeded" | "Throttling" | "ThrottlingException" | "ThrottledException"
-        | "TooManyRequestsException" | "SlowDown" | "RequestThrottled"
-        | "RequestThrottledException" | "PriorRequestNotComplete" => ErrorKind::Throttled,
+        "UnauthorizedOperation"
+        | "AuthFailure"
+        | "UnauthorizedAccess"
+        | "AccessDenied"
+        | "AccessDeniedException"
+        | "InvalidClientTokenId"
+        | "SignatureDoesNotMatch"
+        | "ExpiredToken"
+        | "RequestExpired"
+        | "OptInRequired"
+        | "Blocked" => ErrorKind::Unauthorized,
+        "RequestLimitExceeded"
+        | "Throttling"
+        | "ThrottlingException"
+        | "ThrottledException"
+        | "TooManyRequestsException"
+        | "SlowDown"
+        | "RequestThrottled"
+        | "RequestThrottledException"
+        | "PriorRequestNotComplete" => ErrorKind::Throttled,
         _ => ErrorKind::Service,
     }
 }

@@ -4,6 +4,9 @@
 //! The Rust core (`client`, `query`, `paginate`, `waiter`, `task`, `error`, `cancel`, `log`) knows nothing of C;
 //! the C surface lives in `ffi` and is what `include/storetasks.h` declares.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
 pub mod cancel;
 pub mod client;
 pub mod error;

@@ -8,7 +8,7 @@
 
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use tracing::field::{Field, Visit};
@@ -52,20 +52,31 @@ pub fn parse_directives(spec: &str) -> Vec<(String, Level)> {
 }
 
 fn stderr_allows(directives: &[(String, Level)], meta: &Metadata<'_>) -> bool {
-    directives
-        .iter()
-        .find(|(t, _)| meta.target().starts_with(t.as_str()))
-        .is_some_and(|(_, l)| meta.level() <= l)
+    directives.iter().find(|(t, _)| meta.target().starts_with(t.as_str())).is_some_and(|(_, l)| meta.level() <= l)
 }
+
+static CAPTURE: AtomicBool = AtomicBool::new(true);
 
 fn hub() -> &'static Hub {
     HUB.get_or_init(|| {
         let stderr = std::env::var("STORETASKS_LOG").map(|s| parse_directives(&s)).unwrap_or_default();
         let hub = Hub { stderr, ..Hub::default() };
         // A host that already set its own global subscriber keeps it; ours is then unused.
-        let _ = tracing::subscriber::set_global_default(HubSubscriber);
+        if CAPTURE.load(Ordering::SeqCst) {
+            let _ = tracing::subscriber::set_global_default(HubSubscriber);
+        }
         hub
     })
+}
+
+/// For Rust programs that use the library as a crate: never install the library's `tracing`
+/// subscriber as the process's global default, so that the program's own subscriber (set before
+/// or after the first client) receives the library's events. Call it before the first client is
+/// created; afterwards it changes nothing. The log callback and `STORETASKS_LOG` then stay silent.
+/// Returns whether it took effect.
+pub fn keep_host_subscriber() -> bool {
+    CAPTURE.store(false, Ordering::SeqCst);
+    HUB.get().is_none()
 }
 
 /// Makes sure events are routed (reads `STORETASKS_LOG` once). Called when a client is created.
@@ -74,9 +85,19 @@ pub fn init() {
 }
 
 /// Registers (or, with `None`, removes) the log callback and the most verbose level it wants.
+///
+/// Returns only when no call to the callback it replaces is still running on any thread (calls
+/// hold the lock that this takes for writing), so the old callback's data may be released as
+/// soon as it returns. Must not be called from inside the callback itself: that would wait for
+/// its own call to end.
 pub fn set_callback(callback: Option<(Level, LogSink)>) {
     let h = hub();
-    *h.callback.write().unwrap_or_else(|e| e.into_inner()) = callback.map(|(max_level, sink)| Callback { max_level, sink });
+    let old = {
+        let mut slot = h.callback.write().unwrap_or_else(|e| e.into_inner());
+        std::mem::replace(&mut *slot, callback.map(|(max_level, sink)| Callback { max_level, sink }))
+    };
+    // The old sink is dropped here, outside the lock: nothing can call it any more.
+    drop(old);
     tracing::callsite::rebuild_interest_cache();
 }
 
@@ -140,11 +161,7 @@ impl Visit for Line {
 impl HubSubscriber {
     fn wants(&self, meta: &Metadata<'_>) -> (bool, bool) {
         let Some(h) = HUB.get() else { return (false, false) };
-        let to_callback = h
-            .callback
-            .read()
-            .map(|c| c.as_ref().is_some_and(|c| meta.level() <= &c.max_level))
-            .unwrap_or(false);
+        let to_callback = h.callback.read().map(|c| c.as_ref().is_some_and(|c| meta.level() <= &c.max_level)).unwrap_or(false);
         (to_callback, stderr_allows(&h.stderr, meta))
     }
 }
@@ -184,9 +201,12 @@ impl Subscriber for HubSubscriber {
             let _ = writeln!(std::io::stderr().lock(), "{stamp} {:>5} {}: {text}", meta.level(), meta.target());
         }
         if to_callback {
-            let sink = h.callback.read().ok().and_then(|c| c.as_ref().map(|c| c.sink.clone()));
-            if let Some(sink) = sink {
-                sink(*meta.level(), meta.target(), &text);
+            // The read lock is held for the whole call, so that `set_callback`, which takes the
+            // write lock, returns only once no call to the callback it replaces is running: the
+            // host may free the old callback's data as soon as the setter returns.
+            let guard = h.callback.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(c) = guard.as_ref().filter(|c| meta.level() <= &c.max_level) {
+                (c.sink)(*meta.level(), meta.target(), &text);
             }
         }
     }

@@ -1,6 +1,7 @@
 //! Sending queries: one request, a batched id list, and listings that follow NextToken.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use aws_sdk_ec2::operation::RequestId;
 use aws_sdk_ec2::types::Filter as SdkFilter;
@@ -49,7 +50,7 @@ impl NewestFirst {
 }
 
 /// Sends one DescribeStoreImageTasks request exactly as `q` says (no batching).
-async fn send_one(ec2: aws_sdk_ec2::Client, q: Query) -> Result<TaskPage> {
+async fn send_one(ec2: aws_sdk_ec2::Client, q: Query, endpoint: Arc<str>) -> Result<TaskPage> {
     let mut req = ec2.describe_store_image_tasks();
     for id in q.image_ids {
         req = req.image_ids(id);
@@ -67,7 +68,7 @@ async fn send_one(ec2: aws_sdk_ec2::Client, q: Query) -> Result<TaskPage> {
         req = req.dry_run(true);
     }
     let out = req.send().await.map_err(|e| {
-        let e = Error::from_sdk(e);
+        let e = Error::from_sdk(e, &endpoint);
         tracing::debug!(status = ?e.kind, code = e.code.as_deref().unwrap_or(""), "DescribeStoreImageTasks failed: {}", e.message);
         e
     })?;
@@ -80,29 +81,27 @@ async fn send_one(ec2: aws_sdk_ec2::Client, q: Query) -> Result<TaskPage> {
         tasks: out.store_image_task_results().iter().map(Task::from).collect(),
         next_token: out.next_token().filter(|t| !t.is_empty()).map(str::to_owned),
         request_id: out.request_id().map(str::to_owned),
+        truncated: false,
     })
 }
 
 /// Sends `q`, split into requests of at most 20 image ids that run `concurrency` at a time. The
 /// merged result is newest first, like a single EC2 answer.
-pub(crate) async fn send_batched(ec2: aws_sdk_ec2::Client, q: Query, concurrency: usize) -> Result<TaskPage> {
+pub(crate) async fn send_batched(ec2: aws_sdk_ec2::Client, q: Query, concurrency: usize, endpoint: Arc<str>) -> Result<TaskPage> {
     let mut batches = q.batches();
     if batches.len() > 1 {
         tracing::debug!(requests = batches.len(), concurrency, "splitting image ids into requests of 20");
     }
     if batches.len() == 1 {
-        return send_one(ec2, batches.pop().expect("one batch")).await;
+        return send_one(ec2, batches.pop().expect("one batch"), endpoint).await;
     }
-    let pages: Vec<TaskPage> = stream::iter(batches)
-        .map(|b| send_one(ec2.clone(), b))
-        .buffered(concurrency)
-        .try_collect()
-        .await?;
+    let pages: Vec<TaskPage> =
+        stream::iter(batches).map(|b| send_one(ec2.clone(), b, endpoint.clone())).buffered(concurrency).try_collect().await?;
     let request_id = pages.last().and_then(|p| p.request_id.clone());
     let mut tasks: Vec<Task> = pages.into_iter().flat_map(|p| p.tasks).collect();
     // Newest first; tasks without a start time last. The sort is stable, so ties keep batch order.
     tasks.sort_by(|a, b| b.task_start_time_ms.unwrap_or(i64::MIN).cmp(&a.task_start_time_ms.unwrap_or(i64::MIN)));
-    Ok(TaskPage { tasks, next_token: None, request_id })
+    Ok(TaskPage { tasks, next_token: None, request_id, truncated: false })
 }
 
 impl Client {
@@ -110,13 +109,16 @@ impl Client {
     /// the token for the next page.
     pub fn describe_page(&self, q: &Query, cancel: Option<&CancelToken>) -> Result<TaskPage> {
         q.validate()?;
-        let fut = send_batched(self.ec2.clone(), q.clone(), self.max_concurrency);
+        let fut = send_batched(self.ec2.clone(), q.clone(), self.max_concurrency, self.endpoint.clone());
         self.run(cancel, fut)
     }
 
     /// Follows NextToken from `q`'s token to the end, handing each page to `on_page` on the calling
     /// thread. `on_page` returns `false` to stop. `max_tasks` caps the tasks fetched: page sizes
     /// shrink near the cap, so the last page's token resumes exactly after the last task seen.
+    /// Where that cannot work (image ids, which EC2 answers in one reply without a token, or a
+    /// service that ignores MaxResults), the page that passes the cap is cut, has no token, and
+    /// is marked [`TaskPage::truncated`].
     pub fn describe_each(
         &self,
         q: &Query,
@@ -145,13 +147,22 @@ impl Client {
                     q.max_results = Some(most.min(i32::try_from(remaining).unwrap_or(i32::MAX)));
                 }
             }
-            let mut page = self.run(cancel, send_batched(self.ec2.clone(), q.clone(), self.max_concurrency))?;
+            let mut page =
+                self.run(cancel, send_batched(self.ec2.clone(), q.clone(), self.max_concurrency, self.endpoint.clone()))?;
             if let Some(cap) = max_tasks {
-                // A service that ignores MaxResults must not push the list past the cap.
+                // A query with image ids (answered without tokens), or a service that ignores
+                // MaxResults, can bring more tasks than the cap leaves room for. The page is cut
+                // and marked: its token would skip the tasks cut out, so it has none.
                 let room = cap.saturating_sub(fetched);
                 if page.tasks.len() > room {
+                    tracing::debug!(
+                        received = page.tasks.len(),
+                        kept = room,
+                        "the cap cut a page that no token can resume; the list is marked truncated"
+                    );
                     page.tasks.truncate(room);
                     page.next_token = None;
+                    page.truncated = true;
                 }
             }
             if q.image_ids.is_empty() {
@@ -192,6 +203,7 @@ impl Client {
             all.tasks.extend(page.tasks);
             all.next_token = page.next_token;
             all.request_id = page.request_id;
+            all.truncated |= page.truncated;
             true
         })?;
         Ok(all)

@@ -68,9 +68,7 @@ impl Query {
         if ids.len() <= MAX_IDS_PER_REQUEST {
             return vec![Query { image_ids: ids, ..self.clone() }];
         }
-        ids.chunks(MAX_IDS_PER_REQUEST)
-            .map(|chunk| Query { image_ids: chunk.to_vec(), ..self.clone() })
-            .collect()
+        ids.chunks(MAX_IDS_PER_REQUEST).map(|chunk| Query { image_ids: chunk.to_vec(), ..self.clone() }).collect()
     }
 }
 

@@ -74,6 +74,9 @@ pub struct TaskPage {
     pub next_token: Option<String>,
     /// The request id of the reply (for a listing of several requests, the last one's).
     pub request_id: Option<String>,
+    /// Whether a cap cut tasks out of this page that its token cannot bring back (see
+    /// [`crate::Client::describe_each`]); the token is then `None`.
+    pub truncated: bool,
 }
 
 /// Formats milliseconds since the epoch the way EC2 sends them: `2026-11-20T12:00:00.123Z`.

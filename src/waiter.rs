@@ -132,12 +132,13 @@ impl Client {
                 let ec2 = self.ec2.clone();
                 let q = query.clone();
                 let conc = self.max_concurrency;
+                let endpoint = self.endpoint.clone();
                 self.run(cancel, async move {
-                    let fut = crate::paginate::send_batched(ec2, q, conc);
+                    let fut = crate::paginate::send_batched(ec2, q, conc, endpoint);
                     match remaining {
-                        Some(r) => tokio::time::timeout(r, fut).await.unwrap_or_else(|_| {
-                            Err(Error::new(ErrorKind::WaitTimeout, "the deadline passed during a poll"))
-                        }),
+                        Some(r) => tokio::time::timeout(r, fut)
+                            .await
+                            .unwrap_or_else(|_| Err(Error::new(ErrorKind::WaitTimeout, "the deadline passed during a poll"))),
                         None => fut.await,
                     }
                 })

@@ -1,6 +1,6 @@
 //! Cancellation tokens.
 
-use super::{boundary_or, take_and_drop};
+use super::{BoxHandle, boundary_or, free_box, into_raw, opt_ref};
 use crate::cancel::CancelToken;
 
 /// A cancellation token: pass it to a call, trigger it from any thread to end that call with
@@ -9,11 +9,17 @@ pub struct storetasks_cancel {
     pub(crate) token: CancelToken,
 }
 
+// SAFETY: handed to C only by `into_raw` in `storetasks_cancel_new`, freed only by
+// `storetasks_cancel_free`.
+unsafe impl BoxHandle for storetasks_cancel {
+    const NAME: &'static str = "cancel";
+}
+
 /// A new, untriggered token. The caller owns it and frees it with `storetasks_cancel_free`, after
 /// every call using it has returned. Returns NULL only if memory ran out. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_cancel_new() -> *mut storetasks_cancel {
-    boundary_or(std::ptr::null_mut(), || Box::into_raw(Box::new(storetasks_cancel { token: CancelToken::new() })))
+    boundary_or(std::ptr::null_mut(), || into_raw(storetasks_cancel { token: CancelToken::new() }))
 }
 
 /// Triggers the token: calls using it end promptly with `STORETASKS_STATUS_CANCELLED`, and calls
@@ -21,7 +27,7 @@ pub extern "C" fn storetasks_cancel_new() -> *mut storetasks_cancel {
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_cancel_trigger(cancel: *const storetasks_cancel) {
     boundary_or((), || {
-        if let Some(c) = unsafe { cancel.as_ref() } {
+        if let Some(c) = opt_ref(cancel) {
             c.token.cancel();
         }
     })
@@ -30,11 +36,11 @@ pub extern "C" fn storetasks_cancel_trigger(cancel: *const storetasks_cancel) {
 /// Whether the token was triggered. False for NULL. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_cancel_is_triggered(cancel: *const storetasks_cancel) -> bool {
-    boundary_or(false, || unsafe { cancel.as_ref() }.is_some_and(|c| c.token.is_cancelled()))
+    super::getter(cancel, false, |c| c.token.is_cancelled())
 }
 
 /// Frees a token. NULL is ignored. No call may still be using it.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_cancel_free(cancel: *mut storetasks_cancel) {
-    take_and_drop(cancel);
+    free_box(cancel);
 }

@@ -6,7 +6,7 @@ use super::cancel::storetasks_cancel;
 use super::config::storetasks_config;
 use super::query::storetasks_query;
 use super::task_list::storetasks_task_list;
-use super::{boundary, give, out_arg, ref_arg, storetasks_error, storetasks_status, take_and_drop};
+use super::{BoxHandle, OutPtr, boundary, free_box, opt_ref, storetasks_error, storetasks_status, try_ref};
 use crate::cancel::CancelToken;
 use crate::client::{Client, ClientConfig};
 use crate::error::Error;
@@ -19,12 +19,20 @@ pub struct storetasks_client {
     inner: Client,
 }
 
+// SAFETY: handed to C only by `OutPtr::set` in `storetasks_client_new`, freed only by
+// `storetasks_client_free`.
+unsafe impl BoxHandle for storetasks_client {
+    const NAME: &'static str = "client";
+}
+
 pub(crate) fn inner(c: &storetasks_client) -> &Client {
     &c.inner
 }
 
 /// Called once per page by `storetasks_client_describe_pages`, on the calling thread. `page` is
 /// borrowed for the duration of the call only. Return true to fetch the next page, false to stop.
+/// It must return normally: a C++ exception or a `longjmp` must not leave it (the C++ wrapper
+/// catches exceptions inside its callbacks and rethrows them after the call returns).
 pub type storetasks_page_callback =
     Option<unsafe extern "C" fn(page: *const storetasks_task_list, user_data: *mut c_void) -> bool>;
 
@@ -41,10 +49,10 @@ pub extern "C" fn storetasks_client_new(
     err: *mut *mut storetasks_error,
 ) -> storetasks_status {
     boundary(err, || {
-        out_arg(client_out, "client_out")?;
-        let cfg = unsafe { config.as_ref() }.map_or_else(ClientConfig::default, |c| c.inner.clone());
+        let out = OutPtr::new(client_out, "client_out")?;
+        let cfg = opt_ref(config).map_or_else(ClientConfig::default, |c| c.inner.clone());
         let client = Client::new(cfg)?;
-        give(client_out, storetasks_client { inner: client });
+        out.set(storetasks_client { inner: client });
         Ok(())
     })
 }
@@ -53,7 +61,7 @@ pub extern "C" fn storetasks_client_new(
 /// may still be running on it. Safe to call from any thread, including one inside a tokio runtime.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_client_free(client: *mut storetasks_client) {
-    take_and_drop(client);
+    free_box(client);
 }
 
 struct CallArgs<'a> {
@@ -67,9 +75,9 @@ fn call_args<'a>(
     query: *const storetasks_query,
     cancel: *const storetasks_cancel,
 ) -> Result<CallArgs<'a>, Error> {
-    let client = &ref_arg(client, "client")?.inner;
-    let query = unsafe { query.as_ref() }.map_or_else(Query::default, |q| q.inner.clone());
-    let cancel = unsafe { cancel.as_ref() }.map(|c| c.token.clone());
+    let client = &try_ref(client)?.inner;
+    let query = opt_ref(query).map_or_else(Query::default, |q| q.inner.clone());
+    let cancel = opt_ref(cancel).map(|c| c.token.clone());
     Ok(CallArgs { client, query, cancel })
 }
 
@@ -84,9 +92,9 @@ fn list_call(
 ) -> storetasks_status {
     boundary(err, || {
         let a = call_args(client, query, cancel)?;
-        out_arg(list_out, "list_out")?;
+        let out = OutPtr::new(list_out, "list_out")?;
         let page = fetch(&a)?;
-        give(list_out, storetasks_task_list::from_page(page));
+        out.set(storetasks_task_list::from_page(page));
         Ok(())
     })
 }
@@ -116,7 +124,10 @@ pub extern "C" fn storetasks_client_describe(
 /// Fetches every page, following NextToken from the query's token to the end, into one list.
 ///
 /// `max_tasks` caps the number of tasks (0: no cap); when the cap ends the listing early, the
-/// list's next token resumes it exactly after the last task returned. A service that repeats a
+/// list's next token resumes it exactly after the last task returned. Where no token can do that
+/// (a query with image ids, which EC2 answers without tokens, or a service that sent more tasks
+/// than MaxResults asked for), the list has no token and `storetasks_task_list_truncated` is
+/// true: the cap cut tasks out that this list does not hold. A service that repeats a
 /// token ends the call with `STORETASKS_STATUS_RESPONSE`. Ownership, NULL handling and thread
 /// safety as for `storetasks_client_describe`.
 #[unsafe(no_mangle)]
@@ -134,7 +145,8 @@ pub extern "C" fn storetasks_client_describe_all(
 /// Lists page by page: `callback` receives each page as it arrives (on the calling thread) and
 /// returns false to stop, so a listing of any size needs memory for one page only.
 ///
-/// `max_tasks` caps the number of tasks (0: no cap). `user_data` is passed through untouched.
+/// `max_tasks` caps the number of tasks (0: no cap; the page that reaches the cap is cut, as for
+/// `storetasks_client_describe_all`). `user_data` is passed through untouched.
 /// Returns OK when the listing ended or the callback stopped it; on failure `*err` (when `err`
 /// is not NULL) receives an error object, and pages already delivered stay delivered.
 #[unsafe(no_mangle)]
@@ -152,6 +164,8 @@ pub extern "C" fn storetasks_client_describe_pages(
         let callback = callback.ok_or_else(|| Error::invalid("callback is NULL"))?;
         a.client.describe_each(&a.query, cap(max_tasks), a.cancel.as_ref(), |page| {
             let list = storetasks_task_list::from_page(page);
+            // SAFETY: the caller promised a callback that takes these arguments; `list` outlives
+            // the call, and `user_data` is passed through as the caller gave it.
             unsafe { callback(&list, user_data) }
         })
     })

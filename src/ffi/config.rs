@@ -1,9 +1,9 @@
 //! The client configuration builder.
 
-use std::ffi::c_char;
+use std::ffi::{CString, c_char};
 use std::time::Duration;
 
-use super::{boundary, mut_arg, opt_str_arg, storetasks_status, str_arg, take_and_drop};
+use super::{BoxHandle, Settable, free_box, into_raw, opt_str_arg, setter, storetasks_status, str_arg};
 use crate::client::{ClientConfig, RetryMode, StaticCredentials};
 use crate::error::Error;
 
@@ -11,6 +11,22 @@ use crate::error::Error;
 /// `storetasks_config_free`. Not safe to change from two threads at once.
 pub struct storetasks_config {
     pub(crate) inner: ClientConfig,
+    last_error: Option<CString>,
+}
+
+// SAFETY: handed to C only by `into_raw` in `storetasks_config_new`, freed only by
+// `storetasks_config_free`.
+unsafe impl BoxHandle for storetasks_config {
+    const NAME: &'static str = "config";
+}
+
+impl Settable for storetasks_config {
+    fn last_error_slot(&mut self) -> &mut Option<CString> {
+        &mut self.last_error
+    }
+    fn last_error(&self) -> Option<&CString> {
+        self.last_error.as_ref()
+    }
 }
 
 /// How failed attempts are retried.
@@ -32,19 +48,25 @@ pub enum storetasks_retry_mode {
 /// memory ran out. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_config_new() -> *mut storetasks_config {
-    super::boundary_or(std::ptr::null_mut(), || {
-        Box::into_raw(Box::new(storetasks_config { inner: ClientConfig::default() }))
-    })
+    super::boundary_or(std::ptr::null_mut(), || into_raw(storetasks_config { inner: ClientConfig::default(), last_error: None }))
 }
 
 /// Frees a configuration. NULL is ignored. Clients built from it are not affected.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_config_free(config: *mut storetasks_config) {
-    take_and_drop(config);
+    free_box(config);
 }
 
 fn set(config: *mut storetasks_config, f: impl FnOnce(&mut ClientConfig) -> Result<(), Error>) -> storetasks_status {
-    boundary(std::ptr::null_mut(), || f(&mut mut_arg(config, "config")?.inner))
+    setter(config, |c| f(&mut c.inner))
+}
+
+/// Why the most recent setter call on `config` (`storetasks_config_set_*`) did not return OK, as
+/// one sentence; NULL when that call succeeded (each setter call sets or clears it), and for a
+/// NULL config. Borrowed from the configuration until its next setter call or its free.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_config_last_error(config: *const storetasks_config) -> *const c_char {
+    super::last_error(config)
 }
 
 fn opt_string(p: *const c_char, what: &str) -> Result<Option<String>, Error> {
@@ -96,11 +118,7 @@ pub extern "C" fn storetasks_config_set_credentials(
 /// Sets the retry mode (a `storetasks_retry_mode` value; others are INVALID_ARGUMENT) and the
 /// maximum number of attempts (the first one included; 0 keeps the default, 1 disables retries).
 #[unsafe(no_mangle)]
-pub extern "C" fn storetasks_config_set_retry(
-    config: *mut storetasks_config,
-    mode: i32,
-    max_attempts: u32,
-) -> storetasks_status {
+pub extern "C" fn storetasks_config_set_retry(config: *mut storetasks_config, mode: i32, max_attempts: u32) -> storetasks_status {
     set(config, |c| {
         c.retry_mode = match mode {
             m if m == storetasks_retry_mode::Default as i32 => None,
@@ -140,7 +158,10 @@ pub extern "C" fn storetasks_config_set_use_fips(config: *mut storetasks_config,
 
 /// Uses dual-stack (IPv4 and IPv6) endpoints (true) or not (false).
 #[unsafe(no_mangle)]
-pub extern "C" fn storetasks_config_set_use_dual_stack(config: *mut storetasks_config, use_dual_stack: bool) -> storetasks_status {
+pub extern "C" fn storetasks_config_set_use_dual_stack(
+    config: *mut storetasks_config,
+    use_dual_stack: bool,
+) -> storetasks_status {
     set(config, |c| Ok(c.use_dual_stack = Some(use_dual_stack)))
 }
 
@@ -161,7 +182,10 @@ pub extern "C" fn storetasks_config_set_app_name(config: *mut storetasks_config,
 /// How many requests may run at once when a query's image ids are split into requests of 20
 /// (default 8; at least 1).
 #[unsafe(no_mangle)]
-pub extern "C" fn storetasks_config_set_max_concurrency(config: *mut storetasks_config, max_concurrency: usize) -> storetasks_status {
+pub extern "C" fn storetasks_config_set_max_concurrency(
+    config: *mut storetasks_config,
+    max_concurrency: usize,
+) -> storetasks_status {
     set(config, |c| {
         if max_concurrency == 0 {
             return Err(Error::invalid("max concurrency must be at least 1"));

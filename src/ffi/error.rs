@@ -1,8 +1,8 @@
 //! Status codes and the error object.
 
-use std::ffi::{CString, c_char};
+use std::ffi::{CStr, CString, c_char};
 
-use super::{boundary_or, c_string, opt_ptr, take_and_drop};
+use super::{BoxHandle, c_string, free_box, getter, opt_ptr};
 use crate::error::{Error, ErrorKind};
 
 /// The outcome of a call. The numbers are fixed and never reused.
@@ -44,6 +44,28 @@ pub enum storetasks_status {
     NotFound = 15,
 }
 
+impl storetasks_status {
+    /// Every status with its C name, in number order: the one table that names them.
+    pub(crate) const NAMES: [(storetasks_status, &'static CStr); 16] = [
+        (storetasks_status::Ok, c"STORETASKS_STATUS_OK"),
+        (storetasks_status::DryRunOk, c"STORETASKS_STATUS_DRY_RUN_OK"),
+        (storetasks_status::InvalidArgument, c"STORETASKS_STATUS_INVALID_ARGUMENT"),
+        (storetasks_status::Unauthorized, c"STORETASKS_STATUS_UNAUTHORIZED"),
+        (storetasks_status::Throttled, c"STORETASKS_STATUS_THROTTLED"),
+        (storetasks_status::Timeout, c"STORETASKS_STATUS_TIMEOUT"),
+        (storetasks_status::Network, c"STORETASKS_STATUS_NETWORK"),
+        (storetasks_status::Service, c"STORETASKS_STATUS_SERVICE"),
+        (storetasks_status::Response, c"STORETASKS_STATUS_RESPONSE"),
+        (storetasks_status::Cancelled, c"STORETASKS_STATUS_CANCELLED"),
+        (storetasks_status::Panic, c"STORETASKS_STATUS_PANIC"),
+        (storetasks_status::Config, c"STORETASKS_STATUS_CONFIG"),
+        (storetasks_status::Credentials, c"STORETASKS_STATUS_CREDENTIALS"),
+        (storetasks_status::TaskFailed, c"STORETASKS_STATUS_TASK_FAILED"),
+        (storetasks_status::WaitTimeout, c"STORETASKS_STATUS_WAIT_TIMEOUT"),
+        (storetasks_status::NotFound, c"STORETASKS_STATUS_NOT_FOUND"),
+    ];
+}
+
 impl From<ErrorKind> for storetasks_status {
     fn from(k: ErrorKind) -> Self {
         match k {
@@ -72,26 +94,11 @@ impl From<ErrorKind> for storetasks_status {
 /// number that is not a status. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_status_name(status: i32) -> *const c_char {
-    let name: &'static [u8] = match status {
-        0 => b"STORETASKS_STATUS_OK\0",
-        1 => b"STORETASKS_STATUS_DRY_RUN_OK\0",
-        2 => b"STORETASKS_STATUS_INVALID_ARGUMENT\0",
-        3 => b"STORETASKS_STATUS_UNAUTHORIZED\0",
-        4 => b"STORETASKS_STATUS_THROTTLED\0",
-        5 => b"STORETASKS_STATUS_TIMEOUT\0",
-        6 => b"STORETASKS_STATUS_NETWORK\0",
-        7 => b"STORETASKS_STATUS_SERVICE\0",
-        8 => b"STORETASKS_STATUS_RESPONSE\0",
-        9 => b"STORETASKS_STATUS_CANCELLED\0",
-        10 => b"STORETASKS_STATUS_PANIC\0",
-        11 => b"STORETASKS_STATUS_CONFIG\0",
-        12 => b"STORETASKS_STATUS_CREDENTIALS\0",
-        13 => b"STORETASKS_STATUS_TASK_FAILED\0",
-        14 => b"STORETASKS_STATUS_WAIT_TIMEOUT\0",
-        15 => b"STORETASKS_STATUS_NOT_FOUND\0",
-        _ => b"STORETASKS_STATUS_UNKNOWN\0",
-    };
-    name.as_ptr().cast()
+    storetasks_status::NAMES
+        .iter()
+        .find(|(s, _)| *s as i32 == status)
+        .map_or(c"STORETASKS_STATUS_UNKNOWN", |(_, name)| name)
+        .as_ptr()
 }
 
 /// The details of a failed call. Created by the library, freed with `storetasks_error_free`.
@@ -103,6 +110,12 @@ pub struct storetasks_error {
     pub(crate) request_id: Option<CString>,
     pub(crate) ami_id: Option<CString>,
     pub(crate) failure_reason: Option<CString>,
+}
+
+// SAFETY: handed to C only by `OutPtr::set` in the panic boundary, freed only by
+// `storetasks_error_free`.
+unsafe impl BoxHandle for storetasks_error {
+    const NAME: &'static str = "err";
 }
 
 impl storetasks_error {
@@ -122,72 +135,74 @@ impl storetasks_error {
 /// The status of the failed call. `STORETASKS_STATUS_INVALID_ARGUMENT` for a NULL error.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_error_status(err: *const storetasks_error) -> storetasks_status {
-    boundary_or(storetasks_status::Panic, || {
-        unsafe { err.as_ref() }.map_or(storetasks_status::InvalidArgument, |e| e.status)
-    })
+    getter(err, storetasks_status::InvalidArgument, |e| e.status)
 }
 
 /// A readable message (never containing a secret). Borrowed from `err` until it is freed; NULL
 /// only for a NULL error.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_error_message(err: *const storetasks_error) -> *const c_char {
-    boundary_or(std::ptr::null(), || unsafe { err.as_ref() }.map_or(std::ptr::null(), |e| e.message.as_ptr()))
+    getter(err, std::ptr::null(), |e| e.message.as_ptr())
 }
 
 /// The AWS error code (such as "RequestLimitExceeded"), or NULL when the failure carried none
 /// (a network error, a bad argument). Borrowed from `err` until it is freed.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_error_code(err: *const storetasks_error) -> *const c_char {
-    boundary_or(std::ptr::null(), || unsafe { err.as_ref() }.map_or(std::ptr::null(), |e| opt_ptr(&e.code)))
+    getter(err, std::ptr::null(), |e| opt_ptr(&e.code))
 }
 
 /// The HTTP status of the reply that carried the error, or 0 when there was no reply.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_error_http_status(err: *const storetasks_error) -> u16 {
-    boundary_or(0, || unsafe { err.as_ref() }.map_or(0, |e| e.http_status))
+    getter(err, 0, |e| e.http_status)
 }
 
 /// The request id of the reply, or NULL when none was sent. Borrowed from `err` until it is freed.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_error_request_id(err: *const storetasks_error) -> *const c_char {
-    boundary_or(std::ptr::null(), || unsafe { err.as_ref() }.map_or(std::ptr::null(), |e| opt_ptr(&e.request_id)))
+    getter(err, std::ptr::null(), |e| opt_ptr(&e.request_id))
 }
 
 /// The AMI a wait ended on (`TASK_FAILED`, `NOT_FOUND`), or NULL. Borrowed from `err` until it
 /// is freed.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_error_ami_id(err: *const storetasks_error) -> *const c_char {
-    boundary_or(std::ptr::null(), || unsafe { err.as_ref() }.map_or(std::ptr::null(), |e| opt_ptr(&e.ami_id)))
+    getter(err, std::ptr::null(), |e| opt_ptr(&e.ami_id))
 }
 
 /// The failure reason EC2 gave for a failed store task (`TASK_FAILED`), or NULL. Borrowed from
 /// `err` until it is freed.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_error_failure_reason(err: *const storetasks_error) -> *const c_char {
-    boundary_or(std::ptr::null(), || unsafe { err.as_ref() }.map_or(std::ptr::null(), |e| opt_ptr(&e.failure_reason)))
+    getter(err, std::ptr::null(), |e| opt_ptr(&e.failure_reason))
 }
 
 /// Frees an error object. NULL is ignored. Each error object may be used by one thread at a time.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_error_free(err: *mut storetasks_error) {
-    take_and_drop(err);
+    free_box(err);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::ffi::CStr;
 
     #[test]
     fn every_status_has_its_name() {
         for (n, s) in [(0, storetasks_status::Ok), (4, storetasks_status::Throttled), (12, storetasks_status::Credentials)] {
             assert_eq!(s as i32, n);
         }
+        // SAFETY: storetasks_status_name always returns a static NUL-terminated string.
         let name = |n| unsafe { CStr::from_ptr(storetasks_status_name(n)) }.to_str().unwrap();
         assert_eq!(name(1), "STORETASKS_STATUS_DRY_RUN_OK");
         assert_eq!(name(12), "STORETASKS_STATUS_CREDENTIALS");
         assert_eq!(name(15), "STORETASKS_STATUS_NOT_FOUND");
         assert_eq!(name(99), "STORETASKS_STATUS_UNKNOWN");
+        for (i, (s, n)) in storetasks_status::NAMES.iter().enumerate() {
+            assert_eq!(*s as usize, i, "the table is in number order");
+            assert_eq!(name(i as i32), n.to_str().unwrap());
+        }
         assert_eq!(name(-1), "STORETASKS_STATUS_UNKNOWN");
     }
 }

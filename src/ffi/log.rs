@@ -12,10 +12,15 @@ use crate::error::Error;
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum storetasks_log_level {
+    /// Failures.
     Error = 1,
+    /// Problems the library worked around (a retried request, a slow reply).
     Warn = 2,
+    /// Notable events.
     Info = 3,
+    /// What the library does: clients made, pages received, polls.
     Debug = 4,
+    /// Everything, the AWS SDK's own events included.
     Trace = 5,
 }
 
@@ -23,20 +28,27 @@ pub enum storetasks_log_level {
 /// that logged it, such as "storetasks::paginate" or "aws_smithy_runtime::client::orchestrator")
 /// and its message, both borrowed for the duration of the call. Secrets of live clients are
 /// masked. Called from any thread, including the library's worker threads, possibly from
-/// several at once: it must be thread-safe and must not call back into the library.
-pub type storetasks_log_callback = Option<
-    unsafe extern "C" fn(level: i32, target: *const c_char, message: *const c_char, user_data: *mut c_void),
->;
+/// several at once: it must be thread-safe, must not call back into the library, and must return
+/// normally (no C++ exception, no `longjmp` out of it).
+pub type storetasks_log_callback =
+    Option<unsafe extern "C" fn(level: i32, target: *const c_char, message: *const c_char, user_data: *mut c_void)>;
 
 struct UserData(*mut c_void);
-// The host promises in the documentation that its callback and data are safe from any thread.
+// SAFETY: the host promises, as the callback's documentation asks, that its callback and data
+// may be used from any thread, several at once; the library never reads through the pointer.
 unsafe impl Send for UserData {}
+// SAFETY: as for `Send`.
 unsafe impl Sync for UserData {}
 
 /// Sends the library's log events up to `max_level` (a `storetasks_log_level`) to `callback`,
 /// with `user_data` passed through untouched; a NULL callback stops it. Replaces any earlier
 /// callback. This is process-wide and independent of `STORETASKS_LOG`, which writes events to
 /// stderr with no code at all (`STORETASKS_LOG=debug`). Thread-safe.
+///
+/// Returns only when no call to the callback it replaces is still running on any thread, so the
+/// earlier callback's `user_data` may be freed (or its code unloaded) as soon as this returns.
+/// For the same reason it must not be called from inside the log callback: it would wait for
+/// that very call to end.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_set_log_callback(
     callback: storetasks_log_callback,
@@ -68,6 +80,9 @@ pub extern "C" fn storetasks_set_log_callback(
             let target = super::c_string(target);
             let message: CString = super::c_string(message);
             let d = &data;
+            // SAFETY: the host registered a callback of this type; the strings live until it
+            // returns, and `user_data` is passed through as the host gave it. The setter keeps
+            // it from running after it was replaced (see `crate::log::set_callback`).
             unsafe { cb(n as i32, target.as_ptr(), message.as_ptr(), d.0) };
         });
         crate::log::set_callback(Some((level, sink)));

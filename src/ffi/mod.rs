@@ -2,6 +2,7 @@
 //! layer of pointer checks and conversions over the Rust core, run inside [`boundary`].
 
 #![allow(non_camel_case_types)]
+#![warn(missing_docs)]
 
 use std::ffi::{CStr, CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -55,10 +56,10 @@ pub(crate) fn boundary(err: *mut *mut storetasks_error, f: impl FnOnce() -> Resu
         }
     };
     let status = storetasks_status::from(outcome.kind);
-    if !err.is_null() {
-        // A failure to build the error object must not turn into a second panic.
+    // A failure to build the error object must not turn into a second panic.
+    if let Ok(out) = OutPtr::new(err, "err") {
         if let Ok(obj) = catch_unwind(AssertUnwindSafe(|| storetasks_error::from_error(&outcome))) {
-            unsafe { *err = Box::into_raw(Box::new(obj)) };
+            out.set(obj);
         }
     }
     status
@@ -67,6 +68,119 @@ pub(crate) fn boundary(err: *mut *mut storetasks_error, f: impl FnOnce() -> Resu
 /// Runs `f` behind the panic boundary, returning `fallback` if it panics.
 pub(crate) fn boundary_or<T>(fallback: T, f: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or(fallback)
+}
+
+/// A type the library hands to C as an opaque handle allocated as a `Box<Self>`: created only
+/// through [`OutPtr::set`] or [`into_raw`], borrowed through [`try_ref`] / [`try_mut`] /
+/// [`opt_ref`], and freed only by [`free_box`] from the type's own `_free` function.
+///
+/// # Safety
+///
+/// Implement it only for types that C never sees except as pointers made by this module: the
+/// helpers below assume that every non-NULL pointer of this type they are given came from
+/// `Box::into_raw` here and was not freed.
+pub(crate) unsafe trait BoxHandle: Sized {
+    /// The handle's name in messages ("client is NULL").
+    const NAME: &'static str;
+}
+
+/// Hands `value` to C as a new handle that the caller frees with the type's `_free` function.
+pub(crate) fn into_raw<T: BoxHandle>(value: T) -> *mut T {
+    Box::into_raw(Box::new(value))
+}
+
+/// A handle argument that may be NULL, borrowed for the duration of the call.
+pub(crate) fn opt_ref<'a, T: BoxHandle>(p: *const T) -> Option<&'a T> {
+    // SAFETY: by the `BoxHandle` contract a non-NULL handle points to a live `T` made by
+    // `into_raw`; the C caller promises in every function's documentation not to free it while
+    // the call runs, and only shared access happens through this reference.
+    unsafe { p.as_ref() }
+}
+
+/// A required handle argument, borrowed: NULL is INVALID_ARGUMENT.
+pub(crate) fn try_ref<'a, T: BoxHandle>(p: *const T) -> Result<&'a T, Error> {
+    opt_ref(p).ok_or_else(|| Error::invalid(format!("{} is NULL", T::NAME)))
+}
+
+/// A required handle argument, borrowed mutably: NULL is INVALID_ARGUMENT.
+pub(crate) fn try_mut<'a, T: BoxHandle>(p: *mut T) -> Result<&'a mut T, Error> {
+    // SAFETY: as for `opt_ref`; the functions that take a `*mut` handle are documented as not
+    // safe to call from two threads at once on the same object, so this borrow is unique.
+    unsafe { p.as_mut() }.ok_or_else(|| Error::invalid(format!("{} is NULL", T::NAME)))
+}
+
+/// Frees a handle made by [`into_raw`] or [`OutPtr::set`]; NULL is ignored. A panic in a
+/// destructor is caught.
+pub(crate) fn free_box<T: BoxHandle>(p: *mut T) {
+    if !p.is_null() {
+        // SAFETY: by the `BoxHandle` contract `p` came from `Box::into_raw`, and the C caller
+        // hands it to its `_free` function once, after every call using it has returned.
+        let owned = unsafe { Box::from_raw(p) };
+        let _ = catch_unwind(AssertUnwindSafe(|| drop(owned)));
+    }
+}
+
+/// The borrowed fields of a handle for a getter: `f`'s answer, or `fallback` for a NULL handle
+/// or a panic.
+pub(crate) fn getter<T: BoxHandle, R: Copy>(p: *const T, fallback: R, f: impl FnOnce(&T) -> R) -> R {
+    boundary_or(fallback, || opt_ref(p).map_or(fallback, f))
+}
+
+/// An out-parameter, checked for NULL when it is made: the only way the library writes a result
+/// to a caller's pointer, so that no result can be written through an unchecked one. Made
+/// before any work is done, written at the end; on failure it is never written.
+pub(crate) struct OutPtr<T>(std::ptr::NonNull<*mut T>);
+
+impl<T> OutPtr<T> {
+    /// Checks `p`: NULL is INVALID_ARGUMENT naming `what`.
+    pub(crate) fn new(p: *mut *mut T, what: &str) -> Result<Self, Error> {
+        std::ptr::NonNull::new(p).map(OutPtr).ok_or_else(|| Error::invalid(format!("{what} is NULL")))
+    }
+
+    fn write(self, value: *mut T) {
+        // SAFETY: the pointer is not NULL (checked in `new`), and the C caller promises that a
+        // non-NULL out-parameter points to writable storage for one pointer.
+        unsafe { self.0.as_ptr().write(value) }
+    }
+}
+
+impl<T: BoxHandle> OutPtr<T> {
+    /// Hands `value` to the caller as a new handle.
+    pub(crate) fn set(self, value: T) {
+        self.write(into_raw(value));
+    }
+}
+
+impl OutPtr<c_char> {
+    /// Hands `s` to the caller, who frees it with `storetasks_string_free`.
+    pub(crate) fn set_string(self, s: CString) {
+        self.write(s.into_raw());
+    }
+}
+
+/// A builder handle (configuration, query, wait options) whose setters keep the reason they
+/// last refused their input, for the `_last_error` getters.
+pub(crate) trait Settable: BoxHandle {
+    /// Where the reason of the last refused setter call is kept.
+    fn last_error_slot(&mut self) -> &mut Option<CString>;
+    /// The reason of the last refused setter call.
+    fn last_error(&self) -> Option<&CString>;
+}
+
+/// Runs a setter on a builder handle behind the panic boundary, and records why it refused its
+/// input (or clears the record when it succeeded).
+pub(crate) fn setter<T: Settable>(p: *mut T, f: impl FnOnce(&mut T) -> Result<(), Error>) -> storetasks_status {
+    boundary(std::ptr::null_mut(), || {
+        let obj = try_mut(p)?;
+        let outcome = f(obj);
+        *obj.last_error_slot() = outcome.as_ref().err().map(|e| c_string(&e.message));
+        outcome
+    })
+}
+
+/// The reason of the last refused setter call on `p`, borrowed from it; NULL when there is none.
+pub(crate) fn last_error<T: Settable>(p: *const T) -> *const c_char {
+    getter(p, std::ptr::null(), |o| o.last_error().map_or(std::ptr::null(), |c| c.as_ptr()))
 }
 
 /// A required string argument: NULL and invalid UTF-8 are INVALID_ARGUMENT.
@@ -79,37 +193,26 @@ pub(crate) fn opt_str_arg<'a>(p: *const c_char, what: &str) -> Result<Option<&'a
     if p.is_null() {
         return Ok(None);
     }
+    // SAFETY: not NULL, and every string argument is documented as a NUL-terminated string that
+    // stays valid and unchanged while the call runs.
     let s = unsafe { CStr::from_ptr(p) };
-    s.to_str().map(Some).map_err(|e| {
-        Error::invalid(format!("{what} is not valid UTF-8 (bad byte at offset {})", e.valid_up_to()))
-    })
+    s.to_str()
+        .map(Some)
+        .map_err(|e| Error::invalid(format!("{what} is not valid UTF-8 (bad byte at offset {})", e.valid_up_to())))
 }
 
-/// A required pointer argument, borrowed.
-pub(crate) fn ref_arg<'a, T>(p: *const T, what: &str) -> Result<&'a T, Error> {
-    unsafe { p.as_ref() }.ok_or_else(|| Error::invalid(format!("{what} is NULL")))
-}
-
-/// A required pointer argument, borrowed mutably.
-pub(crate) fn mut_arg<'a, T>(p: *mut T, what: &str) -> Result<&'a mut T, Error> {
-    unsafe { p.as_mut() }.ok_or_else(|| Error::invalid(format!("{what} is NULL")))
-}
-
-/// Checks that an out-parameter can be written, before any work is done.
-pub(crate) fn out_arg<T>(p: *mut *mut T, what: &str) -> Result<(), Error> {
-    if p.is_null() { Err(Error::invalid(format!("{what} is NULL"))) } else { Ok(()) }
-}
-
-/// Hands ownership of `value` to the caller through an out-parameter checked with [`out_arg`].
-pub(crate) fn give<T>(out: *mut *mut T, value: T) {
-    unsafe { *out = Box::into_raw(Box::new(value)) };
-}
-
-/// Frees an object handed out by [`give`]; NULL is ignored.
-pub(crate) fn take_and_drop<T>(p: *mut T) {
-    if !p.is_null() {
-        let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(p) })));
+/// An array of `len` required strings (`what` #1, #2... in messages), copied. `p` may be NULL
+/// only when `len` is 0.
+pub(crate) fn str_array(p: *const *const c_char, len: usize, what: &str) -> Result<Vec<String>, Error> {
+    if len == 0 {
+        return Ok(Vec::new());
     }
+    if p.is_null() {
+        return Err(Error::invalid(format!("the {what} array is NULL but its length is {len}")));
+    }
+    // SAFETY: not NULL, and the caller promises `len` readable pointers there for the call.
+    let items = unsafe { std::slice::from_raw_parts(p, len) };
+    items.iter().enumerate().map(|(i, &s)| Ok(str_arg(s, &format!("{what} #{}", i + 1))?.to_owned())).collect()
 }
 
 /// A C string from Rust text; a NUL inside the text (which EC2's XML cannot carry) becomes U+FFFD.
@@ -128,7 +231,10 @@ pub(crate) fn opt_ptr(s: &Option<CString>) -> *const c_char {
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_string_free(s: *mut c_char) {
     if !s.is_null() {
-        let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { CString::from_raw(s) })));
+        // SAFETY: the library hands out strings to free here only through
+        // `OutPtr::set_string`, which made them with `CString::into_raw`; the caller frees each once.
+        let owned = unsafe { CString::from_raw(s) };
+        let _ = catch_unwind(AssertUnwindSafe(|| drop(owned)));
     }
 }
 

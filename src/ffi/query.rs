@@ -1,8 +1,8 @@
 //! The query builder.
 
-use std::ffi::c_char;
+use std::ffi::{CString, c_char};
 
-use super::{boundary, boundary_or, mut_arg, opt_str_arg, storetasks_status, str_arg, take_and_drop};
+use super::{BoxHandle, Settable, boundary_or, free_box, into_raw, opt_str_arg, setter, storetasks_status, str_arg, str_array};
 use crate::error::Error;
 use crate::query::{Filter, Query};
 
@@ -11,6 +11,22 @@ use crate::query::{Filter, Query};
 /// may be used by many calls on many threads at the same time.
 pub struct storetasks_query {
     pub(crate) inner: Query,
+    last_error: Option<CString>,
+}
+
+// SAFETY: handed to C only by `into_raw` in `storetasks_query_new`, freed only by
+// `storetasks_query_free`.
+unsafe impl BoxHandle for storetasks_query {
+    const NAME: &'static str = "query";
+}
+
+impl Settable for storetasks_query {
+    fn last_error_slot(&mut self) -> &mut Option<CString> {
+        &mut self.last_error
+    }
+    fn last_error(&self) -> Option<&CString> {
+        self.last_error.as_ref()
+    }
 }
 
 /// A new, empty query: every task of the last 31 days, newest first.
@@ -18,27 +34,37 @@ pub struct storetasks_query {
 /// The caller owns it and frees it with `storetasks_query_free`. NULL only if memory ran out.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_query_new() -> *mut storetasks_query {
-    boundary_or(std::ptr::null_mut(), || Box::into_raw(Box::new(storetasks_query { inner: Query::default() })))
+    boundary_or(std::ptr::null_mut(), || into_raw(storetasks_query { inner: Query::default(), last_error: None }))
 }
 
 /// Frees a query. NULL is ignored.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_query_free(query: *mut storetasks_query) {
-    take_and_drop(query);
+    free_box(query);
 }
 
 fn edit(query: *mut storetasks_query, f: impl FnOnce(&mut Query) -> Result<(), Error>) -> storetasks_status {
-    boundary(std::ptr::null_mut(), || f(&mut mut_arg(query, "query")?.inner))
+    setter(query, |q| f(&mut q.inner))
+}
+
+/// Why the most recent setter call on `query` (`storetasks_query_add_image_id`,
+/// `storetasks_query_add_filter`, `storetasks_query_set_*`) did not return OK, as one sentence;
+/// NULL when that call succeeded (each setter call sets or clears it), and for a NULL query.
+/// Borrowed from the query until its next setter call or its free.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_query_last_error(query: *const storetasks_query) -> *const c_char {
+    super::last_error(query)
 }
 
 /// Adds an image id (copied). Any number may be added: more than 20 are sent as several
-/// requests. INVALID_ARGUMENT for NULL, invalid UTF-8 or an empty id.
+/// requests. INVALID_ARGUMENT for NULL, invalid UTF-8 or an empty id
+/// (`storetasks_query_last_error` says which).
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_query_add_image_id(query: *mut storetasks_query, image_id: *const c_char) -> storetasks_status {
     edit(query, |q| {
         let id = str_arg(image_id, "image id")?;
         if id.trim().is_empty() {
-            return Err(Error::invalid("image id is empty"));
+            return Err(Error::invalid("the image id is empty"));
         }
         q.image_ids.push(id.to_owned());
         Ok(())
@@ -58,17 +84,10 @@ pub extern "C" fn storetasks_query_add_filter(
     edit(query, |q| {
         let name = str_arg(name, "filter name")?;
         if name.trim().is_empty() {
-            return Err(Error::invalid("filter name is empty"));
+            return Err(Error::invalid("the filter name is empty"));
         }
-        if values.is_null() && values_len > 0 {
-            return Err(Error::invalid("filter values is NULL but values_len is not 0"));
-        }
-        let mut vals = Vec::with_capacity(values_len);
-        for i in 0..values_len {
-            let p = unsafe { *values.add(i) };
-            vals.push(str_arg(p, &format!("filter value #{}", i + 1))?.to_owned());
-        }
-        q.filters.push(Filter { name: name.to_owned(), values: vals });
+        let values = str_array(values, values_len, "filter value")?;
+        q.filters.push(Filter { name: name.to_owned(), values });
         Ok(())
     })
 }
@@ -77,17 +96,26 @@ pub extern "C" fn storetasks_query_add_filter(
 /// value outside that range fails with INVALID_ARGUMENT before sending anything. 0 removes it.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_query_set_max_results(query: *mut storetasks_query, max_results: i32) -> storetasks_status {
-    edit(query, |q| Ok(q.max_results = (max_results != 0).then_some(max_results)))
+    edit(query, |q| {
+        q.max_results = (max_results != 0).then_some(max_results);
+        Ok(())
+    })
 }
 
 /// Sets the token to resume from (copied); NULL removes it.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_query_set_next_token(query: *mut storetasks_query, next_token: *const c_char) -> storetasks_status {
-    edit(query, |q| Ok(q.next_token = opt_str_arg(next_token, "next token")?.map(str::to_owned)))
+    edit(query, |q| {
+        q.next_token = opt_str_arg(next_token, "next token")?.map(str::to_owned);
+        Ok(())
+    })
 }
 
 /// Only checks permissions: a call answers `STORETASKS_STATUS_DRY_RUN_OK` when it would have succeeded.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_query_set_dry_run(query: *mut storetasks_query, dry_run: bool) -> storetasks_status {
-    edit(query, |q| Ok(q.dry_run = dry_run))
+    edit(query, |q| {
+        q.dry_run = dry_run;
+        Ok(())
+    })
 }

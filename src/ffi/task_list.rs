@@ -2,7 +2,7 @@
 
 use std::ffi::{CString, c_char};
 
-use super::{boundary, boundary_or, c_string, opt_ptr, out_arg, ref_arg, storetasks_error, storetasks_status, take_and_drop};
+use super::{BoxHandle, OutPtr, boundary, c_string, free_box, getter, opt_ptr, storetasks_error, storetasks_status, try_ref};
 use crate::task::{Task, TaskPage, TaskRef, TaskState, to_cli_json};
 
 /// A store task's state.
@@ -11,8 +11,11 @@ use crate::task::{Task, TaskPage, TaskRef, TaskState, to_cli_json};
 pub enum storetasks_task_state {
     /// A state this library does not know (see `state_raw`), or none was sent (`state_raw` NULL).
     Unknown = 0,
+    /// The copy to S3 is running.
     InProgress = 1,
+    /// The copy finished.
     Completed = 2,
+    /// The copy failed; see `failure_reason`.
     Failed = 3,
 }
 
@@ -51,6 +54,14 @@ pub struct storetasks_task_list {
     _text: Vec<u8>,
     next_token: Option<CString>,
     request_id: Option<CString>,
+    truncated: bool,
+}
+
+// SAFETY: handed to C only by `OutPtr::set` (the calls and the wait), freed only by
+// `storetasks_task_list_free`. Lists lent to callbacks live on the library's stack and are
+// never freed through a pointer.
+unsafe impl BoxHandle for storetasks_task_list {
+    const NAME: &'static str = "list";
 }
 
 impl storetasks_task_list {
@@ -79,6 +90,8 @@ impl storetasks_task_list {
         }
         debug_assert_eq!(text.len(), size);
         let base = text.as_ptr();
+        // SAFETY: every offset was taken from `text` while it was filled, so it is inside the
+        // buffer, which is never grown or moved again.
         let at = |o: Option<usize>| -> *const c_char { o.map_or(std::ptr::null(), |o| unsafe { base.add(o) }.cast()) };
         let views = page
             .tasks
@@ -107,12 +120,14 @@ impl storetasks_task_list {
             _text: text,
             next_token: page.next_token.as_deref().map(c_string),
             request_id: page.request_id.as_deref().map(c_string),
+            truncated: page.truncated,
         }
     }
 
     fn task_refs(&self) -> impl Iterator<Item = TaskRef<'_>> {
         fn s<'a>(p: *const c_char) -> Option<&'a str> {
-            // Every pointer is NULL or points into one of the list's own UTF-8 CStrings.
+            // SAFETY: every view pointer is NULL or points at a NUL-terminated UTF-8 string in the
+            // list's own text buffer, which lives as long as `self`.
             (!p.is_null()).then(|| unsafe { std::ffi::CStr::from_ptr(p) }.to_str().unwrap_or(""))
         }
         self.views.iter().map(|v| TaskRef {
@@ -130,40 +145,44 @@ impl storetasks_task_list {
 /// The number of tasks; 0 for NULL.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_task_list_len(list: *const storetasks_task_list) -> usize {
-    boundary_or(0, || unsafe { list.as_ref() }.map_or(0, |l| l.views.len()))
+    getter(list, 0, |l| l.views.len())
 }
 
 /// The tasks as a contiguous array of `storetasks_task_list_len` elements, newest first. Borrowed
 /// from the list until it is freed; NULL for a NULL or empty list.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_task_list_tasks(list: *const storetasks_task_list) -> *const storetasks_task {
-    boundary_or(std::ptr::null(), || match unsafe { list.as_ref() } {
-        Some(l) if !l.views.is_empty() => l.views.as_ptr(),
-        _ => std::ptr::null(),
-    })
+    getter(list, std::ptr::null(), |l| if l.views.is_empty() { std::ptr::null() } else { l.views.as_ptr() })
 }
 
 /// The task at `index`, borrowed from the list until it is freed; NULL for a NULL list or an
 /// index out of range.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_task_list_get(list: *const storetasks_task_list, index: usize) -> *const storetasks_task {
-    boundary_or(std::ptr::null(), || {
-        unsafe { list.as_ref() }.and_then(|l| l.views.get(index)).map_or(std::ptr::null(), |t| t as *const _)
-    })
+    getter(list, std::ptr::null(), |l| l.views.get(index).map_or(std::ptr::null(), |t| t as *const _))
 }
 
 /// The token that resumes the listing after this list, or NULL when there is nothing more.
 /// Borrowed from the list until it is freed.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_task_list_next_token(list: *const storetasks_task_list) -> *const c_char {
-    boundary_or(std::ptr::null(), || unsafe { list.as_ref() }.map_or(std::ptr::null(), |l| opt_ptr(&l.next_token)))
+    getter(list, std::ptr::null(), |l| opt_ptr(&l.next_token))
 }
 
 /// The request id of the reply that produced this list (for a listing of several pages, the
 /// last page's), or NULL when the service sent none. Borrowed from the list until it is freed.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_task_list_request_id(list: *const storetasks_task_list) -> *const c_char {
-    boundary_or(std::ptr::null(), || unsafe { list.as_ref() }.map_or(std::ptr::null(), |l| opt_ptr(&l.request_id)))
+    getter(list, std::ptr::null(), |l| opt_ptr(&l.request_id))
+}
+
+/// Whether a `max_tasks` cap cut tasks out of this listing that no next token can bring back:
+/// the query named image ids (EC2 answers them in one reply, without a token), or the service
+/// sent more tasks than MaxResults asked for. The list then has no next token; for image ids,
+/// ask again for the ids whose tasks the list does not hold. False for NULL. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_task_list_truncated(list: *const storetasks_task_list) -> bool {
+    getter(list, false, |l| l.truncated)
 }
 
 /// Renders the list as the JSON the AWS CLI prints for `aws ec2 describe-store-image-tasks
@@ -179,11 +198,11 @@ pub extern "C" fn storetasks_task_list_to_json(
     err: *mut *mut storetasks_error,
 ) -> storetasks_status {
     boundary(err, || {
-        let l = ref_arg(list, "list")?;
-        out_arg(json_out, "json_out")?;
+        let l = try_ref(list)?;
+        let out = OutPtr::new(json_out, "json_out")?;
         let token = l.next_token.as_ref().and_then(|t| t.to_str().ok());
         let json = to_cli_json(l.task_refs(), token);
-        unsafe { *json_out = c_string(&json).into_raw() };
+        out.set_string(c_string(&json));
         Ok(())
     })
 }
@@ -191,7 +210,7 @@ pub extern "C" fn storetasks_task_list_to_json(
 /// Frees a list and every string and task view it holds. NULL is ignored.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_task_list_free(list: *mut storetasks_task_list) {
-    take_and_drop(list);
+    free_box(list);
 }
 
 #[cfg(test)]
@@ -200,6 +219,7 @@ mod tests {
     use std::ffi::CStr;
 
     fn text(p: *const c_char) -> Option<String> {
+        // SAFETY: the test reads only pointers the list handed out, while the list lives.
         (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned())
     }
 
@@ -217,16 +237,19 @@ mod tests {
                 failure_reason: Some(format!("bad\0byte {i}")),
             });
         }
-        let list = storetasks_task_list::from_page(TaskPage { tasks, next_token: Some("t".into()), request_id: None });
+        let list =
+            storetasks_task_list::from_page(TaskPage { tasks, next_token: Some("t".into()), request_id: None, truncated: false });
         assert_eq!(storetasks_task_list_len(&list), 300);
         for i in 0..300usize {
+            // SAFETY: index i < len, so the getter returns a view that lives as long as the list.
             let v = unsafe { &*storetasks_task_list_get(&list, i) };
             assert_eq!(text(v.ami_id), Some(format!("ami-{i}")));
             assert_eq!(text(v.bucket), (i % 3 != 0).then(|| format!("bucket-{i}")));
             assert_eq!(text(v.s3_object_key), None);
             assert_eq!(text(v.failure_reason), Some(format!("bad\u{fffd}byte {i}")));
             assert_eq!(v.has_task_start_time, i % 2 == 0);
-            let (state, raw) = if i % 5 == 0 { (storetasks_task_state::Unknown, "Paused") } else { (storetasks_task_state::Failed, "Failed") };
+            let (state, raw) =
+                if i % 5 == 0 { (storetasks_task_state::Unknown, "Paused") } else { (storetasks_task_state::Failed, "Failed") };
             assert_eq!((v.state, text(v.state_raw).as_deref()), (state, Some(raw)));
         }
         assert!(storetasks_task_list_get(&list, 300).is_null());

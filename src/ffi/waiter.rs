@@ -1,12 +1,15 @@
 //! Waiting for store tasks to finish.
 
-use std::ffi::{c_char, c_void};
+use std::ffi::{CString, c_char, c_void};
 use std::time::Duration;
 
 use super::cancel::storetasks_cancel;
 use super::client::storetasks_client;
 use super::task_list::storetasks_task_list;
-use super::{boundary, boundary_or, give, mut_arg, ref_arg, storetasks_error, storetasks_status, str_arg, take_and_drop};
+use super::{
+    BoxHandle, OutPtr, Settable, boundary, boundary_or, free_box, into_raw, opt_ref, setter, storetasks_error, storetasks_status,
+    str_array, try_ref,
+};
 use crate::error::Error;
 use crate::task::TaskPage;
 use crate::waiter::WaitOptions;
@@ -14,7 +17,8 @@ use crate::waiter::WaitOptions;
 /// Called after each successful poll of `storetasks_client_wait`, on the calling thread, with the
 /// latest task of each waited-for image that has one, in the order the ids were given. `tasks`
 /// is borrowed for the duration of the call. Return true to keep waiting, false to stop (the
-/// wait then ends with `STORETASKS_STATUS_CANCELLED`).
+/// wait then ends with `STORETASKS_STATUS_CANCELLED`). It must return normally: a C++ exception
+/// or a `longjmp` must not leave it.
 pub type storetasks_progress_callback =
     Option<unsafe extern "C" fn(tasks: *const storetasks_task_list, user_data: *mut c_void) -> bool>;
 
@@ -24,6 +28,22 @@ pub struct storetasks_wait_options {
     inner: WaitOptions,
     progress: storetasks_progress_callback,
     user_data: *mut c_void,
+    last_error: Option<CString>,
+}
+
+// SAFETY: handed to C only by `into_raw` in `storetasks_wait_options_new`, freed only by
+// `storetasks_wait_options_free`.
+unsafe impl BoxHandle for storetasks_wait_options {
+    const NAME: &'static str = "options";
+}
+
+impl Settable for storetasks_wait_options {
+    fn last_error_slot(&mut self) -> &mut Option<CString> {
+        &mut self.last_error
+    }
+    fn last_error(&self) -> Option<&CString> {
+        self.last_error.as_ref()
+    }
 }
 
 /// New options with the defaults: delays from 5 s growing to 120 s, a 2-hour deadline, and a
@@ -34,22 +54,34 @@ pub struct storetasks_wait_options {
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_wait_options_new() -> *mut storetasks_wait_options {
     boundary_or(std::ptr::null_mut(), || {
-        Box::into_raw(Box::new(storetasks_wait_options {
+        into_raw(storetasks_wait_options {
             inner: WaitOptions::default(),
             progress: None,
             user_data: std::ptr::null_mut(),
-        }))
+            last_error: None,
+        })
     })
 }
 
 /// Frees wait options. NULL is ignored.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_wait_options_free(options: *mut storetasks_wait_options) {
-    take_and_drop(options);
+    free_box(options);
 }
 
-fn edit(options: *mut storetasks_wait_options, f: impl FnOnce(&mut storetasks_wait_options) -> Result<(), Error>) -> storetasks_status {
-    boundary(std::ptr::null_mut(), || f(mut_arg(options, "options")?))
+fn edit(
+    options: *mut storetasks_wait_options,
+    f: impl FnOnce(&mut storetasks_wait_options) -> Result<(), Error>,
+) -> storetasks_status {
+    setter(options, f)
+}
+
+/// Why the most recent setter call on `options` (`storetasks_wait_options_set_*`) did not return
+/// OK, as one sentence; NULL when that call succeeded (each setter call sets or clears it), and
+/// for NULL options. Borrowed from the options until their next setter call or their free.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_wait_options_last_error(options: *const storetasks_wait_options) -> *const c_char {
+    super::last_error(options)
 }
 
 /// Sets the delay between polls: it starts at `min_delay_ms` and doubles up to `max_delay_ms`,
@@ -74,7 +106,10 @@ pub extern "C" fn storetasks_wait_options_set_delays(
 /// Sets the deadline of the whole wait in milliseconds; 0 waits without a deadline (until the
 /// tasks finish or the wait is cancelled).
 #[unsafe(no_mangle)]
-pub extern "C" fn storetasks_wait_options_set_timeout(options: *mut storetasks_wait_options, timeout_ms: u64) -> storetasks_status {
+pub extern "C" fn storetasks_wait_options_set_timeout(
+    options: *mut storetasks_wait_options,
+    timeout_ms: u64,
+) -> storetasks_status {
     edit(options, |o| {
         o.inner.timeout = (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms));
         Ok(())
@@ -84,7 +119,10 @@ pub extern "C" fn storetasks_wait_options_set_timeout(options: *mut storetasks_w
 /// Sets how long, in milliseconds, an image may have no store task before the wait ends with
 /// `STORETASKS_STATUS_NOT_FOUND` (0: at the first poll that does not find it).
 #[unsafe(no_mangle)]
-pub extern "C" fn storetasks_wait_options_set_not_found_grace(options: *mut storetasks_wait_options, grace_ms: u64) -> storetasks_status {
+pub extern "C" fn storetasks_wait_options_set_not_found_grace(
+    options: *mut storetasks_wait_options,
+    grace_ms: u64,
+) -> storetasks_status {
     edit(options, |o| {
         o.inner.not_found_grace = Duration::from_millis(grace_ms);
         Ok(())
@@ -130,30 +168,27 @@ pub extern "C" fn storetasks_client_wait(
     err: *mut *mut storetasks_error,
 ) -> storetasks_status {
     boundary(err, || {
-        let client = super::client::inner(ref_arg(client, "client")?);
-        if image_ids.is_null() && image_ids_len > 0 {
-            return Err(Error::invalid("image_ids is NULL but image_ids_len is not 0"));
-        }
-        let mut ids = Vec::with_capacity(image_ids_len);
-        for i in 0..image_ids_len {
-            let p = unsafe { *image_ids.add(i) };
-            ids.push(str_arg(p, &format!("image id #{}", i + 1))?.to_owned());
-        }
-        let defaults = WaitOptions::default();
-        let (opts, progress, user_data) = match unsafe { options.as_ref() } {
-            Some(o) => (&o.inner, o.progress, o.user_data),
-            None => (&defaults, None, std::ptr::null_mut()),
+        let client = super::client::inner(try_ref(client)?);
+        let ids = str_array(image_ids, image_ids_len, "image id")?;
+        // The options are copied, so that a setter called on another thread during the wait
+        // changes nothing for it.
+        let (opts, progress, user_data) = match opt_ref(options) {
+            Some(o) => (o.inner.clone(), o.progress, o.user_data),
+            None => (WaitOptions::default(), None, std::ptr::null_mut()),
         };
-        let cancel = unsafe { cancel.as_ref() }.map(|c| c.token.clone());
-        let tasks = client.wait(&ids, opts, cancel.as_ref(), |seen| match progress {
+        let out = (!tasks_out.is_null()).then(|| OutPtr::new(tasks_out, "tasks_out")).transpose()?;
+        let cancel = opt_ref(cancel).map(|c| c.token.clone());
+        let tasks = client.wait(&ids, &opts, cancel.as_ref(), |seen| match progress {
             Some(cb) => {
                 let list = storetasks_task_list::from_page(TaskPage { tasks: seen.to_vec(), ..TaskPage::default() });
+                // SAFETY: the caller promised a callback that takes these arguments; `list`
+                // outlives the call, and `user_data` is passed through as the caller gave it.
                 unsafe { cb(&list, user_data) }
             }
             None => true,
         })?;
-        if !tasks_out.is_null() {
-            give(tasks_out, storetasks_task_list::from_page(TaskPage { tasks, ..TaskPage::default() }));
+        if let Some(out) = out {
+            out.set(storetasks_task_list::from_page(TaskPage { tasks, ..TaskPage::default() }));
         }
         Ok(())
     })

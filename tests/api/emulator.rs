@@ -88,9 +88,18 @@ impl Emulator {
 
     /// EC2 API requests received so far (all actions, faulted ones included).
     pub fn requests(&self) -> u64 {
+        self.stat("requests")
+    }
+
+    /// Requests hit by an installed fault so far.
+    pub fn faults_fired(&self) -> u64 {
+        self.stat("faults_fired")
+    }
+
+    fn stat(&self, name: &str) -> u64 {
         let (_, body) = self.http("GET", "/_emulator/stats", "");
         let v: serde_json::Value = serde_json::from_str(&body).expect("stats JSON");
-        v["requests"].as_u64().expect("requests count")
+        v[name].as_u64().unwrap_or_else(|| panic!("no {name} in the stats: {body}"))
     }
 }
 

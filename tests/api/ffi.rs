@@ -55,7 +55,10 @@ unsafe extern "C" fn sweep_log(_level: i32, target: *const c_char, message: *con
 /// secrets (until a test installs its own capture, which hands back to this one when done).
 pub fn install_secret_sweep() {
     SWEEP.call_once(|| {
-        assert_eq!(storetasks_set_log_callback(Some(sweep_log), storetasks_log_level::Trace as i32, null_mut()), storetasks_status::Ok);
+        assert_eq!(
+            storetasks_set_log_callback(Some(sweep_log), storetasks_log_level::Trace as i32, null_mut()),
+            storetasks_status::Ok
+        );
     });
 }
 
@@ -104,6 +107,9 @@ impl List {
     }
     pub fn next_token(&self) -> Option<String> {
         opt_string(storetasks_task_list_next_token(self.0))
+    }
+    pub fn truncated(&self) -> bool {
+        storetasks_task_list_truncated(self.0)
     }
     pub fn json(&self) -> String {
         let mut out: *mut c_char = null_mut();
@@ -164,10 +170,7 @@ impl Config {
         c
     }
     pub fn credentials(&self, ak: &str, sk: &str) -> &Self {
-        assert_eq!(
-            storetasks_config_set_credentials(self.0, cs(ak).as_ptr(), cs(sk).as_ptr(), null()),
-            storetasks_status::Ok
-        );
+        assert_eq!(storetasks_config_set_credentials(self.0, cs(ak).as_ptr(), cs(sk).as_ptr(), null()), storetasks_status::Ok);
         self
     }
     pub fn retry(&self, mode: storetasks_retry_mode, attempts: u32) -> &Self {
@@ -222,19 +225,37 @@ impl Client {
     }
 
     /// Page by page; `keep_going` decides after each page. Returns the pages seen.
-    pub fn pages(&self, q: &Query, max_tasks: usize, mut keep_going: impl FnMut(&[T]) -> bool) -> (Vec<Vec<T>>, Result<(), Failure>) {
+    pub fn pages(&self, q: &Query, max_tasks: usize, keep_going: impl FnMut(&[T]) -> bool) -> (Vec<Vec<T>>, Result<(), Failure>) {
+        let mut marks = Vec::new();
+        self.pages_with(q, max_tasks, keep_going, &mut marks)
+    }
+
+    /// Every page, with each page's truncation mark in `marks`.
+    pub fn pages_marked(&self, q: &Query, max_tasks: usize, marks: &mut Vec<bool>) -> (Vec<Vec<T>>, Result<(), Failure>) {
+        self.pages_with(q, max_tasks, |_| true, marks)
+    }
+
+    fn pages_with(
+        &self,
+        q: &Query,
+        max_tasks: usize,
+        mut keep_going: impl FnMut(&[T]) -> bool,
+        marks: &mut Vec<bool>,
+    ) -> (Vec<Vec<T>>, Result<(), Failure>) {
         struct State<'a> {
             pages: Vec<Vec<T>>,
+            marks: &'a mut Vec<bool>,
             keep_going: &'a mut dyn FnMut(&[T]) -> bool,
         }
         unsafe extern "C" fn on_page(page: *const storetasks_task_list, user: *mut c_void) -> bool {
             let state = unsafe { &mut *(user as *mut State) };
             let tasks = copy_tasks(page);
+            state.marks.push(storetasks_task_list_truncated(page));
             let go = (state.keep_going)(&tasks);
             state.pages.push(tasks);
             go
         }
-        let mut state = State { pages: Vec::new(), keep_going: &mut keep_going };
+        let mut state = State { pages: Vec::new(), marks, keep_going: &mut keep_going };
         let mut err = null_mut();
         let st = storetasks_client_describe_pages(
             self.0,
@@ -286,10 +307,7 @@ impl Query {
     pub fn filter(self, name: &str, values: &[&str]) -> Self {
         let owned: Vec<CString> = values.iter().map(|v| cs(v)).collect();
         let ptrs: Vec<*const c_char> = owned.iter().map(|c| c.as_ptr()).collect();
-        assert_eq!(
-            storetasks_query_add_filter(self.0, cs(name).as_ptr(), ptrs.as_ptr(), ptrs.len()),
-            storetasks_status::Ok
-        );
+        assert_eq!(storetasks_query_add_filter(self.0, cs(name).as_ptr(), ptrs.as_ptr(), ptrs.len()), storetasks_status::Ok);
         self
     }
     pub fn max_results(self, n: i32) -> Self {
@@ -367,7 +385,8 @@ impl Client {
         let ptrs: Vec<*const c_char> = owned.iter().map(|c| c.as_ptr()).collect();
         let mut out = null_mut();
         let mut err = null_mut();
-        let st = storetasks_client_wait(self.0, ptrs.as_ptr(), ptrs.len(), opts, cancel.map_or(null(), |c| c.0), &mut out, &mut err);
+        let st =
+            storetasks_client_wait(self.0, ptrs.as_ptr(), ptrs.len(), opts, cancel.map_or(null(), |c| c.0), &mut out, &mut err);
         storetasks_wait_options_free(opts);
         finish(st, out, err).map(|l| l.tasks())
     }
@@ -383,6 +402,9 @@ impl LogCapture {
         unsafe extern "C" fn on_log(level: i32, target: *const c_char, message: *const c_char, user: *mut c_void) {
             let lines = unsafe { &*(user as *const std::sync::Mutex<Vec<(i32, String, String)>>) };
             let entry = (level, opt_string(target).unwrap(), opt_string(message).unwrap());
+            // While a capture is installed it sees every test's lines: each is swept too.
+            sweep(&entry.1, "log target");
+            sweep(&entry.2, "log line");
             lines.lock().unwrap().push(entry);
         }
         let cap = LogCapture { lines: Box::new(std::sync::Mutex::new(Vec::new())) };
@@ -398,7 +420,8 @@ impl LogCapture {
 
 impl Drop for LogCapture {
     fn drop(&mut self) {
-        // Hand the log back to the suite-wide secret sweep.
+        // Hand the log back to the suite-wide secret sweep. The setter returns only when no call
+        // to `on_log` is still running, so the lines' Mutex may be freed right after.
         storetasks_set_log_callback(Some(sweep_log), storetasks_log_level::Trace as i32, null_mut());
     }
 }

@@ -43,9 +43,7 @@ fn waits_until_every_task_completes_with_rising_progress() {
     let emu = start(&[("ami-0000000000000000a", None), ("ami-0000000000000000b", None)], "60");
     let client = Config::for_endpoint(&emu.endpoint()).client();
     let mut seen = Vec::new();
-    let done = client
-        .wait(&["ami-0000000000000000b", "ami-0000000000000000a"], &Wait::default(), None, &mut seen)
-        .unwrap();
+    let done = client.wait(&["ami-0000000000000000b", "ami-0000000000000000a"], &Wait::default(), None, &mut seen).unwrap();
     assert_eq!(done.len(), 2);
     assert_eq!(done[0].ami_id.as_deref(), Some("ami-0000000000000000b"), "in the order asked for");
     assert!(done.iter().all(|t| t.state.as_deref() == Some("Completed") && t.progress == Some(100)));
@@ -59,9 +57,8 @@ fn waits_until_every_task_completes_with_rising_progress() {
 fn a_failed_task_ends_the_wait_with_its_ami_and_reason() {
     let emu = start(&[("ami-0000000000000000c", None), ("ami-0000000000000000d", Some(30))], "60");
     let client = Config::for_endpoint(&emu.endpoint()).client();
-    let e = client
-        .wait(&["ami-0000000000000000c", "ami-0000000000000000d"], &Wait::default(), None, &mut Vec::new())
-        .unwrap_err();
+    let e =
+        client.wait(&["ami-0000000000000000c", "ami-0000000000000000d"], &Wait::default(), None, &mut Vec::new()).unwrap_err();
     assert_eq!(e.status, S::TaskFailed);
     assert!(e.message.contains("ami-0000000000000000d") && e.message.contains("KMS key"), "{}", e.message);
     let err_ami = e.message.split(' ').next().unwrap();
@@ -134,13 +131,17 @@ fn cancelling_a_wait_from_another_thread_returns_within_a_second() {
 
 #[test]
 fn throttling_during_a_wait_is_survived() {
-    let emu = start(&[("ami-00000000000000012", None)], "50");
+    // 20 points a second: five seconds of polls, so every fault below is met before the end.
+    let emu = start(&[("ami-00000000000000012", None)], "20");
     let cfg = Config::for_endpoint(&emu.endpoint());
     cfg.retry(storetasks::ffi::config::storetasks_retry_mode::Standard, 2);
     let client = cfg.client();
     emu.faults(&["throttle,at=2,count=4", "internal,at=7", "drop,at=8"]);
     let done = client.wait(&["ami-00000000000000012"], &Wait::default(), None, &mut Vec::new()).unwrap();
     assert_eq!(done[0].state.as_deref(), Some("Completed"));
+    // Every fault was met and survived: 4 throttles, one 500, one dropped connection.
+    assert_eq!(emu.faults_fired(), 6, "the faults fired during the wait");
+    assert!(emu.requests() >= 9, "at least the faulted requests and the ones that followed them");
 }
 
 #[test]
@@ -168,7 +169,10 @@ fn log_callback_sees_events_and_never_a_secret() {
     let lines = capture.lines();
     drop(capture);
     assert!(lines.iter().any(|(_, t, m)| t.starts_with("storetasks") && m.contains("DescribeStoreImageTasks page received")));
-    assert!(lines.iter().any(|(l, t, _)| *l == storetasks_log_level::Trace as i32 && t.starts_with("aws")), "SDK trace events arrive too");
+    assert!(
+        lines.iter().any(|(l, t, _)| *l == storetasks_log_level::Trace as i32 && t.starts_with("aws")),
+        "SDK trace events arrive too"
+    );
     for (_, _, m) in &lines {
         assert!(!m.contains(SECRET_KEY), "a secret in a log line: {m}");
     }

@@ -24,12 +24,7 @@ fn main() {
     measure(&args, || {
         runtime.block_on(async {
             let mut tasks = Vec::new();
-            let mut items = client
-                .describe_store_image_tasks()
-                .max_results(PAGE_SIZE)
-                .into_paginator()
-                .items()
-                .send();
+            let mut items = client.describe_store_image_tasks().max_results(PAGE_SIZE).into_paginator().items().send();
             while let Some(task) = items.next().await {
                 tasks.push(task.expect("DescribeStoreImageTasks failed"));
             }

@@ -40,11 +40,7 @@ pub struct ApiError {
 
 impl ApiError {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            code,
-            message: message.into(),
-        }
+        ApiError { status, code, message: message.into() }
     }
 
     fn bad(code: &'static str, message: impl Into<String>) -> ApiError {
@@ -52,34 +48,19 @@ impl ApiError {
     }
 
     fn auth_failure() -> ApiError {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "AuthFailure",
-            "AWS was not able to validate the provided access credentials",
-        )
+        ApiError::new(StatusCode::UNAUTHORIZED, "AuthFailure", "AWS was not able to validate the provided access credentials")
     }
 
     fn unauthorized() -> ApiError {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            "UnauthorizedOperation",
-            "You are not authorized to perform this operation.",
-        )
+        ApiError::new(StatusCode::FORBIDDEN, "UnauthorizedOperation", "You are not authorized to perform this operation.")
     }
 
     fn dry_run() -> ApiError {
-        ApiError::new(
-            StatusCode::PRECONDITION_FAILED,
-            "DryRunOperation",
-            "Request would have succeeded, but DryRun flag is set.",
-        )
+        ApiError::new(StatusCode::PRECONDITION_FAILED, "DryRunOperation", "Request would have succeeded, but DryRun flag is set.")
     }
 
     fn missing(name: &str) -> ApiError {
-        ApiError::bad(
-            "MissingParameter",
-            format!("The request must contain the parameter {name}"),
-        )
+        ApiError::bad("MissingParameter", format!("The request must contain the parameter {name}"))
     }
 
     fn invalid_value(message: impl Into<String>) -> ApiError {
@@ -87,10 +68,7 @@ impl ApiError {
     }
 
     fn reply(&self, request_id: &str) -> Reply {
-        Reply::Xml {
-            status: self.status,
-            body: xml::error(request_id, self.code, &self.message),
-        }
+        Reply::Xml { status: self.status, body: xml::error(request_id, self.code, &self.message) }
     }
 }
 
@@ -145,12 +123,7 @@ pub fn decode_token(key: &[u8], token: &str) -> Option<Position> {
     }
     let (data, tag) = b.split_at(TOKEN_LEN - 16);
     let expected = token_tag(key, data);
-    if expected
-        .iter()
-        .zip(tag)
-        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-        != 0
-    {
+    if expected.iter().zip(tag).fold(0u8, |acc, (a, b)| acc | (a ^ b)) != 0 {
         return None;
     }
     let start = i64::from_be_bytes(data[4..12].try_into().ok()?);
@@ -173,20 +146,14 @@ fn check_known(params: &Params, patterns: &[&str]) -> Result<(), ApiError> {
     let matches = |name: &str, pattern: &str| {
         let n: Vec<&str> = name.split('.').collect();
         let p: Vec<&str> = pattern.split('.').collect();
-        n.len() == p.len()
-            && n.iter()
-                .zip(&p)
-                .all(|(a, b)| if *b == "#" { is_index(a) } else { a == b })
+        n.len() == p.len() && n.iter().zip(&p).all(|(a, b)| if *b == "#" { is_index(a) } else { a == b })
     };
     let mut names: Vec<&String> = params.keys().collect();
     names.sort();
     for name in names {
         let common = ["Action", "Version", "DryRun"];
         if !common.contains(&name.as_str()) && !patterns.iter().any(|p| matches(name, p)) {
-            return Err(ApiError::bad(
-                "UnknownParameter",
-                format!("The parameter {name} is not recognized"),
-            ));
+            return Err(ApiError::bad("UnknownParameter", format!("The parameter {name} is not recognized")));
         }
     }
     Ok(())
@@ -197,9 +164,7 @@ fn dry_run(params: &Params) -> Result<bool, ApiError> {
         None => Ok(false),
         Some(v) if v == "true" => Ok(true),
         Some(v) if v == "false" => Ok(false),
-        Some(v) => Err(ApiError::invalid_value(format!(
-            "Value ({v}) for parameter DryRun is invalid. Expecting a boolean."
-        ))),
+        Some(v) => Err(ApiError::invalid_value(format!("Value ({v}) for parameter DryRun is invalid. Expecting a boolean."))),
     }
 }
 
@@ -234,10 +199,7 @@ fn filters(params: &Params) -> Result<Vec<Filter>, ApiError> {
         let entry = by_index.entry(n).or_default();
         if field == "Name" {
             entry.0 = Some(v.clone());
-        } else if let Some(m) = field
-            .strip_prefix("Value.")
-            .and_then(|m| m.parse::<u32>().ok())
-        {
+        } else if let Some(m) = field.strip_prefix("Value.").and_then(|m| m.parse::<u32>().ok()) {
             entry.1.insert(m, v.clone());
         }
     }
@@ -245,10 +207,7 @@ fn filters(params: &Params) -> Result<Vec<Filter>, ApiError> {
         .into_iter()
         .map(|(n, (name, values))| {
             let name = name.ok_or_else(|| ApiError::missing(&format!("Filter.{n}.Name")))?;
-            Ok(Filter {
-                name,
-                values: values.into_values().collect(),
-            })
+            Ok(Filter { name, values: values.into_values().collect() })
         })
         .collect()
 }
@@ -269,32 +228,15 @@ pub async fn handle(emu: &Emulator, req: Request<'_>, request_id: &str) -> Reply
     let fault = emu.count_request(is_describe);
     let kind = fault.as_ref().map(|f| f.kind);
     match &fault {
-        Some(FaultSpec {
-            kind: FaultKind::Throttle,
-            ..
-        }) => {
-            return ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "RequestLimitExceeded",
-                "Request limit exceeded.",
-            )
-            .reply(request_id);
+        Some(FaultSpec { kind: FaultKind::Throttle, .. }) => {
+            return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "RequestLimitExceeded", "Request limit exceeded.")
+                .reply(request_id);
         }
-        Some(FaultSpec {
-            kind: FaultKind::Internal,
-            ..
-        }) => {
-            return ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "InternalError",
-                "An internal error has occurred.",
-            )
-            .reply(request_id);
+        Some(FaultSpec { kind: FaultKind::Internal, .. }) => {
+            return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "An internal error has occurred.")
+                .reply(request_id);
         }
-        Some(FaultSpec {
-            kind: FaultKind::Unavailable,
-            ..
-        }) => {
+        Some(FaultSpec { kind: FaultKind::Unavailable, .. }) => {
             return ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Unavailable",
@@ -302,24 +244,11 @@ pub async fn handle(emu: &Emulator, req: Request<'_>, request_id: &str) -> Reply
             )
             .reply(request_id);
         }
-        Some(FaultSpec {
-            kind: FaultKind::Drop,
-            ..
-        }) => return Reply::Drop,
-        Some(FaultSpec {
-            kind: FaultKind::Garbage,
-            ..
-        }) => {
-            return Reply::Xml {
-                status: StatusCode::OK,
-                body: b"this is not xml".to_vec(),
-            };
+        Some(FaultSpec { kind: FaultKind::Drop, .. }) => return Reply::Drop,
+        Some(FaultSpec { kind: FaultKind::Garbage, .. }) => {
+            return Reply::Xml { status: StatusCode::OK, body: b"this is not xml".to_vec() };
         }
-        Some(FaultSpec {
-            kind: FaultKind::Delay,
-            ms,
-            ..
-        }) => {
+        Some(FaultSpec { kind: FaultKind::Delay, ms, .. }) => {
             tokio::time::sleep(std::time::Duration::from_millis(*ms)).await;
         }
         _ => {}
@@ -333,10 +262,7 @@ pub async fn handle(emu: &Emulator, req: Request<'_>, request_id: &str) -> Reply
                 Some(FaultKind::WrongRoot) => xml::wrong_root(request_id),
                 _ => body,
             };
-            Reply::Xml {
-                status: StatusCode::OK,
-                body,
-            }
+            Reply::Xml { status: StatusCode::OK, body }
         }
     }
 }
@@ -356,20 +282,12 @@ fn process(
         headers: req.headers,
         body: req.body,
     };
-    let access_key = sigv4::verify(&received, &emu.opts.region, |k| emu.secret_for(k))
-        .map_err(|_| ApiError::auth_failure())?;
+    let access_key = sigv4::verify(&received, &emu.opts.region, |k| emu.secret_for(k)).map_err(|_| ApiError::auth_failure())?;
 
-    let action = params.get("Action").ok_or_else(|| {
-        ApiError::bad(
-            "MissingAction",
-            "The request must contain the parameter Action",
-        )
-    })?;
+    let action =
+        params.get("Action").ok_or_else(|| ApiError::bad("MissingAction", "The request must contain the parameter Action"))?;
     if action != DESCRIBE && action != CREATE {
-        return Err(ApiError::bad(
-            "InvalidAction",
-            format!("The action {action} is not valid for this web service."),
-        ));
+        return Err(ApiError::bad("InvalidAction", format!("The action {action} is not valid for this web service.")));
     }
     match params.get("Version") {
         None => return Err(ApiError::missing("Version")),
@@ -382,8 +300,7 @@ fn process(
         Some(_) => {}
     }
     if action == DESCRIBE {
-        describe(emu, params, &access_key, fault, request_id)
-            .map(|b| ("DescribeStoreImageTasksResponse", b))
+        describe(emu, params, &access_key, fault, request_id).map(|b| ("DescribeStoreImageTasksResponse", b))
     } else {
         create(emu, params, &access_key, request_id).map(|b| ("CreateStoreImageTaskResponse", b))
     }
@@ -396,16 +313,7 @@ fn describe(
     fault: Option<FaultKind>,
     request_id: &str,
 ) -> Result<Vec<u8>, ApiError> {
-    check_known(
-        params,
-        &[
-            "ImageId.#",
-            "Filter.#.Name",
-            "Filter.#.Value.#",
-            "MaxResults",
-            "NextToken",
-        ],
-    )?;
+    check_known(params, &["ImageId.#", "Filter.#.Name", "Filter.#.Value.#", "MaxResults", "NextToken"])?;
     let dry = dry_run(params)?;
     if emu.is_denied(access_key) {
         return Err(ApiError::unauthorized());
@@ -444,11 +352,7 @@ fn describe(
         let items: Vec<View> = store
             .visible_sorted(now)
             .into_iter()
-            .filter(|t| {
-                t.ami_id
-                    .as_deref()
-                    .is_some_and(|a| wanted.contains(a) && seen.insert(a.to_owned()))
-            })
+            .filter(|t| t.ami_id.as_deref().is_some_and(|a| wanted.contains(a) && seen.insert(a.to_owned())))
             .map(|t| t.view(now, emu.opts.progress_rate))
             .collect();
         return Ok(xml::describe(request_id, &items, None));
@@ -456,19 +360,15 @@ fn describe(
 
     for f in &filters {
         if f.name != "task-state" && f.name != "bucket" {
-            return Err(ApiError::invalid_value(format!(
-                "The filter '{}' is invalid",
-                f.name
-            )));
+            return Err(ApiError::invalid_value(format!("The filter '{}' is invalid", f.name)));
         }
         if f.values.is_empty() {
-            return Err(ApiError::invalid_value(format!(
-                "The filter '{}' requires at least one value",
-                f.name
-            )));
+            return Err(ApiError::invalid_value(format!("The filter '{}' requires at least one value", f.name)));
         }
     }
     let page_size = match max_results {
+        // A server that validates MaxResults but then answers with its default page size.
+        _ if fault == Some(FaultKind::IgnoreMaxResults) => emu.opts.default_page_size,
         None => emu.opts.default_page_size,
         Some(s) => match s.trim().parse::<usize>() {
             Ok(n) if MAX_RESULTS_RANGE.contains(&n) => n,
@@ -500,20 +400,12 @@ fn describe(
     let store = emu.store();
     let matches = |v: &View| {
         filters.iter().all(|f| {
-            let field = if f.name == "task-state" {
-                v.state.as_deref()
-            } else {
-                v.bucket.as_deref()
-            };
+            let field = if f.name == "task-state" { v.state.as_deref() } else { v.bucket.as_deref() };
             field.is_some_and(|x| f.values.iter().any(|want| want == x))
         })
     };
     let mut page: Vec<(Position, View)> = Vec::with_capacity(page_size + 1);
-    for t in store
-        .visible_sorted(now)
-        .into_iter()
-        .filter(|t: &&Task| t.position() < after)
-    {
+    for t in store.visible_sorted(now).into_iter().filter(|t: &&Task| t.position() < after) {
         let v = t.view(now, rate);
         if matches(&v) {
             page.push((t.position(), v));
@@ -539,32 +431,13 @@ fn describe(
     Ok(xml::describe(request_id, &items, token.as_deref()))
 }
 
-fn create(
-    emu: &Emulator,
-    params: &Params,
-    access_key: &str,
-    request_id: &str,
-) -> Result<Vec<u8>, ApiError> {
-    check_known(
-        params,
-        &[
-            "ImageId",
-            "Bucket",
-            "S3ObjectTag.#.Key",
-            "S3ObjectTag.#.Value",
-        ],
-    )?;
+fn create(emu: &Emulator, params: &Params, access_key: &str, request_id: &str) -> Result<Vec<u8>, ApiError> {
+    check_known(params, &["ImageId", "Bucket", "S3ObjectTag.#.Key", "S3ObjectTag.#.Value"])?;
     let dry = dry_run(params)?;
     if emu.is_denied(access_key) {
         return Err(ApiError::unauthorized());
     }
-    let non_empty = |name: &str| {
-        params
-            .get(name)
-            .filter(|v| !v.is_empty())
-            .cloned()
-            .ok_or_else(|| ApiError::missing(name))
-    };
+    let non_empty = |name: &str| params.get(name).filter(|v| !v.is_empty()).cloned().ok_or_else(|| ApiError::missing(name));
     let image_id = non_empty("ImageId")?;
     let bucket = non_empty("Bucket")?;
     if dry {

@@ -52,6 +52,7 @@ Faults:
                              SPEC = KIND[,at=K][,count=N][,ms=D], KIND one of
                              throttle internal unavailable drop delay truncate malformed
                              garbage wrongroot repeat-token empty-pages
+                             ignore-max-results
 
 Control endpoint (no signature): /_emulator/stats, /_emulator/faults,
 /_emulator/tasks, /_emulator/clock. See tests/emulator/README.md.
@@ -104,9 +105,7 @@ pub enum Parsed {
 }
 
 fn parse_num<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, String> {
-    value
-        .parse()
-        .map_err(|_| format!("{flag}: `{value}` is not a valid number"))
+    value.parse().map_err(|_| format!("{flag}: `{value}` is not a valid number"))
 }
 
 /// Parses the arguments after the program name. Accepts `--flag value` and `--flag=value`.
@@ -131,9 +130,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Parsed, String> 
             "--port" => opts.port = parse_num(&flag, &value()?)?,
             "--bind" => {
                 let v = value()?;
-                opts.bind = v
-                    .parse()
-                    .map_err(|_| format!("--bind: `{v}` is not an IP address"))?;
+                opts.bind = v.parse().map_err(|_| format!("--bind: `{v}` is not an IP address"))?;
             }
             "--region" => opts.region = value()?,
             "--access-key" => opts.access_key = value()?,
@@ -145,9 +142,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Parsed, String> 
             "--dump-tasks" => opts.dump_tasks = Some(value()?),
             "--now" => {
                 let v = value()?;
-                opts.now_ms = Some(
-                    parse_rfc3339_ms(&v).ok_or_else(|| format!("--now: `{v}` is not RFC 3339"))?,
-                );
+                opts.now_ms = Some(parse_rfc3339_ms(&v).ok_or_else(|| format!("--now: `{v}` is not RFC 3339"))?);
             }
             "--progress-rate" => {
                 let rate: f64 = parse_num(&flag, &value()?)?;
@@ -165,8 +160,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Parsed, String> 
             }
             "--fault" => {
                 let spec = value()?;
-                opts.faults
-                    .push(FaultSpec::parse(&spec).map_err(|e| format!("--fault: {e}"))?);
+                opts.faults.push(FaultSpec::parse(&spec).map_err(|e| format!("--fault: {e}"))?);
             }
             other => return Err(format!("unknown argument `{other}` (see --help)")),
         }

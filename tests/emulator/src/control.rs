@@ -32,23 +32,14 @@ fn bad_request(message: impl Into<String>) -> Response {
 pub fn routes() -> Router<Arc<Emulator>> {
     Router::new()
         .route("/_emulator/stats", get(stats))
-        .route(
-            "/_emulator/faults",
-            get(list_faults).post(add_faults).delete(clear_faults),
-        )
-        .route(
-            "/_emulator/tasks",
-            get(list_tasks).post(add_tasks).delete(clear_tasks),
-        )
+        .route("/_emulator/faults", get(list_faults).post(add_faults).delete(clear_faults))
+        .route("/_emulator/tasks", get(list_tasks).post(add_tasks).delete(clear_tasks))
         .route("/_emulator/clock", get(clock).post(advance_clock))
 }
 
 async fn stats(State(emu): Shared) -> Response {
     let (requests, describe, faults_fired) = emu.stats();
-    json_response(
-        StatusCode::OK,
-        json!({ "requests": requests, "describe": describe, "faults_fired": faults_fired }),
-    )
+    json_response(StatusCode::OK, json!({ "requests": requests, "describe": describe, "faults_fired": faults_fired }))
 }
 
 async fn list_faults(State(emu): Shared) -> Response {
@@ -65,17 +56,13 @@ async fn add_faults(State(emu): Shared, body: Bytes) -> Response {
         Ok(b) => b,
         Err(e) => return bad_request(format!("expected {{\"faults\": [\"SPEC\", ...]}}: {e}")),
     };
-    let specs: Result<Vec<FaultSpec>, String> =
-        parsed.faults.iter().map(|s| FaultSpec::parse(s)).collect();
+    let specs: Result<Vec<FaultSpec>, String> = parsed.faults.iter().map(|s| FaultSpec::parse(s)).collect();
     match specs {
         Err(e) => bad_request(e),
         Ok(specs) => {
             let n = specs.len();
             emu.install_faults(specs);
-            json_response(
-                StatusCode::OK,
-                json!({ "installed": n, "faults": emu.pending_faults() }),
-            )
+            json_response(StatusCode::OK, json!({ "installed": n, "faults": emu.pending_faults() }))
         }
     }
 }
@@ -86,10 +73,7 @@ async fn clear_faults(State(emu): Shared) -> Response {
 
 async fn list_tasks(State(emu): Shared) -> Response {
     let file = emu.store().to_file();
-    json_response(
-        StatusCode::OK,
-        serde_json::to_value(file).unwrap_or(Value::Null),
-    )
+    json_response(StatusCode::OK, serde_json::to_value(file).unwrap_or(Value::Null))
 }
 
 async fn add_tasks(State(emu): Shared, body: Bytes) -> Response {
@@ -99,10 +83,7 @@ async fn add_tasks(State(emu): Shared, body: Bytes) -> Response {
             let now = emu.clock.now_ms();
             let mut store = emu.store();
             let added = store.add_entries(file, now);
-            json_response(
-                StatusCode::OK,
-                json!({ "added": added, "total": store.len() }),
-            )
+            json_response(StatusCode::OK, json!({ "added": added, "total": store.len() }))
         }
     }
 }
@@ -112,10 +93,7 @@ async fn clear_tasks(State(emu): Shared) -> Response {
 }
 
 async fn clock(State(emu): Shared) -> Response {
-    json_response(
-        StatusCode::OK,
-        json!({ "now": format_ms(emu.clock.now_ms()) }),
-    )
+    json_response(StatusCode::OK, json!({ "now": format_ms(emu.clock.now_ms()) }))
 }
 
 #[derive(Deserialize)]
@@ -131,10 +109,6 @@ async fn advance_clock(State(emu): Shared, body: Bytes) -> Response {
     if !parsed.advance_seconds.is_finite() || parsed.advance_seconds < 0.0 {
         return bad_request("advance_seconds must be a finite number >= 0");
     }
-    emu.clock
-        .advance_ms((parsed.advance_seconds * 1000.0).round() as i64);
-    json_response(
-        StatusCode::OK,
-        json!({ "now": format_ms(emu.clock.now_ms()) }),
-    )
+    emu.clock.advance_ms((parsed.advance_seconds * 1000.0).round() as i64);
+    json_response(StatusCode::OK, json!({ "now": format_ms(emu.clock.now_ms()) }))
 }

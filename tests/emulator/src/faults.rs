@@ -15,10 +15,11 @@ pub enum FaultKind {
     WrongRoot,
     RepeatToken,
     EmptyPages,
+    IgnoreMaxResults,
 }
 
 impl FaultKind {
-    pub const ALL: [(&'static str, FaultKind); 11] = [
+    pub const ALL: [(&'static str, FaultKind); 12] = [
         ("throttle", FaultKind::Throttle),
         ("internal", FaultKind::Internal),
         ("unavailable", FaultKind::Unavailable),
@@ -30,14 +31,11 @@ impl FaultKind {
         ("wrongroot", FaultKind::WrongRoot),
         ("repeat-token", FaultKind::RepeatToken),
         ("empty-pages", FaultKind::EmptyPages),
+        ("ignore-max-results", FaultKind::IgnoreMaxResults),
     ];
 
     pub fn name(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(_, k)| *k == self)
-            .map(|(n, _)| *n)
-            .unwrap_or("?")
+        Self::ALL.iter().find(|(_, k)| *k == self).map(|(n, _)| *n).unwrap_or("?")
     }
 }
 
@@ -56,30 +54,14 @@ impl FaultSpec {
     pub fn parse(spec: &str) -> Result<FaultSpec, String> {
         let mut parts = spec.split(',').map(str::trim);
         let kind_name = parts.next().unwrap_or_default();
-        let kind = FaultKind::ALL
-            .iter()
-            .find(|(n, _)| *n == kind_name)
-            .map(|(_, k)| *k)
-            .ok_or_else(|| {
-                let names: Vec<&str> = FaultKind::ALL.iter().map(|(n, _)| *n).collect();
-                format!(
-                    "unknown fault kind `{kind_name}` (one of: {})",
-                    names.join(", ")
-                )
-            })?;
-        let mut f = FaultSpec {
-            kind,
-            at: 1,
-            count: 1,
-            ms: DEFAULT_DELAY_MS,
-        };
+        let kind = FaultKind::ALL.iter().find(|(n, _)| *n == kind_name).map(|(_, k)| *k).ok_or_else(|| {
+            let names: Vec<&str> = FaultKind::ALL.iter().map(|(n, _)| *n).collect();
+            format!("unknown fault kind `{kind_name}` (one of: {})", names.join(", "))
+        })?;
+        let mut f = FaultSpec { kind, at: 1, count: 1, ms: DEFAULT_DELAY_MS };
         for part in parts {
-            let (key, value) = part
-                .split_once('=')
-                .ok_or_else(|| format!("`{part}` in fault `{spec}` is not key=value"))?;
-            let n: u64 = value.parse().map_err(|_| {
-                format!("`{value}` in fault `{spec}` is not a non-negative integer")
-            })?;
+            let (key, value) = part.split_once('=').ok_or_else(|| format!("`{part}` in fault `{spec}` is not key=value"))?;
+            let n: u64 = value.parse().map_err(|_| format!("`{value}` in fault `{spec}` is not a non-negative integer"))?;
             match key {
                 "at" if n >= 1 => f.at = n,
                 "count" if n >= 1 => f.count = n,
@@ -143,10 +125,7 @@ impl FaultBook {
     /// fault wins when several cover the same request.
     pub fn hit(&mut self, ordinal: u64) -> Option<FaultSpec> {
         self.installed.retain(|f| f.last >= ordinal);
-        self.installed
-            .iter()
-            .find(|f| f.first <= ordinal && ordinal <= f.last)
-            .map(|f| f.spec.clone())
+        self.installed.iter().find(|f| f.first <= ordinal && ordinal <= f.last).map(|f| f.spec.clone())
     }
 
     pub fn pending(&self, requests_so_far: u64) -> Vec<PendingFault> {
@@ -175,15 +154,7 @@ mod tests {
     #[test]
     fn parses_specs() {
         let f = FaultSpec::parse("delay,at=3,count=2,ms=250").unwrap();
-        assert_eq!(
-            f,
-            FaultSpec {
-                kind: FaultKind::Delay,
-                at: 3,
-                count: 2,
-                ms: 250
-            }
-        );
+        assert_eq!(f, FaultSpec { kind: FaultKind::Delay, at: 3, count: 2, ms: 250 });
         assert_eq!(FaultSpec::parse("repeat-token").unwrap().count, 1);
         assert!(FaultSpec::parse("explode").is_err());
         assert!(FaultSpec::parse("throttle,at=0").is_err());

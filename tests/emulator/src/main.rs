@@ -24,10 +24,8 @@ fn load(opts: &Options, clock: &Clock) -> Result<Store, String> {
     let now = clock.now_ms();
     let mut store = Store::default();
     if let Some(path) = &opts.tasks_file {
-        let bytes =
-            std::fs::read(path).map_err(|e| format!("--tasks-file {}: {e}", path.display()))?;
-        let file = TasksFile::parse(&bytes)
-            .map_err(|e| format!("--tasks-file {}: {e}", path.display()))?;
+        let bytes = std::fs::read(path).map_err(|e| format!("--tasks-file {}: {e}", path.display()))?;
+        let file = TasksFile::parse(&bytes).map_err(|e| format!("--tasks-file {}: {e}", path.display()))?;
         store.add_entries(file, now);
     }
     if let Some(n) = opts.generate {
@@ -40,9 +38,7 @@ fn dump(store: &Store, target: &str) -> Result<(), String> {
     let mut json = serde_json::to_string_pretty(&store.to_file()).map_err(|e| e.to_string())?;
     json.push('\n');
     if target == "-" {
-        std::io::stdout()
-            .write_all(json.as_bytes())
-            .map_err(|e| e.to_string())
+        std::io::stdout().write_all(json.as_bytes()).map_err(|e| e.to_string())
     } else {
         std::fs::write(target, json).map_err(|e| format!("--dump-tasks {target}: {e}"))
     }
@@ -50,9 +46,7 @@ fn dump(store: &Store, target: &str) -> Result<(), String> {
 
 async fn run(opts: Options, store: Store, clock: Clock) -> Result<(), String> {
     let addr = SocketAddr::new(opts.bind, opts.port);
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     let emu = Arc::new(Emulator::new(opts, store, clock));
     let router = server::router(emu);
@@ -67,9 +61,7 @@ async fn run(opts: Options, store: Store, clock: Clock) -> Result<(), String> {
         }
     };
     let mut out = std::io::stdout().lock();
-    writeln!(out, "listening {local}")
-        .and_then(|()| out.flush())
-        .map_err(|e| e.to_string())?;
+    writeln!(out, "listening {local}").and_then(|()| out.flush()).map_err(|e| e.to_string())?;
     drop(out);
     server::serve(listener, router, shutdown).await;
     Ok(())
@@ -104,11 +96,7 @@ fn main() -> ExitCode {
             }
         };
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("storetasks-emulator: cannot start the runtime: {e}");

@@ -33,30 +33,19 @@ pub fn router(emu: Arc<Emulator>) -> Router {
 async fn ec2_api(State(emu): State<Arc<Emulator>>, req: Request) -> Response {
     let request_id = emu.request_id();
     if req.uri().path().starts_with("/_emulator") {
-        return control::json_response(
-            StatusCode::NOT_FOUND,
-            json!({ "error": "no such control endpoint" }),
-        );
+        return control::json_response(StatusCode::NOT_FOUND, json!({ "error": "no such control endpoint" }));
     }
     let kill = req.extensions().get::<ConnectionKill>().cloned();
     let (parts, body) = req.into_parts();
     let body = match to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
         Err(_) => {
-            return control::json_response(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                json!({ "error": "body too large" }),
-            );
+            return control::json_response(StatusCode::PAYLOAD_TOO_LARGE, json!({ "error": "body too large" }));
         }
     };
     let reply = api::handle(
         &emu,
-        api::Request {
-            method: &parts.method,
-            uri: &parts.uri,
-            headers: &parts.headers,
-            body: &body,
-        },
+        api::Request { method: &parts.method, uri: &parts.uri, headers: &parts.headers, body: &body },
         &request_id,
     )
     .await;
@@ -64,10 +53,7 @@ async fn ec2_api(State(emu): State<Arc<Emulator>>, req: Request) -> Response {
         Reply::Xml { status, body } => Response::builder()
             .status(status)
             .header(header::CONTENT_TYPE, "text/xml;charset=UTF-8")
-            .header(
-                "x-amzn-requestid",
-                HeaderValue::from_str(&request_id).expect("request ids are ASCII"),
-            )
+            .header("x-amzn-requestid", HeaderValue::from_str(&request_id).expect("request ids are ASCII"))
             .header(header::SERVER, "AmazonEC2")
             .body(Body::from(body))
             .expect("static response parts are valid"),
@@ -90,9 +76,7 @@ async fn serve_connection(stream: TcpStream, router: Router) {
         let mut router = router.clone();
         async move { router.call(req).await }
     });
-    let conn = hyper::server::conn::http1::Builder::new()
-        .keep_alive(true)
-        .serve_connection(TokioIo::new(stream), service);
+    let conn = hyper::server::conn::http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service);
     tokio::select! {
         _ = conn => {}
         _ = kill.notified() => {}
@@ -100,11 +84,7 @@ async fn serve_connection(stream: TcpStream, router: Router) {
 }
 
 /// Accepts connections until `shutdown` completes.
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    shutdown: impl std::future::Future<Output = ()>,
-) {
+pub async fn serve(listener: TcpListener, router: Router, shutdown: impl std::future::Future<Output = ()>) {
     tokio::pin!(shutdown);
     loop {
         tokio::select! {

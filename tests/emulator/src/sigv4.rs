@@ -12,11 +12,7 @@ const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 const SERVICE: &str = "ec2";
 
 /// RFC 3986 unreserved characters stay; everything else is percent-encoded.
-const URI_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+const URI_ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum AuthError {
@@ -52,15 +48,11 @@ struct AuthHeader {
 
 fn parse_authorization(value: &str) -> Result<AuthHeader, AuthError> {
     let bad = |why: &str| AuthError::Malformed(why.to_owned());
-    let rest = value
-        .strip_prefix(ALGORITHM)
-        .ok_or_else(|| bad("unsupported signing algorithm"))?;
+    let rest = value.strip_prefix(ALGORITHM).ok_or_else(|| bad("unsupported signing algorithm"))?;
     let (mut credential, mut signed, mut signature) = (None, None, None);
     for part in rest.split(',') {
         let part = part.trim();
-        let (k, v) = part
-            .split_once('=')
-            .ok_or_else(|| bad("authorization part without '='"))?;
+        let (k, v) = part.split_once('=').ok_or_else(|| bad("authorization part without '='"))?;
         match k.trim() {
             "Credential" => credential = Some(v.trim()),
             "SignedHeaders" => signed = Some(v.trim()),
@@ -123,11 +115,7 @@ fn canonical_query(query: Option<&str>) -> String {
         .filter(|(k, _)| k != "X-Amz-Signature")
         .collect();
     pairs.sort();
-    pairs
-        .into_iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&")
+    pairs.into_iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
 }
 
 fn canonical_header_value(raw: &[u8]) -> String {
@@ -141,27 +129,15 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// Verifies the request's signature. `secret_for` maps an access key to its secret.
 /// Returns the access key that signed the request.
-pub fn verify(
-    req: &Received<'_>,
-    region: &str,
-    secret_for: impl Fn(&str) -> Option<String>,
-) -> Result<String, AuthError> {
+pub fn verify(req: &Received<'_>, region: &str, secret_for: impl Fn(&str) -> Option<String>) -> Result<String, AuthError> {
     let auth = header_str(req.headers, "authorization").ok_or(AuthError::Missing)?;
     let auth = parse_authorization(auth)?;
-    let amz_date = header_str(req.headers, "x-amz-date")
-        .ok_or_else(|| AuthError::Malformed("no x-amz-date header".into()))?;
-    if amz_date.len() != 16
-        || !amz_date.ends_with('Z')
-        || amz_date.get(..8) != Some(auth.date.as_str())
-    {
-        return Err(AuthError::Malformed(
-            "x-amz-date does not match the credential scope".into(),
-        ));
+    let amz_date = header_str(req.headers, "x-amz-date").ok_or_else(|| AuthError::Malformed("no x-amz-date header".into()))?;
+    if amz_date.len() != 16 || !amz_date.ends_with('Z') || amz_date.get(..8) != Some(auth.date.as_str()) {
+        return Err(AuthError::Malformed("x-amz-date does not match the credential scope".into()));
     }
     if auth.region != region || auth.service != SERVICE || auth.terminator != "aws4_request" {
-        return Err(AuthError::Malformed(
-            "credential scope does not match this endpoint".into(),
-        ));
+        return Err(AuthError::Malformed("credential scope does not match this endpoint".into()));
     }
     let signed_sorted = {
         let mut s = auth.signed_headers.clone();
@@ -169,15 +145,10 @@ pub fn verify(
         s
     };
     if signed_sorted != auth.signed_headers
-        || auth
-            .signed_headers
-            .iter()
-            .any(|h| h.is_empty() || *h != h.to_ascii_lowercase())
+        || auth.signed_headers.iter().any(|h| h.is_empty() || *h != h.to_ascii_lowercase())
         || !auth.signed_headers.iter().any(|h| h == "host")
     {
-        return Err(AuthError::Malformed(
-            "SignedHeaders must be sorted, lowercase and include host".into(),
-        ));
+        return Err(AuthError::Malformed("SignedHeaders must be sorted, lowercase and include host".into()));
     }
     let secret = secret_for(&auth.access_key).ok_or(AuthError::UnknownKey)?;
 
@@ -191,16 +162,10 @@ pub fn verify(
 
     let mut canonical_headers = String::new();
     for name in &auth.signed_headers {
-        let values: Vec<String> = req
-            .headers
-            .get_all(name.as_str())
-            .iter()
-            .map(|v| canonical_header_value(v.as_bytes()))
-            .collect();
+        let values: Vec<String> =
+            req.headers.get_all(name.as_str()).iter().map(|v| canonical_header_value(v.as_bytes())).collect();
         if values.is_empty() {
-            return Err(AuthError::Malformed(format!(
-                "signed header `{name}` is missing"
-            )));
+            return Err(AuthError::Malformed(format!("signed header `{name}` is missing")));
         }
         canonical_headers.push_str(&format!("{name}:{}\n", values.join(",")));
     }
@@ -214,14 +179,8 @@ pub fn verify(
         auth.signed_headers.join(";"),
         payload_hash
     );
-    let scope = format!(
-        "{}/{}/{}/aws4_request",
-        auth.date, auth.region, auth.service
-    );
-    let string_to_sign = format!(
-        "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
-        sha256_hex(canonical_request.as_bytes())
-    );
+    let scope = format!("{}/{}/{}/aws4_request", auth.date, auth.region, auth.service);
+    let string_to_sign = format!("{ALGORITHM}\n{amz_date}\n{scope}\n{}", sha256_hex(canonical_request.as_bytes()));
 
     let k_date = hmac(format!("AWS4{secret}").as_bytes(), auth.date.as_bytes());
     let k_region = hmac(&k_date, auth.region.as_bytes());
@@ -230,16 +189,8 @@ pub fn verify(
     let expected = hex::encode(hmac(&k_signing, string_to_sign.as_bytes()));
 
     let same = expected.len() == auth.signature.len()
-        && expected
-            .bytes()
-            .zip(auth.signature.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
-    if same {
-        Ok(auth.access_key)
-    } else {
-        Err(AuthError::Mismatch)
-    }
+        && expected.bytes().zip(auth.signature.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+    if same { Ok(auth.access_key) } else { Err(AuthError::Mismatch) }
 }
 
 #[cfg(test)]

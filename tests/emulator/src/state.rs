@@ -34,10 +34,7 @@ fn os_random_bytes<const N: usize>() -> [u8; N] {
     if filled.is_err() {
         // Fall back on the clock and the process id: tokens only need to be hard to forge by
         // accident in a test.
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0);
+        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
         let mut s = t ^ u64::from(std::process::id()).rotate_left(32);
         for chunk in buf.chunks_mut(8) {
             s = mix64(s.wrapping_add(0x9E37_79B9_7F4A_7C15));
@@ -121,11 +118,7 @@ impl Emulator {
     }
 
     pub fn clear_faults(&self) -> usize {
-        self.traffic
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .faults
-            .clear()
+        self.traffic.lock().unwrap_or_else(|e| e.into_inner()).faults.clear()
     }
 
     pub fn stats(&self) -> (u64, u64, u64) {

@@ -15,8 +15,7 @@ pub const WINDOW_MS: i64 = 31 * DAY_MS;
 pub const IN_PROGRESS: &str = "InProgress";
 pub const COMPLETED: &str = "Completed";
 pub const FAILED: &str = "Failed";
-pub const DEFAULT_FAILURE_REASON: &str =
-    "The store task failed: the emulator's fail mark was reached.";
+pub const DEFAULT_FAILURE_REASON: &str = "The store task failed: the emulator's fail mark was reached.";
 
 /// Parses an RFC 3339 timestamp into milliseconds since the Unix epoch (sub-millisecond digits
 /// are truncated).
@@ -28,8 +27,7 @@ pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
 /// Formats milliseconds since the epoch the way EC2 writes `taskStartTime`:
 /// `2026-11-20T12:00:00.123Z`.
 pub fn format_ms(ms: i64) -> String {
-    let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
         t.year(),
@@ -51,23 +49,13 @@ pub struct Clock {
 
 impl Clock {
     pub fn new(start_ms: Option<i64>) -> Clock {
-        let base_ms = start_ms.unwrap_or_else(|| {
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_millis() as i64)
-                .unwrap_or(0)
-        });
-        Clock {
-            base_ms,
-            started: Instant::now(),
-            advanced_ms: AtomicI64::new(0),
-        }
+        let base_ms =
+            start_ms.unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0));
+        Clock { base_ms, started: Instant::now(), advanced_ms: AtomicI64::new(0) }
     }
 
     pub fn now_ms(&self) -> i64 {
-        self.base_ms
-            + self.started.elapsed().as_millis() as i64
-            + self.advanced_ms.load(Ordering::SeqCst)
+        self.base_ms + self.started.elapsed().as_millis() as i64 + self.advanced_ms.load(Ordering::SeqCst)
     }
 
     pub fn advance_ms(&self, ms: i64) {
@@ -140,11 +128,7 @@ impl Task {
         {
             v.state = Some(FAILED.to_owned());
             v.progress = Some(mark.clamp(0, 100));
-            v.failure_reason = Some(
-                self.failure_reason
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_FAILURE_REASON.to_owned()),
-            );
+            v.failure_reason = Some(self.failure_reason.clone().unwrap_or_else(|| DEFAULT_FAILURE_REASON.to_owned()));
         } else if progress >= 100.0 {
             v.state = Some(COMPLETED.to_owned());
             v.progress = Some(100);
@@ -172,10 +156,7 @@ pub struct TaskEntry {
     pub progress_percentage: Option<i64>,
     #[serde(rename = "StoreTaskState", skip_serializing_if = "Option::is_none")]
     pub store_task_state: Option<String>,
-    #[serde(
-        rename = "StoreTaskFailureReason",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "StoreTaskFailureReason", skip_serializing_if = "Option::is_none")]
     pub store_task_failure_reason: Option<String>,
     #[serde(rename = "EmulatorFailAt", skip_serializing_if = "Option::is_none")]
     pub emulator_fail_at: Option<i64>,
@@ -297,12 +278,7 @@ pub fn mix64(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-pub const BUCKETS: [&str; 4] = [
-    "storetasks-bucket-a",
-    "storetasks-bucket-b",
-    "storetasks-bucket-c",
-    "storetasks-bucket-d",
-];
+pub const BUCKETS: [&str; 4] = ["storetasks-bucket-a", "storetasks-bucket-b", "storetasks-bucket-c", "storetasks-bucket-d"];
 
 /// Failure reasons with characters that need escaping in XML and non-ASCII text.
 pub const FAILURE_REASONS: [&str; 6] = [
@@ -343,11 +319,7 @@ pub fn generate(visible: usize, seed: u64, now_ms: i64) -> TasksFile {
         let bucket = BUCKETS[rng.below(BUCKETS.len() as u64) as usize].to_owned();
         let roll = rng.below(100);
         let mut e = TaskEntry {
-            s3_object_key: if rng.below(100) < 8 {
-                None
-            } else {
-                Some(format!("{ami}.bin"))
-            },
+            s3_object_key: if rng.below(100) < 8 { None } else { Some(format!("{ami}.bin")) },
             ami_id: Some(ami),
             task_start_time: Some(format_ms(start)),
             bucket: Some(bucket),
@@ -364,25 +336,20 @@ pub fn generate(visible: usize, seed: u64, now_ms: i64) -> TasksFile {
             if rng.below(100) < 35 {
                 e.emulator_fail_at = Some(p + 1 + rng.below((99 - p) as u64) as i64);
                 if rng.below(2) == 0 {
-                    e.store_task_failure_reason = Some(
-                        FAILURE_REASONS[rng.below(FAILURE_REASONS.len() as u64) as usize].into(),
-                    );
+                    e.store_task_failure_reason = Some(FAILURE_REASONS[rng.below(FAILURE_REASONS.len() as u64) as usize].into());
                 }
             }
         } else {
             e.store_task_state = Some(FAILED.into());
             e.progress_percentage = Some(rng.below(100) as i64);
-            e.store_task_failure_reason =
-                Some(FAILURE_REASONS[rng.below(FAILURE_REASONS.len() as u64) as usize].into());
+            e.store_task_failure_reason = Some(FAILURE_REASONS[rng.below(FAILURE_REASONS.len() as u64) as usize].into());
         }
         if no_progress {
             e.progress_percentage = None;
         }
         out.push(e);
     }
-    TasksFile {
-        store_image_task_results: out,
-    }
+    TasksFile { store_image_task_results: out }
 }
 
 #[cfg(test)]
@@ -393,10 +360,7 @@ mod tests {
     fn formats_three_fraction_digits() {
         let ms = parse_rfc3339_ms("2026-11-20T12:00:00.123456+00:00").unwrap();
         assert_eq!(format_ms(ms), "2026-11-20T12:00:00.123Z");
-        assert_eq!(
-            format_ms(parse_rfc3339_ms("2026-01-02T03:04:05Z").unwrap()),
-            "2026-01-02T03:04:05.000Z"
-        );
+        assert_eq!(format_ms(parse_rfc3339_ms("2026-01-02T03:04:05Z").unwrap()), "2026-01-02T03:04:05.000Z");
     }
 
     #[test]
@@ -404,15 +368,8 @@ mod tests {
         let now = parse_rfc3339_ms("2026-11-20T12:00:00Z").unwrap();
         let a = generate(200, 7, now);
         let b = generate(200, 7, now);
-        assert_eq!(
-            serde_json::to_string(&a).unwrap(),
-            serde_json::to_string(&b).unwrap()
-        );
-        let amis: HashSet<_> = a
-            .store_image_task_results
-            .iter()
-            .map(|e| e.ami_id.clone())
-            .collect();
+        assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
+        let amis: HashSet<_> = a.store_image_task_results.iter().map(|e| e.ami_id.clone()).collect();
         assert_eq!(amis.len(), a.store_image_task_results.len());
         for e in &a.store_image_task_results {
             let ami = e.ami_id.as_deref().unwrap();

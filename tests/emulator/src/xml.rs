@@ -23,8 +23,7 @@ fn root(name: &str) -> BytesStart<'_> {
 }
 
 fn text_element(w: &mut W, name: &str, text: &str) -> io::Result<()> {
-    w.create_element(name)
-        .write_text_content(BytesText::new(text))?;
+    w.create_element(name).write_text_content(BytesText::new(text))?;
     Ok(())
 }
 
@@ -41,11 +40,7 @@ fn item(w: &mut W, v: &View) -> io::Result<()> {
         optional(w, "taskStartTime", v.start_ms.map(format_ms).as_deref())?;
         optional(w, "bucket", v.bucket.as_deref())?;
         optional(w, "s3objectKey", v.s3_key.as_deref())?;
-        optional(
-            w,
-            "progressPercentage",
-            v.progress.map(|p| p.to_string()).as_deref(),
-        )?;
+        optional(w, "progressPercentage", v.progress.map(|p| p.to_string()).as_deref())?;
         optional(w, "storeTaskState", v.state.as_deref())?;
         optional(w, "storeTaskFailureReason", v.failure_reason.as_deref())
     })?;
@@ -62,13 +57,12 @@ pub fn describe(request_id: &str, items: &[View], next_token: Option<&str>) -> V
         let mut w = document()?;
         w.write_event(Event::Start(root("DescribeStoreImageTasksResponse")))?;
         text_element(&mut w, "requestId", request_id)?;
-        w.create_element("storeImageTaskResultSet")
-            .write_inner_content(|w| {
-                for v in items {
-                    item(w, v)?;
-                }
-                Ok(())
-            })?;
+        w.create_element("storeImageTaskResultSet").write_inner_content(|w| {
+            for v in items {
+                item(w, v)?;
+            }
+            Ok(())
+        })?;
         optional(&mut w, "nextToken", next_token)?;
         w.write_event(Event::End(BytesEnd::new("DescribeStoreImageTasksResponse")))?;
         Ok(w)
@@ -124,11 +118,7 @@ pub fn wrong_root(request_id: &str) -> Vec<u8> {
         let mut w = document()?;
         w.write_event(Event::Start(root("UnexpectedEmulatorResponse")))?;
         text_element(&mut w, "requestId", request_id)?;
-        text_element(
-            &mut w,
-            "note",
-            "this root element is not the one the operation defines",
-        )?;
+        text_element(&mut w, "note", "this root element is not the one the operation defines")?;
         w.write_event(Event::End(BytesEnd::new("UnexpectedEmulatorResponse")))?;
         Ok(w)
     })())

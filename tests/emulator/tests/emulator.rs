@@ -32,39 +32,27 @@ struct Resp {
 
 impl Resp {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
     fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
     fn error_code(&self) -> String {
-        let doc = parse_xml(&self.body)
-            .unwrap_or_else(|e| panic!("error body not XML ({e}): {}", self.text()));
+        let doc = parse_xml(&self.body).unwrap_or_else(|e| panic!("error body not XML ({e}): {}", self.text()));
         assert_eq!(doc.root, "Response", "{}", self.text());
         doc.code.clone().expect("an error code")
     }
     fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
 }
 
 fn read_response(reader: &mut BufReader<TcpStream>) -> std::io::Result<Resp> {
     let mut line = String::new();
     if reader.read_line(&mut line)? == 0 {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            "connection closed",
-        ));
+        return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed"));
     }
-    let status: u16 = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status line");
+    let status: u16 = line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status line");
     let mut headers = Vec::new();
     loop {
         let mut h = String::new();
@@ -83,29 +71,19 @@ fn read_response(reader: &mut BufReader<TcpStream>) -> std::io::Result<Resp> {
         .expect("responses carry Content-Length");
     let mut body = vec![0; len];
     reader.read_exact(&mut body)?;
-    Ok(Resp {
-        status,
-        headers,
-        body,
-    })
+    Ok(Resp { status, headers, body })
 }
 
 fn form_encode(params: &[(&str, &str)]) -> String {
     fn enc(s: &str) -> String {
         s.bytes()
             .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                    (b as char).to_string()
-                }
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
                 _ => format!("%{b:02X}"),
             })
             .collect()
     }
-    params
-        .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    params.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
 }
 
 struct Signer {
@@ -117,47 +95,22 @@ struct Signer {
 
 impl Signer {
     fn default_key() -> Signer {
-        Signer {
-            access_key: AK.into(),
-            secret_key: SK.into(),
-            token: None,
-            region: "us-east-1".into(),
-        }
+        Signer { access_key: AK.into(), secret_key: SK.into(), token: None, region: "us-east-1".into() }
     }
     fn key(access_key: &str, secret_key: &str) -> Signer {
-        Signer {
-            access_key: access_key.into(),
-            secret_key: secret_key.into(),
-            ..Signer::default_key()
-        }
+        Signer { access_key: access_key.into(), secret_key: secret_key.into(), ..Signer::default_key() }
     }
 
     /// Returns the headers to send, Authorization included.
-    fn sign(
-        &self,
-        method: &str,
-        host: &str,
-        path_and_query: &str,
-        body: &[u8],
-    ) -> Vec<(String, String)> {
+    fn sign(&self, method: &str, host: &str, path_and_query: &str, body: &[u8]) -> Vec<(String, String)> {
         let mut req = http::Request::builder()
             .method(method)
             .uri(format!("http://{host}{path_and_query}"))
             .header("host", host)
-            .header(
-                "content-type",
-                "application/x-www-form-urlencoded; charset=utf-8",
-            )
+            .header("content-type", "application/x-www-form-urlencoded; charset=utf-8")
             .body(())
             .unwrap();
-        let identity: Identity = Credentials::new(
-            &self.access_key,
-            &self.secret_key,
-            self.token.clone(),
-            None,
-            "tests",
-        )
-        .into();
+        let identity: Identity = Credentials::new(&self.access_key, &self.secret_key, self.token.clone(), None, "tests").into();
         let params = v4::SigningParams::builder()
             .identity(&identity)
             .region(&self.region)
@@ -167,11 +120,8 @@ impl Signer {
             .build()
             .unwrap()
             .into();
-        let headers: Vec<(String, String)> = req
-            .headers()
-            .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap().to_owned()))
-            .collect();
+        let headers: Vec<(String, String)> =
+            req.headers().iter().map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap().to_owned())).collect();
         let signable = SignableRequest::new(
             method,
             req.uri().to_string(),
@@ -181,10 +131,7 @@ impl Signer {
         .unwrap();
         let (instructions, _) = sign(signable, &params).unwrap().into_parts();
         instructions.apply_to_request_http1x(&mut req);
-        req.headers()
-            .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap().to_owned()))
-            .collect()
+        req.headers().iter().map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap().to_owned())).collect()
     }
 }
 
@@ -207,17 +154,10 @@ impl Emu {
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
         stdout.read_line(&mut line).unwrap();
-        let host = line
-            .trim_end()
-            .strip_prefix("listening ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
+        let host =
+            line.trim_end().strip_prefix("listening ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_owned();
         assert!(host.starts_with("127.0.0.1:"), "{host}");
-        Emu {
-            child,
-            host,
-            _stdout: stdout,
-        }
+        Emu { child, host, _stdout: stdout }
     }
 
     fn connect(&self) -> BufReader<TcpStream> {
@@ -244,21 +184,14 @@ impl Emu {
         read_response(conn)
     }
 
-    fn raw(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(String, String)],
-        body: &[u8],
-    ) -> std::io::Result<Resp> {
+    fn raw(&self, method: &str, path: &str, headers: &[(String, String)], body: &[u8]) -> std::io::Result<Resp> {
         Self::send_on(&mut self.connect(), method, path, headers, body)
     }
 
     fn call_as(&self, signer: &Signer, params: &[(&str, &str)]) -> Resp {
         let body = form_encode(params);
         let headers = signer.sign("POST", &self.host, "/", body.as_bytes());
-        self.raw("POST", "/", &headers, body.as_bytes())
-            .expect("a response")
+        self.raw("POST", "/", &headers, body.as_bytes()).expect("a response")
     }
 
     fn call(&self, params: &[(&str, &str)]) -> Resp {
@@ -266,10 +199,7 @@ impl Emu {
     }
 
     fn describe(&self, extra: &[(&str, &str)]) -> Resp {
-        let mut p = vec![
-            ("Action", "DescribeStoreImageTasks"),
-            ("Version", "2016-11-15"),
-        ];
+        let mut p = vec![("Action", "DescribeStoreImageTasks"), ("Version", "2016-11-15")];
         p.extend_from_slice(extra);
         self.call(&p)
     }
@@ -284,10 +214,7 @@ impl Emu {
 
     fn control(&self, method: &str, path: &str, body: Option<Value>) -> Resp {
         let body = body.map(|b| b.to_string()).unwrap_or_default();
-        let headers = vec![
-            ("host".to_owned(), self.host.clone()),
-            ("content-type".into(), "application/json".into()),
-        ];
+        let headers = vec![("host".to_owned(), self.host.clone()), ("content-type".into(), "application/json".into())];
         self.raw(method, path, &headers, body.as_bytes()).unwrap()
     }
 
@@ -296,20 +223,12 @@ impl Emu {
     }
 
     fn faults(&self, specs: &[&str]) {
-        let r = self.control(
-            "POST",
-            "/_emulator/faults",
-            Some(json!({ "faults": specs })),
-        );
+        let r = self.control("POST", "/_emulator/faults", Some(json!({ "faults": specs })));
         assert_eq!(r.status, 200, "{}", r.text());
     }
 
     /// Every visible task, following tokens.
-    fn all_pages(
-        &self,
-        extra: &[(&str, &str)],
-        page: Option<usize>,
-    ) -> (Vec<BTreeMap<String, String>>, usize) {
+    fn all_pages(&self, extra: &[(&str, &str)], page: Option<usize>) -> (Vec<BTreeMap<String, String>>, usize) {
         let mut items = Vec::new();
         let mut token: Option<String> = None;
         let mut pages = 0;
@@ -394,9 +313,7 @@ fn parse_xml(body: &[u8]) -> Result<Doc, String> {
                 if stack.pop().as_deref() != Some(name.as_str()) {
                     return Err(format!("mismatched </{name}>"));
                 }
-                let value = quick_xml::escape::unescape(&raw)
-                    .map_err(|e| e.to_string())?
-                    .into_owned();
+                let value = quick_xml::escape::unescape(&raw).map_err(|e| e.to_string())?.into_owned();
                 match name.as_str() {
                     "item" => doc.items.push(item.take().unwrap()),
                     "nextToken" => doc.next_token = Some(value),
@@ -423,8 +340,7 @@ fn parse_xml(body: &[u8]) -> Result<Doc, String> {
 }
 
 fn write_tasks(name: &str, tasks: Value) -> std::path::PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("storetasks-emulator-tests-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("storetasks-emulator-tests-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
     std::fs::write(&path, json!({ "StoreImageTaskResults": tasks }).to_string()).unwrap();
@@ -436,21 +352,14 @@ fn amis(items: &[BTreeMap<String, String>]) -> Vec<String> {
 }
 
 fn dump(args: &[&str]) -> Vec<Value> {
-    let out = Command::new(BIN)
-        .args(["--now", NOW, "--dump-tasks", "-"])
-        .args(args)
-        .output()
-        .unwrap();
+    let out = Command::new(BIN).args(["--now", NOW, "--dump-tasks", "-"]).args(args).output().unwrap();
     assert!(out.status.success());
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     v["StoreImageTaskResults"].as_array().unwrap().clone()
 }
 
 fn ms(s: &str) -> i128 {
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        .unwrap()
-        .unix_timestamp_nanos()
-        / 1_000_000
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).unwrap().unix_timestamp_nanos() / 1_000_000
 }
 
 const WINDOW_MS: i128 = 31 * 86_400_000;
@@ -466,10 +375,7 @@ fn prints_listening_line_and_help() {
     assert!(help.status.success());
     let help = String::from_utf8(help.stdout).unwrap();
     assert!(help.contains(AK) && help.contains(SK) && help.contains("--fault"));
-    let bad = Command::new(BIN)
-        .args(["--fault", "explode"])
-        .output()
-        .unwrap();
+    let bad = Command::new(BIN).args(["--fault", "explode"]).output().unwrap();
     assert!(!bad.status.success());
 }
 
@@ -477,13 +383,7 @@ fn prints_listening_line_and_help() {
 fn sigterm_stops_with_status_zero() {
     let mut emu = Emu::start(&[]);
     let pid = emu.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if let Some(status) = emu.child.try_wait().unwrap() {
@@ -511,12 +411,7 @@ fn orders_newest_first_within_31_days() {
     let doc = emu.describe_ok(&[]);
     assert_eq!(
         amis(&doc.items),
-        [
-            "ami-00000000000000002",
-            "ami-00000000000000005",
-            "ami-00000000000000001",
-            "ami-00000000000000003"
-        ]
+        ["ami-00000000000000002", "ami-00000000000000005", "ami-00000000000000001", "ami-00000000000000003"]
     );
     assert_eq!(doc.items[0]["taskStartTime"], "2026-11-19T23:59:59.999Z");
     assert_eq!(doc.items[1]["taskStartTime"], "2026-11-10T06:00:00.500Z");
@@ -524,11 +419,7 @@ fn orders_newest_first_within_31_days() {
     assert!(!doc.items[2].contains_key("storeTaskFailureReason"));
     assert!(!doc.items[3].contains_key("progressPercentage"));
     // Moving the clock a day on hides the task started 31 days and ~half a day ago.
-    emu.control(
-        "POST",
-        "/_emulator/clock",
-        Some(json!({"advance_seconds": 86400})),
-    );
+    emu.control("POST", "/_emulator/clock", Some(json!({"advance_seconds": 86400})));
     assert_eq!(emu.describe_ok(&[]).items.len(), 3);
 }
 
@@ -551,31 +442,18 @@ fn image_ids_give_latest_task_per_ami() {
         ("Filter.1.Name", "task-state"),
         ("Filter.1.Value.1", "Failed"),
     ]);
-    assert_eq!(
-        amis(&doc.items),
-        ["ami-bbbbbbbbbbbbbbbbb", "ami-aaaaaaaaaaaaaaaaa"]
-    );
+    assert_eq!(amis(&doc.items), ["ami-bbbbbbbbbbbbbbbbb", "ami-aaaaaaaaaaaaaaaaa"]);
     assert_eq!(doc.items[1]["bucket"], "new");
     assert!(doc.next_token.is_none());
 
     let ids: Vec<String> = (0..21).map(|i| format!("ImageId.{}", i + 1)).collect();
     let vals: Vec<String> = (0..21).map(|i| format!("ami-{i:017x}")).collect();
-    let p21: Vec<(&str, &str)> = ids
-        .iter()
-        .zip(&vals)
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let p21: Vec<(&str, &str)> = ids.iter().zip(&vals).map(|(k, v)| (k.as_str(), v.as_str())).collect();
     assert_eq!(emu.describe_ok(&p21[..20]).items.len(), 0);
     let r = emu.describe(&p21);
-    assert_eq!(
-        (r.status, r.error_code().as_str()),
-        (400, "InvalidParameterValue")
-    );
+    assert_eq!((r.status, r.error_code().as_str()), (400, "InvalidParameterValue"));
     let r = emu.describe(&[("ImageId.1", "ami-aaaaaaaaaaaaaaaaa"), ("MaxResults", "5")]);
-    assert_eq!(
-        (r.status, r.error_code().as_str()),
-        (400, "InvalidParameterCombination")
-    );
+    assert_eq!((r.status, r.error_code().as_str()), (400, "InvalidParameterCombination"));
 }
 
 #[test]
@@ -592,11 +470,7 @@ fn filters_or_values_and_filters() {
         ("Filter.1.Value.2", "InProgress"),
         ("MaxResults", "200"),
     ]);
-    let want: Vec<_> = all
-        .iter()
-        .filter(|i| i["storeTaskState"] != "Completed")
-        .cloned()
-        .collect();
+    let want: Vec<_> = all.iter().filter(|i| i["storeTaskState"] != "Completed").cloned().collect();
     assert_eq!(doc.items, want);
 
     let doc = emu.describe_ok(&[
@@ -610,8 +484,7 @@ fn filters_or_values_and_filters() {
     let want: Vec<_> = all
         .iter()
         .filter(|i| {
-            i["storeTaskState"] == "Completed"
-                && ["storetasks-bucket-a", "storetasks-bucket-c"].contains(&i["bucket"].as_str())
+            i["storeTaskState"] == "Completed" && ["storetasks-bucket-a", "storetasks-bucket-c"].contains(&i["bucket"].as_str())
         })
         .cloned()
         .collect();
@@ -619,29 +492,15 @@ fn filters_or_values_and_filters() {
     assert_eq!(doc.items, want);
 
     let r = emu.describe(&[("Filter.1.Name", "image-id"), ("Filter.1.Value.1", "x")]);
-    assert_eq!(
-        (r.status, r.error_code().as_str()),
-        (400, "InvalidParameterValue")
-    );
+    assert_eq!((r.status, r.error_code().as_str()), (400, "InvalidParameterValue"));
 }
 
 #[test]
 fn max_results_range() {
-    let emu = Emu::start(&[
-        "--generate",
-        "250",
-        "--seed",
-        "2",
-        "--default-page-size",
-        "30",
-    ]);
+    let emu = Emu::start(&["--generate", "250", "--seed", "2", "--default-page-size", "30"]);
     for bad in ["0", "201", "-1", "abc", "1.5", ""] {
         let r = emu.describe(&[("MaxResults", bad)]);
-        assert_eq!(
-            (r.status, r.error_code().as_str()),
-            (400, "InvalidParameterValue"),
-            "MaxResults={bad}"
-        );
+        assert_eq!((r.status, r.error_code().as_str()), (400, "InvalidParameterValue"), "MaxResults={bad}");
     }
     assert_eq!(emu.describe_ok(&[("MaxResults", "1")]).items.len(), 1);
     assert_eq!(emu.describe_ok(&[("MaxResults", "200")]).items.len(), 200);
@@ -659,10 +518,7 @@ fn pagination_returns_each_task_once_in_order() {
         .map(|t| t["AmiId"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(expected.len(), n);
-    assert!(
-        fixture.len() > n,
-        "the generator also makes tasks older than 31 days"
-    );
+    assert!(fixture.len() > n, "the generator also makes tasks older than 31 days");
 
     let emu = Emu::start(&["--generate", &n.to_string(), "--seed", "5"]);
     for page in [1, 2, 3, 7, 50, 100, 199, 200] {
@@ -675,10 +531,7 @@ fn pagination_returns_each_task_once_in_order() {
     assert_eq!(pages, 3);
     let doc = emu.describe_ok(&[("MaxResults", "5")]);
     let token = doc.next_token.unwrap();
-    assert!(
-        token.contains('+') && token.contains('/') && token.contains('='),
-        "{token}"
-    );
+    assert!(token.contains('+') && token.contains('/') && token.contains('='), "{token}");
 }
 
 #[test]
@@ -692,12 +545,7 @@ fn pagination_is_stable_while_tasks_are_added() {
     while let Some(t) = token {
         k += 1;
         let ami = format!("ami-1000000000000{k:04}");
-        let r = emu.call(&[
-            ("Action", "CreateStoreImageTask"),
-            ("Version", "2016-11-15"),
-            ("ImageId", &ami),
-            ("Bucket", "late"),
-        ]);
+        let r = emu.call(&[("Action", "CreateStoreImageTask"), ("Version", "2016-11-15"), ("ImageId", &ami), ("Bucket", "late")]);
         assert_eq!(r.status, 200);
         let doc = emu.describe_ok(&[("MaxResults", "10"), ("NextToken", &t)]);
         got.extend(amis(&doc.items));
@@ -713,19 +561,9 @@ fn forged_and_garbled_tokens_are_rejected() {
     let mut forged = token.clone().into_bytes();
     forged[12] = if forged[12] == b'A' { b'B' } else { b'A' };
     let forged = String::from_utf8(forged).unwrap();
-    for bad in [
-        forged.as_str(),
-        "garbage",
-        "",
-        "+/+/AAAA==",
-        &token[..token.len() - 4],
-    ] {
+    for bad in [forged.as_str(), "garbage", "", "+/+/AAAA==", &token[..token.len() - 4]] {
         let r = emu.describe(&[("NextToken", bad)]);
-        assert_eq!(
-            (r.status, r.error_code().as_str()),
-            (400, "InvalidParameterValue"),
-            "token {bad:?}"
-        );
+        assert_eq!((r.status, r.error_code().as_str()), (400, "InvalidParameterValue"), "token {bad:?}");
     }
     // A token from another emulator process is forged too.
     let other = Emu::start(&["--generate", "30", "--seed", "3"]);
@@ -737,62 +575,32 @@ fn forged_and_garbled_tokens_are_rejected() {
 fn dry_run_and_denied_key() {
     let emu = Emu::start(&["--generate", "5"]);
     let r = emu.describe(&[("DryRun", "true")]);
-    assert_eq!(
-        (r.status, r.error_code().as_str()),
-        (412, "DryRunOperation")
-    );
-    assert_eq!(
-        parse_xml(&r.body).unwrap().message.unwrap(),
-        "Request would have succeeded, but DryRun flag is set."
-    );
+    assert_eq!((r.status, r.error_code().as_str()), (412, "DryRunOperation"));
+    assert_eq!(parse_xml(&r.body).unwrap().message.unwrap(), "Request would have succeeded, but DryRun flag is set.");
     assert_eq!(emu.describe(&[("DryRun", "false")]).status, 200);
     let denied = Signer::key(DENIED, SK);
     for extra in [vec![], vec![("DryRun", "true")]] {
-        let mut p = vec![
-            ("Action", "DescribeStoreImageTasks"),
-            ("Version", "2016-11-15"),
-        ];
+        let mut p = vec![("Action", "DescribeStoreImageTasks"), ("Version", "2016-11-15")];
         p.extend(extra);
         let r = emu.call_as(&denied, &p);
-        assert_eq!(
-            (r.status, r.error_code().as_str()),
-            (403, "UnauthorizedOperation")
-        );
-        assert_eq!(
-            parse_xml(&r.body).unwrap().message.unwrap(),
-            "You are not authorized to perform this operation."
-        );
+        assert_eq!((r.status, r.error_code().as_str()), (403, "UnauthorizedOperation"));
+        assert_eq!(parse_xml(&r.body).unwrap().message.unwrap(), "You are not authorized to perform this operation.");
     }
 }
 
 #[test]
 fn signatures_are_verified() {
     let emu = Emu::start(&["--generate", "5"]);
-    let body = form_encode(&[
-        ("Action", "DescribeStoreImageTasks"),
-        ("Version", "2016-11-15"),
-    ]);
+    let body = form_encode(&[("Action", "DescribeStoreImageTasks"), ("Version", "2016-11-15")]);
     let host = emu.host.clone();
     let unsigned = vec![("host".to_owned(), host.clone())];
     let cases: Vec<(&str, Vec<(String, String)>, String)> = vec![
         ("no Authorization", unsigned, body.clone()),
-        (
-            "wrong secret",
-            Signer::key(AK, "not-the-secret").sign("POST", &host, "/", body.as_bytes()),
-            body.clone(),
-        ),
-        (
-            "unknown key",
-            Signer::key("AKIAUNKNOWNKEY000000", SK).sign("POST", &host, "/", body.as_bytes()),
-            body.clone(),
-        ),
+        ("wrong secret", Signer::key(AK, "not-the-secret").sign("POST", &host, "/", body.as_bytes()), body.clone()),
+        ("unknown key", Signer::key("AKIAUNKNOWNKEY000000", SK).sign("POST", &host, "/", body.as_bytes()), body.clone()),
         (
             "wrong region",
-            Signer {
-                region: "eu-west-1".into(),
-                ..Signer::default_key()
-            }
-            .sign("POST", &host, "/", body.as_bytes()),
+            Signer { region: "eu-west-1".into(), ..Signer::default_key() }.sign("POST", &host, "/", body.as_bytes()),
             body.clone(),
         ),
         (
@@ -802,44 +610,23 @@ fn signatures_are_verified() {
         ),
         (
             "garbled Authorization",
-            vec![
-                ("host".to_owned(), host.clone()),
-                ("authorization".into(), "AWS4-HMAC-SHA256 nonsense".into()),
-            ],
+            vec![("host".to_owned(), host.clone()), ("authorization".into(), "AWS4-HMAC-SHA256 nonsense".into())],
             body.clone(),
         ),
     ];
     for (what, headers, sent) in cases {
         let r = emu.raw("POST", "/", &headers, sent.as_bytes()).unwrap();
-        assert_eq!(
-            (r.status, r.error_code().as_str()),
-            (401, "AuthFailure"),
-            "{what}"
-        );
+        assert_eq!((r.status, r.error_code().as_str()), (401, "AuthFailure"), "{what}");
         assert!(r.header("x-amzn-requestid").is_some());
     }
     // Temporary credentials: the security token is signed and accepted.
-    let with_token = Signer {
-        token: Some("FwoGZXIvYXdzEtoken/+=".into()),
-        ..Signer::default_key()
-    };
+    let with_token = Signer { token: Some("FwoGZXIvYXdzEtoken/+=".into()), ..Signer::default_key() };
     let headers = with_token.sign("POST", &host, "/", body.as_bytes());
     assert!(headers.iter().any(|(k, _)| k == "x-amz-security-token"));
-    assert_eq!(
-        emu.raw("POST", "/", &headers, body.as_bytes())
-            .unwrap()
-            .status,
-        200
-    );
+    assert_eq!(emu.raw("POST", "/", &headers, body.as_bytes()).unwrap().status, 200);
     // The query-string form of the protocol.
-    let path = format!(
-        "/?{}",
-        form_encode(&[
-            ("Action", "DescribeStoreImageTasks"),
-            ("Version", "2016-11-15"),
-            ("MaxResults", "2")
-        ])
-    );
+    let path =
+        format!("/?{}", form_encode(&[("Action", "DescribeStoreImageTasks"), ("Version", "2016-11-15"), ("MaxResults", "2")]));
     let headers = Signer::default_key().sign("GET", &host, &path, b"");
     let r = emu.raw("GET", &path, &headers, b"").unwrap();
     assert_eq!(r.status, 200, "{}", r.text());
@@ -854,24 +641,15 @@ fn actions_and_parameters_are_checked() {
     let r = emu.call(&[("Version", "2016-11-15")]);
     assert_eq!((r.status, r.error_code().as_str()), (400, "MissingAction"));
     let r = emu.describe(&[("ImageIds.1", "ami-1")]);
-    assert_eq!(
-        (r.status, r.error_code().as_str()),
-        (400, "UnknownParameter")
-    );
+    assert_eq!((r.status, r.error_code().as_str()), (400, "UnknownParameter"));
     let r = emu.call(&[("Action", "DescribeStoreImageTasks")]);
-    assert_eq!(
-        (r.status, r.error_code().as_str()),
-        (400, "MissingParameter")
-    );
+    assert_eq!((r.status, r.error_code().as_str()), (400, "MissingParameter"));
 }
 
 #[test]
 fn responses_have_the_ec2_shape_and_keep_alive() {
     let emu = Emu::start(&["--generate", "3"]);
-    let body = form_encode(&[
-        ("Action", "DescribeStoreImageTasks"),
-        ("Version", "2016-11-15"),
-    ]);
+    let body = form_encode(&[("Action", "DescribeStoreImageTasks"), ("Version", "2016-11-15")]);
     let mut conn = emu.connect();
     let mut ids = HashSet::new();
     for _ in 0..3 {
@@ -892,11 +670,12 @@ fn responses_have_the_ec2_shape_and_keep_alive() {
     }
     assert_eq!(ids.len(), 3);
     let r = emu.call(&[("Action", "Nope"), ("Version", "2016-11-15")]);
-    assert!(r.text().starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>InvalidAction</Code><Message>"));
-    assert_eq!(
-        r.header("x-amzn-requestid"),
-        parse_xml(&r.body).unwrap().request_id.as_deref()
+    assert!(
+        r.text().starts_with(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>InvalidAction</Code><Message>"
+        )
     );
+    assert_eq!(r.header("x-amzn-requestid"), parse_xml(&r.body).unwrap().request_id.as_deref());
 }
 
 #[test]
@@ -917,26 +696,14 @@ fn special_characters_round_trip() {
     assert!(r.text().contains("&lt;denied&gt; &amp;"), "{}", r.text());
     assert!(r.text().contains("&amp;amp;"));
     let doc = parse_xml(&r.body).unwrap();
-    let got: Vec<&str> = doc
-        .items
-        .iter()
-        .rev()
-        .map(|i| i["storeTaskFailureReason"].as_str())
-        .collect();
+    let got: Vec<&str> = doc.items.iter().rev().map(|i| i["storeTaskFailureReason"].as_str()).collect();
     assert_eq!(got, reasons);
     assert_eq!(doc.items[0]["bucket"], "b<&>");
     // Generated fixtures carry such reasons too.
     let emu = Emu::start(&["--generate", "200", "--seed", "4"]);
     let (items, _) = emu.all_pages(&[], Some(200));
-    let generated: HashSet<&str> = items
-        .iter()
-        .filter_map(|i| i.get("storeTaskFailureReason").map(String::as_str))
-        .collect();
-    assert!(
-        generated
-            .iter()
-            .any(|r| r.contains('<') && r.contains('&') && r.contains('"'))
-    );
+    let generated: HashSet<&str> = items.iter().filter_map(|i| i.get("storeTaskFailureReason").map(String::as_str)).collect();
+    assert!(generated.iter().any(|r| r.contains('<') && r.contains('&') && r.contains('"')));
     assert!(generated.iter().any(|r| r.contains('日')));
     assert!(items.iter().any(|i| !i.contains_key("progressPercentage")));
     assert!(items.iter().any(|i| !i.contains_key("s3objectKey")));
@@ -952,12 +719,7 @@ fn progress_rate_completes_and_fails_tasks() {
             {"AmiId": "ami-0000000000000000c", "TaskStartTime": "2026-11-20T09:00:00Z", "Bucket": "b", "ProgressPercentage": 10, "StoreTaskState": "InProgress", "EmulatorFailAt": 60}
         ]),
     );
-    let emu = Emu::start(&[
-        "--tasks-file",
-        path.to_str().unwrap(),
-        "--progress-rate",
-        "1",
-    ]);
+    let emu = Emu::start(&["--tasks-file", path.to_str().unwrap(), "--progress-rate", "1"]);
     let state = |emu: &Emu| {
         let doc = emu.describe_ok(&[]);
         doc.items
@@ -974,52 +736,28 @@ fn progress_rate_completes_and_fails_tasks() {
     let s = state(&emu);
     assert_eq!(s[0].0, "InProgress");
     assert!(s[0].1 < 10);
-    assert_eq!(
-        s[1],
-        ("InProgress".into(), s[1].1, None),
-        "a pending failure reason is not shown"
-    );
-    emu.control(
-        "POST",
-        "/_emulator/clock",
-        Some(json!({"advance_seconds": 45})),
-    );
+    assert_eq!(s[1], ("InProgress".into(), s[1].1, None), "a pending failure reason is not shown");
+    emu.control("POST", "/_emulator/clock", Some(json!({"advance_seconds": 45})));
     let s = state(&emu);
     assert_eq!(s[0].0, "InProgress");
     assert!((45..60).contains(&s[0].1), "{s:?}");
-    assert_eq!(
-        s[1],
-        ("Failed".into(), 40, Some("disk <full> & gone".into()))
-    );
+    assert_eq!(s[1], ("Failed".into(), 40, Some("disk <full> & gone".into())));
     assert_eq!(s[2].0, "InProgress");
     // State filters see the state at request time.
-    let failed = emu.describe_ok(&[
-        ("Filter.1.Name", "task-state"),
-        ("Filter.1.Value.1", "Failed"),
-    ]);
+    let failed = emu.describe_ok(&[("Filter.1.Name", "task-state"), ("Filter.1.Value.1", "Failed")]);
     assert_eq!(amis(&failed.items), ["ami-0000000000000000b"]);
-    emu.control(
-        "POST",
-        "/_emulator/clock",
-        Some(json!({"advance_seconds": 60})),
-    );
+    emu.control("POST", "/_emulator/clock", Some(json!({"advance_seconds": 60})));
     let s = state(&emu);
     assert_eq!((s[0].0.as_str(), s[0].1), ("Completed", 100));
     assert_eq!((s[2].0.as_str(), s[2].1), ("Failed", 60));
-    assert!(
-        s[2].2.as_deref().is_some_and(|r| !r.is_empty()),
-        "a default reason"
-    );
+    assert!(s[2].2.as_deref().is_some_and(|r| !r.is_empty()), "a default reason");
 }
 
 #[test]
 fn create_store_image_task() {
     let emu = Emu::start(&["--generate", "10", "--progress-rate", "0"]);
     let create = |p: &[(&str, &str)], signer: &Signer| {
-        let mut all = vec![
-            ("Action", "CreateStoreImageTask"),
-            ("Version", "2016-11-15"),
-        ];
+        let mut all = vec![("Action", "CreateStoreImageTask"), ("Version", "2016-11-15")];
         all.extend_from_slice(p);
         emu.call_as(signer, &all)
     };
@@ -1048,26 +786,11 @@ fn create_store_image_task() {
     assert_eq!(by_id.items.len(), 1);
 
     let r = create(&[("ImageId", "ami-0123456789abcdef0")], &me);
-    assert_eq!(
-        (r.status, r.error_code().as_str()),
-        (400, "MissingParameter")
-    );
-    let r = create(
-        &[("ImageId", "ami-1"), ("Bucket", "b"), ("DryRun", "true")],
-        &me,
-    );
-    assert_eq!(
-        (r.status, r.error_code().as_str()),
-        (412, "DryRunOperation")
-    );
-    let r = create(
-        &[("ImageId", "ami-1"), ("Bucket", "b")],
-        &Signer::key(DENIED, SK),
-    );
-    assert_eq!(
-        (r.status, r.error_code().as_str()),
-        (403, "UnauthorizedOperation")
-    );
+    assert_eq!((r.status, r.error_code().as_str()), (400, "MissingParameter"));
+    let r = create(&[("ImageId", "ami-1"), ("Bucket", "b"), ("DryRun", "true")], &me);
+    assert_eq!((r.status, r.error_code().as_str()), (412, "DryRunOperation"));
+    let r = create(&[("ImageId", "ami-1"), ("Bucket", "b")], &Signer::key(DENIED, SK));
+    assert_eq!((r.status, r.error_code().as_str()), (403, "UnauthorizedOperation"));
     assert_eq!(emu.describe_ok(&[("MaxResults", "200")]).items.len(), 11);
 }
 
@@ -1075,14 +798,8 @@ fn create_store_image_task() {
 fn error_faults() {
     let emu = Emu::start(&["--generate", "5", "--fault", "throttle"]);
     let r = emu.describe(&[]);
-    assert_eq!(
-        (r.status, r.error_code().as_str()),
-        (503, "RequestLimitExceeded")
-    );
-    assert_eq!(
-        parse_xml(&r.body).unwrap().message.unwrap(),
-        "Request limit exceeded."
-    );
+    assert_eq!((r.status, r.error_code().as_str()), (503, "RequestLimitExceeded"));
+    assert_eq!(parse_xml(&r.body).unwrap().message.unwrap(), "Request limit exceeded.");
     assert_eq!(emu.describe(&[]).status, 200);
     emu.faults(&["internal"]);
     let r = emu.describe(&[]);
@@ -1092,10 +809,7 @@ fn error_faults() {
     assert_eq!((r.status, r.error_code().as_str()), (503, "Unavailable"));
     // Faults hit every action and come before authentication.
     emu.faults(&["throttle"]);
-    let r = emu.call_as(
-        &Signer::key(AK, "wrong"),
-        &[("Action", "CreateStoreImageTask")],
-    );
+    let r = emu.call_as(&Signer::key(AK, "wrong"), &[("Action", "CreateStoreImageTask")]);
     assert_eq!(r.error_code(), "RequestLimitExceeded");
     assert_eq!(emu.describe(&[]).status, 200);
 }
@@ -1104,14 +818,10 @@ fn error_faults() {
 fn drop_and_delay_faults() {
     let emu = Emu::start(&["--generate", "5"]);
     emu.faults(&["drop"]);
-    let body = form_encode(&[
-        ("Action", "DescribeStoreImageTasks"),
-        ("Version", "2016-11-15"),
-    ]);
+    let body = form_encode(&[("Action", "DescribeStoreImageTasks"), ("Version", "2016-11-15")]);
     let headers = Signer::default_key().sign("POST", &emu.host, "/", body.as_bytes());
     let mut conn = emu.connect();
-    let err =
-        Emu::send_on(&mut conn, "POST", "/", &headers, body.as_bytes()).expect_err("no response");
+    let err = Emu::send_on(&mut conn, "POST", "/", &headers, body.as_bytes()).expect_err("no response");
     let mut rest = Vec::new();
     let _ = conn.get_mut().read_to_end(&mut rest);
     assert!(rest.is_empty(), "{err}");
@@ -1133,13 +843,7 @@ fn body_faults() {
     emu.faults(&["truncate"]);
     let r = emu.describe(&[]);
     assert_eq!(r.status, 200);
-    assert_eq!(
-        r.header("content-length")
-            .unwrap()
-            .parse::<usize>()
-            .unwrap(),
-        r.body.len()
-    );
+    assert_eq!(r.header("content-length").unwrap().parse::<usize>().unwrap(), r.body.len());
     assert_eq!(r.body.len(), normal.body.len() / 2);
     assert!(r.text().starts_with("<?xml"));
     assert!(parse_xml(&r.body).is_err());
@@ -1159,10 +863,7 @@ fn body_faults() {
     assert_eq!(r.status, 200);
     let doc = parse_xml(&r.body).unwrap();
     assert_ne!(doc.root, "DescribeStoreImageTasksResponse");
-    assert_eq!(
-        parse_xml(&emu.describe(&[]).body).unwrap().root,
-        "DescribeStoreImageTasksResponse"
-    );
+    assert_eq!(parse_xml(&emu.describe(&[]).body).unwrap().root, "DescribeStoreImageTasksResponse");
 }
 
 #[test]
@@ -1185,76 +886,43 @@ fn token_faults() {
     let (items, pages) = emu.all_pages(&[], Some(10));
     assert_eq!(items, expected);
     assert_eq!(pages, 3 + 3);
+    // A server that ignores MaxResults answers with its default page size (100 here).
+    emu.faults(&["ignore-max-results"]);
+    let big = emu.describe_ok(&[("MaxResults", "10")]);
+    assert_eq!(big.items.len(), 25);
+    assert_eq!(emu.describe_ok(&[("MaxResults", "10")]).items.len(), 10, "only the faulted request");
 }
 
 #[test]
 fn faults_target_the_kth_request_and_stats_count() {
     let emu = Emu::start(&["--generate", "5"]);
-    assert_eq!(
-        emu.stats(),
-        json!({"requests": 0, "describe": 0, "faults_fired": 0})
-    );
+    assert_eq!(emu.stats(), json!({"requests": 0, "describe": 0, "faults_fired": 0}));
     emu.faults(&["internal,at=3,count=2"]);
     let listed = emu.control("GET", "/_emulator/faults", None).json();
     assert_eq!(listed["faults"][0]["kind"], "internal");
     assert_eq!(listed["faults"][0]["starts_after"], 2);
     let codes: Vec<u16> = (0..5).map(|_| emu.describe(&[]).status).collect();
     assert_eq!(codes, [200, 200, 500, 500, 200]);
-    assert_eq!(
-        emu.stats(),
-        json!({"requests": 5, "describe": 5, "faults_fired": 2})
-    );
+    assert_eq!(emu.stats(), json!({"requests": 5, "describe": 5, "faults_fired": 2}));
     // Rejected and other-action requests count as requests; control requests never do.
-    emu.raw(
-        "POST",
-        "/",
-        &[("host".into(), emu.host.clone())],
-        b"Action=DescribeStoreImageTasks",
-    )
-    .unwrap();
-    emu.call(&[
-        ("Action", "CreateStoreImageTask"),
-        ("Version", "2016-11-15"),
-        ("ImageId", "ami-1"),
-        ("Bucket", "b"),
-    ]);
-    assert_eq!(
-        emu.stats(),
-        json!({"requests": 7, "describe": 6, "faults_fired": 2})
-    );
+    emu.raw("POST", "/", &[("host".into(), emu.host.clone())], b"Action=DescribeStoreImageTasks").unwrap();
+    emu.call(&[("Action", "CreateStoreImageTask"), ("Version", "2016-11-15"), ("ImageId", "ami-1"), ("Bucket", "b")]);
+    assert_eq!(emu.stats(), json!({"requests": 7, "describe": 6, "faults_fired": 2}));
 
     emu.faults(&["throttle,at=2"]);
-    assert_eq!(
-        emu.control("GET", "/_emulator/faults", None).json()["faults"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(emu.control("GET", "/_emulator/faults", None).json()["faults"].as_array().unwrap().len(), 1);
     assert_eq!(emu.control("DELETE", "/_emulator/faults", None).status, 200);
-    assert!(
-        emu.control("GET", "/_emulator/faults", None).json()["faults"]
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
+    assert!(emu.control("GET", "/_emulator/faults", None).json()["faults"].as_array().unwrap().is_empty());
     assert_eq!(emu.describe(&[]).status, 200);
     assert_eq!(emu.describe(&[]).status, 200);
-    let r = emu.control(
-        "POST",
-        "/_emulator/faults",
-        Some(json!({"faults": ["explode"]})),
-    );
+    let r = emu.control("POST", "/_emulator/faults", Some(json!({"faults": ["explode"]})));
     assert_eq!(r.status, 400);
 }
 
 #[test]
 fn control_endpoint_manages_tasks() {
     let emu = Emu::start(&["--generate", "5"]);
-    assert_eq!(
-        emu.control("DELETE", "/_emulator/tasks", None).json()["removed"],
-        8
-    );
+    assert_eq!(emu.control("DELETE", "/_emulator/tasks", None).json()["removed"], 8);
     assert!(emu.describe_ok(&[]).items.is_empty());
     let r = emu.control(
         "POST",
@@ -1265,11 +933,7 @@ fn control_endpoint_manages_tasks() {
     let doc = emu.describe_ok(&[]);
     assert_eq!(doc.items[0]["storeTaskState"], "Failed");
     assert!(!doc.items[0].contains_key("bucket"));
-    let r = emu.control(
-        "POST",
-        "/_emulator/tasks",
-        Some(json!({"StoreImageTaskResults": [{"Bogus": 1}]})),
-    );
+    let r = emu.control("POST", "/_emulator/tasks", Some(json!({"StoreImageTaskResults": [{"Bogus": 1}]})));
     assert_eq!(r.status, 400);
     assert_eq!(emu.stats()["requests"], 2);
 }
@@ -1279,11 +943,7 @@ fn sample_tasks_file_loads() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/sample-tasks.json");
     let emu = Emu::start(&["--tasks-file", path]);
     let doc = emu.describe_ok(&[]);
-    assert_eq!(
-        doc.items.len(),
-        16,
-        "19 tasks, 3 of them older than 31 days"
-    );
+    assert_eq!(doc.items.len(), 16, "19 tasks, 3 of them older than 31 days");
     let latest = emu.describe_ok(&[("ImageId.1", "ami-0123456789abcdef0")]);
     assert_eq!(latest.items[0]["storeTaskState"], "InProgress");
 }
