@@ -137,10 +137,10 @@ impl Client {
                 return Err(Error::invalid(format!("the endpoint URL must start with http:// or https://, not {url:?}")));
             }
         }
-        if let Some(c) = &config.credentials {
-            if c.access_key_id.is_empty() || c.secret_access_key.is_empty() {
-                return Err(Error::invalid("the access key id and the secret access key must not be empty"));
-            }
+        if let Some(c) = &config.credentials
+            && (c.access_key_id.is_empty() || c.secret_access_key.is_empty())
+        {
+            return Err(Error::invalid("the access key id and the secret access key must not be empty"));
         }
         if config.max_attempts == Some(0) {
             return Err(Error::invalid("max attempts must be at least 1"));

@@ -47,7 +47,7 @@ pub fn parse_directives(spec: &str) -> Vec<(String, Level)> {
         }
     }
     // Longest prefix first, so the most specific directive decides.
-    out.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+    out.sort_by_key(|e| std::cmp::Reverse(e.0.len()));
     out
 }
 

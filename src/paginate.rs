@@ -29,19 +29,19 @@ impl NewestFirst {
     fn check(&mut self, tasks: &[Task]) -> Result<()> {
         for t in tasks {
             let Some(time) = t.task_start_time_ms else { continue };
-            if let Some((prev, prev_ami)) = &self.last {
-                if time > *prev || (time == *prev && t.ami_id.is_some() && t.ami_id == *prev_ami) {
-                    return Err(Error::new(
-                        ErrorKind::Response,
-                        format!(
-                            "the service's pages are out of order ({} at {} after {} at {}); a NextToken repeated or restarted the listing, which was stopped so that no task is returned twice",
-                            t.ami_id.as_deref().unwrap_or("a task"),
-                            crate::task::format_time_ms(time),
-                            prev_ami.as_deref().unwrap_or("a task"),
-                            crate::task::format_time_ms(*prev),
-                        ),
-                    ));
-                }
+            if let Some((prev, prev_ami)) = &self.last
+                && (time > *prev || (time == *prev && t.ami_id.is_some() && t.ami_id == *prev_ami))
+            {
+                return Err(Error::new(
+                    ErrorKind::Response,
+                    format!(
+                        "the service's pages are out of order ({} at {} after {} at {}); a NextToken repeated or restarted the listing, which was stopped so that no task is returned twice",
+                        t.ami_id.as_deref().unwrap_or("a task"),
+                        crate::task::format_time_ms(time),
+                        prev_ami.as_deref().unwrap_or("a task"),
+                        crate::task::format_time_ms(*prev),
+                    ),
+                ));
             }
             self.last = Some((time, t.ami_id.clone()));
         }

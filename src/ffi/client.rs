@@ -150,6 +150,7 @@ pub extern "C" fn storetasks_client_describe_all(
 /// Returns OK when the listing ended or the callback stopped it; on failure `*err` (when `err`
 /// is not NULL) receives an error object, and pages already delivered stay delivered.
 #[unsafe(no_mangle)]
+#[allow(clippy::not_unsafe_ptr_arg_deref, reason = "user_data is only passed back to the caller's callback")]
 pub extern "C" fn storetasks_client_describe_pages(
     client: *const storetasks_client,
     query: *const storetasks_query,

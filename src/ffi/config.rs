@@ -77,19 +77,28 @@ fn opt_string(p: *const c_char, what: &str) -> Result<Option<String>, Error> {
 /// Returns INVALID_ARGUMENT for a NULL config or invalid UTF-8.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_config_set_region(config: *mut storetasks_config, region: *const c_char) -> storetasks_status {
-    set(config, |c| Ok(c.region = opt_string(region, "region")?))
+    set(config, |c| {
+        c.region = opt_string(region, "region")?;
+        Ok(())
+    })
 }
 
 /// Sets the endpoint URL (an emulator, a VPC endpoint, a proxy); NULL goes back to the default.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_config_set_endpoint_url(config: *mut storetasks_config, url: *const c_char) -> storetasks_status {
-    set(config, |c| Ok(c.endpoint_url = opt_string(url, "endpoint URL")?))
+    set(config, |c| {
+        c.endpoint_url = opt_string(url, "endpoint URL")?;
+        Ok(())
+    })
 }
 
 /// Sets the profile of the shared config files to use; NULL goes back to the default profile.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_config_set_profile(config: *mut storetasks_config, profile: *const c_char) -> storetasks_status {
-    set(config, |c| Ok(c.profile = opt_string(profile, "profile")?))
+    set(config, |c| {
+        c.profile = opt_string(profile, "profile")?;
+        Ok(())
+    })
 }
 
 /// Sets static credentials. `access_key_id` and `secret_access_key` are required, `session_token`
@@ -153,7 +162,10 @@ pub extern "C" fn storetasks_config_set_timeouts(
 /// Uses FIPS endpoints (true) or not (false).
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_config_set_use_fips(config: *mut storetasks_config, use_fips: bool) -> storetasks_status {
-    set(config, |c| Ok(c.use_fips = Some(use_fips)))
+    set(config, |c| {
+        c.use_fips = Some(use_fips);
+        Ok(())
+    })
 }
 
 /// Uses dual-stack (IPv4 and IPv6) endpoints (true) or not (false).
@@ -162,21 +174,30 @@ pub extern "C" fn storetasks_config_set_use_dual_stack(
     config: *mut storetasks_config,
     use_dual_stack: bool,
 ) -> storetasks_status {
-    set(config, |c| Ok(c.use_dual_stack = Some(use_dual_stack)))
+    set(config, |c| {
+        c.use_dual_stack = Some(use_dual_stack);
+        Ok(())
+    })
 }
 
 /// Trusts the PEM certificates in this file in addition to the system's roots (for TLS-inspecting
 /// proxies). The file is read when the client is created. NULL goes back to the system roots only.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_config_set_ca_bundle(config: *mut storetasks_config, pem_path: *const c_char) -> storetasks_status {
-    set(config, |c| Ok(c.ca_bundle = opt_string(pem_path, "CA bundle path")?.map(Into::into)))
+    set(config, |c| {
+        c.ca_bundle = opt_string(pem_path, "CA bundle path")?.map(Into::into);
+        Ok(())
+    })
 }
 
 /// Adds an application name to the user agent (letters, digits and !#$%&'*+-.^_`|~ only; checked
 /// when the client is created). NULL removes it.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_config_set_app_name(config: *mut storetasks_config, app_name: *const c_char) -> storetasks_status {
-    set(config, |c| Ok(c.app_name = opt_string(app_name, "app name")?))
+    set(config, |c| {
+        c.app_name = opt_string(app_name, "app name")?;
+        Ok(())
+    })
 }
 
 /// How many requests may run at once when a query's image ids are split into requests of 20

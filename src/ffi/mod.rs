@@ -57,10 +57,10 @@ pub(crate) fn boundary(err: *mut *mut storetasks_error, f: impl FnOnce() -> Resu
     };
     let status = storetasks_status::from(outcome.kind);
     // A failure to build the error object must not turn into a second panic.
-    if let Ok(out) = OutPtr::new(err, "err") {
-        if let Ok(obj) = catch_unwind(AssertUnwindSafe(|| storetasks_error::from_error(&outcome))) {
-            out.set(obj);
-        }
+    if let Ok(out) = OutPtr::new(err, "err")
+        && let Ok(obj) = catch_unwind(AssertUnwindSafe(|| storetasks_error::from_error(&outcome)))
+    {
+        out.set(obj);
     }
     status
 }
@@ -229,6 +229,7 @@ pub(crate) fn opt_ptr(s: &Option<CString>) -> *const c_char {
 ///
 /// Only for strings whose documentation says to free them with this function. Thread-safe.
 #[unsafe(no_mangle)]
+#[allow(clippy::not_unsafe_ptr_arg_deref, reason = "a C entry point: its contract is in the header, like every other")]
 pub extern "C" fn storetasks_string_free(s: *mut c_char) {
     if !s.is_null() {
         // SAFETY: the library hands out strings to free here only through
@@ -244,6 +245,7 @@ mod tests {
 
     #[test]
     fn version_matches_the_package() {
+        // SAFETY: the version is a static NUL-terminated string.
         let v = unsafe { CStr::from_ptr(storetasks_version()) }.to_str().unwrap();
         assert_eq!(v, env!("CARGO_PKG_VERSION"));
         assert_eq!(STORETASKS_VERSION_MAJOR.to_string(), env!("CARGO_PKG_VERSION_MAJOR"));
@@ -257,6 +259,7 @@ mod tests {
         let st = boundary(&mut err, || panic!("boom"));
         assert_eq!(st, storetasks_status::Panic);
         assert!(!err.is_null());
+        // SAFETY: `boundary` just stored a live error object in `err`.
         let e = unsafe { &*err };
         assert!(e.message.to_str().unwrap().contains("boom"));
         error::storetasks_error_free(err);

@@ -231,7 +231,7 @@ fn image_ids_beyond_twenty_are_batched_and_merged() {
     let before = emu.requests();
     let list = client.describe(&Query::new().ids(&id_list), None).unwrap();
     assert_eq!(emu.requests() - before, 4, "61 distinct ids go out as 20 + 20 + 20 + 1");
-    wanted.sort_by(|a, b| b.start_ms.cmp(&a.start_ms));
+    wanted.sort_by_key(|t| std::cmp::Reverse(t.start_ms));
     assert_eq!(list.tasks(), wanted, "merged newest first, each task once");
     assert_eq!(list.next_token(), None);
 

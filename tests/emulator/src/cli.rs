@@ -100,7 +100,7 @@ impl Default for Options {
 }
 
 pub enum Parsed {
-    Run(Options),
+    Run(Box<Options>),
     Help,
 }
 
@@ -165,8 +165,8 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Parsed, String> 
             other => return Err(format!("unknown argument `{other}` (see --help)")),
         }
     }
-    if opts.deny_keys.iter().any(|k| *k == opts.access_key) {
+    if opts.deny_keys.contains(&opts.access_key) {
         return Err("--deny-key must differ from --access-key".into());
     }
-    Ok(Parsed::Run(opts))
+    Ok(Parsed::Run(Box::new(opts)))
 }

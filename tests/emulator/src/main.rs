@@ -73,7 +73,7 @@ fn main() -> ExitCode {
             print!("{}", cli::HELP);
             return ExitCode::SUCCESS;
         }
-        Ok(Parsed::Run(o)) => o,
+        Ok(Parsed::Run(o)) => *o,
         Err(e) => {
             eprintln!("storetasks-emulator: {e}");
             return ExitCode::from(2);

@@ -594,7 +594,8 @@ fn signatures_are_verified() {
     let body = form_encode(&[("Action", "DescribeStoreImageTasks"), ("Version", "2016-11-15")]);
     let host = emu.host.clone();
     let unsigned = vec![("host".to_owned(), host.clone())];
-    let cases: Vec<(&str, Vec<(String, String)>, String)> = vec![
+    type Headers = Vec<(String, String)>;
+    let cases: Vec<(&str, Headers, String)> = vec![
         ("no Authorization", unsigned, body.clone()),
         ("wrong secret", Signer::key(AK, "not-the-secret").sign("POST", &host, "/", body.as_bytes()), body.clone()),
         ("unknown key", Signer::key("AKIAUNKNOWNKEY000000", SK).sign("POST", &host, "/", body.as_bytes()), body.clone()),
