@@ -33,7 +33,7 @@ space := $(empty) $(empty)
 NATIVE_LIBS_CMAKE := $(subst $(space),;,$(patsubst -l%,%,$(NATIVE_LIBS)))
 
 .PHONY: all build lib examples demo test test-rust test-c test-cpp test-go test-python test-install header venv \
-	install bench clean-build
+	install bench miri clean-build
 
 all: build examples
 
@@ -118,6 +118,13 @@ install: build
 
 bench: build examples venv
 	LIBDIR=$(LIBDIR) BUILD=$(BUILD) STORETASKS_EMULATOR=$(EMULATOR) sh bench/run.sh
+
+# Miri (nightly) on the unit tests of the C functions that need no client: handles created,
+# used through raw pointers and freed (src/ffi/handle_tests.rs and the other ffi unit tests).
+# Its build of the dependencies goes to target/miri; the workspace wrapper that records the static
+# link list stays out of it.
+miri:
+	CARGO_BUILD_RUSTC_WORKSPACE_WRAPPER= MIRIFLAGS="$(MIRIFLAGS)" $(CARGO) +nightly miri test -p storetasks --lib -- ffi::
 
 clean-build:
 	rm -rf $(BUILD)
