@@ -3,7 +3,7 @@
 use std::ffi::{CString, c_char};
 use std::time::Duration;
 
-use super::{BoxHandle, Settable, free_box, into_raw, opt_str_arg, setter, storetasks_status, str_arg};
+use super::{free_box, into_raw, opt_str_arg, setter, storetasks_status, str_arg};
 use crate::client::{ClientConfig, RetryMode, StaticCredentials};
 use crate::error::Error;
 
@@ -14,20 +14,7 @@ pub struct storetasks_config {
     last_error: Option<CString>,
 }
 
-// SAFETY: handed to C only by `into_raw` in `storetasks_config_new`, freed only by
-// `storetasks_config_free`.
-unsafe impl BoxHandle for storetasks_config {
-    const NAME: &'static str = "config";
-}
-
-impl Settable for storetasks_config {
-    fn last_error_slot(&mut self) -> &mut Option<CString> {
-        &mut self.last_error
-    }
-    fn last_error(&self) -> Option<&CString> {
-        self.last_error.as_ref()
-    }
-}
+builder_handle!(storetasks_config, "config");
 
 /// How failed attempts are retried.
 #[repr(C)]

@@ -9,6 +9,28 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::error::{Error, ErrorKind};
 
+/// Declares a builder handle (config, query, wait options): a boxed handle whose setters keep the
+/// reason of their last refusal in its `last_error` field. Its `_new` function is the only place
+/// that hands one to C (through `into_raw`) and its `_free` function the only one that frees it.
+macro_rules! builder_handle {
+    ($t:ty, $name:literal) => {
+        // SAFETY: handed to C only by `into_raw` in the handle's `_new` function, freed only by
+        // its `_free` function (see `builder_handle!`).
+        unsafe impl $crate::ffi::BoxHandle for $t {
+            const NAME: &'static str = $name;
+        }
+
+        impl $crate::ffi::Settable for $t {
+            fn last_error_slot(&mut self) -> &mut Option<std::ffi::CString> {
+                &mut self.last_error
+            }
+            fn last_error(&self) -> Option<&std::ffi::CString> {
+                self.last_error.as_ref()
+            }
+        }
+    };
+}
+
 pub mod cancel;
 pub mod client;
 pub mod config;

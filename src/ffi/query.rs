@@ -2,7 +2,7 @@
 
 use std::ffi::{CString, c_char};
 
-use super::{BoxHandle, Settable, boundary_or, free_box, into_raw, opt_str_arg, setter, storetasks_status, str_arg, str_array};
+use super::{boundary_or, free_box, into_raw, opt_str_arg, setter, storetasks_status, str_arg, str_array};
 use crate::error::Error;
 use crate::query::{Filter, Query};
 
@@ -14,20 +14,7 @@ pub struct storetasks_query {
     last_error: Option<CString>,
 }
 
-// SAFETY: handed to C only by `into_raw` in `storetasks_query_new`, freed only by
-// `storetasks_query_free`.
-unsafe impl BoxHandle for storetasks_query {
-    const NAME: &'static str = "query";
-}
-
-impl Settable for storetasks_query {
-    fn last_error_slot(&mut self) -> &mut Option<CString> {
-        &mut self.last_error
-    }
-    fn last_error(&self) -> Option<&CString> {
-        self.last_error.as_ref()
-    }
-}
+builder_handle!(storetasks_query, "query");
 
 /// A new, empty query: every task of the last 31 days, newest first.
 ///

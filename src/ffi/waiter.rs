@@ -7,8 +7,7 @@ use super::cancel::storetasks_cancel;
 use super::client::storetasks_client;
 use super::task_list::storetasks_task_list;
 use super::{
-    BoxHandle, OutPtr, Settable, boundary, boundary_or, free_box, into_raw, opt_ref, setter, storetasks_error, storetasks_status,
-    str_array, try_ref,
+    OutPtr, boundary, boundary_or, free_box, into_raw, opt_ref, setter, storetasks_error, storetasks_status, str_array, try_ref,
 };
 use crate::error::Error;
 use crate::task::TaskPage;
@@ -31,20 +30,7 @@ pub struct storetasks_wait_options {
     last_error: Option<CString>,
 }
 
-// SAFETY: handed to C only by `into_raw` in `storetasks_wait_options_new`, freed only by
-// `storetasks_wait_options_free`.
-unsafe impl BoxHandle for storetasks_wait_options {
-    const NAME: &'static str = "options";
-}
-
-impl Settable for storetasks_wait_options {
-    fn last_error_slot(&mut self) -> &mut Option<CString> {
-        &mut self.last_error
-    }
-    fn last_error(&self) -> Option<&CString> {
-        self.last_error.as_ref()
-    }
-}
+builder_handle!(storetasks_wait_options, "options");
 
 /// New options with the defaults: delays from 5 s growing to 120 s, a 2-hour deadline, and a
 /// 60-second grace period for images without a store task. No progress callback.
