@@ -437,7 +437,8 @@ STORETASKS_API void storetasks_config_free(struct storetasks_config *config);
 /**
  * Why the most recent setter call on `config` (`storetasks_config_set_*`) did not return OK, as
  * one sentence; NULL when that call succeeded (each setter call sets or clears it), and for a
- * NULL config. Borrowed from the configuration until its next setter call or its free.
+ * NULL config. Borrowed from the configuration until its next setter call or its free. Like the
+ * setters, not to be called while another thread changes the same configuration.
  */
 STORETASKS_API const char *storetasks_config_last_error(const struct storetasks_config *config);
 
@@ -615,7 +616,8 @@ STORETASKS_API void storetasks_query_free(struct storetasks_query *query);
  * Why the most recent setter call on `query` (`storetasks_query_add_image_id`,
  * `storetasks_query_add_filter`, `storetasks_query_set_*`) did not return OK, as one sentence;
  * NULL when that call succeeded (each setter call sets or clears it), and for a NULL query.
- * Borrowed from the query until its next setter call or its free.
+ * Borrowed from the query until its next setter call or its free. Like the setters, not to be
+ * called while another thread changes the same query.
  */
 STORETASKS_API const char *storetasks_query_last_error(const struct storetasks_query *query);
 
@@ -736,7 +738,8 @@ STORETASKS_API void storetasks_wait_options_free(struct storetasks_wait_options 
 /**
  * Why the most recent setter call on `options` (`storetasks_wait_options_set_*`) did not return
  * OK, as one sentence; NULL when that call succeeded (each setter call sets or clears it), and
- * for NULL options. Borrowed from the options until their next setter call or their free.
+ * for NULL options. Borrowed from the options until their next setter call or their free. Like
+ * the setters, not to be called while another thread changes the same options.
  */
 STORETASKS_API
 const char *storetasks_wait_options_last_error(const struct storetasks_wait_options *options);

@@ -50,7 +50,8 @@ fn set(config: *mut storetasks_config, f: impl FnOnce(&mut ClientConfig) -> Resu
 
 /// Why the most recent setter call on `config` (`storetasks_config_set_*`) did not return OK, as
 /// one sentence; NULL when that call succeeded (each setter call sets or clears it), and for a
-/// NULL config. Borrowed from the configuration until its next setter call or its free.
+/// NULL config. Borrowed from the configuration until its next setter call or its free. Like the
+/// setters, not to be called while another thread changes the same configuration.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_config_last_error(config: *const storetasks_config) -> *const c_char {
     super::last_error(config)

@@ -37,7 +37,8 @@ fn edit(query: *mut storetasks_query, f: impl FnOnce(&mut Query) -> Result<(), E
 /// Why the most recent setter call on `query` (`storetasks_query_add_image_id`,
 /// `storetasks_query_add_filter`, `storetasks_query_set_*`) did not return OK, as one sentence;
 /// NULL when that call succeeded (each setter call sets or clears it), and for a NULL query.
-/// Borrowed from the query until its next setter call or its free.
+/// Borrowed from the query until its next setter call or its free. Like the setters, not to be
+/// called while another thread changes the same query.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_query_last_error(query: *const storetasks_query) -> *const c_char {
     super::last_error(query)

@@ -64,7 +64,8 @@ fn edit(
 
 /// Why the most recent setter call on `options` (`storetasks_wait_options_set_*`) did not return
 /// OK, as one sentence; NULL when that call succeeded (each setter call sets or clears it), and
-/// for NULL options. Borrowed from the options until their next setter call or their free.
+/// for NULL options. Borrowed from the options until their next setter call or their free. Like
+/// the setters, not to be called while another thread changes the same options.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_wait_options_last_error(options: *const storetasks_wait_options) -> *const c_char {
     super::last_error(options)
