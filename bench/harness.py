@@ -12,6 +12,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import statistics
@@ -26,6 +27,7 @@ SMALL = os.environ.get("BENCH_SMALL", "") not in ("", "0")
 LIBDIR = os.environ.get("LIBDIR", os.path.join(ROOT, "target", "release"))
 EMULATOR = os.environ.get("STORETASKS_EMULATOR", os.path.join(LIBDIR, "storetasks-emulator"))
 BENCH_C = os.environ.get("BENCH_C", os.path.join(ROOT, "build", "bench", "storetasks_bench"))
+BENCH_DESCRIBE = os.environ.get("BENCH_DESCRIBE", os.path.join(ROOT, "build", "bench", "describe_tasks"))
 SDK_BIN = os.path.join(LIBDIR, "storetasks-bench-sdk")
 FLOOR_BIN = os.path.join(LIBDIR, "storetasks-bench-floor")
 PYTHON = sys.executable
@@ -111,6 +113,7 @@ class Listing:
     def __init__(self, name):
         self.name = name
         self.times = []
+        self.cpu = []  # whole-process CPU seconds (user + system), for listings run as a process
         self.emu_cpu = 0.0
         self.emu_pages = 0
         self.note = ""
@@ -129,6 +132,22 @@ class Listing:
         self.emu_cpu += emu.cpu_seconds() - before
         self.emu_pages += runs * PAGES
         self.times += out["times"]
+
+
+def run_process(emu, listing, cmd):
+    """Runs one listing as a whole process: its stdout, wall seconds and CPU seconds (user + system
+    of the process and its children), counting the emulator's CPU and pages to `listing`."""
+    before_cpu, start = emu.cpu_seconds(), time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    r = subprocess.run(cmd, env=CHILD_ENV, capture_output=True, text=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    elapsed = time.perf_counter() - start
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({r.returncode}): {r.stderr.strip()[-2000:]}")
+    listing.emu_cpu += emu.cpu_seconds() - before_cpu
+    listing.emu_pages += PAGES
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return r.stdout, elapsed, cpu
 
 
 # -- the benchmarks ------------------------------------------------------------------------------
@@ -157,24 +176,32 @@ def bench_listing(emu):
     cli = Listing("AWS CLI, whole process")
     cmd = [PYTHON, "-m", "awscli", "ec2", "describe-store-image-tasks", "--page-size", str(PAGE),
            "--endpoint-url", url, "--region", REGION, "--output", "json"]
+    cli_out = None
     for i in range(1 + SLOW_REPS):
         log(f"listing {TASKS} tasks: AWS CLI {i + 1}/{1 + SLOW_REPS}")
-        before_cpu, start = emu.cpu_seconds(), time.perf_counter()
-        r = subprocess.run(cmd, env=CHILD_ENV, capture_output=True, text=True)
-        elapsed = time.perf_counter() - start
-        if r.returncode != 0:
-            raise RuntimeError(f"aws ec2 describe-store-image-tasks failed: {r.stderr.strip()}")
-        cli.emu_cpu += emu.cpu_seconds() - before_cpu
-        cli.emu_pages += PAGES
+        out, elapsed, cpu = run_process(emu, cli, cmd)
         if i == 0:
-            got = len(json.loads(r.stdout)["StoreImageTaskResults"])
+            cli_out = out
+            got = len(json.loads(out)["StoreImageTaskResults"])
             if got != TASKS:
                 raise RuntimeError(f"the AWS CLI listed {got} tasks, expected {TASKS}")
         else:
             cli.times.append(elapsed)
+            cli.cpu.append(cpu)
+    example = Listing("C example `describe_tasks --all --json`, whole process")
+    cmd = [BENCH_DESCRIBE, "--endpoint-url", url, "--region", REGION, "--all", "--json", "--max-results", str(PAGE)]
+    for i in range(WARMUP + REPS):
+        log(f"listing {TASKS} tasks: describe_tasks {i + 1}/{WARMUP + REPS}")
+        out, elapsed, cpu = run_process(emu, example, cmd)
+        if i == 0 and json.loads(out) != json.loads(cli_out):
+            raise RuntimeError("describe_tasks --all --json printed other tasks than the AWS CLI")
+        if i >= WARMUP:
+            example.times.append(elapsed)
+            example.cpu.append(cpu)
     rows = {k: v[0] for k, v in fast.items()}
     rows["boto3"] = boto
     rows["cli"] = cli
+    rows["example"] = example
     return rows
 
 
@@ -276,8 +303,8 @@ def bench_memory():
 
 # Pieces of a listing worth naming in the profile: (label, a substring of the function's name).
 PROFILE_PIECES = (
-    ("The SDK's deserialization of the replies", "DescribeStoreImageTasksResponseDeserializer as aws_smithy_runtime_api"),
-    ("The library's second parse of each reply (well-formedness check)", "WellFormedReplies as aws_smithy_runtime_api"),
+    ("Reading the replies (the library's reader)", "storetasks::reader::read_reply"),
+    ("The SDK's deserialization of replies (error replies only)", "DescribeStoreImageTasksResponseDeserializer as aws_smithy_runtime_api"),
     ("Conversion of each page to C tasks", "storetasks_task_list::from_page"),
     ("Signing the requests (SigV4)", "SigV4Signer as aws_smithy_runtime_api"),
     ("Client creation (`storetasks_client_new`)", "storetasks_client_new"),
@@ -396,6 +423,18 @@ def report(listing, go, batch, create, memory, profile, duration):
         cpu = row.cpu_per_page
         add(f"| {row.name} | {ms(m)} | {ratio} | {ms(cpu) if cpu is not None else '— (own emulator)'} |")
     add("")
+    add("Whole processes, from start to exit, each printing every task as JSON (the C example's "
+        "output is checked to equal the AWS CLI's): median wall time and median CPU time (user + system "
+        "of the process and its children).")
+    add("")
+    add("| Process | Wall | CPU | CLI / this, wall | CLI / this, CPU |")
+    add("|---|---:|---:|---:|---:|")
+    cli_row, ex_row = listing["cli"], listing["example"]
+    cli_cpu, ex_cpu = statistics.median(cli_row.cpu), statistics.median(ex_row.cpu)
+    for row, cpu in ((ex_row, ex_cpu), (cli_row, cli_cpu)):
+        add(f"| {row.name} | {ms(row.median)} | {ms(cpu)} | {cli_row.median / row.median:.1f}× | "
+            f"{cli_cpu / cpu:.1f}× |" if cpu > 0 else f"| {row.name} | {ms(row.median)} | {ms(cpu)} | — | — |")
+    add("")
     add(f"Per page, the C API takes {ms(c / PAGES)} of wall time, and the emulator "
         f"{ms(listing['c'].cpu_per_page)} of CPU time to answer it "
         f"(CPU ticks are {1000 / CLK_TCK:.0f} ms, summed over {listing['c'].emu_pages} pages).")
@@ -450,6 +489,14 @@ def report(listing, go, batch, create, memory, profile, duration):
     add("|---|---|---|")
     sdk = listing["sdk"].median
     add(f"| C API within 3% of the Rust SDK paginator | C API / SDK = {c / sdk:.3f} | {verdict(c <= sdk * 1.03)} |")
+    add(f"| C API ≤ 0.75× the Rust SDK paginator's time | C API / SDK = {c / sdk:.3f} | {verdict(c <= sdk * 0.75)} |")
+    floor = listing["floor"].median
+    add(f"| C API ≤ 1.25× the floor | C API / floor = {c / floor:.3f} | {verdict(c <= floor * 1.25)} |")
+    if ex_cpu > 0:
+        add(f"| `describe_tasks --all --json` ≥ 25× less CPU than the AWS CLI | {cli_cpu / ex_cpu:.1f}× | "
+            f"{verdict(cli_cpu / ex_cpu >= 25)} |")
+    add(f"| `describe_tasks --all --json` ≥ 15× less wall time than the AWS CLI | "
+        f"{cli_row.median / ex_row.median:.1f}× | {verdict(cli_row.median / ex_row.median >= 15)} |")
     cli = listing["cli"].median
     add(f"| C API ≥ 20× faster than the AWS CLI | {cli / c:.1f}× | {verdict(cli / c >= 20)} |")
     boto = listing["boto3"].median

@@ -41,6 +41,8 @@ LD_LIBRARY_PATH=$BUILD/bench/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export LD_LIBRARY_PATH
 $CC -std=c99 -O2 -Wall -Wextra -pedantic -Werror -Iinclude bench/c/storetasks_bench.c \
     -o "$BUILD/bench/storetasks_bench" -L"$LIBDIR" -lstoretasks -Wl,-rpath,"$BUILD/bench/lib:$LIBDIR"
+$CC -std=c99 -D_POSIX_C_SOURCE=200809L -O2 -Wall -Wextra -pedantic -Werror -Iinclude examples/c/describe_tasks.c \
+    -o "$BUILD/bench/describe_tasks" -L"$LIBDIR" -lstoretasks -Wl,-rpath,"$BUILD/bench/lib:$LIBDIR"
 
 if [ -n "${BENCH_SMALL:-}" ] && [ "${BENCH_SMALL}" != 0 ]; then
     default_command="BENCH_SMALL=1 bench/run.sh"
@@ -48,5 +50,6 @@ else
     default_command="bench/run.sh"
 fi
 BENCH_COMMAND=${BENCH_COMMAND:-$default_command} LIBDIR=$LIBDIR BENCH_C=$BUILD/bench/storetasks_bench \
+    BENCH_DESCRIBE=$BUILD/bench/describe_tasks \
     STORETASKS_EMULATOR=${STORETASKS_EMULATOR:-$LIBDIR/storetasks-emulator} \
     exec "$PYTHON" bench/harness.py

@@ -24,7 +24,7 @@ esac
 case $min_execs in
     '' | *[!0-9]*) echo "fuzz/run.sh: FUZZ_MIN_EXECS must be a whole number, not '$min_execs'" >&2; exit 2 ;;
 esac
-targets=${*:-c_api replies}
+targets=${*:-c_api replies reader differential}
 CARGO_TARGET_DIR=${FUZZ_TARGET_DIR:-$(cd target/.. && pwd)/target/fuzz}
 export CARGO_TARGET_DIR
 # Both targets in one build; 16 codegen units keep the instrumented build of the AWS SDK to

@@ -263,7 +263,7 @@ impl Client {
         if sdk_config.region().is_none() {
             return Err(Error::new(ErrorKind::Config, "no region: set one, or AWS_REGION, or a region in the profile"));
         }
-        let ec2_config = aws_sdk_ec2::config::Builder::from(&sdk_config).interceptor(crate::reply::WellFormedReplies).build();
+        let ec2_config = aws_sdk_ec2::config::Builder::from(&sdk_config).build();
         let ec2 = aws_sdk_ec2::Client::from_conf(ec2_config);
         let endpoint = endpoint_label(config.endpoint_url.as_deref(), sdk_config.region().map(|r| r.as_ref()));
         Ok(Client {

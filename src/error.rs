@@ -130,7 +130,10 @@ impl Error {
                 let message = match (&message, &code) {
                     (Some(m), _) => m.clone(),
                     (None, Some(c)) => format!("the service answered {c}"),
-                    (None, None) => format!("unreadable reply from the service: {detail}"),
+                    (None, None) => match read_error(&err) {
+                        Some(why) => format!("the reply from {endpoint} could not be read: {why}"),
+                        None => format!("unreadable reply from the service: {detail}"),
+                    },
                 };
                 let mut e = Error::new(kind, message);
                 e.code = code;
@@ -173,6 +176,18 @@ impl Error {
 
 /// The innermost cause of an error, as a short phrase: an I/O error's kind in plain words where
 /// it has one ("connection refused"), else the innermost message.
+/// The library's reader's own account of a reply it refused, when that is what failed.
+fn read_error(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(r) = e.downcast_ref::<crate::reader::ReadError>() {
+            return Some(r.to_string());
+        }
+        next = e.source();
+    }
+    None
+}
+
 fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
     let mut innermost: &(dyn std::error::Error + 'static) = err;
     let mut io_kind = None;

@@ -1,7 +1,7 @@
 //! libstoretasks: the progress of Amazon EC2 AMI store-to-S3 tasks (DescribeStoreImageTasks),
 //! for native code.
 //!
-//! The Rust core (`client`, `query`, `paginate`, `waiter`, `task`, `error`, `cancel`, `log`) knows nothing of C;
+//! The Rust core (`client`, `query`, `paginate`, `reader`, `reply`, `waiter`, `task`, `error`, `cancel`, `log`) knows nothing of C;
 //! the C surface lives in `ffi` and is what `include/storetasks.h` declares.
 
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -17,7 +17,8 @@ pub mod ffi;
 pub mod log;
 pub mod paginate;
 pub mod query;
-mod reply;
+pub mod reader;
+pub mod reply;
 pub mod task;
 pub mod waiter;
 
@@ -25,5 +26,5 @@ pub use cancel::CancelToken;
 pub use client::{Client, ClientConfig, RetryMode, StaticCredentials};
 pub use error::{Error, ErrorKind, Result};
 pub use query::{Filter, Query};
-pub use task::{Task, TaskPage, TaskState};
+pub use task::{Task, TaskPage, TaskRef, TaskState, Tasks};
 pub use waiter::WaitOptions;

@@ -3,7 +3,6 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use aws_sdk_ec2::operation::RequestId;
 use aws_sdk_ec2::types::Filter as SdkFilter;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 
@@ -11,7 +10,8 @@ use crate::cancel::CancelToken;
 use crate::client::Client;
 use crate::error::{Error, ErrorKind, Result};
 use crate::query::{MAX_RESULTS_RANGE, Query};
-use crate::task::{Task, TaskPage};
+use crate::reply::{ReadReplies, ReplySlot};
+use crate::task::{TaskPage, TaskRef, Tasks};
 
 /// A listing that sees this many empty pages in a row, each with a new token, is stopped: the
 /// service is not making progress.
@@ -26,24 +26,24 @@ struct NewestFirst {
 }
 
 impl NewestFirst {
-    fn check(&mut self, tasks: &[Task]) -> Result<()> {
-        for t in tasks {
+    fn check(&mut self, tasks: &Tasks) -> Result<()> {
+        for t in tasks.iter() {
             let Some(time) = t.task_start_time_ms else { continue };
             if let Some((prev, prev_ami)) = &self.last
-                && (time > *prev || (time == *prev && t.ami_id.is_some() && t.ami_id == *prev_ami))
+                && (time > *prev || (time == *prev && t.ami_id.is_some() && t.ami_id == prev_ami.as_deref()))
             {
                 return Err(Error::new(
                     ErrorKind::Response,
                     format!(
                         "the service's pages are out of order ({} at {} after {} at {}); a NextToken repeated or restarted the listing, which was stopped so that no task is returned twice",
-                        t.ami_id.as_deref().unwrap_or("a task"),
+                        t.ami_id.unwrap_or("a task"),
                         crate::task::format_time_ms(time),
                         prev_ami.as_deref().unwrap_or("a task"),
                         crate::task::format_time_ms(*prev),
                     ),
                 ));
             }
-            self.last = Some((time, t.ami_id.clone()));
+            self.last = Some((time, t.ami_id.map(str::to_owned)));
         }
         Ok(())
     }
@@ -67,22 +67,18 @@ async fn send_one(ec2: aws_sdk_ec2::Client, q: Query, endpoint: Arc<str>) -> Res
     if q.dry_run {
         req = req.dry_run(true);
     }
-    let out = req.send().await.map_err(|e| {
+    let slot = ReplySlot::default();
+    req.customize().interceptor(ReadReplies::new(slot.clone())).send().await.map_err(|e| {
         let e = Error::from_sdk(e, &endpoint);
         tracing::debug!(status = ?e.kind, code = e.code.as_deref().unwrap_or(""), "DescribeStoreImageTasks failed: {}", e.message);
         e
     })?;
-    tracing::debug!(
-        tasks = out.store_image_task_results().len(),
-        more = out.next_token().is_some(),
-        "DescribeStoreImageTasks page received"
-    );
-    Ok(TaskPage {
-        tasks: out.store_image_task_results().iter().map(Task::from).collect(),
-        next_token: out.next_token().filter(|t| !t.is_empty()).map(str::to_owned),
-        request_id: out.request_id().map(str::to_owned),
-        truncated: false,
-    })
+    let (reply, request_id) =
+        slot.take().ok_or_else(|| Error::new(ErrorKind::Response, "the SDK reported success but no reply was read"))?;
+    let next_token = reply.next_token.clone().filter(|t| !t.is_empty());
+    let tasks = reply.tasks();
+    tracing::debug!(tasks = tasks.len(), more = next_token.is_some(), "DescribeStoreImageTasks page received");
+    Ok(TaskPage { tasks, next_token, request_id, truncated: false })
 }
 
 /// Sends `q`, split into requests of at most 20 image ids that run `concurrency` at a time. The
@@ -98,9 +94,10 @@ pub(crate) async fn send_batched(ec2: aws_sdk_ec2::Client, q: Query, concurrency
     let pages: Vec<TaskPage> =
         stream::iter(batches).map(|b| send_one(ec2.clone(), b, endpoint.clone())).buffered(concurrency).try_collect().await?;
     let request_id = pages.last().and_then(|p| p.request_id.clone());
-    let mut tasks: Vec<Task> = pages.into_iter().flat_map(|p| p.tasks).collect();
+    let mut tasks: Vec<TaskRef<'_>> = pages.iter().flat_map(|p| p.tasks.iter()).collect();
     // Newest first; tasks without a start time last. The sort is stable, so ties keep batch order.
     tasks.sort_by(|a, b| b.task_start_time_ms.unwrap_or(i64::MIN).cmp(&a.task_start_time_ms.unwrap_or(i64::MIN)));
+    let tasks: Tasks = tasks.into_iter().collect();
     Ok(TaskPage { tasks, next_token: None, request_id, truncated: false })
 }
 
@@ -200,7 +197,7 @@ impl Client {
     pub fn describe_all(&self, q: &Query, max_tasks: Option<usize>, cancel: Option<&CancelToken>) -> Result<TaskPage> {
         let mut all = TaskPage::default();
         self.describe_each(q, max_tasks, cancel, |page| {
-            all.tasks.extend(page.tasks);
+            all.tasks.append(page.tasks);
             all.next_token = page.next_token;
             all.request_id = page.request_id;
             all.truncated |= page.truncated;

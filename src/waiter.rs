@@ -145,9 +145,9 @@ impl Client {
             };
             match poll {
                 Ok(page) => {
-                    for t in page.tasks {
-                        if let Some(id) = t.ami_id.clone() {
-                            latest.insert(id, t);
+                    for t in page.tasks.iter() {
+                        if let Some(id) = t.ami_id {
+                            latest.insert(id.to_owned(), Task::from(t));
                         }
                     }
                     let seen: Vec<Task> = ids.iter().filter_map(|id| latest.get(id).cloned()).collect();

@@ -148,8 +148,8 @@ fn a_list_outlives_nothing_it_hands_out() {
             state: TaskState::InProgress,
             failure_reason: None,
         })
-        .collect();
-    let page = TaskPage { tasks, next_token: Some("next".into()), request_id: Some("r".into()), truncated: false };
+        .collect::<Vec<_>>();
+    let page = TaskPage { tasks: tasks.into(), next_token: Some("next".into()), request_id: Some("r".into()), truncated: false };
     let list = into_raw(storetasks_task_list::from_page(page));
     assert_eq!(storetasks_task_list_len(list), 3);
     let first = storetasks_task_list_tasks(list);

@@ -3,7 +3,7 @@
 use std::ffi::{CString, c_char};
 
 use super::{BoxHandle, OutPtr, boundary, c_string, free_box, getter, opt_ptr, storetasks_error, storetasks_status, try_ref};
-use crate::task::{Task, TaskPage, TaskRef, TaskState, to_cli_json};
+use crate::task::{ABSENT, Rec, Span, TaskPage, TaskRef, to_cli_json};
 
 /// A store task's state.
 #[repr(C)]
@@ -49,9 +49,9 @@ pub struct storetasks_task {
 /// `storetasks_task_list_free`. Read-only, so any number of threads may read it at once.
 pub struct storetasks_task_list {
     views: Vec<storetasks_task>,
-    // The text the views point into: NUL-terminated strings, one after another. Never grown
-    // after the views are made, so it never moves.
-    _text: Vec<u8>,
+    // The texts the views point into: NUL-terminated strings, one after another, one text per
+    // reply read. Never grown or changed after the views are made, so they never move.
+    _texts: Vec<Vec<u8>>,
     next_token: Option<CString>,
     request_id: Option<CString>,
     truncated: bool,
@@ -64,60 +64,60 @@ unsafe impl BoxHandle for storetasks_task_list {
     const NAME: &'static str = "list";
 }
 
+/// The state named by the string at `span` of `text` (the spellings of [`crate::task::TaskState::parse`]).
+fn state_of(text: &[u8], span: Span) -> storetasks_task_state {
+    if span.at == ABSENT {
+        return storetasks_task_state::Unknown;
+    }
+    let at = span.at as usize;
+    match text.get(at..at + span.len as usize) {
+        Some(b"InProgress") => storetasks_task_state::InProgress,
+        Some(b"Completed") => storetasks_task_state::Completed,
+        Some(b"Failed") => storetasks_task_state::Failed,
+        _ => storetasks_task_state::Unknown,
+    }
+}
+
 impl storetasks_task_list {
     pub(crate) fn from_page(page: TaskPage) -> Self {
-        // Every string of the list goes into one buffer, NUL after each, sized exactly up front so
-        // that it never moves while the views point into it. A NUL inside a string (which EC2's
-        // XML cannot carry) becomes U+FFFD, as everywhere in the library.
-        fn clean(s: &str) -> std::borrow::Cow<'_, str> {
-            if s.contains('\0') { s.replace('\0', "\u{fffd}").into() } else { s.into() }
+        // The list takes over the text of every chunk as it is: each string was written once,
+        // NUL-terminated and without an inner NUL, when the reply was read. A chunk's text is
+        // never grown or changed again, and moving its `Vec` does not move the bytes, so the
+        // views can point into it.
+        let chunks = page.tasks.into_chunks();
+        let mut views = Vec::with_capacity(chunks.iter().map(|c| c.recs.len()).sum());
+        let mut texts = Vec::with_capacity(chunks.len());
+        for chunk in chunks {
+            let text = chunk.text.into_bytes();
+            let base = text.as_ptr();
+            let at = |span: Span| -> *const c_char {
+                if span.at == ABSENT {
+                    return std::ptr::null();
+                }
+                debug_assert!((span.at as usize + span.len as usize) < text.len());
+                // SAFETY: a span is only made by `Chunk::end_string`, for a string (and its NUL)
+                // inside this text.
+                unsafe { base.add(span.at as usize) }.cast()
+            };
+            for r in &chunk.recs {
+                views.push(storetasks_task {
+                    ami_id: at(r.strings[Rec::AMI_ID]),
+                    bucket: at(r.strings[Rec::BUCKET]),
+                    s3_object_key: at(r.strings[Rec::S3_OBJECT_KEY]),
+                    failure_reason: at(r.strings[Rec::FAILURE_REASON]),
+                    state_raw: at(r.strings[Rec::STATE]),
+                    task_start_time_ms: r.time_ms,
+                    progress_percentage: r.progress,
+                    state: state_of(&text, r.strings[Rec::STATE]),
+                    has_task_start_time: r.has_time,
+                    has_progress_percentage: r.has_progress,
+                });
+            }
+            texts.push(text);
         }
-        fn fields(t: &Task) -> [Option<&str>; 5] {
-            [t.ami_id.as_deref(), t.bucket.as_deref(), t.s3_object_key.as_deref(), t.failure_reason.as_deref(), t.state.as_str()]
-        }
-        let size: usize = page.tasks.iter().flat_map(fields).flatten().map(|s| clean(s).len() + 1).sum();
-        let mut text: Vec<u8> = Vec::with_capacity(size);
-        let mut offsets: Vec<[Option<usize>; 5]> = Vec::with_capacity(page.tasks.len());
-        for t in &page.tasks {
-            offsets.push(fields(t).map(|f| {
-                f.map(|s| {
-                    let at = text.len();
-                    text.extend_from_slice(clean(s).as_bytes());
-                    text.push(0);
-                    at
-                })
-            }));
-        }
-        debug_assert_eq!(text.len(), size);
-        let base = text.as_ptr();
-        // SAFETY: every offset was taken from `text` while it was filled, so it is inside the
-        // buffer, which is never grown or moved again.
-        let at = |o: Option<usize>| -> *const c_char { o.map_or(std::ptr::null(), |o| unsafe { base.add(o) }.cast()) };
-        let views = page
-            .tasks
-            .iter()
-            .zip(&offsets)
-            .map(|(t, o): (&Task, &[Option<usize>; 5])| storetasks_task {
-                ami_id: at(o[0]),
-                bucket: at(o[1]),
-                s3_object_key: at(o[2]),
-                failure_reason: at(o[3]),
-                state_raw: at(o[4]),
-                task_start_time_ms: t.task_start_time_ms.unwrap_or(0),
-                progress_percentage: t.progress_percentage.unwrap_or(0),
-                state: match t.state {
-                    TaskState::InProgress => storetasks_task_state::InProgress,
-                    TaskState::Completed => storetasks_task_state::Completed,
-                    TaskState::Failed => storetasks_task_state::Failed,
-                    TaskState::Unknown(_) | TaskState::Absent => storetasks_task_state::Unknown,
-                },
-                has_task_start_time: t.task_start_time_ms.is_some(),
-                has_progress_percentage: t.progress_percentage.is_some(),
-            })
-            .collect();
         storetasks_task_list {
             views,
-            _text: text,
+            _texts: texts,
             next_token: page.next_token.as_deref().map(c_string),
             request_id: page.request_id.as_deref().map(c_string),
             truncated: page.truncated,
@@ -216,6 +216,7 @@ pub extern "C" fn storetasks_task_list_free(list: *mut storetasks_task_list) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::task::{Task, TaskState};
     use std::ffi::CStr;
 
     fn text(p: *const c_char) -> Option<String> {
@@ -238,7 +239,7 @@ mod tests {
             });
         }
         let list =
-            storetasks_task_list::from_page(TaskPage { tasks, next_token: Some("t".into()), request_id: None, truncated: false });
+            storetasks_task_list::from_page(TaskPage { tasks: tasks.into(), next_token: Some("t".into()), request_id: None, truncated: false });
         assert_eq!(storetasks_task_list_len(&list), 300);
         for i in 0..300usize {
             // SAFETY: index i < len, so the getter returns a view that lives as long as the list.

@@ -10,7 +10,7 @@ use super::{
     OutPtr, boundary, boundary_or, free_box, into_raw, opt_ref, setter, storetasks_error, storetasks_status, str_array, try_ref,
 };
 use crate::error::Error;
-use crate::task::TaskPage;
+use crate::task::{Task, TaskPage};
 use crate::waiter::WaitOptions;
 
 /// Called after each successful poll of `storetasks_client_wait`, on the calling thread, with the
@@ -167,7 +167,7 @@ pub extern "C" fn storetasks_client_wait(
         let cancel = opt_ref(cancel).map(|c| c.token.clone());
         let tasks = client.wait(&ids, &opts, cancel.as_ref(), |seen| match progress {
             Some(cb) => {
-                let list = storetasks_task_list::from_page(TaskPage { tasks: seen.to_vec(), ..TaskPage::default() });
+                let list = storetasks_task_list::from_page(TaskPage { tasks: seen.iter().map(Task::as_ref).collect(), ..TaskPage::default() });
                 // SAFETY: the caller promised a callback that takes these arguments; `list`
                 // outlives the call, and `user_data` is passed through as the caller gave it.
                 unsafe { cb(&list, user_data) }
@@ -175,7 +175,7 @@ pub extern "C" fn storetasks_client_wait(
             None => true,
         })?;
         if let Some(out) = out {
-            out.set(storetasks_task_list::from_page(TaskPage { tasks, ..TaskPage::default() }));
+            out.set(storetasks_task_list::from_page(TaskPage { tasks: tasks.into(), ..TaskPage::default() }));
         }
         Ok(())
     })

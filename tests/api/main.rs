@@ -477,3 +477,43 @@ fn bad_client_configurations_are_reported() {
     assert_eq!(storetasks_config_set_retry(cfg.0, 7, 3), S::InvalidArgument);
     assert_eq!(storetasks_config_set_max_concurrency(cfg.0, 0), S::InvalidArgument);
 }
+
+/// The library reads successful replies with its own reader; every client of these tests also
+/// has the SDK read each of them and compares (see `Config::for_endpoint`). This test makes sure
+/// the comparison runs on every kind of reply the emulator sends: fixtures with XML-special and
+/// non-ASCII text and absent members, generated sets, empty lists, filtered and batched answers,
+/// one-task pages, and every fault that changes a body.
+#[test]
+fn the_reader_and_the_sdk_agree_on_every_kind_of_reply() {
+    use storetasks::reply::check::{comparisons, disagreements};
+    let before = comparisons();
+    let (emu, expected) = emulator_with(300, &[]);
+    let client = Config::for_endpoint(&emu.endpoint()).retry(Retry::Standard, 1).client();
+    let mut requests = 0;
+    for page in [1, 7, 200] {
+        assert_eq!(client.all(&Query::new().max_results(page), 0, None).unwrap().tasks(), expected);
+        requests += 300usize.div_ceil(page as usize);
+    }
+    let failed = client.all(&Query::new().filter("task-state", &["Failed"]), 0, None).unwrap().tasks();
+    assert!(!failed.is_empty() && failed.iter().all(|t| t.reason.as_deref().is_some_and(|r| r.contains("日本 é"))));
+    assert!(client.all(&Query::new().filter("bucket", &["no-such-bucket"]), 0, None).unwrap().tasks().is_empty());
+    let some = ids(&expected[..45]);
+    assert_eq!(client.all(&Query::new().ids(&some), 0, None).unwrap().tasks().len(), 45);
+    requests += 1 + 1 + 3;
+    for fault in ["truncate", "malformed", "garbage", "wrongroot", "empty-pages,count=2", "repeat-token", "ignore-max-results"] {
+        emu.faults(&[fault]);
+        let _ = client.all(&Query::new().max_results(50), 0, None);
+        requests += 1;
+        emu.clear_faults();
+    }
+    let generated = Emulator::start(&["--generate", "2000", "--seed", "11", "--now", NOW]);
+    let g = Config::for_endpoint(&generated.endpoint()).client();
+    assert_eq!(g.all(&Query::new().max_results(200), 0, None).unwrap().tasks().len(), 2000);
+    requests += 10;
+    let empty = Emulator::start(&["--now", NOW]);
+    assert!(Config::for_endpoint(&empty.endpoint()).client().all(&Query::new(), 0, None).unwrap().tasks().is_empty());
+    requests += 1;
+    let compared = comparisons() - before;
+    assert!(compared >= requests as u64, "{compared} replies compared, {requests} expected at least");
+    assert_eq!(disagreements(), Vec::<String>::new());
+}

@@ -1,0 +1,632 @@
+//! The reader of successful DescribeStoreImageTasks replies: one strict pass from the body's
+//! bytes to packed tasks.
+//!
+//! The reply is EC2's query-protocol XML:
+//!
+//! ```xml
+//! <DescribeStoreImageTasksResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
+//!     <requestId>...</requestId>
+//!     <storeImageTaskResultSet>
+//!         <item><amiId>ami-...</amiId><taskStartTime>2026-11-20T12:00:00.000Z</taskStartTime>...</item>
+//!     </storeImageTaskResultSet>
+//!     <nextToken>...</nextToken>
+//! </DescribeStoreImageTasksResponse>
+//! ```
+//!
+//! One scan over the bytes checks the document as it reads it: one root element, named
+//! `DescribeStoreImageTasksResponse`; every element closed, by its own name; nothing but white
+//! space, comments and processing instructions outside the root; no DOCTYPE; attributes quoted,
+//! unique and free of `<`; every entity and character reference known, in skipped parts too.
+//! A member's text is decoded straight into the text of a [`Chunk`] (NUL-terminated, ready for C),
+//! so a string is written once. Anything else is a [`ReadError`] that names the byte where it was
+//! found.
+//!
+//! What a member holds is decided as the AWS SDK decides it, so that both read a reply alike:
+//! element names are compared without their namespace prefix; a member's value is its first run
+//! of text (comments, processing instructions and CDATA sections before it are passed over, as is
+//! everything after it; an element before any text is an error); an empty member is an empty
+//! string; a member given twice keeps its last value, as does the task list and `nextToken`;
+//! unknown elements are skipped wherever they are (EC2 adds members); members come in any order.
+//! References decode as the SDK decodes them: the five predefined entities and decimal or
+//! hexadecimal character references to any Unicode scalar value; a NUL (which XML cannot carry)
+//! becomes U+FFFD, as everywhere in the library. `progressPercentage` is read as an `i32` and
+//! `taskStartTime` with the SDK's own RFC 3339 parser; a time past what milliseconds since the
+//! epoch can hold is absent, as the SDK path had it.
+
+use std::fmt;
+
+use aws_smithy_types::DateTime;
+use aws_smithy_types::date_time::Format;
+
+use crate::task::{Chunk, Rec};
+
+/// The largest reply read. Offsets into a chunk's text are `u32`; a real page of 200 tasks is
+/// under 100 KiB.
+pub const MAX_REPLY_BYTES: usize = 1 << 30;
+
+/// What the reader took from a reply: its tasks (one chunk) and its token.
+#[derive(Debug, Default)]
+pub struct Reply {
+    pub(crate) chunk: Chunk,
+    /// `nextToken` as sent (an empty one included).
+    pub next_token: Option<String>,
+}
+
+impl Reply {
+    /// The tasks read.
+    pub fn tasks(self) -> crate::task::Tasks {
+        crate::task::Tasks::from_chunk(self.chunk)
+    }
+}
+
+/// Why a reply could not be read, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadError {
+    /// Byte offset into the body.
+    pub at: usize,
+    pub what: String,
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (at byte {})", self.what, self.at)
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+const ROOT: &str = "DescribeStoreImageTasksResponse";
+
+/// Reads a successful reply's body.
+pub fn read_reply(body: &[u8]) -> Result<Reply, ReadError> {
+    if body.len() > MAX_REPLY_BYTES {
+        return Err(ReadError { at: MAX_REPLY_BYTES, what: format!("the reply is larger than {MAX_REPLY_BYTES} bytes") });
+    }
+    let text = std::str::from_utf8(body).map_err(|e| ReadError { at: e.valid_up_to(), what: "the reply is not UTF-8".to_owned() })?;
+    let mut r = Reader { s: text, b: body, pos: 0, open: Vec::with_capacity(8) };
+    let mut reply = Reply { chunk: Chunk { text: String::with_capacity(body.len() / 2), recs: Vec::new() }, next_token: None };
+    r.document(&mut reply)?;
+    // The text was sized for the worst case; what is left over is given back (in place).
+    reply.chunk.text.shrink_to_fit();
+    reply.chunk.recs.shrink_to_fit();
+    Ok(reply)
+}
+
+/// A start tag: its name with and without prefix, where it began, and whether it was `<x/>`.
+struct Tag<'a> {
+    qname: &'a str,
+    at: usize,
+    empty: bool,
+}
+
+impl<'a> Tag<'a> {
+    fn local(&self) -> &'a str {
+        self.qname.rsplit_once(':').map_or(self.qname, |(_, l)| l)
+    }
+}
+
+/// One piece of an element's content.
+enum Event<'a> {
+    /// A run of character data (raw, references not yet decoded) and where it starts.
+    Text(&'a str, usize),
+    Start(Tag<'a>),
+    /// The end tag of the innermost open element (already matched).
+    End,
+    /// A comment, processing instruction or CDATA section.
+    Other,
+}
+
+struct Reader<'a> {
+    s: &'a str,
+    b: &'a [u8],
+    pos: usize,
+    /// Names of the open elements, for matching end tags.
+    open: Vec<&'a str>,
+}
+
+fn err<T>(at: usize, what: impl Into<String>) -> Result<T, ReadError> {
+    Err(ReadError { at, what: what.into() })
+}
+
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// A byte that may appear in an XML name (non-ASCII bytes are taken as name characters).
+fn is_name_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'_' | b':' | b'-' | b'.') || c >= 0x80
+}
+
+impl<'a> Reader<'a> {
+    fn rest(&self) -> &'a [u8] {
+        &self.b[self.pos..]
+    }
+
+    fn find(&self, needle: &[u8]) -> Option<usize> {
+        memchr::memmem::find(self.rest(), needle).map(|p| self.pos + p)
+    }
+
+    fn skip_space(&mut self) {
+        while self.pos < self.b.len() && is_space(self.b[self.pos]) {
+            self.pos += 1;
+        }
+    }
+
+    /// Skips `<?...?>`, `<!--...-->` or `<![CDATA[...]]>` at `pos`; `false` if none is there.
+    fn skip_markup(&mut self) -> Result<bool, ReadError> {
+        let rest = self.rest();
+        let (open, close, what): (usize, &[u8], &str) = if rest.starts_with(b"<?") {
+            (2, b"?>", "processing instruction")
+        } else if rest.starts_with(b"<!--") {
+            (4, b"-->", "comment")
+        } else if rest.starts_with(b"<![CDATA[") {
+            (9, b"]]>", "CDATA section")
+        } else {
+            return Ok(false);
+        };
+        let at = self.pos;
+        self.pos += open;
+        match self.find(close) {
+            Some(end) => {
+                self.pos = end + close.len();
+                Ok(true)
+            }
+            None => err(at, format!("a {what} that never ends")),
+        }
+    }
+
+    fn name(&mut self) -> Result<&'a str, ReadError> {
+        let start = self.pos;
+        let first = self.b.get(start).copied();
+        if !first.is_some_and(|c| is_name_byte(c) && !c.is_ascii_digit() && c != b'-' && c != b'.') {
+            return err(start, "a name was expected");
+        }
+        while self.pos < self.b.len() && is_name_byte(self.b[self.pos]) {
+            self.pos += 1;
+        }
+        Ok(&self.s[start..self.pos])
+    }
+
+    /// Reads a start tag at `pos` (which holds `<` followed by a name).
+    fn start_tag(&mut self) -> Result<Tag<'a>, ReadError> {
+        let at = self.pos;
+        self.pos += 1;
+        let qname = self.name()?;
+        let mut attrs: Vec<&'a str> = Vec::new();
+        loop {
+            let before = self.pos;
+            self.skip_space();
+            match self.b.get(self.pos) {
+                None | Some(b'<') => return err(at, format!("the start tag <{qname}> never ends")),
+                Some(b'>') => {
+                    self.pos += 1;
+                    return Ok(Tag { qname, at, empty: false });
+                }
+                Some(b'/') => {
+                    if self.b.get(self.pos + 1) != Some(&b'>') {
+                        return err(self.pos, format!("'/' inside the start tag <{qname}>"));
+                    }
+                    self.pos += 2;
+                    return Ok(Tag { qname, at, empty: true });
+                }
+                Some(_) if self.pos == before => return err(self.pos, format!("no space before an attribute of <{qname}>")),
+                Some(_) => {}
+            }
+            let name_at = self.pos;
+            let name = self.name()?;
+            if attrs.contains(&name) {
+                return err(name_at, format!("the attribute {name} is given twice"));
+            }
+            attrs.push(name);
+            self.skip_space();
+            if self.b.get(self.pos) != Some(&b'=') {
+                return err(self.pos, format!("the attribute {name} has no value"));
+            }
+            self.pos += 1;
+            self.skip_space();
+            let quote = match self.b.get(self.pos) {
+                Some(&q @ (b'"' | b'\'')) => q,
+                _ => return err(self.pos, format!("the value of the attribute {name} is not quoted")),
+            };
+            let value_at = self.pos + 1;
+            let Some(len) = memchr::memchr(quote, &self.b[value_at..]) else {
+                return err(value_at, format!("the value of the attribute {name} never ends"));
+            };
+            let value = &self.s[value_at..value_at + len];
+            if let Some(p) = value.find('<') {
+                return err(value_at + p, format!("'<' in the value of the attribute {name}"));
+            }
+            check_references(value, value_at)?;
+            self.pos = value_at + len + 1;
+        }
+    }
+
+    /// Reads `</name>` at `pos` and checks it closes the innermost open element.
+    fn end_tag(&mut self) -> Result<(), ReadError> {
+        let at = self.pos;
+        self.pos += 2;
+        let name = self.name()?;
+        self.skip_space();
+        if self.b.get(self.pos) != Some(&b'>') {
+            return err(at, format!("the end tag </{name}> never ends"));
+        }
+        self.pos += 1;
+        match self.open.pop() {
+            Some(open) if open == name => Ok(()),
+            Some(open) => err(at, format!("</{name}> closes <{open}>")),
+            None => err(at, format!("</{name}> closes nothing")),
+        }
+    }
+
+    /// The next piece of the content of the innermost open element.
+    fn event(&mut self) -> Result<Event<'a>, ReadError> {
+        let rest = self.rest();
+        if rest.is_empty() {
+            let open = self.open.last().copied().unwrap_or_default();
+            return err(self.pos, format!("the reply ends inside <{open}>"));
+        }
+        if rest[0] != b'<' {
+            let at = self.pos;
+            let len = memchr::memchr(b'<', rest).unwrap_or(rest.len());
+            self.pos += len;
+            return Ok(Event::Text(&self.s[at..at + len], at));
+        }
+        match rest.get(1) {
+            Some(b'/') => {
+                self.end_tag()?;
+                Ok(Event::End)
+            }
+            Some(b'?' | b'!') => {
+                if self.skip_markup()? {
+                    Ok(Event::Other)
+                } else {
+                    err(self.pos, "a declaration inside an element")
+                }
+            }
+            _ => {
+                let tag = self.start_tag()?;
+                if !tag.empty {
+                    self.open.push(tag.qname);
+                }
+                Ok(Event::Start(tag))
+            }
+        }
+    }
+
+    /// Skips the rest of an element whose start tag was just read, checking it all the same.
+    fn skip(&mut self, tag: &Tag<'a>) -> Result<(), ReadError> {
+        if tag.empty {
+            return Ok(());
+        }
+        let depth = self.open.len();
+        while self.open.len() >= depth {
+            if let Event::Text(t, at) = self.event()? {
+                check_references(t, at)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The prolog, the root element, and what may follow it.
+    fn document(&mut self, reply: &mut Reply) -> Result<(), ReadError> {
+        if self.rest().starts_with("\u{feff}".as_bytes()) {
+            self.pos += 3;
+        }
+        let root = loop {
+            self.skip_space();
+            if self.pos == self.b.len() {
+                return err(self.pos, "no root element");
+            }
+            if self.skip_markup()? {
+                continue;
+            }
+            let rest = self.rest();
+            if rest.starts_with(b"<!") {
+                return err(self.pos, "a DOCTYPE or other declaration, which EC2 never sends");
+            }
+            if rest[0] != b'<' || rest.get(1) == Some(&b'/') {
+                return err(self.pos, "text or an end tag before the root element");
+            }
+            break self.start_tag()?;
+        };
+        if root.local() != ROOT {
+            return err(root.at, format!("the root element is <{}>, not <{ROOT}>", root.qname));
+        }
+        if !root.empty {
+            self.open.push(root.qname);
+            self.root_content(reply)?;
+        }
+        loop {
+            self.skip_space();
+            if self.pos == self.b.len() {
+                return Ok(());
+            }
+            if !self.skip_markup()? {
+                return err(self.pos, "more after the root element");
+            }
+        }
+    }
+
+    fn root_content(&mut self, reply: &mut Reply) -> Result<(), ReadError> {
+        loop {
+            match self.event()? {
+                Event::End => return Ok(()),
+                Event::Text(t, at) => check_references(t, at)?,
+                Event::Other => {}
+                Event::Start(tag) => match tag.local() {
+                    "storeImageTaskResultSet" => {
+                        // A second list replaces the first, as in the SDK.
+                        reply.chunk.recs.clear();
+                        self.task_set(&tag, &mut reply.chunk)?;
+                    }
+                    "nextToken" => {
+                        let mut token = String::new();
+                        self.leaf(&tag, &mut token)?;
+                        reply.next_token = Some(token);
+                    }
+                    _ => self.skip(&tag)?,
+                },
+            }
+        }
+    }
+
+    fn task_set(&mut self, set: &Tag<'a>, chunk: &mut Chunk) -> Result<(), ReadError> {
+        if set.empty {
+            return Ok(());
+        }
+        loop {
+            match self.event()? {
+                Event::End => return Ok(()),
+                Event::Text(t, at) => check_references(t, at)?,
+                Event::Other => {}
+                Event::Start(tag) if tag.local() == "item" => self.item(&tag, chunk)?,
+                Event::Start(tag) => self.skip(&tag)?,
+            }
+        }
+    }
+
+    fn item(&mut self, item: &Tag<'a>, chunk: &mut Chunk) -> Result<(), ReadError> {
+        let mut rec = Rec::EMPTY;
+        if !item.empty {
+            let mut scratch = String::new();
+            loop {
+                let tag = match self.event()? {
+                    Event::End => break,
+                    Event::Text(t, at) => {
+                        check_references(t, at)?;
+                        continue;
+                    }
+                    Event::Other => continue,
+                    Event::Start(tag) => tag,
+                };
+                let string = match tag.local() {
+                    "amiId" => Rec::AMI_ID,
+                    "bucket" => Rec::BUCKET,
+                    "s3objectKey" => Rec::S3_OBJECT_KEY,
+                    "storeTaskFailureReason" => Rec::FAILURE_REASON,
+                    "storeTaskState" => Rec::STATE,
+                    "taskStartTime" => {
+                        scratch.clear();
+                        let at = self.leaf(&tag, &mut scratch)?;
+                        let time = DateTime::from_str(&scratch, Format::DateTime)
+                            .map_err(|_| ReadError { at, what: format!("taskStartTime {scratch:?} is not an RFC 3339 time") })?;
+                        rec.has_time = time.to_millis().is_ok();
+                        rec.time_ms = time.to_millis().unwrap_or(0);
+                        continue;
+                    }
+                    "progressPercentage" => {
+                        scratch.clear();
+                        let at = self.leaf(&tag, &mut scratch)?;
+                        rec.progress = scratch
+                            .parse()
+                            .map_err(|_| ReadError { at, what: format!("progressPercentage {scratch:?} is not a 32-bit whole number") })?;
+                        rec.has_progress = true;
+                        continue;
+                    }
+                    _ => {
+                        self.skip(&tag)?;
+                        continue;
+                    }
+                };
+                let start = chunk.text.len();
+                self.leaf(&tag, &mut chunk.text)?;
+                rec.strings[string] = chunk.end_string(start);
+            }
+        }
+        chunk.recs.push(rec);
+        Ok(())
+    }
+
+    /// Reads a member's value (see the module documentation) into `out`, and returns where it was.
+    fn leaf(&mut self, tag: &Tag<'a>, out: &mut String) -> Result<usize, ReadError> {
+        if tag.empty {
+            return Ok(tag.at);
+        }
+        let mut value_at = None;
+        loop {
+            match self.event()? {
+                Event::End => return Ok(value_at.unwrap_or(tag.at)),
+                Event::Other => {}
+                Event::Text(t, at) => match value_at {
+                    None => {
+                        decode_into(t, at, out)?;
+                        value_at = Some(at);
+                    }
+                    Some(_) => check_references(t, at)?,
+                },
+                Event::Start(inner) => {
+                    if value_at.is_none() {
+                        return err(inner.at, format!("<{}> inside <{}>, where text was expected", inner.qname, tag.qname));
+                    }
+                    self.skip(&inner)?;
+                }
+            }
+        }
+    }
+}
+
+/// What `&...;` at the start of `s` stands for, and how many bytes it takes.
+fn reference(s: &str) -> Result<(char, usize), String> {
+    let body = &s[1..];
+    let Some(semi) = body.find([';', '&']).filter(|&p| body.as_bytes()[p] == b';') else {
+        return Err("an entity reference without its ';'".to_owned());
+    };
+    let name = &body[..semi];
+    let c = match name {
+        "lt" => '<',
+        "gt" => '>',
+        "amp" => '&',
+        "quot" => '"',
+        "apos" => '\'',
+        _ => {
+            let (digits, radix) = match name.strip_prefix("#x") {
+                Some(d) => (d, 16),
+                None => match name.strip_prefix('#') {
+                    Some(d) => (d, 10),
+                    None => return Err(format!("the undeclared entity &{name};")),
+                },
+            };
+            u32::from_str_radix(digits, radix)
+                .ok()
+                .and_then(char::from_u32)
+                .ok_or_else(|| format!("&{name}; is not a character reference to a Unicode scalar value"))?
+        }
+    };
+    Ok((c, semi + 2))
+}
+
+/// Decodes the references in `raw` (text that starts at byte `at` of the body) onto `out`.
+fn decode_into(raw: &str, at: usize, out: &mut String) -> Result<(), ReadError> {
+    let mut rest = raw;
+    let mut offset = at;
+    while let Some(amp) = memchr::memchr2(b'&', b'\0', rest.as_bytes()) {
+        out.push_str(&rest[..amp]);
+        let (c, used) = if rest.as_bytes()[amp] == b'\0' {
+            ('\0', 1)
+        } else {
+            reference(&rest[amp..]).map_err(|what| ReadError { at: offset + amp, what })?
+        };
+        out.push(if c == '\0' { '\u{fffd}' } else { c });
+        rest = &rest[amp + used..];
+        offset += amp + used;
+    }
+    out.push_str(rest);
+    Ok(())
+}
+
+/// Checks the references in text that is not kept.
+fn check_references(raw: &str, at: usize) -> Result<(), ReadError> {
+    let mut from = 0;
+    while let Some(amp) = memchr::memchr(b'&', &raw.as_bytes()[from..]) {
+        let (_, used) = reference(&raw[from + amp..]).map_err(|what| ReadError { at: at + from + amp, what })?;
+        from += amp + used;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::task::{Task, TaskState};
+
+    fn tasks(body: &str) -> (Vec<Task>, Option<String>) {
+        let r = read_reply(body.as_bytes()).unwrap_or_else(|e| panic!("{e}: {body}"));
+        let token = r.next_token.clone();
+        (r.tasks().to_vec(), token)
+    }
+
+    fn refused(body: &str) -> String {
+        match read_reply(body.as_bytes()) {
+            Ok(r) => panic!("accepted {body:?}: {:?}", r.tasks().to_vec()),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    const HEAD: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DescribeStoreImageTasksResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">";
+
+    #[test]
+    fn reads_a_page() {
+        let body = format!(
+            "{HEAD}<requestId>r-1</requestId><storeImageTaskResultSet><item><amiId>ami-1</amiId>\
+             <taskStartTime>2026-11-18T11:06:40.123Z</taskStartTime><bucket>b &amp; &lt;c&gt;</bucket>\
+             <s3objectKey>k&#233;&#x1F600;</s3objectKey><progressPercentage>42</progressPercentage>\
+             <storeTaskState>InProgress</storeTaskState><newMember><x>1</x></newMember></item>\
+             <item><storeTaskFailureReason>r</storeTaskFailureReason><amiId>ami-2</amiId><storeTaskState>Failed</storeTaskState></item>\
+             </storeImageTaskResultSet><nextToken>tok</nextToken></DescribeStoreImageTasksResponse>"
+        );
+        let (t, token) = tasks(&body);
+        assert_eq!(token.as_deref(), Some("tok"));
+        assert_eq!(t.len(), 2);
+        assert_eq!(t[0].ami_id.as_deref(), Some("ami-1"));
+        assert_eq!(t[0].task_start_time_ms, Some(1_795_000_000_123));
+        assert_eq!(t[0].bucket.as_deref(), Some("b & <c>"));
+        assert_eq!(t[0].s3_object_key.as_deref(), Some("k\u{e9}\u{1F600}"));
+        assert_eq!(t[0].progress_percentage, Some(42));
+        assert_eq!(t[0].state, TaskState::InProgress);
+        assert_eq!(t[0].failure_reason, None);
+        assert_eq!((t[1].ami_id.as_deref(), t[1].failure_reason.as_deref(), &t[1].state), (Some("ami-2"), Some("r"), &TaskState::Failed));
+        assert_eq!((t[1].task_start_time_ms, t[1].bucket.as_deref(), t[1].progress_percentage), (None, None, None));
+    }
+
+    #[test]
+    fn reads_as_the_sdk_does() {
+        // Empty members are empty strings; the last of two values wins; prefixes are ignored; a
+        // member's value is its first run of text.
+        let (t, token) = tasks(&format!(
+            "{HEAD}<storeImageTaskResultSet><item><bucket/><amiId>a</amiId><amiId>b</amiId><x:s3objectKey>k</x:s3objectKey>\
+             <storeTaskFailureReason><!--c-->one<!--d-->two<y/></storeTaskFailureReason></item></storeImageTaskResultSet>\
+             <nextToken></nextToken></DescribeStoreImageTasksResponse>"
+        ));
+        assert_eq!(token.as_deref(), Some(""));
+        assert_eq!(t[0].bucket.as_deref(), Some(""));
+        assert_eq!(t[0].ami_id.as_deref(), Some("b"));
+        assert_eq!(t[0].s3_object_key.as_deref(), Some("k"));
+        assert_eq!(t[0].failure_reason.as_deref(), Some("one"));
+        // A second list replaces the first; no list, an empty list and an empty root hold no task.
+        let (t, _) = tasks(&format!(
+            "{HEAD}<storeImageTaskResultSet><item><amiId>a</amiId></item></storeImageTaskResultSet>\
+             <storeImageTaskResultSet><item><amiId>b</amiId></item></storeImageTaskResultSet></DescribeStoreImageTasksResponse>"
+        ));
+        assert_eq!(t.iter().map(|t| t.ami_id.as_deref()).collect::<Vec<_>>(), [Some("b")]);
+        assert!(tasks(&format!("{HEAD}<storeImageTaskResultSet/></DescribeStoreImageTasksResponse>")).0.is_empty());
+        assert!(tasks("<DescribeStoreImageTasksResponse/>").0.is_empty());
+        // A NUL becomes U+FFFD; references decode like the SDK's (a '+' sign included).
+        let (t, _) = tasks(&format!(
+            "{HEAD}<storeImageTaskResultSet><item><amiId>a&#0;b&#x+41;</amiId></item></storeImageTaskResultSet></DescribeStoreImageTasksResponse>"
+        ));
+        assert_eq!(t[0].ami_id.as_deref(), Some("a\u{fffd}bA"));
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_reply() {
+        let item = |inner: &str| format!("{HEAD}<storeImageTaskResultSet><item>{inner}</item></storeImageTaskResultSet></DescribeStoreImageTasksResponse>");
+        for (body, why) in [
+            (String::new(), "no root element"),
+            ("not xml".to_owned(), "before the root"),
+            ("<Other/>".to_owned(), "the root element is <Other>"),
+            (format!("{HEAD}<storeImageTaskResultSet><item>"), "ends inside <item>"),
+            (format!("{HEAD}<storeImageTaskResultSet></item></DescribeStoreImageTasksResponse>"), "</item> closes <storeImageTaskResultSet>"),
+            (format!("{HEAD}</DescribeStoreImageTasksResponse><DescribeStoreImageTasksResponse/>"), "more after the root"),
+            (format!("{HEAD}</DescribeStoreImageTasksResponse>text"), "more after the root"),
+            (format!("<!DOCTYPE x>{HEAD}</DescribeStoreImageTasksResponse>"), "DOCTYPE"),
+            (item("<amiId>&bogus;</amiId>"), "undeclared entity &bogus;"),
+            (item("<other>&bogus;</other>"), "undeclared entity"),
+            (item("<amiId>a &amp b</amiId>"), "without its ';'"),
+            (item("<amiId>&#xD800;</amiId>"), "not a character reference"),
+            (item("<progressPercentage>4x</progressPercentage>"), "not a 32-bit whole number"),
+            (item("<progressPercentage>99999999999</progressPercentage>"), "not a 32-bit whole number"),
+            (item("<taskStartTime>yesterday</taskStartTime>"), "not an RFC 3339 time"),
+            (item("<amiId><x/>a</amiId>"), "where text was expected"),
+            (item("<amiId a='1' a='2'>x</amiId>"), "given twice"),
+            (item("<amiId a='<'>x</amiId>"), "'<' in the value"),
+            (item("<amiId a=1>x</amiId>"), "not quoted"),
+            (item("<!-- never closed"), "comment that never ends"),
+            (item("<amiId"), "never ends"),
+        ] {
+            let e = refused(&body);
+            assert!(e.contains(why), "{body:?}: {e}");
+            assert!(e.contains("at byte"), "{e}");
+        }
+        assert!(read_reply(b"<a>\xff</a>").unwrap_err().to_string().contains("not UTF-8"));
+    }
+}
