@@ -82,7 +82,8 @@ pub fn read_reply(body: &[u8]) -> Result<Reply, ReadError> {
     if body.len() > MAX_REPLY_BYTES {
         return Err(ReadError { at: MAX_REPLY_BYTES, what: format!("the reply is larger than {MAX_REPLY_BYTES} bytes") });
     }
-    let text = std::str::from_utf8(body).map_err(|e| ReadError { at: e.valid_up_to(), what: "the reply is not UTF-8".to_owned() })?;
+    let text =
+        std::str::from_utf8(body).map_err(|e| ReadError { at: e.valid_up_to(), what: "the reply is not UTF-8".to_owned() })?;
     let mut r = Reader { s: text, b: body, pos: 0, open: Vec::with_capacity(8) };
     let mut reply = Reply { chunk: Chunk { text: String::with_capacity(body.len() / 2), recs: Vec::new() }, next_token: None };
     r.document(&mut reply)?;
@@ -417,9 +418,10 @@ impl<'a> Reader<'a> {
                     "progressPercentage" => {
                         scratch.clear();
                         let at = self.leaf(&tag, &mut scratch)?;
-                        rec.progress = scratch
-                            .parse()
-                            .map_err(|_| ReadError { at, what: format!("progressPercentage {scratch:?} is not a 32-bit whole number") })?;
+                        rec.progress = scratch.parse().map_err(|_| ReadError {
+                            at,
+                            what: format!("progressPercentage {scratch:?} is not a 32-bit whole number"),
+                        })?;
                         rec.has_progress = true;
                         continue;
                     }
@@ -564,7 +566,10 @@ mod tests {
         assert_eq!(t[0].progress_percentage, Some(42));
         assert_eq!(t[0].state, TaskState::InProgress);
         assert_eq!(t[0].failure_reason, None);
-        assert_eq!((t[1].ami_id.as_deref(), t[1].failure_reason.as_deref(), &t[1].state), (Some("ami-2"), Some("r"), &TaskState::Failed));
+        assert_eq!(
+            (t[1].ami_id.as_deref(), t[1].failure_reason.as_deref(), &t[1].state),
+            (Some("ami-2"), Some("r"), &TaskState::Failed)
+        );
         assert_eq!((t[1].task_start_time_ms, t[1].bucket.as_deref(), t[1].progress_percentage), (None, None, None));
     }
 
@@ -599,13 +604,20 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_a_reply() {
-        let item = |inner: &str| format!("{HEAD}<storeImageTaskResultSet><item>{inner}</item></storeImageTaskResultSet></DescribeStoreImageTasksResponse>");
+        let item = |inner: &str| {
+            format!(
+                "{HEAD}<storeImageTaskResultSet><item>{inner}</item></storeImageTaskResultSet></DescribeStoreImageTasksResponse>"
+            )
+        };
         for (body, why) in [
             (String::new(), "no root element"),
             ("not xml".to_owned(), "before the root"),
             ("<Other/>".to_owned(), "the root element is <Other>"),
             (format!("{HEAD}<storeImageTaskResultSet><item>"), "ends inside <item>"),
-            (format!("{HEAD}<storeImageTaskResultSet></item></DescribeStoreImageTasksResponse>"), "</item> closes <storeImageTaskResultSet>"),
+            (
+                format!("{HEAD}<storeImageTaskResultSet></item></DescribeStoreImageTasksResponse>"),
+                "</item> closes <storeImageTaskResultSet>",
+            ),
             (format!("{HEAD}</DescribeStoreImageTasksResponse><DescribeStoreImageTasksResponse/>"), "more after the root"),
             (format!("{HEAD}</DescribeStoreImageTasksResponse>text"), "more after the root"),
             (format!("<!DOCTYPE x>{HEAD}</DescribeStoreImageTasksResponse>"), "DOCTYPE"),

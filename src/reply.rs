@@ -33,7 +33,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use aws_sdk_ec2::operation::describe_store_image_tasks::{DescribeStoreImageTasksError, DescribeStoreImageTasksOutput};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::{BeforeSerializationInterceptorContextMut, Error, Output, OutputOrError};
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeSerializationInterceptorContextMut, Error, Output, OutputOrError,
+};
 use aws_smithy_runtime_api::client::orchestrator::{HttpResponse, OrchestratorError};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::client::runtime_plugin::RuntimePlugin;
@@ -44,11 +46,14 @@ use crate::reader::{Reply, read_reply};
 
 /// Where the reader leaves a request's reply for the code that sent it.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct ReplySlot(Arc<Mutex<Option<(Reply, Option<String>)>>>);
+pub(crate) struct ReplySlot(Arc<Mutex<Option<ReadReply>>>);
+
+/// A reply read, and its request id.
+type ReadReply = (Reply, Option<String>);
 
 impl ReplySlot {
     /// The reply read and its request id.
-    pub(crate) fn take(&self) -> Option<(Reply, Option<String>)> {
+    pub(crate) fn take(&self) -> Option<ReadReply> {
         self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
     }
 
@@ -83,7 +88,8 @@ impl Intercept for ReadReplies {
         if cfg.load::<SharedResponseDeserializer>().is_none() {
             return Err("the SDK put no response deserializer in the config bag".into());
         }
-        cfg.interceptor_state().store_put(SharedResponseDeserializer::new(FastDeserializer { sdk: sdk_deserializer(), slot: self.slot.clone() }));
+        cfg.interceptor_state()
+            .store_put(SharedResponseDeserializer::new(FastDeserializer { sdk: sdk_deserializer(), slot: self.slot.clone() }));
         Ok(())
     }
 }
@@ -124,13 +130,13 @@ impl DeserializeResponse for FastDeserializer {
         }
         let body = response.body().bytes().unwrap_or_default();
         let read = read_reply(body);
-        if check::differential() {
-            if let Err(why) = check::compare_with(self.sdk, body, &read) {
-                check::record_disagreement(&why, body);
-                return Err(OrchestratorError::operation(Error::erase(DescribeStoreImageTasksError::unhandled(format!(
-                    "the reader and the SDK disagree on a reply: {why}"
-                )))));
-            }
+        if check::differential()
+            && let Err(why) = check::compare_with(self.sdk, body, &read)
+        {
+            check::record_disagreement(&why, body);
+            return Err(OrchestratorError::operation(Error::erase(DescribeStoreImageTasksError::unhandled(format!(
+                "the reader and the SDK disagree on a reply: {why}"
+            )))));
         }
         match read {
             Ok(reply) => {
@@ -226,10 +232,9 @@ pub mod check {
 
     fn fast_outcome(read: &Result<Reply, ReadError>) -> Outcome {
         match read {
-            Ok(r) => Ok((
-                crate::task::Tasks::from_chunk(r.chunk.clone()).to_vec(),
-                r.next_token.clone().filter(|t| !t.is_empty()),
-            )),
+            Ok(r) => {
+                Ok((crate::task::Tasks::from_chunk(r.chunk.clone()).to_vec(), r.next_token.clone().filter(|t| !t.is_empty())))
+            }
             Err(e) => Err(e.to_string()),
         }
     }
@@ -251,7 +256,11 @@ pub mod check {
         compare_with(super::sdk_deserializer(), body, &read)
     }
 
-    pub(super) fn compare_with(sdk: &SharedResponseDeserializer, body: &[u8], read: &Result<Reply, ReadError>) -> Result<Outcome, String> {
+    pub(super) fn compare_with(
+        sdk: &SharedResponseDeserializer,
+        body: &[u8],
+        read: &Result<Reply, ReadError>,
+    ) -> Result<Outcome, String> {
         COMPARED.fetch_add(1, Ordering::SeqCst);
         let (theirs, ours) = (sdk_outcome(sdk, body), fast_outcome(read));
         match (&theirs, &ours) {

@@ -238,8 +238,12 @@ mod tests {
                 failure_reason: Some(format!("bad\0byte {i}")),
             });
         }
-        let list =
-            storetasks_task_list::from_page(TaskPage { tasks: tasks.into(), next_token: Some("t".into()), request_id: None, truncated: false });
+        let list = storetasks_task_list::from_page(TaskPage {
+            tasks: tasks.into(),
+            next_token: Some("t".into()),
+            request_id: None,
+            truncated: false,
+        });
         assert_eq!(storetasks_task_list_len(&list), 300);
         for i in 0..300usize {
             // SAFETY: index i < len, so the getter returns a view that lives as long as the list.

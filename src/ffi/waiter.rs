@@ -167,7 +167,10 @@ pub extern "C" fn storetasks_client_wait(
         let cancel = opt_ref(cancel).map(|c| c.token.clone());
         let tasks = client.wait(&ids, &opts, cancel.as_ref(), |seen| match progress {
             Some(cb) => {
-                let list = storetasks_task_list::from_page(TaskPage { tasks: seen.iter().map(Task::as_ref).collect(), ..TaskPage::default() });
+                let list = storetasks_task_list::from_page(TaskPage {
+                    tasks: seen.iter().map(Task::as_ref).collect(),
+                    ..TaskPage::default()
+                });
                 // SAFETY: the caller promised a callback that takes these arguments; `list`
                 // outlives the call, and `user_data` is passed through as the caller gave it.
                 unsafe { cb(&list, user_data) }
