@@ -16,7 +16,8 @@
 //! One scan over the bytes checks the document as it reads it: one root element, named
 //! `DescribeStoreImageTasksResponse`; every element closed, by its own name; nothing but white
 //! space, comments and processing instructions outside the root; no DOCTYPE; attributes quoted,
-//! unique and free of `<`; every entity and character reference known, in skipped parts too.
+//! unique and free of `<`; every entity and character reference known, in skipped parts too; no
+//! character that XML does not allow (control characters but tab and line ends, U+FFFE, U+FFFF).
 //! A member's text is decoded straight into the text of a [`Chunk`] (NUL-terminated, ready for C),
 //! so a string is written once. Anything else is a [`ReadError`] that names the byte where it was
 //! found.
@@ -84,6 +85,9 @@ pub fn read_reply(body: &[u8]) -> Result<Reply, ReadError> {
     }
     let text =
         std::str::from_utf8(body).map_err(|e| ReadError { at: e.valid_up_to(), what: "the reply is not UTF-8".to_owned() })?;
+    if let Some((at, c)) = first_non_xml_char(body) {
+        return Err(ReadError { at, what: format!("a character XML does not allow (U+{:04X})", c as u32) });
+    }
     let mut r = Reader { s: text, b: body, pos: 0, open: Vec::with_capacity(8) };
     let mut reply = Reply { chunk: Chunk { text: String::with_capacity(body.len() / 2), recs: Vec::new() }, next_token: None };
     r.document(&mut reply)?;
@@ -91,6 +95,32 @@ pub fn read_reply(body: &[u8]) -> Result<Reply, ReadError> {
     reply.chunk.text.shrink_to_fit();
     reply.chunk.recs.shrink_to_fit();
     Ok(reply)
+}
+
+/// The first character of UTF-8 `body` that XML 1.0 does not allow anywhere in a document, raw:
+/// a control character other than tab, line feed and carriage return, or U+FFFE or U+FFFF.
+/// (Surrogates cannot occur in UTF-8.) The SDK's parser refuses them in text but, inside a comment
+/// or processing instruction, stops reading there and keeps what it had, which would lose tasks.
+fn first_non_xml_char(body: &[u8]) -> Option<(usize, char)> {
+    const fn bad(b: u8) -> bool {
+        b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r'
+    }
+    // Blocks of 64 bytes without a branch per byte, so that the compiler can use vector
+    // instructions; the block that holds one is then searched byte by byte.
+    const BLOCK: usize = 64;
+    let control = body
+        .chunks(BLOCK)
+        .position(|block| block.iter().fold(false, |any, &b| any | bad(b)))
+        .and_then(|n| body[n * BLOCK..].iter().position(|&b| bad(b)).map(|i| n * BLOCK + i))
+        .map(|at| (at, char::from(body[at])));
+    // U+FFFE and U+FFFF are EF BF BE and EF BF BF.
+    let nonchar = memchr::memmem::find_iter(body, b"\xEF\xBF")
+        .find(|&at| matches!(body.get(at + 2), Some(0xBE | 0xBF)))
+        .map(|at| (at, if body[at + 2] == 0xBE { '\u{fffe}' } else { '\u{ffff}' }));
+    match (control, nonchar) {
+        (Some(a), Some(b)) => Some(if a.0 < b.0 { a } else { b }),
+        (a, b) => a.or(b),
+    }
 }
 
 /// A start tag: its name with and without prefix, where it began, and whether it was `<x/>`.
@@ -634,6 +664,10 @@ mod tests {
             (item("<amiId a=1>x</amiId>"), "not quoted"),
             (item("<!-- never closed"), "comment that never ends"),
             (item("<amiId"), "never ends"),
+            (item("<amiId>a\u{1}b</amiId>"), "does not allow (U+0001)"),
+            (item("<!-- \u{ffff} --><amiId>a</amiId>"), "does not allow (U+FFFF)"),
+            (item("<?pi \u{fffe}?>"), "does not allow (U+FFFE)"),
+            (item(&format!("{}<![CDATA[\u{0}]]>", " ".repeat(130))), "does not allow (U+0000)"),
         ] {
             let e = refused(&body);
             assert!(e.contains(why), "{body:?}: {e}");

@@ -298,16 +298,17 @@ pub mod check {
             let start = i + off;
             let rest = &body[start + 1..];
             if rest.starts_with(b"!") || rest.starts_with(b"?") {
-                let end: &[u8] = if rest.starts_with(b"?") {
-                    b"?>"
+                // The end is looked for after the whole opener, so "<!-->" does not end itself.
+                let (opener, end): (usize, &[u8]) = if rest.starts_with(b"?") {
+                    (1, b"?>")
                 } else if rest.starts_with(b"!--") {
-                    b"-->"
+                    (3, b"-->")
                 } else if rest.starts_with(b"![CDATA[") {
-                    b"]]>"
+                    (8, b"]]>")
                 } else {
-                    b">"
+                    (1, b">")
                 };
-                match find(body, start + 1, end) {
+                match find(body, start + 1 + opener, end) {
                     Some(p) => i = p + end.len(),
                     None => return Some(format!("an unterminated declaration at byte {start}")),
                 }
@@ -372,6 +373,8 @@ pub mod check {
             assert!(xml_problem(b"this is not xml").is_some());
             assert!(xml_problem(b"<a/><b/>").is_some());
             assert_eq!(xml_problem(b"<a x='1>2' y=\"/\"><!-- <b> --><![CDATA[</a>]]><c/></a>"), None);
+            assert_eq!(xml_problem(b"<a><!--><>>--></a>"), None);
+            assert_eq!(xml_problem(b"<a><![CDATA[]]></a>"), None);
         }
 
         #[test]

@@ -72,7 +72,12 @@ unsafe extern "C" fn stop_at_once(_page: *const storetasks_task_list, _user: *mu
 }
 
 fn read_error(err: *mut storetasks_error) {
-    for p in [storetasks_error_message(err), storetasks_error_code(err), storetasks_error_request_id(err), storetasks_error_ami_id(err)] {
+    for p in [
+        storetasks_error_message(err),
+        storetasks_error_code(err),
+        storetasks_error_request_id(err),
+        storetasks_error_ami_id(err),
+    ] {
         if !p.is_null() {
             let _ = unsafe { std::ffi::CStr::from_ptr(p) }.to_bytes().len();
         }
@@ -127,7 +132,11 @@ fn shared_client() -> *mut storetasks_client {
 /// A client for the next call: the shared one while the input has configured nothing, else a new
 /// one from `cfg` (freed by [`done_with`]). `None` when that fails (its error is read and freed
 /// when `err` is given).
-fn client_for(cfg: *const storetasks_config, configured: bool, err: *mut *mut storetasks_error) -> Option<*mut storetasks_client> {
+fn client_for(
+    cfg: *const storetasks_config,
+    configured: bool,
+    err: *mut *mut storetasks_error,
+) -> Option<*mut storetasks_client> {
     if !configured {
         return Some(shared_client());
     }
@@ -166,7 +175,10 @@ fuzz_target!(|ops: Vec<Op>| {
                 | Op::Concurrency(_)
         );
         match op {
-            Op::Region(t) => { let c = t.c(); storetasks_config_set_region(cfg, ptr(&c)); }
+            Op::Region(t) => {
+                let c = t.c();
+                storetasks_config_set_region(cfg, ptr(&c));
+            }
             Op::Endpoint(t) => {
                 // Only loopback endpoints: the fuzzer may not reach any other address.
                 if let Some(mut c) = t.c() {
@@ -175,17 +187,35 @@ fuzz_target!(|ops: Vec<Op>| {
                     storetasks_config_set_endpoint_url(cfg, v.as_ptr().cast());
                 }
             }
-            Op::Profile(t) => { let c = t.c(); storetasks_config_set_profile(cfg, ptr(&c)); }
+            Op::Profile(t) => {
+                let c = t.c();
+                storetasks_config_set_profile(cfg, ptr(&c));
+            }
             Op::Credentials(a, b, s) => {
                 let (a, b, s) = (a.c(), b.c(), s.c());
                 storetasks_config_set_credentials(cfg, ptr(&a), ptr(&b), ptr(&s));
             }
-            Op::Retry(m, n) => { storetasks_config_set_retry(cfg, *m, (*n).min(2)); }
-            Op::Timeouts(a, b, c) => { storetasks_config_set_timeouts(cfg, (*a).min(300), (*b).min(300), (*c).min(600)); }
-            Op::AppName(t) => { let c = t.c(); storetasks_config_set_app_name(cfg, ptr(&c)); }
-            Op::CaBundle(t) => { let c = t.c(); storetasks_config_set_ca_bundle(cfg, ptr(&c)); }
-            Op::Concurrency(n) => { storetasks_config_set_max_concurrency(cfg, *n % 64); }
-            Op::ImageId(t) => { let c = t.c(); storetasks_query_add_image_id(q, ptr(&c)); }
+            Op::Retry(m, n) => {
+                storetasks_config_set_retry(cfg, *m, (*n).min(2));
+            }
+            Op::Timeouts(a, b, c) => {
+                storetasks_config_set_timeouts(cfg, (*a).min(300), (*b).min(300), (*c).min(600));
+            }
+            Op::AppName(t) => {
+                let c = t.c();
+                storetasks_config_set_app_name(cfg, ptr(&c));
+            }
+            Op::CaBundle(t) => {
+                let c = t.c();
+                storetasks_config_set_ca_bundle(cfg, ptr(&c));
+            }
+            Op::Concurrency(n) => {
+                storetasks_config_set_max_concurrency(cfg, *n % 64);
+            }
+            Op::ImageId(t) => {
+                let c = t.c();
+                storetasks_query_add_image_id(q, ptr(&c));
+            }
             Op::Filter(name, values, null_values) => {
                 let n = name.c();
                 let vs: Vec<Option<Vec<u8>>> = values.iter().take(50).map(Text::c).collect();
@@ -193,10 +223,19 @@ fuzz_target!(|ops: Vec<Op>| {
                 let vp = if *null_values { null() } else { ps.as_ptr() };
                 storetasks_query_add_filter(q, ptr(&n), vp, ps.len());
             }
-            Op::MaxResults(n) => { storetasks_query_set_max_results(q, *n); }
-            Op::NextToken(t) => { let c = t.c(); storetasks_query_set_next_token(q, ptr(&c)); }
-            Op::DryRun(b) => { storetasks_query_set_dry_run(q, *b); }
-            Op::StatusName(n) => { let _ = storetasks_status_name(*n); }
+            Op::MaxResults(n) => {
+                storetasks_query_set_max_results(q, *n);
+            }
+            Op::NextToken(t) => {
+                let c = t.c();
+                storetasks_query_set_next_token(q, ptr(&c));
+            }
+            Op::DryRun(b) => {
+                storetasks_query_set_dry_run(q, *b);
+            }
+            Op::StatusName(n) => {
+                let _ = storetasks_status_name(*n);
+            }
             Op::Describe { all, max_tasks, cancelled } => {
                 let mut err = null_mut();
                 let Some(client) = client_for(cfg, configured, &mut err) else { continue };
@@ -213,7 +252,11 @@ fuzz_target!(|ops: Vec<Op>| {
                 } else {
                     storetasks_client_describe_pages(client, q, 0, cancel, Some(stop_at_once), null_mut(), &mut err)
                 };
-                if st == storetasks_status::Ok { read_list(list) } else { read_error(err) }
+                if st == storetasks_status::Ok {
+                    read_list(list)
+                } else {
+                    read_error(err)
+                }
                 storetasks_cancel_free(cancel);
                 done_with(client, configured);
             }

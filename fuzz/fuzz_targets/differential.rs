@@ -127,7 +127,10 @@ fn render(r: &Reply) -> String {
                         out.push_str(&format!("</{prefix}inner></{prefix}futureMember>{ws}"));
                     }
                     Member::Comment(s) => {
-                        let safe: String = s.chars().filter(|c| *c != '-' && (*c as u32 >= 0x20 || *c == '\n')).collect();
+                        let safe: String = s
+                            .chars()
+                            .filter(|c| *c != '-' && (*c as u32 >= 0x20 || *c == '\n') && !matches!(c, '\u{fffe}' | '\u{ffff}'))
+                            .collect();
                         out.push_str(&format!("<!--{safe}-->{ws}"));
                     }
                 }

@@ -263,7 +263,10 @@ fuzz_target!(|data: &[u8]| {
             c.wait(&ids, &opts, None, |seen| {
                 // Each poll is one request; what it shows may only come from replies so far.
                 check_tasks(seen, &reading, REQUESTS.load(Ordering::SeqCst));
-                assert!(seen.iter().all(|t| t.ami_id.as_deref() == Some("ami-1")), "a task for an image not asked about: {seen:?}");
+                assert!(
+                    seen.iter().all(|t| t.ami_id.as_deref() == Some("ami-1")),
+                    "a task for an image not asked about: {seen:?}"
+                );
                 true
             })
         }
