@@ -405,7 +405,7 @@ fn describe(
         })
     };
     let mut page: Vec<(Position, View)> = Vec::with_capacity(page_size + 1);
-    for t in store.visible_sorted(now).into_iter().filter(|t: &&Task| t.position() < after) {
+    for t in store.visible_after(now, after) {
         let v = t.view(now, rate);
         if matches(&v) {
             page.push((t.position(), v));

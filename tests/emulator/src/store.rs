@@ -182,7 +182,8 @@ impl TasksFile {
     }
 }
 
-/// All tasks, in insertion order.
+/// All tasks, newest first (by [`Position`]), so that a page starts with a binary search instead
+/// of a sort of every task.
 #[derive(Default)]
 pub struct Store {
     tasks: Vec<Task>,
@@ -207,14 +208,17 @@ impl Store {
 
     pub fn push(&mut self, mut task: Task) {
         task.seq = self.next_seq();
-        self.tasks.push(task);
+        let at = self.tasks.partition_point(|t| t.position() > task.position());
+        self.tasks.insert(at, task);
     }
 
     pub fn add_entries(&mut self, file: TasksFile, now_ms: i64) -> usize {
         let n = file.store_image_task_results.len();
+        self.tasks.reserve(n);
         for e in file.store_image_task_results {
-            self.push(Task {
-                seq: 0,
+            let seq = self.next_seq();
+            self.tasks.push(Task {
+                seq,
                 ami_id: e.ami_id,
                 start_ms: e.task_start_time.as_deref().and_then(parse_rfc3339_ms),
                 bucket: e.bucket,
@@ -226,16 +230,17 @@ impl Store {
                 added_ms: now_ms,
             });
         }
+        // One sort for the whole file rather than an insertion per task.
+        self.tasks.sort_unstable_by_key(|t| std::cmp::Reverse(t.position()));
         n
     }
 
     /// All tasks as a tasks file, newest first (hidden ones and fail marks included).
     pub fn to_file(&self) -> TasksFile {
-        let mut sorted: Vec<&Task> = self.tasks.iter().collect();
-        sorted.sort_by_key(|t| std::cmp::Reverse(t.position()));
         TasksFile {
-            store_image_task_results: sorted
-                .into_iter()
+            store_image_task_results: self
+                .tasks
+                .iter()
                 .map(|t| TaskEntry {
                     ami_id: t.ami_id.clone(),
                     task_start_time: t.start_ms.map(format_ms),
@@ -252,9 +257,13 @@ impl Store {
 
     /// Visible tasks (31-day window), newest first.
     pub fn visible_sorted(&self, now_ms: i64) -> Vec<&Task> {
-        let mut v: Vec<&Task> = self.tasks.iter().filter(|t| t.visible_at(now_ms)).collect();
-        v.sort_by_key(|t| std::cmp::Reverse(t.position()));
-        v
+        self.tasks.iter().filter(|t| t.visible_at(now_ms)).collect()
+    }
+
+    /// Visible tasks that come after `after` in the listing (older), newest first.
+    pub fn visible_after(&self, now_ms: i64, after: Position) -> impl Iterator<Item = &Task> {
+        let start = self.tasks.partition_point(|t| t.position() >= after);
+        self.tasks[start..].iter().filter(move |t| t.visible_at(now_ms))
     }
 }
 
