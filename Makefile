@@ -7,6 +7,8 @@
 #   make header   regenerate include/storetasks.h
 #   make install PREFIX=/usr/local [DESTDIR=...]   install the library, headers, pkg-config
 #                 and CMake files
+#   make windows  cross-build the Windows DLL and its distribution folder and zip
+#   make test-windows  run the Windows build's tests under Wine
 
 CARGO      ?= cargo
 CC         ?= cc
@@ -30,10 +32,9 @@ STRIP      ?= strip
 NATIVE_LIBS := $(shell cat packaging/native-static-libs.txt)
 empty :=
 space := $(empty) $(empty)
-NATIVE_LIBS_CMAKE := $(subst $(space),;,$(patsubst -l%,%,$(NATIVE_LIBS)))
 
 .PHONY: all build lib examples demo test test-rust test-c test-cpp test-go test-python test-install header venv \
-	install bench miri clean-build
+	install bench miri clean-build windows windows-lib test-windows
 
 all: build examples
 
@@ -101,7 +102,7 @@ test-install: build
 # The installed shared library is stripped; the archive keeps its symbols (its users' linker
 # drops what they do not use).
 install: build
-	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/cmake/storetasks $(DESTDIR)$(PREFIX)/include
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
 	install -m 0755 $(LIBDIR)/libstoretasks.so $(DESTDIR)$(PREFIX)/lib/libstoretasks.so.$(VERSION)
 	$(STRIP) --strip-unneeded $(DESTDIR)$(PREFIX)/lib/libstoretasks.so.$(VERSION)
 	ln -sf libstoretasks.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libstoretasks.so.$(MAJOR)
@@ -109,12 +110,54 @@ install: build
 	install -m 0644 $(LIBDIR)/libstoretasks.a $(DESTDIR)$(PREFIX)/lib/libstoretasks.a
 	install -m 0644 include/storetasks.h $(DESTDIR)$(PREFIX)/include/
 	if [ -f include/storetasks.hpp ]; then install -m 0644 include/storetasks.hpp $(DESTDIR)$(PREFIX)/include/; fi
+	$(call package_files,$(DESTDIR)$(PREFIX),$(PREFIX),$(NATIVE_LIBS))
+
+# pkg-config and CMake files: $(1) the tree they go into, $(2) the prefix written into the .pc
+# files, $(3) the system libraries a static link needs.
+define package_files
+	mkdir -p $(1)/lib/pkgconfig $(1)/lib/cmake/storetasks
 	for f in storetasks storetasks-static; do \
-	  sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@NATIVE_LIBS@|$(NATIVE_LIBS)|' \
-	    packaging/$$f.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/$$f.pc; done
+	  sed -e 's|@PREFIX@|$(2)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@NATIVE_LIBS@|$(3)|' \
+	    packaging/$$f.pc.in > $(1)/lib/pkgconfig/$$f.pc; done
 	for f in storetasksConfig storetasksConfigVersion; do \
-	  sed -e 's|@VERSION@|$(VERSION)|' -e 's|@MAJOR@|$(MAJOR)|' -e 's|@NATIVE_LIBS_CMAKE@|$(NATIVE_LIBS_CMAKE)|' \
-	    packaging/$$f.cmake.in > $(DESTDIR)$(PREFIX)/lib/cmake/storetasks/$$f.cmake; done
+	  sed -e 's|@VERSION@|$(VERSION)|' -e 's|@MAJOR@|$(MAJOR)|' \
+	    -e 's|@NATIVE_LIBS_CMAKE@|$(subst $(space),;,$(patsubst -l%,%,$(3)))|' \
+	    packaging/$$f.cmake.in > $(1)/lib/cmake/storetasks/$$f.cmake; done
+endef
+
+# Windows (x86_64, MinGW-w64 GNU ABI), cross-built from Linux into its own target directory:
+# $(WIN_DIST) (bin/storetasks.dll, lib/libstoretasks.dll.a and libstoretasks.a, the headers,
+# pkg-config and CMake files) and a zip of it. Its .pc files find the folder from their own place
+# (pkg-config's pcfiledir), so that it can be unpacked anywhere.
+WIN_TRIPLE     := x86_64-pc-windows-gnu
+WIN_TARGET_DIR ?= $(TARGET_DIR)/windows
+WIN_OUT        := $(WIN_TARGET_DIR)/$(WIN_TRIPLE)/release
+WIN_DIST       := $(BUILD)/windows/libstoretasks-$(VERSION)-x86_64-windows-gnu
+WIN_STRIP      ?= x86_64-w64-mingw32-strip
+
+# A static link needs rustc's list of system libraries plus winpthreads (-lpthread), which the
+# crypto library's threads code uses under MinGW and rustc adds only when it links a program.
+# Two rules: a recipe is expanded whole before it runs, and the packaging reads a file the build
+# writes (the static link list).
+windows-lib:
+	CARGO_TARGET_DIR=$(WIN_TARGET_DIR) $(CARGO) build --release --target $(WIN_TRIPLE) -p storetasks --lib
+
+windows: windows-lib
+	rm -rf $(WIN_DIST) $(WIN_DIST).zip
+	mkdir -p $(WIN_DIST)/bin $(WIN_DIST)/lib $(WIN_DIST)/include
+	$(WIN_STRIP) --strip-unneeded -o $(WIN_DIST)/bin/storetasks.dll $(WIN_OUT)/storetasks.dll
+	cp $(WIN_OUT)/libstoretasks.dll.a $(WIN_DIST)/lib/
+	cp $(WIN_OUT)/libstoretasks.a $(WIN_DIST)/lib/
+	$(PYTHON) packaging/windows/bundle-libs.py $(WIN_DIST)/lib $(WIN_OUT)/native-static-libs.txt
+	cp include/storetasks.h include/storetasks.hpp $(WIN_DIST)/include/
+	$(call package_files,$(WIN_DIST),@PCFILEDIR@,$(shell cat $(WIN_OUT)/native-static-libs.txt) -lpthread)
+	sed -i 's|@PCFILEDIR@|$${pcfiledir}/../..|' $(WIN_DIST)/lib/pkgconfig/*.pc
+	cd $(dir $(WIN_DIST)) && $(PYTHON) -m zipfile -c $(notdir $(WIN_DIST)).zip $(notdir $(WIN_DIST))
+	sh packaging/windows/check-dll.sh $(WIN_DIST)/bin/storetasks.dll
+
+# The Windows build's tests under Wine, against the Linux emulator.
+test-windows: windows build
+	STORETASKS_EMULATOR=$(abspath $(EMULATOR)) WIN_DIST=$(WIN_DIST) BUILD=$(BUILD) sh tests/windows/run.sh
 
 bench: build examples venv
 	LIBDIR=$(LIBDIR) BUILD=$(BUILD) STORETASKS_EMULATOR=$(EMULATOR) sh bench/run.sh

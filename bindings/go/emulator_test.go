@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -46,6 +49,9 @@ func startEmulator(t testing.TB, args ...string) *emulator {
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("emulator not found (build it, or set STORETASKS_EMULATOR): %v", err)
 	}
+	if runtime.GOOS == "windows" {
+		return startEmulatorOnPort(t, path, args)
+	}
 	cmd := exec.Command(path, append([]string{"--port", "0"}, args...)...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
@@ -75,6 +81,50 @@ func startEmulator(t testing.TB, args ...string) *emulator {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the emulator did not start within 30s")
 	}
+	return nil
+}
+
+// startEmulatorOnPort is startEmulator for Windows, where the emulator may be the Linux program
+// run by Wine (under a name ending in .exe, which Go requires), which hands it no pipe: it listens
+// on a port picked here, is ready once its control endpoint answers, and is stopped through that
+// endpoint.
+func startEmulatorOnPort(t testing.TB, path string, args []string) *emulator {
+	t.Helper()
+	probe, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := probe.Addr().(*net.TCPAddr).Port
+	probe.Close()
+	cmd := exec.Command(path, append([]string{"--port", strconv.Itoa(port)}, args...)...)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	e := &emulator{URL: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	answers := func() bool {
+		resp, err := http.Get(e.URL + "/_emulator/stats")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}
+	t.Cleanup(func() {
+		if resp, err := http.Post(e.URL+"/_emulator/shutdown", "application/json", nil); err == nil {
+			resp.Body.Close()
+		}
+		for i := 0; i < 200 && answers(); i++ {
+			time.Sleep(25 * time.Millisecond)
+		}
+		_ = cmd.Process.Release()
+	})
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if answers() {
+			return e
+		}
+	}
+	t.Fatal("the emulator did not answer within 30s")
 	return nil
 }
 

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "console.h"
 #include "storetasks.h"
 
 #define MAX_FILTER_VALUES 64
@@ -78,7 +79,11 @@ static int add_filter(storetasks_query *query, const char *spec, storetasks_stat
 static void print_time(int64_t ms, char *buf, size_t len) {
     time_t secs = (time_t)(ms / 1000);
     struct tm tm;
+#ifdef _WIN32
+    gmtime_s(&tm, &secs);
+#else
     gmtime_r(&secs, &tm);
+#endif
     strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
@@ -104,6 +109,7 @@ static void print_table(const storetasks_task_list *list) {
 }
 
 int main(int argc, char **argv) {
+    console_setup();
     storetasks_config *config = storetasks_config_new();
     storetasks_query *query = storetasks_query_new();
     int all = 0, json = 0, exit_code = 2;

@@ -5,18 +5,21 @@
  *              [--min-delay MS] [--max-delay MS] [--timeout MS] [--grace MS] ami-... [ami-...]
  *
  * On a terminal it redraws one bar per AMI after each poll; otherwise it prints one line per AMI
- * per poll. Ctrl-C cancels the wait cleanly. An AMI id is "ami-" and 8 or 17 lowercase hex
- * digits. Exits 0 when every task completed (and for --help), 1 when one failed or the wait
- * ended otherwise, 2 for a bad command line (nothing is sent then), 130 when cancelled.
+ * per poll. Ctrl-C cancels the wait cleanly (on Windows also Ctrl-Break and closing the
+ * console). An AMI id is "ami-" and 8 or 17 lowercase hex digits. Exits 0 when every task
+ * completed (and for --help), 1 when one failed or the wait ended otherwise, 2 for a bad command
+ * line (nothing is sent then), 130 when cancelled.
  */
 #include <ctype.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#ifndef _WIN32
+#include <pthread.h>
+#include <signal.h>
+#endif
 
+#include "console.h"
 #include "storetasks.h"
 
 #define BAR_WIDTH 30
@@ -75,6 +78,22 @@ static bool on_progress(const storetasks_task_list *tasks, void *user_data) {
     return true;
 }
 
+#ifdef _WIN32
+/* Ctrl-C, Ctrl-Break and closing the console window: Windows runs this handler on a thread of
+ * its own, where calling into the library is allowed. */
+static storetasks_cancel *console_cancel;
+
+static BOOL WINAPI on_console_event(DWORD kind) {
+    if (kind != CTRL_C_EVENT && kind != CTRL_BREAK_EVENT && kind != CTRL_CLOSE_EVENT) return FALSE;
+    storetasks_cancel_trigger(console_cancel);
+    return TRUE;
+}
+
+static void watch_for_interrupts(storetasks_cancel *cancel) {
+    console_cancel = cancel;
+    SetConsoleCtrlHandler(on_console_event, TRUE);
+}
+#else
 /* Ctrl-C: a thread waits for SIGINT/SIGTERM and triggers the cancellation token (a signal
  * handler itself may not call into the library). */
 static void *cancel_on_signal(void *arg) {
@@ -86,6 +105,13 @@ static void *cancel_on_signal(void *arg) {
     if (sigwait(&set, &sig) == 0) storetasks_cancel_trigger(arg);
     return NULL;
 }
+
+static void watch_for_interrupts(storetasks_cancel *cancel) {
+    pthread_t watcher;
+    pthread_create(&watcher, NULL, cancel_on_signal, cancel);
+    pthread_detach(watcher);
+}
+#endif
 
 static int number(const char *flag, const char *val, uint64_t *out) {
     char *end = NULL;
@@ -99,12 +125,15 @@ static int number(const char *flag, const char *val, uint64_t *out) {
 }
 
 int main(int argc, char **argv) {
+#ifndef _WIN32
     /* Block the signals before any thread starts, so only the watcher thread receives them. */
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
+#endif
+    console_setup();
 
     storetasks_config *config = storetasks_config_new();
     storetasks_wait_options *options = storetasks_wait_options_new();
@@ -178,12 +207,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "error: %s: %s\n", flag, why ? why : storetasks_status_name(st));
         goto done;
     }
-    progress_view view = {ids, count, isatty(STDOUT_FILENO), 0};
+    progress_view view = {ids, count, console_is_live(), 0};
     storetasks_wait_options_set_progress(options, on_progress, &view);
 
-    pthread_t watcher;
-    pthread_create(&watcher, NULL, cancel_on_signal, cancel);
-    pthread_detach(watcher);
+    watch_for_interrupts(cancel);
 
     storetasks_client *client = NULL;
     storetasks_task_list *final = NULL;

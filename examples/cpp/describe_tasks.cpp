@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "../c/console.h"
 #include "storetasks.hpp"
 
 namespace {
@@ -59,7 +60,11 @@ std::string utc(std::chrono::system_clock::time_point t) {
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
     std::time_t secs = static_cast<std::time_t>(ms / 1000);
     std::tm tm{};
+#ifdef _WIN32
+    gmtime_s(&tm, &secs);
+#else
     gmtime_r(&secs, &tm);
+#endif
     char buf[32];
     std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
     return buf;
@@ -84,6 +89,7 @@ void print_table(const storetasks::TaskList& list) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    console_setup();
     storetasks::Config config;
     storetasks::Query query;
     bool all = false, json = false;

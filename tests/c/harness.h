@@ -5,18 +5,23 @@
 #ifndef STORETASKS_TEST_HARNESS_H
 #define STORETASKS_TEST_HARNESS_H
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _WIN32
+#include <winsock2.h>
+#include <windows.h>
+#else
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
+#endif
 #endif
 
 #define EMU_ACCESS_KEY "AKIASTORETASKSLOCAL1"
@@ -47,18 +52,88 @@ static inline int h_finish(void) {
 }
 
 typedef struct emulator {
+#ifdef _WIN32
+    int running;
+#else
     pid_t pid;
+#endif
     int port;
     char endpoint[64];
 } emulator;
 
-/* Starts the emulator with extra arguments (NULL-terminated list). Exits the program on failure. */
-static inline void emu_start(emulator *emu, const char *const *extra) {
+static inline int emu_http(const emulator *emu, const char *method, const char *path, const char *body, char *out,
+                           size_t out_len);
+
+static inline const char *emu_binary(void) {
     const char *bin = getenv("STORETASKS_EMULATOR");
     if (!bin) {
         fprintf(stderr, "STORETASKS_EMULATOR is not set\n");
         exit(2);
     }
+    return bin;
+}
+
+#ifdef _WIN32
+#define h_closesocket closesocket
+
+/* On Windows (and under Wine, where the emulator is the Linux program) the emulator is started
+ * on a port picked here, with no pipe to read its first line from: the harness waits until the
+ * control endpoint answers, and stops it through that endpoint. */
+static inline void emu_start(emulator *emu, const char *const *extra) {
+    const char *bin = emu_binary();
+    WSADATA wsa;
+    if (WSAStartup(MAKEWORD(2, 2), &wsa) != 0) exit(2);
+    SOCKET probe = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr;
+    int addr_len = sizeof addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (probe == INVALID_SOCKET || bind(probe, (struct sockaddr *)&addr, sizeof addr) != 0 ||
+        getsockname(probe, (struct sockaddr *)&addr, &addr_len) != 0) {
+        fprintf(stderr, "no free port for the emulator\n");
+        exit(2);
+    }
+    closesocket(probe);
+    emu->port = ntohs(addr.sin_port);
+    snprintf(emu->endpoint, sizeof emu->endpoint, "http://127.0.0.1:%d", emu->port);
+    char cmd[4096];
+    int used = snprintf(cmd, sizeof cmd, "\"%s\" --port %d --deny-key %s", bin, emu->port, EMU_DENIED_KEY);
+    for (; extra && *extra && used > 0 && (size_t)used < sizeof cmd; extra++)
+        used += snprintf(cmd + used, sizeof cmd - (size_t)used, " \"%s\"", *extra);
+    STARTUPINFOA si;
+    PROCESS_INFORMATION pi;
+    memset(&si, 0, sizeof si);
+    si.cb = sizeof si;
+    if (used <= 0 || (size_t)used >= sizeof cmd || !CreateProcessA(NULL, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi)) {
+        fprintf(stderr, "could not start the emulator: %s (error %lu)\n", cmd, (unsigned long)GetLastError());
+        exit(2);
+    }
+    CloseHandle(pi.hThread);
+    CloseHandle(pi.hProcess);
+    emu->running = 1;
+    for (int tries = 0; tries < 400; tries++) {
+        if (emu_http(emu, "GET", "/_emulator/stats", "", NULL, 0) == 200) return;
+        Sleep(50);
+    }
+    fprintf(stderr, "the emulator did not answer on %s\n", emu->endpoint);
+    exit(2);
+}
+
+static inline void emu_stop(emulator *emu) {
+    if (emu->running) {
+        emu_http(emu, "POST", "/_emulator/shutdown", "", NULL, 0);
+        /* Gone once its port refuses connections. */
+        for (int tries = 0; tries < 200 && emu_http(emu, "GET", "/_emulator/stats", "", NULL, 0) > 0; tries++) Sleep(25);
+        emu->running = 0;
+    }
+}
+#else
+#define h_closesocket close
+
+/* Starts the emulator with extra arguments (NULL-terminated list). Exits the program on failure. */
+static inline void emu_start(emulator *emu, const char *const *extra) {
+    const char *bin = emu_binary();
     const char *argv[64];
     int n = 0;
     argv[n++] = bin;
@@ -110,35 +185,43 @@ static inline void emu_stop(emulator *emu) {
         emu->pid = 0;
     }
 }
+#endif
 
-/* One request to the control endpoint; returns the HTTP status and copies the body into out. */
-static inline int emu_http(const emulator *emu, const char *method, const char *path, const char *body,
-                    char *out, size_t out_len) {
+/* One request to the control endpoint; returns the HTTP status (-1 when it cannot connect) and
+ * copies the body into out. */
+static inline int emu_http(const emulator *emu, const char *method, const char *path, const char *body, char *out,
+                           size_t out_len) {
+#ifdef _WIN32
+    SOCKET s = socket(AF_INET, SOCK_STREAM, 0);
+    int bad = s == INVALID_SOCKET;
+#else
     int s = socket(AF_INET, SOCK_STREAM, 0);
+    int bad = s < 0;
+#endif
     struct sockaddr_in addr;
     memset(&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;
     addr.sin_port = htons((unsigned short)emu->port);
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (s < 0 || connect(s, (struct sockaddr *)&addr, sizeof addr) != 0) {
-        if (s >= 0) close(s);
+    if (bad || connect(s, (struct sockaddr *)&addr, sizeof addr) != 0) {
+        if (!bad) h_closesocket(s);
         return -1;
     }
-    char req[2048];
+    char req[4096];
     int len = snprintf(req, sizeof req,
                        "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                       "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-                       method, path, strlen(body), body);
-    if (write(s, req, (size_t)len) != len) {
-        close(s);
+                       "Content-Length: %lu\r\nConnection: close\r\n\r\n%s",
+                       method, path, (unsigned long)strlen(body), body);
+    if (len < 0 || (size_t)len >= sizeof req || send(s, req, len, 0) != len) {
+        h_closesocket(s);
         return -1;
     }
     char resp[16384];
     size_t got = 0;
-    ssize_t r;
-    while (got + 1 < sizeof resp && (r = read(s, resp + got, sizeof resp - 1 - got)) > 0) got += (size_t)r;
+    int r;
+    while (got + 1 < sizeof resp && (r = (int)recv(s, resp + got, (int)(sizeof resp - 1 - got), 0)) > 0) got += (size_t)r;
     resp[got] = '\0';
-    close(s);
+    h_closesocket(s);
     int status = 0;
     sscanf(resp, "HTTP/1.%*d %d", &status);
     if (out && out_len) {
@@ -155,6 +238,15 @@ static inline void emu_fault(const emulator *emu, const char *spec) {
     int st = emu_http(emu, "POST", "/_emulator/faults", body, NULL, 0);
     if (st != 200) {
         fprintf(stderr, "installing fault %s failed (%d)\n", spec, st);
+        exit(2);
+    }
+}
+
+/* Adds tasks (a tasks-file document, see the emulator's README). */
+static inline void emu_add_tasks(const emulator *emu, const char *doc) {
+    int st = emu_http(emu, "POST", "/_emulator/tasks", doc, NULL, 0);
+    if (st != 200) {
+        fprintf(stderr, "adding tasks failed (%d)\n", st);
         exit(2);
     }
 }

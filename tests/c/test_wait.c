@@ -134,8 +134,6 @@ static void test_cancel(storetasks_client *client) {
 }
 
 int main(void) {
-    char path[] = "/tmp/storetasks-wait-XXXXXX";
-    int fd = mkstemp(path);
     const char *doc =
         "{\"StoreImageTaskResults\":["
         "{\"AmiId\":\"ami-00000000000000001\",\"TaskStartTime\":\"2026-11-20T11:59:50.000Z\",\"Bucket\":\"b\","
@@ -145,10 +143,9 @@ int main(void) {
         "\"StoreTaskFailureReason\":\"the KMS key is disabled\"},"
         "{\"AmiId\":\"ami-00000000000000003\",\"TaskStartTime\":\"2026-11-20T11:59:30.000Z\",\"Bucket\":\"b\","
         "\"ProgressPercentage\":0,\"StoreTaskState\":\"InProgress\",\"EmulatorFailAt\":100}]}";
-    if (fd < 0 || write(fd, doc, strlen(doc)) != (ssize_t)strlen(doc)) return 2;
-    close(fd);
-    const char *args[] = {"--tasks-file", path, "--now", "2026-11-20T12:00:00Z", "--progress-rate", "2", NULL};
+    const char *args[] = {"--now", "2026-11-20T12:00:00Z", "--progress-rate", "2", NULL};
     emu_start(&emu, args);
+    emu_add_tasks(&emu, doc);
 
     log_capture logs = {PTHREAD_MUTEX_INITIALIZER, 0, 0};
     CHECK_STATUS(storetasks_set_log_callback(on_log, STORETASKS_LOG_LEVEL_TRACE, &logs), STORETASKS_STATUS_OK);
@@ -165,6 +162,5 @@ int main(void) {
     CHECK(logs.secret_seen == 0, "%d log lines held the secret key", logs.secret_seen);
 
     emu_stop(&emu);
-    unlink(path);
     return h_finish();
 }

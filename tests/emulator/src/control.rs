@@ -7,7 +7,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -35,6 +35,14 @@ pub fn routes() -> Router<Arc<Emulator>> {
         .route("/_emulator/faults", get(list_faults).post(add_faults).delete(clear_faults))
         .route("/_emulator/tasks", get(list_tasks).post(add_tasks).delete(clear_tasks))
         .route("/_emulator/clock", get(clock).post(advance_clock))
+        .route("/_emulator/shutdown", post(shutdown))
+}
+
+/// Stops the emulator as SIGTERM does: for a parent that cannot send signals (a Windows test
+/// program under Wine starting this Linux binary).
+async fn shutdown(State(emu): Shared) -> Response {
+    emu.stop.notify_one();
+    json_response(StatusCode::OK, json!({ "stopping": true }))
 }
 
 async fn stats(State(emu): Shared) -> Response {

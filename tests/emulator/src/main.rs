@@ -49,7 +49,7 @@ async fn run(opts: Options, store: Store, clock: Clock) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     let emu = Arc::new(Emulator::new(opts, store, clock));
-    let router = server::router(emu);
+    let router = server::router(emu.clone());
     // Signal handlers go in before the line that tells the parent we are ready.
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).map_err(|e| format!("SIGTERM handler: {e}"))?;
@@ -58,6 +58,7 @@ async fn run(opts: Options, store: Store, clock: Clock) -> Result<(), String> {
         tokio::select! {
             _ = term.recv() => {}
             _ = int.recv() => {}
+            () = emu.stop.notified() => {}
         }
     };
     let mut out = std::io::stdout().lock();

@@ -26,6 +26,8 @@ pub struct Emulator {
     pub token_key: [u8; 32],
     random_seed: u64,
     random_counter: AtomicU64,
+    /// Told by `POST /_emulator/shutdown`: the server stops as on SIGTERM.
+    pub stop: tokio::sync::Notify,
 }
 
 fn os_random_bytes<const N: usize>() -> [u8; N] {
@@ -58,6 +60,7 @@ impl Emulator {
             token_key: os_random_bytes::<32>(),
             random_seed: u64::from_le_bytes(os_random_bytes::<8>()),
             random_counter: AtomicU64::new(0),
+            stop: tokio::sync::Notify::new(),
         }
     }
 

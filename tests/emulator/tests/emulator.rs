@@ -396,6 +396,21 @@ fn sigterm_stops_with_status_zero() {
 }
 
 #[test]
+fn the_control_endpoint_stops_it_with_status_zero() {
+    let mut emu = Emu::start(&[]);
+    assert_eq!(emu.control("POST", "/_emulator/shutdown", None).status, 200);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = emu.child.try_wait().unwrap() {
+            assert_eq!(status.code(), Some(0));
+            break;
+        }
+        assert!(Instant::now() < deadline, "emulator kept running after /_emulator/shutdown");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
 fn orders_newest_first_within_31_days() {
     let path = write_tasks(
         "window.json",
