@@ -85,11 +85,23 @@ func startEmulator(t testing.TB, args ...string) *emulator {
 }
 
 // startEmulatorOnPort is startEmulator for Windows, where the emulator may be the Linux program
-// run by Wine (under a name ending in .exe, which Go requires), which hands it no pipe: it listens
-// on a port picked here, is ready once its control endpoint answers, and is stopped through that
-// endpoint.
+// run by Wine (under a name ending in .exe, which Go requires), which hands it no pipe and cannot
+// open a Windows path: it listens on a port picked here, is ready once its control endpoint
+// answers, gets the tasks of a --tasks-file through that endpoint, and is stopped through it.
 func startEmulatorOnPort(t testing.TB, path string, args []string) *emulator {
 	t.Helper()
+	var tasks []byte
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == "--tasks-file" {
+			data, err := os.ReadFile(args[i+1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			tasks = data
+			args = append(args[:i:i], args[i+2:]...)
+			break
+		}
+	}
 	probe, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -120,9 +132,21 @@ func startEmulatorOnPort(t testing.TB, path string, args []string) *emulator {
 		_ = cmd.Process.Release()
 	})
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if answers() {
-			return e
+		if !answers() {
+			continue
 		}
+		if tasks != nil {
+			resp, err := http.Post(e.URL+"/_emulator/tasks", "application/json", bytes.NewReader(tasks))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("the emulator refused the tasks (HTTP %d): %s", resp.StatusCode, body)
+			}
+		}
+		return e
 	}
 	t.Fatal("the emulator did not answer within 30s")
 	return nil

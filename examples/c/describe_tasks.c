@@ -1,7 +1,7 @@
 /*
  * describe_tasks: list the progress of AMI store-to-S3 tasks with libstoretasks.
  *
- *   describe_tasks [--region R] [--endpoint-url URL] [--profile P]
+ *   describe_tasks [--region R] [--endpoint-url URL] [--profile P] [--ca-bundle PEM]
  *                  [--image-id ami-...]... [--filter Name=task-state,Values=InProgress,Failed]...
  *                  [--max-results N] [--all] [--dry-run] [--json]
  *
@@ -23,7 +23,7 @@
 #define MAX_FILTER_VALUES 64
 
 static void usage(FILE *to) {
-    fputs("usage: describe_tasks [--region R] [--endpoint-url URL] [--profile P]\n"
+    fputs("usage: describe_tasks [--region R] [--endpoint-url URL] [--profile P] [--ca-bundle PEM]\n"
           "                      [--image-id ID]... [--filter Name=N,Values=V1,V2]...\n"
           "                      [--max-results N] [--all] [--dry-run] [--json]\n",
           to);
@@ -110,6 +110,7 @@ static void print_table(const storetasks_task_list *list) {
 
 int main(int argc, char **argv) {
     console_setup();
+    console_utf8_args(&argc, &argv);
     storetasks_config *config = storetasks_config_new();
     storetasks_query *query = storetasks_query_new();
     int all = 0, json = 0, exit_code = 2;
@@ -130,6 +131,7 @@ int main(int argc, char **argv) {
         if (!strcmp(arg, "--region")) st = storetasks_config_set_region(config, val);
         else if (!strcmp(arg, "--endpoint-url")) st = storetasks_config_set_endpoint_url(config, val);
         else if (!strcmp(arg, "--profile")) st = storetasks_config_set_profile(config, val);
+        else if (!strcmp(arg, "--ca-bundle")) st = storetasks_config_set_ca_bundle(config, val);
         else if (!strcmp(arg, "--image-id")) {
             if (!is_ami_id(val)) {
                 fprintf(stderr, "error: --image-id takes an AMI id (ami- and 8 or 17 lowercase hex digits), not \"%s\"\n",
@@ -157,7 +159,8 @@ int main(int argc, char **argv) {
         }
         if (st != STORETASKS_STATUS_OK) {
             /* The refusing setter's reason, from the object it was called on. */
-            const char *why = strcmp(arg, "--region") && strcmp(arg, "--endpoint-url") && strcmp(arg, "--profile")
+            const char *why = strcmp(arg, "--region") && strcmp(arg, "--endpoint-url") && strcmp(arg, "--profile") &&
+                                      strcmp(arg, "--ca-bundle")
                                   ? storetasks_query_last_error(query)
                                   : storetasks_config_last_error(config);
             fprintf(stderr, "error: %s: %s\n", arg, why ? why : storetasks_status_name(st));

@@ -1,6 +1,6 @@
 // describe_tasks: list the progress of AMI store-to-S3 tasks with libstoretasks' C++ header.
 //
-//   describe_tasks [--region R] [--endpoint-url URL] [--profile P]
+//   describe_tasks [--region R] [--endpoint-url URL] [--profile P] [--ca-bundle PEM]
 //                  [--image-id ami-...]... [--filter Name=task-state,Values=InProgress,Failed]...
 //                  [--max-results N] [--all] [--dry-run] [--json]
 //
@@ -21,7 +21,7 @@
 namespace {
 
 void usage(std::FILE* to) {
-    std::fputs("usage: describe_tasks [--region R] [--endpoint-url URL] [--profile P]\n"
+    std::fputs("usage: describe_tasks [--region R] [--endpoint-url URL] [--profile P] [--ca-bundle PEM]\n"
                "                      [--image-id ID]... [--filter Name=N,Values=V1,V2]...\n"
                "                      [--max-results N] [--all] [--dry-run] [--json]\n",
                to);
@@ -90,6 +90,7 @@ void print_table(const storetasks::TaskList& list) {
 
 int main(int argc, char** argv) {
     console_setup();
+    console_utf8_args(&argc, &argv);
     storetasks::Config config;
     storetasks::Query query;
     bool all = false, json = false;
@@ -109,6 +110,7 @@ int main(int argc, char** argv) {
             if (arg == "--region") config.region(val);
             else if (arg == "--endpoint-url") config.endpoint_url(val);
             else if (arg == "--profile") config.profile(val);
+            else if (arg == "--ca-bundle") config.ca_bundle(val);
             else if (arg == "--image-id") {
                 if (!is_ami_id(val)) {
                     std::fprintf(stderr, "error: --image-id takes an AMI id (ami- and 8 or 17 lowercase hex digits), not \"%s\"\n",

@@ -64,6 +64,10 @@ ok "test programs, examples and the CMake consumer built"
 
 echo "== Wine: $($WINE --version 2>/dev/null || echo "$WINE")"
 "$WINE" wineboot --init >/dev/null 2>&1 || true
+# Go's runtime loads bcryptprimitives.dll from System32 only: the stand-in goes there too (in this
+# test-owned prefix), unless Wine has its own.
+sys32="$WINEPREFIX/drive_c/windows/system32"
+[ -e "$sys32/bcryptprimitives.dll" ] || cp "$out/bin/bcryptprimitives.dll" "$sys32/"
 run_wine() { # limit name program args...: runs a Windows program, stdout to the caller
     _l=$1; _n=$2; shift 2
     run_limited "$_l" "$_n" "$WINE" "$@"
@@ -159,6 +163,26 @@ if (unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY HOME
 else
     fail "config and credentials files at a path with backslashes and non-ASCII characters"
     cat "$out/odd.out"
+fi
+# A CA bundle at such a path, named on the command line (which the examples read as UTF-8): read
+# and used to build the client; a missing one is refused with its path spelled as it was given.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$out/ca.key" -out "$odd_unix/autorité de test.pem" \
+    -subj /CN=storetasks-test-ca -days 2 >/dev/null 2>&1
+if run_wine 120 describe_tasks "$out/bin/describe_tasks.exe" --region us-east-1 --endpoint-url "$endpoint" \
+    --ca-bundle "$odd_win\\autorité de test.pem" --max-results 5 > "$out/ca.out" 2>&1 && grep -q '^ami-' "$out/ca.out"; then
+    ok "CA bundle read from $odd_win\\autorité de test.pem"
+else
+    fail "CA bundle at a path with backslashes and non-ASCII characters"
+    cat "$out/ca.out"
+fi
+rc=0
+run_wine 120 describe_tasks "$out/bin/describe_tasks.exe" --region us-east-1 --endpoint-url "$endpoint" \
+    --ca-bundle "$odd_win\\absente.pem" > "$out/ca-missing.out" 2>&1 || rc=$?
+if [ $rc -eq 1 ] && grep -qF "$odd_win\\absente.pem" "$out/ca-missing.out"; then
+    ok "a missing CA bundle is refused: $(head -n 1 "$out/ca-missing.out")"
+else
+    fail "a missing CA bundle at a non-ASCII path: exit $rc"
+    cat "$out/ca-missing.out"
 fi
 rm -rf "$unix_profile/.aws" "$odd_unix"
 

@@ -1,6 +1,6 @@
 // describe_tasks lists the progress of AMI store-to-S3 tasks with the storetasks Go package.
 //
-//	describe_tasks [--region R] [--endpoint-url URL] [--profile P]
+//	describe_tasks [--region R] [--endpoint-url URL] [--profile P] [--ca-bundle PEM]
 //	               [--image-id ami-...]... [--filter Name=task-state,Values=InProgress,Failed]...
 //	               [--max-results N] [--all] [--dry-run] [--json]
 //
@@ -25,7 +25,7 @@ import (
 	"storetasks"
 )
 
-const usage = `usage: describe_tasks [--region R] [--endpoint-url URL] [--profile P]
+const usage = `usage: describe_tasks [--region R] [--endpoint-url URL] [--profile P] [--ca-bundle PEM]
                       [--image-id ID]... [--filter Name=N,Values=V1,V2]...
                       [--max-results N] [--all] [--dry-run] [--json]
 `
@@ -67,6 +67,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.Region, "region", "", "AWS region")
 	fs.StringVar(&cfg.EndpointURL, "endpoint-url", "", "EC2 endpoint URL")
 	fs.StringVar(&cfg.Profile, "profile", "", "shared config profile")
+	fs.StringVar(&cfg.CABundle, "ca-bundle", "", "PEM file of certificates to trust besides the system's")
 	fs.Func("image-id", "an AMI id (repeatable)", func(s string) error {
 		q.ImageIDs = append(q.ImageIDs, s)
 		return nil

@@ -94,6 +94,7 @@ func TestMatchesTheCExample(t *testing.T) {
 		{"--max-results 500", 1, ""},
 		{"--filter bogus", 2, ""},
 		{"--max-results x", 2, ""},
+		{"--ca-bundle /nonexistent/autorité.pem", 1, ""},
 	} {
 		args := append([]string{"--region", "us-east-1", "--endpoint-url", url}, strings.Fields(tc.args)...)
 		var stdout, stderr bytes.Buffer
