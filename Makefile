@@ -9,6 +9,7 @@
 #                 and CMake files
 #   make windows  cross-build the Windows DLL and its distribution folder and zip
 #   make test-windows  run the Windows build's tests under Wine
+#   make wheel    build the Python wheel, with the library inside, into build/wheel/
 
 CARGO      ?= cargo
 CC         ?= cc
@@ -33,7 +34,8 @@ NATIVE_LIBS := $(shell cat packaging/native-static-libs.txt)
 empty :=
 space := $(empty) $(empty)
 
-.PHONY: all build lib examples demo test test-rust test-c test-cpp test-go test-python test-install header venv \
+.PHONY: all build lib examples demo test test-rust test-c test-cpp test-go test-go-consumer test-python test-install header venv \
+	wheel test-wheel test-versions \
 	install bench miri clean-build windows windows-lib test-windows
 
 all: build examples
@@ -71,7 +73,7 @@ $(VENV)/.done: tests/python/requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 	touch $@
 
-test: build examples test-rust test-c test-cpp test-go test-python test-install
+test: build examples test-rust test-c test-cpp test-go test-go-consumer test-python test-wheel test-versions test-install
 
 test-rust: build
 	$(CARGO) test --release --workspace
@@ -84,17 +86,63 @@ test-c: build
 test-cpp: build
 	STORETASKS_EMULATOR=$(EMULATOR) LIBDIR=$(LIBDIR) BUILD=$(BUILD) sh tests/cpp/run.sh
 
+# The Go package links an installed library through pkg-config by default; the repository's own
+# tests link this build with the tag storetasks_intree (and CGO_LDFLAGS for a TARGET_DIR elsewhere).
 GOENV = STORETASKS_EMULATOR=$(abspath $(EMULATOR)) CGO_LDFLAGS="-L$(abspath $(LIBDIR)) -Wl,-rpath,$(abspath $(LIBDIR))"
+GOTAGS := -tags storetasks_intree
 
 test-go: build examples
-	cd bindings/go && $(GO) vet ./... && $(GOENV) $(GO) test ./...
-	cd bindings/go && GOARCH=386 CGO_ENABLED=1 $(GO) vet ./... || { echo "bindings/go does not build for 32-bit x86 (the check needs a C compiler that takes -m32: Debian gcc-multilib)" >&2; exit 1; }
-	cd bindings/go && $(GOENV) GOGC=1 GODEBUG=cgocheck=1 $(GO) test -race ./...
-	cd bindings/go && $(GOENV) CGO_LDFLAGS="$(abspath $(LIBDIR))/libstoretasks.a" $(GO) test -tags storetasks_static ./...
-	cd examples/go/describe_tasks && $(GO) vet ./... && $(GOENV) STORETASKS_BUILD=$(abspath $(BUILD)) $(GO) test ./...
+	cd bindings/go && test -z "$$(gofmt -l . ../../examples/go ../../tests/go-consumer)" || { gofmt -l . ../../examples/go ../../tests/go-consumer; exit 1; }
+	cd bindings/go && $(GO) vet $(GOTAGS) ./... && $(GOENV) $(GO) test $(GOTAGS) ./...
+	cd bindings/go && GOARCH=386 CGO_ENABLED=1 $(GO) vet $(GOTAGS) ./... || { echo "bindings/go does not build for 32-bit x86 (the check needs a C compiler that takes -m32: Debian gcc-multilib)" >&2; exit 1; }
+	cd bindings/go && $(GOENV) GOGC=1 GODEBUG=cgocheck=1 $(GO) test $(GOTAGS) -race ./...
+	cd bindings/go && $(GOENV) CGO_LDFLAGS="$(abspath $(LIBDIR))/libstoretasks.a" $(GO) test $(GOTAGS),storetasks_static ./...
+	cd examples/go/describe_tasks && $(GO) vet $(GOTAGS) ./... && $(GOENV) STORETASKS_BUILD=$(abspath $(BUILD)) $(GO) test $(GOTAGS) ./...
+
+# A Go program outside the repository, built against `make install` into a temporary prefix
+# through pkg-config alone (shared and static), run against the emulator.
+GO_CONSUMER_PREFIX := $(abspath $(BUILD))/go-consumer/prefix
+
+test-go-consumer: build
+	rm -rf $(GO_CONSUMER_PREFIX)
+	$(MAKE) -s install PREFIX=$(GO_CONSUMER_PREFIX) DESTDIR= LIBDIR=$(LIBDIR) >/dev/null
+	STORETASKS_EMULATOR=$(abspath $(EMULATOR)) STORETASKS_PREFIX=$(GO_CONSUMER_PREFIX) GO=$(GO) sh tests/go-consumer/run.sh
 
 test-python: build examples venv
 	STORETASKS_EMULATOR=$(EMULATOR) STORETASKS_BUILD=$(BUILD) $(VENV)/bin/python -m pytest tests/python -q
+
+# The Python wheel: bindings/python with the stripped library inside the package, tagged for this
+# platform (manylinux when auditwheel accepts it), written alone into $(WHEEL_DIR) as
+# storetasks-$(VERSION)-py3-none-<platform>.whl. WHEEL_LIB names the build of the library to ship;
+# the tools (pinned in bindings/python/build-requirements.txt) live in a venv of their own.
+WHEEL_DIR  := $(BUILD)/wheel
+WHEEL_WORK := $(BUILD)/wheel-work
+WHEEL_VENV := $(WHEEL_WORK)/venv
+WHEEL_LIB  ?= $(LIBDIR)/libstoretasks.so
+
+wheel: build $(WHEEL_VENV)/.done
+	VENV=$(WHEEL_VENV) LIBRARY=$(WHEEL_LIB) VERSION=$(VERSION) OUT=$(WHEEL_DIR) WORK=$(WHEEL_WORK) STRIP=$(STRIP) \
+	  sh bindings/python/build-wheel.sh
+
+$(WHEEL_VENV)/.done: bindings/python/build-requirements.txt
+	rm -rf $(WHEEL_VENV)
+	$(PYTHON) -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/pip install --quiet --disable-pip-version-check -r bindings/python/build-requirements.txt
+	touch $@
+
+# The wheel alone in a fresh venv, and the Python suite run from a copy outside the checkout.
+test-wheel: wheel
+	STORETASKS_EMULATOR=$(EMULATOR) WHEEL_DIR=$(WHEEL_DIR) VERSION=$(VERSION) PYTHON=$(PYTHON) sh tests/wheel/run.sh
+
+# Every place that states the version agrees with Cargo.toml's, and the check fails when one does
+# not (tests/versions/check.py).
+VERSIONS_OUT := $(BUILD)/versions
+
+test-versions: build wheel
+	rm -rf $(VERSIONS_OUT)
+	$(call package_files,$(VERSIONS_OUT),$(abspath $(VERSIONS_OUT)),$(NATIVE_LIBS))
+	$(PYTHON) tests/versions/check.py --make-version $(VERSION) --library $(LIBDIR)/libstoretasks.so \
+	  --package-files $(VERSIONS_OUT) --wheel-dir $(WHEEL_DIR) --self-test
 
 test-install: build
 	STORETASKS_EMULATOR=$(EMULATOR) LIBDIR=$(LIBDIR) BUILD=$(BUILD) sh tests/install/run.sh

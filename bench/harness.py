@@ -218,7 +218,10 @@ def bench_go():
             row.note = f"skipped: {why}"
         return rows
     times, count = GO_TIMES
-    cmd = [go, "test", "-run", "^$", "-bench", ".", "-benchtime", f"{times}x", "-count", str(count), "."]
+    # -tags storetasks_intree: the package links this checkout's build (by default it links an
+    # installed copy through pkg-config).
+    cmd = [go, "test", "-tags", "storetasks_intree", "-run", "^$", "-bench", ".", "-benchtime", f"{times}x",
+           "-count", str(count), "."]
     env = dict(CHILD_ENV, STORETASKS_EMULATOR=EMULATOR, STORETASKS_BENCH_TASKS=str(TASKS))
     log("Go: " + " ".join(cmd[1:]))
     r = subprocess.run(cmd, cwd=GO_BENCH, env=env, capture_output=True, text=True, timeout=900)
@@ -558,7 +561,7 @@ def report(listing, go, batch, create, memory, profile, duration):
         f"the Python package take turns over {ROUNDS} round(s); the median of all timed listings counts. "
         f"boto3: 1 warm-up, {SLOW_REPS} timed. The AWS CLI is timed as a whole process "
         f"(`python -m awscli ec2 describe-store-image-tasks --page-size {PAGE} --output json`), "
-        f"{SLOW_REPS} timed run(s) after one warm-up. Go: `go test -bench . -benchtime {GO_TIMES[0]}x -count "
+        f"{SLOW_REPS} timed run(s) after one warm-up. Go: `go test -tags storetasks_intree -bench . -benchtime {GO_TIMES[0]}x -count "
         f"{GO_TIMES[1]}` in `bindings/go/bench`, the median of the per-run means.")
     add("- The C program is `bench/c/storetasks_bench.c` (wall time from `clock_gettime(CLOCK_MONOTONIC)`); "
         "the Rust SDK baseline and the floor are `bench/rust/src/sdk.rs` and `bench/rust/src/floor.rs`; "

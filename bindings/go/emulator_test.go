@@ -84,6 +84,36 @@ func startEmulator(t testing.TB, args ...string) *emulator {
 	return nil
 }
 
+// tempDir is t.TempDir, except on Windows, where the folder is removed file by file: under Wine,
+// os.RemoveAll (which t.TempDir's cleanup uses) fails on every folder with "Invalid function",
+// while os.Remove works.
+func tempDir(t testing.TB) string {
+	t.Helper()
+	if runtime.GOOS != "windows" {
+		return t.TempDir()
+	}
+	dir, err := os.MkdirTemp("", "storetasks-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		var paths []string
+		_ = filepath.WalkDir(dir, func(p string, _ os.DirEntry, err error) error {
+			if err == nil {
+				paths = append(paths, p)
+			}
+			return nil
+		})
+		// Deepest first: a folder's entries come after it in the walk.
+		for i := len(paths) - 1; i >= 0; i-- {
+			if err := os.Remove(paths[i]); err != nil {
+				t.Logf("cleaning up: %v", err)
+			}
+		}
+	})
+	return dir
+}
+
 // startEmulatorOnPort is startEmulator for Windows, where the emulator may be the Linux program
 // run by Wine (under a name ending in .exe, which Go requires), which hands it no pipe and cannot
 // open a Windows path: it listens on a port picked here, is ready once its control endpoint

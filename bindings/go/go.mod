@@ -1,3 +1,3 @@
-module storetasks
+module github.com/libstoretasks/libstoretasks/bindings/go
 
 go 1.24

@@ -18,13 +18,15 @@
 //	var e *storetasks.Error
 //	if errors.As(err, &e) { log.Print(e.Code, e.RequestID) }
 //
-// By default the package links the shared library found in ../../target/release relative to
-// this directory, with an rpath to it; the build tag storetasks_static links the static archive
-// instead. See README.md for using an installed copy.
+// The package is github.com/libstoretasks/libstoretasks/bindings/go. By default it links an
+// installed libstoretasks through pkg-config (storetasks.pc; set PKG_CONFIG_PATH to
+// PREFIX/lib/pkgconfig for a prefix pkg-config does not search); the build tag
+// storetasks_static links the installed static archive instead (storetasks-static.pc). Inside
+// the repository, the build tag storetasks_intree links the checkout's own build
+// (../../target/release, with an rpath to it). See README.md.
 package storetasks
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../include
 #include "storetasks.h"
 */
 import "C"

@@ -7,6 +7,7 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -142,7 +143,7 @@ func TestTaskMembers(t *testing.T) {
 
 // A tasks file with an unknown state and tasks with few members.
 func TestTaskStatesAndAbsentMembers(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempDir(t)
 	file := filepath.Join(dir, "tasks.json")
 	data := `{"StoreImageTaskResults": [
 		{"AmiId": "ami-00000000000000001", "TaskStartTime": "2026-11-20T11:00:00.5Z", "StoreTaskState": "Paused"},
@@ -358,6 +359,98 @@ func TestBatchingImageIDs(t *testing.T) {
 	}
 }
 
+// requestIDPattern is the shape of the request ids the emulator sends (a version 4 UUID, as EC2's).
+var requestIDPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+
+// Every Page carries the request id of the reply it came from, as the C library's
+// storetasks_task_list_request_id and Python's ResponseMetadata.RequestId do.
+func TestPageRequestID(t *testing.T) {
+	emu, want := generated(t, 60)
+	c := emu.client(t, nil)
+	ctx := context.Background()
+	check := func(what string, p Page) {
+		t.Helper()
+		if !requestIDPattern.MatchString(p.RequestID) {
+			t.Errorf("%s: RequestID %q is not a request id", what, p.RequestID)
+		}
+	}
+	page, err := c.Describe(ctx, Query{MaxResults: 25})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("Describe", page)
+	// One id per reply: each page of a listing has its own.
+	seen := map[string]bool{page.RequestID: true}
+	pages := 0
+	for p, err := range c.Pages(ctx, Query{MaxResults: 20}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		check(fmt.Sprintf("Pages, page %d", pages), p)
+		if seen[p.RequestID] {
+			t.Errorf("page %d repeats request id %s", pages, p.RequestID)
+		}
+		seen[p.RequestID] = true
+	}
+	if pages != 3 {
+		t.Errorf("%d pages, want 3", pages)
+	}
+	// A call split into several requests (25 ids: 2 batches) carries one of theirs.
+	var ids []string
+	for _, w := range want[:25] {
+		ids = append(ids, deref(w.AmiId))
+	}
+	page, err = c.Describe(ctx, Query{ImageIDs: ids})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("Describe of 25 image ids", page)
+	// Collect: the last reply's.
+	page, err = c.Collect(ctx, Query{MaxResults: 20}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("Collect", page)
+	if seen[page.RequestID] {
+		t.Errorf("Collect repeats an earlier request id %s", page.RequestID)
+	}
+	// A reply with no tasks has one too.
+	page, err = c.Describe(ctx, Query{Filters: []Filter{{Name: "task-state", Values: []string{"NoSuchState"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Tasks) != 0 {
+		t.Errorf("%d tasks in state NoSuchState", len(page.Tasks))
+	}
+	check("an empty Describe", page)
+}
+
+// link_intree_static.go names the system libraries a static link needs; they must be the ones
+// rustc lists (packaging/native-static-libs.txt, which the install tests check against rustc).
+func TestStaticLinkListMatchesPackaging(t *testing.T) {
+	// go test runs a package's tests in its folder; a test binary run elsewhere (under Wine)
+	// skips this check.
+	src, err := os.ReadFile("link_intree_static.go")
+	if err != nil {
+		t.Skipf("not run from bindings/go: %v", err)
+	}
+	want, err := os.ReadFile(filepath.Join("..", "..", "packaging", "native-static-libs.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ldflags string
+	for _, line := range strings.Split(string(src), "\n") {
+		if rest, ok := strings.CutPrefix(line, "#cgo LDFLAGS: "); ok {
+			ldflags = rest
+		}
+	}
+	_, libs, _ := strings.Cut(ldflags, "libstoretasks.a ")
+	if w := strings.TrimSpace(string(want)); libs != w {
+		t.Errorf("link_intree_static.go links %q after the archive; packaging/native-static-libs.txt says %q", libs, w)
+	}
+}
+
 // errorCase checks that err is an *Error matching sentinel, with the given code and HTTP status.
 func checkError(t *testing.T, err error, sentinel *Error, code string, httpStatus int) *Error {
 	t.Helper()
@@ -529,13 +622,13 @@ func TestErrors(t *testing.T) {
 		t.Setenv("AWS_DEFAULT_REGION", "")
 		os.Unsetenv("AWS_REGION")
 		os.Unsetenv("AWS_DEFAULT_REGION")
-		t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-		t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+		t.Setenv("AWS_CONFIG_FILE", filepath.Join(tempDir(t), "none"))
+		t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(tempDir(t), "none"))
 		_, err := NewClient(cfg)
 		checkError(t, err, ErrConfig, "", 0)
 
 		cfg = emu.config()
-		cfg.CABundle = filepath.Join(t.TempDir(), "missing.pem")
+		cfg.CABundle = filepath.Join(tempDir(t), "missing.pem")
 		_, err = NewClient(cfg)
 		checkError(t, err, ErrConfig, "", 0)
 
@@ -567,8 +660,8 @@ func TestErrors(t *testing.T) {
 		t.Setenv("AWS_ACCESS_KEY_ID", "")
 		t.Setenv("AWS_SECRET_ACCESS_KEY", "")
 		t.Setenv("AWS_PROFILE", "")
-		t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-		t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+		t.Setenv("AWS_CONFIG_FILE", filepath.Join(tempDir(t), "none"))
+		t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(tempDir(t), "none"))
 		t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 		os.Unsetenv("AWS_ACCESS_KEY_ID")
 		os.Unsetenv("AWS_SECRET_ACCESS_KEY")

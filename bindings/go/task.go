@@ -61,8 +61,10 @@ type Page struct {
 	// can set it; a cap that cuts a listing at a point a token can resume gives a NextToken
 	// instead.
 	Truncated bool
-	// RequestID is the request id of the reply the page came from (for Collect, the last
-	// reply's), or "" when the service sent none.
+	// RequestID is the request id of the reply the page came from, what C's
+	// storetasks_task_list_request_id and Python's ResponseMetadata["RequestId"] give: each page
+	// of Pages has its own; a Describe split into batches of image ids carries one of theirs,
+	// Collect the last reply's. It is "" only when the service sent none.
 	RequestID string
 }
 

@@ -40,7 +40,7 @@ func waitEmulator(t *testing.T, rate string, tasks ...map[string]any) *emulator 
 	if err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(t.TempDir(), "tasks.json")
+	file := filepath.Join(tempDir(t), "tasks.json")
 	if err := os.WriteFile(file, data, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ The binary comes from $STORETASKS_EMULATOR, else <repo>/target/release/storetask
 import json
 import os
 import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -14,6 +15,35 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 EMULATOR = Path(os.environ.get("STORETASKS_EMULATOR", REPO / "target" / "release" / "storetasks-emulator"))
+
+#: tests/wheel/run.sh runs this suite from a copy outside the checkout, in a venv where the wheel
+#: installed the package, and sets STORETASKS_TEST_INSTALLED=1: the package under test is then the
+#: installed one (the checkout's bindings/python is not put on sys.path), and the tests that need
+#: the checkout itself skip (see `checkout_only`).
+INSTALLED = os.environ.get("STORETASKS_TEST_INSTALLED") == "1"
+#: The package's sources in the checkout.
+PACKAGE_SOURCE = REPO / "bindings" / "python"
+
+
+def checkout_only(reason):
+    """Skips a test (or, as `pytestmark`, a module) in the installed-package run, saying why."""
+    return pytest.mark.skipif(INSTALLED, reason=f"needs the checkout: {reason} (make test-python runs it)")
+
+
+def import_storetasks():
+    """The storetasks package under test: the checkout's bindings/python, or in the
+    installed-package run the one the wheel installed."""
+    if not INSTALLED and str(PACKAGE_SOURCE) not in sys.path:
+        sys.path.insert(0, str(PACKAGE_SOURCE))
+    import storetasks
+
+    if INSTALLED:
+        import sysconfig
+
+        site = {Path(sysconfig.get_path(name)).resolve() for name in ("platlib", "purelib")}
+        assert Path(storetasks.__file__).resolve().parent.parent in site, \
+            f"{storetasks.__file__} is not the installed package (site-packages: {site})"
+    return storetasks
 
 ACCESS_KEY = "AKIASTORETASKSLOCAL1"
 SECRET_KEY = "storetasks-local-secret-key-0000000000000"
@@ -106,9 +136,8 @@ def native_frees(monkeypatch):
     storetasks_client_free and storetasks_error_free (NULL errors are not recorded). The real
     functions still run; the package looks them up on the library at each call."""
     import ctypes
-    import sys
 
-    sys.path.insert(0, str(REPO / "bindings" / "python"))
+    import_storetasks()
     from storetasks import _native
 
     lib = _native.lib()

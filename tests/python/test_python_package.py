@@ -8,6 +8,7 @@ import base64
 import gc
 import json
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ import sys
 import threading
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import boto3
 import pytest
@@ -22,12 +24,14 @@ from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError as BotoClientError
 from botocore.exceptions import ParamValidationError as BotoParamValidationError
 
-from conftest import ACCESS_KEY, DENIED_KEY, NOW, REGION, REPO, SECRET_KEY
+from conftest import (ACCESS_KEY, DENIED_KEY, INSTALLED, NOW, PACKAGE_SOURCE, REGION, REPO, SECRET_KEY,
+                      checkout_only, import_storetasks)
 
-PACKAGE_DIR = REPO / "bindings" / "python"
-sys.path.insert(0, str(PACKAGE_DIR))
-
-import storetasks  # noqa: E402  (the checkout's package, not an installed copy)
+# The checkout's package (bindings/python), not an installed copy; in the wheel's run
+# (tests/wheel/run.sh), the installed one.
+storetasks = import_storetasks()
+#: The folder that holds the package under test (bindings/python, or site-packages).
+PACKAGE_DIR = Path(storetasks.__file__).resolve().parents[1]
 
 N_TASKS = 57  # the `emulator` fixture's --generate count
 OPERATION = "DescribeStoreImageTasks"
@@ -79,8 +83,10 @@ def pair(emulator):
 
 
 def test_loads_the_checkout_library_with_every_function_declared():
-    assert storetasks.library_version() == "0.1.0"
-    assert os.path.samefile(storetasks.library_path(), REPO / "target" / "release" / "libstoretasks.so")
+    """The checkout's target/release build; in the wheel's run, the copy inside the package."""
+    assert storetasks.library_version() == storetasks.__version__
+    expected = (PACKAGE_DIR / "storetasks" if INSTALLED else REPO / "target" / "release") / "libstoretasks.so"
+    assert os.path.samefile(storetasks.library_path(), expected)
     assert storetasks.status_name(4) == "STORETASKS_STATUS_THROTTLED"
     from storetasks import _native
 
@@ -158,27 +164,30 @@ def run_python(code, **env):
     return subprocess.run([sys.executable, "-c", code], env=full, capture_output=True, text=True, timeout=60)
 
 
-def test_storetasks_library_overrides_the_search():
+def test_storetasks_library_overrides_the_search(tmp_path):
     code = f"import sys; sys.path.insert(0, {str(PACKAGE_DIR)!r}); import storetasks; storetasks.library_version()"
     run = run_python(code, STORETASKS_LIBRARY="/nonexistent/libstoretasks.so")
     assert run.returncode != 0
     assert "LibraryNotFoundError" in run.stderr and "/nonexistent/libstoretasks.so" in run.stderr
-    lib = str(REPO / "target" / "release" / "libstoretasks.so")
+    # A copy elsewhere of the library the search finds is the one loaded.
+    lib = str(shutil.copy(storetasks.library_path(), tmp_path / "libstoretasks.so"))
     run = run_python(code + "; print(storetasks.library_path())", STORETASKS_LIBRARY=lib)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == lib
 
 
+@checkout_only("pip installs the source folder bindings/python")
 def test_pip_installs_the_folder_and_finds_a_library_placed_in_the_package(tmp_path, emulator):
     src = tmp_path / "src"
-    shutil.copytree(PACKAGE_DIR, src, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    shutil.copytree(PACKAGE_SOURCE, src, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
     shutil.copy(REPO / "target" / "release" / "libstoretasks.so", src / "storetasks")
     site = tmp_path / "site"
-    run = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site),
-                          str(src)], capture_output=True, text=True, timeout=300)
-    if run.returncode != 0 and "satisfies the requirement setuptools" in run.stderr:
-        pytest.skip("pip could not fetch setuptools to build the package (offline?)")
-    assert run.returncode == 0, run.stderr
+    wheel = pip_install_folder(src, site)
+    # A wheel that carries the library is tied to the platform, not to a Python version.
+    assert wheel.name.startswith("storetasks-" + storetasks.__version__ + "-py3-none-")
+    assert not wheel.name.endswith("-any.whl"), wheel.name
+    if sys.platform == "linux":
+        assert wheel.name.endswith(f"-linux_{platform.machine()}.whl"), wheel.name
     code = (f"import storetasks; c = storetasks.Client(region={REGION!r}, endpoint_url={emulator.url!r}, "
             f"aws_access_key_id={ACCESS_KEY!r}, aws_secret_access_key={SECRET_KEY!r}); "
             "print(storetasks.__file__); print(storetasks.library_path()); "
@@ -189,6 +198,51 @@ def test_pip_installs_the_folder_and_finds_a_library_placed_in_the_package(tmp_p
     module, library, count = run.stdout.split()
     assert module.startswith(str(site)) and library == str(site / "storetasks" / "libstoretasks.so")
     assert count == "5"
+
+
+def pip_install_folder(src, site):
+    """Builds the package folder src into a wheel with pip (which fetches setuptools) and installs
+    it into the folder site; returns the wheel's path."""
+    wheels = site.parent / "wheels"
+    run = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(wheels),
+                          str(src)], capture_output=True, text=True, timeout=300)
+    if run.returncode != 0 and "satisfies the requirement setuptools" in run.stderr:
+        pytest.skip("pip could not fetch setuptools to build the package (offline?)")
+    assert run.returncode == 0, run.stderr
+    (wheel,) = wheels.glob("*.whl")
+    run = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site),
+                          str(wheel)], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    return wheel
+
+
+@checkout_only("pip installs the source folder bindings/python")
+def test_pip_installs_the_plain_folder_as_a_pure_package_that_looks_for_the_library(tmp_path):
+    """`pip install bindings/python` without a library in the folder: a py3-none-any wheel of the
+    modules, whose copy in site-packages looks in its own folder, then the system, never in the
+    checkout it was built from (bindings/python/README.md says so)."""
+    src = tmp_path / "src"
+    shutil.copytree(PACKAGE_SOURCE, src, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__",
+                                                                         "*.so", "*.so.*", "*.dylib", "*.dll"))
+    site = tmp_path / "site"
+    wheel = pip_install_folder(src, site)
+    assert wheel.name == f"storetasks-{storetasks.__version__}-py3-none-any.whl"
+    assert [p.name for p in (site / "storetasks").iterdir() if p.suffix in (".so", ".dylib", ".dll") or ".so." in p.name] \
+        == []
+    code = "import json, storetasks._native as n; print(json.dumps(n.candidates()))"
+    env = {k: v for k, v in os.environ.items() if k != "STORETASKS_LIBRARY"}
+    run = subprocess.run([sys.executable, "-c", code], env={**env, "PYTHONPATH": str(site)}, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    places = [where for where, _ in json.loads(run.stdout)]
+    assert places[0] == "the package folder" and places[-1] == "the system search path"
+    assert "the source checkout" not in places
+    # With STORETASKS_LIBRARY it runs the checkout's build.
+    lib = str(REPO / "target" / "release" / "libstoretasks.so")
+    run = subprocess.run([sys.executable, "-c", "import storetasks; print(storetasks.library_path())"],
+                         env={**env, "PYTHONPATH": str(site), "STORETASKS_LIBRARY": lib}, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and run.stdout.strip() == lib, run.stderr
 
 
 # -- results equal to boto3's ------------------------------------------------------------------

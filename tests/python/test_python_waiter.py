@@ -4,7 +4,6 @@ boto3's own waiter where that stays fast (botocore sleeps a fixed Delay between 
 import json
 import pickle
 import re
-import sys
 import threading
 import time
 import _thread
@@ -14,11 +13,9 @@ import pytest
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import WaiterError as BotoWaiterError
 
-from conftest import ACCESS_KEY, REGION, REPO, SECRET_KEY
+from conftest import ACCESS_KEY, REGION, SECRET_KEY, import_storetasks
 
-sys.path.insert(0, str(REPO / "bindings" / "python"))
-
-import storetasks  # noqa: E402
+storetasks = import_storetasks()
 
 RATE = 20  # percentage points per second of emulator time
 T = "2026-11-20T11:59:{:02d}.000Z"

@@ -49,10 +49,11 @@ done
 $WIN_CXX -std=c++17 $strict -O2 -I"$dist/include" "$root/examples/cpp/describe_tasks.cpp" \
     -o "$out/bin/describe_tasks_cpp.exe" "$dist/lib/libstoretasks.dll.a" -static
 
-# The Go package's tests as a Windows program (cgo with the MinGW compiler, linked against the
-# DLL's import library).
-(cd "$root/bindings/go" && GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC="$WIN_CC" CGO_LDFLAGS="-L$dist/lib" \
-    go test -c -o "$out/bin/storetasks_go_test.exe" .)
+# The Go package's tests as a Windows program (cgo with the MinGW compiler), built as a user of the
+# distribution folder builds: through its pkg-config file (the package's default), which finds
+# the header and the DLL's import library from its own place.
+(cd "$root/bindings/go" && GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC="$WIN_CC" \
+    PKG_CONFIG_PATH="$dist/lib/pkgconfig" go test -c -o "$out/bin/storetasks_go_test.exe" .)
 
 # The CMake package, as a Windows project would use it (cross-compiling here).
 cmake -S "$root/tests/install" -B "$out/cmake" -DCMAKE_SYSTEM_NAME=Windows -DCMAKE_C_COMPILER="$WIN_CC" \
@@ -87,10 +88,11 @@ for dir in bin static; do
 done
 
 # The Go tests start their own emulators: the Linux program, which Wine runs as it is, under a
-# name ending in .exe, without which Go on Windows does not start a program.
+# name ending in .exe, without which Go on Windows does not start a program. They run in the
+# package's folder, as `go test` runs them (they read ../../tests/data).
 ln -sf "$STORETASKS_EMULATOR" "$out/bin/storetasks-emulator.exe"
-if STORETASKS_EMULATOR="$out/bin/storetasks-emulator.exe" \
-    run_wine 600 "Go tests" "$out/bin/storetasks_go_test.exe" -test.v -test.count=1 > "$out/go.log" 2>&1; then
+if (cd "$root/bindings/go" && STORETASKS_EMULATOR="$out/bin/storetasks-emulator.exe" \
+    run_wine 600 "Go tests" "$out/bin/storetasks_go_test.exe" -test.v -test.count=1) > "$out/go.log" 2>&1; then
     ok "Go package tests: $(grep -c -- '--- PASS' "$out/go.log") passed (tests and subtests), $(tail -n 1 "$out/go.log")"
 else
     fail "Go package tests"

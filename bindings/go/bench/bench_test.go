@@ -1,7 +1,7 @@
 // Package bench compares listing store tasks through the storetasks package (libstoretasks)
 // with aws-sdk-go-v2's DescribeStoreImageTasks paginator, against the same emulator data.
 //
-//	cd bindings/go/bench && go test -bench . -benchtime 20x
+//	cd bindings/go/bench && go test -tags storetasks_intree -bench . -benchtime 20x
 //
 // STORETASKS_EMULATOR names the emulator (default ../../../target/release/storetasks-emulator);
 // STORETASKS_BENCH_TASKS the number of generated tasks (default 10000). Pages hold 200 tasks.
@@ -28,7 +28,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
-	"storetasks"
+	storetasks "github.com/libstoretasks/libstoretasks/bindings/go"
 )
 
 const (

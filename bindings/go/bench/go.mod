@@ -1,11 +1,11 @@
-module storetasks/bench
+module github.com/libstoretasks/libstoretasks/bindings/go/bench
 
 go 1.24
 
 require (
 	github.com/aws/aws-sdk-go-v2 v1.48.0
 	github.com/aws/aws-sdk-go-v2/service/ec2 v1.346.0
-	storetasks v0.0.0
+	github.com/libstoretasks/libstoretasks/bindings/go v0.0.0
 )
 
 require (
@@ -16,4 +16,4 @@ require (
 	github.com/aws/smithy-go v1.28.9 // indirect
 )
 
-replace storetasks => ../
+replace github.com/libstoretasks/libstoretasks/bindings/go => ../

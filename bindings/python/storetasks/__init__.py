@@ -33,6 +33,7 @@ from .exceptions import (
 from .paginate import PageIterator, Paginator
 from .waiter import Waiter
 
+# The library's version (Cargo.toml); pyproject.toml reads it, tests/versions/check.py compares them.
 __version__ = "0.1.0"
 
 __all__ = [

@@ -2,6 +2,6 @@ module describe_tasks
 
 go 1.24
 
-require storetasks v0.0.0
+require github.com/libstoretasks/libstoretasks/bindings/go v0.0.0
 
-replace storetasks => ../../../bindings/go
+replace github.com/libstoretasks/libstoretasks/bindings/go => ../../../bindings/go

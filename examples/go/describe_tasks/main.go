@@ -9,6 +9,10 @@
 // `aws ec2 describe-store-image-tasks --output json` prints. An image id is "ami-" and 8 or 17
 // lowercase hex digits. Exits 0 on success (and for --help), 1 when the call fails, 2 for a bad
 // command line (nothing is sent then).
+//
+// Build it against an installed libstoretasks (PKG_CONFIG_PATH=PREFIX/lib/pkgconfig go build),
+// or, in the checkout, against target/release (go build -tags storetasks_intree). Its go.mod
+// points the module github.com/libstoretasks/libstoretasks/bindings/go at ../../../bindings/go.
 package main
 
 import (
@@ -22,7 +26,7 @@ import (
 	"strconv"
 	"strings"
 
-	"storetasks"
+	storetasks "github.com/libstoretasks/libstoretasks/bindings/go"
 )
 
 const usage = `usage: describe_tasks [--region R] [--endpoint-url URL] [--profile P] [--ca-bundle PEM]
