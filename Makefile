@@ -3,7 +3,7 @@
 #
 #   make          build the library, the emulator and the examples
 #   make demo     run the example against the bundled emulator
-#   make test     run every test (Rust, C under valgrind and sanitizers, Python)
+#   make test     run every test (Rust, C under valgrind and sanitizers, Go, Python, R)
 #   make header   regenerate include/storetasks.h
 #   make install PREFIX=/usr/local [DESTDIR=...]   install the library, headers, pkg-config
 #                 and CMake files
@@ -34,7 +34,8 @@ NATIVE_LIBS := $(shell cat packaging/native-static-libs.txt)
 empty :=
 space := $(empty) $(empty)
 
-.PHONY: all build lib examples demo test test-rust test-c test-cpp test-go test-go-consumer test-python test-install header venv \
+.PHONY: all build lib examples demo test test-rust test-c test-cpp test-go test-go-consumer test-python test-r test-install header venv \
+	bench-r \
 	wheel test-wheel test-versions \
 	install bench miri clean-build windows windows-lib test-windows
 
@@ -73,7 +74,7 @@ $(VENV)/.done: tests/python/requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 	touch $@
 
-test: build examples test-rust test-c test-cpp test-go test-go-consumer test-python test-wheel test-versions test-install
+test: build examples test-rust test-c test-cpp test-go test-go-consumer test-python test-r test-wheel test-versions test-install
 
 test-rust: build
 	$(CARGO) test --release --workspace
@@ -110,6 +111,12 @@ test-go-consumer: build
 
 test-python: build examples venv
 	STORETASKS_EMULATOR=$(EMULATOR) STORETASKS_BUILD=$(BUILD) $(VENV)/bin/python -m pytest tests/python -q
+
+# The R package (bindings/r): R CMD build, R CMD check --no-manual (no ERROR or WARNING), then its
+# testthat suite against the emulator and the AWS CLI of the venv (tests/r/run.sh). The package
+# links this build through STORETASKS_LIBDIR.
+test-r: build venv
+	STORETASKS_EMULATOR=$(EMULATOR) LIBDIR=$(LIBDIR) BUILD=$(BUILD) AWS_CLI=$(VENV)/bin/aws sh tests/r/run.sh
 
 # The Python wheel: bindings/python with the stripped library inside the package, tagged for this
 # platform (manylinux when auditwheel accepts it), written alone into $(WHEEL_DIR) as
@@ -209,6 +216,10 @@ test-windows: windows build
 
 bench: build examples venv
 	LIBDIR=$(LIBDIR) BUILD=$(BUILD) STORETASKS_EMULATOR=$(EMULATOR) sh bench/run.sh
+
+# 10,000 tasks listed by the R package next to the Python package, on the same emulator.
+bench-r: build venv
+	LIBDIR=$(LIBDIR) BUILD=$(BUILD) STORETASKS_EMULATOR=$(EMULATOR) sh bench/r/run.sh
 
 # Miri (nightly) on the unit tests of the C functions that need no client: handles created,
 # used through raw pointers and freed (src/ffi/handle_tests.rs and the other ffi unit tests).

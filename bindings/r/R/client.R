@@ -1,0 +1,267 @@
+# The client: paws.compute's ec2() and its describe_store_image_tasks(), over libstoretasks.
+
+# The names ec2()'s config takes: paws's, plus three of this package (see ?ec2).
+config_names <- c("credentials", "endpoint", "region", "connect_timeout", "max_retries", "close_connection",
+                  "timeout", "max_concurrency", "app_name", "keep_milliseconds")
+credentials_names <- c("creds", "profile", "anonymous")
+creds_names <- c("access_key_id", "secret_access_key", "session_token")
+filter_names <- c("Name", "Values")
+
+`%||%` <- function(x, y) if (is.null(x)) y else x
+
+invalid_name <- function(name) stop(sprintf("invalid name: %s", name), call. = FALSE)
+
+check_names <- function(x, allowed) {
+  for (name in names(x)) {
+    if (!(name %in% allowed)) invalid_name(name)
+  }
+  if (length(x) > 0L && is.null(names(x))) invalid_name(paste(format(x[[1L]]), collapse = " "))
+}
+
+# paws.common's merge_config(): the short-hand arguments (credentials, endpoint, region) are
+# flattened into a config list (NULL entries dropped) that overrides `config` (modifyList).
+merge_config <- function(config, short) {
+  built <- list()
+  creds <- short$credentials
+  if (length(creds) > 0L) built$credentials <- creds
+  if (!is.null(short$endpoint)) built$endpoint <- short$endpoint
+  if (!is.null(short$region)) built$region <- short$region
+  if (!is.list(config)) stop("config must be a list", call. = FALSE)
+  modifyList(config, built)
+}
+
+# One string or NULL: "" (paws's default) and zero-length values mean "not given".
+opt_string <- function(x, what) {
+  if (length(x) == 0L) return(NULL)
+  if (is.list(x) && length(x) == 1L) x <- x[[1L]]
+  if (!is.character(x) || length(x) != 1L || is.na(x)) {
+    stop(sprintf("%s must be one string", what), call. = FALSE)
+  }
+  if (!nzchar(x)) NULL else enc2utf8(x)
+}
+
+opt_number <- function(x, what, min = 0) {
+  if (length(x) == 0L) return(NULL)
+  if (!is.numeric(x) || length(x) != 1L || is.na(x) || x < min) {
+    stop(sprintf("%s must be one number >= %s", what, min), call. = FALSE)
+  }
+  as.numeric(x)
+}
+
+opt_flag <- function(x, what) {
+  if (length(x) == 0L) return(FALSE)
+  if (!is.logical(x) || length(x) != 1L || is.na(x)) stop(sprintf("%s must be TRUE or FALSE", what), call. = FALSE)
+  x
+}
+
+#' An EC2 client for DescribeStoreImageTasks, as paws.compute's ec2()
+#'
+#' Takes the arguments of \code{paws.compute::ec2()}. The short-hand arguments \code{credentials},
+#' \code{endpoint} and \code{region} override the same entries of \code{config}.
+#'
+#' \code{config} takes paws's names: \code{credentials = list(creds = list(access_key_id,
+#' secret_access_key, session_token), profile, anonymous)}, \code{endpoint}, \code{region},
+#' \code{connect_timeout} (seconds), \code{max_retries} (retries after the first attempt),
+#' \code{close_connection} (accepted and ignored: the library keeps a connection pool), and four
+#' of this package: \code{timeout} (seconds each attempt may take), \code{max_concurrency} (how many requests of 20 image ids may run at once,
+#' default 8), \code{app_name} (added to the user agent) and \code{keep_milliseconds}
+#' (\code{TRUE} keeps the milliseconds of \code{TaskStartTime}, which paws drops; the default is
+#' \code{getOption("storetasks.keep_milliseconds", FALSE)}). Any other name is an error
+#' (\code{"invalid name: ..."}), as in paws. What is not given comes from the usual AWS sources
+#' (environment, shared config and credentials files, SSO, instance role).
+#'
+#' The client is a list with \code{describe_store_image_tasks()} and \code{close()}. It owns a
+#' native client (an external pointer) that \code{close()} (or \code{close(svc)}) frees at once and
+#' garbage collection frees otherwise.
+#'
+#' \code{svc$describe_store_image_tasks(ImageIds, DryRun, Filters, NextToken, MaxResults)} returns
+#' what paws returns: \code{list(StoreImageTaskResults, NextToken)}, each task a list of
+#' \code{AmiId}, \code{TaskStartTime} (POSIXct, GMT), \code{Bucket}, \code{S3objectKey},
+#' \code{ProgressPercentage} (double), \code{StoreTaskState} and \code{StoreTaskFailureReason}, an
+#' absent member being a zero-length value. More than 20 \code{ImageIds} are sent as several
+#' requests, concurrently, and merged newest first. An error reply raises paws's condition
+#' (class \code{paws_error}, \code{http_<status>}, ...); a failure without an AWS error code
+#' raises a \code{storetasks_error} (\code{storetasks_network}, \code{storetasks_timeout},
+#' \code{storetasks_response}, \code{storetasks_invalid_argument}...). A user interrupt (Ctrl-C)
+#' cancels the request at once and is signalled as an interrupt. \code{request_id(svc)} gives the
+#' request id of the client's last reply.
+#'
+#' @param config A list of settings, as paws's.
+#' @param credentials Short-hand for \code{config$credentials}.
+#' @param endpoint Short-hand for \code{config$endpoint}.
+#' @param region Short-hand for \code{config$region}.
+#' @return A client (a list of functions, class \code{storetasks_ec2}).
+#' @examples
+#' \dontrun{
+#' svc <- ec2(region = "us-east-1")
+#' page <- svc$describe_store_image_tasks(Filters = list(list(Name = "task-state", Values = list("InProgress"))))
+#' for (task in page$StoreImageTaskResults) cat(task$AmiId, task$StoreTaskState, task$ProgressPercentage, "\n")
+#' close(svc)
+#' }
+#' @export
+ec2 <- function(config = list(), credentials = list(), endpoint = NULL, region = NULL) {
+  config <- merge_config(config, list(credentials = credentials, endpoint = endpoint, region = region))
+  check_names(config, config_names)
+  creds_cfg <- config$credentials %||% list()
+  if (!is.list(creds_cfg)) stop("credentials must be a list", call. = FALSE)
+  check_names(creds_cfg, credentials_names)
+  creds <- creds_cfg$creds %||% list()
+  if (!is.list(creds)) stop("credentials$creds must be a list", call. = FALSE)
+  check_names(creds, creds_names)
+  if (isTRUE(creds_cfg$anonymous)) {
+    stop(storetasks_condition("STORETASKS_STATUS_CONFIG",
+                              "anonymous (unsigned) requests are not supported: EC2 requires signed requests"))
+  }
+  opt_flag(creds_cfg$anonymous, "credentials$anonymous")
+  opt_flag(config$close_connection, "close_connection")
+  akid <- opt_string(creds$access_key_id, "access_key_id")
+  secret <- opt_string(creds$secret_access_key, "secret_access_key")
+  token <- opt_string(creds$session_token, "session_token")
+  if (is.null(akid) != is.null(secret)) {
+    stop("credentials$creds needs both access_key_id and secret_access_key", call. = FALSE)
+  }
+  if (is.null(akid) && !is.null(token)) {
+    stop("credentials$creds$session_token needs access_key_id and secret_access_key", call. = FALSE)
+  }
+  max_retries <- opt_number(config$max_retries, "max_retries")
+  endpoint <- opt_string(config$endpoint, "endpoint")
+  keep_ms <- if (is.null(config$keep_milliseconds)) {
+    isTRUE(getOption("storetasks.keep_milliseconds", FALSE))
+  } else {
+    opt_flag(config$keep_milliseconds, "keep_milliseconds")
+  }
+  ptr <- .Call(st_client_new,
+               opt_string(config$region, "region"),
+               endpoint,
+               opt_string(creds_cfg$profile, "credentials$profile"),
+               akid, secret, token,
+               opt_number(config$connect_timeout, "connect_timeout"),
+               opt_number(config$timeout, "timeout"),
+               if (is.null(max_retries)) NULL else max_retries + 1,
+               opt_number(config$max_concurrency, "max_concurrency", min = 1),
+               opt_string(config$app_name, "app_name"))
+  if (is.list(ptr)) stop(condition_from(ptr, endpoint %||% character(0)))
+
+  state <- new.env(parent = emptyenv())
+  state$ptr <- ptr
+  state$request_id <- character(0)
+  state$endpoint <- endpoint %||% character(0)
+  state$keep_ms <- keep_ms
+  new_client(state)
+}
+
+new_client <- function(state) {
+  .storetasks_state <- state
+  describe_store_image_tasks <- function(ImageIds = NULL, DryRun = NULL, Filters = NULL, NextToken = NULL,
+                                         MaxResults = NULL) {
+    describe(.storetasks_state, ImageIds, DryRun, Filters, NextToken, MaxResults)
+  }
+  close <- function() {
+    .Call(st_client_close, .storetasks_state$ptr)
+    invisible(NULL)
+  }
+  structure(list(describe_store_image_tasks = describe_store_image_tasks, close = close),
+            class = "storetasks_ec2")
+}
+
+client_state <- function(svc) {
+  f <- if (is.list(svc)) svc$describe_store_image_tasks
+  state <- if (is.function(f)) environment(f)$.storetasks_state
+  if (!is.environment(state)) stop("not a storetasks client (made by storetasks::ec2())", call. = FALSE)
+  state
+}
+
+#' @export
+close.storetasks_ec2 <- function(con, ...) {
+  con$close()
+}
+
+#' @export
+print.storetasks_ec2 <- function(x, ...) {
+  state <- client_state(x)
+  open <- .Call(st_client_is_open, state$ptr)
+  cat(sprintf("<storetasks ec2 client%s%s>\n",
+              if (length(state$endpoint)) paste0(" endpoint=", state$endpoint) else "",
+              if (open) "" else " (closed)"))
+  invisible(x)
+}
+
+# A character vector of ids from NULL, character(0), list() (none), a character vector or a
+# list of strings.
+as_strings <- function(x, what) {
+  if (length(x) == 0L) return(character(0))
+  if (is.list(x)) {
+    ok <- vapply(x, function(v) is.character(v) && length(v) == 1L, logical(1))
+    if (!all(ok)) stop(sprintf("%s must be a character vector or a list of strings", what), call. = FALSE)
+    x <- unlist(x, use.names = FALSE)
+  }
+  if (!is.character(x)) stop(sprintf("%s must be a character vector or a list of strings", what), call. = FALSE)
+  if (anyNA(x)) stop(sprintf("%s may not hold NA", what), call. = FALSE)
+  enc2utf8(unname(x))
+}
+
+as_filters <- function(filters) {
+  if (length(filters) == 0L) return(list(names = character(0), values = list()))
+  if (!is.list(filters)) stop("Filters must be a list of filters, list(list(Name = ..., Values = ...))", call. = FALSE)
+  names_out <- character(length(filters))
+  values_out <- vector("list", length(filters))
+  for (i in seq_along(filters)) {
+    f <- filters[[i]]
+    if (!is.list(f)) stop("Filters must be a list of filters, list(list(Name = ..., Values = ...))", call. = FALSE)
+    check_names(f, filter_names)
+    name <- opt_string(f$Name, sprintf("Filters[[%d]]$Name", i))
+    if (is.null(name)) stop(sprintf("Filters[[%d]] needs a Name", i), call. = FALSE)
+    names_out[i] <- name
+    values_out[[i]] <- as_strings(f$Values, sprintf("Filters[[%d]]$Values", i))
+  }
+  list(names = names_out, values = values_out)
+}
+
+describe <- function(state, ImageIds, DryRun, Filters, NextToken, MaxResults) {
+  ids <- as_strings(ImageIds, "ImageIds")
+  filters <- as_filters(Filters)
+  token <- opt_string(NextToken, "NextToken")
+  max_results <- if (length(MaxResults) == 0L) NULL else {
+    if (is.list(MaxResults)) MaxResults <- MaxResults[[1L]]
+    if (!is.numeric(MaxResults) || length(MaxResults) != 1L || is.na(MaxResults) ||
+        MaxResults != trunc(MaxResults)) {
+      stop("MaxResults must be one whole number", call. = FALSE)
+    }
+    MaxResults
+  }
+  dry_run <- opt_flag(if (is.list(DryRun) && length(DryRun) == 1L) DryRun[[1L]] else DryRun, "DryRun")
+  if (!.Call(st_client_is_open, state$ptr)) stop(closed_condition())
+  out <- .Call(st_describe, state$ptr, ids, filters$names, filters$values, token, max_results, dry_run,
+               state$keep_ms)
+  switch(out$kind,
+    ok = {
+      state$request_id <- out$request_id
+      out$response
+    },
+    error = {
+      state$request_id <- out$request_id
+      stop(condition_from(out, state$endpoint))
+    },
+    interrupted = signal_interrupt()
+  )
+}
+
+#' The request id of a client's last reply, or of an error condition
+#'
+#' Results stay exactly paws's, with no attribute: the request id of the reply that produced
+#' the last result (or error) of a client is kept by the client instead.
+#'
+#' @param x A client made by \code{ec2()}, or a condition raised by one.
+#' @return The request id (one string), or \code{character(0)} when there is none (no call yet,
+#'   or a failure without a reply).
+#' @export
+request_id <- function(x) {
+  if (inherits(x, "paws_error")) return(x$error_response$RequestID %||% character(0))
+  if (inherits(x, "storetasks_error")) return(x$request_id %||% character(0))
+  client_state(x)$request_id
+}
+
+#' The version of the loaded libstoretasks
+#' @return A string such as \code{"0.1.0"}.
+#' @export
+storetasks_version <- function() .Call(st_version)

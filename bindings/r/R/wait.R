@@ -1,0 +1,108 @@
+#' Wait until store tasks complete, with a progress bar
+#'
+#' Polls until the latest store task of every image in \code{ImageIds} is \code{Completed}
+#' (libstoretasks's waiter: any number of ids, more than 20 polled in batches; the pause between
+#' polls starts at \code{Delay} and doubles up to \code{MaxDelay}; throttling, network errors,
+#' timeouts and 5xx replies are retried at the next poll).
+#'
+#' Outcomes: the final tasks, returned invisibly as a paws response
+#' (\code{list(StoreImageTaskResults, NextToken)}); or a condition: \code{storetasks_task_failed}
+#' as soon as one task fails (fields \code{ami_id}, \code{failure_reason}),
+#' \code{storetasks_wait_timeout} when \code{Timeout} passes, \code{storetasks_not_found} when an
+#' image has no store task for \code{NotFoundGrace} seconds (these three also have class
+#' \code{storetasks_wait_error}), \code{storetasks_cancelled} when \code{progress} returns
+#' \code{FALSE} or the client is closed, and paws's \code{paws_error} for an error reply that is
+#' not retried. A user interrupt (Ctrl-C) cancels the wait at once and is signalled as an
+#' interrupt.
+#'
+#' @param svc A client made by \code{ec2()}.
+#' @param ImageIds The AMI ids (a character vector or a list of strings).
+#' @param Delay The first pause between polls, in seconds.
+#' @param MaxDelay The longest pause between polls, in seconds.
+#' @param Timeout The deadline of the whole wait, in seconds (0: none).
+#' @param NotFoundGrace How long an image may have no store task, in seconds.
+#' @param progress \code{TRUE} shows the progress (a \code{txtProgressBar} on a terminal, else one
+#'   message per poll), \code{FALSE} shows nothing, a function is called after each poll with the
+#'   latest tasks (a list of paws task items, in the order of \code{ImageIds}) and stops the wait
+#'   by returning \code{FALSE}.
+#' @return The final response, invisibly.
+#' @export
+wait_store_image_tasks <- function(svc, ImageIds, Delay = 5, MaxDelay = 120, Timeout = 7200, NotFoundGrace = 60,
+                                   progress = TRUE) {
+  state <- client_state(svc)
+  ids <- as_strings(ImageIds, "ImageIds")
+  if (length(ids) == 0L) stop("ImageIds needs at least one image id", call. = FALSE)
+  for (value in list(Delay = Delay, MaxDelay = MaxDelay, Timeout = Timeout, NotFoundGrace = NotFoundGrace)) {
+    if (!is.numeric(value) || length(value) != 1L || is.na(value) || value < 0) {
+      stop("Delay, MaxDelay, Timeout and NotFoundGrace must be numbers of seconds >= 0", call. = FALSE)
+    }
+  }
+  show <- progress_display(progress, length(ids))
+  if (!.Call(st_client_is_open, state$ptr)) stop(closed_condition())
+  job <- .Call(st_wait_start, state$ptr, ids, Delay, max(MaxDelay, Delay), Timeout, NotFoundGrace)
+  if (is.list(job)) stop(condition_from(job, state$endpoint))
+  # Whatever leaves this function (an error of `progress`, an interrupt during it), the wait is
+  # cancelled and its thread joined.
+  on.exit({
+    .Call(st_job_finish, job)
+    show$close()
+  })
+  stopped <- FALSE
+  repeat {
+    event <- .Call(st_job_next, job, state$keep_ms)
+    if (event$kind != "progress") break
+    if (isFALSE(show$update(event$tasks))) {
+      stopped <- TRUE
+      .Call(st_job_finish, job)
+      break
+    }
+  }
+  if (stopped) {
+    stop(storetasks_condition("STORETASKS_STATUS_CANCELLED", "the progress function stopped the wait"))
+  }
+  switch(event$kind,
+    ok = {
+      show$update(event$response$StoreImageTaskResults, final = TRUE)
+      invisible(event$response)
+    },
+    error = stop(condition_from(event, state$endpoint)),
+    interrupted = signal_interrupt()
+  )
+}
+
+# The progress of a poll, 0 to 100: the mean over the images (a completed task counts 100, an
+# image without a task 0).
+overall_progress <- function(tasks, n) {
+  pct <- vapply(tasks, function(t) {
+    if (identical(t$StoreTaskState, "Completed")) 100 else if (length(t$ProgressPercentage)) t$ProgressPercentage else 0
+  }, numeric(1))
+  sum(pct) / n
+}
+
+progress_display <- function(progress, n) {
+  nothing <- list(update = function(tasks, final = FALSE) TRUE, close = function() NULL)
+  if (is.function(progress)) {
+    return(list(update = function(tasks, final = FALSE) if (final) TRUE else progress(tasks),
+                close = function() NULL))
+  }
+  if (!isTRUE(progress)) return(nothing)
+  if (isatty(stderr())) {
+    bar <- NULL
+    return(list(
+      update = function(tasks, final = FALSE) {
+        if (is.null(bar)) bar <<- txtProgressBar(min = 0, max = 100, style = 3, file = stderr())
+        setTxtProgressBar(bar, overall_progress(tasks, n))
+        TRUE
+      },
+      close = function() if (!is.null(bar)) close(bar)
+    ))
+  }
+  list(
+    update = function(tasks, final = FALSE) {
+      done <- sum(vapply(tasks, function(t) identical(t$StoreTaskState, "Completed"), logical(1)))
+      message(sprintf("store tasks: %d of %d completed, %.0f%%", done, n, overall_progress(tasks, n)))
+      TRUE
+    },
+    close = function() NULL
+  )
+}

@@ -1,0 +1,4 @@
+library(testthat)
+library(storetasks)
+
+test_check("storetasks")

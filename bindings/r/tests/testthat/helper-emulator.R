@@ -1,0 +1,122 @@
+# Runs storetasks-emulator for the tests: $STORETASKS_EMULATOR names the binary. Without it the
+# tests that need it skip, unless STORETASKS_R_REQUIRE_EMULATOR=1 (make test-r) makes that a
+# failure.
+
+ACCESS_KEY <- "AKIASTORETASKSLOCAL1"
+SECRET_KEY <- "storetasks-local-secret-key-0000000000000"
+DENIED_KEY <- "AKIASTORETASKSDENIED"
+NOW <- "2026-11-20T12:00:00Z"
+
+# No shared config, credentials or instance metadata may leak into the tests.
+local({
+  aws <- grep("^AWS_", names(Sys.getenv()), value = TRUE)
+  if (length(aws)) Sys.unsetenv(aws)
+  Sys.setenv(AWS_CONFIG_FILE = "/dev/null", AWS_SHARED_CREDENTIALS_FILE = "/dev/null",
+             AWS_EC2_METADATA_DISABLED = "true")
+})
+
+emulator_path <- function() {
+  path <- Sys.getenv("STORETASKS_EMULATOR")
+  if (!nzchar(path) || !file.exists(path)) {
+    if (identical(Sys.getenv("STORETASKS_R_REQUIRE_EMULATOR"), "1")) {
+      stop("STORETASKS_EMULATOR does not name the emulator: ", path)
+    }
+    testthat::skip("no emulator (set STORETASKS_EMULATOR)")
+  }
+  path
+}
+
+# Starts an emulator with the given arguments; it is stopped when the calling test ends.
+local_emulator <- function(..., now = NOW, env = parent.frame()) {
+  bin <- emulator_path()
+  args <- c("--port", "0", "--now", now, "--deny-key", DENIED_KEY, as.character(c(...)))
+  out <- tempfile("emu-out-")
+  pidfile <- tempfile("emu-pid-")
+  cmd <- sprintf("%s %s > %s 2>&1 & echo $! > %s", shQuote(bin), paste(shQuote(args), collapse = " "),
+                 shQuote(out), shQuote(pidfile))
+  system(cmd)
+  pid <- as.integer(readLines(pidfile))
+  url <- NULL
+  for (i in 1:200) {
+    line <- if (file.exists(out)) suppressWarnings(readLines(out, n = 1L)) else character(0)
+    if (length(line) == 1L && startsWith(line, "listening ")) {
+      url <- paste0("http://", sub("^listening ", "", line))
+      break
+    }
+    Sys.sleep(0.05)
+  }
+  if (is.null(url)) {
+    tools::pskill(pid)
+    stop("the emulator did not start: ", paste(readLines(out), collapse = "\n"))
+  }
+  emu <- list(url = url, pid = pid, args = args, bin = bin)
+  withr::defer(stop_emulator(pid), envir = env)
+  emu
+}
+
+# SIGTERM, then SIGKILL if it still runs after 2 s (it waits for open connections, such as
+# those of a client the garbage collector has not freed yet).
+stop_emulator <- function(pid) {
+  state <- function() {
+    stat <- suppressWarnings(tryCatch(readLines(sprintf("/proc/%d/stat", pid), warn = FALSE), error = function(e) ""))
+    if (!length(stat) || !nzchar(stat)) "gone" else strsplit(sub("^.*\\) ", "", stat), " ")[[1]][1]
+  }
+  tools::pskill(pid, tools::SIGTERM)
+  for (i in 1:40) {
+    if (state() %in% c("gone", "Z", "X")) return(invisible())
+    Sys.sleep(0.05)
+  }
+  tools::pskill(pid, tools::SIGKILL)
+  invisible()
+}
+
+# A client of the emulator; closed when the calling test ends.
+local_client <- function(emu, ..., access_key = ACCESS_KEY, secret_key = SECRET_KEY, env = parent.frame()) {
+  svc <- ec2(config = list(
+    credentials = list(creds = list(access_key_id = access_key, secret_access_key = secret_key)),
+    endpoint = emu$url, region = "us-east-1", ...))
+  withr::defer(close(svc), envir = env)
+  svc
+}
+
+# A request to the emulator's control endpoint: the decoded JSON answer.
+emu_control <- function(emu, method, path, body = NULL) {
+  hostport <- sub("^http://", "", emu$url)
+  host <- sub(":.*$", "", hostport)
+  port <- as.integer(sub("^.*:", "", hostport))
+  payload <- if (is.null(body)) raw(0) else charToRaw(enc2utf8(as.character(jsonlite::toJSON(body, auto_unbox = TRUE))))
+  con <- socketConnection(host, port, blocking = TRUE, open = "r+b", timeout = 10)
+  on.exit(close(con))
+  head <- paste0(method, " ", path, " HTTP/1.1\r\nHost: ", hostport, "\r\nContent-Type: application/json\r\n",
+                 "Content-Length: ", length(payload), "\r\nConnection: close\r\n\r\n")
+  writeBin(c(charToRaw(head), payload), con)
+  flush(con)
+  chunks <- list()
+  repeat {
+    chunk <- readBin(con, "raw", 65536L)
+    if (length(chunk) == 0L) break
+    chunks[[length(chunks) + 1L]] <- chunk
+  }
+  text <- rawToChar(do.call(c, chunks))
+  Encoding(text) <- "UTF-8"
+  status <- as.integer(sub("^HTTP/1\\.1 ([0-9]+).*$", "\\1", strsplit(text, "\r\n", fixed = TRUE)[[1]][1]))
+  body_text <- sub("^.*?\r\n\r\n", "", text)
+  if (status >= 300) stop("control request ", method, " ", path, " failed: ", status, " ", body_text)
+  if (!nzchar(body_text)) NULL else jsonlite::fromJSON(body_text, simplifyVector = FALSE)
+}
+
+add_faults <- function(emu, ...) emu_control(emu, "POST", "/_emulator/faults", list(faults = list(...)))
+emu_stats <- function(emu) emu_control(emu, "GET", "/_emulator/stats")
+
+# Path of the sample tasks (tests/data/sample-tasks.json of the checkout, copied here).
+sample_tasks <- function() testthat::test_path("sample-tasks.json")
+
+# The number of threads and open file descriptors of this process (Linux).
+process_resources <- function() {
+  c(threads = length(list.files("/proc/self/task")), fds = length(list.files("/proc/self/fd")))
+}
+
+# Sends this process SIGINT (as Ctrl-C does) after `seconds`, from a process of its own.
+interrupt_after <- function(seconds) {
+  system(sprintf("(sleep %s; kill -INT %d) >/dev/null 2>&1 &", format(seconds), Sys.getpid()))
+}
