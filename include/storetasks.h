@@ -211,6 +211,22 @@ typedef struct storetasks_config storetasks_config;
 typedef struct storetasks_error storetasks_error;
 
 /**
+ * Where a fleet call runs: regions (a list, or every region enabled for the account) and,
+ * optionally, IAM roles to assume, one per account. Opaque; create with `storetasks_fleet_new`,
+ * free with `storetasks_fleet_free`. Not safe to change from two threads at once; once built it
+ * may be used by many calls at the same time.
+ */
+typedef struct storetasks_fleet storetasks_fleet;
+
+/**
+ * The outcome of a fleet call: one entry per (account, region) place, in order (accounts in
+ * the order their roles were added, then regions in the order added, or by name for all
+ * regions). Each entry has its tasks, or the error that ended its listing. Opaque; freed with
+ * `storetasks_fleet_result_free`. Read-only, so any number of threads may read it at once.
+ */
+typedef struct storetasks_fleet_result storetasks_fleet_result;
+
+/**
  * The parameters of a DescribeStoreImageTasks call. Opaque; create with `storetasks_query_new`,
  * free with `storetasks_query_free`. Not safe to change from two threads at once; once built it
  * may be used by many calls on many threads at the same time.
@@ -236,6 +252,17 @@ typedef struct storetasks_wait_options storetasks_wait_options;
  * catches exceptions inside its callbacks and rethrows them after the call returns).
  */
 typedef bool (*storetasks_page_callback)(const struct storetasks_task_list *page, void *user_data);
+
+/**
+ * Called once per page by `storetasks_client_describe_fleet_pages`, on the calling thread, with
+ * the page's region and account (NULL for the client's own credentials). The strings and `page`
+ * are borrowed for the duration of the call only. Return true to go on, false to stop every
+ * listing. It must return normally (no C++ exception or `longjmp` may leave it).
+ */
+typedef bool (*storetasks_fleet_page_callback)(const char *region,
+                                               const char *account,
+                                               const struct storetasks_task_list *page,
+                                               void *user_data);
 
 /**
  * Receives one log event: its level (a `storetasks_log_level`), its target (the Rust module
@@ -583,6 +610,177 @@ STORETASKS_API const char *storetasks_error_failure_reason(const struct storetas
  * Frees an error object. NULL is ignored. Each error object may be used by one thread at a time.
  */
 STORETASKS_API void storetasks_error_free(struct storetasks_error *err);
+
+/**
+ * A new, empty fleet. Before a call it needs regions (`storetasks_fleet_add_region`) or
+ * `storetasks_fleet_set_all_regions`. Without roles, the client's own credentials are used.
+ *
+ * The caller owns it and frees it with `storetasks_fleet_free`. NULL only if memory ran out.
+ */
+STORETASKS_API struct storetasks_fleet *storetasks_fleet_new(void);
+
+/**
+ * Frees a fleet. NULL is ignored.
+ */
+STORETASKS_API void storetasks_fleet_free(struct storetasks_fleet *fleet);
+
+/**
+ * Why the most recent setter call on `fleet` did not return OK, as one sentence; NULL when that
+ * call succeeded, and for a NULL fleet. Borrowed from the fleet until its next setter call or
+ * its free.
+ */
+STORETASKS_API const char *storetasks_fleet_last_error(const struct storetasks_fleet *fleet);
+
+/**
+ * Adds a region (copied), such as "eu-west-3". A region added twice is listed once.
+ * INVALID_ARGUMENT for NULL, invalid UTF-8, or a name that is not a region's (lower-case
+ * letters, digits and dashes).
+ */
+STORETASKS_API
+enum storetasks_status storetasks_fleet_add_region(struct storetasks_fleet *fleet,
+                                                   const char *region);
+
+/**
+ * With true, the call lists every region enabled for each account, as EC2 DescribeRegions
+ * (asked in the client's region) names them; regions that are not opted in are left out. A
+ * fleet may not both name regions and ask for all: the call refuses it.
+ */
+STORETASKS_API
+enum storetasks_status storetasks_fleet_set_all_regions(struct storetasks_fleet *fleet,
+                                                        bool all_regions);
+
+/**
+ * Adds an IAM role to assume (copied), `arn:aws:iam::ACCOUNT:role/NAME`: its account is listed
+ * with the role's temporary credentials, which STS gives for the client's own credentials
+ * (session name "libstoretasks"). With roles, the client's own account is listed only if one
+ * of them is in it. INVALID_ARGUMENT for NULL, invalid UTF-8 or a string that is not a role ARN.
+ */
+STORETASKS_API
+enum storetasks_status storetasks_fleet_add_role_arn(struct storetasks_fleet *fleet,
+                                                     const char *role_arn);
+
+/**
+ * Runs the query (NULL: every task) in every (account, region) place of `fleet` at once,
+ * `max_concurrency` places at a time (see `storetasks_config_set_max_concurrency`), each
+ * listed to its end, and keeps every task.
+ *
+ * Returns OK when the places were listed, even when some or all of them failed: each place's
+ * outcome in `*result_out` says whether it succeeded (`storetasks_fleet_result_error`). The call
+ * itself fails with INVALID_ARGUMENT for a fleet without regions, with both regions and all
+ * regions, or a query with a NextToken (a token belongs to one region), and with CANCELLED when
+ * `cancel` fires. On success `*result_out` is a new result the caller frees with
+ * `storetasks_fleet_result_free`; on failure it is left untouched and `*err` (when `err` is not
+ * NULL) receives an error object. Thread-safe.
+ */
+STORETASKS_API
+enum storetasks_status storetasks_client_describe_fleet(const struct storetasks_client *client,
+                                                        const struct storetasks_fleet *fleet,
+                                                        const struct storetasks_query *query,
+                                                        const struct storetasks_cancel *cancel,
+                                                        struct storetasks_fleet_result **result_out,
+                                                        struct storetasks_error **err);
+
+/**
+ * The streaming form of `storetasks_client_describe_fleet`: `callback` receives each page as it
+ * arrives from any place, on the calling thread; at most `max_concurrency` pages wait for it, so
+ * memory stays bounded whatever the fleet's size. Returning false stops every listing (the call
+ * then returns OK with the outcomes so far).
+ *
+ * `result_out` may be NULL; otherwise it receives the outcome of every place as for
+ * `storetasks_client_describe_fleet`, with empty task lists (the tasks went to the callback) and
+ * each place's count of tasks delivered (`storetasks_fleet_result_task_count`). Errors, NULL
+ * handling and thread safety as for `storetasks_client_describe_fleet`.
+ */
+STORETASKS_API
+enum storetasks_status storetasks_client_describe_fleet_pages(const struct storetasks_client *client,
+                                                              const struct storetasks_fleet *fleet,
+                                                              const struct storetasks_query *query,
+                                                              const struct storetasks_cancel *cancel,
+                                                              storetasks_fleet_page_callback callback,
+                                                              void *user_data,
+                                                              struct storetasks_fleet_result **result_out,
+                                                              struct storetasks_error **err);
+
+/**
+ * The number of places (account, region pairs) in the result; 0 for NULL.
+ */
+STORETASKS_API size_t storetasks_fleet_result_len(const struct storetasks_fleet_result *result);
+
+/**
+ * The number of places whose listing failed; 0 for NULL.
+ */
+STORETASKS_API size_t storetasks_fleet_result_failed(const struct storetasks_fleet_result *result);
+
+/**
+ * The region of place `index`. An empty string for an account whose regions could not be
+ * listed (its error says why). NULL for a NULL result or an index out of range. Borrowed from
+ * the result until it is freed.
+ */
+STORETASKS_API
+const char *storetasks_fleet_result_region(const struct storetasks_fleet_result *result,
+                                           size_t index);
+
+/**
+ * The account of place `index`, from its role ARN; NULL for the client's own credentials, a
+ * NULL result or an index out of range. Borrowed from the result until it is freed.
+ */
+STORETASKS_API
+const char *storetasks_fleet_result_account(const struct storetasks_fleet_result *result,
+                                            size_t index);
+
+/**
+ * The role assumed for place `index`; NULL for the client's own credentials, a NULL result or
+ * an index out of range. Borrowed from the result until it is freed.
+ */
+STORETASKS_API
+const char *storetasks_fleet_result_role_arn(const struct storetasks_fleet_result *result,
+                                             size_t index);
+
+/**
+ * The tasks of place `index`, newest first: every task listed there (for a failed place, those
+ * read before it failed; empty after `storetasks_client_describe_fleet_pages`). The list has no
+ * next token; its request id is the last reply's. Borrowed from the result until it is freed
+ * (never pass it to `storetasks_task_list_free`); NULL for a NULL result or an index out of range.
+ */
+STORETASKS_API
+const struct storetasks_task_list *storetasks_fleet_result_tasks(const struct storetasks_fleet_result *result,
+                                                                 size_t index);
+
+/**
+ * How many tasks place `index` delivered (to the result or to the callback); 0 for a NULL
+ * result or an index out of range.
+ */
+STORETASKS_API
+size_t storetasks_fleet_result_task_count(const struct storetasks_fleet_result *result,
+                                          size_t index);
+
+/**
+ * Why place `index` failed, read with the `storetasks_error_*` functions; NULL when it
+ * succeeded, for a NULL result or an index out of range. Borrowed from the result until it is
+ * freed (never pass it to `storetasks_error_free`).
+ */
+STORETASKS_API
+const struct storetasks_error *storetasks_fleet_result_error(const struct storetasks_fleet_result *result,
+                                                             size_t index);
+
+/**
+ * Renders the result as JSON: `{"Regions": [{"Region": ..., "Account": ... or null,
+ * "RoleArn": ... (with a role), "StoreImageTaskResults": [...], "Error": {"Status", "Code",
+ * "Message", "HttpStatus", "RequestId"} (for a failed place)}]}`, the tasks in the AWS CLI's
+ * shape, four-space indent and a final newline.
+ *
+ * On success `*json_out` is a new NUL-terminated string that the caller frees with
+ * `storetasks_string_free`; on failure it is left untouched. `err` may be NULL. Thread-safe.
+ */
+STORETASKS_API
+enum storetasks_status storetasks_fleet_result_to_json(const struct storetasks_fleet_result *result,
+                                                       char **json_out,
+                                                       struct storetasks_error **err);
+
+/**
+ * Frees a fleet result, its task lists and its errors. NULL is ignored.
+ */
+STORETASKS_API void storetasks_fleet_result_free(struct storetasks_fleet_result *result);
 
 /**
  * Sends the library's log events up to `max_level` (a `storetasks_log_level`) to `callback`,

@@ -90,6 +90,10 @@ pub struct Client {
     pub(crate) max_concurrency: usize,
     /// Where requests go, for messages: `host:port` of the endpoint URL, or the region's endpoint.
     pub(crate) endpoint: std::sync::Arc<str>,
+    /// The loaded configuration, from which the clients of other regions and accounts are made.
+    pub(crate) sdk_config: aws_config::SdkConfig,
+    /// The endpoint URL given in the configuration, if any.
+    pub(crate) endpoint_url: Option<String>,
     secrets: Vec<String>,
     _log_mask: crate::log::SecretGuard,
 }
@@ -272,9 +276,16 @@ impl Client {
             ec2,
             max_concurrency: config.max_concurrency,
             endpoint: endpoint.into(),
+            sdk_config,
+            endpoint_url: config.endpoint_url.clone(),
             secrets,
             _log_mask: log_mask,
         })
+    }
+
+    /// The runtime the client's requests run on.
+    pub(crate) fn handle(&self) -> &tokio::runtime::Handle {
+        &self.handle
     }
 
     /// Runs `fut` on the client's runtime and blocks the calling thread until it ends or `cancel`
@@ -321,7 +332,7 @@ impl Drop for OwnedRuntime {
 
 /// How messages name where requests go: the endpoint URL's `host:port` (no credentials, path or
 /// query), or "the EC2 endpoint of REGION".
-fn endpoint_label(url: Option<&str>, region: Option<&str>) -> String {
+pub(crate) fn endpoint_label(url: Option<&str>, region: Option<&str>) -> String {
     match url {
         Some(u) => {
             let rest = u.split_once("://").map_or(u, |(_, r)| r);

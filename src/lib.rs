@@ -1,7 +1,7 @@
 //! libstoretasks: the progress of Amazon EC2 AMI store-to-S3 tasks (DescribeStoreImageTasks),
 //! for native code.
 //!
-//! The Rust core (`client`, `query`, `paginate`, `reader`, `reply`, `waiter`, `task`, `error`, `cancel`, `log`) knows nothing of C;
+//! The Rust core (`client`, `query`, `paginate`, `fleet`, `reader`, `reply`, `waiter`, `task`, `error`, `cancel`, `log`) knows nothing of C;
 //! the C surface lives in `ffi` and is what `include/storetasks.h` declares.
 
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -14,6 +14,7 @@ pub mod cancel;
 pub mod client;
 pub mod error;
 pub mod ffi;
+pub mod fleet;
 pub mod log;
 pub mod paginate;
 pub mod query;
@@ -25,6 +26,7 @@ pub mod waiter;
 pub use cancel::CancelToken;
 pub use client::{Client, ClientConfig, RetryMode, StaticCredentials};
 pub use error::{Error, ErrorKind, Result};
+pub use fleet::{Fleet, Outcome, Place};
 pub use query::{Filter, Query};
 pub use task::{Task, TaskPage, TaskRef, TaskState, Tasks};
 pub use waiter::WaitOptions;

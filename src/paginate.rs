@@ -101,6 +101,106 @@ pub(crate) async fn send_batched(ec2: aws_sdk_ec2::Client, q: Query, concurrency
     Ok(TaskPage { tasks, next_token: None, request_id, truncated: false })
 }
 
+/// One listing's state between its pages: which request comes next, and the checks every page
+/// must pass (tokens never repeat, pages stay newest first, no endless run of empty pages, the
+/// cap). The same rules serve a listing on the calling thread and the listings of a fleet call.
+#[derive(Debug)]
+pub(crate) struct Listing {
+    q: Query,
+    user_page_size: Option<i32>,
+    max_tasks: Option<usize>,
+    seen_tokens: HashSet<String>,
+    fetched: usize,
+    empty_in_a_row: usize,
+    order: NewestFirst,
+    done: bool,
+}
+
+impl Listing {
+    /// A listing of `q` from its token, checked before anything is sent.
+    pub(crate) fn new(q: &Query, max_tasks: Option<usize>) -> Result<Listing> {
+        q.validate()?;
+        let mut seen_tokens = HashSet::new();
+        if let Some(t) = &q.next_token {
+            seen_tokens.insert(t.clone());
+        }
+        Ok(Listing {
+            q: q.clone(),
+            user_page_size: q.max_results,
+            max_tasks,
+            seen_tokens,
+            fetched: 0,
+            empty_in_a_row: 0,
+            order: NewestFirst::default(),
+            done: false,
+        })
+    }
+
+    /// The next request to send, or `None` when the listing is over (no token, or the cap met).
+    pub(crate) fn next_request(&mut self) -> Option<Query> {
+        if self.done {
+            return None;
+        }
+        if let Some(cap) = self.max_tasks {
+            let remaining = cap.saturating_sub(self.fetched);
+            if remaining == 0 {
+                self.done = true;
+                return None;
+            }
+            if self.q.image_ids.is_empty() {
+                let most = self.user_page_size.unwrap_or(*MAX_RESULTS_RANGE.end());
+                self.q.max_results = Some(most.min(i32::try_from(remaining).unwrap_or(i32::MAX)));
+            }
+        }
+        Some(self.q.clone())
+    }
+
+    /// Checks the reply to the last request and returns it as the caller gets it (cut at the
+    /// cap); the next request follows its token.
+    pub(crate) fn accept(&mut self, mut page: TaskPage) -> Result<TaskPage> {
+        if let Some(cap) = self.max_tasks {
+            // A query with image ids (answered without tokens), or a service that ignores
+            // MaxResults, can bring more tasks than the cap leaves room for. The page is cut
+            // and marked: its token would skip the tasks cut out, so it has none.
+            let room = cap.saturating_sub(self.fetched);
+            if page.tasks.len() > room {
+                tracing::debug!(
+                    received = page.tasks.len(),
+                    kept = room,
+                    "the cap cut a page that no token can resume; the list is marked truncated"
+                );
+                page.tasks.truncate(room);
+                page.next_token = None;
+                page.truncated = true;
+            }
+        }
+        if self.q.image_ids.is_empty() {
+            self.order.check(&page.tasks)?;
+        }
+        self.fetched += page.tasks.len();
+        self.empty_in_a_row = if page.tasks.is_empty() { self.empty_in_a_row + 1 } else { 0 };
+        match &page.next_token {
+            Some(t) => {
+                if !self.seen_tokens.insert(t.clone()) {
+                    return Err(Error::new(
+                        ErrorKind::Response,
+                        "the service repeated a NextToken; the listing was stopped to avoid a loop",
+                    ));
+                }
+                if self.empty_in_a_row >= MAX_EMPTY_PAGES_IN_A_ROW {
+                    return Err(Error::new(
+                        ErrorKind::Response,
+                        format!("the service returned {MAX_EMPTY_PAGES_IN_A_ROW} empty pages in a row; the listing was stopped"),
+                    ));
+                }
+                self.q.next_token = Some(t.clone());
+            }
+            None => self.done = true,
+        }
+        Ok(page)
+    }
+}
+
 impl Client {
     /// One page: the tasks of one request (or of all batches, for more than 20 image ids) and
     /// the token for the next page.
@@ -123,73 +223,14 @@ impl Client {
         cancel: Option<&CancelToken>,
         mut on_page: impl FnMut(TaskPage) -> bool,
     ) -> Result<()> {
-        q.validate()?;
-        let mut q = q.clone();
-        let user_page_size = q.max_results;
-        let mut seen_tokens: HashSet<String> = HashSet::new();
-        if let Some(t) = &q.next_token {
-            seen_tokens.insert(t.clone());
-        }
-        let mut fetched = 0usize;
-        let mut empty_in_a_row = 0usize;
-        let mut order = NewestFirst::default();
-        loop {
-            if let Some(cap) = max_tasks {
-                let remaining = cap.saturating_sub(fetched);
-                if remaining == 0 {
-                    return Ok(());
-                }
-                if q.image_ids.is_empty() {
-                    let most = user_page_size.unwrap_or(*MAX_RESULTS_RANGE.end());
-                    q.max_results = Some(most.min(i32::try_from(remaining).unwrap_or(i32::MAX)));
-                }
-            }
-            let mut page =
-                self.run(cancel, send_batched(self.ec2.clone(), q.clone(), self.max_concurrency, self.endpoint.clone()))?;
-            if let Some(cap) = max_tasks {
-                // A query with image ids (answered without tokens), or a service that ignores
-                // MaxResults, can bring more tasks than the cap leaves room for. The page is cut
-                // and marked: its token would skip the tasks cut out, so it has none.
-                let room = cap.saturating_sub(fetched);
-                if page.tasks.len() > room {
-                    tracing::debug!(
-                        received = page.tasks.len(),
-                        kept = room,
-                        "the cap cut a page that no token can resume; the list is marked truncated"
-                    );
-                    page.tasks.truncate(room);
-                    page.next_token = None;
-                    page.truncated = true;
-                }
-            }
-            if q.image_ids.is_empty() {
-                order.check(&page.tasks)?;
-            }
-            fetched += page.tasks.len();
-            empty_in_a_row = if page.tasks.is_empty() { empty_in_a_row + 1 } else { 0 };
-            let next = page.next_token.clone();
-            if let Some(t) = &next {
-                if !seen_tokens.insert(t.clone()) {
-                    return Err(Error::new(
-                        ErrorKind::Response,
-                        "the service repeated a NextToken; the listing was stopped to avoid a loop",
-                    ));
-                }
-                if empty_in_a_row >= MAX_EMPTY_PAGES_IN_A_ROW {
-                    return Err(Error::new(
-                        ErrorKind::Response,
-                        format!("the service returned {MAX_EMPTY_PAGES_IN_A_ROW} empty pages in a row; the listing was stopped"),
-                    ));
-                }
-            }
-            if !on_page(page) {
-                return Ok(());
-            }
-            match next {
-                Some(t) => q.next_token = Some(t),
-                None => return Ok(()),
+        let mut listing = Listing::new(q, max_tasks)?;
+        while let Some(request) = listing.next_request() {
+            let page = self.run(cancel, send_batched(self.ec2.clone(), request, self.max_concurrency, self.endpoint.clone()))?;
+            if !on_page(listing.accept(page)?) {
+                break;
             }
         }
+        Ok(())
     }
 
     /// Every page from `q`'s token to the end (or to `max_tasks`), as one page whose token

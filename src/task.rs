@@ -287,9 +287,10 @@ pub fn format_time_ms(ms: i64) -> String {
     }
 }
 
+/// A task in the AWS CLI's JSON shape.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct CliTask<'a> {
+pub(crate) struct CliTask<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     ami_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -357,25 +358,30 @@ impl Task {
 /// Renders tasks as the AWS CLI prints `describe-store-image-tasks --output json`: four-space
 /// indent, members in the service model's order, absent members left out, and a final newline.
 pub fn to_cli_json<'a>(tasks: impl IntoIterator<Item = TaskRef<'a>>, next_token: Option<&str>) -> String {
-    let out = CliOutput {
-        store_image_task_results: tasks
-            .into_iter()
-            .map(|t| CliTask {
-                ami_id: t.ami_id,
-                task_start_time: t.task_start_time_ms.map(format_time_ms),
-                bucket: t.bucket,
-                s3_object_key: t.s3_object_key,
-                progress_percentage: t.progress_percentage,
-                store_task_state: t.state,
-                store_task_failure_reason: t.failure_reason,
-            })
-            .collect(),
-        next_token,
-    };
-    let mut buf = Vec::with_capacity(256 * out.store_image_task_results.len() + 64);
+    let out = CliOutput { store_image_task_results: tasks.into_iter().map(CliTask::from).collect(), next_token };
+    pretty_json(&out)
+}
+
+impl<'a> From<TaskRef<'a>> for CliTask<'a> {
+    fn from(t: TaskRef<'a>) -> Self {
+        CliTask {
+            ami_id: t.ami_id,
+            task_start_time: t.task_start_time_ms.map(format_time_ms),
+            bucket: t.bucket,
+            s3_object_key: t.s3_object_key,
+            progress_percentage: t.progress_percentage,
+            store_task_state: t.state,
+            store_task_failure_reason: t.failure_reason,
+        }
+    }
+}
+
+/// JSON as the AWS CLI prints it: four-space indent and a final newline.
+pub(crate) fn pretty_json<T: Serialize>(value: &T) -> String {
+    let mut buf = Vec::with_capacity(256);
     let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
     let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
-    out.serialize(&mut ser).expect("serialising plain strings and numbers cannot fail");
+    value.serialize(&mut ser).expect("serialising plain strings and numbers cannot fail");
     buf.push(b'\n');
     String::from_utf8(buf).expect("serde_json writes UTF-8")
 }

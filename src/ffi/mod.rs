@@ -35,6 +35,7 @@ pub mod cancel;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod fleet;
 pub mod log;
 pub mod query;
 pub mod task_list;

@@ -124,7 +124,7 @@ impl storetasks_task_list {
         }
     }
 
-    fn task_refs(&self) -> impl Iterator<Item = TaskRef<'_>> {
+    pub(crate) fn task_refs(&self) -> impl Iterator<Item = TaskRef<'_>> {
         fn s<'a>(p: *const c_char) -> Option<&'a str> {
             // SAFETY: every view pointer is NULL or points at a NUL-terminated UTF-8 string in the
             // list's own text buffer, which lives as long as `self`.

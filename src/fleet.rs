@@ -1,0 +1,435 @@
+//! Fleet-wide listings: one query run in many (account, region) places at once.
+//!
+//! A [`Fleet`] names the regions (a list, or every region enabled for the account, found through
+//! EC2 DescribeRegions) and, optionally, IAM roles to assume, one per account; without roles the
+//! client's own credentials are used. Every place is listed to its end with the same checks as a
+//! single listing, `max_concurrency` places at a time. A place that fails does not fail the call:
+//! its [`Outcome`] carries its error, and every other place's tasks still arrive.
+//!
+//! Pages are handed to the caller on the calling thread, as they arrive from any place; at most
+//! `max_concurrency` pages wait for the caller at any time, so a slow caller slows the listings
+//! instead of filling memory.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::mpsc;
+
+use aws_config::Region;
+use aws_config::sts::AssumeRoleProvider;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use futures_util::stream::{self, StreamExt};
+use tokio::sync::Semaphore;
+
+use crate::cancel::CancelToken;
+use crate::client::{Client, endpoint_label};
+use crate::error::{Error, ErrorKind, Result};
+use crate::paginate::{Listing, send_batched};
+use crate::query::Query;
+use crate::task::TaskPage;
+
+/// The session name given to STS for every role the library assumes.
+pub const ROLE_SESSION_NAME: &str = "libstoretasks";
+
+/// Where a fleet call runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fleet {
+    /// The regions to list, in this order. Must be empty when `all_regions` is set.
+    pub regions: Vec<String>,
+    /// Every region enabled for each account, as EC2 DescribeRegions (asked in the client's
+    /// region, with that account's credentials) lists it.
+    pub all_regions: bool,
+    /// IAM roles to assume, one per account, with the client's credentials as the source. Empty:
+    /// the client's own credentials, in one account.
+    pub role_arns: Vec<String>,
+}
+
+/// Checks a region name: lower-case letters, digits and dashes, starting with a letter.
+pub fn check_region_name(region: &str) -> Result<()> {
+    let ok = !region.is_empty()
+        && region.len() <= 64
+        && region.starts_with(|c: char| c.is_ascii_lowercase())
+        && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!("{region:?} is not a region name (such as eu-west-3)")))
+    }
+}
+
+/// The account id in an IAM role ARN (`arn:PARTITION:iam::ACCOUNT:role/NAME`).
+pub fn account_of_role(arn: &str) -> Result<&str> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    if let ["arn", partition, "iam", "", account, resource] = parts[..]
+        && !partition.is_empty()
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && resource.len() > "role/".len()
+        && resource.starts_with("role/")
+    {
+        return Ok(account);
+    }
+    Err(Error::invalid(format!("{arn:?} is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)")))
+}
+
+impl Fleet {
+    /// Checks the fleet before anything is sent.
+    pub fn validate(&self) -> Result<()> {
+        match (self.regions.is_empty(), self.all_regions) {
+            (true, false) => return Err(Error::invalid("the fleet names no region: add regions, or ask for every enabled region")),
+            (false, true) => {
+                return Err(Error::invalid("the fleet names regions and also asks for every enabled region: choose one"));
+            }
+            _ => {}
+        }
+        for r in &self.regions {
+            check_region_name(r)?;
+        }
+        for a in &self.role_arns {
+            account_of_role(a)?;
+        }
+        Ok(())
+    }
+}
+
+/// One (account, region) place of a fleet call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    /// The region; empty for an account whose regions could not be listed (its outcome says why).
+    pub region: String,
+    /// The account of the assumed role; `None` for the client's own credentials.
+    pub account: Option<String>,
+    /// The role assumed there, if any.
+    pub role_arn: Option<String>,
+}
+
+/// How one place's listing ended.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub place: Place,
+    /// Pages and tasks handed to the caller from this place.
+    pub pages: usize,
+    pub tasks: usize,
+    /// Why the place failed; `None` when its listing ran to the end (or the caller stopped it).
+    pub error: Option<Error>,
+}
+
+/// What the listings tell the calling thread.
+enum Event {
+    Places(Vec<Place>),
+    Page(usize, TaskPage),
+    Done(usize, Option<Error>),
+    Finished,
+    Cancelled,
+}
+
+/// Stops the listings when the calling thread leaves, however it leaves (a caller that stops, an
+/// error, a panic in a callback): nothing keeps running for a caller that is gone.
+struct StopOnDrop(CancelToken);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
+/// An account the fleet runs in: its role (if any) and the credentials that assume it.
+#[derive(Clone)]
+struct Account {
+    role_arn: Option<String>,
+    account: Option<String>,
+    credentials: Option<SharedCredentialsProvider>,
+}
+
+/// What every place's listing shares.
+struct Shared {
+    sdk_config: aws_config::SdkConfig,
+    endpoint_url: Option<String>,
+    concurrency: usize,
+    query: Query,
+    pages_waiting: Semaphore,
+    events: mpsc::Sender<Event>,
+}
+
+impl Shared {
+    fn ec2(&self, region: &str, account: &Account) -> aws_sdk_ec2::Client {
+        let mut b = aws_sdk_ec2::config::Builder::from(&self.sdk_config).region(Region::new(region.to_owned()));
+        // The same provider (not a new wrapper) for every region of an account, so that the
+        // identity cache asks STS once per account, not once per region.
+        b.set_credentials_provider(account.credentials.clone());
+        aws_sdk_ec2::Client::from_conf(b.build())
+    }
+
+    fn label(&self, region: &str) -> Arc<str> {
+        endpoint_label(self.endpoint_url.as_deref(), Some(region)).into()
+    }
+
+    /// The regions enabled for `account`, from DescribeRegions in the client's region.
+    async fn regions_of(&self, account: &Account) -> Result<Vec<String>> {
+        let home = self.sdk_config.region().map(|r| r.as_ref().to_owned()).unwrap_or_default();
+        let label = self.label(&home);
+        let out = self.ec2(&home, account).describe_regions().send().await.map_err(|e| {
+            let mut e = Error::from_sdk(e, &label);
+            e.message = format!("could not list the account's regions (DescribeRegions): {}", e.message);
+            e
+        })?;
+        let mut regions: Vec<String> = out
+            .regions()
+            .iter()
+            .filter(|r| r.opt_in_status() != Some("not-opted-in"))
+            .filter_map(|r| r.region_name().map(str::to_owned))
+            .filter(|r| check_region_name(r).is_ok())
+            .collect();
+        regions.sort();
+        regions.dedup();
+        Ok(regions)
+    }
+
+    /// Lists one place to its end, sending each page to the calling thread.
+    async fn list(&self, index: usize, region: &str, account: &Account) -> Result<()> {
+        let ec2 = self.ec2(region, account);
+        let label = self.label(region);
+        let mut listing = Listing::new(&self.query, None)?;
+        while let Some(request) = listing.next_request() {
+            let page = send_batched(ec2.clone(), request, self.concurrency, label.clone()).await?;
+            let page = listing.accept(page)?;
+            // A page waits for the caller only when there is room; the caller frees the room.
+            self.pages_waiting.acquire().await.map_err(|_| Error::cancelled())?.forget();
+            if self.events.send(Event::Page(index, page)).is_err() {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Keeps each item once, in its first position.
+fn unique(items: &[String]) -> Vec<String> {
+    let mut seen = HashSet::new();
+    items.iter().filter(|i| seen.insert(i.as_str())).cloned().collect()
+}
+
+impl Client {
+    /// Runs `q` in every place of `fleet`, handing each page to `on_page` on the calling thread
+    /// with the place it came from (and its index among the outcomes); `on_page` returns false to stop every listing. Returns one
+    /// outcome per place, in place order (accounts in the order of their roles, then regions in
+    /// the fleet's order or sorted by name). A failing place is an outcome with an error, not a
+    /// failed call; the call itself fails only for a bad fleet or query, or when cancelled.
+    pub fn describe_fleet_each(
+        &self,
+        fleet: &Fleet,
+        q: &Query,
+        cancel: Option<&CancelToken>,
+        mut on_page: impl FnMut(usize, &Place, TaskPage) -> bool,
+    ) -> Result<Vec<Outcome>> {
+        fleet.validate()?;
+        Listing::new(q, None)?;
+        if q.next_token.is_some() {
+            return Err(Error::invalid("a fleet query cannot start from a NextToken: a token belongs to one region's listing"));
+        }
+        if cancel.is_some_and(CancelToken::is_cancelled) {
+            return Err(Error::cancelled());
+        }
+        let (tx, rx) = mpsc::channel();
+        let stop = StopOnDrop(CancelToken::new());
+        let shared = Arc::new(Shared {
+            sdk_config: self.sdk_config.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            concurrency: self.max_concurrency,
+            query: q.clone(),
+            pages_waiting: Semaphore::new(self.max_concurrency),
+            events: tx.clone(),
+        });
+        let work = run_fleet(shared.clone(), fleet.clone());
+        let (stop_token, cancel) = (stop.0.clone(), cancel.cloned());
+        self.handle().spawn(async move {
+            let never = std::future::pending::<()>();
+            let event = tokio::select! {
+                biased;
+                _ = async { match &cancel { Some(c) => c.cancelled().await, None => never.await } } => Event::Cancelled,
+                _ = stop_token.cancelled() => return,
+                () = work => Event::Finished,
+            };
+            let _ = tx.send(event);
+        });
+
+        let mut places: Vec<Place> = Vec::new();
+        let mut outcomes: Vec<Outcome> = Vec::new();
+        loop {
+            let event = rx.recv().map_err(|_| {
+                Error::new(ErrorKind::Panic, "the fleet listing ended without an answer (a panic inside the library)")
+            })?;
+            match event {
+                Event::Places(p) => {
+                    outcomes =
+                        p.iter().map(|place| Outcome { place: place.clone(), pages: 0, tasks: 0, error: None }).collect();
+                    places = p;
+                }
+                Event::Page(i, page) => {
+                    shared.pages_waiting.add_permits(1);
+                    let (Some(place), Some(outcome)) = (places.get(i), outcomes.get_mut(i)) else { continue };
+                    outcome.pages += 1;
+                    outcome.tasks += page.tasks.len();
+                    if !on_page(i, place, page) {
+                        return Ok(outcomes);
+                    }
+                }
+                Event::Done(i, error) => {
+                    if let Some(outcome) = outcomes.get_mut(i) {
+                        outcome.error = error.map(|e| self.redact(e));
+                    }
+                }
+                Event::Finished => return Ok(outcomes),
+                Event::Cancelled => return Err(Error::cancelled()),
+            }
+        }
+    }
+}
+
+impl Client {
+    /// Runs `q` in every place of `fleet` and keeps every page: one outcome and one page (all its
+    /// tasks, newest first, and the last reply's request id) per place, in place order.
+    pub fn describe_fleet_all(&self, fleet: &Fleet, q: &Query, cancel: Option<&CancelToken>) -> Result<Vec<(Outcome, TaskPage)>> {
+        let mut pages: Vec<TaskPage> = Vec::new();
+        let outcomes = self.describe_fleet_each(fleet, q, cancel, |i, _, page| {
+            if pages.len() <= i {
+                pages.resize_with(i + 1, TaskPage::default);
+            }
+            let all = &mut pages[i];
+            all.tasks.append(page.tasks);
+            all.request_id = page.request_id;
+            true
+        })?;
+        pages.resize_with(outcomes.len(), TaskPage::default);
+        Ok(outcomes.into_iter().zip(pages).collect())
+    }
+}
+
+/// Finds the places (assuming roles and listing regions where asked) and lists them all,
+/// `concurrency` at a time, reporting everything through `shared.events`.
+async fn run_fleet(shared: Arc<Shared>, fleet: Fleet) {
+    let mut accounts = Vec::new();
+    if fleet.role_arns.is_empty() {
+        accounts.push(Account { role_arn: None, account: None, credentials: None });
+    }
+    for arn in unique(&fleet.role_arns) {
+        let provider = AssumeRoleProvider::builder(arn.clone())
+            .session_name(ROLE_SESSION_NAME)
+            .configure(&shared.sdk_config)
+            .build()
+            .await;
+        accounts.push(Account {
+            account: account_of_role(&arn).ok().map(str::to_owned),
+            role_arn: Some(arn),
+            credentials: Some(SharedCredentialsProvider::new(provider)),
+        });
+    }
+
+    // The places, and the accounts whose regions could not be found (one outcome each).
+    let regions: Vec<Result<Vec<String>>> = if fleet.all_regions {
+        stream::iter(accounts.clone())
+            .map(|a| {
+                let shared = shared.clone();
+                async move { shared.regions_of(&a).await }
+            })
+            .buffered(shared.concurrency)
+            .collect()
+            .await
+    } else {
+        accounts.iter().map(|_| Ok(unique(&fleet.regions))).collect()
+    };
+    let mut places = Vec::new();
+    let mut failed_discovery = Vec::new();
+    let mut work = Vec::new();
+    for (account, found) in accounts.iter().zip(regions) {
+        let place = |region: String| Place { region, account: account.account.clone(), role_arn: account.role_arn.clone() };
+        match found {
+            Ok(regions) => {
+                for region in regions {
+                    work.push((places.len(), region.clone(), account.clone()));
+                    places.push(place(region));
+                }
+            }
+            Err(e) => {
+                failed_discovery.push((places.len(), e));
+                places.push(place(String::new()));
+            }
+        }
+    }
+    tracing::debug!(places = places.len(), accounts = accounts.len(), "fleet listing starts");
+    if shared.events.send(Event::Places(places)).is_err() {
+        return;
+    }
+    for (i, e) in failed_discovery {
+        let _ = shared.events.send(Event::Done(i, Some(e)));
+    }
+    stream::iter(work)
+        .map(|(i, region, account)| {
+            let shared = shared.clone();
+            async move {
+                let result = shared.list(i, &region, &account).await;
+                if let Err(e) = &result {
+                    tracing::debug!(region = region.as_str(), status = ?e.kind, "a fleet place failed: {}", e.message);
+                }
+                let _ = shared.events.send(Event::Done(i, result.err()));
+            }
+        })
+        .buffer_unordered(shared.concurrency)
+        .collect::<()>()
+        .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_arns_name_their_account() {
+        assert_eq!(account_of_role("arn:aws:iam::123456789012:role/Reader").unwrap(), "123456789012");
+        assert_eq!(account_of_role("arn:aws-cn:iam::000000000001:role/path/R").unwrap(), "000000000001");
+        for bad in [
+            "",
+            "arn:aws:iam::12345678901:role/R",
+            "arn:aws:iam::1234567890123:role/R",
+            "arn:aws:iam::12345678901x:role/R",
+            "arn:aws:iam::123456789012:user/R",
+            "arn:aws:iam::123456789012:role/",
+            "arn:aws:sts::123456789012:role/R",
+            "arn::iam::123456789012:role/R",
+            "arn:aws:iam:us-east-1:123456789012:role/R",
+        ] {
+            let e = account_of_role(bad).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::InvalidArgument, "{bad}");
+            assert!(e.message.contains("IAM role ARN"), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn region_names_are_checked() {
+        for good in ["us-east-1", "eu-west-3", "ap-southeast-4", "us-gov-west-1"] {
+            check_region_name(good).unwrap();
+        }
+        for bad in ["", "US-EAST-1", "1us", "eu west", "eu_west_1", "-eu"] {
+            assert_eq!(check_region_name(bad).unwrap_err().kind, ErrorKind::InvalidArgument, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_fleet_names_regions_or_asks_for_all() {
+        let mut f = Fleet::default();
+        assert!(f.validate().unwrap_err().message.contains("no region"));
+        f.all_regions = true;
+        f.validate().unwrap();
+        f.regions.push("eu-west-3".into());
+        assert!(f.validate().unwrap_err().message.contains("choose one"));
+        f.all_regions = false;
+        f.validate().unwrap();
+        f.role_arns.push("not-an-arn".into());
+        assert_eq!(f.validate().unwrap_err().kind, ErrorKind::InvalidArgument);
+    }
+
+    #[test]
+    fn duplicates_are_kept_once_in_first_place() {
+        let v: Vec<String> = ["b", "a", "b", "c", "a"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(unique(&v), ["b", "a", "c"]);
+    }
+}
