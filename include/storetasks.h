@@ -334,6 +334,25 @@ typedef struct storetasks_task {
 typedef bool (*storetasks_progress_callback)(const struct storetasks_task_list *tasks,
                                              void *user_data);
 
+/**
+ * One image to wait for in `storetasks_client_wait_targets`, and where its store task runs.
+ */
+typedef struct storetasks_wait_target {
+    /**
+     * The region, such as "eu-west-3"; NULL for the client's region.
+     */
+    const char *region;
+    /**
+     * The IAM role to assume for the image's account (`arn:aws:iam::ACCOUNT:role/NAME`); NULL for
+     * the client's own credentials.
+     */
+    const char *role_arn;
+    /**
+     * The AMI id.
+     */
+    const char *image_id;
+} storetasks_wait_target;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -1000,6 +1019,25 @@ enum storetasks_status storetasks_client_wait(const struct storetasks_client *cl
                                               const struct storetasks_cancel *cancel,
                                               struct storetasks_task_list **tasks_out,
                                               struct storetasks_error **err);
+
+/**
+ * Like `storetasks_client_wait`, for images in several regions and accounts: `targets` holds
+ * `targets_len` (region, role, image id) triples, and each poll asks every (account, region)
+ * place for its images at once; each role is assumed once. The tasks in `*tasks_out` and those
+ * given to the progress callback come in the order of `targets` (a triple given twice, once).
+ * Messages name an image as "REGION/ami-..." (or "ACCOUNT/REGION/ami-...") when the targets span
+ * more than one place. A place's throttling or network error means another poll; its other errors
+ * end the wait. INVALID_ARGUMENT for no targets, a NULL image id, a bad region name or role ARN.
+ * The strings are copied. Outcomes, ownership and thread safety as for `storetasks_client_wait`.
+ */
+STORETASKS_API
+enum storetasks_status storetasks_client_wait_targets(const struct storetasks_client *client,
+                                                      const struct storetasks_wait_target *targets,
+                                                      size_t targets_len,
+                                                      const struct storetasks_wait_options *options,
+                                                      const struct storetasks_cancel *cancel,
+                                                      struct storetasks_task_list **tasks_out,
+                                                      struct storetasks_error **err);
 
 #ifdef __cplusplus
 }  // extern "C"

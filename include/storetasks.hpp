@@ -6,15 +6,20 @@
  *   for (const storetasks::Task& t : tasks)
  *       std::cout << t.ami_id.value_or("-") << ' ' << t.progress_percentage.value_or(0) << "%\n";
  *   client.wait({"ami-0123456789abcdef0"}, storetasks::WaitOptions().deadline(std::chrono::hours(1)));
+ *   storetasks::FleetResult fleet = client.describe_fleet(storetasks::Fleet().regions({"us-east-1", "eu-west-3"}));
+ *   for (const storetasks::FleetPlace& place : fleet)
+ *       std::cout << place.region << ": " << (place.error ? place.error->what() : std::to_string(place.tasks.size())) << '\n';
  *
- * Ownership: Config, Query, Client, TaskList and Cancel own one C object each, are move-only and
- * free it in their destructor. A moved-from object may only be assigned to or destroyed; a call on
- * a moved-from Client throws Error(Status::InvalidArgument).
+ * Ownership: Config, Query, Fleet, Client, TaskList, FleetResult and Cancel own one C object
+ * each, are move-only and free it in their destructor. A moved-from object may only be assigned
+ * to or destroyed; a call on a moved-from Client throws Error(Status::InvalidArgument).
  *
  * Lifetimes: a Task is a view. Its string_views point into the TaskList it came from and are
  * valid until that list is destroyed (moving the list keeps them valid). The TaskList handed to a
  * describe_pages callback, or to a wait's progress callback, is valid only during the callback:
- * copy what must outlive it.
+ * copy what must outlive it. A FleetPlace's strings and TaskList are views into the FleetResult
+ * that holds the place, valid until that result is destroyed (moving it keeps them valid); a
+ * place's error is a copy.
  *
  * Errors: every failure throws storetasks::Error (a std::runtime_error) with the library's status,
  * the AWS error code, the HTTP status and the request id (and, for a wait, the AMI and EC2's
@@ -25,10 +30,11 @@
  * after about 2262 with a nanosecond clock) is a reply this front end cannot hold: the call
  * throws Error(Status::Response) rather than overflow.
  *
- * Callbacks (describe_pages' on_page, WaitOptions::progress) run on the calling thread inside
- * the C call. They may return or throw: an exception is caught before it reaches the C frames,
- * the call is stopped, and the exception is rethrown once the C call has returned. They must not
- * leave in any other way (longjmp, thread exit or cancellation).
+ * Callbacks (the on_page of describe_pages and describe_fleet_pages, WaitOptions::progress) run
+ * on the calling thread inside the C call. They may return or throw: an exception is caught
+ * before it reaches the C frames, the call is stopped, and the exception is rethrown once the C
+ * call has returned. They must not leave in any other way (longjmp, thread exit or
+ * cancellation).
  *
  * Threads: a Client may be used by any number of threads at once, and a Cancel triggered from
  * any thread. A Config or Query must not be changed by two threads at once; once built, a Query
@@ -159,6 +165,8 @@ struct Free {
     void operator()(storetasks_cancel* p) const noexcept { storetasks_cancel_free(p); }
     void operator()(storetasks_error* p) const noexcept { storetasks_error_free(p); }
     void operator()(storetasks_wait_options* p) const noexcept { storetasks_wait_options_free(p); }
+    void operator()(storetasks_fleet* p) const noexcept { storetasks_fleet_free(p); }
+    void operator()(storetasks_fleet_result* p) const noexcept { storetasks_fleet_result_free(p); }
     void operator()(char* p) const noexcept { storetasks_string_free(p); }
 };
 
@@ -173,15 +181,20 @@ inline std::optional<std::string_view> view(const char* s) noexcept {
     return s ? std::optional<std::string_view>(s) : std::nullopt;
 }
 
+/// The Error a C error object describes (copied: the C object may be freed afterwards).
+inline Error to_error(const storetasks_error& err) {
+    const char* message = storetasks_error_message(&err);
+    return Error(static_cast<Status>(storetasks_error_status(&err)), message ? message : "",
+                 copy(storetasks_error_code(&err)), storetasks_error_http_status(&err),
+                 copy(storetasks_error_request_id(&err)), copy(storetasks_error_ami_id(&err)),
+                 copy(storetasks_error_failure_reason(&err)));
+}
+
 /// Throws the Error for a failed call, freeing the C error object (which may be NULL).
 [[noreturn]] inline void raise(storetasks_status status, storetasks_error* err) {
     Owned<storetasks_error> owned(err);
     if (!err) throw Error(static_cast<Status>(status), std::string(storetasks_status_name(status)));
-    const char* message = storetasks_error_message(err);
-    throw Error(static_cast<Status>(storetasks_error_status(err)), message ? message : "",
-                copy(storetasks_error_code(err)), storetasks_error_http_status(err),
-                copy(storetasks_error_request_id(err)), copy(storetasks_error_ami_id(err)),
-                copy(storetasks_error_failure_reason(err)));
+    throw to_error(*err);
 }
 
 /// Throws for a failed call. Call it after the C call, never as `check(f(&err), err)`: argument
@@ -328,6 +341,45 @@ private:
     detail::Owned<storetasks_query> p_;
 };
 
+/// Where a fleet call runs: regions (named, or every region enabled for each account) and,
+/// optionally, IAM roles to assume, one per account; without roles, the client's own credentials
+/// list the client's own account. Setters return *this and throw Error(Status::InvalidArgument)
+/// for a bad value, with the library's reason as its message(); the Fleet keeps its earlier
+/// settings.
+class Fleet {
+public:
+    Fleet() : p_(detail::allocated(storetasks_fleet_new())) {}
+
+    /// A region, such as "eu-west-3" (lower-case letters, digits and dashes). A region added
+    /// twice is listed once.
+    Fleet& region(const std::string& name) { return set(storetasks_fleet_add_region(p(), detail::c_str(name, "region"))); }
+    Fleet& regions(const std::vector<std::string>& names) {
+        for (const auto& name : names) region(name);
+        return *this;
+    }
+    /// Every region enabled for each account, as EC2 DescribeRegions (asked in the client's
+    /// region) names them, sorted by name; regions not opted in are left out. A call refuses a
+    /// Fleet that both names regions and asks for all.
+    Fleet& all_regions(bool on = true) { return set(storetasks_fleet_set_all_regions(p(), on)); }
+    /// An IAM role to assume, "arn:aws:iam::ACCOUNT:role/NAME": its account is listed with the
+    /// role's temporary credentials, which STS gives for the client's own credentials.
+    Fleet& role_arn(const std::string& arn) { return set(storetasks_fleet_add_role_arn(p(), detail::c_str(arn, "role ARN"))); }
+    Fleet& role_arns(const std::vector<std::string>& arns) {
+        for (const auto& arn : arns) role_arn(arn);
+        return *this;
+    }
+
+    const storetasks_fleet* get() const noexcept { return p_.get(); }
+
+private:
+    storetasks_fleet* p() const noexcept { return p_.get(); }
+    Fleet& set(storetasks_status status) {
+        detail::check_setter(status, storetasks_fleet_last_error(p()));
+        return *this;
+    }
+    detail::Owned<storetasks_fleet> p_;
+};
+
 /// One store task, viewed in the TaskList that holds it. Members EC2 left out are nullopt.
 struct Task {
     std::optional<std::string_view> ami_id;
@@ -453,6 +505,98 @@ private:
     detail::Owned<storetasks_cancel> p_;
 };
 
+/// One (account, region) place of a fleet call, viewed in the FleetResult that holds it: its
+/// strings and tasks are valid until that result is destroyed.
+struct FleetPlace {
+    /// The region; empty for an account whose regions could not be listed (`error` says why).
+    std::string_view region;
+    /// The account, from the role's ARN; nullopt for the client's own credentials.
+    std::optional<std::string_view> account;
+    /// The role assumed for this place; nullopt for the client's own credentials.
+    std::optional<std::string_view> role_arn;
+    /// Every task listed there, newest first; for a failed place, those read before it failed.
+    /// Empty after describe_fleet_pages, whose tasks went to the callback. It has no next token.
+    TaskList tasks;
+    /// How many tasks the place delivered, to `tasks` or to describe_fleet_pages' callback.
+    std::size_t task_count = 0;
+    /// Why the place failed (a copy, with status, code, HTTP status and request id); nullopt
+    /// when it answered.
+    std::optional<Error> error;
+
+    bool ok() const noexcept { return !error.has_value(); }
+};
+
+/// The outcome of a fleet call: one FleetPlace per (account, region) place, in order (accounts
+/// in the order their roles were added, then regions in the order added, or by name for all
+/// regions). Owns the C result; range-for yields FleetPlaces.
+class FleetResult {
+public:
+    using value_type = FleetPlace;
+    using const_iterator = std::vector<FleetPlace>::const_iterator;
+    using iterator = const_iterator;
+
+    /// Takes ownership of a C result (freed by the destructor, also when this throws
+    /// Error(Status::Response) for a task whose start time system_clock cannot represent).
+    static FleetResult adopt(storetasks_fleet_result* result) { return FleetResult(result); }
+
+    FleetResult(FleetResult&& other) noexcept : p_(std::move(other.p_)), places_(std::move(other.places_)) {
+        other.places_.clear();
+    }
+    FleetResult& operator=(FleetResult&& other) noexcept {
+        if (this != &other) {
+            places_ = std::move(other.places_);  // the views go before the result they point into
+            p_ = std::move(other.p_);
+            other.places_.clear();
+        }
+        return *this;
+    }
+    FleetResult(const FleetResult&) = delete;
+    FleetResult& operator=(const FleetResult&) = delete;
+    ~FleetResult() = default;
+
+    std::size_t size() const noexcept { return places_.size(); }
+    bool empty() const noexcept { return places_.empty(); }
+    const FleetPlace& operator[](std::size_t i) const noexcept { return places_[i]; }
+    const FleetPlace& at(std::size_t i) const { return places_.at(i); }
+    const_iterator begin() const noexcept { return places_.begin(); }
+    const_iterator end() const noexcept { return places_.end(); }
+
+    /// The number of places that failed.
+    std::size_t failed() const noexcept { return storetasks_fleet_result_failed(p_.get()); }
+
+    /// The result as JSON: {"Regions": [{"Region", "Account", "RoleArn" (with a role),
+    /// "StoreImageTaskResults" (the AWS CLI's shape), "Error" (for a failed place)}]}.
+    std::string to_json() const {
+        char* json = nullptr;
+        storetasks_error* err = nullptr;
+        storetasks_status status = storetasks_fleet_result_to_json(p_.get(), &json, &err);
+        detail::check(status, err);
+        detail::Owned<char> owned(json);
+        return std::string(json);
+    }
+
+    const storetasks_fleet_result* get() const noexcept { return p_.get(); }
+
+private:
+    explicit FleetResult(storetasks_fleet_result* result) : p_(result) {
+        const std::size_t n = storetasks_fleet_result_len(result);
+        places_.reserve(n);
+        for (std::size_t i = 0; i < n; i++) {
+            const char* region = storetasks_fleet_result_region(result, i);
+            const storetasks_error* err = storetasks_fleet_result_error(result, i);
+            places_.push_back(FleetPlace{region ? std::string_view(region) : std::string_view(),
+                                         detail::view(storetasks_fleet_result_account(result, i)),
+                                         detail::view(storetasks_fleet_result_role_arn(result, i)),
+                                         TaskList::view(storetasks_fleet_result_tasks(result, i)),
+                                         storetasks_fleet_result_task_count(result, i),
+                                         err ? std::optional<Error>(detail::to_error(*err)) : std::nullopt});
+        }
+    }
+
+    detail::Owned<storetasks_fleet_result> p_;
+    std::vector<FleetPlace> places_;
+};
+
 namespace detail {
 
 template <class F>
@@ -473,6 +617,28 @@ bool on_page(const storetasks_task_list* page, void* user_data) noexcept {
             return true;
         } else {
             return static_cast<bool>((*ctx->callback)(list));
+        }
+    } catch (...) {
+        ctx->error = std::current_exception();
+        return false;
+    }
+}
+
+/// The C callback of describe_fleet_pages, with the same rules as on_page.
+template <class F>
+bool on_fleet_page(const char* region, const char* account, const storetasks_task_list* page,
+                   void* user_data) noexcept {
+    auto* ctx = static_cast<PageContext<F>*>(user_data);
+    try {
+        const TaskList list = TaskList::view(page);
+        const std::string_view where = region ? std::string_view(region) : std::string_view();
+        const std::optional<std::string_view> who = view(account);
+        if constexpr (std::is_void_v<std::invoke_result_t<F&, std::string_view, std::optional<std::string_view>,
+                                                          const TaskList&>>) {
+            (*ctx->callback)(where, who, list);
+            return true;
+        } else {
+            return static_cast<bool>((*ctx->callback)(where, who, list));
         }
     } catch (...) {
         ctx->error = std::current_exception();
@@ -590,6 +756,49 @@ public:
         detail::check(status, err);
     }
 
+    /// Runs the query in every (account, region) place of `fleet` at once, at most
+    /// Config::max_concurrency places at a time, each listed to its end. Returns the outcome of
+    /// every place, also when some or all of them failed: a failed place carries its error (and
+    /// the tasks read before it failed). Throws only when the call itself fails:
+    /// Status::InvalidArgument for a fleet without regions, with both regions and all_regions(),
+    /// or a query with a next token (a token belongs to one region), before anything is sent;
+    /// Status::Cancelled when `cancel` fires. Blocks the calling thread.
+    FleetResult describe_fleet(const Fleet& fleet, const Query& query, const Cancel* cancel = nullptr) const {
+        return describe_fleet(fleet, query.get(), cancel);
+    }
+    /// Every task of every place of `fleet`, with EC2's page size.
+    FleetResult describe_fleet(const Fleet& fleet) const { return describe_fleet(fleet, nullptr, nullptr); }
+
+    /// The streaming form of describe_fleet: `on_page(std::string_view region,
+    /// std::optional<std::string_view> account, const TaskList& page)` receives each page as it
+    /// arrives from any place (account nullopt for the client's own credentials), on this thread;
+    /// the strings and the page are valid during the call only. It returns false to stop every
+    /// listing (or returns nothing to go on). Memory stays bounded whatever the fleet's size.
+    /// Returns the outcome of every place so far, with empty task lists and each place's
+    /// task_count. Throws as describe_fleet does; an exception the callback throws stops every
+    /// listing and is rethrown here once the C call has returned. The callback must return or
+    /// throw: never longjmp out of it or end the thread inside it.
+    template <class F>
+    FleetResult describe_fleet_pages(const Fleet& fleet, const Query& query, F&& on_page,
+                                     const Cancel* cancel = nullptr) const {
+        using Fn = std::remove_reference_t<F>;
+        static_assert(std::is_invocable_v<Fn&, std::string_view, std::optional<std::string_view>, const TaskList&>,
+                      "on_page must be callable with (std::string_view, std::optional<std::string_view>, const TaskList&)");
+        detail::PageContext<Fn> ctx{std::addressof(on_page), nullptr};
+        storetasks_fleet_result* result = nullptr;
+        storetasks_error* err = nullptr;
+        storetasks_status status = storetasks_client_describe_fleet_pages(
+            p_.get(), fleet.get(), query.get(), cancel ? cancel->get() : nullptr, &detail::on_fleet_page<Fn>,
+            const_cast<void*>(static_cast<const void*>(&ctx)), &result, &err);
+        detail::Owned<storetasks_fleet_result> owned(result);
+        if (ctx.error) {
+            storetasks_error_free(err);
+            std::rethrow_exception(ctx.error);
+        }
+        detail::check(status, err);
+        return FleetResult::adopt(owned.release());
+    }
+
     /// Waits until the latest store task of every image in `ids` (more than 20 are polled in
     /// batches) is Completed, and returns their final state, in the order of the ids.
     /// Throws Error with Status::TaskFailed as soon as one fails (ami_id() and failure_reason()
@@ -644,6 +853,15 @@ private:
         storetasks_status status = storetasks_client_describe(p_.get(), query, cancel ? cancel->get() : nullptr, &list, &err);
         detail::check(status, err);
         return TaskList::adopt(list);
+    }
+
+    FleetResult describe_fleet(const Fleet& fleet, const storetasks_query* query, const Cancel* cancel) const {
+        storetasks_fleet_result* result = nullptr;
+        storetasks_error* err = nullptr;
+        storetasks_status status = storetasks_client_describe_fleet(p_.get(), fleet.get(), query,
+                                                                    cancel ? cancel->get() : nullptr, &result, &err);
+        detail::check(status, err);
+        return FleetResult::adopt(result);
     }
 
     detail::Owned<storetasks_client> p_;

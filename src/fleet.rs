@@ -49,11 +49,7 @@ pub fn check_region_name(region: &str) -> Result<()> {
         && region.len() <= 64
         && region.starts_with(|c: char| c.is_ascii_lowercase())
         && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::invalid(format!("{region:?} is not a region name (such as eu-west-3)")))
-    }
+    if ok { Ok(()) } else { Err(Error::invalid(format!("{region:?} is not a region name (such as eu-west-3)"))) }
 }
 
 /// The account id in an IAM role ARN (`arn:PARTITION:iam::ACCOUNT:role/NAME`).
@@ -75,7 +71,9 @@ impl Fleet {
     /// Checks the fleet before anything is sent.
     pub fn validate(&self) -> Result<()> {
         match (self.regions.is_empty(), self.all_regions) {
-            (true, false) => return Err(Error::invalid("the fleet names no region: add regions, or ask for every enabled region")),
+            (true, false) => {
+                return Err(Error::invalid("the fleet names no region: add regions, or ask for every enabled region"));
+            }
             (false, true) => {
                 return Err(Error::invalid("the fleet names regions and also asks for every enabled region: choose one"));
             }
@@ -150,13 +148,29 @@ struct Shared {
     events: mpsc::Sender<Event>,
 }
 
+/// An EC2 client for `region` with `credentials` (the client's own when `None`).
+pub(crate) fn ec2_for(
+    sdk_config: &aws_config::SdkConfig,
+    region: &str,
+    credentials: Option<&SharedCredentialsProvider>,
+) -> aws_sdk_ec2::Client {
+    let mut b = aws_sdk_ec2::config::Builder::from(sdk_config).region(Region::new(region.to_owned()));
+    // The same provider (not a new wrapper) for every region of an account, so that the identity
+    // cache asks STS once per account, not once per region.
+    b.set_credentials_provider(credentials.cloned());
+    aws_sdk_ec2::Client::from_conf(b.build())
+}
+
+/// Credentials of `role_arn`, assumed through STS with the configuration's own credentials.
+pub(crate) async fn role_credentials(sdk_config: &aws_config::SdkConfig, role_arn: &str) -> SharedCredentialsProvider {
+    let provider =
+        AssumeRoleProvider::builder(role_arn.to_owned()).session_name(ROLE_SESSION_NAME).configure(sdk_config).build().await;
+    SharedCredentialsProvider::new(provider)
+}
+
 impl Shared {
     fn ec2(&self, region: &str, account: &Account) -> aws_sdk_ec2::Client {
-        let mut b = aws_sdk_ec2::config::Builder::from(&self.sdk_config).region(Region::new(region.to_owned()));
-        // The same provider (not a new wrapper) for every region of an account, so that the
-        // identity cache asks STS once per account, not once per region.
-        b.set_credentials_provider(account.credentials.clone());
-        aws_sdk_ec2::Client::from_conf(b.build())
+        ec2_for(&self.sdk_config, region, account.credentials.as_ref())
     }
 
     fn label(&self, region: &str) -> Arc<str> {
@@ -203,7 +217,7 @@ impl Shared {
 }
 
 /// Keeps each item once, in its first position.
-fn unique(items: &[String]) -> Vec<String> {
+pub(crate) fn unique(items: &[String]) -> Vec<String> {
     let mut seen = HashSet::new();
     items.iter().filter(|i| seen.insert(i.as_str())).cloned().collect()
 }
@@ -260,8 +274,7 @@ impl Client {
             })?;
             match event {
                 Event::Places(p) => {
-                    outcomes =
-                        p.iter().map(|place| Outcome { place: place.clone(), pages: 0, tasks: 0, error: None }).collect();
+                    outcomes = p.iter().map(|place| Outcome { place: place.clone(), pages: 0, tasks: 0, error: None }).collect();
                     places = p;
                 }
                 Event::Page(i, page) => {
@@ -312,15 +325,11 @@ async fn run_fleet(shared: Arc<Shared>, fleet: Fleet) {
         accounts.push(Account { role_arn: None, account: None, credentials: None });
     }
     for arn in unique(&fleet.role_arns) {
-        let provider = AssumeRoleProvider::builder(arn.clone())
-            .session_name(ROLE_SESSION_NAME)
-            .configure(&shared.sdk_config)
-            .build()
-            .await;
+        let credentials = role_credentials(&shared.sdk_config, &arn).await;
         accounts.push(Account {
             account: account_of_role(&arn).ok().map(str::to_owned),
             role_arn: Some(arn),
-            credentials: Some(SharedCredentialsProvider::new(provider)),
+            credentials: Some(credentials),
         });
     }
 

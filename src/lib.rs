@@ -29,4 +29,4 @@ pub use error::{Error, ErrorKind, Result};
 pub use fleet::{Fleet, Outcome, Place};
 pub use query::{Filter, Query};
 pub use task::{Task, TaskPage, TaskRef, TaskState, Tasks};
-pub use waiter::WaitOptions;
+pub use waiter::{WaitOptions, WaitTarget};

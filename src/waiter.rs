@@ -60,17 +60,6 @@ fn describe_state(t: &Task) -> String {
     }
 }
 
-/// "ami-1: InProgress 40%, ami-2: no task yet".
-fn summary(ids: &[String], latest: &HashMap<String, Task>) -> String {
-    ids.iter()
-        .map(|id| match latest.get(id) {
-            Some(t) => format!("{id}: {}", describe_state(t)),
-            None => format!("{id}: no task yet"),
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// A small xorshift generator for jitter; seeded from the clock, no quality needed.
 struct Jitter(u64);
 
@@ -93,6 +82,26 @@ impl Jitter {
     }
 }
 
+/// One image to wait for, and where its store task runs.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct WaitTarget {
+    /// The region; `None` for the client's own.
+    pub region: Option<String>,
+    /// The IAM role to assume for the image's account; `None` for the client's own credentials.
+    pub role_arn: Option<String>,
+    pub image_id: String,
+}
+
+/// The images of one (account, region) place, polled with one client.
+struct Group {
+    ec2: aws_sdk_ec2::Client,
+    endpoint: std::sync::Arc<str>,
+    /// How messages name the place ("eu-west-3", "111111111111/eu-west-3"); empty for the
+    /// client's own place.
+    name: String,
+    query: Query,
+}
+
 impl Client {
     /// Polls until every image's latest store task is `Completed` (returning them in the order of
     /// `image_ids`), or one fails, or the deadline passes, or `cancel` fires. `on_poll` receives
@@ -102,74 +111,147 @@ impl Client {
         image_ids: &[String],
         opts: &WaitOptions,
         cancel: Option<&CancelToken>,
-        mut on_poll: impl FnMut(&[Task]) -> bool,
+        on_poll: impl FnMut(&[Task]) -> bool,
     ) -> Result<Vec<Task>> {
         if image_ids.is_empty() {
+            return Err(Error::invalid("no image ids to wait for"));
+        }
+        let targets: Vec<WaitTarget> =
+            image_ids.iter().map(|id| WaitTarget { image_id: id.clone(), ..WaitTarget::default() }).collect();
+        self.wait_targets(&targets, opts, cancel, on_poll)
+    }
+
+    /// Like [`Client::wait`], for images in several regions and accounts: each poll asks every
+    /// (account, region) place for its images at once. Tasks come back in the order of `targets`
+    /// (an image named twice for one place, once).
+    pub fn wait_targets(
+        &self,
+        targets: &[WaitTarget],
+        opts: &WaitOptions,
+        cancel: Option<&CancelToken>,
+        mut on_poll: impl FnMut(&[Task]) -> bool,
+    ) -> Result<Vec<Task>> {
+        if targets.is_empty() {
             return Err(Error::invalid("no image ids to wait for"));
         }
         if opts.min_delay.is_zero() || opts.max_delay < opts.min_delay {
             return Err(Error::invalid("the delays must satisfy 0 < min_delay <= max_delay"));
         }
-        let query = Query { image_ids: image_ids.to_vec(), ..Query::default() };
-        query.validate()?;
-        let ids = query.unique_image_ids();
+        let (groups, group_of) = self.wait_groups(targets, cancel)?;
+        // (group, image id) in the order given, each once.
+        let mut seen_keys = std::collections::HashSet::new();
+        let keys: Vec<(usize, String)> = targets
+            .iter()
+            .zip(&group_of)
+            .map(|(t, g)| (*g, t.image_id.clone()))
+            .filter(|k| seen_keys.insert(k.clone()))
+            .collect();
+        let names: Vec<String> = keys
+            .iter()
+            .map(|(g, id)| if groups[*g].name.is_empty() { id.clone() } else { format!("{}/{id}", groups[*g].name) })
+            .collect();
         let started = Instant::now();
         let deadline = opts.timeout.map(|t| started + t);
-        let mut latest: HashMap<String, Task> = HashMap::new();
+        let mut latest: HashMap<(usize, String), Task> = HashMap::new();
         let mut jitter = Jitter::new();
         let mut ceiling = opts.min_delay;
         let mut polls = 0u32;
-        let timed_out = |latest: &HashMap<String, Task>| {
-            Error::new(
-                ErrorKind::WaitTimeout,
-                format!("gave up after {:?}; last seen: {}", started.elapsed(), summary(&ids, latest)),
-            )
+        let summary = |latest: &HashMap<(usize, String), Task>| {
+            keys.iter()
+                .zip(&names)
+                .map(|(k, name)| match latest.get(k) {
+                    Some(t) => format!("{name}: {}", describe_state(t)),
+                    None => format!("{name}: no task yet"),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let timed_out = |latest: &HashMap<(usize, String), Task>| {
+            Error::new(ErrorKind::WaitTimeout, format!("gave up after {:?}; last seen: {}", started.elapsed(), summary(latest)))
         };
         loop {
             polls += 1;
             let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            let poll = {
-                let ec2 = self.ec2.clone();
-                let q = query.clone();
-                let conc = self.max_concurrency;
-                let endpoint = self.endpoint.clone();
+            let polled = {
+                let requests: Vec<_> = groups
+                    .iter()
+                    .map(|g| {
+                        let fut = crate::paginate::send_batched(
+                            g.ec2.clone(),
+                            g.query.clone(),
+                            self.max_concurrency,
+                            g.endpoint.clone(),
+                        );
+                        let name = g.name.clone();
+                        async move {
+                            fut.await.map_err(|mut e| {
+                                if !name.is_empty() {
+                                    e.message = format!("{name}: {}", e.message);
+                                }
+                                e
+                            })
+                        }
+                    })
+                    .collect();
                 self.run(cancel, async move {
-                    let fut = crate::paginate::send_batched(ec2, q, conc, endpoint);
+                    let all = futures_util::future::join_all(requests);
                     match remaining {
-                        Some(r) => tokio::time::timeout(r, fut)
+                        Some(r) => tokio::time::timeout(r, all)
                             .await
-                            .unwrap_or_else(|_| Err(Error::new(ErrorKind::WaitTimeout, "the deadline passed during a poll"))),
-                        None => fut.await,
+                            .map_err(|_| Error::new(ErrorKind::WaitTimeout, "the deadline passed during a poll")),
+                        None => Ok(all.await),
                     }
                 })
             };
+            // A poll counts when every place answered; a place's permanent error ends the wait,
+            // a transient one (in any place) means polling again.
+            let poll = polled.and_then(|pages| {
+                let mut transient = None;
+                let mut answered = Vec::with_capacity(pages.len());
+                for page in pages {
+                    match page {
+                        Ok(p) => answered.push(p),
+                        Err(e) if e.kind == ErrorKind::WaitTimeout || !is_transient(&e) => return Err(e),
+                        Err(e) => transient = Some(e),
+                    }
+                }
+                match transient {
+                    Some(e) => Err(e),
+                    None => Ok(answered),
+                }
+            });
             match poll {
-                Ok(page) => {
-                    for t in page.tasks.iter() {
-                        if let Some(id) = t.ami_id {
-                            latest.insert(id.to_owned(), Task::from(t));
+                Ok(pages) => {
+                    for (g, page) in pages.iter().enumerate() {
+                        for t in page.tasks.iter() {
+                            if let Some(id) = t.ami_id {
+                                latest.insert((g, id.to_owned()), Task::from(t));
+                            }
                         }
                     }
-                    let seen: Vec<Task> = ids.iter().filter_map(|id| latest.get(id).cloned()).collect();
-                    tracing::debug!(poll = polls, seen = seen.len(), wanted = ids.len(), "wait poll: {}", summary(&ids, &latest));
+                    let seen: Vec<Task> = keys.iter().filter_map(|k| latest.get(k).cloned()).collect();
+                    tracing::debug!(poll = polls, seen = seen.len(), wanted = keys.len(), "wait poll: {}", summary(&latest));
                     if !on_poll(&seen) {
                         return Err(Error::new(ErrorKind::Cancelled, "the progress callback stopped the wait"));
                     }
-                    if let Some(t) = seen.iter().find(|t| t.state == TaskState::Failed) {
+                    if let Some((k, name)) =
+                        keys.iter().zip(&names).find(|(k, _)| latest.get(*k).is_some_and(|t| t.state == TaskState::Failed))
+                    {
+                        let t = &latest[k];
                         let ami = t.ami_id.clone().unwrap_or_default();
                         let reason = t.failure_reason.clone().unwrap_or_else(|| "no reason given".to_owned());
-                        let mut e = Error::new(ErrorKind::TaskFailed, format!("{ami} failed: {reason}"));
+                        let mut e = Error::new(ErrorKind::TaskFailed, format!("{name} failed: {reason}"));
                         e.ami_id = Some(ami);
                         e.failure_reason = t.failure_reason.clone();
                         return Err(e);
                     }
-                    if let Some(missing) = ids.iter().find(|id| !latest.contains_key(*id)) {
+                    if let Some((k, name)) = keys.iter().zip(&names).find(|(k, _)| !latest.contains_key(*k)) {
                         if started.elapsed() >= opts.not_found_grace {
                             let mut e = Error::new(
                                 ErrorKind::NotFound,
-                                format!("{missing} has had no store task for {:?}", started.elapsed()),
+                                format!("{name} has had no store task for {:?}", started.elapsed()),
                             );
-                            e.ami_id = Some(missing.clone());
+                            e.ami_id = Some(k.1.clone());
                             return Err(e);
                         }
                     } else if seen.iter().all(|t| t.state == TaskState::Completed) {
@@ -198,6 +280,76 @@ impl Client {
                 Ok(())
             })?;
         }
+    }
+
+    /// One group per (region, role) in the order of first appearance, each with its own client
+    /// (the client's own for targets without region and role), its roles assumed once each; and
+    /// the group of each target.
+    fn wait_groups(&self, targets: &[WaitTarget], cancel: Option<&CancelToken>) -> Result<(Vec<Group>, Vec<usize>)> {
+        let mut places: Vec<(Option<String>, Option<String>)> = Vec::new();
+        let mut ids: Vec<Vec<String>> = Vec::new();
+        let mut group_of = Vec::with_capacity(targets.len());
+        for t in targets {
+            if t.image_id.trim().is_empty() {
+                return Err(Error::invalid("an image id is empty"));
+            }
+            if let Some(r) = &t.region {
+                crate::fleet::check_region_name(r)?;
+            }
+            if let Some(a) = &t.role_arn {
+                crate::fleet::account_of_role(a)?;
+            }
+            let key = (t.region.clone(), t.role_arn.clone());
+            let at = places.iter().position(|p| *p == key).unwrap_or_else(|| {
+                places.push(key);
+                ids.push(Vec::new());
+                places.len() - 1
+            });
+            ids[at].push(t.image_id.clone());
+            group_of.push(at);
+        }
+        let roles = crate::fleet::unique(&places.iter().filter_map(|(_, r)| r.clone()).collect::<Vec<_>>());
+        let sdk_config = self.sdk_config.clone();
+        let credentials: Vec<(String, aws_credential_types::provider::SharedCredentialsProvider)> = if roles.is_empty() {
+            Vec::new()
+        } else {
+            self.run(cancel, async move {
+                let mut out = Vec::new();
+                for arn in roles {
+                    let c = crate::fleet::role_credentials(&sdk_config, &arn).await;
+                    out.push((arn, c));
+                }
+                Ok(out)
+            })?
+        };
+        let home = self.sdk_config.region().map(|r| r.as_ref().to_owned()).unwrap_or_default();
+        let many = places.len() > 1;
+        let groups = places
+            .into_iter()
+            .zip(ids)
+            .map(|((region, role), ids)| {
+                let query = Query { image_ids: ids, ..Query::default() };
+                query.validate()?;
+                let account = role.as_deref().and_then(|r| crate::fleet::account_of_role(r).ok());
+                let region_name = region.clone().unwrap_or_else(|| home.clone());
+                let name = match (many, account) {
+                    (false, None) => String::new(),
+                    (_, Some(a)) => format!("{a}/{region_name}"),
+                    (true, None) => region_name.clone(),
+                };
+                if region.is_none() && role.is_none() {
+                    return Ok(Group { ec2: self.ec2.clone(), endpoint: self.endpoint.clone(), name, query });
+                }
+                let creds = role.as_ref().and_then(|r| credentials.iter().find(|(a, _)| a == r).map(|(_, c)| c));
+                Ok(Group {
+                    ec2: crate::fleet::ec2_for(&self.sdk_config, &region_name, creds),
+                    endpoint: crate::client::endpoint_label(self.endpoint_url.as_deref(), Some(&region_name)).into(),
+                    name,
+                    query,
+                })
+            })
+            .collect::<Result<Vec<Group>>>()?;
+        Ok((groups, group_of))
     }
 }
 

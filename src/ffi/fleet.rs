@@ -312,7 +312,10 @@ pub extern "C" fn storetasks_fleet_result_role_arn(result: *const storetasks_fle
 /// next token; its request id is the last reply's. Borrowed from the result until it is freed
 /// (never pass it to `storetasks_task_list_free`); NULL for a NULL result or an index out of range.
 #[unsafe(no_mangle)]
-pub extern "C" fn storetasks_fleet_result_tasks(result: *const storetasks_fleet_result, index: usize) -> *const storetasks_task_list {
+pub extern "C" fn storetasks_fleet_result_tasks(
+    result: *const storetasks_fleet_result,
+    index: usize,
+) -> *const storetasks_task_list {
     place(result, index).map_or(std::ptr::null(), |p| &p.tasks as *const _)
 }
 

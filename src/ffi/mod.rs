@@ -226,16 +226,21 @@ pub(crate) fn opt_str_arg<'a>(p: *const c_char, what: &str) -> Result<Option<&'a
 
 /// An array of `len` required strings (`what` #1, #2... in messages), copied. `p` may be NULL
 /// only when `len` is 0.
-pub(crate) fn str_array(p: *const *const c_char, len: usize, what: &str) -> Result<Vec<String>, Error> {
+/// The `len` items at `p`, borrowed for the call: empty for 0, INVALID_ARGUMENT for NULL with a
+/// length.
+pub(crate) fn slice_arg<'a, T>(p: *const T, len: usize, what: &str) -> Result<&'a [T], Error> {
     if len == 0 {
-        return Ok(Vec::new());
+        return Ok(&[]);
     }
     if p.is_null() {
         return Err(Error::invalid(format!("the {what} array is NULL but its length is {len}")));
     }
-    // SAFETY: not NULL, and the caller promises `len` readable pointers there for the call.
-    let items = unsafe { std::slice::from_raw_parts(p, len) };
-    items.iter().enumerate().map(|(i, &s)| Ok(str_arg(s, &format!("{what} #{}", i + 1))?.to_owned())).collect()
+    // SAFETY: not NULL, and the caller promises `len` readable items there for the call.
+    Ok(unsafe { std::slice::from_raw_parts(p, len) })
+}
+
+pub(crate) fn str_array(p: *const *const c_char, len: usize, what: &str) -> Result<Vec<String>, Error> {
+    slice_arg(p, len, what)?.iter().enumerate().map(|(i, &s)| Ok(str_arg(s, &format!("{what} #{}", i + 1))?.to_owned())).collect()
 }
 
 /// A C string from Rust text; a NUL inside the text (which EC2's XML cannot carry) becomes U+FFFD.

@@ -7,11 +7,12 @@ use super::cancel::storetasks_cancel;
 use super::client::storetasks_client;
 use super::task_list::storetasks_task_list;
 use super::{
-    OutPtr, boundary, boundary_or, free_box, into_raw, opt_ref, setter, storetasks_error, storetasks_status, str_array, try_ref,
+    OutPtr, boundary, boundary_or, free_box, into_raw, opt_ref, opt_str_arg, setter, slice_arg, storetasks_error,
+    storetasks_status, str_arg, str_array, try_ref,
 };
 use crate::error::Error;
 use crate::task::{Task, TaskPage};
-use crate::waiter::WaitOptions;
+use crate::waiter::{WaitOptions, WaitTarget};
 
 /// Called after each successful poll of `storetasks_client_wait`, on the calling thread, with the
 /// latest task of each waited-for image that has one, in the order the ids were given. `tasks`
@@ -155,31 +156,93 @@ pub extern "C" fn storetasks_client_wait(
     err: *mut *mut storetasks_error,
 ) -> storetasks_status {
     boundary(err, || {
-        let client = super::client::inner(try_ref(client)?);
         let ids = str_array(image_ids, image_ids_len, "image id")?;
-        // The options are copied, so that a setter called on another thread during the wait
-        // changes nothing for it.
-        let (opts, progress, user_data) = match opt_ref(options) {
-            Some(o) => (o.inner.clone(), o.progress, o.user_data),
-            None => (WaitOptions::default(), None, std::ptr::null_mut()),
-        };
-        let out = (!tasks_out.is_null()).then(|| OutPtr::new(tasks_out, "tasks_out")).transpose()?;
-        let cancel = opt_ref(cancel).map(|c| c.token.clone());
-        let tasks = client.wait(&ids, &opts, cancel.as_ref(), |seen| match progress {
-            Some(cb) => {
-                let list = storetasks_task_list::from_page(TaskPage {
-                    tasks: seen.iter().map(Task::as_ref).collect(),
-                    ..TaskPage::default()
-                });
-                // SAFETY: the caller promised a callback that takes these arguments; `list`
-                // outlives the call, and `user_data` is passed through as the caller gave it.
-                unsafe { cb(&list, user_data) }
-            }
-            None => true,
-        })?;
-        if let Some(out) = out {
-            out.set(storetasks_task_list::from_page(TaskPage { tasks: tasks.into(), ..TaskPage::default() }));
+        if ids.is_empty() {
+            return Err(Error::invalid("no image ids to wait for"));
         }
-        Ok(())
+        let targets: Vec<WaitTarget> = ids.into_iter().map(|image_id| WaitTarget { image_id, ..WaitTarget::default() }).collect();
+        run_wait(client, &targets, options, cancel, tasks_out)
     })
+}
+
+/// One image to wait for in `storetasks_client_wait_targets`, and where its store task runs.
+#[repr(C)]
+pub struct storetasks_wait_target {
+    /// The region, such as "eu-west-3"; NULL for the client's region.
+    pub region: *const c_char,
+    /// The IAM role to assume for the image's account (`arn:aws:iam::ACCOUNT:role/NAME`); NULL for
+    /// the client's own credentials.
+    pub role_arn: *const c_char,
+    /// The AMI id.
+    pub image_id: *const c_char,
+}
+
+/// Like `storetasks_client_wait`, for images in several regions and accounts: `targets` holds
+/// `targets_len` (region, role, image id) triples, and each poll asks every (account, region)
+/// place for its images at once; each role is assumed once. The tasks in `*tasks_out` and those
+/// given to the progress callback come in the order of `targets` (a triple given twice, once).
+/// Messages name an image as "REGION/ami-..." (or "ACCOUNT/REGION/ami-...") when the targets span
+/// more than one place. A place's throttling or network error means another poll; its other errors
+/// end the wait. INVALID_ARGUMENT for no targets, a NULL image id, a bad region name or role ARN.
+/// The strings are copied. Outcomes, ownership and thread safety as for `storetasks_client_wait`.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_client_wait_targets(
+    client: *const storetasks_client,
+    targets: *const storetasks_wait_target,
+    targets_len: usize,
+    options: *const storetasks_wait_options,
+    cancel: *const storetasks_cancel,
+    tasks_out: *mut *mut storetasks_task_list,
+    err: *mut *mut storetasks_error,
+) -> storetasks_status {
+    boundary(err, || {
+        if targets_len == 0 {
+            return Err(Error::invalid("no image ids to wait for"));
+        }
+        let targets = slice_arg(targets, targets_len, "target")?
+            .iter()
+            .map(|t| {
+                Ok(WaitTarget {
+                    region: opt_str_arg(t.region, "region")?.map(str::to_owned),
+                    role_arn: opt_str_arg(t.role_arn, "role ARN")?.map(str::to_owned),
+                    image_id: str_arg(t.image_id, "image id")?.to_owned(),
+                })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        run_wait(client, &targets, options, cancel, tasks_out)
+    })
+}
+
+fn run_wait(
+    client: *const storetasks_client,
+    targets: &[WaitTarget],
+    options: *const storetasks_wait_options,
+    cancel: *const storetasks_cancel,
+    tasks_out: *mut *mut storetasks_task_list,
+) -> Result<(), Error> {
+    let client = super::client::inner(try_ref(client)?);
+    // The options are copied, so that a setter called on another thread during the wait
+    // changes nothing for it.
+    let (opts, progress, user_data) = match opt_ref(options) {
+        Some(o) => (o.inner.clone(), o.progress, o.user_data),
+        None => (WaitOptions::default(), None, std::ptr::null_mut()),
+    };
+    let out = (!tasks_out.is_null()).then(|| OutPtr::new(tasks_out, "tasks_out")).transpose()?;
+    let cancel = opt_ref(cancel).map(|c| c.token.clone());
+    let tasks = client.wait_targets(targets, &opts, cancel.as_ref(), |seen| match progress {
+        Some(cb) => {
+            let list = storetasks_task_list::from_page(TaskPage {
+                tasks: seen.iter().map(Task::as_ref).collect(),
+                ..TaskPage::default()
+            });
+            // SAFETY: the caller promised a callback that takes these arguments; `list`
+            // outlives the call, and `user_data` is passed through as the caller gave it.
+            unsafe { cb(&list, user_data) }
+        }
+        None => true,
+    })?;
+    if let Some(out) = out {
+        out.set(storetasks_task_list::from_page(TaskPage { tasks: tasks.into(), ..TaskPage::default() }));
+    }
+    Ok(())
 }

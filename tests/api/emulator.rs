@@ -96,6 +96,11 @@ impl Emulator {
         self.stat("faults_fired")
     }
 
+    /// A counter from the emulator's stats.
+    pub fn stat_u64(&self, name: &str) -> u64 {
+        self.stat(name)
+    }
+
     fn stat(&self, name: &str) -> u64 {
         let (_, body) = self.http("GET", "/_emulator/stats", "");
         let v: serde_json::Value = serde_json::from_str(&body).expect("stats JSON");

@@ -171,6 +171,10 @@ impl Config {
         c.credentials(ACCESS_KEY, SECRET_KEY);
         c
     }
+    pub fn region(&self, region: &str) -> &Self {
+        assert_eq!(storetasks_config_set_region(self.0, cs(region).as_ptr()), storetasks_status::Ok);
+        self
+    }
     pub fn credentials(&self, ak: &str, sk: &str) -> &Self {
         assert_eq!(storetasks_config_set_credentials(self.0, cs(ak).as_ptr(), cs(sk).as_ptr(), null()), storetasks_status::Ok);
         self

@@ -3,6 +3,7 @@
 mod emulator;
 mod faults;
 mod ffi;
+mod fleet;
 mod wait;
 
 use std::sync::Arc;

@@ -1,0 +1,497 @@
+//! Fleet calls through the C API: many regions and accounts at once, against one emulator that
+//! serves them all (the region comes from each request's signature, the account from the
+//! credentials STS handed out for a role).
+
+use std::collections::HashSet;
+use std::ffi::{c_char, c_void};
+use std::ptr::{null, null_mut};
+use std::time::{Duration, Instant};
+
+use storetasks::ffi::error::storetasks_status as S;
+use storetasks::ffi::error::*;
+use storetasks::ffi::fleet::*;
+
+use crate::emulator::Emulator;
+use crate::ffi::{Cancel, Client, Config, Failure, Query, T, copy_tasks, cs, opt_string, take_error};
+use crate::{NOW, ids};
+
+const ROLE_A: &str = "arn:aws:iam::111111111111:role/StoreTasksReader";
+const ROLE_B: &str = "arn:aws:iam::222222222222:role/StoreTasksReader";
+
+struct Fleet(*mut storetasks_fleet);
+
+impl Fleet {
+    fn regions(regions: &[&str]) -> Fleet {
+        let f = Fleet(storetasks_fleet_new());
+        assert!(!f.0.is_null());
+        for r in regions {
+            assert_eq!(storetasks_fleet_add_region(f.0, cs(r).as_ptr()), S::Ok, "{r}");
+        }
+        f
+    }
+    fn all() -> Fleet {
+        let f = Fleet::regions(&[]);
+        assert_eq!(storetasks_fleet_set_all_regions(f.0, true), S::Ok);
+        f
+    }
+    fn role(self, arn: &str) -> Self {
+        assert_eq!(storetasks_fleet_add_role_arn(self.0, cs(arn).as_ptr()), S::Ok);
+        self
+    }
+    fn last_error(&self) -> Option<String> {
+        opt_string(storetasks_fleet_last_error(self.0))
+    }
+}
+
+impl Drop for Fleet {
+    fn drop(&mut self) {
+        storetasks_fleet_free(self.0);
+    }
+}
+
+/// One place of a result, copied out.
+#[derive(Debug)]
+struct PlaceOut {
+    region: String,
+    account: Option<String>,
+    tasks: Vec<T>,
+    count: usize,
+    error: Option<Failure>,
+}
+
+fn copy_error(e: *const storetasks_error) -> Option<Failure> {
+    (!e.is_null()).then(|| Failure {
+        status: storetasks_error_status(e),
+        message: opt_string(storetasks_error_message(e)).unwrap(),
+        code: opt_string(storetasks_error_code(e)),
+        http_status: storetasks_error_http_status(e),
+        request_id: opt_string(storetasks_error_request_id(e)),
+    })
+}
+
+fn copy_result(r: *const storetasks_fleet_result) -> Vec<PlaceOut> {
+    let n = storetasks_fleet_result_len(r);
+    let places: Vec<PlaceOut> = (0..n)
+        .map(|i| PlaceOut {
+            region: opt_string(storetasks_fleet_result_region(r, i)).expect("every place has a region string"),
+            account: opt_string(storetasks_fleet_result_account(r, i)),
+            tasks: copy_tasks(storetasks_fleet_result_tasks(r, i)),
+            count: storetasks_fleet_result_task_count(r, i),
+            error: copy_error(storetasks_fleet_result_error(r, i)),
+        })
+        .collect();
+    assert!(storetasks_fleet_result_region(r, n).is_null());
+    assert!(storetasks_fleet_result_tasks(r, n).is_null());
+    assert!(storetasks_fleet_result_error(r, n).is_null());
+    assert_eq!(storetasks_fleet_result_failed(r), places.iter().filter(|p| p.error.is_some()).count());
+    places
+}
+
+fn fleet_call(c: &Client, f: &Fleet, q: &Query, cancel: Option<&Cancel>) -> Result<(Vec<PlaceOut>, String), Failure> {
+    let mut r = null_mut();
+    let mut err = null_mut();
+    let st = storetasks_client_describe_fleet(c.0, f.0, q.0, cancel.map_or(null(), |c| c.0), &mut r, &mut err);
+    if st != S::Ok {
+        assert!(r.is_null(), "a failed call leaves the result untouched");
+        return Err(take_error(st, err));
+    }
+    assert!(err.is_null());
+    let places = copy_result(r);
+    let mut json: *mut c_char = null_mut();
+    assert_eq!(storetasks_fleet_result_to_json(r, &mut json, null_mut()), S::Ok);
+    let text = opt_string(json).unwrap();
+    storetasks::ffi::storetasks_string_free(json);
+    storetasks_fleet_result_free(r);
+    Ok((places, text))
+}
+
+/// Every task of `region` (and of a role's account), listed the ordinary way by a client of that
+/// region: what a fleet place must hold.
+fn baseline(endpoint: &str, region: &str, role: Option<&str>) -> Vec<T> {
+    let cfg = Config::for_endpoint(endpoint);
+    cfg.region(region);
+    let c = cfg.client();
+    match role {
+        None => c.all(&Query::new().max_results(200), 0, None).expect("baseline listing").tasks(),
+        Some(arn) => {
+            let f = Fleet::regions(&[region]).role(arn);
+            let (mut places, _) = fleet_call(&c, &f, &Query::new(), None).expect("baseline fleet");
+            assert!(places[0].error.is_none(), "{:?}", places[0].error);
+            places.remove(0).tasks
+        }
+    }
+}
+
+const REGIONS: [&str; 4] = ["us-east-1", "eu-west-3", "ap-south-1", "us-west-2"];
+
+fn fleet_emulator(extra: &[&str]) -> Emulator {
+    let mut args = vec!["--now", NOW, "--generate", "230", "--regions", "us-east-1,eu-west-3,ap-south-1,us-west-2,ca-central-1"];
+    args.extend_from_slice(extra);
+    Emulator::start(&args)
+}
+
+#[test]
+fn a_fleet_lists_every_region_once_in_the_order_given() {
+    let emu = fleet_emulator(&[]);
+    let c = Config::for_endpoint(&emu.endpoint()).client();
+    let f = Fleet::regions(&REGIONS);
+    // A region added twice is listed once.
+    assert_eq!(storetasks_fleet_add_region(f.0, cs("eu-west-3").as_ptr()), S::Ok);
+    let (places, json) = fleet_call(&c, &f, &Query::new().max_results(50), None).unwrap();
+    assert_eq!(places.iter().map(|p| p.region.as_str()).collect::<Vec<_>>(), REGIONS);
+    let mut all_ids = HashSet::new();
+    for p in &places {
+        assert!(p.error.is_none(), "{}: {:?}", p.region, p.error);
+        assert_eq!(p.account, None, "the client's own credentials have no role account");
+        let expected = baseline(&emu.endpoint(), &p.region, None);
+        assert!(expected.len() >= 230, "{}: {} tasks", p.region, expected.len());
+        assert_eq!(p.tasks, expected, "{}: the fleet's tasks are the region's listing, in order", p.region);
+        assert_eq!(p.count, p.tasks.len());
+        for id in ids(&p.tasks) {
+            assert!(all_ids.insert(id.clone()), "{id} came back twice");
+        }
+    }
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let regions = doc["Regions"].as_array().unwrap();
+    assert_eq!(regions.len(), 4);
+    for (p, j) in places.iter().zip(regions) {
+        assert_eq!(j["Region"], p.region.as_str());
+        assert!(j["Account"].is_null());
+        assert!(j.get("Error").is_none());
+        let ids: Vec<&str> =
+            j["StoreImageTaskResults"].as_array().unwrap().iter().map(|t| t["AmiId"].as_str().unwrap()).collect();
+        assert_eq!(ids, crate::ids(&p.tasks));
+    }
+}
+
+#[test]
+fn a_failing_region_never_hides_the_others() {
+    let faults = [
+        "--fault",
+        "throttle,region=eu-west-3,count=1000000",
+        "--fault",
+        "deny,region=ap-south-1,count=1000000",
+        "--fault",
+        "drop,region=ca-central-1,count=1000000",
+    ];
+    let emu = fleet_emulator(&faults);
+    let clean = fleet_emulator(&[]);
+    let cfg = Config::for_endpoint(&emu.endpoint());
+    cfg.retry(storetasks::ffi::config::storetasks_retry_mode::Standard, 2).timeouts(2_000, 5_000, 20_000);
+    let c = cfg.client();
+    let f = Fleet::regions(&["us-east-1", "eu-west-3", "ap-south-1", "ca-central-1", "us-west-2"]);
+    let (places, json) = fleet_call(&c, &f, &Query::new().max_results(40), None).expect("partial failure is not a failed call");
+    let by_region = |r: &str| places.iter().find(|p| p.region == r).unwrap();
+    for healthy in ["us-east-1", "us-west-2"] {
+        let p = by_region(healthy);
+        assert!(p.error.is_none(), "{healthy}: {:?}", p.error);
+        let expected = baseline(&clean.endpoint(), healthy, None);
+        assert!(!expected.is_empty());
+        assert_eq!(p.tasks, expected, "{healthy}: every task exactly once, in order");
+    }
+    let throttled = by_region("eu-west-3").error.as_ref().expect("eu-west-3 fails");
+    assert_eq!(throttled.status, S::Throttled, "{throttled:?}");
+    assert_eq!(throttled.code.as_deref(), Some("RequestLimitExceeded"));
+    assert!(throttled.request_id.is_some());
+    let denied = by_region("ap-south-1").error.as_ref().expect("ap-south-1 fails");
+    assert_eq!((denied.status, denied.http_status), (S::Unauthorized, 403), "{denied:?}");
+    assert_eq!(denied.code.as_deref(), Some("UnauthorizedOperation"));
+    let dropped = by_region("ca-central-1").error.as_ref().expect("ca-central-1 fails");
+    assert_eq!(dropped.status, S::Network, "{dropped:?}");
+    for r in ["eu-west-3", "ap-south-1", "ca-central-1"] {
+        assert!(by_region(r).tasks.is_empty(), "{r} failed on its first page");
+    }
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let errors: Vec<(&str, &str)> = doc["Regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| Some((p["Region"].as_str()?, p.get("Error")?["Status"].as_str()?)))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            ("eu-west-3", "STORETASKS_STATUS_THROTTLED"),
+            ("ap-south-1", "STORETASKS_STATUS_UNAUTHORIZED"),
+            ("ca-central-1", "STORETASKS_STATUS_NETWORK")
+        ]
+    );
+}
+
+#[test]
+fn every_enabled_region_comes_from_describe_regions() {
+    let emu = fleet_emulator(&["--opt-in-region", "me-south-1", "--opt-in-region", "af-south-1"]);
+    let c = Config::for_endpoint(&emu.endpoint()).client();
+    let (places, _) = fleet_call(&c, &Fleet::all(), &Query::new().filter("task-state", &["Failed"]), None).unwrap();
+    let regions: Vec<&str> = places.iter().map(|p| p.region.as_str()).collect();
+    assert_eq!(regions, ["ap-south-1", "ca-central-1", "eu-west-3", "us-east-1", "us-west-2"], "sorted, opt-in ones left out");
+    for p in &places {
+        assert!(p.error.is_none(), "{}: {:?}", p.region, p.error);
+        assert!(!p.tasks.is_empty(), "{}: some tasks failed", p.region);
+        assert!(p.tasks.iter().all(|t| t.state.as_deref() == Some("Failed")), "{}: the filter reached every region", p.region);
+    }
+}
+
+#[test]
+fn roles_are_assumed_once_per_account_and_list_their_own_tasks() {
+    let emu = fleet_emulator(&["--role", ROLE_A, "--role", ROLE_B]);
+    let c = Config::for_endpoint(&emu.endpoint()).client();
+    let f = Fleet::regions(&["eu-west-3", "us-west-2"]).role(ROLE_A).role(ROLE_B);
+    let (places, json) = fleet_call(&c, &f, &Query::new(), None).unwrap();
+    let got: Vec<(Option<&str>, &str)> = places.iter().map(|p| (p.account.as_deref(), p.region.as_str())).collect();
+    assert_eq!(
+        got,
+        [
+            (Some("111111111111"), "eu-west-3"),
+            (Some("111111111111"), "us-west-2"),
+            (Some("222222222222"), "eu-west-3"),
+            (Some("222222222222"), "us-west-2")
+        ]
+    );
+    let mut seen = HashSet::new();
+    for p in &places {
+        assert!(p.error.is_none(), "{:?} {}: {:?}", p.account, p.region, p.error);
+        assert!(!p.tasks.is_empty());
+        for id in ids(&p.tasks) {
+            assert!(seen.insert(id.clone()), "{id} appears in two places: accounts must not share data");
+        }
+    }
+    // The client's own account is another account again.
+    let own = baseline(&emu.endpoint(), "eu-west-3", None);
+    assert!(ids(&own).iter().all(|id| !seen.contains(id)));
+    assert_eq!(emu.stat_u64("assume_role_requests"), 2, "one AssumeRole per role, shared by its regions");
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(doc["Regions"][0]["Account"], "111111111111");
+    assert_eq!(doc["Regions"][0]["RoleArn"], ROLE_A);
+}
+
+#[test]
+fn a_role_that_cannot_be_assumed_fails_only_its_own_places() {
+    let emu = fleet_emulator(&["--role", ROLE_A]);
+    let c = Config::for_endpoint(&emu.endpoint()).client();
+    let f = Fleet::regions(&["eu-west-3", "us-west-2"]).role(ROLE_B).role(ROLE_A);
+    let (places, _) = fleet_call(&c, &f, &Query::new(), None).unwrap();
+    assert_eq!(places.len(), 4);
+    for p in &places {
+        match p.account.as_deref() {
+            Some("222222222222") => {
+                let e = p.error.as_ref().expect("the unknown role fails");
+                assert!(matches!(e.status, S::Credentials | S::Unauthorized), "{e:?}");
+                assert!(e.message.contains("AccessDenied") || e.message.to_lowercase().contains("assum"), "{e:?}");
+            }
+            _ => assert!(p.error.is_none() && !p.tasks.is_empty(), "{p:?}"),
+        }
+    }
+}
+
+#[test]
+fn pages_stream_with_their_place_and_the_caller_can_stop() {
+    struct Seen {
+        pages: Vec<(String, Option<String>, usize)>,
+        stop_after: usize,
+    }
+    unsafe extern "C" fn on_page(
+        region: *const c_char,
+        account: *const c_char,
+        page: *const storetasks::ffi::task_list::storetasks_task_list,
+        user: *mut c_void,
+    ) -> bool {
+        let seen = unsafe { &mut *(user as *mut Seen) };
+        seen.pages.push((opt_string(region).unwrap(), opt_string(account), copy_tasks(page).len()));
+        seen.pages.len() < seen.stop_after
+    }
+    let emu = fleet_emulator(&[]);
+    let c = Config::for_endpoint(&emu.endpoint()).client();
+    let f = Fleet::regions(&REGIONS);
+    let q = Query::new().max_results(25);
+    for stop_after in [usize::MAX, 3] {
+        let mut seen = Seen { pages: Vec::new(), stop_after };
+        let mut r = null_mut();
+        let mut err = null_mut();
+        let st = storetasks_client_describe_fleet_pages(
+            c.0,
+            f.0,
+            q.0,
+            null(),
+            Some(on_page),
+            &mut seen as *mut Seen as *mut c_void,
+            &mut r,
+            &mut err,
+        );
+        assert_eq!(st, S::Ok);
+        let places = copy_result(r);
+        storetasks_fleet_result_free(r);
+        if stop_after == 3 {
+            assert_eq!(seen.pages.len(), 3, "no page after the callback said stop");
+            continue;
+        }
+        for p in &places {
+            assert!(p.tasks.is_empty(), "streamed tasks are not kept");
+            let streamed: usize = seen.pages.iter().filter(|(r, _, _)| *r == p.region).map(|(_, _, n)| n).sum();
+            assert_eq!(p.count, streamed);
+            assert_eq!(streamed, baseline(&emu.endpoint(), &p.region, None).len(), "{}", p.region);
+            assert!(seen.pages.iter().filter(|(r, _, _)| *r == p.region).all(|(_, a, n)| a.is_none() && *n <= 25));
+        }
+    }
+    // Without a result pointer, and a NULL callback is refused.
+    let mut err = null_mut();
+    assert_eq!(
+        storetasks_client_describe_fleet_pages(c.0, f.0, q.0, null(), None, null_mut(), null_mut(), &mut err),
+        S::InvalidArgument
+    );
+    assert!(take_error(S::InvalidArgument, err).message.contains("callback"));
+}
+
+#[test]
+fn cancelling_ends_a_fleet_call_at_once() {
+    let emu = fleet_emulator(&["--fault", "delay,ms=3000,count=1000"]);
+    let c = Config::for_endpoint(&emu.endpoint()).client();
+    let f = Fleet::regions(&REGIONS);
+    let cancel = Cancel::new();
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            std::thread::sleep(Duration::from_millis(200));
+            cancel.trigger();
+        });
+        let e = fleet_call(&c, &f, &Query::new(), Some(&cancel)).map(|_| ()).unwrap_err();
+        assert_eq!(e.status, S::Cancelled);
+    });
+    assert!(started.elapsed() < Duration::from_millis(2500), "{:?}", started.elapsed());
+}
+
+#[test]
+fn bad_fleets_fail_before_anything_is_sent() {
+    let emu = fleet_emulator(&[]);
+    let c = Config::for_endpoint(&emu.endpoint()).client();
+    let before = emu.requests();
+    let f = Fleet::regions(&[]);
+    assert!(fleet_call(&c, &f, &Query::new(), None).unwrap_err().message.contains("no region"));
+    assert_eq!(storetasks_fleet_add_region(f.0, cs("EU WEST").as_ptr()), S::InvalidArgument);
+    assert!(f.last_error().unwrap().contains("region name"));
+    assert_eq!(storetasks_fleet_add_region(f.0, null()), S::InvalidArgument);
+    assert_eq!(storetasks_fleet_add_role_arn(f.0, cs("arn:aws:iam::1:role/x").as_ptr()), S::InvalidArgument);
+    assert!(f.last_error().unwrap().contains("IAM role ARN"));
+    assert_eq!(storetasks_fleet_add_region(f.0, cs("eu-west-3").as_ptr()), S::Ok);
+    assert_eq!(f.last_error(), None);
+    assert_eq!(storetasks_fleet_set_all_regions(f.0, true), S::Ok);
+    assert!(fleet_call(&c, &f, &Query::new(), None).unwrap_err().message.contains("choose one"));
+    let f = Fleet::regions(&["eu-west-3"]);
+    let e = fleet_call(&c, &f, &Query::new().token("abc"), None).unwrap_err();
+    assert_eq!(e.status, S::InvalidArgument);
+    assert!(e.message.contains("NextToken"));
+    let e = fleet_call(&c, &f, &Query::new().max_results(500), None).unwrap_err();
+    assert_eq!(e.status, S::InvalidArgument);
+    let mut err = null_mut();
+    let mut r = null_mut();
+    assert_eq!(storetasks_client_describe_fleet(c.0, null(), null(), null(), &mut r, &mut err), S::InvalidArgument);
+    take_error(S::InvalidArgument, err);
+    let mut err = null_mut();
+    assert_eq!(storetasks_client_describe_fleet(c.0, f.0, null(), null(), null_mut(), &mut err), S::InvalidArgument);
+    take_error(S::InvalidArgument, err);
+    assert_eq!(emu.requests(), before, "nothing was sent");
+    // NULL results read as empty.
+    assert_eq!(storetasks_fleet_result_len(null()), 0);
+    assert!(storetasks_fleet_result_region(null(), 0).is_null());
+    assert_eq!(storetasks_fleet_add_region(null_mut(), cs("eu-west-3").as_ptr()), S::InvalidArgument);
+    storetasks_fleet_free(null_mut());
+    storetasks_fleet_result_free(null_mut());
+}
+
+#[test]
+fn a_dry_run_answers_in_every_region() {
+    let emu = fleet_emulator(&[]);
+    let c = Config::for_endpoint(&emu.endpoint()).client();
+    let (places, _) = fleet_call(&c, &Fleet::regions(&REGIONS), &Query::new().dry_run(), None).unwrap();
+    for p in &places {
+        let e = p.error.as_ref().expect("a dry run's answer is an error document");
+        assert_eq!((e.status, e.code.as_deref()), (S::DryRunOk, Some("DryRunOperation")), "{}", p.region);
+    }
+}
+
+/// Waits through `storetasks_client_wait_targets` for (region, role, image) triples.
+fn wait_targets(c: &Client, targets: &[(Option<&str>, Option<&str>, &str)], grace_ms: u64) -> Result<Vec<T>, Failure> {
+    use storetasks::ffi::waiter::*;
+    let owned: Vec<(Option<std::ffi::CString>, Option<std::ffi::CString>, std::ffi::CString)> =
+        targets.iter().map(|(r, a, i)| (r.map(cs), a.map(cs), cs(i))).collect();
+    let raw: Vec<storetasks_wait_target> = owned
+        .iter()
+        .map(|(r, a, i)| storetasks_wait_target {
+            region: r.as_ref().map_or(null(), |s| s.as_ptr()),
+            role_arn: a.as_ref().map_or(null(), |s| s.as_ptr()),
+            image_id: i.as_ptr(),
+        })
+        .collect();
+    let opts = storetasks_wait_options_new();
+    assert_eq!(storetasks_wait_options_set_delays(opts, 50, 200), S::Ok);
+    assert_eq!(storetasks_wait_options_set_timeout(opts, 20_000), S::Ok);
+    assert_eq!(storetasks_wait_options_set_not_found_grace(opts, grace_ms), S::Ok);
+    let mut out = null_mut();
+    let mut err = null_mut();
+    let st = storetasks_client_wait_targets(c.0, raw.as_ptr(), raw.len(), opts, null(), &mut out, &mut err);
+    storetasks_wait_options_free(opts);
+    if st != S::Ok {
+        return Err(take_error(st, err));
+    }
+    let tasks = copy_tasks(out);
+    storetasks::ffi::task_list::storetasks_task_list_free(out);
+    Ok(tasks)
+}
+
+fn first_in_state(tasks: &[T], state: &str) -> T {
+    tasks.iter().find(|t| t.state.as_deref() == Some(state)).cloned().unwrap_or_else(|| panic!("no {state} task"))
+}
+
+#[test]
+fn one_wait_follows_images_in_several_regions_and_accounts() {
+    let emu = fleet_emulator(&["--role", ROLE_A]);
+    let c = Config::for_endpoint(&emu.endpoint()).client();
+    let eu = baseline(&emu.endpoint(), "eu-west-3", None);
+    let west = baseline(&emu.endpoint(), "us-west-2", None);
+    let role_eu = baseline(&emu.endpoint(), "eu-west-3", Some(ROLE_A));
+    let (a, b, r) = (first_in_state(&eu, "Completed"), first_in_state(&west, "Completed"), first_in_state(&role_eu, "Completed"));
+    let id = |t: &T| t.ami_id.clone().unwrap();
+    let (ida, idb, idr) = (id(&a), id(&b), id(&r));
+    let done = wait_targets(
+        &c,
+        &[
+            (Some("us-west-2"), None, &idb),
+            (Some("eu-west-3"), Some(ROLE_A), &idr),
+            (Some("eu-west-3"), None, &ida),
+            (Some("us-west-2"), None, &idb),
+        ],
+        2_000,
+    )
+    .expect("every task completed");
+    assert_eq!(done, [b.clone(), r, a.clone()], "in the order given, a repeated triple once");
+
+    // An image looked for in the wrong region is not found there, and the message says where.
+    let e = wait_targets(&c, &[(Some("eu-west-3"), None, &ida), (Some("us-west-2"), None, &ida)], 300).unwrap_err();
+    assert_eq!(e.status, S::NotFound, "{e:?}");
+    assert!(e.message.contains(&format!("us-west-2/{ida}")), "{}", e.message);
+
+    // A failed task anywhere ends the wait, named with its region.
+    let failed = first_in_state(&west, "Failed");
+    let e =
+        wait_targets(&c, &[(Some("eu-west-3"), None, &ida), (Some("us-west-2"), None, failed.ami_id.as_deref().unwrap())], 2_000)
+            .unwrap_err();
+    assert_eq!(e.status, S::TaskFailed, "{e:?}");
+    assert!(e.message.starts_with("us-west-2/"), "{}", e.message);
+
+    // A denied region ends the wait with its own status.
+    emu.faults(&["deny,region=eu-west-3,count=1000"]);
+    let e = wait_targets(&c, &[(Some("us-west-2"), None, &idb), (Some("eu-west-3"), None, &ida)], 2_000).unwrap_err();
+    assert_eq!(e.status, S::Unauthorized, "{e:?}");
+    assert!(e.message.starts_with("eu-west-3: "), "{}", e.message);
+    emu.clear_faults();
+
+    // Bad triples are refused before anything is sent.
+    for (region, role, image) in [(Some("EU"), None, "ami-1"), (None, Some("arn:nope"), "ami-1"), (None, None, " ")] {
+        let e = wait_targets(&c, &[(region, role, image)], 100).unwrap_err();
+        assert_eq!(e.status, S::InvalidArgument, "{region:?} {role:?} {image:?}");
+    }
+    let mut err = null_mut();
+    let st = storetasks::ffi::waiter::storetasks_client_wait_targets(c.0, null(), 0, null(), null(), null_mut(), &mut err);
+    assert_eq!(st, S::InvalidArgument);
+    take_error(st, err);
+}
