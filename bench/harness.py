@@ -3,8 +3,9 @@ then repetitions; the median counts), prints a markdown report and writes it to 
 
 Environment: BENCH_SMALL=1 (tiny sizes, for CI: figures only, nothing asserted), BENCH_OUT (the
 report's path), BENCH_PROFILE=0 (skip the callgrind profile), BENCH_COMMAND (the command shown
-in the report). Paths: STORETASKS_EMULATOR, LIBDIR (where libstoretasks.so and the Rust
-benchmark programs are), BENCH_C (the compiled bench/c/storetasks_bench.c).
+in the report), BENCH_ONLY=fleet (only the fleet benchmark; its report goes to build/bench/
+unless BENCH_OUT says otherwise). Paths: STORETASKS_EMULATOR, LIBDIR (where libstoretasks.so and
+the Rust benchmark programs are), BENCH_C (the compiled bench/c/storetasks_bench.c).
 """
 
 import datetime
@@ -36,6 +37,12 @@ GO_BENCH = os.path.join(ROOT, "bindings", "go", "bench")
 OUT = os.environ.get("BENCH_OUT") or os.path.join(ROOT, *(("build", "bench") if SMALL else ("docs",)), "benchmarks.md")
 COMMAND = os.environ.get("BENCH_COMMAND", "bench/run.sh")
 PROFILE = os.environ.get("BENCH_PROFILE", "1") != "0" and not SMALL
+ONLY = os.environ.get("BENCH_ONLY", "")
+if ONLY not in ("", "fleet"):
+    raise SystemExit(f"BENCH_ONLY={ONLY!r}: the only part that runs alone is `fleet`")
+if ONLY and not os.environ.get("BENCH_OUT"):
+    # A partial report never replaces the whole one.
+    OUT = os.path.join(ROOT, "build", "bench", f"benchmarks-{ONLY}.md")
 
 ACCESS_KEY = "AKIASTORETASKSLOCAL1"
 SECRET_KEY = "storetasks-local-secret-key-0000000000000"
@@ -52,6 +59,15 @@ else:
     WARMUP, REPS, ROUNDS, SLOW_REPS, GO_TIMES, CREATE_PROCS = 2, 7, 3, 5, (5, 5), 5
 DELAY_MS = 20
 PAGES = -(-TASKS // PAGE)
+# The fleet benchmark: every region served by one emulator, each with FLEET_TASKS tasks of its own.
+FLEET_ALL_REGIONS = ("us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1", "eu-west-1",
+                     "eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1", "ap-south-1", "ap-northeast-1",
+                     "ap-northeast-2", "ap-southeast-1", "ap-southeast-2")
+if SMALL:
+    FLEET_REGIONS, FLEET_TASKS, FLEET_DELAY_MS = FLEET_ALL_REGIONS[:4], 100, 5
+else:
+    FLEET_REGIONS, FLEET_TASKS, FLEET_DELAY_MS = FLEET_ALL_REGIONS, 1000, 30
+FLEET_PAGES = -(-FLEET_TASKS // PAGE)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 # Credentials for the child processes that take them from the environment; no profile file or
@@ -274,6 +290,62 @@ def bench_batching():
         emu.stop()
 
 
+def bench_fleet():
+    """The same regions listed region by region and in one fleet call (C API, in one process,
+    taking turns), and by the AWS CLI in a shell loop over the regions."""
+    others = ",".join(r for r in FLEET_REGIONS if r != REGION)
+    emu = Emulator(FLEET_TASKS, *(("--regions", others) if others else ()),
+                   "--fault", f"delay,ms={FLEET_DELAY_MS},count=100000000")
+    try:
+        rows = {"by_region": Listing("C API, region by region: one client per region, `describe_all` in turn"),
+                "fleet": Listing(f"C API, one `storetasks_client_describe_fleet` call, max concurrency "
+                                 f"{len(FLEET_REGIONS)}"),
+                "cli": Listing("AWS CLI, a shell loop over the regions (a process per region)")}
+        runs = SLOW_REPS + 2
+        log(f"fleet: {len(FLEET_REGIONS)} regions of {FLEET_TASKS} tasks, region by region and one fleet call")
+        before = emu.control("GET", "stats")["describe"]
+        out = run_json([BENCH_C, "fleet", emu.url, ",".join(FLEET_REGIONS), str(FLEET_TASKS), "1", str(runs)])
+        listings = 2 * (1 + runs) * len(FLEET_REGIONS)
+        rows["by_region"].times = out["region_by_region"]
+        rows["fleet"].times = out["fleet"]
+        c_requests = (emu.control("GET", "stats")["describe"] - before) / listings
+        # The listing benchmark's AWS CLI command, once per region; `set -e` stops at a failure.
+        loop = ('py=$1; url=$2; shift 2; set -e; for r in "$@"; do '
+                f'"$py" -m awscli ec2 describe-store-image-tasks --page-size {PAGE} --endpoint-url "$url" '
+                '--region "$r" --output json; done')
+        cmd = ["sh", "-c", loop, "sh", PYTHON, emu.url, *FLEET_REGIONS]
+        before = emu.control("GET", "stats")["describe"]
+        for i in range(1 + SLOW_REPS):
+            log(f"fleet: AWS CLI loop {i + 1}/{1 + SLOW_REPS}")
+            start = time.perf_counter()
+            r = subprocess.run(cmd, env=CHILD_ENV, capture_output=True, text=True)
+            elapsed = time.perf_counter() - start
+            if r.returncode != 0:
+                raise RuntimeError(f"the AWS CLI loop failed ({r.returncode}): {r.stderr.strip()[-2000:]}")
+            counts = _cli_counts(r.stdout)
+            if counts != [FLEET_TASKS] * len(FLEET_REGIONS):
+                raise RuntimeError(f"the AWS CLI loop listed {counts} tasks per region, "
+                                   f"expected {FLEET_TASKS} in each of {len(FLEET_REGIONS)}")
+            if i > 0:
+                rows["cli"].times.append(elapsed)
+        cli_requests = (emu.control("GET", "stats")["describe"] - before) / ((1 + SLOW_REPS) * len(FLEET_REGIONS))
+        return {"rows": rows, "c_requests": c_requests, "cli_requests": cli_requests, "runs": runs}
+    finally:
+        emu.stop()
+
+
+def _cli_counts(text):
+    """The number of tasks in each JSON document of the AWS CLI's output (one per region)."""
+    decoder, pos, counts = json.JSONDecoder(), 0, []
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if pos == len(text):
+            return counts
+        doc, pos = decoder.raw_decode(text, pos)
+        counts.append(len(doc["StoreImageTaskResults"]))
+
+
 def bench_create(url):
     rows = {}
     for how in ("explicit", "default"):
@@ -390,8 +462,7 @@ def versions():
     return "; ".join(parts)
 
 
-def report(listing, go, batch, create, memory, profile, duration):
-    c = listing["c"].median
+def report_header(duration):
     lines = []
     add = lines.append
     add("# Benchmarks")
@@ -406,6 +477,58 @@ def report(listing, go, batch, create, memory, profile, duration):
     add(f"- Machine: {os.cpu_count()} cores ({cpu_model()}), Linux {platform.release()}")
     add(f"- Versions: libstoretasks {lib_version()}; {versions()}")
     add("")
+    return lines
+
+
+def fleet_section(fleet):
+    rows, n = fleet["rows"], len(FLEET_REGIONS)
+    one = rows["fleet"].median
+    lines = []
+    add = lines.append
+    requests = f"{FLEET_PAGES} request{'s' if FLEET_PAGES != 1 else ''} of {PAGE}"
+    add(f"## {n} regions of {FLEET_TASKS:,} tasks ({requests} each), {FLEET_DELAY_MS} ms added to each reply")
+    add("")
+    add(f"One emulator serves {n} regions ({', '.join(FLEET_REGIONS)}), each with {FLEET_TASKS:,} tasks of its "
+        f"own, and delays every reply by {FLEET_DELAY_MS} ms (`--fault delay`) to stand for network latency. "
+        "Every way lists every task of every region and checks the total (and each region's count for the "
+        "AWS CLI); the C program stops if a region failed. Median wall time of one listing of all regions; "
+        "the ratio is to the fleet call (above 1: slower).")
+    add("")
+    add("| Way | Median | Ratio to the fleet call |")
+    add("|---|---:|---:|")
+    for key in ("by_region", "fleet", "cli"):
+        row = rows[key]
+        add(f"| {row.name} | {ms(row.median)} | {row.median / one:.2f}× |")
+    add("")
+    add(f"Requests per region and listing, counted by the emulator: {fleet['c_requests']:.2f} for the C API "
+        f"(both ways), {fleet['cli_requests']:.2f} for the AWS CLI.")
+    add("")
+    return lines
+
+
+def fleet_target(fleet):
+    rows = fleet["rows"]
+    up = rows["by_region"].median / rows["fleet"].median
+    return (f"| Fleet call ≥ 8× faster than region by region ({len(FLEET_REGIONS)} regions) | {up:.2f}× | "
+            f"{verdict(up >= 8)} |")
+
+
+def fleet_measured(fleet):
+    n = len(FLEET_REGIONS)
+    return (f"- Fleet: the emulator runs with `--generate {FLEET_TASKS} --seed 7 --regions ... --fault "
+            f"delay,ms={FLEET_DELAY_MS},count=100000000`. `storetasks_bench fleet` creates its {n} + 1 "
+            f"clients outside the timing (region by region: one per region; the fleet call: one in {REGION} "
+            f"with `storetasks_config_set_max_concurrency({n})`), then runs 1 warm-up and "
+            f"{fleet['runs']} timed listings of each way, taking turns; `MaxResults` is {PAGE}. The AWS CLI loop "
+            f"is `for r in REGIONS; do python -m awscli ec2 describe-store-image-tasks --page-size {PAGE} "
+            f"--endpoint-url URL --region $r --output json; done` under `sh`, timed whole, {SLOW_REPS} timed "
+            "run(s) after one warm-up.")
+
+
+def report(listing, go, batch, create, memory, profile, fleet, duration):
+    c = listing["c"].median
+    lines = report_header(duration)
+    add = lines.append
 
     add(f"## Listing {TASKS:,} tasks ({PAGES} requests of {PAGE})")
     add("")
@@ -454,6 +577,7 @@ def report(listing, go, batch, create, memory, profile, duration):
     for conc, row in batch.items():
         add(f"| {row.name} | {ms(row.median)} | {seq / row.median:.2f}× |")
     add("")
+    lines += fleet_section(fleet)
 
     add("## Client creation and the first call")
     add("")
@@ -518,6 +642,7 @@ def report(listing, go, batch, create, memory, profile, duration):
     up = seq / batch[8].median
     add(f"| ≥ 5× faster than one after another for {IDS:,} ids (default concurrency 8) | {up:.2f}× "
         f"(4 at a time give {seq / batch[4].median:.2f}×) | {verdict(up >= 5)} |")
+    add(fleet_target(fleet))
     for how in ("explicit", "default"):
         r = create[how]
         add(f"| Client creation < 5 ms ({how}, first in a process) | {ms(r['cold'])} | {verdict(r['cold'] < 0.005)} |")
@@ -572,7 +697,16 @@ def report(listing, go, batch, create, memory, profile, duration):
         "blocking socket and reads each reply whole, looking only for `<nextToken>`.")
     add("- Emulator CPU: utime + stime from `/proc/PID/stat` before and after each client's listings, "
         "divided by the pages served.")
+    add(fleet_measured(fleet))
     add("")
+    return "\n".join(lines) + "\n"
+
+
+def fleet_report(fleet, duration):
+    """The report of BENCH_ONLY=fleet: the fleet section and its target."""
+    lines = report_header(duration) + fleet_section(fleet)
+    lines += ["## Targets", "", "Reported, not asserted.", "", "| Target | Measured | |", "|---|---|---|",
+              fleet_target(fleet), "", "## How it is measured", "", fleet_measured(fleet), ""]
     return "\n".join(lines) + "\n"
 
 
@@ -592,17 +726,22 @@ def main():
     for path in (EMULATOR, BENCH_C, SDK_BIN, FLOOR_BIN):
         if not os.path.exists(path):
             raise SystemExit(f"{path} is missing: build first (cargo build --release --workspace --all-targets)")
-    emu = Emulator(TASKS)
-    try:
-        listing = bench_listing(emu)
-        create = bench_create(emu.url)
-        profile = profile_callgrind(emu.url) if PROFILE else None
-    finally:
-        emu.stop()
-    go = bench_go()
-    batch = bench_batching()
-    memory = bench_memory()
-    text = report(listing, go, batch, create, memory, profile, time.perf_counter() - start)
+    if ONLY == "fleet":
+        fleet = bench_fleet()
+        text = fleet_report(fleet, time.perf_counter() - start)
+    else:
+        emu = Emulator(TASKS)
+        try:
+            listing = bench_listing(emu)
+            create = bench_create(emu.url)
+            profile = profile_callgrind(emu.url) if PROFILE else None
+        finally:
+            emu.stop()
+        go = bench_go()
+        batch = bench_batching()
+        fleet = bench_fleet()
+        memory = bench_memory()
+        text = report(listing, go, batch, create, memory, profile, fleet, time.perf_counter() - start)
     print(text)
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w") as f:

@@ -4,6 +4,8 @@
 #   bench/run.sh                  full sizes; the report goes to docs/benchmarks.md
 #   BENCH_SMALL=1 bench/run.sh    tiny sizes (CI): figures printed, nothing asserted, the report
 #                                 goes to build/bench/benchmarks.md
+#   BENCH_ONLY=fleet bench/run.sh only the fleet benchmark (many regions at once); its report goes
+#                                 to build/bench/benchmarks-fleet.md
 #
 # Needs the release build (cargo build --release --workspace --all-targets: the library, the
 # emulator and the Rust benchmark programs), a C compiler, the .venv of make venv (boto3, the AWS

@@ -42,3 +42,36 @@ func storetasksGoPage(list *C.storetasks_task_list, h C.uintptr_t) (more C.bool)
 	}
 	return true
 }
+
+// fleetSink receives the pages of storetasks_client_describe_fleet_pages, as pageSink does
+// those of storetasks_client_describe_pages.
+type fleetSink struct {
+	deliver  func(FleetPage) bool
+	stopped  bool // deliver returned false
+	panicked any  // a panic caught in deliver, raised again once the C call has returned
+}
+
+// storetasksGoFleetPage is the page callback of a fleet listing, with the place the page comes
+// from (account NULL for the client's own credentials). Like storetasksGoPage, it runs inside
+// the C call on the goroutine that made it, copies everything borrowed before handing it on,
+// and never lets a panic unwind through the library's frames.
+//
+//export storetasksGoFleetPage
+func storetasksGoFleetPage(region, account *C.char, list *C.storetasks_task_list, h C.uintptr_t) (more C.bool) {
+	sink := cgo.Handle(h).Value().(*fleetSink)
+	defer func() {
+		if r := recover(); r != nil {
+			sink.panicked = fmt.Sprint(r)
+			if err, ok := r.(error); ok {
+				sink.panicked = err
+			}
+			more = false
+		}
+	}()
+	p := FleetPage{Region: goStringOrEmpty(region), Account: goStringOrEmpty(account), Page: copyList(list)}
+	if !sink.deliver(p) {
+		sink.stopped = true
+		return false
+	}
+	return true
+}

@@ -143,15 +143,27 @@ var ErrClosed = errors.New("storetasks: the client is closed")
 func takeError[S ~int32 | ~uint32](st S, cerr *C.storetasks_error) *Error {
 	e := &Error{Status: Status(st)}
 	if cerr != nil {
-		e.Message = goStringOrEmpty(C.storetasks_error_message(cerr))
-		e.Code = goStringOrEmpty(C.storetasks_error_code(cerr))
-		e.HTTPStatus = int(C.storetasks_error_http_status(cerr))
-		e.RequestID = goStringOrEmpty(C.storetasks_error_request_id(cerr))
-		e.AmiID = goStringOrEmpty(C.storetasks_error_ami_id(cerr))
-		e.FailureReason = goStringOrEmpty(C.storetasks_error_failure_reason(cerr))
+		readError(e, cerr)
 		C.storetasks_error_free(cerr)
 	}
 	return e
+}
+
+// copyError copies an error object the caller does not own (such as a fleet place's) into an
+// *Error, its status included.
+func copyError(cerr *C.storetasks_error) *Error {
+	e := &Error{Status: Status(C.storetasks_error_status(cerr))}
+	readError(e, cerr)
+	return e
+}
+
+func readError(e *Error, cerr *C.storetasks_error) {
+	e.Message = goStringOrEmpty(C.storetasks_error_message(cerr))
+	e.Code = goStringOrEmpty(C.storetasks_error_code(cerr))
+	e.HTTPStatus = int(C.storetasks_error_http_status(cerr))
+	e.RequestID = goStringOrEmpty(C.storetasks_error_request_id(cerr))
+	e.AmiID = goStringOrEmpty(C.storetasks_error_ami_id(cerr))
+	e.FailureReason = goStringOrEmpty(C.storetasks_error_failure_reason(cerr))
 }
 
 // refused is the error of a setter that returned st. reason is what the object's *_last_error

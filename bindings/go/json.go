@@ -24,7 +24,7 @@ func (p Page) CLIJSON() []byte {
 			b = append(b, ',')
 		}
 		b = append(b, "\n        {"...)
-		b = appendTaskMembers(b, &p.Tasks[i])
+		b = appendTaskMembers(b, &p.Tasks[i], "        ")
 		b = append(b, '}')
 	}
 	if len(p.Tasks) > 0 {
@@ -38,14 +38,17 @@ func (p Page) CLIJSON() []byte {
 	return append(b, "\n}\n"...)
 }
 
-func appendTaskMembers(b []byte, t *Task) []byte {
+// appendTaskMembers writes the members of a task object whose brace is indented by indent.
+func appendTaskMembers(b []byte, t *Task, indent string) []byte {
 	n := 0
 	member := func(name string) {
 		if n > 0 {
 			b = append(b, ',')
 		}
 		n++
-		b = append(b, "\n            \""...)
+		b = append(b, '\n')
+		b = append(b, indent...)
+		b = append(b, "    \""...)
 		b = append(b, name...)
 		b = append(b, "\": "...)
 	}
@@ -80,7 +83,8 @@ func appendTaskMembers(b []byte, t *Task) []byte {
 		b = appendJSONString(b, t.FailureReason)
 	}
 	if n > 0 {
-		b = append(b, "\n        "...)
+		b = append(b, '\n')
+		b = append(b, indent...)
 	}
 	return b
 }

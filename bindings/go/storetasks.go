@@ -6,6 +6,8 @@
 // (only about two pages are held in memory, whatever the listing's size), and
 // [Client.Collect] gathers a listing, up to a cap, into one [Page]. [Client.Wait] polls until
 // the store tasks of some images complete, reporting their progress along the way.
+// [Client.DescribeFleet] and [Client.FleetTasks] run one query in many regions and accounts at
+// once (a [Fleet]), each place's failure reported apart from the others' tasks.
 //
 // Every call takes a [context.Context]: cancelling it, or reaching its deadline, ends the call
 // in flight promptly, and the error then satisfies errors.Is with [context.Canceled] or
