@@ -59,7 +59,8 @@ type WaitOptions struct {
 	// keep. Returning false stops the wait, which then fails with an error matching
 	// ErrCancelled. Calls are never concurrent with each other, and Wait returns only after the
 	// last one has returned. The function may use the client, and may close it. A panic in it
-	// ends the wait and is raised again by Wait.
+	// ends the wait and is raised again by Wait. WaitTargets calls it in the same way, with the
+	// tasks in the order of its targets.
 	Progress func([]Task) bool
 }
 
@@ -84,12 +85,72 @@ func (c *Client) Wait(ctx context.Context, imageIDs []string, opts WaitOptions) 
 		return nil, err
 	}
 	defer freeIDs()
+	return c.wait(ctx, copts, opts.Progress, func(ptr *C.storetasks_client, tok *C.storetasks_cancel,
+		list **C.storetasks_task_list, cerr **C.storetasks_error) Status {
+		return Status(C.storetasks_client_wait(ptr, ids, C.size_t(len(imageIDs)), copts, tok, list, cerr))
+	})
+}
 
+// WaitTarget is one image for WaitTargets, and the place its store task runs in.
+type WaitTarget struct {
+	// Region is the image's region, such as "eu-west-3"; "" for the client's region.
+	Region string
+	// RoleARN is an IAM role of the image's account, "arn:aws:iam::ACCOUNT:role/NAME", assumed
+	// through STS with the client's own credentials; "" for the client's own account.
+	RoleARN string
+	// ImageID is the AMI id.
+	ImageID string
+}
+
+// WaitTargets is Wait for images in several regions and accounts: each poll asks every
+// (account, region) place of targets for its images at once, and each role is assumed once per
+// call. The tasks it returns, and those given to opts.Progress, come in the order of targets; a
+// target given twice comes once.
+//
+// It ends as Wait does, and its messages name an image by its place: "REGION/ami-..." when
+// targets span more than one place, "ACCOUNT/REGION/ami-..." in a role's account (Error.AmiID
+// holds the bare id). A place's throttling or network error means another poll; any other
+// failure of a place (denied, for instance) ends the wait with its own status and a message that
+// starts with the place, "REGION: " or "ACCOUNT/REGION: ". It fails with ErrInvalidArgument,
+// before anything is sent, for no targets, an empty ImageID, or a Region or RoleARN the library
+// refuses.
+func (c *Client) WaitTargets(ctx context.Context, targets []WaitTarget, opts WaitOptions) ([]Task, error) {
+	copts, err := newCWaitOptions(&opts)
+	if err != nil {
+		return nil, err
+	}
+	defer C.storetasks_wait_options_free(copts)
+	ctargets, freeTargets, err := cWaitTargets(targets)
+	if err != nil {
+		return nil, err
+	}
+	defer freeTargets()
+	var first *C.storetasks_wait_target
+	if len(ctargets) > 0 {
+		first = &ctargets[0]
+	}
+	return c.wait(ctx, copts, opts.Progress, func(ptr *C.storetasks_client, tok *C.storetasks_cancel,
+		list **C.storetasks_task_list, cerr **C.storetasks_error) Status {
+		return Status(C.storetasks_client_wait_targets(ptr, first, C.size_t(len(ctargets)), copts, tok, list, cerr))
+	})
+}
+
+// waitCall runs one of the library's waits with the client, the call's cancellation token and
+// the out-parameters, and returns the library's status.
+type waitCall func(ptr *C.storetasks_client, tok *C.storetasks_cancel, list **C.storetasks_task_list,
+	cerr **C.storetasks_error) Status
+
+// wait runs a wait for Wait and WaitTargets: it sets progress (if not nil) as the progress
+// callback of copts for the duration of the call, ties the call to ctx and Close, names a stop
+// by progress in the error, raises a panic of progress again once the call has returned, and
+// copies the final tasks.
+func (c *Client) wait(ctx context.Context, copts *C.storetasks_wait_options, progress func([]Task) bool,
+	run waitCall) ([]Task, error) {
 	var sink progressSink
 	var tasks []Task
-	err = c.do(ctx, func(ptr *C.storetasks_client, k *call) error {
-		if opts.Progress != nil {
-			sink.progress = opts.Progress
+	err := c.do(ctx, func(ptr *C.storetasks_client, k *call) error {
+		if progress != nil {
+			sink.progress = progress
 			sink.cancelled = k.cancelled
 			h := cgo.NewHandle(&sink)
 			defer h.Delete()
@@ -99,8 +160,7 @@ func (c *Client) Wait(ctx context.Context, imageIDs []string, opts WaitOptions) 
 		}
 		var list *C.storetasks_task_list
 		var cerr *C.storetasks_error
-		st := C.storetasks_client_wait(ptr, ids, C.size_t(len(imageIDs)), copts, k.tok, &list, &cerr)
-		if st != C.STORETASKS_STATUS_OK {
+		if st := run(ptr, k.tok, &list, &cerr); st != StatusOK {
 			e := takeError(st, cerr)
 			if sink.stopped && e.Status == StatusCancelled {
 				select {
@@ -118,7 +178,7 @@ func (c *Client) Wait(ctx context.Context, imageIDs []string, opts WaitOptions) 
 		return nil
 	})
 	// The progress function may still be running if the wait was cancelled during it (it may be
-	// the one that closed the client): Wait returns only after it.
+	// the one that closed the client): the wait returns only after it.
 	sink.running.Wait()
 	if sink.panicked != nil {
 		panic(sink.panicked)
@@ -129,14 +189,14 @@ func (c *Client) Wait(ctx context.Context, imageIDs []string, opts WaitOptions) 
 	return tasks, nil
 }
 
-// progressSink receives the polls of storetasks_client_wait. It is reached from C through a
-// cgo.Handle passed as the callback's user data.
+// progressSink receives the polls of storetasks_client_wait and storetasks_client_wait_targets.
+// It is reached from C through a cgo.Handle passed as the callback's user data.
 type progressSink struct {
 	progress  func([]Task) bool
 	cancelled <-chan struct{} // closed when ctx or Close cancels the call
 	running   sync.WaitGroup  // the goroutine running progress, if any
 	stopped   bool            // the callback returned false
-	panicked  any             // a panic caught in progress, raised again by Wait
+	panicked  any             // a panic caught in progress, raised again by wait
 }
 
 // storetasksGoProgress is the progress callback. It runs on the goroutine that made the C call,
@@ -146,7 +206,7 @@ type progressSink struct {
 // for the call's cancellation: the goroutine inside the C call holds the client's read lock, so
 // a function that closed the client, or called it while another goroutine closes it, would
 // otherwise deadlock. A panic in the function never unwinds through the library's frames: it is
-// caught there, the wait is stopped, and Wait raises it again.
+// caught there, the wait is stopped, and Wait or WaitTargets raises it again.
 //
 //export storetasksGoProgress
 func storetasksGoProgress(list *C.storetasks_task_list, h C.uintptr_t) C.bool {
@@ -181,7 +241,7 @@ func storetasksGoProgress(list *C.storetasks_task_list, h C.uintptr_t) C.bool {
 }
 
 // newCWaitOptions builds the C wait options; free them with C.storetasks_wait_options_free.
-// The progress callback is set by Wait.
+// The progress callback is set by wait, for the duration of the call.
 func newCWaitOptions(o *WaitOptions) (*C.storetasks_wait_options, error) {
 	copts := C.storetasks_wait_options_new()
 	if copts == nil {
@@ -202,6 +262,14 @@ func fillCWaitOptions(copts *C.storetasks_wait_options, o *WaitOptions) error {
 		return nil
 	}
 	if o.MinDelay != 0 || o.MaxDelay != 0 {
+		// A negative bound is named as given, before it stands in for the other, zero one.
+		if o.MinDelay < 0 || o.MaxDelay < 0 {
+			what := "WaitOptions.MinDelay"
+			if o.MinDelay >= 0 {
+				what = "WaitOptions.MaxDelay"
+			}
+			return invalidArgument("%s is negative", what)
+		}
 		lo, hi := o.MinDelay, o.MaxDelay
 		if lo == 0 {
 			lo = min(DefaultWaitMinDelay, hi)
@@ -278,4 +346,45 @@ func cStringArray(ids []string) (**C.char, func(), error) {
 		arr[i] = cs
 	}
 	return arrp, free, nil
+}
+
+// cWaitTargets converts targets to the library's form: a Go slice (which holds no Go pointer) of
+// structs pointing to C copies of the strings, NULL for an empty Region or RoleARN. It returns
+// a function that frees the strings. An empty ImageID or a string holding a NUL byte gives an
+// error.
+func cWaitTargets(targets []WaitTarget) ([]C.storetasks_wait_target, func(), error) {
+	out := make([]C.storetasks_wait_target, len(targets))
+	free := func() {
+		for i := range out {
+			for _, p := range []*C.char{out[i].region, out[i].role_arn, out[i].image_id} {
+				if p != nil {
+					freeC(p)
+				}
+			}
+		}
+	}
+	optional := func(what, v string) (*C.char, error) {
+		if v == "" {
+			return nil, nil
+		}
+		return cString(what, v)
+	}
+	for i, t := range targets {
+		if t.ImageID == "" {
+			free()
+			return nil, nil, invalidArgument("targets[%d].ImageID is empty", i)
+		}
+		var err error
+		ct := &out[i]
+		if ct.region, err = optional(fmt.Sprintf("targets[%d].Region", i), t.Region); err == nil {
+			if ct.role_arn, err = optional(fmt.Sprintf("targets[%d].RoleARN", i), t.RoleARN); err == nil {
+				ct.image_id, err = cString(fmt.Sprintf("targets[%d].ImageID", i), t.ImageID)
+			}
+		}
+		if err != nil {
+			free()
+			return nil, nil, err
+		}
+	}
+	return out, free, nil
 }
