@@ -1,5 +1,5 @@
-//! The EC2 Query API: parameter parsing, validation, the two actions, pagination tokens and
-//! faults applied to API requests.
+//! The EC2 Query API: parameter parsing, validation, the actions, pagination tokens and faults
+//! applied to API requests. Requests signed for the `sts` service go to [`crate::sts`].
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -9,21 +9,28 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::faults::{FaultKind, FaultSpec};
-use crate::sigv4::{self, Received};
-use crate::state::Emulator;
+use crate::accounts::Pair;
+use crate::faults::{FaultKind, FaultSpec, Service, Target};
+use crate::sigv4::{self, AuthHeader, Received};
+use crate::state::{Emulator, Principal, PrincipalError};
 use crate::store::{IN_PROGRESS, Position, Task, View};
-use crate::xml;
+use crate::{sts, xml};
 
 pub const API_VERSION: &str = "2016-11-15";
 pub const DESCRIBE: &str = "DescribeStoreImageTasks";
 pub const CREATE: &str = "CreateStoreImageTask";
+pub const DESCRIBE_REGIONS: &str = "DescribeRegions";
 pub const MAX_IMAGE_IDS: usize = 20;
 pub const MAX_RESULTS_RANGE: std::ops::RangeInclusive<usize> = 1..=200;
 
 /// What the HTTP layer must do.
 pub enum Reply {
     Xml {
+        status: StatusCode,
+        body: Vec<u8>,
+    },
+    /// An STS response (no `Server: AmazonEC2` header).
+    StsXml {
         status: StatusCode,
         body: Vec<u8>,
     },
@@ -49,6 +56,20 @@ impl ApiError {
 
     fn auth_failure() -> ApiError {
         ApiError::new(StatusCode::UNAUTHORIZED, "AuthFailure", "AWS was not able to validate the provided access credentials")
+    }
+
+    fn region_not_enabled(region: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "AuthFailure",
+            format!(
+                "AWS was not able to validate the provided access credentials: the region {region} is not enabled for this account"
+            ),
+        )
+    }
+
+    fn expired() -> ApiError {
+        ApiError::bad("RequestExpired", "Request has expired.")
     }
 
     fn unauthorized() -> ApiError {
@@ -221,11 +242,25 @@ pub struct Request<'a> {
     pub body: &'a [u8],
 }
 
-/// Handles one EC2 API request: counts it, applies the fault that targets it, answers.
+/// Handles one request on the API path: STS when the signature's scope names `sts`, else EC2.
 pub async fn handle(emu: &Emulator, req: Request<'_>, request_id: &str) -> Reply {
     let params = parse_params(req.uri.query(), req.body);
+    let claimed = sigv4::claimed(req.headers);
+    if let Ok(auth) = &claimed
+        && auth.service == "sts"
+    {
+        return sts::handle(emu, &req, &params, auth, request_id).await;
+    }
+    handle_ec2(emu, req, &params, claimed.ok(), request_id).await
+}
+
+/// Handles one EC2 API request: counts it, applies the fault that targets it, answers.
+async fn handle_ec2(emu: &Emulator, req: Request<'_>, params: &Params, auth: Option<AuthHeader>, request_id: &str) -> Reply {
     let is_describe = params.get("Action").is_some_and(|a| a == DESCRIBE);
-    let fault = emu.count_request(is_describe);
+    // Faults come before the signature check: they aim at the pair the request claims.
+    let account = auth.as_ref().and_then(|a| emu.account_of_key(&a.access_key));
+    let target = Target { service: Service::Ec2, region: auth.as_ref().map(|a| a.region.as_str()), account: account.as_deref() };
+    let fault = emu.count_request(is_describe, &target);
     let kind = fault.as_ref().map(|f| f.kind);
     match &fault {
         Some(FaultSpec { kind: FaultKind::Throttle, .. }) => {
@@ -244,6 +279,7 @@ pub async fn handle(emu: &Emulator, req: Request<'_>, request_id: &str) -> Reply
             )
             .reply(request_id);
         }
+        Some(FaultSpec { kind: FaultKind::Deny, .. }) => return ApiError::unauthorized().reply(request_id),
         Some(FaultSpec { kind: FaultKind::Drop, .. }) => return Reply::Drop,
         Some(FaultSpec { kind: FaultKind::Garbage, .. }) => {
             return Reply::Xml { status: StatusCode::OK, body: b"this is not xml".to_vec() };
@@ -253,7 +289,7 @@ pub async fn handle(emu: &Emulator, req: Request<'_>, request_id: &str) -> Reply
         }
         _ => {}
     }
-    match process(emu, &req, &params, kind, request_id) {
+    match process(emu, &req, params, auth.as_ref(), kind, request_id) {
         Err(e) => e.reply(request_id),
         Ok((root, body)) => {
             let body = match kind {
@@ -272,21 +308,25 @@ fn process(
     emu: &Emulator,
     req: &Request<'_>,
     params: &Params,
+    auth: Option<&AuthHeader>,
     fault: Option<FaultKind>,
     request_id: &str,
 ) -> Result<(&'static str, Vec<u8>), ApiError> {
-    let received = Received {
-        method: req.method.as_str(),
-        path: req.uri.path(),
-        query: req.uri.query(),
-        headers: req.headers,
-        body: req.body,
-    };
-    let access_key = sigv4::verify(&received, &emu.opts.region, |k| emu.secret_for(k)).map_err(|_| ApiError::auth_failure())?;
+    let auth = auth.ok_or_else(ApiError::auth_failure)?;
+    if emu.opts.is_opt_in(&auth.region) {
+        return Err(ApiError::region_not_enabled(&auth.region));
+    }
+    let verified = sigv4::verify(&Received::from(req), auth, "ec2", |r| emu.opts.serves(r), |k| emu.secret_for(k))
+        .map_err(|_| ApiError::auth_failure())?;
+    let principal = emu.principal(&verified).map_err(|e| match e {
+        PrincipalError::BadToken => ApiError::auth_failure(),
+        PrincipalError::Expired => ApiError::expired(),
+    })?;
+    let pair = Pair::new(&principal.account, &verified.region);
 
     let action =
         params.get("Action").ok_or_else(|| ApiError::bad("MissingAction", "The request must contain the parameter Action"))?;
-    if action != DESCRIBE && action != CREATE {
+    if action != DESCRIBE && action != CREATE && action != DESCRIBE_REGIONS {
         return Err(ApiError::bad("InvalidAction", format!("The action {action} is not valid for this web service.")));
     }
     match params.get("Version") {
@@ -300,22 +340,45 @@ fn process(
         Some(_) => {}
     }
     if action == DESCRIBE {
-        describe(emu, params, &access_key, fault, request_id).map(|b| ("DescribeStoreImageTasksResponse", b))
+        describe(emu, params, &principal, &pair, fault, request_id).map(|b| ("DescribeStoreImageTasksResponse", b))
+    } else if action == CREATE {
+        create(emu, params, &principal, &pair, request_id).map(|b| ("CreateStoreImageTaskResponse", b))
     } else {
-        create(emu, params, &access_key, request_id).map(|b| ("CreateStoreImageTaskResponse", b))
+        describe_regions(emu, params, &principal, request_id).map(|b| ("DescribeRegionsResponse", b))
     }
+}
+
+impl<'a> From<&'a Request<'a>> for Received<'a> {
+    fn from(req: &'a Request<'a>) -> Received<'a> {
+        Received {
+            method: req.method.as_str(),
+            path: req.uri.path(),
+            query: req.uri.query(),
+            headers: req.headers,
+            body: req.body,
+        }
+    }
+}
+
+/// The tasks of the pair a request is for. Every served pair has a store; a missing one would
+/// be an emulator bug, answered as an internal error rather than a crash.
+fn store_of<'e>(emu: &'e Emulator, pair: &Pair) -> Result<std::sync::MutexGuard<'e, crate::store::Store>, ApiError> {
+    emu.store_for(pair).ok_or_else(|| {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", format!("The emulator holds no data for {pair}."))
+    })
 }
 
 fn describe(
     emu: &Emulator,
     params: &Params,
-    access_key: &str,
+    principal: &Principal,
+    pair: &Pair,
     fault: Option<FaultKind>,
     request_id: &str,
 ) -> Result<Vec<u8>, ApiError> {
     check_known(params, &["ImageId.#", "Filter.#.Name", "Filter.#.Value.#", "MaxResults", "NextToken"])?;
     let dry = dry_run(params)?;
-    if emu.is_denied(access_key) {
+    if principal.denied {
         return Err(ApiError::unauthorized());
     }
     let image_ids = indexed(params, "ImageId");
@@ -347,7 +410,7 @@ fn describe(
         }
         let wanted: HashSet<&str> = image_ids.iter().map(String::as_str).collect();
         let now = emu.clock.now_ms();
-        let store = emu.store();
+        let store = store_of(emu, pair)?;
         let mut seen = HashSet::new();
         let items: Vec<View> = store
             .visible_sorted(now)
@@ -381,9 +444,10 @@ fn describe(
             }
         },
     };
+    let token_key = emu.token_key_for(pair);
     let after = match next_token {
         None => FIRST_PAGE,
-        Some(t) => decode_token(&emu.token_key, t).ok_or_else(invalid_token)?,
+        Some(t) => decode_token(&token_key, t).ok_or_else(invalid_token)?,
     };
     if dry {
         return Err(ApiError::dry_run());
@@ -391,13 +455,13 @@ fn describe(
     let nonce = || emu.random_u64() as u32;
 
     if fault == Some(FaultKind::EmptyPages) {
-        let token = encode_token(&emu.token_key, after, nonce());
+        let token = encode_token(&token_key, after, nonce());
         return Ok(xml::describe(request_id, &[], Some(&token)));
     }
 
     let now = emu.clock.now_ms();
     let rate = emu.opts.progress_rate;
-    let store = emu.store();
+    let store = store_of(emu, pair)?;
     let matches = |v: &View| {
         filters.iter().all(|f| {
             let field = if f.name == "task-state" { v.state.as_deref() } else { v.bucket.as_deref() };
@@ -418,23 +482,23 @@ fn describe(
     let more = page.len() > page_size;
     page.truncate(page_size);
     let mut token = match (more, page.last()) {
-        (true, Some((pos, _))) => Some(encode_token(&emu.token_key, *pos, nonce())),
+        (true, Some((pos, _))) => Some(encode_token(&token_key, *pos, nonce())),
         _ => None,
     };
     if fault == Some(FaultKind::RepeatToken) {
         token = Some(match next_token {
             Some(t) => t.clone(),
-            None => encode_token(&emu.token_key, FIRST_PAGE, nonce()),
+            None => encode_token(&token_key, FIRST_PAGE, nonce()),
         });
     }
     let items: Vec<View> = page.into_iter().map(|(_, v)| v).collect();
     Ok(xml::describe(request_id, &items, token.as_deref()))
 }
 
-fn create(emu: &Emulator, params: &Params, access_key: &str, request_id: &str) -> Result<Vec<u8>, ApiError> {
+fn create(emu: &Emulator, params: &Params, principal: &Principal, pair: &Pair, request_id: &str) -> Result<Vec<u8>, ApiError> {
     check_known(params, &["ImageId", "Bucket", "S3ObjectTag.#.Key", "S3ObjectTag.#.Value"])?;
     let dry = dry_run(params)?;
-    if emu.is_denied(access_key) {
+    if principal.denied {
         return Err(ApiError::unauthorized());
     }
     let non_empty = |name: &str| params.get(name).filter(|v| !v.is_empty()).cloned().ok_or_else(|| ApiError::missing(name));
@@ -445,7 +509,7 @@ fn create(emu: &Emulator, params: &Params, access_key: &str, request_id: &str) -
     }
     let now = emu.clock.now_ms();
     let key = format!("{image_id}.bin");
-    emu.store().push(Task {
+    store_of(emu, pair)?.push(Task {
         seq: 0,
         ami_id: Some(image_id),
         start_ms: Some(now),
@@ -460,9 +524,97 @@ fn create(emu: &Emulator, params: &Params, access_key: &str, request_id: &str) -
     Ok(xml::create(request_id, &key))
 }
 
+/// Whether `value` matches an EC2 filter value, where `*` matches any run of characters and `?`
+/// any one character.
+fn wildcard_match(pattern: &str, value: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let v: Vec<char> = value.chars().collect();
+    let (mut pi, mut vi) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while vi < v.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == v[vi]) {
+            pi += 1;
+            vi += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, vi));
+            pi += 1;
+        } else if let Some((sp, sv)) = star {
+            pi = sp + 1;
+            vi = sv + 1;
+            star = Some((sp, sv + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+pub const OPT_IN_NOT_REQUIRED: &str = "opt-in-not-required";
+pub const NOT_OPTED_IN: &str = "not-opted-in";
+
+fn describe_regions(emu: &Emulator, params: &Params, principal: &Principal, request_id: &str) -> Result<Vec<u8>, ApiError> {
+    check_known(params, &["RegionName.#", "AllRegions", "Filter.#.Name", "Filter.#.Value.#"])?;
+    let dry = dry_run(params)?;
+    if principal.denied {
+        return Err(ApiError::unauthorized());
+    }
+    let all_regions = match params.get("AllRegions").map(|s| s.to_ascii_lowercase()) {
+        None => false,
+        Some(v) if v == "true" => true,
+        Some(v) if v == "false" => false,
+        Some(v) => {
+            return Err(ApiError::invalid_value(format!(
+                "Value ({v}) for parameter AllRegions is invalid. Expecting a boolean."
+            )));
+        }
+    };
+    let filters = filters(params)?;
+    for f in &filters {
+        if f.name != "region-name" && f.name != "opt-in-status" {
+            return Err(ApiError::invalid_value(format!("The filter '{}' is invalid", f.name)));
+        }
+        if f.values.is_empty() {
+            return Err(ApiError::invalid_value(format!("The filter '{}' requires at least one value", f.name)));
+        }
+    }
+    let names = indexed(params, "RegionName");
+    for n in &names {
+        if !emu.opts.serves(n) && !emu.opts.is_opt_in(n) {
+            return Err(ApiError::invalid_value(format!("Invalid region: {n}")));
+        }
+    }
+    if dry {
+        return Err(ApiError::dry_run());
+    }
+    let mut regions: Vec<(String, &'static str)> =
+        emu.opts.served_regions().into_iter().map(|r| (r, OPT_IN_NOT_REQUIRED)).collect();
+    if all_regions {
+        regions.extend(emu.opts.opt_in_regions.iter().map(|r| (r.clone(), NOT_OPTED_IN)));
+    }
+    regions.sort();
+    regions.retain(|(name, status)| {
+        (names.is_empty() || names.contains(name))
+            && filters.iter().all(|f| {
+                let field = if f.name == "region-name" { name.as_str() } else { status };
+                f.values.iter().any(|want| wildcard_match(want, field))
+            })
+    });
+    Ok(xml::describe_regions(request_id, &regions))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn filter_wildcards() {
+        assert!(wildcard_match("eu-west-3", "eu-west-3"));
+        assert!(!wildcard_match("eu-west-3", "eu-west-31"));
+        assert!(wildcard_match("eu-*", "eu-west-3") && wildcard_match("*", "") && wildcard_match("*-1", "us-east-1"));
+        assert!(wildcard_match("us-?ast-*", "us-east-2") && !wildcard_match("us-?ast-*", "us-west-2"));
+        assert!(wildcard_match("*opted*", "not-opted-in") && !wildcard_match("opt-in", "opt-in-not-required"));
+        assert!(wildcard_match("a*b*c", "aXbYbZc") && !wildcard_match("a*b*c", "aXbYbZ"));
+    }
 
     #[test]
     fn tokens_round_trip_and_carry_special_characters() {

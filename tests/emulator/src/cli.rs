@@ -3,7 +3,8 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use crate::faults::FaultSpec;
+use crate::accounts::{DEFAULT_ACCOUNT_ID, Pair, Role, is_account_id, is_region_name};
+use crate::faults::{FaultSpec, Service};
 use crate::store::parse_rfc3339_ms;
 
 pub const DEFAULT_ACCESS_KEY: &str = "AKIASTORETASKSLOCAL1";
@@ -12,8 +13,9 @@ pub const DEFAULT_REGION: &str = "us-east-1";
 pub const DEFAULT_PAGE_SIZE: usize = 100;
 
 pub const HELP: &str = "\
-storetasks-emulator: a local Amazon EC2 endpoint for DescribeStoreImageTasks
-and CreateStoreImageTask (EC2 Query protocol, API version 2016-11-15).
+storetasks-emulator: a local Amazon EC2 endpoint for DescribeStoreImageTasks,
+CreateStoreImageTask and DescribeRegions (EC2 Query protocol, API version
+2016-11-15), and for STS AssumeRole, on one port.
 
 USAGE:
     storetasks-emulator [OPTIONS]
@@ -25,22 +27,38 @@ Server:
     SIGTERM or SIGINT stop it with exit status 0.
 
 Credentials (requests must carry a valid AWS Signature Version 4):
-    --region R               region in the credential scope (default us-east-1)
+    --region R               the home region, always served (default us-east-1)
     --access-key K           accepted access key (default AKIASTORETASKSLOCAL1)
     --secret-key S           its secret (default storetasks-local-secret-key-0000000000000)
     --deny-key K             an extra access key, signed with the same secret, that is
                              authenticated but not authorized (403 UnauthorizedOperation);
                              repeatable
 
+Regions and accounts:
+    --regions R1,R2,...      more regions to serve (enabled, opt-in-not-required);
+                             requests signed for a region not served get 401 AuthFailure
+    --opt-in-region R        a region that exists but is not opted in: listed by
+                             DescribeRegions only with AllRegions=true, EC2 requests
+                             signed for it get 401 AuthFailure; repeatable
+    --account-id ID          12-digit account of the access key and the deny keys
+                             (default 123456789012)
+    --role ARN               an assumable role, arn:aws:iam::<12 digits>:role/<name>;
+                             its account gets data of its own in every served region;
+                             STS AssumeRole (service sts, same port) hands out temporary
+                             credentials for it; repeatable
+
 Data:
     --tasks-file FILE        load tasks in the AWS CLI output shape
                              {\"StoreImageTaskResults\": [...]}; an extra member
                              \"EmulatorFailAt\": P on an InProgress task makes it fail
                              when its progress reaches P percent
-    --generate N             generate N visible tasks (plus a few older than 31 days)
+    --generate N             generate N visible tasks (plus a few older than 31 days);
+                             every served (account, region) pair other than the home
+                             one (the --account-id account in --region) gets N tasks of
+                             its own, from a seed derived from --seed and the pair
     --seed S                 seed for --generate (default 1)
-    --dump-tasks FILE        write all tasks (tasks-file shape, newest first) to FILE
-                             (`-` for stdout) and exit without serving
+    --dump-tasks FILE        write all tasks of the home pair (tasks-file shape, newest
+                             first) to FILE (`-` for stdout) and exit without serving
     --now RFC3339            emulator clock at start-up (default: real time); it
                              advances in real time from there
     --progress-rate P        InProgress tasks gain P percentage points per second of
@@ -49,13 +67,18 @@ Data:
 
 Faults:
     --fault SPEC             install a fault at start-up; repeatable.
-                             SPEC = KIND[,at=K][,count=N][,ms=D], KIND one of
+                             SPEC = KIND[,at=K][,count=N][,ms=D][,region=R][,account=A]
+                             [,service=ec2|sts], KIND one of
                              throttle internal unavailable drop delay truncate malformed
                              garbage wrongroot repeat-token empty-pages
-                             ignore-max-results
+                             ignore-max-results deny.
+                             region= and account= limit the fault to the requests for
+                             that region and/or account, and at= counts only those;
+                             service=sts aims it at AssumeRole requests instead
 
 Control endpoint (no signature): /_emulator/stats, /_emulator/faults,
-/_emulator/tasks, /_emulator/clock. See tests/emulator/README.md.
+/_emulator/tasks[?region=R&account=A], /_emulator/clock, /_emulator/shutdown.
+See tests/emulator/README.md.
 
     -h, --help               print this help
 ";
@@ -65,6 +88,11 @@ pub struct Options {
     pub port: u16,
     pub bind: IpAddr,
     pub region: String,
+    /// Regions served besides the home region (`--regions`), in the order given.
+    pub regions: Vec<String>,
+    pub opt_in_regions: Vec<String>,
+    pub account_id: String,
+    pub roles: Vec<Role>,
     pub access_key: String,
     pub secret_key: String,
     pub deny_keys: Vec<String>,
@@ -84,6 +112,10 @@ impl Default for Options {
             port: 0,
             bind: IpAddr::from([127, 0, 0, 1]),
             region: DEFAULT_REGION.to_owned(),
+            regions: Vec::new(),
+            opt_in_regions: Vec::new(),
+            account_id: DEFAULT_ACCOUNT_ID.to_owned(),
+            roles: Vec::new(),
             access_key: DEFAULT_ACCESS_KEY.to_owned(),
             secret_key: DEFAULT_SECRET_KEY.to_owned(),
             deny_keys: Vec::new(),
@@ -96,6 +128,63 @@ impl Default for Options {
             default_page_size: DEFAULT_PAGE_SIZE,
             faults: Vec::new(),
         }
+    }
+}
+
+impl Options {
+    /// The served regions, the home region included, sorted.
+    pub fn served_regions(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::iter::once(&self.region).chain(&self.regions).cloned().collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    pub fn serves(&self, region: &str) -> bool {
+        region == self.region || self.regions.iter().any(|r| r == region)
+    }
+
+    pub fn is_opt_in(&self, region: &str) -> bool {
+        self.opt_in_regions.iter().any(|r| r == region)
+    }
+
+    /// Every account with data: the access key's and the roles', sorted.
+    pub fn accounts(&self) -> Vec<String> {
+        let mut v: Vec<String> =
+            std::iter::once(self.account_id.clone()).chain(self.roles.iter().map(|r| r.account.clone())).collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    pub fn home_pair(&self) -> Pair {
+        Pair::new(&self.account_id, &self.region)
+    }
+
+    /// Every served (account, region) pair, sorted.
+    pub fn pairs(&self) -> Vec<Pair> {
+        let regions = self.served_regions();
+        self.accounts().iter().flat_map(|a| regions.iter().map(move |r| Pair::new(a, r))).collect()
+    }
+
+    pub fn role(&self, arn: &str) -> Option<&Role> {
+        self.roles.iter().find(|r| r.arn == arn)
+    }
+
+    /// Checks that a fault's region and account are ones this emulator knows.
+    pub fn check_fault_target(&self, f: &FaultSpec) -> Result<(), String> {
+        if let Some(r) = &f.region {
+            let sts_global = f.service == Service::Sts && r == DEFAULT_REGION;
+            if !self.serves(r) && !self.is_opt_in(r) && !sts_global {
+                return Err(format!("fault `{}`: region {r} is neither served nor an opt-in region", f.to_spec_string()));
+            }
+        }
+        if let Some(a) = &f.account
+            && !self.accounts().contains(a)
+        {
+            return Err(format!("fault `{}`: account {a} is neither --account-id nor a --role's account", f.to_spec_string()));
+        }
+        Ok(())
     }
 }
 
@@ -133,6 +222,38 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Parsed, String> 
                 opts.bind = v.parse().map_err(|_| format!("--bind: `{v}` is not an IP address"))?;
             }
             "--region" => opts.region = value()?,
+            "--regions" => {
+                for r in value()?.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+                    if !is_region_name(r) {
+                        return Err(format!("--regions: `{r}` is not a region name"));
+                    }
+                    if !opts.regions.iter().any(|x| x == r) {
+                        opts.regions.push(r.to_owned());
+                    }
+                }
+            }
+            "--opt-in-region" => {
+                let r = value()?;
+                if !is_region_name(&r) {
+                    return Err(format!("--opt-in-region: `{r}` is not a region name"));
+                }
+                if !opts.opt_in_regions.contains(&r) {
+                    opts.opt_in_regions.push(r);
+                }
+            }
+            "--account-id" => {
+                let a = value()?;
+                if !is_account_id(&a) {
+                    return Err(format!("--account-id: `{a}` is not a 12-digit account id"));
+                }
+                opts.account_id = a;
+            }
+            "--role" => {
+                let role = Role::parse(&value()?).map_err(|e| format!("--role: {e}"))?;
+                if !opts.roles.iter().any(|r| r.arn == role.arn) {
+                    opts.roles.push(role);
+                }
+            }
             "--access-key" => opts.access_key = value()?,
             "--secret-key" => opts.secret_key = value()?,
             "--deny-key" => opts.deny_keys.push(value()?),
@@ -168,5 +289,91 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Parsed, String> 
     if opts.deny_keys.contains(&opts.access_key) {
         return Err("--deny-key must differ from --access-key".into());
     }
+    if let Some(r) = opts.opt_in_regions.iter().find(|r| opts.serves(r)) {
+        return Err(format!("--opt-in-region {r} is also a served region (--region or --regions)"));
+    }
+    for f in &opts.faults {
+        opts.check_fault_target(f).map_err(|e| format!("--fault: {e}"))?;
+    }
     Ok(Parsed::Run(Box::new(opts)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str]) -> Result<Options, String> {
+        match parse(args.iter().map(|s| (*s).to_owned()))? {
+            Parsed::Run(o) => Ok(*o),
+            Parsed::Help => Err("help".into()),
+        }
+    }
+
+    #[test]
+    fn defaults_serve_one_pair() {
+        let o = run(&[]).unwrap();
+        assert_eq!(o.served_regions(), ["us-east-1"]);
+        assert_eq!(o.accounts(), ["123456789012"]);
+        assert_eq!(o.pairs(), [Pair::new("123456789012", "us-east-1")]);
+        assert_eq!(o.home_pair(), o.pairs()[0]);
+    }
+
+    #[test]
+    fn regions_accounts_and_roles() {
+        let o = run(&[
+            "--region",
+            "eu-west-1",
+            "--regions",
+            "eu-west-3, ap-south-1,eu-west-1,eu-west-3",
+            "--regions=ca-central-1",
+            "--opt-in-region",
+            "af-south-1",
+            "--opt-in-region=me-south-1",
+            "--account-id",
+            "111111111111",
+            "--role",
+            "arn:aws:iam::222222222222:role/reader",
+            "--role=arn:aws:iam::111111111111:role/same-account",
+            "--role",
+            "arn:aws:iam::333333333333:role/path/x",
+            "--fault",
+            "throttle,region=eu-west-3,count=1000000",
+            "--fault",
+            "deny,region=af-south-1,account=333333333333",
+            "--fault",
+            "internal,service=sts,region=us-east-1",
+        ])
+        .unwrap();
+        assert_eq!(o.served_regions(), ["ap-south-1", "ca-central-1", "eu-west-1", "eu-west-3"]);
+        assert!(o.serves("eu-west-1") && o.serves("ca-central-1") && !o.serves("us-east-1") && !o.serves("af-south-1"));
+        assert!(o.is_opt_in("me-south-1") && !o.is_opt_in("eu-west-3"));
+        assert_eq!(o.accounts(), ["111111111111", "222222222222", "333333333333"]);
+        assert_eq!(o.pairs().len(), 12);
+        assert_eq!(o.home_pair(), Pair::new("111111111111", "eu-west-1"));
+        assert_eq!(o.role("arn:aws:iam::333333333333:role/path/x").unwrap().name, "x");
+        assert_eq!(o.faults.len(), 3);
+    }
+
+    #[test]
+    fn rejects_bad_values() {
+        for (args, why) in [
+            (&["--regions", "eu-west-3,EU"][..], "region syntax"),
+            (&["--opt-in-region", "af_south_1"], "opt-in region syntax"),
+            (&["--opt-in-region", "us-east-1"], "the home region cannot be opt-in"),
+            (&["--regions", "eu-west-3", "--opt-in-region", "eu-west-3"], "served and opt-in"),
+            (&["--account-id", "12345"], "account id length"),
+            (&["--role", "arn:aws:iam::12345:role/x"], "role account"),
+            (&["--role", "reader"], "not an ARN"),
+            (&["--fault", "throttle,region=eu-west-3"], "fault region not served"),
+            (&["--fault", "throttle,account=999999999999"], "fault account unknown"),
+            (&["--fault", "throttle,region=us-east-1,service=s3"], "fault service"),
+        ] {
+            assert!(run(args).is_err(), "{why}: {args:?}");
+        }
+        // us-east-1 is the STS global region even when not served.
+        assert!(run(&["--region", "eu-west-1", "--fault", "throttle,service=sts,region=us-east-1"]).is_ok());
+        assert!(run(&["--region", "eu-west-1", "--fault", "throttle,region=us-east-1"]).is_err());
+        let e = run(&["--fault", "deny,region=ap-south-1"]).unwrap_err();
+        assert!(e.contains("ap-south-1"), "{e}");
+    }
 }

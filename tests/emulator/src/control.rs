@@ -5,15 +5,16 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{StatusCode, Uri, header};
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::accounts::Pair;
 use crate::faults::FaultSpec;
 use crate::state::Emulator;
-use crate::store::{TasksFile, format_ms};
+use crate::store::{Store, TasksFile, format_ms};
 
 type Shared = State<Arc<Emulator>>;
 
@@ -46,8 +47,7 @@ async fn shutdown(State(emu): Shared) -> Response {
 }
 
 async fn stats(State(emu): Shared) -> Response {
-    let (requests, describe, faults_fired) = emu.stats();
-    json_response(StatusCode::OK, json!({ "requests": requests, "describe": describe, "faults_fired": faults_fired }))
+    json_response(StatusCode::OK, serde_json::to_value(emu.stats()).unwrap_or(Value::Null))
 }
 
 async fn list_faults(State(emu): Shared) -> Response {
@@ -64,7 +64,8 @@ async fn add_faults(State(emu): Shared, body: Bytes) -> Response {
         Ok(b) => b,
         Err(e) => return bad_request(format!("expected {{\"faults\": [\"SPEC\", ...]}}: {e}")),
     };
-    let specs: Result<Vec<FaultSpec>, String> = parsed.faults.iter().map(|s| FaultSpec::parse(s)).collect();
+    let specs: Result<Vec<FaultSpec>, String> =
+        parsed.faults.iter().map(|s| FaultSpec::parse(s).and_then(|f| emu.opts.check_fault_target(&f).map(|()| f))).collect();
     match specs {
         Err(e) => bad_request(e),
         Ok(specs) => {
@@ -79,25 +80,51 @@ async fn clear_faults(State(emu): Shared) -> Response {
     json_response(StatusCode::OK, json!({ "removed": emu.clear_faults() }))
 }
 
-async fn list_tasks(State(emu): Shared) -> Response {
-    let file = emu.store().to_file();
-    json_response(StatusCode::OK, serde_json::to_value(file).unwrap_or(Value::Null))
+/// The pair named by the `region=` and `account=` query parameters, each defaulting to the
+/// home pair's.
+fn pair_of(emu: &Emulator, uri: &Uri) -> Result<Pair, String> {
+    let mut pair = emu.home_pair().clone();
+    for (k, v) in form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()) {
+        match k.as_ref() {
+            "region" => pair.region = v.into_owned(),
+            "account" => pair.account = v.into_owned(),
+            other => return Err(format!("unknown query parameter `{other}` (region= and account= are accepted)")),
+        }
+    }
+    Ok(pair)
 }
 
-async fn add_tasks(State(emu): Shared, body: Bytes) -> Response {
+/// Runs `f` on the store of the pair the request names, or answers 400.
+fn with_store(emu: &Emulator, uri: &Uri, f: impl FnOnce(&mut Store) -> Response) -> Response {
+    let pair = match pair_of(emu, uri) {
+        Ok(p) => p,
+        Err(e) => return bad_request(e),
+    };
+    match emu.store_for(&pair) {
+        Some(mut store) => f(&mut store),
+        None => bad_request(format!("{pair} is not a served (account, region) pair")),
+    }
+}
+
+async fn list_tasks(State(emu): Shared, uri: Uri) -> Response {
+    with_store(&emu, &uri, |store| json_response(StatusCode::OK, serde_json::to_value(store.to_file()).unwrap_or(Value::Null)))
+}
+
+async fn add_tasks(State(emu): Shared, uri: Uri, body: Bytes) -> Response {
     match TasksFile::parse(&body) {
         Err(e) => bad_request(format!("not a tasks file: {e}")),
         Ok(file) => {
             let now = emu.clock.now_ms();
-            let mut store = emu.store();
-            let added = store.add_entries(file, now);
-            json_response(StatusCode::OK, json!({ "added": added, "total": store.len() }))
+            with_store(&emu, &uri, |store| {
+                let added = store.add_entries(file, now);
+                json_response(StatusCode::OK, json!({ "added": added, "total": store.len() }))
+            })
         }
     }
 }
 
-async fn clear_tasks(State(emu): Shared) -> Response {
-    json_response(StatusCode::OK, json!({ "removed": emu.store().clear() }))
+async fn clear_tasks(State(emu): Shared, uri: Uri) -> Response {
+    with_store(&emu, &uri, |store| json_response(StatusCode::OK, json!({ "removed": store.clear() })))
 }
 
 async fn clock(State(emu): Shared) -> Response {

@@ -1,6 +1,8 @@
-//! Injected faults: `KIND[,at=K][,count=N][,ms=D]`.
+//! Injected faults: `KIND[,at=K][,count=N][,ms=D][,region=R][,account=A][,service=S]`.
 
 use serde::Serialize;
+
+use crate::accounts::{is_account_id, is_region_name};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FaultKind {
@@ -16,10 +18,11 @@ pub enum FaultKind {
     RepeatToken,
     EmptyPages,
     IgnoreMaxResults,
+    Deny,
 }
 
 impl FaultKind {
-    pub const ALL: [(&'static str, FaultKind); 12] = [
+    pub const ALL: [(&'static str, FaultKind); 13] = [
         ("throttle", FaultKind::Throttle),
         ("internal", FaultKind::Internal),
         ("unavailable", FaultKind::Unavailable),
@@ -32,10 +35,32 @@ impl FaultKind {
         ("repeat-token", FaultKind::RepeatToken),
         ("empty-pages", FaultKind::EmptyPages),
         ("ignore-max-results", FaultKind::IgnoreMaxResults),
+        ("deny", FaultKind::Deny),
     ];
 
     pub fn name(self) -> &'static str {
         Self::ALL.iter().find(|(_, k)| *k == self).map(|(n, _)| *n).unwrap_or("?")
+    }
+
+    /// Kinds that only make sense for DescribeStoreImageTasks pages.
+    fn is_paging_only(self) -> bool {
+        matches!(self, FaultKind::RepeatToken | FaultKind::EmptyPages | FaultKind::IgnoreMaxResults)
+    }
+}
+
+/// Which requests a fault watches: EC2 API requests (the default) or STS AssumeRole requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    Ec2,
+    Sts,
+}
+
+impl Service {
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Ec2 => "ec2",
+            Service::Sts => "sts",
+        }
     }
 }
 
@@ -44,10 +69,24 @@ pub const DEFAULT_DELAY_MS: u64 = 1000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FaultSpec {
     pub kind: FaultKind,
-    /// 1-based: the fault starts with the at-th EC2 API request after installation.
+    /// 1-based: the fault starts with the at-th request it watches after installation.
     pub at: u64,
     pub count: u64,
     pub ms: u64,
+    /// Only requests signed for this region (the credential scope's region).
+    pub region: Option<String>,
+    /// Only requests for this account (EC2: the account of the signing key; STS: the account
+    /// of the role asked for).
+    pub account: Option<String>,
+    pub service: Service,
+}
+
+/// What a request is, for the faults' purposes. `None` where the request does not tell.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    pub service: Service,
+    pub region: Option<&'a str>,
+    pub account: Option<&'a str>,
 }
 
 impl FaultSpec {
@@ -58,9 +97,34 @@ impl FaultSpec {
             let names: Vec<&str> = FaultKind::ALL.iter().map(|(n, _)| *n).collect();
             format!("unknown fault kind `{kind_name}` (one of: {})", names.join(", "))
         })?;
-        let mut f = FaultSpec { kind, at: 1, count: 1, ms: DEFAULT_DELAY_MS };
+        let mut f = FaultSpec { kind, at: 1, count: 1, ms: DEFAULT_DELAY_MS, region: None, account: None, service: Service::Ec2 };
         for part in parts {
             let (key, value) = part.split_once('=').ok_or_else(|| format!("`{part}` in fault `{spec}` is not key=value"))?;
+            match key {
+                "region" => {
+                    if !is_region_name(value) {
+                        return Err(format!("`{value}` in fault `{spec}` is not a region name"));
+                    }
+                    f.region = Some(value.to_owned());
+                    continue;
+                }
+                "account" => {
+                    if !is_account_id(value) {
+                        return Err(format!("`{value}` in fault `{spec}` is not a 12-digit account id"));
+                    }
+                    f.account = Some(value.to_owned());
+                    continue;
+                }
+                "service" => {
+                    f.service = match value {
+                        "ec2" => Service::Ec2,
+                        "sts" => Service::Sts,
+                        _ => return Err(format!("service in fault `{spec}` must be ec2 or sts")),
+                    };
+                    continue;
+                }
+                _ => {}
+            }
             let n: u64 = value.parse().map_err(|_| format!("`{value}` in fault `{spec}` is not a non-negative integer"))?;
             match key {
                 "at" if n >= 1 => f.at = n,
@@ -72,6 +136,9 @@ impl FaultSpec {
                 _ => return Err(format!("unknown fault parameter `{key}` in `{spec}`")),
             }
         }
+        if f.service == Service::Sts && f.kind.is_paging_only() {
+            return Err(format!("fault `{spec}`: {} only applies to DescribeStoreImageTasks, not to sts", f.kind.name()));
+        }
         Ok(f)
     }
 
@@ -80,27 +147,51 @@ impl FaultSpec {
         if self.kind == FaultKind::Delay {
             s.push_str(&format!(",ms={}", self.ms));
         }
+        if let Some(r) = &self.region {
+            s.push_str(&format!(",region={r}"));
+        }
+        if let Some(a) = &self.account {
+            s.push_str(&format!(",account={a}"));
+        }
+        if self.service == Service::Sts {
+            s.push_str(",service=sts");
+        }
         s
+    }
+
+    /// Whether the fault watches this request.
+    pub fn watches(&self, t: &Target<'_>) -> bool {
+        self.service == t.service
+            && self.region.as_deref().is_none_or(|r| t.region == Some(r))
+            && self.account.as_deref().is_none_or(|a| t.account == Some(a))
+    }
+
+    /// The ordinal (among watched requests) of the fault's last hit.
+    fn last(&self) -> u64 {
+        self.at.saturating_add(self.count - 1)
     }
 }
 
-/// A fault installed when `installed_after` EC2 API requests had been received: it covers the
-/// requests with ordinals `first..=last`.
+/// An installed fault and how many requests it has watched since its installation.
 #[derive(Debug, Clone)]
 struct Installed {
     spec: FaultSpec,
-    first: u64,
-    last: u64,
+    seen: u64,
 }
 
 #[derive(Debug, Serialize)]
 pub struct PendingFault {
     pub spec: String,
     pub kind: &'static str,
-    /// How many EC2 API requests will pass before the fault's next hit (0: the next one).
+    /// How many watched requests will pass before the fault's next hit (0: the next one).
     pub starts_after: u64,
     pub remaining: u64,
     pub ms: u64,
+    pub service: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
 }
 
 #[derive(Default)]
@@ -109,10 +200,8 @@ pub struct FaultBook {
 }
 
 impl FaultBook {
-    pub fn install(&mut self, spec: FaultSpec, requests_so_far: u64) {
-        let first = requests_so_far + spec.at;
-        let last = first + spec.count - 1;
-        self.installed.push(Installed { spec, first, last });
+    pub fn install(&mut self, spec: FaultSpec) {
+        self.installed.push(Installed { spec, seen: 0 });
     }
 
     pub fn clear(&mut self) -> usize {
@@ -121,26 +210,40 @@ impl FaultBook {
         n
     }
 
-    /// The fault that applies to the request with this 1-based ordinal; the first installed
-    /// fault wins when several cover the same request.
-    pub fn hit(&mut self, ordinal: u64) -> Option<FaultSpec> {
-        self.installed.retain(|f| f.last >= ordinal);
-        self.installed.iter().find(|f| f.first <= ordinal && ordinal <= f.last).map(|f| f.spec.clone())
+    /// Counts the request for every fault that watches it and returns the fault that applies;
+    /// the first installed fault wins when several cover the same request (the others still
+    /// count it).
+    pub fn hit(&mut self, target: &Target<'_>) -> Option<FaultSpec> {
+        let mut winner = None;
+        for f in &mut self.installed {
+            if !f.spec.watches(target) {
+                continue;
+            }
+            f.seen += 1;
+            if winner.is_none() && f.spec.at <= f.seen && f.seen <= f.spec.last() {
+                winner = Some(f.spec.clone());
+            }
+        }
+        self.installed.retain(|f| f.seen < f.spec.last());
+        winner
     }
 
-    pub fn pending(&self, requests_so_far: u64) -> Vec<PendingFault> {
-        let next = requests_so_far + 1;
+    pub fn pending(&self) -> Vec<PendingFault> {
         self.installed
             .iter()
-            .filter(|f| f.last >= next)
+            .filter(|f| f.spec.last() > f.seen)
             .map(|f| {
-                let from = f.first.max(next);
+                let next = f.seen + 1;
+                let from = f.spec.at.max(next);
                 PendingFault {
                     spec: f.spec.to_spec_string(),
                     kind: f.spec.kind.name(),
                     starts_after: from - next,
-                    remaining: f.last - from + 1,
+                    remaining: f.spec.last() - from + 1,
                     ms: f.spec.ms,
+                    service: f.spec.service.name(),
+                    region: f.spec.region.clone(),
+                    account: f.spec.account.clone(),
                 }
             })
             .collect()
@@ -151,10 +254,19 @@ impl FaultBook {
 mod tests {
     use super::*;
 
+    const ANY: Target<'static> = Target { service: Service::Ec2, region: None, account: None };
+
+    fn ec2<'a>(region: &'a str, account: &'a str) -> Target<'a> {
+        Target { service: Service::Ec2, region: Some(region), account: Some(account) }
+    }
+
     #[test]
     fn parses_specs() {
         let f = FaultSpec::parse("delay,at=3,count=2,ms=250").unwrap();
-        assert_eq!(f, FaultSpec { kind: FaultKind::Delay, at: 3, count: 2, ms: 250 });
+        assert_eq!(
+            f,
+            FaultSpec { kind: FaultKind::Delay, at: 3, count: 2, ms: 250, region: None, account: None, service: Service::Ec2 }
+        );
         assert_eq!(FaultSpec::parse("repeat-token").unwrap().count, 1);
         assert!(FaultSpec::parse("explode").is_err());
         assert!(FaultSpec::parse("throttle,at=0").is_err());
@@ -162,13 +274,82 @@ mod tests {
     }
 
     #[test]
+    fn parses_targets_and_deny() {
+        let f = FaultSpec::parse("deny,region=ap-south-1,count=1000000,account=210987654321").unwrap();
+        assert_eq!(f.kind, FaultKind::Deny);
+        assert_eq!((f.region.as_deref(), f.account.as_deref(), f.count), (Some("ap-south-1"), Some("210987654321"), 1_000_000));
+        assert_eq!(f.to_spec_string(), "deny,at=1,count=1000000,region=ap-south-1,account=210987654321");
+        assert_eq!(FaultSpec::parse(&f.to_spec_string()).unwrap(), f);
+        let s = FaultSpec::parse("throttle,service=sts,account=210987654321").unwrap();
+        assert_eq!(s.service, Service::Sts);
+        assert_eq!(FaultSpec::parse(&s.to_spec_string()).unwrap(), s);
+        for bad in [
+            "throttle,region=EU_WEST",
+            "throttle,region=",
+            "throttle,account=12345",
+            "throttle,account=abcdefghijkl",
+            "throttle,service=s3",
+            "empty-pages,service=sts",
+            "throttle,region",
+        ] {
+            assert!(FaultSpec::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn hits_the_right_ordinals() {
         let mut book = FaultBook::default();
-        book.install(FaultSpec::parse("throttle,at=2,count=2").unwrap(), 10);
-        assert!(book.hit(11).is_none());
-        assert!(book.hit(12).is_some());
-        assert!(book.hit(13).is_some());
-        assert!(book.hit(14).is_none());
-        assert!(book.pending(14).is_empty());
+        book.install(FaultSpec::parse("throttle,at=2,count=2").unwrap());
+        assert!(book.hit(&ANY).is_none());
+        assert!(book.hit(&ANY).is_some());
+        assert_eq!(book.pending()[0].remaining, 1);
+        assert!(book.hit(&ANY).is_some());
+        assert!(book.hit(&ANY).is_none());
+        assert!(book.pending().is_empty());
+    }
+
+    #[test]
+    fn targeted_faults_count_only_their_requests() {
+        let mut book = FaultBook::default();
+        book.install(FaultSpec::parse("throttle,at=2,region=eu-west-3").unwrap());
+        book.install(FaultSpec::parse("deny,account=210987654321,count=2").unwrap());
+        book.install(FaultSpec::parse("internal,service=sts").unwrap());
+        let home = ec2("us-east-1", "123456789012");
+        let paris = ec2("eu-west-3", "123456789012");
+        let other = ec2("us-east-1", "210987654321");
+        assert!(book.hit(&home).is_none());
+        assert!(book.hit(&ANY).is_none(), "a request that names no region is not watched by region= faults");
+        assert!(book.hit(&paris).is_none(), "the first eu-west-3 request");
+        assert_eq!(book.pending()[0].starts_after, 0);
+        assert!(book.hit(&home).is_none());
+        assert_eq!(book.hit(&paris).unwrap().kind, FaultKind::Throttle, "the second eu-west-3 request");
+        assert_eq!(book.hit(&other).unwrap().kind, FaultKind::Deny);
+        assert_eq!(book.hit(&ec2("eu-west-3", "210987654321")).unwrap().kind, FaultKind::Deny);
+        assert!(book.hit(&other).is_none());
+        let pending = book.pending();
+        assert_eq!(pending.len(), 1);
+        assert_eq!((pending[0].kind, pending[0].service), ("internal", "sts"));
+        let sts = Target { service: Service::Sts, region: Some("us-east-1"), account: None };
+        assert_eq!(book.hit(&sts).unwrap().kind, FaultKind::Internal);
+        assert!(book.pending().is_empty());
+    }
+
+    #[test]
+    fn first_installed_wins_and_others_still_count() {
+        let mut book = FaultBook::default();
+        book.install(FaultSpec::parse("throttle,region=eu-west-3").unwrap());
+        book.install(FaultSpec::parse("internal,count=2").unwrap());
+        let paris = ec2("eu-west-3", "123456789012");
+        assert_eq!(book.hit(&paris).unwrap().kind, FaultKind::Throttle);
+        assert_eq!(book.hit(&paris).unwrap().kind, FaultKind::Internal);
+        assert!(book.hit(&paris).is_none());
+    }
+
+    #[test]
+    fn huge_counts_do_not_overflow() {
+        let mut book = FaultBook::default();
+        book.install(FaultSpec::parse(&format!("delay,at={},count={}", u64::MAX, u64::MAX)).unwrap());
+        assert!(book.hit(&ANY).is_none());
+        assert_eq!(book.pending()[0].remaining, 1);
     }
 }

@@ -1,6 +1,7 @@
 //! storetasks-emulator: a local Amazon EC2 endpoint for DescribeStoreImageTasks and
 //! CreateStoreImageTask, faithful to the EC2 Query protocol on the wire. See README.md.
 
+mod accounts;
 mod api;
 mod cli;
 mod control;
@@ -9,18 +10,22 @@ mod server;
 mod sigv4;
 mod state;
 mod store;
+mod sts;
 mod xml;
 
+use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use crate::accounts::Pair;
 use crate::cli::{Options, Parsed};
 use crate::state::Emulator;
 use crate::store::{Clock, Store, TasksFile};
 
-fn load(opts: &Options, clock: &Clock) -> Result<Store, String> {
+/// The home pair's tasks: `--tasks-file` and `--generate` as they have always been.
+fn load_home(opts: &Options, clock: &Clock) -> Result<Store, String> {
     let now = clock.now_ms();
     let mut store = Store::default();
     if let Some(path) = &opts.tasks_file {
@@ -34,6 +39,25 @@ fn load(opts: &Options, clock: &Clock) -> Result<Store, String> {
     Ok(store)
 }
 
+/// The tasks of every served pair: the home pair's, then `--generate N` for each other pair,
+/// in pair order, with AMI ids distinct from all ids before them.
+fn load(opts: &Options, clock: &Clock) -> Result<BTreeMap<Pair, Store>, String> {
+    let home = opts.home_pair();
+    let home_store = load_home(opts, clock)?;
+    let mut taken: HashSet<String> = home_store.ami_ids().map(str::to_owned).collect();
+    let mut stores = BTreeMap::new();
+    stores.insert(home.clone(), home_store);
+    let now = clock.now_ms();
+    for pair in opts.pairs().into_iter().filter(|p| *p != home) {
+        let mut store = Store::default();
+        if let Some(n) = opts.generate {
+            store.add_entries(store::generate_for_pair(n, opts.seed, &pair, now, &mut taken), now);
+        }
+        stores.insert(pair, store);
+    }
+    Ok(stores)
+}
+
 fn dump(store: &Store, target: &str) -> Result<(), String> {
     let mut json = serde_json::to_string_pretty(&store.to_file()).map_err(|e| e.to_string())?;
     json.push('\n');
@@ -44,11 +68,11 @@ fn dump(store: &Store, target: &str) -> Result<(), String> {
     }
 }
 
-async fn run(opts: Options, store: Store, clock: Clock) -> Result<(), String> {
+async fn run(opts: Options, stores: BTreeMap<Pair, Store>, clock: Clock) -> Result<(), String> {
     let addr = SocketAddr::new(opts.bind, opts.port);
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
-    let emu = Arc::new(Emulator::new(opts, store, clock));
+    let emu = Arc::new(Emulator::new(opts, stores, clock));
     let router = server::router(emu.clone());
     // Signal handlers go in before the line that tells the parent we are ready.
     use tokio::signal::unix::{SignalKind, signal};
@@ -81,14 +105,14 @@ fn main() -> ExitCode {
         }
     };
     let clock = Clock::new(opts.now_ms);
-    let store = match load(&opts, &clock) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("storetasks-emulator: {e}");
-            return ExitCode::from(2);
-        }
-    };
     if let Some(target) = &opts.dump_tasks {
+        let store = match load_home(&opts, &clock) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("storetasks-emulator: {e}");
+                return ExitCode::from(2);
+            }
+        };
         return match dump(&store, target) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -97,6 +121,13 @@ fn main() -> ExitCode {
             }
         };
     }
+    let stores = match load(&opts, &clock) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("storetasks-emulator: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -104,7 +135,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(run(opts, store, clock));
+    let result = runtime.block_on(run(opts, stores, clock));
     runtime.shutdown_background();
     match result {
         Ok(()) => ExitCode::SUCCESS,

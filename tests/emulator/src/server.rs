@@ -57,6 +57,12 @@ async fn ec2_api(State(emu): State<Arc<Emulator>>, req: Request) -> Response {
             .header(header::SERVER, "AmazonEC2")
             .body(Body::from(body))
             .expect("static response parts are valid"),
+        Reply::StsXml { status, body } => Response::builder()
+            .status(status)
+            .header(header::CONTENT_TYPE, "text/xml")
+            .header("x-amzn-requestid", HeaderValue::from_str(&request_id).expect("request ids are ASCII"))
+            .body(Body::from(body))
+            .expect("static response parts are valid"),
         Reply::Drop => {
             if let Some(kill) = kill {
                 kill.0.notify_one();

@@ -9,7 +9,6 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_perc
 use sha2::{Digest, Sha256};
 
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
-const SERVICE: &str = "ec2";
 
 /// RFC 3986 unreserved characters stay; everything else is percent-encoded.
 const URI_ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
@@ -20,6 +19,8 @@ pub enum AuthError {
     Missing,
     /// Present but not parseable, or a required part is absent or inconsistent.
     Malformed(String),
+    /// The credential scope names another service or a region this endpoint does not serve.
+    Scope,
     /// The access key is not known.
     UnknownKey,
     /// The signature does not match.
@@ -36,14 +37,30 @@ pub struct Received<'a> {
     pub body: &'a [u8],
 }
 
-struct AuthHeader {
-    access_key: String,
+/// The parts of an `Authorization` header, as claimed by the request (nothing checked yet).
+#[derive(Debug, Clone)]
+pub struct AuthHeader {
+    pub access_key: String,
     date: String,
-    region: String,
-    service: String,
+    pub region: String,
+    pub service: String,
     terminator: String,
     signed_headers: Vec<String>,
     signature: String,
+}
+
+/// What a verified signature establishes.
+#[derive(Debug)]
+pub struct Verified {
+    pub access_key: String,
+    pub region: String,
+    /// The `x-amz-security-token` header, when it is among the signed headers.
+    pub session_token: Option<String>,
+}
+
+/// Reads the request's `Authorization` header without checking it.
+pub fn claimed(headers: &HeaderMap) -> Result<AuthHeader, AuthError> {
+    parse_authorization(header_str(headers, "authorization").ok_or(AuthError::Missing)?)
 }
 
 fn parse_authorization(value: &str) -> Result<AuthHeader, AuthError> {
@@ -127,17 +144,25 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// Verifies the request's signature. `secret_for` maps an access key to its secret.
-/// Returns the access key that signed the request.
-pub fn verify(req: &Received<'_>, region: &str, secret_for: impl Fn(&str) -> Option<String>) -> Result<String, AuthError> {
-    let auth = header_str(req.headers, "authorization").ok_or(AuthError::Missing)?;
-    let auth = parse_authorization(auth)?;
+/// Verifies the request's signature, whose `Authorization` header `auth` is (see [`claimed`]).
+/// The scope must name `service` and a region for which `region_ok` holds; `secret_for` maps an
+/// access key to its secret.
+pub fn verify(
+    req: &Received<'_>,
+    auth: &AuthHeader,
+    service: &str,
+    region_ok: impl Fn(&str) -> bool,
+    secret_for: impl Fn(&str) -> Option<String>,
+) -> Result<Verified, AuthError> {
     let amz_date = header_str(req.headers, "x-amz-date").ok_or_else(|| AuthError::Malformed("no x-amz-date header".into()))?;
     if amz_date.len() != 16 || !amz_date.ends_with('Z') || amz_date.get(..8) != Some(auth.date.as_str()) {
         return Err(AuthError::Malformed("x-amz-date does not match the credential scope".into()));
     }
-    if auth.region != region || auth.service != SERVICE || auth.terminator != "aws4_request" {
-        return Err(AuthError::Malformed("credential scope does not match this endpoint".into()));
+    if auth.terminator != "aws4_request" {
+        return Err(AuthError::Malformed("the credential scope does not end in aws4_request".into()));
+    }
+    if auth.service != service || !region_ok(&auth.region) {
+        return Err(AuthError::Scope);
     }
     let signed_sorted = {
         let mut s = auth.signed_headers.clone();
@@ -190,7 +215,16 @@ pub fn verify(req: &Received<'_>, region: &str, secret_for: impl Fn(&str) -> Opt
 
     let same = expected.len() == auth.signature.len()
         && expected.bytes().zip(auth.signature.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
-    if same { Ok(auth.access_key) } else { Err(AuthError::Mismatch) }
+    if !same {
+        return Err(AuthError::Mismatch);
+    }
+    let session_token = auth
+        .signed_headers
+        .iter()
+        .any(|h| h == "x-amz-security-token")
+        .then(|| header_str(req.headers, "x-amz-security-token").map(str::to_owned))
+        .flatten();
+    Ok(Verified { access_key: auth.access_key.clone(), region: auth.region.clone(), session_token })
 }
 
 #[cfg(test)]

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::accounts::Pair;
+
 pub const DAY_MS: i64 = 86_400_000;
 /// DescribeStoreImageTasks only reports tasks started within the last 31 days.
 pub const WINDOW_MS: i64 = 31 * DAY_MS;
@@ -235,6 +237,11 @@ impl Store {
         n
     }
 
+    /// The AMI ids of all tasks.
+    pub fn ami_ids(&self) -> impl Iterator<Item = &str> {
+        self.tasks.iter().filter_map(|t| t.ami_id.as_deref())
+    }
+
     /// All tasks as a tasks file, newest first (hidden ones and fail marks included).
     pub fn to_file(&self) -> TasksFile {
         TasksFile {
@@ -281,6 +288,11 @@ impl SplitMix {
     }
 }
 
+/// FNV-1a over bytes: a hash that, unlike the standard library's, is the same in every build.
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+}
+
 pub fn mix64(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -302,10 +314,31 @@ pub const FAILURE_REASONS: [&str; 6] = [
 /// Generates `visible` tasks started within the last 30 days before `now_ms`, plus a few
 /// started 32 to 45 days ago (which DescribeStoreImageTasks must not report).
 pub fn generate(visible: usize, seed: u64, now_ms: i64) -> TasksFile {
+    generate_with(visible, seed, now_ms, &mut HashSet::new(), |rng| format!("ami-{:016x}{:x}", rng.next_u64(), rng.below(16)))
+}
+
+/// The tasks `--generate N` gives a pair other than the home pair: the same kind of tasks as
+/// [`generate`], from a seed derived from `seed` and the pair. Their AMI ids start with five hex
+/// digits drawn from the pair, and none is in `taken` (the ids of the pairs generated before),
+/// which receives them.
+pub fn generate_for_pair(visible: usize, seed: u64, pair: &Pair, now_ms: i64, taken: &mut HashSet<String>) -> TasksFile {
+    let digest = pair.digest();
+    let tag = digest >> 44;
+    generate_with(visible, mix64(seed ^ digest), now_ms, taken, |rng| {
+        format!("ami-{tag:05x}{:011x}{:x}", rng.next_u64() >> 20, rng.below(16))
+    })
+}
+
+fn generate_with(
+    visible: usize,
+    seed: u64,
+    now_ms: i64,
+    amis: &mut HashSet<String>,
+    mut ami_id: impl FnMut(&mut SplitMix) -> String,
+) -> TasksFile {
     let mut rng = SplitMix(seed ^ 0x5354_4f52_4554_4153);
     let hidden = 3 + visible / 20;
     let mut starts = HashSet::new();
-    let mut amis = HashSet::new();
     let mut out = Vec::with_capacity(visible + hidden);
     for i in 0..visible + hidden {
         let is_hidden = i >= visible;
@@ -320,7 +353,7 @@ pub fn generate(visible: usize, seed: u64, now_ms: i64) -> TasksFile {
             }
         };
         let ami = loop {
-            let id = format!("ami-{:016x}{:x}", rng.next_u64(), rng.below(16));
+            let id = ami_id(&mut rng);
             if amis.insert(id.clone()) {
                 break id;
             }
@@ -384,5 +417,62 @@ mod tests {
             let ami = e.ami_id.as_deref().unwrap();
             assert_eq!(ami.len(), 21, "{ami}");
         }
+    }
+
+    #[test]
+    fn home_generator_output_is_unchanged() {
+        // The home pair's generated tasks are what every existing test and fixture expects:
+        // values taken from the generator before pairs existed.
+        let now = parse_rfc3339_ms("2026-11-20T12:00:00Z").unwrap();
+        let a = generate(3, 1, now);
+        let find = |id: &str| a.store_image_task_results.iter().find(|e| e.ami_id.as_deref() == Some(id)).cloned();
+        let e = find("ami-e0b1e25c0c81c9e84").expect("the first generated id");
+        assert_eq!(e.task_start_time.as_deref(), Some("2026-11-18T08:03:19.759Z"));
+        assert_eq!((e.progress_percentage, e.store_task_state.as_deref()), (Some(42), Some(IN_PROGRESS)));
+        let e = find("ami-ba10a4f562484a515").expect("the second generated id");
+        assert_eq!(e.s3_object_key.as_deref(), Some("ami-ba10a4f562484a515.bin"));
+        assert!(find("ami-80b28388607a6c946").is_some());
+    }
+
+    #[test]
+    fn pair_data_is_deterministic_and_ids_never_collide() {
+        let now = parse_rfc3339_ms("2026-11-20T12:00:00Z").unwrap();
+        let pairs: Vec<Pair> = ["123456789012", "210987654321", "000000000001"]
+            .iter()
+            .flat_map(|a| ["us-east-1", "eu-west-3", "ap-south-1", "ca-central-1"].map(|r| Pair::new(a, r)))
+            .collect();
+        let run = || {
+            let home = generate(150, 7, now);
+            let mut taken: HashSet<String> = home.store_image_task_results.iter().filter_map(|e| e.ami_id.clone()).collect();
+            let mut all = vec![serde_json::to_string(&home).unwrap()];
+            for p in pairs.iter().skip(1) {
+                all.push(serde_json::to_string(&generate_for_pair(150, 7, p, now, &mut taken)).unwrap());
+            }
+            (all, taken)
+        };
+        let (first, taken) = run();
+        let (second, _) = run();
+        assert_eq!(first, second, "the same options give the same tasks");
+        let per_pair = 150 + 3 + 150 / 20;
+        assert_eq!(taken.len(), pairs.len() * per_pair, "AMI ids are unique across all pairs");
+        // Each pair's data differs from every other's, and its ids carry the pair's tag.
+        let distinct: HashSet<&String> = first.iter().collect();
+        assert_eq!(distinct.len(), pairs.len());
+        let mut t = HashSet::new();
+        let f = generate_for_pair(10, 7, &pairs[5], now, &mut t);
+        let tag = format!("ami-{:05x}", pairs[5].digest() >> 44);
+        assert!(f.store_image_task_results.iter().all(|e| e.ami_id.as_deref().unwrap().starts_with(&tag)));
+        assert!(f.store_image_task_results.iter().all(|e| e.ami_id.as_deref().unwrap().len() == 21));
+        // Another seed gives other tasks for the same pair.
+        let g = generate_for_pair(10, 8, &pairs[5], now, &mut HashSet::new());
+        assert_ne!(serde_json::to_string(&f).unwrap(), serde_json::to_string(&g).unwrap());
+        // Ids already taken are skipped, deterministically.
+        let mut pre: HashSet<String> = f.store_image_task_results.iter().filter_map(|e| e.ami_id.clone()).collect();
+        pre.remove(f.store_image_task_results[0].ami_id.as_ref().unwrap());
+        let again = generate_for_pair(10, 7, &pairs[5], now, &mut pre);
+        assert_eq!(again.store_image_task_results[0].ami_id, f.store_image_task_results[0].ami_id);
+        assert!(
+            again.store_image_task_results[1..].iter().all(|e| !f.store_image_task_results.iter().any(|x| x.ami_id == e.ami_id))
+        );
     }
 }

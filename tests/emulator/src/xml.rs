@@ -5,9 +5,12 @@ use std::io;
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 
+use crate::accounts::Role;
+use crate::state::Issued;
 use crate::store::{View, format_ms};
 
 pub const NAMESPACE: &str = "http://ec2.amazonaws.com/doc/2016-11-15/";
+pub const STS_NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 
 type W = Writer<Vec<u8>>;
 
@@ -76,6 +79,73 @@ pub fn create(request_id: &str, object_key: &str) -> Vec<u8> {
         text_element(&mut w, "requestId", request_id)?;
         text_element(&mut w, "objectKey", object_key)?;
         w.write_event(Event::End(BytesEnd::new("CreateStoreImageTaskResponse")))?;
+        Ok(w)
+    })())
+}
+
+/// `regions` holds (name, opt-in status) pairs, in the order to list them.
+pub fn describe_regions(request_id: &str, regions: &[(String, &str)]) -> Vec<u8> {
+    finish((|| {
+        let mut w = document()?;
+        w.write_event(Event::Start(root("DescribeRegionsResponse")))?;
+        text_element(&mut w, "requestId", request_id)?;
+        w.create_element("regionInfo").write_inner_content(|w| {
+            for (name, status) in regions {
+                w.create_element("item").write_inner_content(|w| {
+                    text_element(w, "regionName", name)?;
+                    text_element(w, "regionEndpoint", &format!("ec2.{name}.amazonaws.com"))?;
+                    text_element(w, "optInStatus", status)
+                })?;
+            }
+            Ok(())
+        })?;
+        w.write_event(Event::End(BytesEnd::new("DescribeRegionsResponse")))?;
+        Ok(w)
+    })())
+}
+
+/// STS writes `Expiration` as an RFC 3339 UTC time with whole seconds.
+fn format_expiration(t: std::time::SystemTime) -> String {
+    let t = time::OffsetDateTime::from(t);
+    format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute(), t.second())
+}
+
+pub fn assume_role(request_id: &str, role: &Role, session: &str, issued: &Issued) -> Vec<u8> {
+    finish((|| {
+        let mut w = document()?;
+        w.create_element("AssumeRoleResponse").with_attribute(("xmlns", STS_NAMESPACE)).write_inner_content(|w| {
+            w.create_element("AssumeRoleResult").write_inner_content(|w| {
+                w.create_element("Credentials").write_inner_content(|w| {
+                    text_element(w, "AccessKeyId", &issued.access_key)?;
+                    text_element(w, "SecretAccessKey", &issued.secret)?;
+                    text_element(w, "SessionToken", &issued.token)?;
+                    text_element(w, "Expiration", &format_expiration(issued.expires))
+                })?;
+                w.create_element("AssumedRoleUser").write_inner_content(|w| {
+                    text_element(w, "AssumedRoleId", &format!("{}:{session}", role.role_id()))?;
+                    text_element(w, "Arn", &format!("arn:aws:sts::{}:assumed-role/{}/{session}", role.account, role.name))
+                })?;
+                Ok(())
+            })?;
+            w.create_element("ResponseMetadata").write_inner_content(|w| text_element(w, "RequestId", request_id))?;
+            Ok(())
+        })?;
+        Ok(w)
+    })())
+}
+
+/// An STS error document; `kind` is `Sender` or `Receiver`.
+pub fn sts_error(request_id: &str, kind: &str, code: &str, message: &str) -> Vec<u8> {
+    finish((|| {
+        let mut w = document()?;
+        w.create_element("ErrorResponse").with_attribute(("xmlns", STS_NAMESPACE)).write_inner_content(|w| {
+            w.create_element("Error").write_inner_content(|w| {
+                text_element(w, "Type", kind)?;
+                text_element(w, "Code", code)?;
+                text_element(w, "Message", message)
+            })?;
+            text_element(w, "RequestId", request_id)
+        })?;
         Ok(w)
     })())
 }

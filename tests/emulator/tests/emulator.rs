@@ -42,6 +42,12 @@ impl Resp {
         assert_eq!(doc.root, "Response", "{}", self.text());
         doc.code.clone().expect("an error code")
     }
+    /// The code of an STS error document (`ErrorResponse`).
+    fn sts_error_code(&self) -> String {
+        let text = self.text();
+        assert!(text.contains("<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>"), "{text}");
+        field(&text, "Code").expect("an error code")
+    }
     fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
@@ -91,11 +97,18 @@ struct Signer {
     secret_key: String,
     token: Option<String>,
     region: String,
+    service: &'static str,
 }
 
 impl Signer {
     fn default_key() -> Signer {
-        Signer { access_key: AK.into(), secret_key: SK.into(), token: None, region: "us-east-1".into() }
+        Signer { access_key: AK.into(), secret_key: SK.into(), token: None, region: "us-east-1".into(), service: "ec2" }
+    }
+    fn in_region(region: &str) -> Signer {
+        Signer { region: region.into(), ..Signer::default_key() }
+    }
+    fn sts() -> Signer {
+        Signer { service: "sts", ..Signer::default_key() }
     }
     fn key(access_key: &str, secret_key: &str) -> Signer {
         Signer { access_key: access_key.into(), secret_key: secret_key.into(), ..Signer::default_key() }
@@ -114,7 +127,7 @@ impl Signer {
         let params = v4::SigningParams::builder()
             .identity(&identity)
             .region(&self.region)
-            .name("ec2")
+            .name(self.service)
             .time(SystemTime::now())
             .settings(SigningSettings::default())
             .build()
@@ -220,6 +233,12 @@ impl Emu {
 
     fn stats(&self) -> Value {
         self.control("GET", "/_emulator/stats", None).json()
+    }
+
+    /// The stats fields every version of the emulator has had.
+    fn base_stats(&self) -> Value {
+        let s = self.stats();
+        json!({"requests": s["requests"], "describe": s["describe"], "faults_fired": s["faults_fired"]})
     }
 
     fn faults(&self, specs: &[&str]) {
@@ -337,6 +356,13 @@ fn parse_xml(body: &[u8]) -> Result<Doc, String> {
         return Err(format!("incomplete document (open elements: {stack:?})"));
     }
     Ok(doc)
+}
+
+/// The text of the first `<name>` element (for values without markup).
+fn field(text: &str, name: &str) -> Option<String> {
+    let start = text.find(&format!("<{name}>"))? + name.len() + 2;
+    let end = start + text[start..].find(&format!("</{name}>"))?;
+    Some(quick_xml::escape::unescape(&text[start..end]).unwrap().into_owned())
 }
 
 fn write_tasks(name: &str, tasks: Value) -> std::path::PathBuf {
@@ -912,18 +938,21 @@ fn token_faults() {
 #[test]
 fn faults_target_the_kth_request_and_stats_count() {
     let emu = Emu::start(&["--generate", "5"]);
-    assert_eq!(emu.stats(), json!({"requests": 0, "describe": 0, "faults_fired": 0}));
+    assert_eq!(emu.base_stats(), json!({"requests": 0, "describe": 0, "faults_fired": 0}));
     emu.faults(&["internal,at=3,count=2"]);
     let listed = emu.control("GET", "/_emulator/faults", None).json();
     assert_eq!(listed["faults"][0]["kind"], "internal");
     assert_eq!(listed["faults"][0]["starts_after"], 2);
     let codes: Vec<u16> = (0..5).map(|_| emu.describe(&[]).status).collect();
     assert_eq!(codes, [200, 200, 500, 500, 200]);
-    assert_eq!(emu.stats(), json!({"requests": 5, "describe": 5, "faults_fired": 2}));
+    assert_eq!(emu.base_stats(), json!({"requests": 5, "describe": 5, "faults_fired": 2}));
     // Rejected and other-action requests count as requests; control requests never do.
     emu.raw("POST", "/", &[("host".into(), emu.host.clone())], b"Action=DescribeStoreImageTasks").unwrap();
     emu.call(&[("Action", "CreateStoreImageTask"), ("Version", "2016-11-15"), ("ImageId", "ami-1"), ("Bucket", "b")]);
-    assert_eq!(emu.stats(), json!({"requests": 7, "describe": 6, "faults_fired": 2}));
+    assert_eq!(emu.base_stats(), json!({"requests": 7, "describe": 6, "faults_fired": 2}));
+    // The unsigned request names no pair; the other six are the home pair's.
+    assert_eq!(emu.stats()["by_pair"], json!({"123456789012/us-east-1": {"requests": 6, "describe": 5, "faults": 2}}));
+    assert_eq!(emu.stats()["assume_role_requests"], 0);
 
     emu.faults(&["throttle,at=2"]);
     assert_eq!(emu.control("GET", "/_emulator/faults", None).json()["faults"].as_array().unwrap().len(), 1);
@@ -962,4 +991,340 @@ fn sample_tasks_file_loads() {
     assert_eq!(doc.items.len(), 16, "19 tasks, 3 of them older than 31 days");
     let latest = emu.describe_ok(&[("ImageId.1", "ami-0123456789abcdef0")]);
     assert_eq!(latest.items[0]["storeTaskState"], "InProgress");
+}
+
+// ---- regions, accounts, STS ----------------------------------------------------------------
+
+const ROLE: &str = "arn:aws:iam::210987654321:role/fleet-reader";
+
+fn describe_as(emu: &Emu, signer: &Signer, extra: &[(&str, &str)]) -> Resp {
+    let mut p = vec![("Action", "DescribeStoreImageTasks"), ("Version", "2016-11-15")];
+    p.extend_from_slice(extra);
+    emu.call_as(signer, &p)
+}
+
+fn ids_as(emu: &Emu, signer: &Signer) -> Vec<String> {
+    let r = describe_as(emu, signer, &[("MaxResults", "200")]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let doc = parse_xml(&r.body).unwrap();
+    assert!(doc.next_token.is_none());
+    amis(&doc.items)
+}
+
+fn assume_role(emu: &Emu, signer: &Signer, params: &[(&str, &str)]) -> Resp {
+    let mut p = vec![("Action", "AssumeRole"), ("Version", "2011-06-15")];
+    p.extend_from_slice(params);
+    emu.call_as(signer, &p)
+}
+
+/// Assumes `role` and returns a signer with its temporary credentials.
+fn assumed(emu: &Emu, role: &str, region: &str) -> Signer {
+    let r = assume_role(emu, &Signer::sts(), &[("RoleArn", role), ("RoleSessionName", "fleet-test")]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let t = r.text();
+    Signer {
+        access_key: field(&t, "AccessKeyId").unwrap(),
+        secret_key: field(&t, "SecretAccessKey").unwrap(),
+        token: field(&t, "SessionToken"),
+        region: region.into(),
+        service: "ec2",
+    }
+}
+
+#[test]
+fn each_account_and_region_has_its_own_data() {
+    let args = ["--generate", "20", "--seed", "3", "--regions", "eu-west-3,ap-south-1", "--role", ROLE];
+    let emu = Emu::start(&args);
+    // The home pair has exactly the data it has without the new options.
+    let plain = Emu::start(&["--generate", "20", "--seed", "3"]);
+    let home = ids_as(&emu, &Signer::default_key());
+    assert_eq!(home, ids_as(&plain, &Signer::default_key()));
+    assert_eq!(home.len(), 20);
+
+    let paris = ids_as(&emu, &Signer::in_region("eu-west-3"));
+    let mumbai = ids_as(&emu, &Signer::in_region("ap-south-1"));
+    let role_home = ids_as(&emu, &assumed(&emu, ROLE, "us-east-1"));
+    let role_paris = ids_as(&emu, &assumed(&emu, ROLE, "eu-west-3"));
+    let sets = [&home, &paris, &mumbai, &role_home, &role_paris];
+    let all: HashSet<&String> = sets.iter().flat_map(|v| v.iter()).collect();
+    assert!(sets.iter().all(|v| v.len() == 20));
+    assert_eq!(all.len(), 100, "AMI ids never repeat across pairs");
+    assert!(paris.iter().all(|id| id.len() == 21 && id.starts_with("ami-")));
+
+    // The same options give the same data; the control endpoint shows the same pair.
+    let again = Emu::start(&args);
+    assert_eq!(ids_as(&again, &Signer::in_region("eu-west-3")), paris);
+    assert_eq!(ids_as(&again, &assumed(&again, ROLE, "eu-west-3")), role_paris);
+    let listed = emu.control("GET", "/_emulator/tasks?region=eu-west-3&account=123456789012", None).json();
+    let listed: Vec<&str> =
+        listed["StoreImageTaskResults"].as_array().unwrap().iter().map(|t| t["AmiId"].as_str().unwrap()).collect();
+    assert_eq!(listed.len(), 20 + 4, "plus the hidden ones");
+    assert!(paris.iter().all(|id| listed.contains(&id.as_str())));
+    assert_eq!(emu.control("GET", "/_emulator/tasks?region=eu-north-1", None).status, 400);
+    assert_eq!(emu.control("GET", "/_emulator/tasks?account=999999999999", None).status, 400);
+    assert_eq!(emu.control("GET", "/_emulator/tasks?colour=red", None).status, 400);
+
+    // CreateStoreImageTask and the control endpoint act on one pair only.
+    let create =
+        [("Action", "CreateStoreImageTask"), ("Version", "2016-11-15"), ("ImageId", "ami-0feedfeedfeedfeed"), ("Bucket", "b")];
+    assert_eq!(emu.call_as(&Signer::in_region("ap-south-1"), &create).status, 200);
+    assert_eq!(ids_as(&emu, &Signer::in_region("ap-south-1"))[0], "ami-0feedfeedfeedfeed");
+    assert_eq!(ids_as(&emu, &Signer::default_key()), home);
+    let r = emu.control("DELETE", "/_emulator/tasks?account=210987654321&region=eu-west-3", None);
+    assert_eq!(r.json()["removed"], 24);
+    assert!(ids_as(&emu, &assumed(&emu, ROLE, "eu-west-3")).is_empty());
+    assert_eq!(ids_as(&emu, &Signer::in_region("eu-west-3")), paris);
+
+    // A token is only valid in the pair that issued it.
+    let token =
+        parse_xml(&describe_as(&emu, &Signer::in_region("eu-west-3"), &[("MaxResults", "5")]).body).unwrap().next_token.unwrap();
+    let r = describe_as(&emu, &Signer::default_key(), &[("NextToken", &token)]);
+    assert_eq!((r.status, r.error_code().as_str()), (400, "InvalidParameterValue"));
+    assert_eq!(describe_as(&emu, &Signer::in_region("eu-west-3"), &[("NextToken", &token)]).status, 200);
+
+    // A region not served is an authentication failure, as before.
+    let r = describe_as(&emu, &Signer::in_region("eu-west-1"), &[]);
+    assert_eq!((r.status, r.error_code().as_str()), (401, "AuthFailure"));
+
+    let stats = emu.stats();
+    assert_eq!(stats["assume_role_requests"], 3);
+    let pairs = stats["by_pair"].as_object().unwrap();
+    assert_eq!(pairs.len(), 6, "every served pair is listed: {pairs:?}");
+    assert_eq!(stats["by_pair"]["123456789012/eu-west-3"], json!({"requests": 4, "describe": 4, "faults": 0}));
+    assert_eq!(stats["by_pair"]["210987654321/eu-west-3"]["requests"], 2);
+    assert_eq!(stats["by_pair"]["210987654321/ap-south-1"]["requests"], 0);
+}
+
+#[test]
+fn describe_regions_lists_served_and_opt_in_regions() {
+    let emu =
+        Emu::start(&["--regions", "eu-west-3,ap-south-1", "--opt-in-region", "af-south-1", "--opt-in-region", "me-south-1"]);
+    let call = |extra: &[(&str, &str)], signer: &Signer| {
+        let mut p = vec![("Action", "DescribeRegions"), ("Version", "2016-11-15")];
+        p.extend_from_slice(extra);
+        emu.call_as(signer, &p)
+    };
+    let regions = |extra: &[(&str, &str)]| {
+        let r = call(extra, &Signer::default_key());
+        assert_eq!(r.status, 200, "{}", r.text());
+        let doc = parse_xml(&r.body).unwrap();
+        assert_eq!(doc.root, "DescribeRegionsResponse");
+        assert!(doc.request_id.is_some());
+        doc.items
+            .iter()
+            .map(|i| {
+                assert_eq!(i["regionEndpoint"], format!("ec2.{}.amazonaws.com", i["regionName"]));
+                format!("{}={}", i["regionName"], i["optInStatus"])
+            })
+            .collect::<Vec<_>>()
+    };
+    let r = call(&[], &Signer::default_key());
+    assert!(r.text().contains("<DescribeRegionsResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>"));
+    assert!(r.text().contains("<regionInfo><item><regionName>ap-south-1</regionName><regionEndpoint>ec2.ap-south-1.amazonaws.com</regionEndpoint><optInStatus>opt-in-not-required</optInStatus></item>"));
+    assert_eq!(
+        regions(&[]),
+        ["ap-south-1=opt-in-not-required", "eu-west-3=opt-in-not-required", "us-east-1=opt-in-not-required"]
+    );
+    assert_eq!(
+        regions(&[("AllRegions", "true")]),
+        [
+            "af-south-1=not-opted-in",
+            "ap-south-1=opt-in-not-required",
+            "eu-west-3=opt-in-not-required",
+            "me-south-1=not-opted-in",
+            "us-east-1=opt-in-not-required"
+        ]
+    );
+    assert_eq!(regions(&[("RegionName.1", "us-east-1"), ("RegionName.2", "eu-west-3")]).len(), 2);
+    assert!(regions(&[("RegionName.1", "af-south-1")]).is_empty());
+    assert_eq!(regions(&[("RegionName.1", "af-south-1"), ("AllRegions", "true")]), ["af-south-1=not-opted-in"]);
+    assert_eq!(
+        regions(&[("AllRegions", "true"), ("Filter.1.Name", "opt-in-status"), ("Filter.1.Value.1", "not-opted-in")]),
+        ["af-south-1=not-opted-in", "me-south-1=not-opted-in"]
+    );
+    assert_eq!(
+        regions(&[("Filter.1.Name", "region-name"), ("Filter.1.Value.1", "eu-*"), ("Filter.1.Value.2", "us-east-1")]).len(),
+        2
+    );
+    // Served in any served region, by the roles' credentials too.
+    assert_eq!(call(&[], &Signer::in_region("eu-west-3")).status, 200);
+    for (extra, code) in [
+        (&[("RegionName.1", "xx-nowhere-1")][..], "InvalidParameterValue"),
+        (&[("AllRegions", "maybe")], "InvalidParameterValue"),
+        (&[("Filter.1.Name", "endpoint"), ("Filter.1.Value.1", "x")], "InvalidParameterValue"),
+        (&[("RegionNames.1", "us-east-1")], "UnknownParameter"),
+    ] {
+        let r = call(extra, &Signer::default_key());
+        assert_eq!((r.status, r.error_code().as_str()), (400, code), "{extra:?}");
+    }
+    let r = call(&[("DryRun", "true")], &Signer::default_key());
+    assert_eq!((r.status, r.error_code().as_str()), (412, "DryRunOperation"));
+    let r = call(&[], &Signer::key(DENIED, SK));
+    assert_eq!((r.status, r.error_code().as_str()), (403, "UnauthorizedOperation"));
+    // A region that is not opted in refuses EC2 requests, saying so.
+    let r = call(&[], &Signer::in_region("af-south-1"));
+    assert_eq!((r.status, r.error_code().as_str()), (401, "AuthFailure"));
+    assert!(parse_xml(&r.body).unwrap().message.unwrap().contains("af-south-1 is not enabled"));
+    assert_eq!(emu.stats()["by_pair"]["123456789012/af-south-1"]["requests"], 1);
+}
+
+#[test]
+fn assume_role_hands_out_temporary_credentials() {
+    let emu = Emu::start(&["--generate", "5", "--regions", "eu-west-3", "--role", ROLE, "--account-id", "111122223333"]);
+    let before = SystemTime::now();
+    let r =
+        assume_role(&emu, &Signer::sts(), &[("RoleArn", ROLE), ("RoleSessionName", "fleet@run-1"), ("DurationSeconds", "900")]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.header("x-amzn-requestid").is_some());
+    let t = r.text();
+    assert!(t.contains("<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult><Credentials><AccessKeyId>ASIA"), "{t}");
+    let key = field(&t, "AccessKeyId").unwrap();
+    assert_eq!(key.len(), 20);
+    assert_eq!(field(&t, "Arn").unwrap(), "arn:aws:sts::210987654321:assumed-role/fleet-reader/fleet@run-1");
+    let role_id = field(&t, "AssumedRoleId").unwrap();
+    assert!(role_id.starts_with("AROA") && role_id.ends_with(":fleet@run-1"), "{role_id}");
+    assert_eq!(field(&t, "RequestId").as_deref(), r.header("x-amzn-requestid"));
+    // Expiration is real time plus the duration, in whole seconds.
+    let expires = ms(&field(&t, "Expiration").unwrap());
+    let now = before.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i128;
+    assert!((now + 899_000..=now + 905_000).contains(&expires), "{expires} vs {now}");
+    assert!(field(&t, "Expiration").unwrap().ends_with('Z'));
+
+    // Every call gives fresh credentials; both sets work, in any served region.
+    let a = assumed(&emu, ROLE, "us-east-1");
+    let b = assumed(&emu, ROLE, "eu-west-3");
+    assert_ne!(a.access_key, b.access_key);
+    assert_ne!(a.token, b.token);
+    assert_eq!(describe_as(&emu, &a, &[]).status, 200);
+    assert_eq!(describe_as(&emu, &b, &[]).status, 200);
+    // STS accepts us-east-1 and the served regions in the scope.
+    let sts_paris = Signer { region: "eu-west-3".into(), ..Signer::sts() };
+    assert_eq!(assume_role(&emu, &sts_paris, &[("RoleArn", ROLE), ("RoleSessionName", "ab")]).status, 200);
+
+    // Temporary credentials need their own session token.
+    for token in [None, Some("not-the-token".to_owned()), b.token.clone()] {
+        let s = Signer {
+            token,
+            ..Signer { access_key: a.access_key.clone(), secret_key: a.secret_key.clone(), ..Signer::default_key() }
+        };
+        let r = describe_as(&emu, &s, &[]);
+        assert_eq!((r.status, r.error_code().as_str()), (401, "AuthFailure"));
+    }
+    let r = describe_as(&emu, &Signer { secret_key: "wrong".into(), ..assumed(&emu, ROLE, "us-east-1") }, &[]);
+    assert_eq!((r.status, r.error_code().as_str()), (401, "AuthFailure"));
+
+    // STS errors, in STS's shape.
+    type Case<'a> = (Signer, Vec<(&'a str, &'a str)>, u16, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            Signer::sts(),
+            vec![("RoleArn", "arn:aws:iam::210987654321:role/unknown"), ("RoleSessionName", "s1")],
+            403,
+            "AccessDenied",
+        ),
+        (Signer::sts(), vec![("RoleArn", ROLE)], 400, "MissingParameter"),
+        (Signer::sts(), vec![("RoleSessionName", "s1")], 400, "MissingParameter"),
+        (Signer::sts(), vec![("RoleArn", ROLE), ("RoleSessionName", "x")], 400, "ValidationError"),
+        (Signer::sts(), vec![("RoleArn", ROLE), ("RoleSessionName", "has space")], 400, "ValidationError"),
+        (Signer::sts(), vec![("RoleArn", ROLE), ("RoleSessionName", "s1"), ("DurationSeconds", "899")], 400, "ValidationError"),
+        (Signer::sts(), vec![("RoleArn", ROLE), ("RoleSessionName", "s1"), ("DurationSeconds", "43201")], 400, "ValidationError"),
+        (Signer::sts(), vec![("RoleArn", "arn:aws:s3:::not-a-role-at-all"), ("RoleSessionName", "s1")], 400, "ValidationError"),
+        (Signer::sts(), vec![("RoleArn", ROLE), ("RoleSessionName", "s1"), ("Bogus", "1")], 400, "ValidationError"),
+        (
+            Signer { secret_key: "wrong".into(), ..Signer::sts() },
+            vec![("RoleArn", ROLE), ("RoleSessionName", "s1")],
+            403,
+            "SignatureDoesNotMatch",
+        ),
+        (
+            Signer { region: "eu-west-1".into(), ..Signer::sts() },
+            vec![("RoleArn", ROLE), ("RoleSessionName", "s1")],
+            403,
+            "SignatureDoesNotMatch",
+        ),
+        (
+            Signer { access_key: "AKIAUNKNOWNKEY000000".into(), ..Signer::sts() },
+            vec![("RoleArn", ROLE), ("RoleSessionName", "s1")],
+            403,
+            "InvalidClientTokenId",
+        ),
+        (
+            Signer { access_key: DENIED.into(), ..Signer::sts() },
+            vec![("RoleArn", ROLE), ("RoleSessionName", "s1")],
+            403,
+            "AccessDenied",
+        ),
+        (
+            Signer { service: "sts", ..assumed(&emu, ROLE, "us-east-1") },
+            vec![("RoleArn", ROLE), ("RoleSessionName", "s1")],
+            403,
+            "AccessDenied",
+        ),
+    ];
+    for (signer, params, status, code) in cases {
+        let r = assume_role(&emu, &signer, &params);
+        assert_eq!((r.status, r.sts_error_code().as_str()), (status, code), "{params:?} {}", r.text());
+        assert!(r.text().contains("<Type>Sender</Type>"));
+    }
+    let r = emu.call_as(&Signer::sts(), &[("Action", "GetCallerIdentity"), ("Version", "2011-06-15")]);
+    assert_eq!((r.status, r.sts_error_code().as_str()), (400, "InvalidAction"));
+    // STS requests are not EC2 requests.
+    let stats = emu.stats();
+    assert_eq!(stats["requests"], 6);
+    assert_eq!(stats["assume_role_requests"], 21, "20 AssumeRole calls and a GetCallerIdentity");
+}
+
+#[test]
+fn faults_aim_at_one_region_or_account() {
+    let emu = Emu::start(&[
+        "--generate",
+        "3",
+        "--regions",
+        "eu-west-3,ap-south-1,ca-central-1",
+        "--role",
+        ROLE,
+        "--fault",
+        "throttle,region=eu-west-3,at=2,count=2",
+        "--fault",
+        "deny,region=ap-south-1,count=1000000",
+        "--fault",
+        "drop,region=ca-central-1,count=1000000",
+    ]);
+    let status = |s: &Signer| describe_as(&emu, s, &[]).status;
+    let paris = Signer::in_region("eu-west-3");
+    assert_eq!(status(&paris), 200);
+    assert_eq!(status(&Signer::default_key()), 200, "other regions do not move the fault's count");
+    let r = describe_as(&emu, &paris, &[]);
+    assert_eq!((r.status, r.error_code().as_str()), (503, "RequestLimitExceeded"));
+    assert_eq!(status(&paris), 503);
+    assert_eq!(status(&paris), 200);
+    let r = describe_as(&emu, &Signer::in_region("ap-south-1"), &[]);
+    assert_eq!((r.status, r.error_code().as_str()), (403, "UnauthorizedOperation"));
+    let body = form_encode(&[("Action", "DescribeStoreImageTasks"), ("Version", "2016-11-15")]);
+    let headers = Signer::in_region("ca-central-1").sign("POST", &emu.host, "/", body.as_bytes());
+    assert!(emu.raw("POST", "/", &headers, body.as_bytes()).is_err(), "the connection is dropped");
+    assert_eq!(status(&Signer::default_key()), 200);
+
+    // account= aims at one account; STS faults only with service=sts.
+    emu.faults(&["internal,account=210987654321", "throttle,service=sts,count=1"]);
+    let listed = emu.control("GET", "/_emulator/faults", None).json();
+    let sts_fault = listed["faults"].as_array().unwrap().iter().find(|f| f["service"] == "sts").unwrap();
+    assert_eq!(sts_fault["kind"], "throttle");
+    let r = assume_role(&emu, &Signer::sts(), &[("RoleArn", ROLE), ("RoleSessionName", "s1")]);
+    assert_eq!((r.status, r.sts_error_code().as_str()), (400, "Throttling"));
+    let role = assumed(&emu, ROLE, "us-east-1");
+    assert_eq!(status(&Signer::default_key()), 200);
+    assert_eq!(status(&role), 500);
+    assert_eq!(status(&role), 200);
+    // Targets the emulator does not know are refused.
+    for bad in ["throttle,region=eu-north-1", "throttle,account=999999999999", "empty-pages,service=sts"] {
+        let r = emu.control("POST", "/_emulator/faults", Some(json!({ "faults": [bad] })));
+        assert_eq!(r.status, 400, "{bad}");
+    }
+    let stats = emu.stats();
+    assert_eq!(stats["by_pair"]["123456789012/eu-west-3"], json!({"requests": 4, "describe": 4, "faults": 2}));
+    assert_eq!(stats["by_pair"]["123456789012/ca-central-1"], json!({"requests": 1, "describe": 1, "faults": 1}));
+    assert_eq!(stats["by_pair"]["210987654321/us-east-1"]["faults"], 1);
+    assert_eq!((stats["assume_role_requests"].as_u64(), stats["assume_role_faults"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(stats["faults_fired"], 5);
 }
