@@ -8,10 +8,12 @@
 #   FUZZ_SECONDS     seconds per target (a whole number above 0; default 60)
 #   FUZZ_MIN_EXECS   the fewest inputs a target must run (default 1000; a healthy 60 s run on
 #                    two cores runs tens of thousands)
-#   FUZZ_SANITIZER   none (default) or address. Both targets are built in one build; with address,
-#                    AddressSanitizer also checks the unsafe code that the c_api target drives, at
-#                    the price of a much longer instrumented build of the SDK (33 minutes cold on two
-#                    cores).
+#   FUZZ_SANITIZER   none (default) or address: what cargo-fuzz applies to every crate. Whatever it
+#                    says, the library's own crate (its unsafe C surface, which the c_api target
+#                    drives) and the targets are always built with AddressSanitizer (fuzz/Cargo.toml),
+#                    so every run checks the library's memory accesses; `address` instruments the
+#                    dependencies too, at the price of a much longer build of the SDK (33 minutes
+#                    cold on two cores).
 #   FUZZ_TARGET_DIR  where the instrumented build goes (default target/fuzz)
 set -eu
 cd "$(dirname "$0")/.."
@@ -36,7 +38,7 @@ status=0
 for t in $targets; do
     mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
     log="fuzz/artifacts/$t.log"
-    echo "== fuzzing $t for ${seconds}s (sanitizer: $sanitizer, at least $min_execs inputs)"
+    echo "== fuzzing $t for ${seconds}s (AddressSanitizer on the library; on the dependencies: $sanitizer; at least $min_execs inputs)"
     # The fuzzer's own exit status is kept in a file: a pipeline's status is that of its last
     # command, and plain sh has no pipefail.
     rm -f "$log.status"

@@ -17,6 +17,7 @@ use storetasks::ffi::cancel::*;
 use storetasks::ffi::client::*;
 use storetasks::ffi::config::*;
 use storetasks::ffi::error::*;
+use storetasks::ffi::fleet::*;
 use storetasks::ffi::query::*;
 use storetasks::ffi::task_list::*;
 use storetasks::ffi::waiter::*;
@@ -64,6 +65,11 @@ enum Op {
     StatusName(i32),
     Describe { all: bool, max_tasks: u16, cancelled: bool },
     Wait { ids: Vec<Text>, null_ids: bool, delays: (u64, u64), grace: u64 },
+    FleetRegion(Text),
+    FleetRole(Text),
+    FleetAllRegions(bool),
+    DescribeFleet { pages: bool, keep_result: bool, cancelled: bool },
+    WaitTargets { targets: Vec<(Text, Text, Text)>, null_targets: bool },
     NullCalls,
 }
 
@@ -72,6 +78,11 @@ unsafe extern "C" fn stop_at_once(_page: *const storetasks_task_list, _user: *mu
 }
 
 fn read_error(err: *mut storetasks_error) {
+    read_error_fields(err);
+    storetasks_error_free(err);
+}
+
+fn read_error_fields(err: *const storetasks_error) {
     for p in [
         storetasks_error_message(err),
         storetasks_error_code(err),
@@ -83,10 +94,14 @@ fn read_error(err: *mut storetasks_error) {
         }
     }
     let _ = storetasks_error_http_status(err);
-    storetasks_error_free(err);
 }
 
 fn read_list(list: *mut storetasks_task_list) {
+    read_tasks(list);
+    storetasks_task_list_free(list);
+}
+
+fn read_tasks(list: *const storetasks_task_list) {
     for i in 0..storetasks_task_list_len(list) + 2 {
         let _ = storetasks_task_list_get(list, i);
     }
@@ -94,7 +109,45 @@ fn read_list(list: *mut storetasks_task_list) {
     if storetasks_task_list_to_json(list, &mut json, null_mut()) == storetasks_status::Ok {
         storetasks::ffi::storetasks_string_free(json);
     }
-    storetasks_task_list_free(list);
+}
+
+fn read_text(p: *const c_char) {
+    if !p.is_null() {
+        let _ = unsafe { std::ffi::CStr::from_ptr(p) }.to_bytes().len();
+    }
+}
+
+/// Reads every place of a fleet result (and two indexes past the end), then frees it.
+fn read_fleet(result: *mut storetasks_fleet_result) {
+    let _ = storetasks_fleet_result_failed(result);
+    for i in 0..storetasks_fleet_result_len(result) + 2 {
+        read_text(storetasks_fleet_result_region(result, i));
+        read_text(storetasks_fleet_result_account(result, i));
+        read_text(storetasks_fleet_result_role_arn(result, i));
+        let _ = storetasks_fleet_result_task_count(result, i);
+        read_tasks(storetasks_fleet_result_tasks(result, i));
+        let e = storetasks_fleet_result_error(result, i);
+        if !e.is_null() {
+            read_error_fields(e);
+        }
+    }
+    let mut json: *mut c_char = null_mut();
+    if storetasks_fleet_result_to_json(result, &mut json, null_mut()) == storetasks_status::Ok {
+        storetasks::ffi::storetasks_string_free(json);
+    }
+    storetasks_fleet_result_free(result);
+}
+
+unsafe extern "C" fn stop_fleet_at_once(
+    region: *const c_char,
+    account: *const c_char,
+    page: *const storetasks_task_list,
+    _user: *mut c_void,
+) -> bool {
+    read_text(region);
+    read_text(account);
+    read_tasks(page);
+    false
 }
 
 /// A configuration every input starts from: calls that get through the checks go to a closed
@@ -159,6 +212,7 @@ fn done_with(client: *mut storetasks_client, configured: bool) {
 fuzz_target!(|ops: Vec<Op>| {
     let cfg = base_config();
     let q = storetasks_query_new();
+    let fleet = storetasks_fleet_new();
     // Whether a configuration call was made, so that calls need a client of their own.
     let mut configured = false;
     for op in ops.iter().take(64) {
@@ -280,7 +334,68 @@ fuzz_target!(|ops: Vec<Op>| {
                 storetasks_wait_options_free(opts);
                 done_with(client, configured);
             }
+            Op::FleetRegion(t) => {
+                let c = t.c();
+                storetasks_fleet_add_region(fleet, ptr(&c));
+                read_text(storetasks_fleet_last_error(fleet));
+            }
+            Op::FleetRole(t) => {
+                let c = t.c();
+                storetasks_fleet_add_role_arn(fleet, ptr(&c));
+                read_text(storetasks_fleet_last_error(fleet));
+            }
+            Op::FleetAllRegions(b) => {
+                storetasks_fleet_set_all_regions(fleet, *b);
+            }
+            Op::DescribeFleet { pages, keep_result, cancelled } => {
+                let Some(client) = client_for(cfg, configured, null_mut()) else { continue };
+                let cancel = storetasks_cancel_new();
+                if *cancelled {
+                    storetasks_cancel_trigger(cancel);
+                }
+                let mut result: *mut storetasks_fleet_result = null_mut();
+                let out: *mut *mut storetasks_fleet_result = if *keep_result || !*pages { &mut result } else { null_mut() };
+                let mut err = null_mut();
+                let st = if *pages {
+                    storetasks_client_describe_fleet_pages(client, fleet, q, cancel, Some(stop_fleet_at_once), null_mut(), out, &mut err)
+                } else {
+                    storetasks_client_describe_fleet(client, fleet, q, cancel, out, &mut err)
+                };
+                if st == storetasks_status::Ok {
+                    if !result.is_null() {
+                        read_fleet(result)
+                    }
+                } else {
+                    read_error(err)
+                }
+                storetasks_cancel_free(cancel);
+                done_with(client, configured);
+            }
+            Op::WaitTargets { targets, null_targets } => {
+                let Some(client) = client_for(cfg, configured, null_mut()) else { continue };
+                let opts = storetasks_wait_options_new();
+                storetasks_wait_options_set_delays(opts, 1, 2);
+                storetasks_wait_options_set_timeout(opts, 5);
+                let texts: Vec<[Option<Vec<u8>>; 3]> = targets.iter().take(30).map(|(r, a, i)| [r.c(), a.c(), i.c()]).collect();
+                let raw: Vec<storetasks_wait_target> = texts
+                    .iter()
+                    .map(|[r, a, i]| storetasks_wait_target { region: ptr(r), role_arn: ptr(a), image_id: ptr(i) })
+                    .collect();
+                let tp = if *null_targets { null() } else { raw.as_ptr() };
+                let mut out = null_mut();
+                let mut err = null_mut();
+                if storetasks_client_wait_targets(client, tp, raw.len(), opts, null(), &mut out, &mut err) == storetasks_status::Ok {
+                    read_list(out)
+                } else {
+                    read_error(err)
+                }
+                storetasks_wait_options_free(opts);
+                done_with(client, configured);
+            }
             Op::NullCalls => {
+                let _ = storetasks_fleet_result_len(null());
+                let _ = storetasks_fleet_add_region(null_mut(), null());
+                let _ = storetasks_client_describe_fleet(null(), null(), null(), null(), null_mut(), null_mut());
                 let _ = storetasks_client_describe(null(), null(), null(), null_mut(), null_mut());
                 let _ = storetasks_client_new(null(), null_mut(), null_mut());
                 let _ = storetasks_task_list_len(null());
@@ -290,6 +405,7 @@ fuzz_target!(|ops: Vec<Op>| {
             }
         }
     }
+    storetasks_fleet_free(fleet);
     storetasks_query_free(q);
     storetasks_config_free(cfg);
 });

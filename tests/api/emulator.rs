@@ -96,6 +96,14 @@ impl Emulator {
         self.stat("faults_fired")
     }
 
+    /// The secret keys and session tokens of the temporary credentials the emulator's STS issued.
+    pub fn issued_secrets(&self) -> Vec<String> {
+        let (status, body) = self.http("GET", "/_emulator/issued-secrets", "");
+        assert_eq!(status, 200, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).expect("secrets JSON");
+        v["secrets"].as_array().expect("secrets").iter().map(|s| s.as_str().unwrap().to_owned()).collect()
+    }
+
     /// A counter from the emulator's stats.
     pub fn stat_u64(&self, name: &str) -> u64 {
         self.stat(name)

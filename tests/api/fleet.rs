@@ -12,7 +12,8 @@ use storetasks::ffi::error::*;
 use storetasks::ffi::fleet::*;
 
 use crate::emulator::Emulator;
-use crate::ffi::{Cancel, Client, Config, Failure, Query, T, copy_tasks, cs, opt_string, take_error};
+use crate::ffi::{Cancel, Client, Config, Failure, LogCapture, Query, T, copy_tasks, cs, opt_string, take_error};
+use storetasks::ffi::log::storetasks_log_level;
 use crate::{NOW, ids};
 
 const ROLE_A: &str = "arn:aws:iam::111111111111:role/StoreTasksReader";
@@ -237,7 +238,20 @@ fn roles_are_assumed_once_per_account_and_list_their_own_tasks() {
     let emu = fleet_emulator(&["--role", ROLE_A, "--role", ROLE_B]);
     let c = Config::for_endpoint(&emu.endpoint()).client();
     let f = Fleet::regions(&["eu-west-3", "us-west-2"]).role(ROLE_A).role(ROLE_B);
+    let capture = LogCapture::start(storetasks_log_level::Trace);
     let (places, json) = fleet_call(&c, &f, &Query::new(), None).unwrap();
+    let lines = capture.lines();
+    drop(capture);
+    // The assumed roles' secrets appear nowhere: not in a log line (of any field), not in the JSON.
+    let secrets = emu.issued_secrets();
+    assert_eq!(secrets.len(), 4, "a secret key and a session token per role");
+    assert!(lines.iter().any(|(_, _, m)| m.contains("assumed credentials")), "the capture saw the role being assumed");
+    for s in &secrets {
+        assert!(!json.contains(s.as_str()));
+        for (_, target, message) in &lines {
+            assert!(!target.contains(s.as_str()) && !message.contains(s.as_str()), "an assumed secret was logged: {message}");
+        }
+    }
     let got: Vec<(Option<&str>, &str)> = places.iter().map(|p| (p.account.as_deref(), p.region.as_str())).collect();
     assert_eq!(
         got,

@@ -37,6 +37,7 @@ pub fn routes() -> Router<Arc<Emulator>> {
         .route("/_emulator/tasks", get(list_tasks).post(add_tasks).delete(clear_tasks))
         .route("/_emulator/clock", get(clock).post(advance_clock))
         .route("/_emulator/shutdown", post(shutdown))
+        .route("/_emulator/issued-secrets", get(issued_secrets))
 }
 
 /// Stops the emulator as SIGTERM does: for a parent that cannot send signals (a Windows test
@@ -44,6 +45,13 @@ pub fn routes() -> Router<Arc<Emulator>> {
 async fn shutdown(State(emu): Shared) -> Response {
     emu.stop.notify_one();
     json_response(StatusCode::OK, json!({ "stopping": true }))
+}
+
+/// The secret keys and session tokens of the temporary credentials AssumeRole handed out, so that
+/// a test can check that none of them shows in what a client logs or reports. Only this control
+/// endpoint, which a test reaches on the loopback address, ever returns them.
+async fn issued_secrets(State(emu): Shared) -> Response {
+    json_response(StatusCode::OK, json!({ "secrets": emu.issued_secrets() }))
 }
 
 async fn stats(State(emu): Shared) -> Response {

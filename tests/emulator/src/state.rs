@@ -215,6 +215,12 @@ impl Emulator {
         Ok(Principal { account: s.account.clone(), denied: false, temporary: true })
     }
 
+    /// The secret parts (secret key, session token) of every temporary credential handed out and
+    /// not yet forgotten: for tests that check a client never shows them.
+    pub fn issued_secrets(&self) -> Vec<String> {
+        lock(&self.sessions).values().flat_map(|s| [s.secret.clone(), s.token.clone()]).collect()
+    }
+
     /// Hands out fresh temporary credentials for `account`, valid `duration` of real time.
     pub fn issue_session(&self, account: &str, duration: Duration) -> Issued {
         const SECRET_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
