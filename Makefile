@@ -10,6 +10,10 @@
 #   make windows  cross-build the Windows DLL and its distribution folder and zip
 #   make test-windows  run the Windows build's tests under Wine
 #   make wheel    build the Python wheel, with the library inside, into build/wheel/
+#   make dist     the release artefacts in dist/: the install tree as a tarball and the wheel, both
+#                 with the library built in the dist profile, and their SHA-256 sums
+#   make test-dist  make dist, then the tarball's library through the install tests and the wheel
+#                 in a fresh venv
 
 CARGO      ?= cargo
 CC         ?= cc
@@ -36,7 +40,7 @@ space := $(empty) $(empty)
 
 .PHONY: all build lib examples demo test test-rust test-c test-cpp test-go test-go-consumer test-python test-r test-install header venv \
 	bench-r \
-	wheel test-wheel test-versions \
+	wheel test-wheel test-versions dist dist-lib test-dist \
 	install bench miri clean-build windows windows-lib test-windows
 
 all: build examples
@@ -51,7 +55,7 @@ build:
 # workspace, so that no later step recompiles the crate with other features.
 lib: build
 
-examples: $(BUILD)/describe_tasks $(BUILD)/wait_tasks $(BUILD)/describe_tasks_cpp
+examples: $(BUILD)/describe_tasks $(BUILD)/wait_tasks $(BUILD)/fleet_tasks $(BUILD)/describe_tasks_cpp
 
 $(BUILD)/%: examples/c/%.c include/storetasks.h lib
 	@mkdir -p $(BUILD)
@@ -179,6 +183,40 @@ define package_files
 	    -e 's|@NATIVE_LIBS_CMAKE@|$(subst $(space),;,$(patsubst -l%,%,$(3)))|' \
 	    packaging/$$f.cmake.in > $(1)/lib/cmake/storetasks/$$f.cmake; done
 endef
+
+# Release artefacts. The library is built once more, in the dist profile (Cargo.toml: whole-program
+# optimisation, one codegen unit, no symbols), into $(TARGET_DIR)/dist; the tests keep using the
+# release build. The tarball holds the install tree under $(DIST_NAME)/ with relocatable pkg-config
+# files (the CMake files find their prefix by themselves); tar and gzip are told to leave out
+# owners, times and names, so the same commit gives the same bytes.
+DIST_LIBDIR := $(TARGET_DIR)/dist
+DIST_OUT    := dist
+DIST_NAME   := libstoretasks-$(VERSION)-x86_64-linux-gnu
+DIST_STAGE  := $(BUILD)/dist-stage
+
+dist-lib:
+	$(CARGO) build --profile dist -p storetasks --lib
+
+dist: dist-lib build $(WHEEL_VENV)/.done
+	rm -rf $(DIST_OUT) $(DIST_STAGE)
+	mkdir -p $(DIST_OUT)
+	$(MAKE) --no-print-directory install LIBDIR=$(DIST_LIBDIR) PREFIX=/$(DIST_NAME) DESTDIR=$(abspath $(DIST_STAGE))
+	sed -i 's|^prefix=.*|prefix=$${pcfiledir}/../..|' $(DIST_STAGE)/$(DIST_NAME)/lib/pkgconfig/*.pc
+	install -m 0644 LICENSE CHANGELOG.md $(DIST_STAGE)/$(DIST_NAME)/
+	epoch=$$(git log -1 --format=%ct 2>/dev/null || echo 0); \
+	  tar --sort=name --mtime=@$$epoch --owner=0 --group=0 --numeric-owner -C $(DIST_STAGE) -cf - $(DIST_NAME) \
+	  | gzip -n -9 > $(DIST_OUT)/$(DIST_NAME).tar.gz
+	$(MAKE) --no-print-directory wheel WHEEL_LIB=$(DIST_LIBDIR)/libstoretasks.so WHEEL_DIR=$(DIST_OUT)
+	cd $(DIST_OUT) && sha256sum $(DIST_NAME).tar.gz storetasks-*.whl > SHA256SUMS
+	@ls -l $(DIST_OUT)
+
+# The artefacts as their users get them: the sums check, the unpacked tarball's library passes
+# the install tests (symbols, SONAME, pkg-config and CMake consumers against the emulator), and
+# the wheel passes the Python suite in a venv that never saw the checkout.
+test-dist: dist
+	STORETASKS_EMULATOR=$(EMULATOR) DIST_OUT=$(DIST_OUT) DIST_NAME=$(DIST_NAME) DIST_LIBDIR=$(DIST_LIBDIR) \
+	  BUILD=$(BUILD) sh tests/dist/run.sh
+	STORETASKS_EMULATOR=$(EMULATOR) WHEEL_DIR=$(DIST_OUT) VERSION=$(VERSION) PYTHON=$(PYTHON) sh tests/wheel/run.sh
 
 # Windows (x86_64, MinGW-w64 GNU ABI), cross-built from Linux into its own target directory:
 # $(WIN_DIST) (bin/storetasks.dll, lib/libstoretasks.dll.a and libstoretasks.a, the headers,

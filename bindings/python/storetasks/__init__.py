@@ -30,6 +30,7 @@ from .exceptions import (
     StoreTasksError,
     WaiterError,
 )
+from .fleet import FleetPages
 from .paginate import PageIterator, Paginator
 from .waiter import Waiter
 
@@ -42,6 +43,7 @@ __all__ = [
     "ClientError",
     "ConfigError",
     "EndpointConnectionError",
+    "FleetPages",
     "LibraryNotFoundError",
     "NoCredentialsError",
     "OperationNotPageableError",

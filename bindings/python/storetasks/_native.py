@@ -79,6 +79,14 @@ class WaitOptions(_Opaque):
     pass
 
 
+class Fleet(_Opaque):
+    pass
+
+
+class FleetResult(_Opaque):
+    pass
+
+
 class Task(ctypes.Structure):
     """storetasks_task: a read-only view that lives as long as its list."""
 
@@ -102,8 +110,13 @@ _char = ctypes.c_char_p
 
 #: storetasks_progress_callback: bool (*)(const storetasks_task_list *tasks, void *user_data).
 ProgressCallback = ctypes.CFUNCTYPE(ctypes.c_bool, P(TaskList), ctypes.c_void_p)
+#: storetasks_fleet_page_callback: bool (*)(const char *region, const char *account,
+#: const storetasks_task_list *page, void *user_data).
+FleetPageCallback = ctypes.CFUNCTYPE(ctypes.c_bool, _char, _char, P(TaskList), ctypes.c_void_p)
 
-# name: (restype, argtypes). Every function this package calls, and nothing else.
+# name: (restype, argtypes). Every function this package calls, and nothing else (the tests also call
+# storetasks_fleet_result_failed and storetasks_fleet_result_to_json, to check the package's own
+# reading of a fleet result).
 _SIGNATURES = {
     "storetasks_version": (_char, []),
     "storetasks_status_name": (_char, [ctypes.c_int32]),
@@ -158,6 +171,29 @@ _SIGNATURES = {
     "storetasks_wait_options_last_error": (_char, [P(WaitOptions)]),
     "storetasks_client_wait": (_status, [P(ClientHandle), P(_char), ctypes.c_size_t, P(WaitOptions), P(Cancel),
                                          P(P(TaskList)), P(P(Error))]),
+    "storetasks_string_free": (None, [ctypes.c_void_p]),
+    "storetasks_fleet_new": (P(Fleet), []),
+    "storetasks_fleet_free": (None, [P(Fleet)]),
+    "storetasks_fleet_last_error": (_char, [P(Fleet)]),
+    "storetasks_fleet_add_region": (_status, [P(Fleet), _char]),
+    "storetasks_fleet_set_all_regions": (_status, [P(Fleet), ctypes.c_bool]),
+    "storetasks_fleet_add_role_arn": (_status, [P(Fleet), _char]),
+    "storetasks_client_describe_fleet": (_status, [P(ClientHandle), P(Fleet), P(Query), P(Cancel),
+                                                   P(P(FleetResult)), P(P(Error))]),
+    "storetasks_client_describe_fleet_pages": (_status, [P(ClientHandle), P(Fleet), P(Query), P(Cancel),
+                                                         FleetPageCallback, ctypes.c_void_p, P(P(FleetResult)),
+                                                         P(P(Error))]),
+    "storetasks_fleet_result_len": (ctypes.c_size_t, [P(FleetResult)]),
+    "storetasks_fleet_result_failed": (ctypes.c_size_t, [P(FleetResult)]),
+    "storetasks_fleet_result_region": (_char, [P(FleetResult), ctypes.c_size_t]),
+    "storetasks_fleet_result_account": (_char, [P(FleetResult), ctypes.c_size_t]),
+    "storetasks_fleet_result_role_arn": (_char, [P(FleetResult), ctypes.c_size_t]),
+    "storetasks_fleet_result_tasks": (P(TaskList), [P(FleetResult), ctypes.c_size_t]),
+    "storetasks_fleet_result_task_count": (ctypes.c_size_t, [P(FleetResult), ctypes.c_size_t]),
+    "storetasks_fleet_result_error": (P(Error), [P(FleetResult), ctypes.c_size_t]),
+    # The string out is a char * the library allocated: kept as an address for storetasks_string_free.
+    "storetasks_fleet_result_to_json": (_status, [P(FleetResult), P(ctypes.c_void_p), P(P(Error))]),
+    "storetasks_fleet_result_free": (None, [P(FleetResult)]),
 }
 
 

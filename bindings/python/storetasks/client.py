@@ -7,6 +7,7 @@ import threading
 
 from . import _marshal as M
 from . import _native as N
+from . import fleet
 from .exceptions import ClientClosedError, OperationNotPageableError, ParamValidationError
 from .paginate import Paginator
 from .waiter import Waiter
@@ -264,6 +265,27 @@ class Client:
             return M.response(task_list)
         finally:
             lib.storetasks_task_list_free(task_list)
+
+    def describe_store_image_tasks_fleet(self, *args, **kwargs):
+        """The query in many regions and accounts at once: ``Regions=[...]`` or
+        ``AllRegions=True``, optional ``RoleArns=[...]``, and the parameters of
+        ``describe_store_image_tasks`` but ``NextToken``. Returns ``{"Regions": [{"Region",
+        "Account", "RoleArn" (with a role), "StoreImageTaskResults", "Error" (for a failed
+        place)}]}``, one entry per (account, region); a failing place does not fail the call. See
+        :mod:`storetasks.fleet`."""
+        if args:
+            raise TypeError("describe_store_image_tasks_fleet() only accepts keyword arguments.")
+        if self._closed:
+            raise ClientClosedError("the client is closed")
+        return fleet.describe(self, kwargs)
+
+    def describe_store_image_tasks_fleet_pages(self, *args, **kwargs):
+        """The streaming form of ``describe_store_image_tasks_fleet`` (same parameters): an
+        iterable of ``(region, account, page)`` whose ``result`` holds each place's outcome once
+        the iteration has ended. See :class:`storetasks.fleet.FleetPages`."""
+        if args:
+            raise TypeError("describe_store_image_tasks_fleet_pages() only accepts keyword arguments.")
+        return fleet.pages(self, kwargs)
 
     def can_paginate(self, operation_name):
         return operation_name in PAGINATED

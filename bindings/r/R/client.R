@@ -86,6 +86,19 @@ opt_flag <- function(x, what) {
 #' cancels the request at once and is signalled as an interrupt. \code{request_id(svc)} gives the
 #' request id of the client's last reply.
 #'
+#' \code{svc$describe_store_image_tasks_fleet(Regions = NULL, AllRegions = NULL, RoleArns = NULL,
+#' ImageIds = NULL, DryRun = NULL, Filters = NULL, MaxResults = NULL)} runs the query in many
+#' (account, region) places at once: the \code{Regions} named, or with \code{AllRegions = TRUE}
+#' every region enabled for the account; the client's own account, or with \code{RoleArns} the
+#' account of each role (assumed once). It returns \code{list(Regions = list(<place>, ...))},
+#' accounts in the order of \code{RoleArns}, then regions in the order given (or by name), each
+#' place \code{list(Region, Account, RoleArn, StoreImageTaskResults, Error)}: \code{Account} is
+#' \code{character(0)} for the client's own credentials, \code{RoleArn} is there only with a
+#' role, \code{StoreImageTaskResults} holds paws's tasks (every page) and \code{Error} is there
+#' only for a failed place, \code{list(Status, Code, Message, HttpStatus, RequestId)}. A failing
+#' place (throttled, denied, unreachable, a \code{DryRun}'s \code{DryRunOperation}) does not fail
+#' the call; a value the library refuses raises \code{storetasks_invalid_argument}.
+#'
 #' @param config A list of settings, as paws's.
 #' @param credentials Short-hand for \code{config$credentials}.
 #' @param endpoint Short-hand for \code{config$endpoint}.
@@ -156,11 +169,16 @@ new_client <- function(state) {
                                          MaxResults = NULL) {
     describe(.storetasks_state, ImageIds, DryRun, Filters, NextToken, MaxResults)
   }
+  describe_store_image_tasks_fleet <- function(Regions = NULL, AllRegions = NULL, RoleArns = NULL, ImageIds = NULL,
+                                               DryRun = NULL, Filters = NULL, MaxResults = NULL) {
+    describe_fleet(.storetasks_state, Regions, AllRegions, RoleArns, ImageIds, DryRun, Filters, MaxResults)
+  }
   close <- function() {
     .Call(st_client_close, .storetasks_state$ptr)
     invisible(NULL)
   }
-  structure(list(describe_store_image_tasks = describe_store_image_tasks, close = close),
+  structure(list(describe_store_image_tasks = describe_store_image_tasks,
+                 describe_store_image_tasks_fleet = describe_store_image_tasks_fleet, close = close),
             class = "storetasks_ec2")
 }
 
@@ -217,19 +235,24 @@ as_filters <- function(filters) {
   list(names = names_out, values = values_out)
 }
 
+as_max_results <- function(MaxResults) {
+  if (length(MaxResults) == 0L) return(NULL)
+  if (is.list(MaxResults)) MaxResults <- MaxResults[[1L]]
+  if (!is.numeric(MaxResults) || length(MaxResults) != 1L || is.na(MaxResults) ||
+      MaxResults != trunc(MaxResults)) {
+    stop("MaxResults must be one whole number", call. = FALSE)
+  }
+  MaxResults
+}
+
+as_flag <- function(x, what) opt_flag(if (is.list(x) && length(x) == 1L) x[[1L]] else x, what)
+
 describe <- function(state, ImageIds, DryRun, Filters, NextToken, MaxResults) {
   ids <- as_strings(ImageIds, "ImageIds")
   filters <- as_filters(Filters)
   token <- opt_string(NextToken, "NextToken")
-  max_results <- if (length(MaxResults) == 0L) NULL else {
-    if (is.list(MaxResults)) MaxResults <- MaxResults[[1L]]
-    if (!is.numeric(MaxResults) || length(MaxResults) != 1L || is.na(MaxResults) ||
-        MaxResults != trunc(MaxResults)) {
-      stop("MaxResults must be one whole number", call. = FALSE)
-    }
-    MaxResults
-  }
-  dry_run <- opt_flag(if (is.list(DryRun) && length(DryRun) == 1L) DryRun[[1L]] else DryRun, "DryRun")
+  max_results <- as_max_results(MaxResults)
+  dry_run <- as_flag(DryRun, "DryRun")
   if (!.Call(st_client_is_open, state$ptr)) stop(closed_condition())
   out <- .Call(st_describe, state$ptr, ids, filters$names, filters$values, token, max_results, dry_run,
                state$keep_ms)
@@ -242,6 +265,27 @@ describe <- function(state, ImageIds, DryRun, Filters, NextToken, MaxResults) {
       state$request_id <- out$request_id
       stop(condition_from(out, state$endpoint))
     },
+    interrupted = signal_interrupt()
+  )
+}
+
+# The query in many (account, region) places at once: list(Regions = list(<place>, ...)), each place
+# list(Region, Account, RoleArn (with a role), StoreImageTaskResults, Error (for a failed place)).
+# A failing place does not fail the call; bad input, close() and Ctrl-C do.
+describe_fleet <- function(state, Regions, AllRegions, RoleArns, ImageIds, DryRun, Filters, MaxResults) {
+  regions <- as_strings(Regions, "Regions")
+  all_regions <- as_flag(AllRegions, "AllRegions")
+  roles <- as_strings(RoleArns, "RoleArns")
+  ids <- as_strings(ImageIds, "ImageIds")
+  filters <- as_filters(Filters)
+  max_results <- as_max_results(MaxResults)
+  dry_run <- as_flag(DryRun, "DryRun")
+  if (!.Call(st_client_is_open, state$ptr)) stop(closed_condition())
+  out <- .Call(st_describe_fleet, state$ptr, regions, all_regions, roles, ids, filters$names, filters$values,
+               max_results, dry_run, state$keep_ms)
+  switch(out$kind,
+    ok = out$response,
+    error = stop(condition_from(out, state$endpoint)),
     interrupted = signal_interrupt()
   )
 }

@@ -85,7 +85,7 @@ static void box_release_if_unused(client_box *box) {
 
 /* -- jobs ------------------------------------------------------------------------------------ */
 
-enum { JOB_DESCRIBE = 1, JOB_WAIT = 2 };
+enum { JOB_DESCRIBE = 1, JOB_WAIT = 2, JOB_FLEET = 3 };
 enum { EVENT_DONE = 1, EVENT_PROGRESS = 2 };
 
 typedef struct snapshot {
@@ -98,6 +98,7 @@ typedef struct job {
     client_box *box;
     struct job *next; /* in box->jobs */
     storetasks_query *query;
+    storetasks_fleet *fleet;
     char **ids;
     size_t n_ids;
     storetasks_wait_options *options;
@@ -113,6 +114,7 @@ typedef struct job {
     int done;
     storetasks_status status;
     storetasks_task_list *list;
+    storetasks_fleet_result *fleet_result;
     storetasks_error *err;
     snapshot progress;
     unsigned long progress_seq;
@@ -167,10 +169,13 @@ static int snapshot_take(snapshot *s, const storetasks_task_list *list) {
 
 static void job_run(job *j) {
     storetasks_task_list *list = NULL;
+    storetasks_fleet_result *fleet_result = NULL;
     storetasks_error *err = NULL;
     storetasks_status st;
     if (j->kind == JOB_DESCRIBE) {
         st = storetasks_client_describe(j->box->client, j->query, j->cancel, &list, &err);
+    } else if (j->kind == JOB_FLEET) {
+        st = storetasks_client_describe_fleet(j->box->client, j->fleet, j->query, j->cancel, &fleet_result, &err);
     } else {
         st = storetasks_client_wait(j->box->client, (const char *const *)j->ids, j->n_ids, j->options, j->cancel,
                                     &list, &err);
@@ -178,6 +183,7 @@ static void job_run(job *j) {
     pthread_mutex_lock(&j->mu);
     j->status = st;
     j->list = list;
+    j->fleet_result = fleet_result;
     j->err = err;
     j->done = 1;
     pthread_cond_broadcast(&j->cv);
@@ -247,6 +253,7 @@ static void job_free(job *j) {
     job_join(j);
     job_unlink(j);
     storetasks_query_free(j->query);
+    storetasks_fleet_free(j->fleet);
     storetasks_wait_options_free(j->options);
     storetasks_cancel_free(j->cancel);
     if (j->ids != NULL) {
@@ -254,6 +261,7 @@ static void job_free(job *j) {
         free(j->ids);
     }
     storetasks_task_list_free(j->list);
+    storetasks_fleet_result_free(j->fleet_result);
     storetasks_error_free(j->err);
     snapshot_clear(&j->progress);
     snapshot_clear(&j->consumed);
@@ -635,30 +643,20 @@ static SEXP closed_error(void) {
 
 /* -- describe -------------------------------------------------------------------------------- */
 
-#define QUERY_CHECK(call)                                                                              \
-    do {                                                                                               \
-        storetasks_status st_ = (call);                                                                \
-        if (st_ != STORETASKS_STATUS_OK) {                                                             \
-            SEXP e_ = error_value(st_, NULL, setter_error(st_, storetasks_query_last_error(j->query))); \
-            UNPROTECT(1);                                                                              \
-            job_finalizer(jptr);                                                                       \
-            return e_;                                                                                 \
-        }                                                                                              \
+#define QUERY_CHECK(call)                                                                    \
+    do {                                                                                     \
+        storetasks_status st_ = (call);                                                      \
+        if (st_ != STORETASKS_STATUS_OK)                                                     \
+            return error_value(st_, NULL, setter_error(st_, storetasks_query_last_error(j->query))); \
     } while (0)
 
-/* st_describe(client, image_ids (character), filter_names (character), filter_values (list of
- * character), next_token, max_results (integer or NULL), dry_run (logical), keep_ms (logical)):
- * list(kind = "ok", response, request_id), an error list, or list(kind = "interrupted"). */
-static SEXP st_describe(SEXP client, SEXP image_ids, SEXP filter_names, SEXP filter_values, SEXP next_token,
-                        SEXP max_results, SEXP dry_run, SEXP keep_ms) {
-    client_box *box = open_client(client);
-    if (box == NULL) return closed_error();
+/* Makes the job's query: NULL when it is ready, else the error list of the value the library
+ * refused (the caller frees the job). R errors for malformed arguments. */
+static SEXP fill_query(job *j, SEXP image_ids, SEXP filter_names, SEXP filter_values, SEXP next_token,
+                       SEXP max_results, SEXP dry_run) {
     if (TYPEOF(image_ids) != STRSXP || TYPEOF(filter_names) != STRSXP || TYPEOF(filter_values) != VECSXP ||
         XLENGTH(filter_names) != XLENGTH(filter_values))
         Rf_error("bad arguments");
-    int keep = Rf_asLogical(keep_ms) == TRUE;
-    job *j;
-    SEXP jptr = job_new(box, JOB_DESCRIBE, &j);
     j->query = storetasks_query_new();
     if (j->query == NULL) Rf_error("out of memory");
     for (R_xlen_t i = 0; i < XLENGTH(image_ids); i++) {
@@ -686,6 +684,30 @@ static SEXP st_describe(SEXP client, SEXP image_ids, SEXP filter_names, SEXP fil
         QUERY_CHECK(storetasks_query_set_max_results(j->query, mr));
     }
     if (Rf_asLogical(dry_run) == TRUE) QUERY_CHECK(storetasks_query_set_dry_run(j->query, true));
+    return NULL;
+}
+
+/* Returns the error list `e` of a job that could not start, after freeing the job (whose
+ * pointer `jptr` is the caller's last protected value). */
+static SEXP job_refused(SEXP jptr, SEXP e) {
+    PROTECT(e);
+    job_finalizer(jptr);
+    UNPROTECT(2);
+    return e;
+}
+
+/* st_describe(client, image_ids (character), filter_names (character), filter_values (list of
+ * character), next_token, max_results (integer or NULL), dry_run (logical), keep_ms (logical)):
+ * list(kind = "ok", response, request_id), an error list, or list(kind = "interrupted"). */
+static SEXP st_describe(SEXP client, SEXP image_ids, SEXP filter_names, SEXP filter_values, SEXP next_token,
+                        SEXP max_results, SEXP dry_run, SEXP keep_ms) {
+    client_box *box = open_client(client);
+    if (box == NULL) return closed_error();
+    int keep = Rf_asLogical(keep_ms) == TRUE;
+    job *j;
+    SEXP jptr = job_new(box, JOB_DESCRIBE, &j);
+    SEXP refused = fill_query(j, image_ids, filter_names, filter_values, next_token, max_results, dry_run);
+    if (refused != NULL) return job_refused(jptr, refused);
 
     if (!job_start(j)) Rf_error("could not start a thread");
     job_next_event(j, 0);
@@ -706,6 +728,118 @@ static SEXP st_describe(SEXP client, SEXP image_ids, SEXP filter_names, SEXP fil
         v[3] = PROTECT(Rf_ScalarLogical(storetasks_task_list_truncated(j->list)));
         out = named_list(4, names, v);
         UNPROTECT(4);
+        PROTECT(out);
+    }
+    job_finalizer(jptr);
+    UNPROTECT(2);
+    return out;
+}
+
+/* -- fleet ----------------------------------------------------------------------------------- */
+
+/* A place's error (borrowed from its result): list(Status, Code, Message, HttpStatus, RequestId),
+ * a detail the failure lacks being a zero-length value. */
+static SEXP place_error_value(const storetasks_error *err) {
+    const char *names[] = {"Status", "Code", "Message", "HttpStatus", "RequestId"};
+    SEXP v[5];
+    uint16_t http = storetasks_error_http_status(err);
+    v[0] = PROTECT(Rf_mkString(storetasks_status_name(storetasks_error_status(err))));
+    v[1] = PROTECT(str1(storetasks_error_code(err)));
+    v[2] = PROTECT(str1(storetasks_error_message(err)));
+    v[3] = PROTECT(http != 0 ? Rf_ScalarInteger(http) : Rf_allocVector(INTSXP, 0));
+    v[4] = PROTECT(str1(storetasks_error_request_id(err)));
+    SEXP out = named_list(5, names, v);
+    UNPROTECT(5);
+    return out;
+}
+
+/* list(Regions = list(list(Region, Account, RoleArn (with a role), StoreImageTaskResults, Error
+ * (for a failed place)), ...)): the shape of storetasks_fleet_result_to_json, with paws's tasks. */
+static SEXP fleet_value(const storetasks_fleet_result *r, int keep_ms) {
+    size_t n = storetasks_fleet_result_len(r);
+    if (n > (size_t)R_XLEN_T_MAX) Rf_error("too many places");
+    SEXP places = PROTECT(Rf_allocVector(VECSXP, (R_xlen_t)n));
+    for (size_t i = 0; i < n; i++) {
+        const char *names[5];
+        SEXP v[5];
+        int k = 0;
+        names[k] = "Region";
+        v[k++] = PROTECT(str1(storetasks_fleet_result_region(r, i)));
+        names[k] = "Account";
+        v[k++] = PROTECT(str1(storetasks_fleet_result_account(r, i)));
+        const char *role = storetasks_fleet_result_role_arn(r, i);
+        if (role != NULL) {
+            names[k] = "RoleArn";
+            v[k++] = PROTECT(str1(role));
+        }
+        const storetasks_task_list *tasks = storetasks_fleet_result_tasks(r, i);
+        names[k] = "StoreImageTaskResults";
+        v[k++] = PROTECT(tasks_value(storetasks_task_list_tasks(tasks), storetasks_task_list_len(tasks), keep_ms));
+        const storetasks_error *err = storetasks_fleet_result_error(r, i);
+        if (err != NULL) {
+            names[k] = "Error";
+            v[k++] = PROTECT(place_error_value(err));
+        }
+        SET_VECTOR_ELT(places, (R_xlen_t)i, named_list(k, names, v));
+        UNPROTECT(k);
+    }
+    const char *names[] = {"Regions"};
+    SEXP out = named_list(1, names, &places);
+    UNPROTECT(1);
+    return out;
+}
+
+#define FLEET_CHECK(call)                                                                                  \
+    do {                                                                                                   \
+        storetasks_status st_ = (call);                                                                    \
+        if (st_ != STORETASKS_STATUS_OK)                                                                   \
+            return job_refused(jptr, error_value(st_, NULL, setter_error(st_, storetasks_fleet_last_error(j->fleet)))); \
+    } while (0)
+
+/* st_describe_fleet(client, regions (character), all_regions (logical), role_arns (character),
+ * image_ids, filter_names, filter_values, max_results, dry_run, keep_ms): the query in every
+ * (account, region) place at once. list(kind = "ok", response) (a failing place is in the
+ * response, not an error), an error list for what ends the whole call, or
+ * list(kind = "interrupted"). */
+static SEXP st_describe_fleet(SEXP client, SEXP regions, SEXP all_regions, SEXP role_arns, SEXP image_ids,
+                              SEXP filter_names, SEXP filter_values, SEXP max_results, SEXP dry_run, SEXP keep_ms) {
+    client_box *box = open_client(client);
+    if (box == NULL) return closed_error();
+    if (TYPEOF(regions) != STRSXP || TYPEOF(role_arns) != STRSXP) Rf_error("bad arguments");
+    int keep = Rf_asLogical(keep_ms) == TRUE;
+    job *j;
+    SEXP jptr = job_new(box, JOB_FLEET, &j);
+    j->fleet = storetasks_fleet_new();
+    if (j->fleet == NULL) Rf_error("out of memory");
+    for (R_xlen_t i = 0; i < XLENGTH(regions); i++) {
+        if (STRING_ELT(regions, i) == NA_STRING) Rf_error("Regions may not hold NA");
+        FLEET_CHECK(storetasks_fleet_add_region(j->fleet, Rf_translateCharUTF8(STRING_ELT(regions, i))));
+    }
+    if (Rf_asLogical(all_regions) == TRUE) FLEET_CHECK(storetasks_fleet_set_all_regions(j->fleet, true));
+    for (R_xlen_t i = 0; i < XLENGTH(role_arns); i++) {
+        if (STRING_ELT(role_arns, i) == NA_STRING) Rf_error("RoleArns may not hold NA");
+        FLEET_CHECK(storetasks_fleet_add_role_arn(j->fleet, Rf_translateCharUTF8(STRING_ELT(role_arns, i))));
+    }
+    SEXP refused = fill_query(j, image_ids, filter_names, filter_values, R_NilValue, max_results, dry_run);
+    if (refused != NULL) return job_refused(jptr, refused);
+
+    if (!job_start(j)) Rf_error("could not start a thread");
+    job_next_event(j, 0);
+    SEXP out;
+    if (j->interrupted) {
+        out = PROTECT(kind_only("interrupted"));
+    } else if (j->status != STORETASKS_STATUS_OK) {
+        if (j->cancelled_by_close && j->status == STORETASKS_STATUS_CANCELLED)
+            out = PROTECT(error_value(j->status, NULL, "the call was cancelled: the client was closed"));
+        else
+            out = PROTECT(error_value(j->status, j->err, NULL));
+    } else {
+        const char *names[] = {"kind", "response"};
+        SEXP v[2];
+        v[0] = PROTECT(Rf_mkString("ok"));
+        v[1] = PROTECT(fleet_value(j->fleet_result, keep));
+        out = named_list(2, names, v);
+        UNPROTECT(2);
         PROTECT(out);
     }
     job_finalizer(jptr);
@@ -836,6 +970,7 @@ static const R_CallMethodDef call_methods[] = {
     {"st_client_close", (DL_FUNC)&st_client_close, 1},
     {"st_client_is_open", (DL_FUNC)&st_client_is_open, 1},
     {"st_describe", (DL_FUNC)&st_describe, 8},
+    {"st_describe_fleet", (DL_FUNC)&st_describe_fleet, 10},
     {"st_wait_start", (DL_FUNC)&st_wait_start, 6},
     {"st_job_next", (DL_FUNC)&st_job_next, 2},
     {"st_job_finish", (DL_FUNC)&st_job_finish, 1},

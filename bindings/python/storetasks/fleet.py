@@ -1,0 +1,379 @@
+"""One DescribeStoreImageTasks query in many regions and accounts at once (libstoretasks's fleet
+calls), as ``Client.describe_store_image_tasks_fleet`` and its streaming form
+``Client.describe_store_image_tasks_fleet_pages``.
+
+::
+
+    fleet = client.describe_store_image_tasks_fleet(Regions=["eu-west-3", "us-west-2"],
+                                                    Filters=[{"Name": "task-state", "Values": ["InProgress"]}])
+    for place in fleet["Regions"]:
+        print(place["Region"], place.get("Error", {}).get("Code"), len(place["StoreImageTaskResults"]))
+
+A place is one (account, region) pair. The fleet names its regions (``Regions``) or asks for
+every region enabled for each account (``AllRegions=True``, from EC2 DescribeRegions; regions
+that are not opted in are left out). Without ``RoleArns`` the client's own credentials list
+every region (``Account`` is None); with them, each role is assumed once and lists its own
+account's regions. Places come in that order: accounts in the order of ``RoleArns``, then regions
+in the order of ``Regions`` (or sorted by name with ``AllRegions``).
+
+The other parameters are those of ``describe_store_image_tasks`` (``ImageIds``, ``Filters``,
+``MaxResults``, ``DryRun``), sent to every place; ``MaxResults`` is the page size, and every
+place is listed to its end. A ``NextToken`` is refused: it belongs to one region's listing.
+
+A place that fails (throttled, denied, unreachable, a role that cannot be assumed...) does not
+fail the call: its entry carries ``"Error": {"Status", "Code", "Message", "HttpStatus",
+"RequestId"}`` (``Status`` is the libstoretasks status name such as
+``"STORETASKS_STATUS_THROTTLED"``; the others are None when the failure has none) and the tasks
+it read before it failed. A ``DryRun`` answers in every place with the error ``DryRunOperation``
+(status ``STORETASKS_STATUS_DRY_RUN_OK``) when the request would have succeeded there. Only
+what ends the whole call raises: parameters the library refuses
+(:class:`~storetasks.ParamValidationError`), ``close()`` (:class:`~storetasks.ClientClosedError`),
+KeyboardInterrupt and the other exceptions a signal handler raises.
+
+The call runs on a worker thread while the calling thread waits, so that Ctrl-C ends it at
+once: whatever interrupts the wait cancels the native call, lets it return and is then raised.
+"""
+
+import ctypes
+import queue
+import threading
+import weakref
+
+from . import _marshal as M
+from . import _native as N
+from .exceptions import ParamValidationError
+from .waiter import _drain, _join, _next
+
+#: The fleet's own parameters; the query's are _marshal's (NextToken is left for the library to
+#: refuse with its reason).
+FLEET_MEMBERS = ("Regions", "AllRegions", "RoleArns")
+QUERY_MEMBERS = tuple(m for m in M._MEMBERS if m != "NextToken")
+
+
+def validate(params):
+    """Raises ParamValidationError, with botocore's wording, for parameters of the wrong type."""
+    problems = []
+    known = FLEET_MEMBERS + QUERY_MEMBERS
+    for key in params:
+        if key not in known and key not in M._MEMBERS:
+            problems.append(f'Unknown parameter in input: "{key}", must be one of: {", ".join(known)}')
+    for name in ("Regions", "RoleArns"):
+        if name not in params:
+            continue
+        value = params[name]
+        if not isinstance(value, (list, tuple)):
+            problems.append(M._type_error(name, value, (list, tuple)))
+            continue
+        for i, item in enumerate(value):
+            if not isinstance(item, str):
+                problems.append(M._type_error(f"{name}[{i}]", item, (str,)))
+    if "AllRegions" in params and not isinstance(params["AllRegions"], bool):
+        problems.append(M._type_error("AllRegions", params["AllRegions"], (bool,)))
+    problems += M.validate({k: v for k, v in params.items() if k in M._MEMBERS})
+    if problems:
+        raise ParamValidationError("\n".join(problems))
+
+
+def _build(params):
+    """A new (storetasks_fleet, storetasks_query) for validated parameters; the caller frees both."""
+    lib = N.lib()
+    query = M.build_query({k: v for k, v in params.items() if k in M._MEMBERS})
+    fleet = lib.storetasks_fleet_new()
+    if not fleet:
+        lib.storetasks_query_free(query)
+        raise MemoryError("storetasks_fleet_new")
+
+    def check(status, what):
+        M.check_setter(status, f"parameter {what}", lib.storetasks_fleet_last_error, fleet)
+
+    try:
+        for i, region in enumerate(params.get("Regions", ())):
+            what = f"Regions[{i}]"
+            check(lib.storetasks_fleet_add_region(fleet, M.c_string(what, region)), what)
+        if params.get("AllRegions"):
+            check(lib.storetasks_fleet_set_all_regions(fleet, True), "AllRegions")
+        for i, arn in enumerate(params.get("RoleArns", ())):
+            what = f"RoleArns[{i}]"
+            check(lib.storetasks_fleet_add_role_arn(fleet, M.c_string(what, arn)), what)
+    except BaseException:
+        lib.storetasks_fleet_free(fleet)
+        lib.storetasks_query_free(query)
+        raise
+    return fleet, query
+
+
+def _error(lib, err):
+    """A place's error (borrowed from its result) as a dict; every member is there, None when the
+    failure has no such detail."""
+    http_status = lib.storetasks_error_http_status(err)
+    return {
+        "Status": N.status_name(lib.storetasks_error_status(err)),
+        "Code": N.text(lib.storetasks_error_code(err)),
+        "Message": N.text(lib.storetasks_error_message(err)),
+        "HttpStatus": http_status or None,
+        "RequestId": N.text(lib.storetasks_error_request_id(err)),
+    }
+
+
+def _place(lib, result, i, with_tasks):
+    """Place ``i`` of a fleet result as a dict (strings copied: the result is freed after).
+    ``with_tasks``: its tasks as boto3's task dicts; otherwise the count of tasks it delivered."""
+    out = {"Region": N.text(lib.storetasks_fleet_result_region(result, i)),
+           "Account": N.text(lib.storetasks_fleet_result_account(result, i))}
+    role_arn = N.text(lib.storetasks_fleet_result_role_arn(result, i))
+    if role_arn is not None:
+        out["RoleArn"] = role_arn
+    if with_tasks:
+        tasks = lib.storetasks_fleet_result_tasks(result, i)
+        n = lib.storetasks_task_list_len(tasks)
+        views = lib.storetasks_task_list_tasks(tasks)
+        out["StoreImageTaskResults"] = [M.task(views[j]) for j in range(n)]
+    else:
+        out["TaskCount"] = lib.storetasks_fleet_result_task_count(result, i)
+    err = lib.storetasks_fleet_result_error(result, i)
+    if err:
+        out["Error"] = _error(lib, err)
+    return out
+
+
+def _places(lib, result, with_tasks):
+    return {"Regions": [_place(lib, result, i, with_tasks) for i in range(lib.storetasks_fleet_result_len(result))]}
+
+
+def _wait(done, lib, cancel):
+    """Waits until the worker has set ``done``, waking now and then so that signal handlers
+    (Ctrl-C) run meanwhile. What they raise cancels the native call; the first such exception is
+    returned (or None) once ``done`` is set.
+
+    Not ``Thread.join``: an exception that interrupts it may mark a running thread as ended
+    (``Thread._wait_for_tstate_lock`` releases the lock the thread still holds), and what the
+    call uses would then be freed under it."""
+    error = None
+    while not done.is_set():
+        try:
+            done.wait(0.2)
+        except BaseException as e:  # noqa: BLE001 - raised by the caller once the worker is done
+            error = error or e
+            lib.storetasks_cancel_trigger(cancel)
+    return error
+
+
+def describe(client, params):
+    """``Client.describe_store_image_tasks_fleet``: see the module's documentation."""
+    validate(params)
+    lib = N.lib()
+    fleet, query = _build(params)
+    cancel = lib.storetasks_cancel_new()
+    closed = []
+
+    def on_close():
+        # Run by close() (under the client's lock, while the call is registered).
+        closed.append(True)
+        lib.storetasks_cancel_trigger(cancel)
+
+    result = ctypes.POINTER(N.FleetResult)()
+    err = ctypes.POINTER(N.Error)()
+    outcome = []
+    done = threading.Event()
+
+    def run():
+        try:
+            with client._call(on_close) as handle:
+                outcome.append(lib.storetasks_client_describe_fleet(handle, fleet, query, cancel,
+                                                                    ctypes.byref(result), ctypes.byref(err)))
+        except BaseException as e:  # noqa: BLE001 - the client was closed before the call
+            outcome.append(e)
+        finally:
+            done.set()  # the last thing the worker does with the call's objects
+
+    error = None
+    try:
+        if not cancel:
+            raise MemoryError("storetasks_cancel_new")
+        worker = threading.Thread(target=run, name="storetasks-fleet", daemon=True)
+        worker.start()
+        error = _wait(done, lib, cancel)
+        late = _join(worker, lib, cancel)
+        error = error or late
+    finally:
+        # Freed only once the worker is done with them (or never started).
+        lib.storetasks_cancel_free(cancel)
+        lib.storetasks_query_free(query)
+        lib.storetasks_fleet_free(fleet)
+    status = outcome[0]
+    if isinstance(status, BaseException):
+        raise error or status
+    ok = M.is_status(status, "OK")
+    if error is not None or not ok:
+        lib.storetasks_fleet_result_free(result)  # NULL unless the call succeeded
+        if error is not None:
+            lib.storetasks_error_free(err)
+            raise error
+        if closed and M.is_status(status, "CANCELLED"):
+            lib.storetasks_error_free(err)
+            raise M.closed_error(status)
+        raise M.exception(status, err, client.endpoint_url)
+    try:
+        return _places(lib, result, with_tasks=True)
+    finally:
+        lib.storetasks_fleet_result_free(result)
+
+
+class FleetPages:
+    """``Client.describe_store_image_tasks_fleet_pages(...)``: iterate it for
+    ``(region, account, page)`` items, one per page as it arrives from any place (``account``
+    None for the client's own credentials, ``page`` a boto3 response dict of that region's
+    listing); each iteration runs the fleet call again, from the beginning.
+
+    After an iteration ends, ``result`` is the outcome of every place: ``{"Regions": [{"Region",
+    "Account", "RoleArn" (with a role), "TaskCount": tasks delivered, "Error" (for a failed
+    place)}]}``. Leaving the loop early (``break``, or ``close()``) stops every listing:
+    ``stopped`` is then True and ``result`` holds the outcomes so far (a place still being
+    listed has no error and the count of what it delivered). Errors that end the whole call are
+    raised by the iteration and leave ``result`` None.
+
+    The next page is fetched while the loop body runs (at most ``max_concurrency`` wait), and the
+    places wait for the loop, so memory stays bounded however large the fleet. An iteration holds
+    a call on the client until it ends: use the object as a context manager (or call ``close()``)
+    when the loop body may raise and the iterator could outlive it.
+    """
+
+    def __init__(self, client, params):
+        self._client = client
+        self._params = params
+        self._running = None  # a weak reference to the last iteration's generator
+        self.result = None
+        self.stopped = False
+
+    def __iter__(self):
+        generator = self._iterate()
+        self._running = weakref.ref(generator)
+        return generator
+
+    def close(self):
+        """Stops the iteration in progress, if any (as a ``break`` would). Safe to repeat."""
+        generator = self._running() if self._running is not None else None
+        if generator is not None:
+            generator.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _iterate(self):
+        self.result = None
+        self.stopped = False
+        lib = N.lib()
+        fleet, query = _build(self._params)
+        cancel = lib.storetasks_cancel_new()
+        try:
+            if not cancel:
+                raise MemoryError("storetasks_cancel_new")
+            yield from self._run(lib, fleet, query, cancel)
+        finally:
+            # _run returns or raises only once the native call has returned.
+            lib.storetasks_cancel_free(cancel)
+            lib.storetasks_query_free(query)
+            lib.storetasks_fleet_free(fleet)
+
+    def _run(self, lib, fleet, query, cancel):
+        # The worker thread holds the client and makes the C call; the callback hands each page
+        # to the iterating thread and waits for it to ask for the next one (True) or stop (False).
+        # Tagged as the waiter's events are, for its _next and _drain: ("poll", item or exception)
+        # for a page, ("done", status) or ("error", exc).
+        events = queue.Queue()
+        answers = queue.Queue()  # True to go on, False to stop
+        closed = []
+
+        def on_page(region, account, page, _user_data):
+            try:
+                item = (N.text(region), N.text(account), M.response(page))
+            except BaseException as e:  # noqa: BLE001 - nothing may cross the C frames
+                events.put(("poll", e))
+                answers.get()
+                return False
+            events.put(("poll", item))
+            return bool(answers.get())
+
+        def on_close():
+            # Run by close() (under the client's lock, while the call is registered): stops the
+            # call, and answers a page waiting for the loop, which may be the one closing.
+            closed.append(True)
+            lib.storetasks_cancel_trigger(cancel)
+            answers.put(False)
+
+        callback = N.FleetPageCallback(on_page)  # kept alive until the C call has returned
+        result = ctypes.POINTER(N.FleetResult)()
+        err = ctypes.POINTER(N.Error)()
+
+        def run():
+            try:
+                with self._client._call(on_close) as handle:
+                    rc = lib.storetasks_client_describe_fleet_pages(handle, fleet, query, cancel, callback, None,
+                                                                    ctypes.byref(result), ctypes.byref(err))
+            except BaseException as e:  # noqa: BLE001 - the client was closed before the call
+                events.put(("error", e))
+            else:
+                events.put(("done", rc))
+
+        worker = threading.Thread(target=run, name="storetasks-fleet-pages", daemon=True)
+        error = None
+        answered = True
+        event = None
+        worker.start()
+        try:
+            while True:
+                event = _next(events)
+                if event[0] != "poll":
+                    break
+                answered = False
+                if isinstance(event[1], BaseException):
+                    raise event[1]
+                yield event[1]
+                answers.put(True)
+                answered = True
+        except BaseException as e:  # GeneratorExit (the loop stopped), KeyboardInterrupt, a page's error...
+            error = e
+            if isinstance(e, GeneratorExit):
+                self.stopped = True
+            else:
+                lib.storetasks_cancel_trigger(cancel)
+            if not answered:
+                answers.put(False)
+        finally:
+            # Never leave while the worker runs: the C call uses `fleet`, `query`, `cancel` and
+            # `callback`. What interrupts this is raised afterwards.
+            if event is None or event[0] == "poll":
+                event, late = _drain(events, answers, lib, cancel)
+                error = late or error
+            late = _join(worker, lib, cancel)
+            error = late or error
+        if event[0] == "error":
+            raise error or event[1]
+        status = event[1]
+        if M.is_status(status, "OK"):
+            try:
+                # The outcomes of a loop that stopped early; none for a call that an error ended.
+                if error is None or isinstance(error, GeneratorExit):
+                    self.result = _places(lib, result, with_tasks=False)
+            finally:
+                lib.storetasks_fleet_result_free(result)
+            if error is not None:
+                raise error
+            return
+        if error is not None:
+            lib.storetasks_error_free(err)
+            raise error
+        if closed and M.is_status(status, "CANCELLED"):
+            lib.storetasks_error_free(err)
+            raise M.closed_error(status)
+        raise M.exception(status, err, self._client.endpoint_url)
+
+
+def pages(client, params):
+    """``Client.describe_store_image_tasks_fleet_pages``: parameters checked now, the call made
+    when the result is iterated."""
+    validate(params)
+    return FleetPages(client, dict(params))

@@ -1,0 +1,96 @@
+#!/bin/sh
+# Checks what `make dist` wrote: the sums, the tarball's contents and metadata, a program built
+# from the unpacked tarball alone (pkg-config, shared and static, from wherever it is unpacked),
+# and the dist build of the library through the install tests.
+#   STORETASKS_EMULATOR=... DIST_OUT=dist DIST_NAME=libstoretasks-0.1.0-x86_64-linux-gnu \
+#   DIST_LIBDIR=target/dist sh tests/dist/run.sh
+set -eu
+: "${STORETASKS_EMULATOR:?path to storetasks-emulator}"
+: "${DIST_OUT:?folder make dist wrote}" "${DIST_NAME:?}" "${DIST_LIBDIR:?}"
+BUILD=${BUILD:-build}
+CC=${CC:-cc}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+dist=$(cd "$DIST_OUT" && pwd)
+out=$(mkdir -p "$BUILD" && cd "$BUILD" && pwd)/dist-test
+rm -rf "$out"
+mkdir -p "$out/a" "$out/b"
+fail=0
+passed=0
+check() { # description, command...
+    d=$1; shift
+    if "$@"; then passed=$((passed + 1)); echo "ok   $d"; else fail=$((fail + 1)); echo "FAIL $d"; fi
+}
+
+check "SHA256SUMS lists the tarball and the wheel, and they match" \
+    sh -c "cd '$dist' && [ \$(wc -l < SHA256SUMS) -eq 2 ] && grep -q ' $DIST_NAME.tar.gz\$' SHA256SUMS && grep -q ' storetasks-.*\\.whl\$' SHA256SUMS && sha256sum --quiet -c SHA256SUMS"
+
+tarball=$dist/$DIST_NAME.tar.gz
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n 1)
+major=${version%%.*}
+tar -tzf "$tarball" | sort > "$out/list"
+has_all() {
+    for f in LICENSE CHANGELOG.md include/storetasks.h include/storetasks.hpp \
+        lib/libstoretasks.so lib/libstoretasks.so.$major lib/libstoretasks.so.$version lib/libstoretasks.a \
+        lib/pkgconfig/storetasks.pc lib/pkgconfig/storetasks-static.pc \
+        lib/cmake/storetasks/storetasksConfig.cmake lib/cmake/storetasks/storetasksConfigVersion.cmake; do
+        grep -qx "$DIST_NAME/$f" "$out/list" || { echo "missing from the tarball: $DIST_NAME/$f"; return 1; }
+    done
+}
+check "the tarball holds the install tree under $DIST_NAME/" has_all
+only_under_name() { ! grep -v "^$DIST_NAME/" "$out/list"; }
+check "nothing outside $DIST_NAME/" only_under_name
+no_owner_or_time() {
+    TZ=UTC tar -tvzf "$tarball" --numeric-owner > "$out/long"
+    owners=$(awk '{print $2}' "$out/long" | sort -u)
+    times=$(awk '{print $4 " " $5}' "$out/long" | sort -u | wc -l)
+    [ "$owners" = 0/0 ] && [ "$times" -eq 1 ] || { echo "owners: $owners; distinct times: $times"; return 1; }
+}
+check "entries owned by 0/0, all with one time (the commit's)" no_owner_or_time
+
+tar -xzf "$tarball" -C "$out/a"
+tar -xzf "$tarball" -C "$out/b"
+lib=$out/a/$DIST_NAME/lib
+stripped() { ! readelf -S "$lib/libstoretasks.so.$version" | grep -q '\.symtab'; }
+check "the shared library carries no symbol table" stripped
+exports() { nm -D --defined-only "$lib/libstoretasks.so.$version" | grep -q ' T storetasks_client_describe_fleet$'; }
+check "the shared library exports the C API" exports
+echo "sizes: $(wc -c < "$lib/libstoretasks.so.$version") B shared, $(wc -c < "$lib/libstoretasks.a") B static, $(wc -c < "$tarball") B tarball"
+
+cat > "$out/consumer.c" <<'C'
+#include <stdio.h>
+#include <string.h>
+#include "storetasks.h"
+int main(void) {
+    char want[32];
+    snprintf(want, sizeof want, "%d.%d.%d", STORETASKS_VERSION_MAJOR, STORETASKS_VERSION_MINOR, STORETASKS_VERSION_PATCH);
+    printf("%s\n", storetasks_version());
+    return strcmp(storetasks_version(), want) == 0 ? 0 : 1;
+}
+C
+# Unpacked in b/, moved after unpacking: the .pc files must still point at their own tree.
+mv "$out/b/$DIST_NAME" "$out/b/moved"
+consumer() { # static|shared
+    pc=$out/b/moved/lib/pkgconfig
+    if [ "$1" = static ]; then flags=$(PKG_CONFIG_PATH=$pc pkg-config --cflags --libs --static storetasks-static); else
+        flags=$(PKG_CONFIG_PATH=$pc pkg-config --cflags --libs storetasks); fi
+    case $flags in *"$root"*) echo "flags point into the checkout: $flags"; return 1 ;; esac
+    # shellcheck disable=SC2086
+    $CC -o "$out/consumer-$1" "$out/consumer.c" $flags || return 1
+    LD_LIBRARY_PATH=$out/b/moved/lib "$out/consumer-$1" >/dev/null
+}
+check "a consumer builds from the moved tarball tree with pkg-config alone (shared)" consumer shared
+check "a consumer builds from the moved tarball tree with pkg-config alone (static)" consumer static
+no_storetasks_dependency() { ! readelf -d "$out/consumer-static" | grep -q 'libstoretasks'; }
+check "the static consumer needs no libstoretasks at run time" no_storetasks_dependency
+echo "static consumer: $(wc -c < "$out/consumer-static") B"
+
+echo "== the dist build through the install tests"
+if STORETASKS_EMULATOR=$STORETASKS_EMULATOR LIBDIR=$DIST_LIBDIR BUILD=$BUILD/dist-test sh "$root/tests/install/run.sh"; then
+    passed=$((passed + 1)); echo "ok   install tests with the dist build"
+else
+    fail=$((fail + 1)); echo "FAIL install tests with the dist build"
+fi
+
+echo "dist: $passed passed, $fail failed"
+[ "$fail" -eq 0 ]
