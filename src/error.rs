@@ -144,6 +144,18 @@ impl Error {
             SdkError::DispatchFailure(df) => {
                 if df.is_timeout() {
                     Error::new(ErrorKind::Timeout, format!("the request to {endpoint} timed out: {cause}"))
+                } else if let Some(meta) = service_answer(&err) {
+                    // A credentials provider that asked a service (STS for an assumed role) and
+                    // was refused: say what the service answered, with its code.
+                    let code = meta.code().unwrap_or("an error");
+                    let said = meta.message().map(|m| format!(": {m}")).unwrap_or_default();
+                    let mut e = Error::new(
+                        ErrorKind::Credentials,
+                        format!("no usable credentials: the credentials service answered {code}{said}"),
+                    );
+                    e.code = meta.code().map(str::to_owned);
+                    e.request_id = meta.extra("aws_request_id").map(str::to_owned);
+                    e
                 } else if looks_like_credentials(&detail) {
                     Error::new(ErrorKind::Credentials, format!("no usable credentials: {cause}"))
                 } else if df.is_user() {
@@ -169,7 +181,9 @@ impl Error {
         if out.http_status.is_none() {
             out.http_status = http_status;
         }
-        out.request_id = request_id;
+        if request_id.is_some() || out.request_id.is_none() {
+            out.request_id = request_id;
+        }
         out
     }
 }
@@ -220,6 +234,21 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
             if text.is_empty() { "no reason given".to_owned() } else { text.to_owned() }
         }
     }
+}
+
+/// The error document of a service that a step before the request asked and that refused (STS
+/// refusing to let a role be assumed), found among the causes of `err`.
+fn service_answer<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a aws_smithy_types::error::ErrorMetadata> {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(meta) = e.downcast_ref::<aws_smithy_types::error::ErrorMetadata>()
+            && meta.code().is_some()
+        {
+            return Some(meta);
+        }
+        next = e.source();
+    }
+    None
 }
 
 /// Whether a dispatch failure happened while connecting (before a request could be sent).

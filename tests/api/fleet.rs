@@ -13,8 +13,8 @@ use storetasks::ffi::fleet::*;
 
 use crate::emulator::Emulator;
 use crate::ffi::{Cancel, Client, Config, Failure, LogCapture, Query, T, copy_tasks, cs, opt_string, take_error};
-use storetasks::ffi::log::storetasks_log_level;
 use crate::{NOW, ids};
+use storetasks::ffi::log::storetasks_log_level;
 
 const ROLE_A: &str = "arn:aws:iam::111111111111:role/StoreTasksReader";
 const ROLE_B: &str = "arn:aws:iam::222222222222:role/StoreTasksReader";
@@ -290,8 +290,11 @@ fn a_role_that_cannot_be_assumed_fails_only_its_own_places() {
         match p.account.as_deref() {
             Some("222222222222") => {
                 let e = p.error.as_ref().expect("the unknown role fails");
-                assert!(matches!(e.status, S::Credentials | S::Unauthorized), "{e:?}");
-                assert!(e.message.contains("AccessDenied") || e.message.to_lowercase().contains("assum"), "{e:?}");
+                assert_eq!(e.status, S::Credentials, "{e:?}");
+                assert_eq!(e.code.as_deref(), Some("AccessDenied"), "{e:?}");
+                assert!(e.message.starts_with("no usable credentials: the credentials service answered AccessDenied: "), "{e:?}");
+                assert!(!e.message.contains("Error {"), "one sentence, no debug output: {e:?}");
+                assert!(e.request_id.is_some(), "STS's request id: {e:?}");
             }
             _ => assert!(p.error.is_none() && !p.tasks.is_empty(), "{p:?}"),
         }
