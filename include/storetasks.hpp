@@ -6,6 +6,8 @@
  *   for (const storetasks::Task& t : tasks)
  *       std::cout << t.ami_id.value_or("-") << ' ' << t.progress_percentage.value_or(0) << "%\n";
  *   client.wait({"ami-0123456789abcdef0"}, storetasks::WaitOptions().deadline(std::chrono::hours(1)));
+ *   client.wait_targets({{"eu-west-3", "", "ami-0123456789abcdef0"},
+ *                        {"us-west-2", "arn:aws:iam::111111111111:role/Reader", "ami-0fedcba9876543210"}});
  *   storetasks::FleetResult fleet = client.describe_fleet(storetasks::Fleet().regions({"us-east-1", "eu-west-3"}));
  *   for (const storetasks::FleetPlace& place : fleet)
  *       std::cout << place.region << ": " << (place.error ? place.error->what() : std::to_string(place.tasks.size())) << '\n';
@@ -686,6 +688,18 @@ struct WaitOptions {
     }
 };
 
+/// One image for Client::wait_targets, and the place its store task runs in. Aggregate: list the
+/// members in order, {region, role_arn, image_id}.
+struct WaitTarget {
+    /// The image's region, such as "eu-west-3"; empty for the client's region.
+    std::string region;
+    /// An IAM role of the image's account, "arn:aws:iam::ACCOUNT:role/NAME", assumed with the
+    /// client's own credentials; empty for the client's own account.
+    std::string role_arn;
+    /// The AMI id.
+    std::string image_id;
+};
+
 namespace detail {
 
 struct WaitContext {
@@ -812,6 +826,58 @@ public:
         std::vector<const char*> ptrs;
         ptrs.reserve(ids.size());
         for (const auto& id : ids) ptrs.push_back(detail::c_str(id, "image id"));
+        return run_wait(options, cancel, [&](const storetasks_wait_options* o, const storetasks_cancel* k,
+                                             storetasks_task_list** list, storetasks_error** err) {
+            return storetasks_client_wait(p_.get(), ptrs.data(), ptrs.size(), o, k, list, err);
+        });
+    }
+
+    /// wait() for images in several regions and accounts: each poll asks every (account, region)
+    /// place of `targets` for its images at once, and each role is assumed once per call. Returns
+    /// the final tasks in the order of `targets` (a target given twice, once); the progress
+    /// callback sees them in that order too. Ends as wait() does; when the targets span more than
+    /// one place, messages name an image "REGION/ami-..." ("ACCOUNT/REGION/ami-..." in a role's
+    /// account) and ami_id() holds the bare id. A place's throttling or network error means
+    /// another poll; any other error of a place (denied, for instance) ends the wait with its
+    /// status and a message that starts with the place ("REGION: "). Throws
+    /// Status::InvalidArgument, before anything is sent, for no targets, an empty or blank
+    /// image id, a region name or role ARN the library refuses (with its reason), or a string
+    /// holding a NUL character. Blocks the calling thread.
+    TaskList wait_targets(const std::vector<WaitTarget>& targets, const WaitOptions& options = WaitOptions(),
+                          const Cancel* cancel = nullptr) const {
+        std::vector<storetasks_wait_target> c;
+        c.reserve(targets.size());
+        for (std::size_t i = 0; i < targets.size(); i++) {
+            const WaitTarget& t = targets[i];
+            const std::string at = "targets[" + std::to_string(i) + "].";
+            c.push_back(storetasks_wait_target{
+                t.region.empty() ? nullptr : detail::c_str(t.region, (at + "region").c_str()),
+                t.role_arn.empty() ? nullptr : detail::c_str(t.role_arn, (at + "role_arn").c_str()),
+                detail::c_str(t.image_id, (at + "image_id").c_str())});
+        }
+        return run_wait(options, cancel, [&](const storetasks_wait_options* o, const storetasks_cancel* k,
+                                             storetasks_task_list** list, storetasks_error** err) {
+            return storetasks_client_wait_targets(p_.get(), c.data(), c.size(), o, k, list, err);
+        });
+    }
+
+    const storetasks_client* get() const noexcept { return p_.get(); }
+
+private:
+    explicit Client(const storetasks_config* config) {
+        storetasks_client* client = nullptr;
+        storetasks_error* err = nullptr;
+        storetasks_status status = storetasks_client_new(config, &client, &err);
+        detail::check(status, err);
+        p_.reset(client);
+    }
+
+    /// Runs one of the library's waits for wait() and wait_targets(): builds the C options from
+    /// `options` (the progress callback for the duration of the call), calls `call(options,
+    /// cancel, &list, &err)`, rethrows an exception of the progress callback once the C call has
+    /// returned, and throws for a failed wait.
+    template <class Call>
+    TaskList run_wait(const WaitOptions& options, const Cancel* cancel, Call&& call) const {
         detail::Owned<storetasks_wait_options> opts(detail::allocated(storetasks_wait_options_new()));
         storetasks_wait_options* o = opts.get();
         const auto set = [o](storetasks_status status) {
@@ -825,8 +891,7 @@ public:
         if (options.progress) set(storetasks_wait_options_set_progress(o, &detail::on_progress, &ctx));
         storetasks_task_list* list = nullptr;
         storetasks_error* err = nullptr;
-        storetasks_status status = storetasks_client_wait(p_.get(), ptrs.data(), ptrs.size(), opts.get(),
-                                                          cancel ? cancel->get() : nullptr, &list, &err);
+        storetasks_status status = call(opts.get(), cancel ? cancel->get() : nullptr, &list, &err);
         if (ctx.error) {
             storetasks_task_list_free(list);
             storetasks_error_free(err);
@@ -834,17 +899,6 @@ public:
         }
         detail::check(status, err);
         return TaskList::adopt(list);
-    }
-
-    const storetasks_client* get() const noexcept { return p_.get(); }
-
-private:
-    explicit Client(const storetasks_config* config) {
-        storetasks_client* client = nullptr;
-        storetasks_error* err = nullptr;
-        storetasks_status status = storetasks_client_new(config, &client, &err);
-        detail::check(status, err);
-        p_.reset(client);
     }
 
     TaskList describe(const storetasks_query* query, const Cancel* cancel) const {

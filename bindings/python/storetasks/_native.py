@@ -104,6 +104,17 @@ class Task(ctypes.Structure):
     ]
 
 
+class WaitTarget(ctypes.Structure):
+    """storetasks_wait_target: one image of storetasks_client_wait_targets and where its store
+    task runs (NULL region: the client's; NULL role: the client's own credentials)."""
+
+    _fields_ = [
+        ("region", ctypes.c_char_p),
+        ("role_arn", ctypes.c_char_p),
+        ("image_id", ctypes.c_char_p),
+    ]
+
+
 P = ctypes.POINTER
 _status = ctypes.c_int
 _char = ctypes.c_char_p
@@ -171,6 +182,8 @@ _SIGNATURES = {
     "storetasks_wait_options_last_error": (_char, [P(WaitOptions)]),
     "storetasks_client_wait": (_status, [P(ClientHandle), P(_char), ctypes.c_size_t, P(WaitOptions), P(Cancel),
                                          P(P(TaskList)), P(P(Error))]),
+    "storetasks_client_wait_targets": (_status, [P(ClientHandle), P(WaitTarget), ctypes.c_size_t, P(WaitOptions),
+                                                 P(Cancel), P(P(TaskList)), P(P(Error))]),
     "storetasks_string_free": (None, [ctypes.c_void_p]),
     "storetasks_fleet_new": (P(Fleet), []),
     "storetasks_fleet_free": (None, [P(Fleet)]),

@@ -5,6 +5,24 @@
     waiter = client.get_waiter("store_image_task_complete")
     waiter.wait(ImageIds=["ami-0123456789abcdef0"], WaiterConfig={"Delay": 5, "MaxAttempts": 40})
 
+The same waiter follows images in several regions and accounts with ``Targets`` in place of
+``ImageIds`` (``storetasks_client_wait_targets``)::
+
+    waiter.wait(Targets=[{"Region": "eu-west-3", "ImageId": "ami-0123456789abcdef0"},
+                         {"Region": "us-west-2", "RoleArn": "arn:aws:iam::111111111111:role/Reader",
+                          "ImageId": "ami-0fedcba9876543210"}])
+
+Each target is a dict with ``ImageId`` and, optionally, ``Region`` (absent or None: the client's
+region) and ``RoleArn`` (an IAM role of the image's account, assumed once per wait with the
+client's credentials; absent or None: the client's own account). Each poll asks every (account,
+region) place for its images at once. The tasks (in the final response and those given to
+``progress``) come in the order of ``Targets``, a target given twice once. When the targets span
+more than one place, messages name an image ``REGION/ami-...`` (``ACCOUNT/REGION/ami-...`` in a
+role's account) while ``ami_id`` holds the bare id; a place's throttling or network error means
+another poll, and any other error of a place (denied, for instance) ends the wait with a message
+that starts with the place (``REGION: ``). A region name or role ARN the library refuses raises
+:class:`~storetasks.ParamValidationError` before anything is sent.
+
 How boto3's settings map onto libstoretasks's waiter, which backs off instead of polling at a
 fixed pace:
 
@@ -18,10 +36,10 @@ fixed pace:
 - ``NotFoundGrace`` (seconds, default 60) is how long an image may have no store task before the
   wait ends; boto3 keeps polling such an image until it runs out of attempts.
 - ``progress`` is called after each poll with the latest task (a boto3 task dict) of each image
-  that has one, in the order of ``ImageIds``; returning False stops the wait (``WaiterError``
-  with status ``STORETASKS_STATUS_CANCELLED``), returning True or None goes on. It runs on the
-  thread that called ``wait()``; an exception it raises stops the wait and is raised by ``wait()``.
-  It may close the client: the wait then ends at once with
+  that has one, in the order of ``ImageIds`` (or ``Targets``); returning False stops the wait
+  (``WaiterError`` with status ``STORETASKS_STATUS_CANCELLED``), returning True or None goes on.
+  It runs on the thread that called ``wait()``; an exception it raises stops the wait and is
+  raised by ``wait()``. It may close the client: the wait then ends at once with
   :class:`~storetasks.ClientClosedError`, as does a wait running when another thread closes it.
 
 Throttling, network errors, timeouts and 5xx replies are retried at the next poll. ``wait()``
@@ -50,6 +68,8 @@ _ARGUMENT = "StoreImageTaskResults[].StoreTaskState"
 _FAILED = f'For expression "{_ARGUMENT}" we matched expected path: "Failed" at least once'
 _IN_PROGRESS = f'For expression "{_ARGUMENT}" we matched expected path: "InProgress" at least once'
 _WAITER_CONFIG_KEYS = ("Delay", "MaxAttempts")
+#: The members of a target, in storetasks_wait_target's order.
+_TARGET_MEMBERS = ("Region", "RoleArn", "ImageId")
 
 
 class WaiterModel:
@@ -92,13 +112,59 @@ def _settings(waiter_config, timeout, not_found_grace, max_delay):
     return delay_ms, max_delay_ms, timeout_ms, grace_ms
 
 
+def _images(params):
+    """The images to wait for: ("ImageIds", [id as bytes]) or ("Targets", [(region, role ARN,
+    image id) as bytes, None for an absent Region or RoleArn])."""
+    if "Targets" in params:
+        others = [k for k in params if k != "Targets"]
+        if others:
+            raise ParamValidationError("The StoreImageTaskComplete waiter takes ImageIds or Targets, "
+                                       f"not Targets with: {', '.join(others)}")
+        return "Targets", _targets(params["Targets"])
+    return "ImageIds", _image_ids(params)
+
+
+def _targets(targets):
+    """Targets checked with botocore's wording (types first, then the strings for C)."""
+    if not isinstance(targets, (list, tuple)):
+        raise ParamValidationError(M._type_error("Targets", targets, (list, tuple)))
+    if not targets:
+        raise ParamValidationError("Invalid length for parameter Targets, value: 0, valid min length: 1")
+    problems = []
+    for i, target in enumerate(targets):
+        where = f"Targets[{i}]"
+        if not isinstance(target, dict):
+            problems.append(M._type_error(where, target, (dict,)))
+            continue
+        for key in target:
+            if key not in _TARGET_MEMBERS:
+                problems.append(f'Unknown parameter in {where}: "{key}", must be one of: {", ".join(_TARGET_MEMBERS)}')
+        if "ImageId" not in target:
+            problems.append(f'Missing required parameter in {where}: "ImageId"')
+        for key in _TARGET_MEMBERS:
+            value = target.get(key)
+            if key in target and not isinstance(value, str) and not (value is None and key != "ImageId"):
+                problems.append(M._type_error(f"{where}.{key}", value, (str,)))
+    if problems:
+        raise ParamValidationError("\n".join(problems))
+    out = []
+    for i, target in enumerate(targets):
+        where = f"Targets[{i}]"
+        if not target["ImageId"]:
+            raise ParamValidationError(f"Invalid value for parameter {where}.ImageId: ''")
+        out.append(tuple(None if target.get(key) is None else M.c_string(f"{where}.{key}", target[key])
+                         for key in _TARGET_MEMBERS))
+    return out
+
+
 def _image_ids(params):
     problems = M.validate(params)
     if problems:
         raise ParamValidationError("\n".join(problems))
     others = [k for k in params if k != "ImageIds"]
     if others:
-        raise ParamValidationError(f"The StoreImageTaskComplete waiter takes ImageIds only, not: {', '.join(others)}")
+        raise ParamValidationError("The StoreImageTaskComplete waiter takes ImageIds (or Targets) only, "
+                                   f"not: {', '.join(others)}")
     ids = params.get("ImageIds")
     if not ids:
         raise ParamValidationError('Missing required parameter in input: "ImageIds" (at least one image id)')
@@ -123,7 +189,8 @@ class Waiter:
 
     def wait(self, WaiterConfig=None, progress=None, Timeout=None, NotFoundGrace=None, MaxDelay=None,  # noqa: N803
              **kwargs):
-        """Waits until the latest store task of every image in ``ImageIds`` is Completed.
+        """Waits until the latest store task of every image in ``ImageIds`` (or of every target
+        in ``Targets``, images in several regions and accounts) is Completed.
 
         Raises :class:`~storetasks.WaiterError` when one fails, the deadline passes, an image has
         no task for ``NotFoundGrace`` seconds, ``progress`` returns False or the service answers
@@ -131,7 +198,7 @@ class Waiter:
         """
         if progress is not None and not callable(progress):
             raise ParamValidationError(f"Invalid value for progress: {progress!r} (a callable)")
-        ids = _image_ids(kwargs)
+        kind, images = _images(kwargs)
         delay_ms, max_delay_ms, timeout_ms, grace_ms = _settings(WaiterConfig or {}, Timeout, NotFoundGrace,
                                                                 MaxDelay)
         lib = N.lib()
@@ -150,12 +217,27 @@ class Waiter:
             check(lib.storetasks_wait_options_set_timeout(options, timeout_ms), "Timeout")
             if grace_ms is not None:
                 check(lib.storetasks_wait_options_set_not_found_grace(options, grace_ms), "NotFoundGrace")
-            return self._run(lib, ids, options, cancel, progress)
+            if kind == "Targets":
+                # `images` holds the bytes the structs point to; the closure keeps it alive.
+                targets = (N.WaitTarget * len(images))(*(N.WaitTarget(*t) for t in images))
+
+                def call(handle, task_list, err):
+                    return lib.storetasks_client_wait_targets(handle, targets, len(images), options, cancel,
+                                                              task_list, err)
+            else:
+                ids = (ctypes.c_char_p * len(images))(*images)
+
+                def call(handle, task_list, err):
+                    return lib.storetasks_client_wait(handle, ids, len(images), options, cancel, task_list, err)
+            return self._run(lib, call, options, cancel, progress, kind == "Targets")
         finally:
             lib.storetasks_cancel_free(cancel)
             lib.storetasks_wait_options_free(options)
 
-    def _run(self, lib, ids, options, cancel, progress):
+    def _run(self, lib, call, options, cancel, progress, by_place):
+        """Runs ``call(handle, byref(task list), byref(error))`` (one of the library's waits, with
+        ``options`` and ``cancel``) on a worker thread. ``by_place``: the library's messages name
+        the images (the Targets form), so the reason of a failed task quotes its message."""
         # The worker thread holds the client and makes the C call; its progress callback hands
         # each poll's tasks to this thread (which runs `progress`) and waits for the answer.
         events = queue.Queue()   # ("poll", response or exception), ("done", status, list, error) or ("error", exc)
@@ -182,15 +264,13 @@ class Waiter:
         callback = N.ProgressCallback(on_progress)  # kept alive until the C call has returned
         M.check_setter(lib.storetasks_wait_options_set_progress(options, callback, None), "progress",
                        lib.storetasks_wait_options_last_error, options)
-        array = (ctypes.c_char_p * len(ids))(*ids)
 
         def run():
             task_list = ctypes.POINTER(N.TaskList)()
             err = ctypes.POINTER(N.Error)()
             try:
                 with self._client._call(on_close) as handle:
-                    rc = lib.storetasks_client_wait(handle, array, len(ids), options, cancel,
-                                                    ctypes.byref(task_list), ctypes.byref(err))
+                    rc = call(handle, ctypes.byref(task_list), ctypes.byref(err))
             except BaseException as e:  # noqa: BLE001 - the client was closed before the call
                 events.put(("error", e))
             else:
@@ -248,16 +328,17 @@ class Waiter:
                 lib.storetasks_error_free(err)
         if closed:
             raise M.closed_error(status)
-        raise self._error(M.read_error(status, err), last_response, stopped)
+        raise self._error(M.read_error(status, err), last_response, stopped, by_place)
 
-    def _error(self, fields, last_response, stopped):
+    def _error(self, fields, last_response, stopped, by_place=False):
         status, message = fields["status"], fields["message"]
         details = dict(status=status, status_name=N.status_name(status), message=message,
                        http_status=fields["http_status"], request_id=fields["request_id"],
                        ami_id=fields["ami_id"], failure_reason=fields["failure_reason"])
         if M.is_status(status, "TASK_FAILED"):
-            reason = (f"Waiter encountered a terminal failure state: {_FAILED} "
-                      f"({fields['ami_id']}: {fields['failure_reason']})")
+            # With Targets, the library's message names the image with its place.
+            failed = message if by_place else f"{fields['ami_id']}: {fields['failure_reason']}"
+            reason = f"Waiter encountered a terminal failure state: {_FAILED} ({failed})"
         elif M.is_status(status, "WAIT_TIMEOUT"):
             reason = "Max attempts exceeded"
             if last_response and any(t.get("StoreTaskState") == "InProgress"

@@ -32,14 +32,90 @@ wait_store_image_tasks <- function(svc, ImageIds, Delay = 5, MaxDelay = 120, Tim
   state <- client_state(svc)
   ids <- as_strings(ImageIds, "ImageIds")
   if (length(ids) == 0L) stop("ImageIds needs at least one image id", call. = FALSE)
+  check_wait_settings(Delay, MaxDelay, Timeout, NotFoundGrace)
+  run_wait(state, progress, length(ids), function() {
+    .Call(st_wait_start, state$ptr, ids, Delay, max(MaxDelay, Delay), Timeout, NotFoundGrace)
+  })
+}
+
+#' Wait until store tasks in several regions and accounts complete
+#'
+#' \code{wait_store_image_tasks()} for images in several regions and accounts
+#' (libstoretasks's \code{storetasks_client_wait_targets}): each poll asks every (account,
+#' region) place for its images at once, and each role is assumed once per wait.
+#'
+#' @inheritParams wait_store_image_tasks
+#' @param Targets The images and where their tasks run: a list of targets, each
+#'   \code{list(Region = , RoleArn = , ImageId = )} (only \code{ImageId} is required), or a data
+#'   frame with those columns. A missing, \code{NULL}, \code{NA} or empty \code{Region} is the
+#'   client's region, and such a \code{RoleArn} the client's own account.
+#' @return The final response, invisibly, its tasks in the order of \code{Targets} (a target given
+#'   twice, once).
+#' @export
+wait_store_image_tasks_targets <- function(svc, Targets, Delay = 5, MaxDelay = 120, Timeout = 7200,
+                                           NotFoundGrace = 60, progress = TRUE) {
+  state <- client_state(svc)
+  targets <- as_targets(Targets)
+  check_wait_settings(Delay, MaxDelay, Timeout, NotFoundGrace)
+  # The library waits once for a target given twice: so does the progress display.
+  n <- nrow(unique(as.data.frame(targets, stringsAsFactors = FALSE)))
+  run_wait(state, progress, n, function() {
+    .Call(st_wait_targets_start, state$ptr, targets$regions, targets$roles, targets$ids, Delay,
+          max(MaxDelay, Delay), Timeout, NotFoundGrace)
+  })
+}
+
+target_names <- c("Region", "RoleArn", "ImageId")
+
+# Targets as three character vectors of one length (NA: the client's region or credentials).
+as_targets <- function(Targets) {
+  if (is.data.frame(Targets)) {
+    check_names(Targets, target_names)
+    columns <- lapply(Targets, function(column) if (is.factor(column)) as.character(column) else column)
+    Targets <- lapply(seq_len(nrow(Targets)), function(i) lapply(columns, function(column) column[[i]]))
+  }
+  if (!is.list(Targets) || !is.null(names(Targets))) {
+    stop("Targets must be a list of targets, list(list(Region = ..., RoleArn = ..., ImageId = ...)), or a data frame",
+         call. = FALSE)
+  }
+  optional <- function(x, what) {
+    if (length(x) == 1L && is.na(x)) return(NA_character_)
+    opt_string(x, what) %||% NA_character_
+  }
+  out <- list(regions = character(length(Targets)), roles = character(length(Targets)),
+              ids = character(length(Targets)))
+  for (i in seq_along(Targets)) {
+    t <- Targets[[i]]
+    if (!is.list(t)) stop(sprintf("Targets[[%d]] must be a list(Region = ..., RoleArn = ..., ImageId = ...)", i),
+                          call. = FALSE)
+    check_names(t, target_names)
+    id <- t$ImageId
+    if (is.list(id) && length(id) == 1L) id <- id[[1L]]
+    if (!is.character(id) || length(id) != 1L || is.na(id)) {
+      stop(sprintf("Targets[[%d]]$ImageId must be one string", i), call. = FALSE)
+    }
+    out$regions[i] <- optional(t$Region, sprintf("Targets[[%d]]$Region", i))
+    out$roles[i] <- optional(t$RoleArn, sprintf("Targets[[%d]]$RoleArn", i))
+    out$ids[i] <- enc2utf8(id)
+  }
+  out
+}
+
+check_wait_settings <- function(Delay, MaxDelay, Timeout, NotFoundGrace) {
   for (value in list(Delay = Delay, MaxDelay = MaxDelay, Timeout = Timeout, NotFoundGrace = NotFoundGrace)) {
     if (!is.numeric(value) || length(value) != 1L || is.na(value) || value < 0) {
       stop("Delay, MaxDelay, Timeout and NotFoundGrace must be numbers of seconds >= 0", call. = FALSE)
     }
   }
-  show <- progress_display(progress, length(ids))
+}
+
+# Runs a wait for both waiters: `start()` starts the native wait (a job) or returns an error list;
+# `n` images are shown by `progress`. The polls' tasks go to the display; the final response or
+# the condition ends it.
+run_wait <- function(state, progress, n, start) {
+  show <- progress_display(progress, n)
   if (!.Call(st_client_is_open, state$ptr)) stop(closed_condition())
-  job <- .Call(st_wait_start, state$ptr, ids, Delay, max(MaxDelay, Delay), Timeout, NotFoundGrace)
+  job <- start()
   if (is.list(job)) stop(condition_from(job, state$endpoint))
   # Whatever leaves this function (an error of `progress`, an interrupt during it), the wait is
   # cancelled and its thread joined.

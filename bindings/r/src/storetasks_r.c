@@ -85,7 +85,7 @@ static void box_release_if_unused(client_box *box) {
 
 /* -- jobs ------------------------------------------------------------------------------------ */
 
-enum { JOB_DESCRIBE = 1, JOB_WAIT = 2, JOB_FLEET = 3 };
+enum { JOB_DESCRIBE = 1, JOB_WAIT = 2, JOB_FLEET = 3, JOB_WAIT_TARGETS = 4 };
 enum { EVENT_DONE = 1, EVENT_PROGRESS = 2 };
 
 typedef struct snapshot {
@@ -99,8 +99,10 @@ typedef struct job {
     struct job *next; /* in box->jobs */
     storetasks_query *query;
     storetasks_fleet *fleet;
-    char **ids;
+    char **ids; /* a wait's image ids; for JOB_WAIT_TARGETS, the copies of the targets' strings */
     size_t n_ids;
+    storetasks_wait_target *targets; /* pointing into `ids` */
+    size_t n_targets;
     storetasks_wait_options *options;
     storetasks_cancel *cancel;
     worker *worker; /* running it, until it is done */
@@ -176,6 +178,9 @@ static void job_run(job *j) {
         st = storetasks_client_describe(j->box->client, j->query, j->cancel, &list, &err);
     } else if (j->kind == JOB_FLEET) {
         st = storetasks_client_describe_fleet(j->box->client, j->fleet, j->query, j->cancel, &fleet_result, &err);
+    } else if (j->kind == JOB_WAIT_TARGETS) {
+        st = storetasks_client_wait_targets(j->box->client, j->targets, j->n_targets, j->options, j->cancel, &list,
+                                            &err);
     } else {
         st = storetasks_client_wait(j->box->client, (const char *const *)j->ids, j->n_ids, j->options, j->cancel,
                                     &list, &err);
@@ -260,6 +265,7 @@ static void job_free(job *j) {
         for (size_t i = 0; i < j->n_ids; i++) free(j->ids[i]);
         free(j->ids);
     }
+    free(j->targets);
     storetasks_task_list_free(j->list);
     storetasks_fleet_result_free(j->fleet_result);
     storetasks_error_free(j->err);
@@ -348,7 +354,8 @@ static void check_interrupt(void *data) {
 }
 
 /* Waits for the job to end (EVENT_DONE, its worker idle again) or, with `want_progress`, for a new
- * progress snapshot (EVENT_PROGRESS). Checks for a user interrupt every 50 ms without leaving
+ * progress snapshot (EVENT_PROGRESS). A snapshot not yet seen comes before the end, so that the
+ * poll a wait ended on still reaches R. Checks for a user interrupt every 50 ms without leaving
  * this frame: an interrupt cancels the job, which is then waited for (j->interrupted is set). */
 static int job_next_event(job *j, int want_progress) {
     for (;;) {
@@ -362,12 +369,12 @@ static int job_next_event(job *j, int want_progress) {
         }
         pthread_mutex_lock(&j->mu);
         for (;;) {
-            if (j->done) {
-                event = EVENT_DONE;
-                break;
-            }
             if (want_progress && !j->interrupted && j->progress_seq != j->progress_seen) {
                 event = EVENT_PROGRESS;
+                break;
+            }
+            if (j->done) {
+                event = EVENT_DONE;
                 break;
             }
             if (pthread_cond_timedwait(&j->cv, &j->mu, &deadline) == ETIMEDOUT) break;
@@ -868,6 +875,37 @@ static uint64_t ms_of(SEXP x, const char *what) {
         }                                                                                                     \
     } while (0)
 
+/* Sets the options of a wait job (its progress callback included) and hands it to a worker, for
+ * st_wait_start and st_wait_targets_start: returns the job's external pointer `jptr` (the
+ * caller's last protected value, unprotected here), or the error list of an option the library
+ * refused (the job then freed). */
+static SEXP wait_job_start(job *j, SEXP jptr, uint64_t delay_ms, uint64_t max_delay_ms, uint64_t timeout_ms,
+                           SEXP grace) {
+    j->options = storetasks_wait_options_new();
+    if (j->options == NULL) Rf_error("out of memory");
+    WAIT_CHECK(storetasks_wait_options_set_delays(j->options, delay_ms, max_delay_ms));
+    WAIT_CHECK(storetasks_wait_options_set_timeout(j->options, timeout_ms));
+    if (!Rf_isNull(grace)) WAIT_CHECK(storetasks_wait_options_set_not_found_grace(j->options, ms_of(grace, "NotFoundGrace")));
+    WAIT_CHECK(storetasks_wait_options_set_progress(j->options, job_progress, j));
+    if (!job_start(j)) Rf_error("could not start a thread");
+    UNPROTECT(1);
+    return jptr;
+}
+
+/* A copy of element i of a character vector, NULL for NA when `na_is_null` (an R error for NA
+ * otherwise). The job owns the copy: it goes into j->ids, counted by j->n_ids. */
+static const char *job_string(job *j, SEXP x, R_xlen_t i, int na_is_null, const char *what) {
+    SEXP e = STRING_ELT(x, i);
+    if (e == NA_STRING) {
+        if (na_is_null) return NULL;
+        Rf_error("%s may not hold NA", what);
+    }
+    char *copy = dup_or_null(Rf_translateCharUTF8(e));
+    if (copy == NULL) Rf_error("out of memory");
+    j->ids[j->n_ids++] = copy;
+    return copy;
+}
+
 /* st_wait_start(client, image_ids, delay_s, max_delay_s, timeout_s (0: none), grace_s or NULL):
  * the job's external pointer (a running wait), or an error list. */
 static SEXP st_wait_start(SEXP client, SEXP image_ids, SEXP delay, SEXP max_delay, SEXP timeout, SEXP grace) {
@@ -882,21 +920,38 @@ static SEXP st_wait_start(SEXP client, SEXP image_ids, SEXP delay, SEXP max_dela
     R_xlen_t n = XLENGTH(image_ids);
     j->ids = calloc((size_t)(n > 0 ? n : 1), sizeof(char *));
     if (j->ids == NULL) Rf_error("out of memory");
+    for (R_xlen_t i = 0; i < n; i++) job_string(j, image_ids, i, 0, "ImageIds");
+    return wait_job_start(j, jptr, delay_ms, max_delay_ms, timeout_ms, grace);
+}
+
+/* st_wait_targets_start(client, regions, role_arns, image_ids (character vectors of one length;
+ * NA in regions and role_arns: the client's region, its own credentials), delay_s, max_delay_s,
+ * timeout_s, grace_s or NULL): a wait across regions and accounts (storetasks_client_wait_targets).
+ * The job's external pointer, or an error list. */
+static SEXP st_wait_targets_start(SEXP client, SEXP regions, SEXP role_arns, SEXP image_ids, SEXP delay,
+                                  SEXP max_delay, SEXP timeout, SEXP grace) {
+    client_box *box = open_client(client);
+    if (box == NULL) return closed_error();
+    if (TYPEOF(regions) != STRSXP || TYPEOF(role_arns) != STRSXP || TYPEOF(image_ids) != STRSXP ||
+        XLENGTH(regions) != XLENGTH(image_ids) || XLENGTH(role_arns) != XLENGTH(image_ids))
+        Rf_error("bad arguments");
+    uint64_t delay_ms = ms_of(delay, "Delay");
+    uint64_t max_delay_ms = ms_of(max_delay, "MaxDelay");
+    uint64_t timeout_ms = ms_of(timeout, "Timeout");
+    job *j;
+    SEXP jptr = job_new(box, JOB_WAIT_TARGETS, &j);
+    R_xlen_t n = XLENGTH(image_ids);
+    j->ids = calloc((size_t)(n > 0 ? 3 * n : 1), sizeof(char *));
+    j->targets = calloc((size_t)(n > 0 ? n : 1), sizeof(storetasks_wait_target));
+    if (j->ids == NULL || j->targets == NULL) Rf_error("out of memory");
     for (R_xlen_t i = 0; i < n; i++) {
-        if (STRING_ELT(image_ids, i) == NA_STRING) Rf_error("ImageIds may not hold NA");
-        j->ids[i] = dup_or_null(Rf_translateCharUTF8(STRING_ELT(image_ids, i)));
-        if (j->ids[i] == NULL) Rf_error("out of memory");
-        j->n_ids = (size_t)i + 1;
+        storetasks_wait_target *t = &j->targets[i];
+        t->region = job_string(j, regions, i, 1, "Region");
+        t->role_arn = job_string(j, role_arns, i, 1, "RoleArn");
+        t->image_id = job_string(j, image_ids, i, 0, "ImageId");
+        j->n_targets = (size_t)i + 1;
     }
-    j->options = storetasks_wait_options_new();
-    if (j->options == NULL) Rf_error("out of memory");
-    WAIT_CHECK(storetasks_wait_options_set_delays(j->options, delay_ms, max_delay_ms));
-    WAIT_CHECK(storetasks_wait_options_set_timeout(j->options, timeout_ms));
-    if (!Rf_isNull(grace)) WAIT_CHECK(storetasks_wait_options_set_not_found_grace(j->options, ms_of(grace, "NotFoundGrace")));
-    WAIT_CHECK(storetasks_wait_options_set_progress(j->options, job_progress, j));
-    if (!job_start(j)) Rf_error("could not start a thread");
-    UNPROTECT(1);
-    return jptr;
+    return wait_job_start(j, jptr, delay_ms, max_delay_ms, timeout_ms, grace);
 }
 
 /* st_job_next(job, keep_ms): the next event of a wait: list(kind = "progress", tasks),
@@ -972,6 +1027,7 @@ static const R_CallMethodDef call_methods[] = {
     {"st_describe", (DL_FUNC)&st_describe, 8},
     {"st_describe_fleet", (DL_FUNC)&st_describe_fleet, 10},
     {"st_wait_start", (DL_FUNC)&st_wait_start, 6},
+    {"st_wait_targets_start", (DL_FUNC)&st_wait_targets_start, 8},
     {"st_job_next", (DL_FUNC)&st_job_next, 2},
     {"st_job_finish", (DL_FUNC)&st_job_finish, 1},
     {"st_version", (DL_FUNC)&st_version, 0},
