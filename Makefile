@@ -187,8 +187,10 @@ endef
 # Release artefacts. The library is built once more, in the dist profile (Cargo.toml: whole-program
 # optimisation, one codegen unit, no symbols), into $(TARGET_DIR)/dist; the tests keep using the
 # release build. The tarball holds the install tree under $(DIST_NAME)/ with relocatable pkg-config
-# files (the CMake files find their prefix by themselves); tar and gzip are told to leave out
-# owners, times and names, so the same commit gives the same bytes.
+# files (the CMake files find their prefix by themselves); its static archive is shipped without the
+# LLVM bitcode the whole-program build leaves in each object (half its size, of no use to a C
+# linker); tar and gzip are told to leave out owners, times and names, so the same commit gives
+# the same bytes.
 DIST_LIBDIR := $(TARGET_DIR)/dist
 DIST_OUT    := dist
 DIST_NAME   := libstoretasks-$(VERSION)-x86_64-linux-gnu
@@ -202,6 +204,7 @@ dist: dist-lib build $(WHEEL_VENV)/.done
 	mkdir -p $(DIST_OUT)
 	$(MAKE) --no-print-directory install LIBDIR=$(DIST_LIBDIR) PREFIX=/$(DIST_NAME) DESTDIR=$(abspath $(DIST_STAGE))
 	sed -i 's|^prefix=.*|prefix=$${pcfiledir}/../..|' $(DIST_STAGE)/$(DIST_NAME)/lib/pkgconfig/*.pc
+	objcopy --remove-section=.llvmbc --remove-section=.llvmcmd $(DIST_STAGE)/$(DIST_NAME)/lib/libstoretasks.a
 	install -m 0644 LICENSE CHANGELOG.md $(DIST_STAGE)/$(DIST_NAME)/
 	epoch=$$(git log -1 --format=%ct 2>/dev/null || echo 0); \
 	  tar --sort=name --mtime=@$$epoch --owner=0 --group=0 --numeric-owner -C $(DIST_STAGE) -cf - $(DIST_NAME) \

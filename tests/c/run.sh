@@ -12,8 +12,8 @@ printf '#include "storetasks.h"\nint main(void) { return storetasks_version() ==
 $CC -std=c99 $strict -I"$root/include" "$out/header_only.c" -o "$out/header_c" $link
 $CXX -std=c++17 $strict -I"$root/include" -x c++ "$out/header_only.c" -o "$out/header_cpp" $link
 # One command per line: under `set -e` a failure on the left of `&&` would not stop the script.
-"$out/header_c"
-"$out/header_cpp"
+"$out/header_c" || { echo "FAIL: the program built from the header alone as C99 exited with status $?" >&2; exit 1; }
+"$out/header_cpp" || { echo "FAIL: the program built from the header alone as C++17 exited with status $?" >&2; exit 1; }
 
 status=0
 for src in "$here"/test_*.c; do

@@ -11,7 +11,7 @@ prepare_test_build cpptests
 echo "== storetasks.hpp compiles alone as C++17"
 printf '#include "storetasks.hpp"\nint main() { return storetasks::version().empty(); }\n' > "$out/header_only.cpp"
 $CXX -std=c++17 $strict -I"$root/include" "$out/header_only.cpp" -o "$out/header_only" $link
-"$out/header_only"
+"$out/header_only" || { echo "FAIL: the program built from storetasks.hpp alone exited with status $?" >&2; exit 1; }
 
 status=0
 for src in "$here"/test_*.cpp; do

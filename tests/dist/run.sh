@@ -12,8 +12,9 @@ CC=${CC:-cc}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 dist=$(cd "$DIST_OUT" && pwd)
-out=$(mkdir -p "$BUILD" && cd "$BUILD" && pwd)/dist-test
-rm -rf "$out"
+# Unpacked outside the checkout, so that nothing can resolve into it by accident.
+out=$(mktemp -d "${TMPDIR:-/tmp}/storetasks-dist-test.XXXXXX")
+trap 'rm -rf "$out"' EXIT
 mkdir -p "$out/a" "$out/b"
 fail=0
 passed=0
@@ -81,7 +82,11 @@ consumer() { # static|shared
 }
 check "a consumer builds from the moved tarball tree with pkg-config alone (shared)" consumer shared
 check "a consumer builds from the moved tarball tree with pkg-config alone (static)" consumer static
-no_storetasks_dependency() { ! readelf -d "$out/consumer-static" | grep -q 'libstoretasks'; }
+no_bitcode() {
+    ! objdump -h "$lib/libstoretasks.a" 2>/dev/null | grep -q '\.llvmbc'
+}
+check "the static archive carries no LLVM bitcode" no_bitcode
+no_storetasks_dependency() { [ -f "$out/consumer-static" ] && ! readelf -d "$out/consumer-static" | grep -q 'libstoretasks'; }
 check "the static consumer needs no libstoretasks at run time" no_storetasks_dependency
 echo "static consumer: $(wc -c < "$out/consumer-static") B"
 
