@@ -57,7 +57,7 @@ lib: build
 
 examples: $(BUILD)/describe_tasks $(BUILD)/wait_tasks $(BUILD)/fleet_tasks $(BUILD)/describe_tasks_cpp
 
-$(BUILD)/%: examples/c/%.c include/storetasks.h lib
+$(BUILD)/%: examples/c/%.c examples/c/args.h examples/c/console.h include/storetasks.h lib
 	@mkdir -p $(BUILD)
 	$(CC) -std=c99 -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) -Iinclude $< -o $@ $(LDLIBS_SO) -lpthread
 

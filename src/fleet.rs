@@ -236,7 +236,7 @@ impl Client {
         mut on_page: impl FnMut(usize, &Place, TaskPage) -> bool,
     ) -> Result<Vec<Outcome>> {
         fleet.validate()?;
-        Listing::new(q, None)?;
+        q.validate()?;
         if q.next_token.is_some() {
             return Err(Error::invalid("a fleet query cannot start from a NextToken: a token belongs to one region's listing"));
         }

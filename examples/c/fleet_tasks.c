@@ -22,39 +22,16 @@
 #include <string.h>
 #include <time.h>
 
+#include "args.h"
 #include "console.h"
 #include "storetasks.h"
 
-#define MAX_FILTER_VALUES 64
 
 static void usage(FILE *to) {
     fputs("usage: fleet_tasks (--regions R1,R2,... | --all-regions) [--role-arn ARN]...\n"
           "                   [--filter Name=N,Values=V1,V2]... [--json]\n"
           "                   [--region R] [--endpoint-url URL] [--profile P] [--ca-bundle PEM]\n",
           to);
-}
-
-/* Parses "Name=task-state,Values=InProgress,Failed" into the query. Returns -1 when the text
- * does not parse (*st untouched), else 0 with the setter's status in *st. */
-static int add_filter(storetasks_query *query, const char *spec, storetasks_status *st) {
-    char *copy = strdup(spec);
-    if (!copy) return -1;
-    int rc = -1;
-    char *values = strstr(copy, ",Values=");
-    if (strncmp(copy, "Name=", 5) == 0 && values) {
-        *values = '\0';
-        const char *name = copy + 5;
-        const char *list[MAX_FILTER_VALUES];
-        size_t n = 0;
-        for (char *v = strtok(values + 8, ","); v && n < MAX_FILTER_VALUES; v = strtok(NULL, ","))
-            list[n++] = v;
-        if (n > 0) {
-            *st = storetasks_query_add_filter(query, name, list, n);
-            rc = 0;
-        }
-    }
-    free(copy);
-    return rc;
 }
 
 /* Adds each region of "R1,R2,..." to the fleet. Returns 0, or -1 after saying on stderr which
@@ -97,17 +74,6 @@ static int report(storetasks_status status, storetasks_error *err) {
             err ? storetasks_error_message(err) : "no details");
     storetasks_error_free(err);
     return 1;
-}
-
-static void print_time(int64_t ms, char *buf, size_t len) {
-    time_t secs = (time_t)(ms / 1000);
-    struct tm tm;
-#ifdef _WIN32
-    gmtime_s(&tm, &secs);
-#else
-    gmtime_r(&secs, &tm);
-#endif
-    strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
 /* A place's region for people: an account whose regions could not be listed has none. */

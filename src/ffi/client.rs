@@ -64,13 +64,13 @@ pub extern "C" fn storetasks_client_free(client: *mut storetasks_client) {
     free_box(client);
 }
 
-struct CallArgs<'a> {
-    client: &'a Client,
-    query: Query,
-    cancel: Option<CancelToken>,
+pub(crate) struct CallArgs<'a> {
+    pub(crate) client: &'a Client,
+    pub(crate) query: Query,
+    pub(crate) cancel: Option<CancelToken>,
 }
 
-fn call_args<'a>(
+pub(crate) fn call_args<'a>(
     client: *const storetasks_client,
     query: *const storetasks_query,
     cancel: *const storetasks_cancel,

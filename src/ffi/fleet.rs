@@ -10,16 +10,15 @@ use std::ffi::{CString, c_char, c_void};
 use serde::Serialize;
 
 use super::cancel::storetasks_cancel;
-use super::client::{inner, storetasks_client};
+use super::client::{CallArgs, call_args, storetasks_client};
 use super::query::storetasks_query;
 use super::task_list::storetasks_task_list;
 use super::{
-    BoxHandle, OutPtr, boundary, boundary_or, c_string, free_box, getter, into_raw, opt_ptr, opt_ref, setter, storetasks_error,
+    BoxHandle, OutPtr, boundary, boundary_or, c_string, free_box, getter, into_raw, opt_ptr, setter, storetasks_error,
     storetasks_status, str_arg, try_ref,
 };
 use crate::error::{Error, ErrorKind};
 use crate::fleet::{Fleet, Outcome, account_of_role, check_region_name};
-use crate::query::Query;
 use crate::task::{CliTask, TaskPage};
 
 /// Where a fleet call runs: regions (a list, or every region enabled for the account) and,
@@ -187,12 +186,9 @@ fn fleet_args<'a>(
     fleet: *const storetasks_fleet,
     query: *const storetasks_query,
     cancel: *const storetasks_cancel,
-) -> Result<(&'a crate::client::Client, &'a Fleet, Query, Option<crate::cancel::CancelToken>), Error> {
-    let client = inner(try_ref(client)?);
-    let fleet = &try_ref(fleet)?.inner;
-    let query = opt_ref(query).map_or_else(Query::default, |q| q.inner.clone());
-    let cancel = opt_ref(cancel).map(|c| c.token.clone());
-    Ok((client, fleet, query, cancel))
+) -> Result<(CallArgs<'a>, &'a Fleet), Error> {
+    let args = call_args(client, query, cancel)?;
+    Ok((args, &try_ref(fleet)?.inner))
 }
 
 /// Runs the query (NULL: every task) in every (account, region) place of `fleet` at once,
@@ -216,9 +212,9 @@ pub extern "C" fn storetasks_client_describe_fleet(
     err: *mut *mut storetasks_error,
 ) -> storetasks_status {
     boundary(err, || {
-        let (client, fleet, query, cancel) = fleet_args(client, fleet, query, cancel)?;
+        let (a, fleet) = fleet_args(client, fleet, query, cancel)?;
         let out = OutPtr::new(result_out, "result_out")?;
-        let outcomes = client.describe_fleet_all(fleet, &query, cancel.as_ref())?;
+        let outcomes = a.client.describe_fleet_all(fleet, &a.query, a.cancel.as_ref())?;
         out.set(storetasks_fleet_result::new(outcomes));
         Ok(())
     })
@@ -247,11 +243,11 @@ pub extern "C" fn storetasks_client_describe_fleet_pages(
     err: *mut *mut storetasks_error,
 ) -> storetasks_status {
     boundary(err, || {
-        let (client, fleet, query, cancel) = fleet_args(client, fleet, query, cancel)?;
+        let (a, fleet) = fleet_args(client, fleet, query, cancel)?;
         let callback = callback.ok_or_else(|| Error::invalid("callback is NULL"))?;
         let out = if result_out.is_null() { None } else { Some(OutPtr::new(result_out, "result_out")?) };
         let mut names: Vec<Option<(CString, Option<CString>)>> = Vec::new();
-        let outcomes = client.describe_fleet_each(fleet, &query, cancel.as_ref(), |i, place, page| {
+        let outcomes = a.client.describe_fleet_each(fleet, &a.query, a.cancel.as_ref(), |i, place, page| {
             if names.len() <= i {
                 names.resize_with(i + 1, || None);
             }
@@ -269,8 +265,10 @@ pub extern "C" fn storetasks_client_describe_fleet_pages(
     })
 }
 
-fn place<'a>(result: *const storetasks_fleet_result, index: usize) -> Option<&'a Place> {
-    opt_ref(result).and_then(|r: &storetasks_fleet_result| r.places.get(index))
+/// Reads place `index` of `result` behind the panic boundary; `fallback` for a NULL result or an
+/// index out of range.
+fn place<R: Copy>(result: *const storetasks_fleet_result, index: usize, fallback: R, f: impl FnOnce(&Place) -> R) -> R {
+    getter(result, fallback, |r| r.places.get(index).map_or(fallback, f))
 }
 
 /// The number of places (account, region pairs) in the result; 0 for NULL.
@@ -290,21 +288,21 @@ pub extern "C" fn storetasks_fleet_result_failed(result: *const storetasks_fleet
 /// the result until it is freed.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_fleet_result_region(result: *const storetasks_fleet_result, index: usize) -> *const c_char {
-    place(result, index).map_or(std::ptr::null(), |p| p.region.as_ptr())
+    place(result, index, std::ptr::null(), |p| p.region.as_ptr())
 }
 
 /// The account of place `index`, from its role ARN; NULL for the client's own credentials, a
 /// NULL result or an index out of range. Borrowed from the result until it is freed.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_fleet_result_account(result: *const storetasks_fleet_result, index: usize) -> *const c_char {
-    place(result, index).map_or(std::ptr::null(), |p| opt_ptr(&p.account))
+    place(result, index, std::ptr::null(), |p| opt_ptr(&p.account))
 }
 
 /// The role assumed for place `index`; NULL for the client's own credentials, a NULL result or
 /// an index out of range. Borrowed from the result until it is freed.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_fleet_result_role_arn(result: *const storetasks_fleet_result, index: usize) -> *const c_char {
-    place(result, index).map_or(std::ptr::null(), |p| opt_ptr(&p.role_arn))
+    place(result, index, std::ptr::null(), |p| opt_ptr(&p.role_arn))
 }
 
 /// The tasks of place `index`, newest first: every task listed there (for a failed place, those
@@ -316,14 +314,14 @@ pub extern "C" fn storetasks_fleet_result_tasks(
     result: *const storetasks_fleet_result,
     index: usize,
 ) -> *const storetasks_task_list {
-    place(result, index).map_or(std::ptr::null(), |p| &p.tasks as *const _)
+    place(result, index, std::ptr::null(), |p| &p.tasks as *const _)
 }
 
 /// How many tasks place `index` delivered (to the result or to the callback); 0 for a NULL
 /// result or an index out of range.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_fleet_result_task_count(result: *const storetasks_fleet_result, index: usize) -> usize {
-    place(result, index).map_or(0, |p| p.task_count)
+    place(result, index, 0, |p| p.task_count)
 }
 
 /// Why place `index` failed, read with the `storetasks_error_*` functions; NULL when it
@@ -331,7 +329,7 @@ pub extern "C" fn storetasks_fleet_result_task_count(result: *const storetasks_f
 /// freed (never pass it to `storetasks_error_free`).
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_fleet_result_error(result: *const storetasks_fleet_result, index: usize) -> *const storetasks_error {
-    place(result, index).and_then(|p| p.error.as_ref()).map_or(std::ptr::null(), |e| e as *const _)
+    place(result, index, std::ptr::null(), |p| p.error.as_ref().map_or(std::ptr::null(), |e| e as *const _))
 }
 
 #[derive(Serialize)]
