@@ -11,9 +11,28 @@
 #   make test-windows  run the Windows build's tests under Wine
 #   make wheel    build the Python wheel, with the library inside, into build/wheel/
 #   make dist     the release artefacts in dist/: the install tree as a tarball and the wheel, both
-#                 with the library built in the dist profile, and their SHA-256 sums
-#   make test-dist  make dist, then the tarball's library through the install tests and the wheel
-#                 in a fresh venv
+#                 with the library built in the dist profile, the R source package, and their
+#                 SHA-256 sums
+#   make test-dist  make dist, then the tarball's library through the install tests, the wheel
+#                 in a fresh venv and the R package installed against the unpacked tarball
+
+# What the goals need beyond the toolchains is checked, and installed where this user may, before
+# anything is built: packaging/prerequisites.txt lists it, packaging/prerequisites.sh acts on it
+# (STORETASKS_PREREQUISITES=check installs nothing, =skip checks nothing).
+PREREQ_GROUPS := build \
+	$(if $(filter-out test-windows test-dist,$(filter test test-% bench bench-r,$(MAKECMDGOALS))),test) \
+	$(if $(filter dist test-dist,$(MAKECMDGOALS)),dist test) \
+	$(if $(filter windows windows-lib test-windows,$(MAKECMDGOALS)),windows) \
+	$(if $(filter fuzz,$(MAKECMDGOALS)),fuzz) \
+	$(if $(filter miri,$(MAKECMDGOALS)),miri)
+PREREQUISITES = sh packaging/prerequisites.sh $(sort $(PREREQ_GROUPS))
+
+# Go as the machine image ships it, when it is not on the PATH.
+ifneq ($(wildcard /usr/local/go/bin/go),)
+ifeq ($(shell command -v go),)
+export PATH := $(PATH):/usr/local/go/bin
+endif
+endif
 
 CARGO      ?= cargo
 CC         ?= cc
@@ -38,16 +57,17 @@ NATIVE_LIBS := $(shell cat packaging/native-static-libs.txt)
 empty :=
 space := $(empty) $(empty)
 
-.PHONY: all build lib examples demo test test-rust test-c test-cpp test-go test-go-consumer test-python test-r test-install header venv \
+.PHONY: all build lib examples demo test test-prerequisites test-rust test-c test-cpp test-go test-go-consumer test-python test-r test-install header venv \
 	bench-r \
 	wheel test-wheel test-versions dist dist-lib test-dist \
-	install bench miri clean-build windows windows-lib test-windows
+	install bench miri fuzz clean-build windows windows-lib test-windows
 
 all: build examples
 
 # The library's SONAME is libstoretasks.so.$(MAJOR): programs linked against the build tree look
 # for that name next to libstoretasks.so.
 build:
+	@$(PREREQUISITES)
 	$(CARGO) build --release --workspace --all-targets
 	ln -sf libstoretasks.so $(LIBDIR)/libstoretasks.so.$(MAJOR)
 
@@ -78,7 +98,11 @@ $(VENV)/.done: tests/python/requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 	touch $@
 
-test: build examples test-rust test-c test-cpp test-go test-go-consumer test-python test-r test-wheel test-versions test-install
+test: build examples test-prerequisites test-rust test-c test-cpp test-go test-go-consumer test-python test-r test-wheel test-versions test-install
+
+# The prerequisites check on a simulated bare machine (tests/prerequisites/run.sh).
+test-prerequisites:
+	sh tests/prerequisites/run.sh
 
 test-rust: build
 	$(CARGO) test --release --workspace
@@ -184,7 +208,9 @@ define package_files
 	    packaging/$$f.cmake.in > $(1)/lib/cmake/storetasks/$$f.cmake; done
 endef
 
-# Release artefacts. The library is built once more, in the dist profile (Cargo.toml: whole-program
+# Release artefacts: the install tree as a tarball, the Python wheel and the R source package
+# (R CMD build's storetasks_<version>.tar.gz, which finds the library through pkg-config or
+# STORETASKS_LIBDIR when installed). The library is built once more, in the dist profile (Cargo.toml: whole-program
 # optimisation, one codegen unit, no symbols), into $(TARGET_DIR)/dist; the tests keep using the
 # release build. The tarball holds the install tree under $(DIST_NAME)/ with relocatable pkg-config
 # files (the CMake files find their prefix by themselves); its static archive is shipped without the
@@ -197,6 +223,7 @@ DIST_NAME   := libstoretasks-$(VERSION)-x86_64-linux-gnu
 DIST_STAGE  := $(BUILD)/dist-stage
 
 dist-lib:
+	@$(PREREQUISITES)
 	$(CARGO) build --profile dist -p storetasks --lib
 
 dist: dist-lib build $(WHEEL_VENV)/.done
@@ -210,7 +237,9 @@ dist: dist-lib build $(WHEEL_VENV)/.done
 	  tar --sort=name --mtime=@$$epoch --owner=0 --group=0 --numeric-owner -C $(DIST_STAGE) -cf - $(DIST_NAME) \
 	  | gzip -n -9 > $(DIST_OUT)/$(DIST_NAME).tar.gz
 	$(MAKE) --no-print-directory wheel WHEEL_LIB=$(DIST_LIBDIR)/libstoretasks.so WHEEL_DIR=$(DIST_OUT)
-	cd $(DIST_OUT) && sha256sum $(DIST_NAME).tar.gz storetasks-*.whl > SHA256SUMS
+	cd $(DIST_OUT) && R CMD build --no-manual --no-build-vignettes $(abspath bindings/r) > $(abspath $(DIST_STAGE))/r-build.log 2>&1 \
+	  || { cat $(abspath $(DIST_STAGE))/r-build.log; exit 1; }
+	cd $(DIST_OUT) && sha256sum $(DIST_NAME).tar.gz storetasks-*.whl storetasks_$(VERSION).tar.gz > SHA256SUMS
 	@ls -l $(DIST_OUT)
 
 # The artefacts as their users get them: the sums check, the unpacked tarball's library passes
@@ -227,7 +256,14 @@ test-dist: dist
 # (pkg-config's pcfiledir), so that it can be unpacked anywhere.
 WIN_TRIPLE     := x86_64-pc-windows-gnu
 WIN_TARGET_DIR ?= $(TARGET_DIR)/windows
-WIN_OUT        := $(WIN_TARGET_DIR)/$(WIN_TRIPLE)/release
+# The DLL is built once, in the profile the Linux release artefacts use (whole-program
+# optimisation): on PE, GNU ld keeps code that nothing calls, which the optimisation has already
+# dropped. Its tests run on that very build.
+WIN_PROFILE    ?= dist
+WIN_OUT        := $(WIN_TARGET_DIR)/$(WIN_TRIPLE)/$(WIN_PROFILE)
+WIN_OBJCOPY    ?= x86_64-w64-mingw32-objcopy
+# The stripped DLL's size that check-dll.sh holds it to (15 MB).
+DLL_MAX_BYTES  ?= 15000000
 WIN_DIST       := $(BUILD)/windows/libstoretasks-$(VERSION)-x86_64-windows-gnu
 WIN_STRIP      ?= x86_64-w64-mingw32-strip
 
@@ -236,7 +272,8 @@ WIN_STRIP      ?= x86_64-w64-mingw32-strip
 # Two rules: a recipe is expanded whole before it runs, and the packaging reads a file the build
 # writes (the static link list).
 windows-lib:
-	CARGO_TARGET_DIR=$(WIN_TARGET_DIR) $(CARGO) build --release --target $(WIN_TRIPLE) -p storetasks --lib
+	@$(PREREQUISITES)
+	CARGO_TARGET_DIR=$(WIN_TARGET_DIR) $(CARGO) build --profile $(WIN_PROFILE) --target $(WIN_TRIPLE) -p storetasks --lib
 
 windows: windows-lib
 	rm -rf $(WIN_DIST) $(WIN_DIST).zip
@@ -244,12 +281,13 @@ windows: windows-lib
 	$(WIN_STRIP) --strip-unneeded -o $(WIN_DIST)/bin/storetasks.dll $(WIN_OUT)/storetasks.dll
 	cp $(WIN_OUT)/libstoretasks.dll.a $(WIN_DIST)/lib/
 	cp $(WIN_OUT)/libstoretasks.a $(WIN_DIST)/lib/
+	$(WIN_OBJCOPY) --remove-section=.llvmbc --remove-section=.llvmcmd $(WIN_DIST)/lib/libstoretasks.a
 	$(PYTHON) packaging/windows/bundle-libs.py $(WIN_DIST)/lib $(WIN_OUT)/native-static-libs.txt
 	cp include/storetasks.h include/storetasks.hpp $(WIN_DIST)/include/
 	$(call package_files,$(WIN_DIST),@PCFILEDIR@,$(shell cat $(WIN_OUT)/native-static-libs.txt) -lpthread)
 	sed -i 's|@PCFILEDIR@|$${pcfiledir}/../..|' $(WIN_DIST)/lib/pkgconfig/*.pc
 	cd $(dir $(WIN_DIST)) && $(PYTHON) -m zipfile -c $(notdir $(WIN_DIST)).zip $(notdir $(WIN_DIST))
-	sh packaging/windows/check-dll.sh $(WIN_DIST)/bin/storetasks.dll
+	DLL_MAX_BYTES=$(DLL_MAX_BYTES) sh packaging/windows/check-dll.sh $(WIN_DIST)/bin/storetasks.dll
 
 # The Windows build's tests under Wine, against the Linux emulator.
 test-windows: windows build
@@ -267,7 +305,13 @@ bench-r: build venv
 # Its build of the dependencies goes to target/miri; the workspace wrapper that records the static
 # link list stays out of it.
 miri:
+	@$(PREREQUISITES)
 	CARGO_BUILD_RUSTC_WORKSPACE_WRAPPER= MIRIFLAGS="$(MIRIFLAGS)" $(CARGO) +nightly miri test -p storetasks --lib -- ffi::
+
+# The fuzz targets for a bounded time (fuzz/run.sh: FUZZ_SECONDS per target, 60 by default).
+fuzz:
+	@$(PREREQUISITES)
+	sh fuzz/run.sh
 
 clean-build:
 	rm -rf $(BUILD)

@@ -175,7 +175,7 @@ impl Client {
             // A plain-HTTP endpoint (an emulator, a local proxy) needs no TLS: skipping it spares
             // loading the system's root certificates, most of a client's creation time.
             (None, None) if plain_http => Some(aws_smithy_http_client::Builder::new().build_http()),
-            (None, None) => None,
+            (None, None) => Some(https_client(None)?),
         };
 
         // Wrapped at once, so that every early return below shuts it down safely, even when the
@@ -370,18 +370,26 @@ where
 }
 
 fn https_client_with_ca(path: &std::path::Path) -> Result<aws_smithy_runtime_api::client::http::SharedHttpClient> {
-    use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
     let pem = std::fs::read(path)
         .map_err(|e| Error::new(ErrorKind::Config, format!("could not read the CA bundle {}: {e}", path.display())))?;
     if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
         return Err(Error::new(ErrorKind::Config, format!("the CA bundle {} holds no PEM certificate", path.display())));
     }
-    let ctx = TlsContext::builder()
-        .with_trust_store(TrustStore::default().with_pem_certificate(pem))
-        .build()
-        .map_err(|e| Error::new(ErrorKind::Config, format!("the CA bundle could not be used: {e}")))?;
-    Ok(aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
-        .tls_context(ctx)
-        .build_https())
+    https_client(Some(pem))
+}
+
+/// The HTTPS client of every SDK client the library makes (EC2, STS for roles, SSO, IMDS):
+/// rustls with ring as its crypto provider, trusting the system's root certificates or, given
+/// `ca_pem`, those certificates instead. The SDK's default client is compiled out (Cargo.toml).
+fn https_client(ca_pem: Option<Vec<u8>>) -> Result<aws_smithy_runtime_api::client::http::SharedHttpClient> {
+    use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
+    let mut builder = aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(CryptoMode::Ring));
+    if let Some(pem) = ca_pem {
+        let ctx = TlsContext::builder()
+            .with_trust_store(TrustStore::default().with_pem_certificate(pem))
+            .build()
+            .map_err(|e| Error::new(ErrorKind::Config, format!("the CA bundle could not be used: {e}")))?;
+        builder = builder.tls_context(ctx);
+    }
+    Ok(builder.build_https())
 }

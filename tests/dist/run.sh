@@ -1,7 +1,8 @@
 #!/bin/sh
 # Checks what `make dist` wrote: the sums, the tarball's contents and metadata, a program built
 # from the unpacked tarball alone (pkg-config, shared and static, from wherever it is unpacked),
-# and the dist build of the library through the install tests.
+# the R source package installed against the unpacked tarball, and the dist build of the library
+# through the install tests.
 #   STORETASKS_EMULATOR=... DIST_OUT=dist DIST_NAME=libstoretasks-0.1.0-x86_64-linux-gnu \
 #   DIST_LIBDIR=target/dist sh tests/dist/run.sh
 set -eu
@@ -23,11 +24,11 @@ check() { # description, command...
     if "$@"; then passed=$((passed + 1)); echo "ok   $d"; else fail=$((fail + 1)); echo "FAIL $d"; fi
 }
 
-check "SHA256SUMS lists the tarball and the wheel, and they match" \
-    sh -c "cd '$dist' && [ \$(wc -l < SHA256SUMS) -eq 2 ] && grep -q ' $DIST_NAME.tar.gz\$' SHA256SUMS && grep -q ' storetasks-.*\\.whl\$' SHA256SUMS && sha256sum --quiet -c SHA256SUMS"
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n 1)
+check "SHA256SUMS lists the tarball, the wheel and the R source package, and they match" \
+    sh -c "cd '$dist' && [ \$(wc -l < SHA256SUMS) -eq 3 ] && grep -q ' $DIST_NAME.tar.gz\$' SHA256SUMS && grep -q ' storetasks-.*\\.whl\$' SHA256SUMS && grep -q ' storetasks_$version.tar.gz\$' SHA256SUMS && sha256sum --quiet -c SHA256SUMS"
 
 tarball=$dist/$DIST_NAME.tar.gz
-version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n 1)
 major=${version%%.*}
 tar -tzf "$tarball" | sort > "$out/list"
 has_all() {
@@ -89,6 +90,39 @@ check "the static archive carries no LLVM bitcode" no_bitcode
 no_storetasks_dependency() { [ -f "$out/consumer-static" ] && ! readelf -d "$out/consumer-static" | grep -q 'libstoretasks'; }
 check "the static consumer needs no libstoretasks at run time" no_storetasks_dependency
 echo "static consumer: $(wc -c < "$out/consumer-static") B"
+
+# The R source package as an R user installs it: from dist/, finding the library of the unpacked
+# (and moved) tarball through pkg-config alone, then one listing against the emulator.
+r_package() {
+    rlib=$out/rlib
+    mkdir -p "$rlib"
+    env -u STORETASKS_LIBDIR -u STORETASKS_INCLUDE PKG_CONFIG_PATH="$out/b/moved/lib/pkgconfig" \
+        R CMD INSTALL --no-test-load -l "$rlib" "$dist/storetasks_$version.tar.gz" > "$out/r-install.log" 2>&1 ||
+        { cat "$out/r-install.log"; return 1; }
+    grep -q "using pkg-config storetasks $version in $out/b/moved/lib" "$out/r-install.log" ||
+        { echo "the R package did not link the tarball's library:"; grep configure: "$out/r-install.log"; return 1; }
+    "$STORETASKS_EMULATOR" --port 0 --now 2026-11-20T12:00:00Z --tasks-file "$root/tests/data/sample-tasks.json" > "$out/emu.out" &
+    emu=$!
+    tries=0
+    until grep -q '^listening ' "$out/emu.out"; do
+        tries=$((tries + 1)); [ $tries -le 100 ] || { kill $emu; echo "the emulator did not start"; return 1; }; sleep 0.1
+    done
+    url="http://$(sed -n 's/^listening //p' "$out/emu.out" | head -n 1)"
+    got=$(STORETASKS_URL=$url R_LIBS="$rlib" AWS_EC2_METADATA_DISABLED=true Rscript -e '
+        library(storetasks)
+        svc <- ec2(config = list(region = "us-east-1", endpoint = Sys.getenv("STORETASKS_URL"),
+          credentials = list(creds = list(access_key_id = "AKIASTORETASKSLOCAL1",
+            secret_access_key = "storetasks-local-secret-key-0000000000000"))))
+        pages <- paginate(svc$describe_store_image_tasks(), PageSize = 5)
+        cat(length(unlist(lapply(pages, `[[`, "StoreImageTaskResults"), recursive = FALSE)), "\n", sep = "")
+        close(svc)') || { kill $emu; echo "$got"; return 1; }
+    kill $emu
+    want=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["StoreImageTaskResults"]))' "$root/tests/data/sample-tasks.json")
+    linked=$(ldd "$rlib/storetasks/libs/storetasks.so" | sed -n 's/^[[:space:]]*libstoretasks[^ ]* => \([^ ]*\).*/\1/p')
+    echo "R listing: $got tasks (the sample holds $want), the package links $linked"
+    [ "$got" = "$want" ] && case $linked in "$out/b/moved/lib/"*) true ;; *) false ;; esac
+}
+check "the R source package installs against the unpacked tarball's library and lists tasks" r_package
 
 echo "== the dist build through the install tests"
 if STORETASKS_EMULATOR=$STORETASKS_EMULATOR LIBDIR=$DIST_LIBDIR BUILD=$BUILD/dist-test sh "$root/tests/install/run.sh"; then

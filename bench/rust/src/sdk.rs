@@ -1,11 +1,12 @@
 //! The native baseline: aws-sdk-ec2's DescribeStoreImageTasks paginator, configured as
 //! libstoretasks configures its client (static credentials, endpoint URL, region, the SDK's
-//! default HTTP client), collecting every task of the listing into one Vec.
+//! hyper client with rustls on ring), collecting every task of the listing into one Vec.
 
 mod common;
 
 use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::Credentials;
+use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 use common::{ACCESS_KEY, Args, PAGE_SIZE, REGION, SECRET_KEY, measure};
 
 fn main() {
@@ -17,6 +18,11 @@ fn main() {
             .region(Region::new(REGION))
             .endpoint_url(&args.endpoint)
             .credentials_provider(Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "bench"))
+            .http_client(
+                aws_smithy_http_client::Builder::new()
+                    .tls_provider(Provider::Rustls(CryptoMode::Ring))
+                    .build_https(),
+            )
             .load()
             .await;
         aws_sdk_ec2::Client::new(&config)
