@@ -6,16 +6,16 @@
 #define STORETASKS_EXAMPLES_ARGS_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "storetasks.h"
 
-#define MAX_FILTER_VALUES 64
-
-/* Parses "Name=task-state,Values=InProgress,Failed" into the query. Returns -1 when the text
- * does not parse (*st untouched), else 0 with the setter's status in *st. */
+/* Parses "Name=task-state,Values=InProgress,Failed" into the query, every value kept however
+ * many there are. Returns -1 when the text does not parse or memory runs out (*st untouched),
+ * else 0 with the setter's status in *st. */
 static int add_filter(storetasks_query *query, const char *spec, storetasks_status *st) {
     char *copy = strdup(spec);
     if (!copy) return -1;
@@ -24,29 +24,37 @@ static int add_filter(storetasks_query *query, const char *spec, storetasks_stat
     if (strncmp(copy, "Name=", 5) == 0 && values) {
         *values = '\0';
         const char *name = copy + 5;
-        const char *list[MAX_FILTER_VALUES];
+        /* At most one value per comma, plus one. */
+        size_t most = 1;
+        for (const char *c = values + 8; *c; c++) most += *c == ',';
+        const char **list = (const char **)malloc(most * sizeof *list);
         size_t n = 0;
-        for (char *v = strtok(values + 8, ","); v && n < MAX_FILTER_VALUES; v = strtok(NULL, ","))
-            list[n++] = v;
-        if (n > 0) {
-            *st = storetasks_query_add_filter(query, name, list, n);
-            rc = 0;
+        if (list) {
+            for (char *v = strtok(values + 8, ","); v; v = strtok(NULL, ",")) list[n++] = v;
+            if (n > 0) {
+                *st = storetasks_query_add_filter(query, name, list, n);
+                rc = 0;
+            }
+            free((void *)list);
         }
     }
     free(copy);
     return rc;
 }
 
-/* Milliseconds since the epoch as "YYYY-MM-DD HH:MM:SS" (UTC). */
+/* Milliseconds since the epoch as "YYYY-MM-DD HH:MM:SS" (UTC); a time the C library cannot
+ * convert (before 1970 on Windows, or beyond what its calendar holds) as "(invalid time)". */
 static void print_time(int64_t ms, char *buf, size_t len) {
     time_t secs = (time_t)(ms / 1000);
     struct tm tm;
 #ifdef _WIN32
-    gmtime_s(&tm, &secs);
+    int converted = gmtime_s(&tm, &secs) == 0;
 #else
-    gmtime_r(&secs, &tm);
+    int converted = gmtime_r(&secs, &tm) != NULL;
 #endif
-    strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+    if (!converted || strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm) == 0) {
+        snprintf(buf, len, "(invalid time)");
+    }
 }
 
 #endif
