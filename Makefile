@@ -23,8 +23,8 @@ PREREQ_GROUPS := build \
 	$(if $(filter-out test-windows test-dist,$(filter test test-% bench bench-r,$(MAKECMDGOALS))),test) \
 	$(if $(filter dist test-dist,$(MAKECMDGOALS)),dist test) \
 	$(if $(filter windows windows-lib test-windows,$(MAKECMDGOALS)),windows) \
-	$(if $(filter fuzz,$(MAKECMDGOALS)),fuzz) \
-	$(if $(filter miri,$(MAKECMDGOALS)),miri)
+	$(if $(filter fuzz fuzz-build,$(MAKECMDGOALS)),fuzz) \
+	$(if $(filter miri miri-build,$(MAKECMDGOALS)),miri)
 PREREQUISITES = sh packaging/prerequisites.sh $(sort $(PREREQ_GROUPS))
 
 # Go as the machine image ships it, when it is not on the PATH.
@@ -60,7 +60,7 @@ space := $(empty) $(empty)
 .PHONY: all build lib examples demo test test-prerequisites test-rust test-c test-cpp test-go test-go-consumer test-python test-r test-install header venv \
 	bench-r \
 	wheel test-wheel test-versions dist dist-lib test-dist \
-	install bench miri fuzz clean-build windows windows-lib test-windows
+	install bench miri miri-build fuzz fuzz-build clean-build windows windows-lib test-windows
 
 all: build examples
 
@@ -304,9 +304,20 @@ bench-r: build venv
 # used through raw pointers and freed (src/ffi/handle_tests.rs and the other ffi unit tests).
 # Its build of the dependencies goes to target/miri; the workspace wrapper that records the static
 # link list stays out of it.
+MIRI = CARGO_BUILD_RUSTC_WORKSPACE_WRAPPER= MIRIFLAGS="$(MIRIFLAGS)" $(CARGO) +nightly miri test -p storetasks --lib
+
 miri:
 	@$(PREREQUISITES)
-	CARGO_BUILD_RUSTC_WORKSPACE_WRAPPER= MIRIFLAGS="$(MIRIFLAGS)" $(CARGO) +nightly miri test -p storetasks --lib -- ffi::
+	$(MIRI) -- ffi::
+
+# Builds alone, so that a script can run them ahead of the steps that use them.
+miri-build:
+	@$(PREREQUISITES)
+	$(MIRI) --no-run
+
+fuzz-build:
+	@$(PREREQUISITES)
+	FUZZ_BUILD_ONLY=1 sh fuzz/run.sh
 
 # The fuzz targets for a bounded time (fuzz/run.sh: FUZZ_SECONDS per target, 60 by default).
 fuzz:

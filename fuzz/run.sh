@@ -15,6 +15,7 @@
 #                    dependencies too, at the price of a much longer build of the SDK (33 minutes
 #                    cold on two cores).
 #   FUZZ_TARGET_DIR  where the instrumented build goes (default target/fuzz)
+#   FUZZ_BUILD_ONLY  1: build the targets and stop (a build ahead of the runs)
 set -eu
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
@@ -34,6 +35,7 @@ export CARGO_TARGET_DIR
 flags="--sanitizer $sanitizer --codegen-units 16"
 # shellcheck disable=SC2086
 cargo +nightly fuzz build $flags
+[ "${FUZZ_BUILD_ONLY:-0}" = 1 ] && exit 0
 status=0
 for t in $targets; do
     mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
