@@ -22,6 +22,7 @@
 PREREQ_GROUPS := build \
 	$(if $(filter-out test-windows test-dist,$(filter test test-% bench bench-r,$(MAKECMDGOALS))),test) \
 	$(if $(filter dist test-dist,$(MAKECMDGOALS)),dist test) \
+	$(if $(filter wheel,$(MAKECMDGOALS)),wheel) \
 	$(if $(filter windows windows-lib test-windows,$(MAKECMDGOALS)),windows) \
 	$(if $(filter fuzz fuzz-build,$(MAKECMDGOALS)),fuzz) \
 	$(if $(filter miri miri-build,$(MAKECMDGOALS)),miri)
