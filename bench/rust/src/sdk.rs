@@ -18,11 +18,7 @@ fn main() {
             .region(Region::new(REGION))
             .endpoint_url(&args.endpoint)
             .credentials_provider(Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "bench"))
-            .http_client(
-                aws_smithy_http_client::Builder::new()
-                    .tls_provider(Provider::Rustls(CryptoMode::Ring))
-                    .build_https(),
-            )
+            .http_client(aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https())
             .load()
             .await;
         aws_sdk_ec2::Client::new(&config)
