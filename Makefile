@@ -246,7 +246,7 @@ dist: dist-lib build $(WHEEL_VENV)/.done
 # The artefacts as their users get them: the sums check, the unpacked tarball's library passes
 # the install tests (symbols, SONAME, pkg-config and CMake consumers against the emulator), and
 # the wheel passes the Python suite in a venv that never saw the checkout.
-test-dist: dist
+test-dist: dist examples
 	STORETASKS_EMULATOR=$(EMULATOR) DIST_OUT=$(DIST_OUT) DIST_NAME=$(DIST_NAME) DIST_LIBDIR=$(DIST_LIBDIR) \
 	  BUILD=$(BUILD) sh tests/dist/run.sh
 	STORETASKS_EMULATOR=$(EMULATOR) WHEEL_DIR=$(DIST_OUT) VERSION=$(VERSION) PYTHON=$(PYTHON) sh tests/wheel/run.sh

@@ -97,9 +97,9 @@ r_package() {
     rlib=$out/rlib
     mkdir -p "$rlib"
     env -u STORETASKS_LIBDIR -u STORETASKS_INCLUDE PKG_CONFIG_PATH="$out/b/moved/lib/pkgconfig" \
-        R CMD INSTALL --no-test-load -l "$rlib" "$dist/storetasks_$version.tar.gz" > "$out/r-install.log" 2>&1 ||
+        R CMD INSTALL -l "$rlib" "$dist/storetasks_$version.tar.gz" > "$out/r-install.log" 2>&1 ||
         { cat "$out/r-install.log"; return 1; }
-    grep -q "using pkg-config storetasks $version in $out/b/moved/lib" "$out/r-install.log" ||
+    grep -q "using pkg-config storetasks $version in $out/b/moved/lib/" "$out/r-install.log" ||
         { echo "the R package did not link the tarball's library:"; grep configure: "$out/r-install.log"; return 1; }
     "$STORETASKS_EMULATOR" --port 0 --now 2026-11-20T12:00:00Z --tasks-file "$root/tests/data/sample-tasks.json" > "$out/emu.out" &
     emu=$!
@@ -116,10 +116,13 @@ r_package() {
         pages <- paginate(svc$describe_store_image_tasks(), PageSize = 5)
         cat(length(unlist(lapply(pages, `[[`, "StoreImageTaskResults"), recursive = FALSE)), "\n", sep = "")
         close(svc)') || { kill $emu; echo "$got"; return 1; }
+    # What the C example lists from the same emulator (tasks older than 31 days are hidden).
+    want=$(AWS_ACCESS_KEY_ID=AKIASTORETASKSLOCAL1 AWS_SECRET_ACCESS_KEY=storetasks-local-secret-key-0000000000000 \
+        AWS_EC2_METADATA_DISABLED=true "$(cd "$BUILD" && pwd)/describe_tasks" --region us-east-1 --endpoint-url "$url" --all --json |
+        python3 -c 'import json,sys; print(len(json.load(sys.stdin)["StoreImageTaskResults"]))') || want=failed
     kill $emu
-    want=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["StoreImageTaskResults"]))' "$root/tests/data/sample-tasks.json")
     linked=$(ldd "$rlib/storetasks/libs/storetasks.so" | sed -n 's/^[[:space:]]*libstoretasks[^ ]* => \([^ ]*\).*/\1/p')
-    echo "R listing: $got tasks (the sample holds $want), the package links $linked"
+    echo "R listing: $got tasks (the C example: $want), the package links $linked"
     [ "$got" = "$want" ] && case $linked in "$out/b/moved/lib/"*) true ;; *) false ;; esac
 }
 check "the R source package installs against the unpacked tarball's library and lists tasks" r_package
