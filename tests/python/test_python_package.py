@@ -622,6 +622,44 @@ def test_bad_configuration_is_a_parameter_error(kwargs, fragment):
         storetasks.Client(**{"region": REGION, **kwargs})
 
 
+#: Seconds whose milliseconds are one second past 2**64 - 1: ctypes made them 384 ms.
+BEYOND_UINT64_MS = 2**64 // 1000 + 1
+UINT64_RANGE_S = "from 0.001 to 18446744073709551.615"
+SIZE_T_RANGE = "an integer from 1 to 18446744073709551615"  # a 64-bit size_t
+
+
+@pytest.mark.parametrize("kwargs, report", [
+    ({"max_concurrency": 2**64 + 1}, f"max_concurrency: 18446744073709551617 ({SIZE_T_RANGE})"),
+    ({"max_concurrency": 2**64}, f"max_concurrency: 18446744073709551616 ({SIZE_T_RANGE})"),
+    ({"max_concurrency": True}, f"max_concurrency: True ({SIZE_T_RANGE})"),
+    ({"max_concurrency": 4.0}, f"max_concurrency: 4.0 ({SIZE_T_RANGE})"),
+    ({"max_attempts": 2**32}, "max_attempts: 4294967296 (an integer from 1 to 4294967295)"),
+    ({"max_attempts": True}, "max_attempts: True (an integer from 1 to 4294967295)"),
+    ({"connect_timeout": BEYOND_UINT64_MS},
+     f"connect_timeout: 18446744073709552 (a number of seconds {UINT64_RANGE_S})"),
+    ({"read_timeout": 1e300}, f"read_timeout: 1e+300 (a number of seconds {UINT64_RANGE_S})"),
+    ({"operation_timeout": 1e306}, f"operation_timeout: 1e+306 (a number of seconds {UINT64_RANGE_S})"),
+    ({"connect_timeout": float("nan")}, f"connect_timeout: nan (a number of seconds {UINT64_RANGE_S})"),
+    ({"read_timeout": float("inf")}, f"read_timeout: inf (a number of seconds {UINT64_RANGE_S})"),
+    ({"operation_timeout": True}, f"operation_timeout: True (a number of seconds {UINT64_RANGE_S})"),
+    ({"connect_timeout": 0.0004}, f"connect_timeout: 0.0004 (a number of seconds {UINT64_RANGE_S})"),
+])
+def test_numbers_beyond_their_c_type_are_refused_not_wrapped(kwargs, report):
+    # ctypes passes an int modulo 2**64 (2**64 + 1 as 1) and True as 1: each is refused before.
+    with pytest.raises(storetasks.ParamValidationError) as info:
+        storetasks.Client(**{"region": REGION, **kwargs})
+    assert info.value.report == f"Invalid value for {report}"
+    assert info.value.status is None  # the package's own check, not the library's setter
+
+
+def test_the_largest_numbers_their_c_types_hold_are_accepted(emulator):
+    largest = 2**64 // 1000  # whole seconds: 18446744073709551000 ms
+    with ours(emulator, connect_timeout=largest, read_timeout=largest, operation_timeout=float(2**53)) as client:
+        assert len(client.describe_store_image_tasks(MaxResults=5)["StoreImageTaskResults"]) == 5
+    # Only made, not called: a call's cost grows with the attempts allowed (minutes at this many).
+    ours(emulator, max_attempts=2**32 - 1).close()
+
+
 def test_bad_app_name_is_refused_when_the_client_is_created():
     with pytest.raises(storetasks.ParamValidationError, match="app name") as info:
         storetasks.Client(region=REGION, aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,

@@ -134,6 +134,58 @@ def test_the_deadline_is_delay_times_max_attempts_unless_timeout_is_given(client
     assert time.monotonic() - started < 3 and e.status_name == "STORETASKS_STATUS_WAIT_TIMEOUT"
 
 
+#: Seconds whose milliseconds are one second past 2**64 - 1: ctypes made them 384 ms.
+BEYOND_UINT64_MS = 2**64 // 1000 + 1
+#: The most whole seconds whose milliseconds fit in 64 bits.
+LARGEST_S = 2**64 // 1000
+
+
+def test_a_timeout_beyond_64_bits_of_milliseconds_is_refused_not_wrapped(client, emu):
+    # Wrapped by ctypes, this Timeout was 384 ms: the wait gave up at once on a task in progress.
+    before = emu.stats()["describe"]
+    with pytest.raises(storetasks.ParamValidationError) as info:
+        waiter(client).wait(ImageIds=[ID[8]], WaiterConfig=FAST, Timeout=BEYOND_UINT64_MS)
+    assert info.value.report == ("Invalid value for Timeout: 18446744073709552 (a number of seconds from 0 to "
+                                 "18446744073709551.615)")
+    assert emu.stats()["describe"] == before
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"Timeout": 1e300}, "Timeout"),
+    ({"Timeout": float("inf")}, "Timeout"),
+    ({"Timeout": True}, "Timeout"),
+    ({"NotFoundGrace": BEYOND_UINT64_MS}, "NotFoundGrace"),
+    ({"NotFoundGrace": float("nan")}, "NotFoundGrace"),
+    ({"MaxDelay": BEYOND_UINT64_MS}, "MaxDelay"),
+    ({"MaxDelay": 1e306}, "MaxDelay"),
+    ({"WaiterConfig": {"Delay": BEYOND_UINT64_MS}}, "WaiterConfig.Delay"),
+    ({"WaiterConfig": {"Delay": 1e300}}, "WaiterConfig.Delay"),
+    ({"WaiterConfig": {"Delay": True}}, "WaiterConfig.Delay"),
+    ({"WaiterConfig": {"MaxAttempts": True}}, "WaiterConfig.MaxAttempts"),
+    # Without Timeout the deadline is Delay * MaxAttempts (5000 ms * this wrapped to 3384 ms).
+    ({"WaiterConfig": {"MaxAttempts": 2**64 // 5000 + 1}}, "WaiterConfig.MaxAttempts"),
+    ({"WaiterConfig": {"Delay": LARGEST_S}}, "WaiterConfig.MaxAttempts"),
+])
+def test_durations_beyond_64_bits_of_milliseconds_are_refused_not_wrapped(client, emu, kwargs, name):
+    before = emu.stats()["describe"]
+    with pytest.raises(storetasks.ParamValidationError) as info:
+        waiter(client).wait(ImageIds=[ID[7]], **kwargs)  # a completed task: a wrapped value returns at once
+    # One sentence: the parameter, the value and the range.
+    assert re.fullmatch(rf"Invalid value for {re.escape(name)}: \S+ \((a number of seconds|an integer) from "
+                        r"[0-9.]+ to [0-9.]+(, as Delay times MaxAttempts, the deadline, must fit in 64 bits of "
+                        r"milliseconds)?\)", info.value.report), info.value.report
+    assert emu.stats()["describe"] == before
+
+
+def test_the_longest_durations_that_fit_are_accepted(client):
+    done = waiter(client).wait(ImageIds=[ID[7]], WaiterConfig={"Delay": 0.1, "MaxAttempts": (2**64 - 1) // 100},
+                               MaxDelay=LARGEST_S, NotFoundGrace=LARGEST_S)
+    assert done["StoreImageTaskResults"][0]["StoreTaskState"] == "Completed"
+    done = waiter(client).wait(ImageIds=[ID[7]], WaiterConfig={"Delay": LARGEST_S, "MaxAttempts": 1},
+                               Timeout=LARGEST_S)
+    assert done["StoreImageTaskResults"][0]["StoreTaskState"] == "Completed"
+
+
 def test_an_image_without_a_task_is_not_found_after_the_grace(client):
     started = time.monotonic()
     e = wait_error(client, ImageIds=[ID[1], UNKNOWN], WaiterConfig=FAST, NotFoundGrace=0.3)

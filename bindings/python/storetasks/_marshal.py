@@ -7,6 +7,8 @@ package's exceptions. Nothing here holds state: the client and the waiter both c
 
 import ctypes
 import datetime
+import decimal
+import math
 
 from . import _native as N
 from .exceptions import (
@@ -27,6 +29,11 @@ OPERATION_NAME = "DescribeStoreImageTasks"
 _MEMBERS = ("ImageIds", "DryRun", "Filters", "NextToken", "MaxResults")
 _FILTER_MEMBERS = ("Name", "Values")
 _INT32 = range(-(2**31), 2**31)
+#: The largest values of the unsigned C types numbers are passed as: ctypes would wrap a larger
+#: int silently (2**64 + 1 becomes 1), so in_range() checks against these first.
+UINT32_MAX = 2**32 - 1
+UINT64_MAX = 2**64 - 1
+SIZE_MAX = 2**(8 * ctypes.sizeof(ctypes.c_size_t)) - 1
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
@@ -106,6 +113,35 @@ def validate(params):
         elif m not in _INT32:
             problems.append(f"Invalid value for parameter MaxResults, value: {m}, valid range: 1-200")
     return problems
+
+
+def in_range(name, value, low, high, seconds=False, why=None):
+    """``value`` checked before it goes to a C integer: an int (not a bool: ctypes passes True as
+    1) from ``low`` to ``high``, returned as is; with ``seconds``, an int or finite float number
+    of seconds whose milliseconds (rounded) are from ``low`` to ``high``, returned in
+    milliseconds. Anything else raises ParamValidationError naming ``name`` and the range (in
+    seconds for seconds), followed by ``why`` when given."""
+    out = None
+    if isinstance(value, bool):
+        pass
+    elif isinstance(value, int):
+        out = value * 1000 if seconds else value
+    elif seconds and isinstance(value, float) and math.isfinite(value * 1000):  # not NaN, inf, 1e306
+        out = round(value * 1000)
+    if out is None or not low <= out <= high:
+        if seconds:
+            kind, low, high = "a number of seconds", _ms_as_seconds(low), _ms_as_seconds(high)
+        else:
+            kind = "an integer"
+        raise ParamValidationError(f"Invalid value for {name}: {value!r} ({kind} from {low} to {high}"
+                                   f"{', ' + why if why else ''})")
+    return out
+
+
+def _ms_as_seconds(ms):
+    """Whole milliseconds as exact seconds, for messages: 1500 as 1.5, 18446744073709551615 as
+    18446744073709551.615."""
+    return format(decimal.Decimal(ms).scaleb(-3).normalize(), "f")
 
 
 def c_string(name, value):

@@ -2,7 +2,6 @@
 
 import contextlib
 import ctypes
-import math
 import threading
 
 from . import _marshal as M
@@ -36,12 +35,9 @@ def library_path():
 
 
 def _seconds_to_ms(name, seconds):
-    if seconds is None:
-        return 0
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0 \
-            or math.isinf(seconds):
-        raise ParamValidationError(f"Invalid value for {name}: {seconds!r} (a positive number of seconds)")
-    return max(1, round(seconds * 1000))
+    """A timeout in seconds as the library's milliseconds: 0 (the library's default) for None,
+    else from 1 ms to the largest uint64_t."""
+    return 0 if seconds is None else M.in_range(name, seconds, 1, M.UINT64_MAX, seconds=True)
 
 
 class Client:
@@ -51,8 +47,11 @@ class Client:
     shared config and credentials files, SSO, instance role), as in boto3. ``max_attempts``
     counts the first attempt (like ``AWS_MAX_ATTEMPTS``); timeouts are in seconds:
     ``connect_timeout`` bounds each connect, ``read_timeout`` each attempt and
-    ``operation_timeout`` a whole call with its retries. ``max_concurrency`` is how many requests
-    may run at once when more than 20 image ids are split into several.
+    ``operation_timeout`` a whole call with its retries (from 0.001 to 18446744073709551.615, the
+    milliseconds a 64-bit unsigned number holds). ``max_concurrency`` is how many requests may
+    run at once when more than 20 image ids are split into several. A value beyond what its C
+    type holds (``max_attempts`` 32 bits, ``max_concurrency`` a ``size_t``), NaN, infinity or a
+    bool raises :class:`~storetasks.ParamValidationError` rather than being wrapped.
 
     The client is safe to share between threads (calls release the GIL and run in parallel).
     Close it with ``close()`` or a ``with`` block; garbage collection closes a forgotten one.
@@ -104,8 +103,8 @@ class Client:
                 if mode is None:
                     raise ParamValidationError(f"Invalid value for retry_mode: {retry_mode!r} "
                                                f"(one of {', '.join(N.RETRY_MODES)})")
-                if max_attempts is not None and (not isinstance(max_attempts, int) or not 1 <= max_attempts < 2**32):
-                    raise ParamValidationError(f"Invalid value for max_attempts: {max_attempts!r} (at least 1)")
+                if max_attempts is not None:
+                    M.in_range("max_attempts", max_attempts, 1, M.UINT32_MAX)
                 _config_setter(lib.storetasks_config_set_retry(config, mode, max_attempts or 0), "retry")
             timeouts = (_seconds_to_ms("connect_timeout", connect_timeout),
                         _seconds_to_ms("read_timeout", read_timeout),
@@ -118,8 +117,7 @@ class Client:
                 _config_setter(lib.storetasks_config_set_use_dual_stack(config, bool(use_dualstack_endpoint)),
                               "use_dualstack_endpoint")
             if max_concurrency is not None:
-                if not isinstance(max_concurrency, int) or max_concurrency < 1:
-                    raise ParamValidationError(f"Invalid value for max_concurrency: {max_concurrency!r} (at least 1)")
+                M.in_range("max_concurrency", max_concurrency, 1, M.SIZE_MAX)
                 _config_setter(lib.storetasks_config_set_max_concurrency(config, max_concurrency), "max_concurrency")
             handle = ctypes.POINTER(N.ClientHandle)()
             err = ctypes.POINTER(N.Error)()

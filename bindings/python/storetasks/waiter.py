@@ -35,6 +35,10 @@ fixed pace:
   a deadline).
 - ``NotFoundGrace`` (seconds, default 60) is how long an image may have no store task before the
   wait ends; boto3 keeps polling such an image until it runs out of attempts.
+- Every duration is sent in whole milliseconds as a 64-bit unsigned number: a number of seconds
+  (an int or a float) beyond 18446744073709551.615, NaN, infinity or a bool raises
+  :class:`~storetasks.ParamValidationError`, as does a ``MaxAttempts`` that makes
+  ``Delay * MaxAttempts`` go beyond it.
 - ``progress`` is called after each poll with the latest task (a boto3 task dict) of each image
   that has one, in the order of ``ImageIds`` (or ``Targets``); returning False stops the wait
   (``WaiterError`` with status ``STORETASKS_STATUS_CANCELLED``), returning True or None goes on.
@@ -51,7 +55,6 @@ worker finish and only then raises it.
 """
 
 import ctypes
-import math
 import queue
 import threading
 
@@ -80,35 +83,31 @@ class WaiterModel:
     max_attempts = DEFAULT_MAX_ATTEMPTS
 
 
-def _seconds(name, value, minimum_ms):
-    """Seconds (int or float, not bool) as milliseconds, at least ``minimum_ms``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) \
-            or math.isinf(value) or value < 0:
-        raise ParamValidationError(f"Invalid value for {name}: {value!r} (a number of seconds)")
-    ms = round(value * 1000)
-    if ms < minimum_ms:
-        raise ParamValidationError(f"Invalid value for {name}: {value!r} (at least {minimum_ms / 1000} s)")
-    return ms
-
-
 def _settings(waiter_config, timeout, not_found_grace, max_delay):
-    """(min delay, max delay, timeout, grace) in milliseconds; grace None keeps the default."""
+    """(min delay, max delay, timeout, grace) in milliseconds, each one a uint64_t; grace None
+    keeps the default."""
     if not isinstance(waiter_config, dict):
         raise ParamValidationError(f"Invalid value for WaiterConfig: {waiter_config!r} (a dict)")
     for key in waiter_config:
         if key not in _WAITER_CONFIG_KEYS:
             raise ParamValidationError(f'Unknown key in WaiterConfig: "{key}", must be one of: '
                                        f'{", ".join(_WAITER_CONFIG_KEYS)}')
-    delay_ms = _seconds("WaiterConfig.Delay", waiter_config.get("Delay", DEFAULT_DELAY), 1)
-    attempts = waiter_config.get("MaxAttempts", DEFAULT_MAX_ATTEMPTS)
-    if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
-        raise ParamValidationError(f"Invalid value for WaiterConfig.MaxAttempts: {attempts!r} (at least 1)")
+
+    def ms(name, value, minimum_ms):
+        return M.in_range(name, value, minimum_ms, M.UINT64_MAX, seconds=True)
+
+    delay_ms = ms("WaiterConfig.Delay", waiter_config.get("Delay", DEFAULT_DELAY), 1)
+    # Delay * MaxAttempts is the deadline when Timeout is not given: it must fit as well (checked
+    # whether Timeout is given or not, so that a WaiterConfig is valid or not on its own).
+    attempts = M.in_range("WaiterConfig.MaxAttempts", waiter_config.get("MaxAttempts", DEFAULT_MAX_ATTEMPTS), 1,
+                          M.UINT64_MAX // delay_ms,
+                          why="as Delay times MaxAttempts, the deadline, must fit in 64 bits of milliseconds")
     if max_delay is None:
         max_delay_ms = max(delay_ms, DEFAULT_MAX_DELAY * 1000)
     else:
-        max_delay_ms = _seconds("MaxDelay", max_delay, delay_ms)
-    timeout_ms = delay_ms * attempts if timeout is None else _seconds("Timeout", timeout, 0)
-    grace_ms = None if not_found_grace is None else _seconds("NotFoundGrace", not_found_grace, 0)
+        max_delay_ms = ms("MaxDelay", max_delay, delay_ms)
+    timeout_ms = delay_ms * attempts if timeout is None else ms("Timeout", timeout, 0)
+    grace_ms = None if not_found_grace is None else ms("NotFoundGrace", not_found_grace, 0)
     return delay_ms, max_delay_ms, timeout_ms, grace_ms
 
 

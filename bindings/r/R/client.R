@@ -40,12 +40,31 @@ opt_string <- function(x, what) {
   if (!nzchar(x)) NULL else enc2utf8(x)
 }
 
-opt_number <- function(x, what, min = 0) {
-  if (length(x) == 0L) return(NULL)
-  if (!is.numeric(x) || length(x) != 1L || is.na(x) || x < min) {
-    stop(sprintf("%s must be one number >= %s", what, min), call. = FALSE)
+# The largest numbers the C glue turns into C integers (as doubles): seconds whose milliseconds,
+# rounded, stay below 2^64 (a uint64_t), whole numbers that fit in a size_t, and max_retries + 1
+# in a uint32_t. A cast of Inf, NaN or a larger number is undefined behaviour in C.
+max_seconds <- 18446744073709548
+max_size <- if (.Machine$sizeof.pointer >= 8L) 2^64 - 2048 else 2^32 - 1
+max_retries_limit <- 2^32 - 2
+
+# `x` as one number from `min` to `max` (a whole one when `whole`, else seconds). Anything else
+# (NA, NaN, Inf, -1, 1e300, a string, several numbers) raises storetasks_invalid_argument, as a
+# value the library refuses, naming `what` and the range.
+check_number <- function(x, what, min, max, whole = FALSE) {
+  ok <- is.numeric(x) && length(x) == 1L && !is.na(x) && x >= min && x <= max && (!whole || x == trunc(x))
+  if (!ok) {
+    shown <- if (is.numeric(x) && length(x) == 1L) format(x, digits = 15L) else paste(deparse(x, nlines = 1L), collapse = "")
+    stop(storetasks_condition("STORETASKS_STATUS_INVALID_ARGUMENT",
+                              sprintf("%s must be %s from %.0f to %.0f, not %s", what,
+                                      if (whole) "a whole number" else "a number of seconds", min, max, shown)))
   }
   as.numeric(x)
+}
+
+# check_number(), or NULL when `x` is not given (NULL or zero-length: the library's default).
+opt_number <- function(x, what, min, max, whole = FALSE) {
+  if (length(x) == 0L) return(NULL)
+  check_number(x, what, min, max, whole)
 }
 
 opt_flag <- function(x, what) {
@@ -67,8 +86,12 @@ opt_flag <- function(x, what) {
 #' default 8), \code{app_name} (added to the user agent) and \code{keep_milliseconds}
 #' (\code{TRUE} keeps the milliseconds of \code{TaskStartTime}, which paws drops; the default is
 #' \code{getOption("storetasks.keep_milliseconds", FALSE)}). Any other name is an error
-#' (\code{"invalid name: ..."}), as in paws. What is not given comes from the usual AWS sources
-#' (environment, shared config and credentials files, SSO, instance role).
+#' (\code{"invalid name: ..."}), as in paws. The timeouts must be numbers of seconds from 0 to
+#' 18446744073709548 (their milliseconds fit in 64 bits), \code{max_retries} a whole number from 0
+#' to 4294967294 and \code{max_concurrency} one from 1 to the largest \code{size_t}: \code{NA},
+#' \code{NaN}, \code{Inf} or any other value raises \code{storetasks_invalid_argument}. What is not
+#' given comes from the usual AWS sources (environment, shared config and credentials files, SSO,
+#' instance role).
 #'
 #' The client is a list with \code{describe_store_image_tasks()} and \code{close()}. It owns a
 #' native client (an external pointer) that \code{close()} (or \code{close(svc)}) frees at once and
@@ -136,7 +159,7 @@ ec2 <- function(config = list(), credentials = list(), endpoint = NULL, region =
   if (is.null(akid) && !is.null(token)) {
     stop("credentials$creds$session_token needs access_key_id and secret_access_key", call. = FALSE)
   }
-  max_retries <- opt_number(config$max_retries, "max_retries")
+  max_retries <- opt_number(config$max_retries, "max_retries", 0, max_retries_limit, whole = TRUE)
   endpoint <- opt_string(config$endpoint, "endpoint")
   keep_ms <- if (is.null(config$keep_milliseconds)) {
     isTRUE(getOption("storetasks.keep_milliseconds", FALSE))
@@ -148,10 +171,10 @@ ec2 <- function(config = list(), credentials = list(), endpoint = NULL, region =
                endpoint,
                opt_string(creds_cfg$profile, "credentials$profile"),
                akid, secret, token,
-               opt_number(config$connect_timeout, "connect_timeout"),
-               opt_number(config$timeout, "timeout"),
+               opt_number(config$connect_timeout, "connect_timeout", 0, max_seconds),
+               opt_number(config$timeout, "timeout", 0, max_seconds),
                if (is.null(max_retries)) NULL else max_retries + 1,
-               opt_number(config$max_concurrency, "max_concurrency", min = 1),
+               opt_number(config$max_concurrency, "max_concurrency", 1, max_size, whole = TRUE),
                opt_string(config$app_name, "app_name"))
   if (is.list(ptr)) stop(condition_from(ptr, endpoint %||% character(0)))
 

@@ -13,7 +13,10 @@
 #' \code{storetasks_wait_error}), \code{storetasks_cancelled} when \code{progress} returns
 #' \code{FALSE} or the client is closed, and paws's \code{paws_error} for an error reply that is
 #' not retried. A user interrupt (Ctrl-C) cancels the wait at once and is signalled as an
-#' interrupt.
+#' interrupt. \code{Delay}, \code{MaxDelay}, \code{Timeout} and \code{NotFoundGrace} must each be
+#' a number of seconds from 0 to 18446744073709548 (their milliseconds fit in 64 bits): \code{NA},
+#' \code{NaN}, \code{Inf} or any other value raises \code{storetasks_invalid_argument} before
+#' anything is sent.
 #'
 #' @param svc A client made by \code{ec2()}.
 #' @param ImageIds The AMI ids (a character vector or a list of strings).
@@ -101,12 +104,10 @@ as_targets <- function(Targets) {
   out
 }
 
+# Each one a number of seconds whose milliseconds fit in the library's uint64_t (see check_number()).
 check_wait_settings <- function(Delay, MaxDelay, Timeout, NotFoundGrace) {
-  for (value in list(Delay = Delay, MaxDelay = MaxDelay, Timeout = Timeout, NotFoundGrace = NotFoundGrace)) {
-    if (!is.numeric(value) || length(value) != 1L || is.na(value) || value < 0) {
-      stop("Delay, MaxDelay, Timeout and NotFoundGrace must be numbers of seconds >= 0", call. = FALSE)
-    }
-  }
+  settings <- list(Delay = Delay, MaxDelay = MaxDelay, Timeout = Timeout, NotFoundGrace = NotFoundGrace)
+  for (name in names(settings)) check_number(settings[[name]], name, 0, max_seconds)
 }
 
 # Runs a wait for both waiters: `start()` starts the native wait (a job) or returns an error list;

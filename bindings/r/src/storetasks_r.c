@@ -24,6 +24,7 @@
 #include <R_ext/Visibility.h>
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -523,6 +524,24 @@ static double opt_number(SEXP x, const char *what) {
     return d;
 }
 
+/* Seconds (>= 0: opt_number) as whole milliseconds, rounded. The R code passes only seconds up to
+ * max_seconds (R/client.R); anything larger, Inf included, would make the cast undefined
+ * behaviour, so it is an R error here as well. */
+static uint64_t seconds_to_ms(double seconds, const char *what) {
+    double ms = seconds * 1000.0 + 0.5;
+    if (!(ms < 18446744073709551616.0)) /* 2^64 */
+        Rf_error("%s must be a number of seconds whose milliseconds fit in 64 bits", what);
+    return (uint64_t)ms;
+}
+
+/* A whole number (>= 0: opt_number) as a size_t; an R error for what a size_t cannot hold
+ * (Inf, 1e300: undefined behaviour in a cast), which the R code never passes. */
+static size_t whole_to_size(double d, const char *what) {
+    /* SIZE_MAX + 1 as a double: 2^64 (or 2^32), exact, while SIZE_MAX itself may not be. */
+    if (!(d < (double)SIZE_MAX + 1.0) || d != floor(d)) Rf_error("%s must be a whole number that fits in a size_t", what);
+    return (size_t)d;
+}
+
 static const char *setter_error(storetasks_status st, const char *reason) {
     return reason != NULL ? reason : storetasks_status_name(st);
 }
@@ -585,8 +604,8 @@ static SEXP st_client_new(SEXP region, SEXP endpoint, SEXP profile, SEXP akid, S
     if (a != NULL || s != NULL) CONFIG_CHECK(storetasks_config_set_credentials(cfg, a, s, t));
     if (app != NULL) CONFIG_CHECK(storetasks_config_set_app_name(cfg, app));
     if (connect_s > 0 || attempt_s > 0) {
-        uint64_t connect_ms = connect_s > 0 ? (uint64_t)(connect_s * 1000.0 + 0.5) : 0;
-        uint64_t attempt_ms = attempt_s > 0 ? (uint64_t)(attempt_s * 1000.0 + 0.5) : 0;
+        uint64_t connect_ms = connect_s > 0 ? seconds_to_ms(connect_s, "connect_timeout") : 0;
+        uint64_t attempt_ms = attempt_s > 0 ? seconds_to_ms(attempt_s, "timeout") : 0;
         if (connect_s > 0 && connect_ms == 0) connect_ms = 1;
         if (attempt_s > 0 && attempt_ms == 0) attempt_ms = 1;
         CONFIG_CHECK(storetasks_config_set_timeouts(cfg, connect_ms, attempt_ms, 0));
@@ -599,7 +618,8 @@ static SEXP st_client_new(SEXP region, SEXP endpoint, SEXP profile, SEXP akid, S
         }
         CONFIG_CHECK(storetasks_config_set_retry(cfg, STORETASKS_RETRY_MODE_DEFAULT, (uint32_t)attempts));
     }
-    if (concurrency >= 0) CONFIG_CHECK(storetasks_config_set_max_concurrency(cfg, (size_t)concurrency));
+    if (concurrency >= 0)
+        CONFIG_CHECK(storetasks_config_set_max_concurrency(cfg, whole_to_size(concurrency, "max_concurrency")));
 
     storetasks_client *client = NULL;
     storetasks_error *err = NULL;
@@ -858,10 +878,7 @@ static SEXP st_describe_fleet(SEXP client, SEXP regions, SEXP all_regions, SEXP 
 
 static uint64_t ms_of(SEXP x, const char *what) {
     double d = opt_number(x, what);
-    if (d < 0) return 0;
-    double ms = d * 1000.0 + 0.5;
-    if (ms >= 1.8e19) Rf_error("%s is too large", what);
-    return (uint64_t)ms;
+    return d < 0 ? 0 : seconds_to_ms(d, what);
 }
 
 #define WAIT_CHECK(call)                                                                                      \

@@ -156,7 +156,8 @@ test_that("bad input is refused before anything is sent", {
                "Region must be one string")
   expect_error(wait_store_image_tasks_targets(svc, data.frame(Place = "eu-west-3", ImageId = ami)),
                "invalid name: Place")
-  expect_error(wait_store_image_tasks_targets(svc, list(list(ImageId = ami)), Delay = -1), "seconds >= 0")
+  expect_error(wait_store_image_tasks_targets(svc, list(list(ImageId = ami)), Delay = -1),
+               "^Delay must be a number of seconds from 0 to", class = "storetasks_invalid_argument")
   expect_identical(emu_stats(emu)$requests, before)
   close(svc)
   expect_error(wait_store_image_tasks_targets(svc, list(list(ImageId = ami))), class = "storetasks_closed")
