@@ -50,6 +50,16 @@
 #define STORETASKS_VERSION_PATCH 0
 
 /**
+ * The largest value `storetasks_config_set_max_concurrency` takes.
+ */
+#define STORETASKS_MAX_CONCURRENCY 1024
+
+/**
+ * The largest number of attempts `storetasks_config_set_retry` takes.
+ */
+#define STORETASKS_MAX_ATTEMPTS 100
+
+/**
  * The outcome of a call. The numbers are fixed and never reused.
  */
 typedef enum storetasks_status {
@@ -522,7 +532,9 @@ enum storetasks_status storetasks_config_set_credentials(struct storetasks_confi
 
 /**
  * Sets the retry mode (a `storetasks_retry_mode` value; others are INVALID_ARGUMENT) and the
- * maximum number of attempts (the first one included; 0 keeps the default, 1 disables retries).
+ * maximum number of attempts (the first one included; 0 keeps the default, 1 disables retries,
+ * above `STORETASKS_MAX_ATTEMPTS` is INVALID_ARGUMENT with the reason in
+ * `storetasks_config_last_error`).
  */
 STORETASKS_API
 enum storetasks_status storetasks_config_set_retry(struct storetasks_config *config,
@@ -571,8 +583,10 @@ enum storetasks_status storetasks_config_set_app_name(struct storetasks_config *
                                                       const char *app_name);
 
 /**
- * How many requests may run at once when a query's image ids are split into requests of 20
- * (default 8; at least 1).
+ * How much runs at once: the requests of 20 image ids that a long id list is split into, the
+ * places of a fleet call, and the pages a fleet call holds for its caller (default 8). From 1
+ * to `STORETASKS_MAX_CONCURRENCY`; other values are INVALID_ARGUMENT with the reason in
+ * `storetasks_config_last_error`.
  */
 STORETASKS_API
 enum storetasks_status storetasks_config_set_max_concurrency(struct storetasks_config *config,

@@ -40,6 +40,31 @@ impl std::fmt::Debug for StaticCredentials {
 
 /// Default number of concurrent requests when a long image id list is split.
 pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
+/// The largest concurrency a client takes: far beyond what EC2 answers at once, and far below
+/// what would overflow the runtime's semaphores (they panic above `usize::MAX >> 3`).
+pub const MAX_CONCURRENCY: usize = 1024;
+/// The most attempts a request may be given, the first one included: with the SDK's backoff
+/// (at most 20 s between attempts) about half an hour of retrying. The SDK's retry strategy
+/// does work in proportion to the number (billions of attempts panic inside it).
+pub const MAX_ATTEMPTS: u32 = 100;
+
+/// Refuses a concurrency outside 1..=MAX_CONCURRENCY, saying why.
+pub fn check_max_concurrency(n: usize) -> Result<()> {
+    if (1..=MAX_CONCURRENCY).contains(&n) {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!("max concurrency must be from 1 to {MAX_CONCURRENCY}, not {n}")))
+    }
+}
+
+/// Refuses a number of attempts outside 1..=MAX_ATTEMPTS, saying why.
+pub fn check_max_attempts(n: u32) -> Result<()> {
+    if (1..=MAX_ATTEMPTS).contains(&n) {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!("max attempts must be from 1 to {MAX_ATTEMPTS}, not {n}")))
+    }
+}
 
 /// Everything a client can be configured with. `None` means "what the AWS defaults say".
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,12 +171,10 @@ impl Client {
         {
             return Err(Error::invalid("the access key id and the secret access key must not be empty"));
         }
-        if config.max_attempts == Some(0) {
-            return Err(Error::invalid("max attempts must be at least 1"));
+        if let Some(n) = config.max_attempts {
+            check_max_attempts(n)?;
         }
-        if config.max_concurrency == 0 {
-            return Err(Error::invalid("max concurrency must be at least 1"));
-        }
+        check_max_concurrency(config.max_concurrency)?;
         for (what, d) in [
             ("connect timeout", config.connect_timeout),
             ("attempt timeout", config.attempt_timeout),

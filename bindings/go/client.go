@@ -48,7 +48,7 @@ type Config struct {
 	SessionToken    string
 
 	// RetryMode and MaxAttempts (the first attempt included; 0 keeps the default, 1 disables
-	// retries).
+	// retries, at most 100).
 	RetryMode   RetryMode
 	MaxAttempts int
 
@@ -67,8 +67,9 @@ type Config struct {
 	CABundle string
 	// AppName is added to the user agent (letters, digits and !#$%&'*+-.^_`|~ only).
 	AppName string
-	// MaxConcurrency bounds the requests run at once when more than 20 image ids are split into
-	// several requests (0 keeps the default, 8).
+	// MaxConcurrency bounds what runs at once: the requests of 20 image ids a longer id list is
+	// split into, the places of a fleet call and the pages it holds for the caller (0 keeps the
+	// default, 8; at most 1024).
 	MaxConcurrency int
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -639,6 +640,32 @@ func TestErrors(t *testing.T) {
 		e := checkError(t, err, ErrInvalidArgument, "", 0)
 		if reason, ok := strings.CutPrefix(e.Message, "Config.RetryMode was refused: "); !ok || !strings.Contains(reason, "9") {
 			t.Errorf("message %q does not give the library's reason", e.Message)
+		}
+
+		// Values Go's types hold but the library does not take, refused with its reason: a
+		// concurrency this large once made every fleet call return PANIC, and billions of
+		// attempts panicked inside the SDK's retry strategy.
+		for _, tc := range []struct {
+			edit   func(*Config)
+			reason string
+		}{
+			{func(c *Config) { c.MaxConcurrency = math.MaxInt / 2 }, fmt.Sprintf("Config.MaxConcurrency was refused: max concurrency must be from 1 to 1024, not %d", math.MaxInt/2)},
+			{func(c *Config) { c.MaxConcurrency = 1025 }, "Config.MaxConcurrency was refused: max concurrency must be from 1 to 1024, not 1025"},
+			{func(c *Config) { c.MaxAttempts = math.MaxInt32 }, "Config.RetryMode was refused: max attempts must be from 1 to 100, not 2147483647"},
+		} {
+			cfg := emu.config()
+			tc.edit(&cfg)
+			_, err := NewClient(cfg)
+			if e := checkError(t, err, ErrInvalidArgument, "", 0); e != nil && e.Message != tc.reason {
+				t.Errorf("message %q, want %q", e.Message, tc.reason)
+			}
+		}
+		cfg = emu.config()
+		cfg.MaxConcurrency, cfg.MaxAttempts = 1024, 100
+		if c, err := NewClient(cfg); err != nil {
+			t.Errorf("the limits themselves: %v", err)
+		} else {
+			c.Close()
 		}
 
 		for _, edit := range []func(*Config){

@@ -113,7 +113,9 @@ pub extern "C" fn storetasks_config_set_credentials(
 }
 
 /// Sets the retry mode (a `storetasks_retry_mode` value; others are INVALID_ARGUMENT) and the
-/// maximum number of attempts (the first one included; 0 keeps the default, 1 disables retries).
+/// maximum number of attempts (the first one included; 0 keeps the default, 1 disables retries,
+/// above `STORETASKS_MAX_ATTEMPTS` is INVALID_ARGUMENT with the reason in
+/// `storetasks_config_last_error`).
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_config_set_retry(config: *mut storetasks_config, mode: i32, max_attempts: u32) -> storetasks_status {
     set(config, |c| {
@@ -123,6 +125,9 @@ pub extern "C" fn storetasks_config_set_retry(config: *mut storetasks_config, mo
             m if m == storetasks_retry_mode::Adaptive as i32 => Some(RetryMode::Adaptive),
             other => return Err(Error::invalid(format!("{other} is not a storetasks_retry_mode"))),
         };
+        if max_attempts > 0 {
+            crate::client::check_max_attempts(max_attempts)?;
+        }
         c.max_attempts = (max_attempts > 0).then_some(max_attempts);
         Ok(())
     })
@@ -188,17 +193,17 @@ pub extern "C" fn storetasks_config_set_app_name(config: *mut storetasks_config,
     })
 }
 
-/// How many requests may run at once when a query's image ids are split into requests of 20
-/// (default 8; at least 1).
+/// How much runs at once: the requests of 20 image ids that a long id list is split into, the
+/// places of a fleet call, and the pages a fleet call holds for its caller (default 8). From 1
+/// to `STORETASKS_MAX_CONCURRENCY`; other values are INVALID_ARGUMENT with the reason in
+/// `storetasks_config_last_error`.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_config_set_max_concurrency(
     config: *mut storetasks_config,
     max_concurrency: usize,
 ) -> storetasks_status {
     set(config, |c| {
-        if max_concurrency == 0 {
-            return Err(Error::invalid("max concurrency must be at least 1"));
-        }
+        crate::client::check_max_concurrency(max_concurrency)?;
         c.max_concurrency = max_concurrency;
         Ok(())
     })

@@ -50,6 +50,15 @@ pub const STORETASKS_VERSION_MINOR: u32 = 1;
 /// The library's patch version.
 pub const STORETASKS_VERSION_PATCH: u32 = 0;
 
+/// The largest value `storetasks_config_set_max_concurrency` takes.
+pub const STORETASKS_MAX_CONCURRENCY: usize = 1024;
+/// The largest number of attempts `storetasks_config_set_retry` takes.
+pub const STORETASKS_MAX_ATTEMPTS: u32 = 100;
+// The header states the core's limits: a change to one without the other does not compile.
+const _: () = assert!(
+    STORETASKS_MAX_CONCURRENCY == crate::client::MAX_CONCURRENCY && STORETASKS_MAX_ATTEMPTS == crate::client::MAX_ATTEMPTS
+);
+
 static VERSION: &CStr = match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
     Ok(v) => v,
     Err(_) => panic!("the package version holds a NUL byte"),

@@ -514,3 +514,32 @@ fn one_wait_follows_images_in_several_regions_and_accounts() {
     assert_eq!(st, S::InvalidArgument);
     take_error(st, err);
 }
+
+/// The setters that size the runtime's work refuse what it cannot take, saying why: a concurrency
+/// above the documented limit was once accepted and made every fleet call return PANIC (the
+/// runtime's semaphores overflow above `usize::MAX >> 3`), and billions of attempts panicked
+/// inside the SDK's retry strategy. The limits themselves work, a fleet call included.
+#[test]
+fn concurrency_and_attempts_are_refused_above_their_limits() {
+    use storetasks::ffi::config::*;
+    use storetasks::ffi::{STORETASKS_MAX_ATTEMPTS, STORETASKS_MAX_CONCURRENCY};
+    let emu = fleet_emulator(&[]);
+    let cfg = Config::for_endpoint(&emu.endpoint());
+    let why = |cfg: &Config| opt_string(storetasks_config_last_error(cfg.0)).unwrap_or_default();
+    for n in [0, STORETASKS_MAX_CONCURRENCY + 1, (usize::MAX >> 3) + 1, usize::MAX] {
+        assert_eq!(storetasks_config_set_max_concurrency(cfg.0, n), S::InvalidArgument, "{n}");
+        assert_eq!(why(&cfg), format!("max concurrency must be from 1 to {STORETASKS_MAX_CONCURRENCY}, not {n}"));
+    }
+    for n in [STORETASKS_MAX_ATTEMPTS + 1, u32::MAX] {
+        assert_eq!(storetasks_config_set_retry(cfg.0, 0, n), S::InvalidArgument, "{n}");
+        assert_eq!(why(&cfg), format!("max attempts must be from 1 to {STORETASKS_MAX_ATTEMPTS}, not {n}"));
+    }
+    assert_eq!(storetasks_config_set_max_concurrency(cfg.0, STORETASKS_MAX_CONCURRENCY), S::Ok);
+    assert_eq!(storetasks_config_set_retry(cfg.0, 0, STORETASKS_MAX_ATTEMPTS), S::Ok);
+    let c = cfg.client();
+    let (places, _) = fleet_call(&c, &Fleet::regions(&REGIONS), &Query::new().max_results(100), None).unwrap();
+    for p in &places {
+        assert!(p.error.is_none(), "{}: {:?}", p.region, p.error);
+        assert_eq!(p.tasks, baseline(&emu.endpoint(), &p.region, None), "{}", p.region);
+    }
+}

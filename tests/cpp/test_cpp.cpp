@@ -172,6 +172,14 @@ static void test_task_times_from_a_reply() {
 static void test_setter_reasons() {
     st::Error e = expect_error([] { st::Config().retry(static_cast<st::RetryMode>(99), 1); });
     CHECK(e.status() == st::Status::InvalidArgument && has_reason(e), "retry mode: %s", e.what());
+    // What the C types hold but the library does not take (a concurrency this large once made
+    // every fleet call return PANIC).
+    e = expect_error([] { st::Config().max_concurrency(std::size_t(1) << 62); });
+    CHECK(e.status() == st::Status::InvalidArgument && std::strstr(e.what(), "max concurrency must be from 1 to 1024"),
+          "huge concurrency: %s", e.what());
+    e = expect_error([] { st::Config().retry(st::RetryMode::Standard, 4294967295u); });
+    CHECK(e.status() == st::Status::InvalidArgument && std::strstr(e.what(), "max attempts must be from 1 to 100"),
+          "billions of attempts: %s", e.what());
     e = expect_error([] { st::Query().image_id(""); });
     CHECK(e.status() == st::Status::InvalidArgument && has_reason(e), "empty image id: %s", e.what());
     e = expect_error([] { st::Query().filter("bucket", {std::string("\xff\xfe")}); });

@@ -656,8 +656,22 @@ def test_the_largest_numbers_their_c_types_hold_are_accepted(emulator):
     largest = 2**64 // 1000  # whole seconds: 18446744073709551000 ms
     with ours(emulator, connect_timeout=largest, read_timeout=largest, operation_timeout=float(2**53)) as client:
         assert len(client.describe_store_image_tasks(MaxResults=5)["StoreImageTaskResults"]) == 5
-    # Only made, not called: a call's cost grows with the attempts allowed (minutes at this many).
-    ours(emulator, max_attempts=2**32 - 1).close()
+
+def test_the_librarys_limits_refuse_what_fits_the_c_type_but_not_the_library(emulator):
+    # The C types hold these, the library refuses them with its reason: a concurrency this large
+    # once made every fleet call return PANIC, and billions of attempts panicked in the SDK.
+    for kwargs, reason in (
+        ({"max_concurrency": 2**62}, "max concurrency must be from 1 to 1024, not 4611686018427387904"),
+        ({"max_concurrency": 1025}, "max concurrency must be from 1 to 1024, not 1025"),
+        ({"max_attempts": 2**32 - 1}, "max attempts must be from 1 to 100, not 4294967295"),
+        ({"max_attempts": 101}, "max attempts must be from 1 to 100, not 101"),
+    ):
+        with pytest.raises(storetasks.ParamValidationError) as info:
+            ours(emulator, **kwargs)
+        assert reason in str(info.value), kwargs
+        assert info.value.status_name == "STORETASKS_STATUS_INVALID_ARGUMENT"
+    with ours(emulator, max_concurrency=1024, max_attempts=100) as client:
+        assert len(client.describe_store_image_tasks(MaxResults=5)["StoreImageTaskResults"]) == 5
 
 
 def test_bad_app_name_is_refused_when_the_client_is_created():

@@ -48,10 +48,12 @@ class Client:
     counts the first attempt (like ``AWS_MAX_ATTEMPTS``); timeouts are in seconds:
     ``connect_timeout`` bounds each connect, ``read_timeout`` each attempt and
     ``operation_timeout`` a whole call with its retries (from 0.001 to 18446744073709551.615, the
-    milliseconds a 64-bit unsigned number holds). ``max_concurrency`` is how many requests may
-    run at once when more than 20 image ids are split into several. A value beyond what its C
-    type holds (``max_attempts`` 32 bits, ``max_concurrency`` a ``size_t``), NaN, infinity or a
-    bool raises :class:`~storetasks.ParamValidationError` rather than being wrapped.
+    milliseconds a 64-bit unsigned number holds). ``max_concurrency`` bounds what runs at once:
+    the requests of 20 image ids a longer id list is split into, the places of a fleet call and
+    the pages it holds for the loop. A value beyond what its C type holds (``max_attempts`` 32
+    bits, ``max_concurrency`` a ``size_t``), NaN, infinity or a bool raises
+    :class:`~storetasks.ParamValidationError` rather than being wrapped, and so does one the
+    library refuses with its reason (``max_attempts`` above 100, ``max_concurrency`` above 1024).
 
     The client is safe to share between threads (calls release the GIL and run in parallel).
     Close it with ``close()`` or a ``with`` block; garbage collection closes a forgotten one.

@@ -82,13 +82,14 @@ opt_flag <- function(x, what) {
 #' secret_access_key, session_token), profile, anonymous)}, \code{endpoint}, \code{region},
 #' \code{connect_timeout} (seconds), \code{max_retries} (retries after the first attempt),
 #' \code{close_connection} (accepted and ignored: the library keeps a connection pool), and four
-#' of this package: \code{timeout} (seconds each attempt may take), \code{max_concurrency} (how many requests of 20 image ids may run at once,
-#' default 8), \code{app_name} (added to the user agent) and \code{keep_milliseconds}
+#' of this package: \code{timeout} (seconds each attempt may take), \code{max_concurrency} (what runs at once: the requests of 20 image ids a
+#' longer list is split into, the places of a fleet call and the pages it holds; default 8), \code{app_name} (added to the user agent) and \code{keep_milliseconds}
 #' (\code{TRUE} keeps the milliseconds of \code{TaskStartTime}, which paws drops; the default is
 #' \code{getOption("storetasks.keep_milliseconds", FALSE)}). Any other name is an error
 #' (\code{"invalid name: ..."}), as in paws. The timeouts must be numbers of seconds from 0 to
 #' 18446744073709548 (their milliseconds fit in 64 bits), \code{max_retries} a whole number from 0
-#' to 4294967294 and \code{max_concurrency} one from 1 to the largest \code{size_t}: \code{NA},
+#' to 99 and \code{max_concurrency} one from 1 to 1024 (the library's limits; beyond what the C
+#' types hold they are refused in R): \code{NA},
 #' \code{NaN}, \code{Inf} or any other value raises \code{storetasks_invalid_argument}. What is not
 #' given comes from the usual AWS sources (environment, shared config and credentials files, SSO,
 #' instance role).

@@ -89,14 +89,18 @@ async fn serve_connection(stream: TcpStream, router: Router) {
     }
 }
 
-/// Accepts connections until `shutdown` completes.
+/// Accepts connections until `shutdown` completes, then gives the open ones up to a second to
+/// end, so that the answer that asked for the shutdown (`POST /_emulator/shutdown`) still goes
+/// out before the process exits.
 pub async fn serve(listener: TcpListener, router: Router, shutdown: impl std::future::Future<Output = ()>) {
     tokio::pin!(shutdown);
+    let mut open = tokio::task::JoinSet::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                    tokio::spawn(serve_connection(stream, router.clone()));
+                    while open.try_join_next().is_some() {}
+                    open.spawn(serve_connection(stream, router.clone()));
                 }
                 Err(e) => {
                     eprintln!("accept failed: {e}");
@@ -106,4 +110,5 @@ pub async fn serve(listener: TcpListener, router: Router, shutdown: impl std::fu
             () = &mut shutdown => break,
         }
     }
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), async { while open.join_next().await.is_some() {} }).await;
 }

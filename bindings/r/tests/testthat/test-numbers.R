@@ -53,8 +53,20 @@ test_that("the largest numbers that fit are accepted and the client works", {
   emu <- local_emulator("--generate", 5)
   svc <- local_client(emu, connect_timeout = 18446744073709548, timeout = 18446744073709548, max_concurrency = 4)
   expect_length(svc$describe_store_image_tasks()$StoreImageTaskResults, 5L)
-  # Only made, not called: a call's cost grows with the attempts allowed (minutes at this many).
-  close(local_client(emu, max_retries = 4294967294))
+})
+
+test_that("values the C types hold but the library does not are refused with the library's reason", {
+  emu <- local_emulator("--generate", 5)
+  # A concurrency this large once made every fleet call return PANIC; billions of attempts
+  # panicked inside the SDK's retry strategy.
+  expect_error(local_client(emu, max_concurrency = 3e18),
+               "max concurrency must be from 1 to 1024, not 3000000000000000000", class = "storetasks_invalid_argument")
+  expect_error(local_client(emu, max_concurrency = 1025), "max concurrency must be from 1 to 1024, not 1025",
+               class = "storetasks_invalid_argument")
+  expect_error(local_client(emu, max_retries = 4294967294), "max attempts must be from 1 to 100, not 4294967295",
+               class = "storetasks_invalid_argument")
+  svc <- local_client(emu, max_concurrency = 1024, max_retries = 99)
+  expect_length(svc$describe_store_image_tasks()$StoreImageTaskResults, 5L)
 })
 
 test_that("waits: Delay, MaxDelay, Timeout and NotFoundGrace out of range are refused before anything is sent", {
