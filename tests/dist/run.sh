@@ -4,7 +4,7 @@
 # the R source package installed against the unpacked tarball, and the dist build of the library
 # through the install tests.
 #   STORETASKS_EMULATOR=... DIST_OUT=dist DIST_NAME=libstoretasks-0.1.0-x86_64-linux-gnu \
-#   DIST_LIBDIR=target/dist sh tests/dist/run.sh
+#   DIST_LIBDIR=target/release sh tests/dist/run.sh
 set -eu
 : "${STORETASKS_EMULATOR:?path to storetasks-emulator}"
 : "${DIST_OUT:?folder make dist wrote}" "${DIST_NAME:?}" "${DIST_LIBDIR:?}"
@@ -26,11 +26,11 @@ check() { # description, command...
 
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n 1)
 check "SHA256SUMS lists the tarball, the wheel and the R source package, and they match" \
-    sh -c "cd '$dist' && [ \$(wc -l < SHA256SUMS) -eq 3 ] && grep -q ' $DIST_NAME.tar.gz\$' SHA256SUMS && grep -q ' storetasks-.*\\.whl\$' SHA256SUMS && grep -q ' storetasks_$version.tar.gz\$' SHA256SUMS && sha256sum --quiet -c SHA256SUMS"
+    sh -c "cd '$dist' && [ \$(wc -l < SHA256SUMS) -eq 3 ] && grep -q ' $DIST_NAME.tar.xz\$' SHA256SUMS && grep -q ' storetasks-.*\\.whl\$' SHA256SUMS && grep -q ' storetasks_$version.tar.gz\$' SHA256SUMS && sha256sum --quiet -c SHA256SUMS"
 
-tarball=$dist/$DIST_NAME.tar.gz
+tarball=$dist/$DIST_NAME.tar.xz
 major=${version%%.*}
-tar -tzf "$tarball" | sort > "$out/list"
+tar -tJf "$tarball" | sort > "$out/list"
 has_all() {
     for f in LICENSE CHANGELOG.md include/storetasks.h include/storetasks.hpp \
         lib/libstoretasks.so lib/libstoretasks.so.$major lib/libstoretasks.so.$version lib/libstoretasks.a \
@@ -43,15 +43,15 @@ check "the tarball holds the install tree under $DIST_NAME/" has_all
 only_under_name() { ! grep -v "^$DIST_NAME/" "$out/list"; }
 check "nothing outside $DIST_NAME/" only_under_name
 no_owner_or_time() {
-    TZ=UTC tar -tvzf "$tarball" --numeric-owner > "$out/long"
+    TZ=UTC tar -tvJf "$tarball" --numeric-owner > "$out/long"
     owners=$(awk '{print $2}' "$out/long" | sort -u)
     times=$(awk '{print $4 " " $5}' "$out/long" | sort -u | wc -l)
     [ "$owners" = 0/0 ] && [ "$times" -eq 1 ] || { echo "owners: $owners; distinct times: $times"; return 1; }
 }
 check "entries owned by 0/0, all with one time (the commit's)" no_owner_or_time
 
-tar -xzf "$tarball" -C "$out/a"
-tar -xzf "$tarball" -C "$out/b"
+tar -xJf "$tarball" -C "$out/a"
+tar -xJf "$tarball" -C "$out/b"
 lib=$out/a/$DIST_NAME/lib
 stripped() { ! readelf -S "$lib/libstoretasks.so.$version" | grep -q '\.symtab'; }
 check "the shared library carries no symbol table" stripped
