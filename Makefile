@@ -217,7 +217,8 @@ endef
 # holds the install tree under $(DIST_NAME)/ with relocatable pkg-config files (the CMake files
 # find their prefix by themselves), xz-compressed (single-threaded, so that the same commit gives
 # the same bytes; mostly the static archive, 42 MB with gzip -9 against 25 MB); tar is told to
-# leave out owners and times.
+# leave out owners and times. The static archive goes without the LLVM bitcode that the
+# standard library's objects carry (of no use to a C linker).
 DIST_LIBDIR := $(LIBDIR)
 DIST_OUT    := dist
 DIST_NAME   := libstoretasks-$(VERSION)-x86_64-linux-gnu
@@ -228,6 +229,7 @@ dist: build $(WHEEL_VENV)/.done
 	mkdir -p $(DIST_OUT)
 	$(MAKE) --no-print-directory install LIBDIR=$(DIST_LIBDIR) PREFIX=/$(DIST_NAME) DESTDIR=$(abspath $(DIST_STAGE))
 	sed -i 's|^prefix=.*|prefix=$${pcfiledir}/../..|' $(DIST_STAGE)/$(DIST_NAME)/lib/pkgconfig/*.pc
+	objcopy --remove-section=.llvmbc --remove-section=.llvmcmd $(DIST_STAGE)/$(DIST_NAME)/lib/libstoretasks.a
 	install -m 0644 LICENSE CHANGELOG.md $(DIST_STAGE)/$(DIST_NAME)/
 	epoch=$$(git log -1 --format=%ct 2>/dev/null || echo 0); \
 	  tar --sort=name --mtime=@$$epoch --owner=0 --group=0 --numeric-owner -C $(DIST_STAGE) -cf - $(DIST_NAME) \
