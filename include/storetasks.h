@@ -88,11 +88,15 @@ typedef enum storetasks_status {
      */
     STORETASKS_STATUS_TIMEOUT = 5,
     /**
-     * The connection failed or was dropped.
+     * The connection failed or was dropped, a proxy refused it (the message names the proxy), or
+     * a gateway on the way answered 502, 503 or 504 with a reply that is not EC2's (the error
+     * object has the HTTP status and no AWS code).
      */
     STORETASKS_STATUS_NETWORK = 6,
     /**
-     * Any other error code from the service; see the error object's code.
+     * Any other error code from the service (see the error object's code), or an error status
+     * with a reply that is not EC2's, such as a load balancer's HTML page: then the error object
+     * has the HTTP status and no AWS code, and the message quotes the start of the reply's text.
      */
     STORETASKS_STATUS_SERVICE = 7,
     /**
@@ -507,7 +511,9 @@ enum storetasks_status storetasks_config_set_region(struct storetasks_config *co
                                                     const char *region);
 
 /**
- * Sets the endpoint URL (an emulator, a VPC endpoint, a proxy); NULL goes back to the default.
+ * Sets EC2's endpoint URL (an emulator, a VPC endpoint); NULL goes back to the default. It is
+ * EC2's alone: the roles the library assumes go to STS's endpoint (see
+ * `storetasks_config_set_sts_endpoint_url`).
  */
 STORETASKS_API
 enum storetasks_status storetasks_config_set_endpoint_url(struct storetasks_config *config,
@@ -573,6 +579,32 @@ enum storetasks_status storetasks_config_set_use_dual_stack(struct storetasks_co
 STORETASKS_API
 enum storetasks_status storetasks_config_set_ca_bundle(struct storetasks_config *config,
                                                        const char *pem_path);
+
+/**
+ * Sends the AssumeRole requests of the roles the library assumes itself (fleet calls, waits
+ * across targets) to this URL (`http://` or `https://`, checked when the client is created).
+ * Without it they go to `AWS_ENDPOINT_URL_STS`, the profile's, else STS's regional endpoint:
+ * never to the EC2 endpoint URL. Roles of the profile (`role_arn`) follow the environment and
+ * the profile, as the AWS CLI does. NULL removes it.
+ */
+STORETASKS_API
+enum storetasks_status storetasks_config_set_sts_endpoint_url(struct storetasks_config *config,
+                                                              const char *sts_endpoint_url);
+
+/**
+ * Sends every request (EC2, STS for roles, SSO) through the proxy `proxy_url`
+ * (`http://[user:password@]host:port`, or `https://...` for a proxy reached over TLS; without a
+ * scheme, `http://`), except requests to hosts that match `no_proxy` (comma-separated: `*`, a
+ * host, a domain suffix, an IP address or a CIDR block; NULL: the `NO_PROXY` environment
+ * variable's rules). An empty `proxy_url` sends every request directly, whatever the environment
+ * says; NULL (with a NULL `no_proxy`) goes back to the environment's `HTTPS_PROXY`, `HTTP_PROXY`
+ * and `NO_PROXY`. The instance metadata service is never reached through a proxy. The password
+ * never appears in a message or log line.
+ */
+STORETASKS_API
+enum storetasks_status storetasks_config_set_proxy(struct storetasks_config *config,
+                                                   const char *proxy_url,
+                                                   const char *no_proxy);
 
 /**
  * Adds an application name to the user agent (letters, digits and !#$%&'*+-.^_`|~ only; checked

@@ -81,6 +81,11 @@ pub struct ClientConfig {
     pub use_fips: Option<bool>,
     pub use_dual_stack: Option<bool>,
     pub ca_bundle: Option<PathBuf>,
+    /// Where the roles the library assumes itself (fleet calls, waits) are asked for; `None`:
+    /// `AWS_ENDPOINT_URL_STS`, the profile, else STS's regional endpoint.
+    pub sts_endpoint_url: Option<String>,
+    /// The proxy of every request; `None`: the environment's (`HTTPS_PROXY`...).
+    pub proxy: Option<crate::transport::ProxySetting>,
     pub app_name: Option<String>,
     pub max_concurrency: usize,
 }
@@ -100,6 +105,8 @@ impl Default for ClientConfig {
             use_fips: None,
             use_dual_stack: None,
             ca_bundle: None,
+            sts_endpoint_url: None,
+            proxy: None,
             app_name: None,
             max_concurrency: DEFAULT_MAX_CONCURRENCY,
         }
@@ -117,8 +124,12 @@ pub struct Client {
     pub(crate) endpoint: std::sync::Arc<str>,
     /// The loaded configuration, from which the clients of other regions and accounts are made.
     pub(crate) sdk_config: aws_config::SdkConfig,
-    /// The endpoint URL given in the configuration, if any.
+    /// The same, for the STS clients that assume roles (with the configured STS endpoint).
+    pub(crate) sts_config: aws_config::SdkConfig,
+    /// The endpoint URL given in the configuration, if any: EC2's alone.
     pub(crate) endpoint_url: Option<String>,
+    /// The proxies requests go through, for messages.
+    pub(crate) proxies: std::sync::Arc<crate::transport::Proxies>,
     secrets: Vec<String>,
     _log_mask: crate::log::SecretGuard,
 }
@@ -160,10 +171,12 @@ impl Client {
         check_not_blank("region", &config.region)?;
         check_not_blank("profile name", &config.profile)?;
         check_not_blank("app name", &config.app_name)?;
-        if let Some(url) = &config.endpoint_url {
-            let lower = url.to_ascii_lowercase();
-            if !(lower.starts_with("http://") || lower.starts_with("https://")) || url.len() < 10 {
-                return Err(Error::invalid(format!("the endpoint URL must start with http:// or https://, not {url:?}")));
+        for (what, url) in [("endpoint URL", &config.endpoint_url), ("STS endpoint URL", &config.sts_endpoint_url)] {
+            if let Some(url) = url {
+                let lower = url.to_ascii_lowercase();
+                if !(lower.starts_with("http://") || lower.starts_with("https://")) || url.len() < 10 {
+                    return Err(Error::invalid(format!("the {what} must start with http:// or https://, not {url:?}")));
+                }
             }
         }
         if let Some(c) = &config.credentials
@@ -191,14 +204,13 @@ impl Client {
             ),
             None => None,
         };
-        let plain_http = config.endpoint_url.as_deref().is_some_and(|u| u.to_ascii_lowercase().starts_with("http://"));
-        let http_client = match (&config.ca_bundle, given_http_client) {
-            (_, Some(h)) => Some(h),
-            (Some(path), None) => Some(https_client_with_ca(path)?),
-            // A plain-HTTP endpoint (an emulator, a local proxy) needs no TLS: skipping it spares
-            // loading the system's root certificates, most of a client's creation time.
-            (None, None) if plain_http => Some(aws_smithy_http_client::Builder::new().build_http()),
-            (None, None) => Some(https_client(None)?),
+        let proxies = crate::transport::Proxies::resolve(config.proxy.as_ref())?;
+        let http_client = match given_http_client {
+            Some(h) => h,
+            None => {
+                let ca = crate::transport::resolve_ca_bundle(config.ca_bundle.as_deref(), config.profile.as_deref())?;
+                crate::transport::http_client(ca.map(|(_, pem)| pem), &proxies)?
+            }
         };
 
         // Wrapped at once, so that every early return below shuts it down safely, even when the
@@ -216,9 +228,6 @@ impl Client {
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         if let Some(r) = &config.region {
             loader = loader.region(Region::new(r.clone()));
-        }
-        if let Some(u) = &config.endpoint_url {
-            loader = loader.endpoint_url(u.clone());
         }
         if let Some(p) = &config.profile {
             loader = loader.profile_name(p.clone());
@@ -264,9 +273,7 @@ impl Client {
         if let Some(a) = app_name {
             loader = loader.app_name(a);
         }
-        if let Some(h) = http_client {
-            loader = loader.http_client(h);
-        }
+        loader = loader.http_client(http_client);
 
         // Secrets to keep out of error messages and log lines: the static ones, and those the
         // default chain will read from the environment.
@@ -276,6 +283,7 @@ impl Client {
             .flat_map(|c| std::iter::once(c.secret_access_key.clone()).chain(c.session_token.clone()))
             .collect();
         secrets.extend(["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"].iter().filter_map(|v| std::env::var(v).ok()));
+        secrets.extend(proxies.passwords().map(str::to_owned));
         secrets.retain(|s| s.len() >= 4);
         crate::log::init();
         let log_mask = crate::log::register_secrets(&secrets);
@@ -290,9 +298,21 @@ impl Client {
         if sdk_config.region().is_none() {
             return Err(Error::new(ErrorKind::Config, "no region: set one, or AWS_REGION, or a region in the profile"));
         }
-        let ec2_config = aws_sdk_ec2::config::Builder::from(&sdk_config).build();
-        let ec2 = aws_sdk_ec2::Client::from_conf(ec2_config);
-        let endpoint = endpoint_label(config.endpoint_url.as_deref(), sdk_config.region().map(|r| r.as_ref()));
+        // The endpoint URL is EC2's: the STS client that assumes roles, made from the same
+        // configuration, goes to STS's own endpoint.
+        let mut ec2_config = aws_sdk_ec2::config::Builder::from(&sdk_config);
+        if let Some(u) = &config.endpoint_url {
+            ec2_config.set_endpoint_url(Some(u.clone()));
+        }
+        let ec2 = aws_sdk_ec2::Client::from_conf(ec2_config.build());
+        // Messages name the endpoint EC2 requests go to: the setter's, else the environment's or
+        // the profile's as the SDK resolves them, else the region's.
+        let endpoint_url = config.endpoint_url.clone().or_else(|| configured_ec2_endpoint(&sdk_config));
+        let endpoint = endpoint_label(endpoint_url.as_deref(), sdk_config.region().map(|r| r.as_ref()), &proxies);
+        let sts_config = match &config.sts_endpoint_url {
+            Some(u) => sdk_config.to_builder().endpoint_url(u.clone()).build(),
+            None => sdk_config.clone(),
+        };
         Ok(Client {
             _runtime: runtime,
             handle,
@@ -300,7 +320,9 @@ impl Client {
             max_concurrency: config.max_concurrency,
             endpoint: endpoint.into(),
             sdk_config,
-            endpoint_url: config.endpoint_url.clone(),
+            sts_config,
+            endpoint_url,
+            proxies: std::sync::Arc::new(proxies),
             secrets,
             _log_mask: log_mask,
         })
@@ -353,17 +375,41 @@ impl Drop for OwnedRuntime {
     }
 }
 
+/// EC2's endpoint URL from the environment or the profile (`AWS_ENDPOINT_URL_EC2`, the
+/// `services` section, `AWS_ENDPOINT_URL`, `endpoint_url`), as the SDK resolves it.
+fn configured_ec2_endpoint(sdk_config: &aws_config::SdkConfig) -> Option<String> {
+    let key = aws_types::service_config::ServiceConfigKey::builder()
+        .service_id("EC2")
+        .env("AWS_ENDPOINT_URL")
+        .profile("endpoint_url")
+        .build()
+        .ok()?;
+    sdk_config.service_config().and_then(|c| c.load_config(key)).or_else(|| sdk_config.endpoint_url().map(str::to_owned))
+}
+
+/// The `host:port` of a URL (no scheme, credentials, path or query).
+pub(crate) fn url_host(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    authority.rsplit_once('@').map_or(authority, |(_, h)| h).to_owned()
+}
+
 /// How messages name where requests go: the endpoint URL's `host:port` (no credentials, path or
-/// query), or "the EC2 endpoint of REGION".
-pub(crate) fn endpoint_label(url: Option<&str>, region: Option<&str>) -> String {
-    match url {
+/// query), or "the EC2 endpoint of REGION", followed by the proxy the requests go through.
+pub(crate) fn endpoint_label(url: Option<&str>, region: Option<&str>, proxies: &crate::transport::Proxies) -> String {
+    let (label, target) = match url {
         Some(u) => {
-            let rest = u.split_once("://").map_or(u, |(_, r)| r);
-            let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
-            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-            if host.is_empty() { u.to_owned() } else { host.to_owned() }
+            let host = url_host(u);
+            (if host.is_empty() { u.to_owned() } else { host }, u.to_owned())
         }
-        None => format!("the EC2 endpoint of {}", region.unwrap_or("the configured region")),
+        None => {
+            let region = region.unwrap_or("the configured region");
+            (format!("the EC2 endpoint of {region}"), format!("https://ec2.{region}.amazonaws.com"))
+        }
+    };
+    match proxies.for_url(&target) {
+        Some(p) => format!("{label} through the proxy {}", p.label),
+        None => label,
     }
 }
 
@@ -390,29 +436,4 @@ where
     });
     rx.recv()
         .unwrap_or_else(|_| Err(Error::new(ErrorKind::Panic, "the request ended without an answer (a panic inside the library)")))
-}
-
-fn https_client_with_ca(path: &std::path::Path) -> Result<aws_smithy_runtime_api::client::http::SharedHttpClient> {
-    let pem = std::fs::read(path)
-        .map_err(|e| Error::new(ErrorKind::Config, format!("could not read the CA bundle {}: {e}", path.display())))?;
-    if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
-        return Err(Error::new(ErrorKind::Config, format!("the CA bundle {} holds no PEM certificate", path.display())));
-    }
-    https_client(Some(pem))
-}
-
-/// The HTTPS client of every SDK client the library makes (EC2, STS for roles, SSO, IMDS):
-/// rustls with ring as its crypto provider, trusting the system's root certificates or, given
-/// `ca_pem`, those certificates instead. The SDK's default client is compiled out (Cargo.toml).
-fn https_client(ca_pem: Option<Vec<u8>>) -> Result<aws_smithy_runtime_api::client::http::SharedHttpClient> {
-    use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
-    let mut builder = aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(CryptoMode::Ring));
-    if let Some(pem) = ca_pem {
-        let ctx = TlsContext::builder()
-            .with_trust_store(TrustStore::default().with_pem_certificate(pem))
-            .build()
-            .map_err(|e| Error::new(ErrorKind::Config, format!("the CA bundle could not be used: {e}")))?;
-        builder = builder.tls_context(ctx);
-    }
-    Ok(builder.build_https())
 }

@@ -121,18 +121,27 @@ impl Error {
             SdkError::ServiceError(se) => {
                 let code = se.err().code().map(str::to_owned);
                 let message = se.err().message().map(str::to_owned);
-                let kind = match code.as_deref() {
-                    Some(c) => kind_for_code(c),
-                    // A reply without an error code: a success status with a body the SDK could
-                    // not read, or an error status with an unreadable body.
-                    None => ErrorKind::Response,
+                let foreign = err.raw_response().filter(|r| code.is_none() && !r.status().is_success());
+                let kind = match (code.as_deref(), foreign.map(|r| r.status().as_u16())) {
+                    (Some(c), _) => kind_for_code(c),
+                    // An error status with a body that is no EC2 error document: a load balancer's
+                    // or a proxy's page. A gateway's 502, 503 or 504 means the way to EC2 failed.
+                    (None, Some(502..=504)) => ErrorKind::Network,
+                    (None, Some(_)) => ErrorKind::Service,
+                    // A success status with a body the SDK could not read.
+                    (None, None) => ErrorKind::Response,
                 };
                 let message = match (&message, &code) {
                     (Some(m), _) => m.clone(),
                     (None, Some(c)) => format!("the service answered {c}"),
-                    (None, None) => match read_error(&err) {
-                        Some(why) => format!("the reply from {endpoint} could not be read: {why}"),
-                        None => format!("unreadable reply from the service: {detail}"),
+                    (None, None) => match (read_error(&err), foreign, err.raw_response()) {
+                        (_, Some(raw), _) => foreign_reply(raw, endpoint),
+                        (Some(why), _, _) => format!("the reply from {endpoint} could not be read: {why}"),
+                        (None, None, Some(raw)) => format!(
+                            "the reply from {endpoint} (HTTP {}) could not be read as an EC2 reply",
+                            raw.status().as_u16()
+                        ),
+                        (None, None, None) => format!("the reply from {endpoint} could not be read"),
                     },
                 };
                 let mut e = Error::new(kind, message);
@@ -188,6 +197,111 @@ impl Error {
     }
 }
 
+/// Longest excerpt of a foreign reply's text that a message quotes.
+const EXCERPT_CHARS: usize = 120;
+
+/// One sentence about a reply that is not EC2's: its status line, who sent it, its content type
+/// and the start of its text with the markup removed.
+fn foreign_reply(raw: &aws_smithy_runtime_api::http::Response, endpoint: &str) -> String {
+    let status = raw.status().as_u16();
+    let reason = match status {
+        400 => " Bad Request",
+        401 => " Unauthorized",
+        403 => " Forbidden",
+        404 => " Not Found",
+        405 => " Method Not Allowed",
+        407 => " Proxy Authentication Required",
+        408 => " Request Timeout",
+        413 => " Payload Too Large",
+        429 => " Too Many Requests",
+        500 => " Internal Server Error",
+        501 => " Not Implemented",
+        502 => " Bad Gateway",
+        503 => " Service Unavailable",
+        504 => " Gateway Timeout",
+        _ => "",
+    };
+    let content_type = raw.headers().get("content-type").map(|c| c.split(';').next().unwrap_or(c).trim()).filter(|c| !c.is_empty());
+    let text = raw.body().bytes().map(|b| plain_text(&String::from_utf8_lossy(&b[..b.len().min(1 << 16)]))).unwrap_or_default();
+    let what = match (content_type, text.is_empty()) {
+        (_, true) if raw.body().bytes().is_some_and(<[u8]>::is_empty) => "an empty body".to_owned(),
+        (Some(c), true) => format!("a {c} body"),
+        (None, true) => "a body".to_owned(),
+        (Some(c), false) => format!("{c}: \"{text}\""),
+        (None, false) => format!("\"{text}\""),
+    };
+    format!("{endpoint} answered HTTP {status}{reason} instead of an EC2 reply, with {what}")
+}
+
+fn find_ignoring_case(haystack: &str, needle: &str) -> Option<usize> {
+    haystack.as_bytes().windows(needle.len()).position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// The text of an HTML, XML or plain body on one line: the head (when the rest says something),
+/// tags, scripts and styles removed, common entities decoded, white space collapsed, cut at
+/// [`EXCERPT_CHARS`] characters.
+fn plain_text(body: &str) -> String {
+    if let (Some(start), Some(end)) = (find_ignoring_case(body, "<head"), find_ignoring_case(body, "</head>")) {
+        if start < end {
+            let rest = format!("{}{}", &body[..start], &body[end + "</head>".len()..]);
+            let text = text_of(&rest);
+            if !text.is_empty() {
+                return text;
+            }
+        }
+    }
+    text_of(body)
+}
+
+fn text_of(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    while !rest.is_empty() && out.chars().count() <= EXCERPT_CHARS {
+        match rest.find('<') {
+            Some(0) => {
+                let lower = rest.get(..8).unwrap_or(rest).to_ascii_lowercase();
+                let skip_to = if lower.starts_with("<script") {
+                    "</script>"
+                } else if lower.starts_with("<style") {
+                    "</style>"
+                } else if lower.starts_with("<!--") {
+                    "-->"
+                } else {
+                    ">"
+                };
+                rest = match find_ignoring_case(rest, skip_to) {
+                    Some(i) => &rest[i + skip_to.len()..],
+                    None => "",
+                };
+                out.push(' ');
+            }
+            Some(i) => {
+                out.push_str(&rest[..i]);
+                rest = &rest[i..];
+            }
+            None => {
+                out.push_str(rest);
+                rest = "";
+            }
+        }
+    }
+    let decoded = out
+        .replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    let words: Vec<&str> = decoded.split_whitespace().collect();
+    let line = words.join(" ");
+    if line.chars().count() > EXCERPT_CHARS {
+        let cut: String = line.chars().take(EXCERPT_CHARS).collect();
+        format!("{}...", cut.trim_end())
+    } else {
+        line
+    }
+}
+
 /// The innermost cause of an error, as a short phrase: an I/O error's kind in plain words where
 /// it has one ("connection refused"), else the innermost message.
 /// The library's reader's own account of a reply it refused, when that is what failed.
@@ -230,6 +344,15 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
         Some(p) => p.to_owned(),
         None => {
             let text = innermost.to_string();
+            // A proxy's answer to CONNECT (hyper's tunnel errors).
+            match text.strip_prefix("tunnel error: ") {
+                Some("proxy authorization required") => {
+                    return "the proxy refused the tunnel with HTTP 407 (proxy credentials missing or wrong)".to_owned();
+                }
+                Some("unsuccessful") => return "the proxy refused to open a tunnel".to_owned(),
+                Some(other) => return format!("the tunnel through the proxy failed: {other}"),
+                None => {}
+            }
             let text = text.trim().trim_end_matches('.');
             if text.is_empty() { "no reason given".to_owned() } else { text.to_owned() }
         }
@@ -321,6 +444,18 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn foreign_bodies_are_quoted_as_one_line_of_text() {
+        let html = "<!doctype html>\n<html><head><title>500 Internal Server Error</title><style>p {color: red}</style></head>\n<body><h1>Internal Server Error</h1><script>x()</script><p>The server &amp; its &lt;friends&gt; failed.</p></body></html>";
+        assert_eq!(plain_text(html), "Internal Server Error The server & its <friends> failed.");
+        assert_eq!(plain_text("<html><head><title>Gone</title></head><body></body></html>"), "Gone");
+        let long = "word ".repeat(100);
+        let cut = plain_text(&long);
+        assert!(cut.ends_with("...") && cut.chars().count() <= EXCERPT_CHARS + 3, "{cut}");
+        assert_eq!(plain_text("{\"message\": \"no\"}"), "{\"message\": \"no\"}");
+        assert_eq!(plain_text(""), "");
+    }
 
     #[test]
     fn codes_map_to_kinds() {

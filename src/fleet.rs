@@ -141,7 +141,9 @@ struct Account {
 /// What every place's listing shares.
 struct Shared {
     sdk_config: aws_config::SdkConfig,
+    sts_config: aws_config::SdkConfig,
     endpoint_url: Option<String>,
+    proxies: Arc<crate::transport::Proxies>,
     concurrency: usize,
     query: Query,
     pages_waiting: Semaphore,
@@ -151,30 +153,35 @@ struct Shared {
 /// An EC2 client for `region` with `credentials` (the client's own when `None`).
 pub(crate) fn ec2_for(
     sdk_config: &aws_config::SdkConfig,
+    endpoint_url: Option<&str>,
     region: &str,
     credentials: Option<&SharedCredentialsProvider>,
 ) -> aws_sdk_ec2::Client {
     let mut b = aws_sdk_ec2::config::Builder::from(sdk_config).region(Region::new(region.to_owned()));
+    if let Some(u) = endpoint_url {
+        b.set_endpoint_url(Some(u.to_owned()));
+    }
     // The same provider (not a new wrapper) for every region of an account, so that the identity
     // cache asks STS once per account, not once per region.
     b.set_credentials_provider(credentials.cloned());
     aws_sdk_ec2::Client::from_conf(b.build())
 }
 
-/// Credentials of `role_arn`, assumed through STS with the configuration's own credentials.
-pub(crate) async fn role_credentials(sdk_config: &aws_config::SdkConfig, role_arn: &str) -> SharedCredentialsProvider {
+/// Credentials of `role_arn`, assumed through STS with the configuration's own credentials;
+/// `sts_config` is the client's configuration with the STS endpoint it was given, if any.
+pub(crate) async fn role_credentials(sts_config: &aws_config::SdkConfig, role_arn: &str) -> SharedCredentialsProvider {
     let provider =
-        AssumeRoleProvider::builder(role_arn.to_owned()).session_name(ROLE_SESSION_NAME).configure(sdk_config).build().await;
+        AssumeRoleProvider::builder(role_arn.to_owned()).session_name(ROLE_SESSION_NAME).configure(sts_config).build().await;
     SharedCredentialsProvider::new(provider)
 }
 
 impl Shared {
     fn ec2(&self, region: &str, account: &Account) -> aws_sdk_ec2::Client {
-        ec2_for(&self.sdk_config, region, account.credentials.as_ref())
+        ec2_for(&self.sdk_config, self.endpoint_url.as_deref(), region, account.credentials.as_ref())
     }
 
     fn label(&self, region: &str) -> Arc<str> {
-        endpoint_label(self.endpoint_url.as_deref(), Some(region)).into()
+        endpoint_label(self.endpoint_url.as_deref(), Some(region), &self.proxies).into()
     }
 
     /// The regions enabled for `account`, from DescribeRegions in the client's region.
@@ -247,7 +254,9 @@ impl Client {
         let stop = StopOnDrop(CancelToken::new());
         let shared = Arc::new(Shared {
             sdk_config: self.sdk_config.clone(),
+            sts_config: self.sts_config.clone(),
             endpoint_url: self.endpoint_url.clone(),
+            proxies: self.proxies.clone(),
             concurrency: self.max_concurrency,
             query: q.clone(),
             pages_waiting: Semaphore::new(self.max_concurrency),
@@ -325,7 +334,7 @@ async fn run_fleet(shared: Arc<Shared>, fleet: Fleet) {
         accounts.push(Account { role_arn: None, account: None, credentials: None });
     }
     for arn in unique(&fleet.role_arns) {
-        let credentials = role_credentials(&shared.sdk_config, &arn).await;
+        let credentials = role_credentials(&shared.sts_config, &arn).await;
         accounts.push(Account {
             account: account_of_role(&arn).ok().map(str::to_owned),
             role_arn: Some(arn),

@@ -21,6 +21,7 @@ pub mod query;
 pub mod reader;
 pub mod reply;
 pub mod task;
+pub mod transport;
 pub mod waiter;
 
 pub use cancel::CancelToken;

@@ -309,14 +309,14 @@ impl Client {
             group_of.push(at);
         }
         let roles = crate::fleet::unique(&places.iter().filter_map(|(_, r)| r.clone()).collect::<Vec<_>>());
-        let sdk_config = self.sdk_config.clone();
+        let sts_config = self.sts_config.clone();
         let credentials: Vec<(String, aws_credential_types::provider::SharedCredentialsProvider)> = if roles.is_empty() {
             Vec::new()
         } else {
             self.run(cancel, async move {
                 let mut out = Vec::new();
                 for arn in roles {
-                    let c = crate::fleet::role_credentials(&sdk_config, &arn).await;
+                    let c = crate::fleet::role_credentials(&sts_config, &arn).await;
                     out.push((arn, c));
                 }
                 Ok(out)
@@ -342,8 +342,8 @@ impl Client {
                 }
                 let creds = role.as_ref().and_then(|r| credentials.iter().find(|(a, _)| a == r).map(|(_, c)| c));
                 Ok(Group {
-                    ec2: crate::fleet::ec2_for(&self.sdk_config, &region_name, creds),
-                    endpoint: crate::client::endpoint_label(self.endpoint_url.as_deref(), Some(&region_name)).into(),
+                    ec2: crate::fleet::ec2_for(&self.sdk_config, self.endpoint_url.as_deref(), &region_name, creds),
+                    endpoint: crate::client::endpoint_label(self.endpoint_url.as_deref(), Some(&region_name), &self.proxies).into(),
                     name,
                     query,
                 })

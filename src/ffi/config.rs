@@ -71,7 +71,9 @@ pub extern "C" fn storetasks_config_set_region(config: *mut storetasks_config, r
     })
 }
 
-/// Sets the endpoint URL (an emulator, a VPC endpoint, a proxy); NULL goes back to the default.
+/// Sets EC2's endpoint URL (an emulator, a VPC endpoint); NULL goes back to the default. It is
+/// EC2's alone: the roles the library assumes go to STS's endpoint (see
+/// `storetasks_config_set_sts_endpoint_url`).
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_config_set_endpoint_url(config: *mut storetasks_config, url: *const c_char) -> storetasks_status {
     set(config, |c| {
@@ -179,6 +181,54 @@ pub extern "C" fn storetasks_config_set_use_dual_stack(
 pub extern "C" fn storetasks_config_set_ca_bundle(config: *mut storetasks_config, pem_path: *const c_char) -> storetasks_status {
     set(config, |c| {
         c.ca_bundle = opt_string(pem_path, "CA bundle path")?.map(Into::into);
+        Ok(())
+    })
+}
+
+/// Sends the AssumeRole requests of the roles the library assumes itself (fleet calls, waits
+/// across targets) to this URL (`http://` or `https://`, checked when the client is created).
+/// Without it they go to `AWS_ENDPOINT_URL_STS`, the profile's, else STS's regional endpoint:
+/// never to the EC2 endpoint URL. Roles of the profile (`role_arn`) follow the environment and
+/// the profile, as the AWS CLI does. NULL removes it.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_config_set_sts_endpoint_url(
+    config: *mut storetasks_config,
+    sts_endpoint_url: *const c_char,
+) -> storetasks_status {
+    set(config, |c| {
+        c.sts_endpoint_url = opt_string(sts_endpoint_url, "STS endpoint URL")?;
+        Ok(())
+    })
+}
+
+/// Sends every request (EC2, STS for roles, SSO) through the proxy `proxy_url`
+/// (`http://[user:password@]host:port`, or `https://...` for a proxy reached over TLS; without a
+/// scheme, `http://`), except requests to hosts that match `no_proxy` (comma-separated: `*`, a
+/// host, a domain suffix, an IP address or a CIDR block; NULL: the `NO_PROXY` environment
+/// variable's rules). An empty `proxy_url` sends every request directly, whatever the environment
+/// says; NULL (with a NULL `no_proxy`) goes back to the environment's `HTTPS_PROXY`, `HTTP_PROXY`
+/// and `NO_PROXY`. The instance metadata service is never reached through a proxy. The password
+/// never appears in a message or log line.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_config_set_proxy(
+    config: *mut storetasks_config,
+    proxy_url: *const c_char,
+    no_proxy: *const c_char,
+) -> storetasks_status {
+    set(config, |c| {
+        let url = opt_string(proxy_url, "proxy URL")?;
+        let no_proxy = opt_string(no_proxy, "no-proxy rules")?;
+        c.proxy = match (url, no_proxy) {
+            (None, None) => None,
+            (None, Some(_)) => {
+                return Err(Error::invalid("no-proxy rules need a proxy URL (NULL goes back to the environment's)"));
+            }
+            (Some(url), no_proxy) => {
+                let setting = crate::transport::ProxySetting { url, no_proxy };
+                crate::transport::Proxies::resolve(Some(&setting)).map_err(|e| Error::invalid(e.message))?;
+                Some(setting)
+            }
+        };
         Ok(())
     })
 }

@@ -21,9 +21,13 @@ pub enum storetasks_status {
     Throttled = 4,
     /// A connect, attempt or operation timeout expired.
     Timeout = 5,
-    /// The connection failed or was dropped.
+    /// The connection failed or was dropped, a proxy refused it (the message names the proxy), or
+    /// a gateway on the way answered 502, 503 or 504 with a reply that is not EC2's (the error
+    /// object has the HTTP status and no AWS code).
     Network = 6,
-    /// Any other error code from the service; see the error object's code.
+    /// Any other error code from the service (see the error object's code), or an error status
+    /// with a reply that is not EC2's, such as a load balancer's HTML page: then the error object
+    /// has the HTTP status and no AWS code, and the message quotes the start of the reply's text.
     Service = 7,
     /// A reply that could not be understood (malformed, truncated, looping pagination).
     Response = 8,

@@ -168,8 +168,16 @@ impl Config {
         assert!(!c.0.is_null());
         assert_eq!(storetasks_config_set_region(c.0, cs(REGION).as_ptr()), storetasks_status::Ok);
         assert_eq!(storetasks_config_set_endpoint_url(c.0, cs(endpoint).as_ptr()), storetasks_status::Ok);
+        // The emulator answers STS on the same port; the endpoint URL is EC2's alone.
+        assert_eq!(storetasks_config_set_sts_endpoint_url(c.0, cs(endpoint).as_ptr()), storetasks_status::Ok);
         c.credentials(ACCESS_KEY, SECRET_KEY);
         c
+    }
+    pub fn sts_endpoint_url(&self, url: Option<&str>) -> &Self {
+        let url = url.map(cs);
+        let ptr = url.as_ref().map_or(std::ptr::null(), |u| u.as_ptr());
+        assert_eq!(storetasks_config_set_sts_endpoint_url(self.0, ptr), storetasks_status::Ok);
+        self
     }
     pub fn region(&self, region: &str) -> &Self {
         assert_eq!(storetasks_config_set_region(self.0, cs(region).as_ptr()), storetasks_status::Ok);

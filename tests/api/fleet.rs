@@ -282,6 +282,26 @@ fn roles_are_assumed_once_per_account_and_list_their_own_tasks() {
 }
 
 #[test]
+fn the_endpoint_url_is_ec2s_alone_and_roles_go_to_the_sts_endpoint() {
+    let emu = fleet_emulator(&["--role", ROLE_A]);
+    let f = Fleet::regions(&["eu-west-3"]).role(ROLE_A);
+    // No STS endpoint: AssumeRole goes to STS's regional endpoint (unreachable here), never to
+    // the EC2 endpoint URL.
+    let cfg = Config::for_endpoint(&emu.endpoint());
+    cfg.sts_endpoint_url(None).timeouts(500, 2_000, 5_000).retry(storetasks::ffi::config::storetasks_retry_mode::Standard, 1);
+    let (places, _) = fleet_call(&cfg.client(), &f, &Query::new(), None).unwrap();
+    let e = places[0].error.as_ref().expect("the role could not be assumed");
+    assert_eq!(e.status, S::Credentials, "{e:?}");
+    assert_eq!(emu.stat_u64("assume_role_requests"), 0, "AssumeRole reached the EC2 endpoint: {e:?}");
+    assert_eq!(emu.stat_u64("requests"), 0, "{e:?}");
+    // With one, it goes there.
+    let c = Config::for_endpoint(&emu.endpoint()).client();
+    let (places, _) = fleet_call(&c, &f, &Query::new(), None).unwrap();
+    assert!(places[0].error.is_none() && !places[0].tasks.is_empty(), "{:?}", places[0]);
+    assert_eq!(emu.stat_u64("assume_role_requests"), 1);
+}
+
+#[test]
 fn a_role_that_cannot_be_assumed_fails_only_its_own_places() {
     let emu = fleet_emulator(&["--role", ROLE_A]);
     let c = Config::for_endpoint(&emu.endpoint()).client();

@@ -76,7 +76,21 @@ class Emulator:
             self.stop()
             pytest.fail(f"unexpected first line from the emulator: {line!r}")
         self.address = line.split(" ", 1)[1]
-        self.url = f"http://{self.address}"
+        #: With --tls, the emulator's test CA (what a client must trust), else None.
+        self.ca = None
+        scheme = "http"
+        if "--tls" in self.args:
+            self.ca = Path(self.args[self.args.index("--tls") + 1]) / "ca.pem"
+            scheme = "https"
+        self.url = f"{scheme}://{self.address}"
+        #: With --sts-port, the URL of the STS-only port.
+        self.sts_url = None
+        if "--sts-port" in self.args:
+            sts = self.proc.stdout.readline().strip()
+            if not sts.startswith("sts "):
+                self.stop()
+                pytest.fail(f"unexpected second line from the emulator: {sts!r}")
+            self.sts_url = f"{scheme}://{sts.split(' ', 1)[1]}"
 
     def fixture(self):
         """All tasks the emulator loaded, in the tasks-file shape (same arguments, --dump-tasks)."""
@@ -88,7 +102,14 @@ class Emulator:
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(self.url + path, data=data, method=method,
                                      headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as resp:
+        context = None
+        if self.ca is not None:
+            import ssl
+            context = ssl.create_default_context(cafile=str(self.ca))
+        # Straight to the emulator, whatever proxy the environment names.
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
+                                             urllib.request.HTTPSHandler(context=context))
+        with opener.open(req, timeout=10) as resp:
             return json.loads(resp.read())
 
     def stats(self):

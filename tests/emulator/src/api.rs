@@ -34,9 +34,36 @@ pub enum Reply {
         status: StatusCode,
         body: Vec<u8>,
     },
+    /// A reply that is not EC2's (a load balancer's or a proxy's page).
+    Foreign {
+        status: StatusCode,
+        content_type: &'static str,
+        body: &'static str,
+    },
     /// Close the connection without answering.
     Drop,
 }
+
+/// The port a request came in on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listener {
+    /// The main port: EC2 and STS.
+    Main,
+    /// `--sts-port`: STS alone.
+    Sts,
+}
+
+impl Listener {
+    pub fn name(self) -> &'static str {
+        match self {
+            Listener::Main => "main",
+            Listener::Sts => "sts",
+        }
+    }
+}
+
+/// What the `html` fault answers: a load balancer's error page.
+const LOAD_BALANCER_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>500 Internal Server Error</title>\n<style>body { font-family: sans-serif; }</style></head>\n<body><center><h1>500 Internal Server Error</h1></center>\n<hr><center>the load balancer in front of this endpoint</center>\n</body></html>\n";
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -240,16 +267,22 @@ pub struct Request<'a> {
     pub uri: &'a Uri,
     pub headers: &'a HeaderMap,
     pub body: &'a [u8],
+    pub listener: Listener,
 }
 
 /// Handles one request on the API path: STS when the signature's scope names `sts`, else EC2.
 pub async fn handle(emu: &Emulator, req: Request<'_>, request_id: &str) -> Reply {
     let params = parse_params(req.uri.query(), req.body);
     let claimed = sigv4::claimed(req.headers);
+    let is_sts = claimed.as_ref().is_ok_and(|auth| auth.service == "sts");
+    emu.count_arrival(req.listener, if is_sts { "sts" } else { "ec2" });
     if let Ok(auth) = &claimed
-        && auth.service == "sts"
+        && is_sts
     {
         return sts::handle(emu, &req, &params, auth, request_id).await;
+    }
+    if req.listener == Listener::Sts {
+        return ApiError::new(StatusCode::BAD_REQUEST, "InvalidAction", "This endpoint serves STS only.").reply(request_id);
     }
     handle_ec2(emu, req, &params, claimed.ok(), request_id).await
 }
@@ -281,6 +314,23 @@ async fn handle_ec2(emu: &Emulator, req: Request<'_>, params: &Params, auth: Opt
         }
         Some(FaultSpec { kind: FaultKind::Deny, .. }) => return ApiError::unauthorized().reply(request_id),
         Some(FaultSpec { kind: FaultKind::Drop, .. }) => return Reply::Drop,
+        Some(FaultSpec { kind: FaultKind::Html, .. }) => {
+            return Reply::Foreign {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                content_type: "text/html",
+                body: LOAD_BALANCER_PAGE,
+            };
+        }
+        Some(FaultSpec { kind: FaultKind::Empty503, .. }) => {
+            return Reply::Foreign { status: StatusCode::SERVICE_UNAVAILABLE, content_type: "text/plain", body: "" };
+        }
+        Some(FaultSpec { kind: FaultKind::Json502, .. }) => {
+            return Reply::Foreign {
+                status: StatusCode::BAD_GATEWAY,
+                content_type: "application/json",
+                body: "{\"message\": \"An invalid response was received from the upstream server\"}",
+            };
+        }
         Some(FaultSpec { kind: FaultKind::Garbage, .. }) => {
             return Reply::Xml { status: StatusCode::OK, body: b"this is not xml".to_vec() };
         }

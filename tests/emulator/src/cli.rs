@@ -23,7 +23,13 @@ USAGE:
 Server:
     --port N                 TCP port to listen on (default 0: any free port)
     --bind ADDR              address to bind (default 127.0.0.1)
-    Once accepting connections, prints one line `listening ADDR:PORT` on stdout.
+    --sts-port N             also listen on this port (0: any free port) for STS alone:
+                             EC2 requests sent there get 400 (wrong endpoint)
+    --tls DIR                serve HTTPS instead of HTTP: writes a new test CA
+                             (DIR/ca.pem) and a certificate for localhost and 127.0.0.1
+                             signed by it, valid for a day; clients trust DIR/ca.pem
+    Once accepting connections, prints one line `listening ADDR:PORT` on stdout
+    (with --sts-port, a second line `sts ADDR:PORT`).
     SIGTERM or SIGINT stop it with exit status 0.
 
 Credentials (requests must carry a valid AWS Signature Version 4):
@@ -71,7 +77,10 @@ Faults:
                              [,service=ec2|sts], KIND one of
                              throttle internal unavailable drop delay truncate malformed
                              garbage wrongroot repeat-token empty-pages
-                             ignore-max-results deny.
+                             ignore-max-results deny, or html (HTTP 500 with a load
+                             balancer's HTML page), empty503 (HTTP 503, empty body),
+                             json502 (HTTP 502 with a JSON body): replies that are
+                             not EC2's.
                              region= and account= limit the fault to the requests for
                              that region and/or account, and at= counts only those;
                              service=sts aims it at AssumeRole requests instead
@@ -86,6 +95,10 @@ See tests/emulator/README.md.
 #[derive(Debug, Clone)]
 pub struct Options {
     pub port: u16,
+    /// A second listener for STS alone.
+    pub sts_port: Option<u16>,
+    /// Where the test CA goes when serving HTTPS.
+    pub tls_dir: Option<PathBuf>,
     pub bind: IpAddr,
     pub region: String,
     /// Regions served besides the home region (`--regions`), in the order given.
@@ -110,6 +123,8 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             port: 0,
+            sts_port: None,
+            tls_dir: None,
             bind: IpAddr::from([127, 0, 0, 1]),
             region: DEFAULT_REGION.to_owned(),
             regions: Vec::new(),
@@ -217,6 +232,8 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Parsed, String> 
         };
         match flag.as_str() {
             "--port" => opts.port = parse_num(&flag, &value()?)?,
+            "--sts-port" => opts.sts_port = Some(parse_num(&flag, &value()?)?),
+            "--tls" => opts.tls_dir = Some(PathBuf::from(value()?)),
             "--bind" => {
                 let v = value()?;
                 opts.bind = v.parse().map_err(|_| format!("--bind: `{v}` is not an IP address"))?;

@@ -19,10 +19,13 @@ pub enum FaultKind {
     EmptyPages,
     IgnoreMaxResults,
     Deny,
+    Html,
+    Empty503,
+    Json502,
 }
 
 impl FaultKind {
-    pub const ALL: [(&'static str, FaultKind); 13] = [
+    pub const ALL: [(&'static str, FaultKind); 16] = [
         ("throttle", FaultKind::Throttle),
         ("internal", FaultKind::Internal),
         ("unavailable", FaultKind::Unavailable),
@@ -36,6 +39,9 @@ impl FaultKind {
         ("empty-pages", FaultKind::EmptyPages),
         ("ignore-max-results", FaultKind::IgnoreMaxResults),
         ("deny", FaultKind::Deny),
+        ("html", FaultKind::Html),
+        ("empty503", FaultKind::Empty503),
+        ("json502", FaultKind::Json502),
     ];
 
     pub fn name(self) -> &'static str {

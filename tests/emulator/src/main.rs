@@ -11,6 +11,7 @@ mod sigv4;
 mod state;
 mod store;
 mod sts;
+mod tls;
 mod xml;
 
 use std::collections::{BTreeMap, HashSet};
@@ -68,10 +69,22 @@ fn dump(store: &Store, target: &str) -> Result<(), String> {
     }
 }
 
+async fn bind(addr: SocketAddr) -> Result<(tokio::net::TcpListener, SocketAddr), String> {
+    let socket = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let local = socket.local_addr().map_err(|e| e.to_string())?;
+    Ok((socket, local))
+}
+
 async fn run(opts: Options, stores: BTreeMap<Pair, Store>, clock: Clock) -> Result<(), String> {
-    let addr = SocketAddr::new(opts.bind, opts.port);
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let tls = opts.tls_dir.as_deref().map(tls::acceptor).transpose()?;
+    let (socket, local) = bind(SocketAddr::new(opts.bind, opts.port)).await?;
+    let mut ports = vec![server::Port { socket, listener: api::Listener::Main, tls: tls.clone() }];
+    let mut sts_local = None;
+    if let Some(port) = opts.sts_port {
+        let (socket, local) = bind(SocketAddr::new(opts.bind, port)).await?;
+        ports.push(server::Port { socket, listener: api::Listener::Sts, tls });
+        sts_local = Some(local);
+    }
     let emu = Arc::new(Emulator::new(opts, stores, clock));
     let router = server::router(emu.clone());
     // Signal handlers go in before the line that tells the parent we are ready.
@@ -86,9 +99,13 @@ async fn run(opts: Options, stores: BTreeMap<Pair, Store>, clock: Clock) -> Resu
         }
     };
     let mut out = std::io::stdout().lock();
-    writeln!(out, "listening {local}").and_then(|()| out.flush()).map_err(|e| e.to_string())?;
+    let mut ready = format!("listening {local}\n");
+    if let Some(sts) = sts_local {
+        ready.push_str(&format!("sts {sts}\n"));
+    }
+    out.write_all(ready.as_bytes()).and_then(|()| out.flush()).map_err(|e| e.to_string())?;
     drop(out);
-    server::serve(listener, router, shutdown).await;
+    server::serve(ports, router, shutdown).await;
     Ok(())
 }
 

@@ -1,5 +1,6 @@
-//! HTTP serving: an accept loop over hyper's HTTP/1.1 connections, with the axum router as the
-//! service. The loop owns each connection so that a `drop` fault can close it without a reply.
+//! HTTP serving: an accept loop over hyper's HTTP/1.1 connections (over TLS with `--tls`), with
+//! the axum router as the service. The loop owns each connection so that a `drop` fault can
+//! close it without a reply. Each request carries the listener it came in on.
 
 use std::sync::Arc;
 
@@ -11,11 +12,13 @@ use axum::response::Response;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use serde_json::json;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 use tokio::sync::Notify;
 use tower_service::Service;
 
-use crate::api::{self, Reply};
+use crate::api::{self, Listener, Reply};
 use crate::control;
 use crate::state::Emulator;
 
@@ -36,6 +39,7 @@ async fn ec2_api(State(emu): State<Arc<Emulator>>, req: Request) -> Response {
         return control::json_response(StatusCode::NOT_FOUND, json!({ "error": "no such control endpoint" }));
     }
     let kill = req.extensions().get::<ConnectionKill>().cloned();
+    let listener = req.extensions().get::<Listener>().copied().unwrap_or(Listener::Main);
     let (parts, body) = req.into_parts();
     let body = match to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
@@ -45,7 +49,7 @@ async fn ec2_api(State(emu): State<Arc<Emulator>>, req: Request) -> Response {
     };
     let reply = api::handle(
         &emu,
-        api::Request { method: &parts.method, uri: &parts.uri, headers: &parts.headers, body: &body },
+        api::Request { method: &parts.method, uri: &parts.uri, headers: &parts.headers, body: &body, listener },
         &request_id,
     )
     .await;
@@ -63,6 +67,11 @@ async fn ec2_api(State(emu): State<Arc<Emulator>>, req: Request) -> Response {
             .header("x-amzn-requestid", HeaderValue::from_str(&request_id).expect("request ids are ASCII"))
             .body(Body::from(body))
             .expect("static response parts are valid"),
+        Reply::Foreign { status, content_type, body } => Response::builder()
+            .status(status)
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .expect("static response parts are valid"),
         Reply::Drop => {
             if let Some(kill) = kill {
                 kill.0.notify_one();
@@ -73,12 +82,15 @@ async fn ec2_api(State(emu): State<Arc<Emulator>>, req: Request) -> Response {
     }
 }
 
-async fn serve_connection(stream: TcpStream, router: Router) {
-    let _ = stream.set_nodelay(true);
+async fn serve_connection<S>(stream: S, router: Router, listener: Listener)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let kill = Arc::new(Notify::new());
     let handle = ConnectionKill(kill.clone());
     let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         req.extensions_mut().insert(handle.clone());
+        req.extensions_mut().insert(listener);
         let mut router = router.clone();
         async move { router.call(req).await }
     });
@@ -89,26 +101,61 @@ async fn serve_connection(stream: TcpStream, router: Router) {
     }
 }
 
-/// Accepts connections until `shutdown` completes, then gives the open ones up to a second to
-/// end, so that the answer that asked for the shutdown (`POST /_emulator/shutdown`) still goes
-/// out before the process exits.
-pub async fn serve(listener: TcpListener, router: Router, shutdown: impl std::future::Future<Output = ()>) {
+/// One listening socket and how to serve what it accepts.
+pub struct Port {
+    pub socket: TcpListener,
+    pub listener: Listener,
+    pub tls: Option<TlsAcceptor>,
+}
+
+/// Accepts connections on every port until `shutdown` completes, then gives the open ones up to
+/// a second to end, so that the answer that asked for the shutdown (`POST /_emulator/shutdown`)
+/// still goes out before the process exits.
+pub async fn serve(ports: Vec<Port>, router: Router, shutdown: impl std::future::Future<Output = ()>) {
     tokio::pin!(shutdown);
+    let (accepted_tx, mut accepted) = tokio::sync::mpsc::channel(16);
+    let mut acceptors = tokio::task::JoinSet::new();
+    for port in ports {
+        let tx = accepted_tx.clone();
+        acceptors.spawn(async move {
+            loop {
+                match port.socket.accept().await {
+                    Ok((stream, _)) => {
+                        let _ = stream.set_nodelay(true);
+                        if tx.send((stream, port.listener, port.tls.clone())).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        eprintln!("accept failed: {e}");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    }
+                }
+            }
+        });
+    }
     let mut open = tokio::task::JoinSet::new();
     loop {
         tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    while open.try_join_next().is_some() {}
-                    open.spawn(serve_connection(stream, router.clone()));
-                }
-                Err(e) => {
-                    eprintln!("accept failed: {e}");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                }
-            },
+            Some((stream, listener, tls)) = accepted.recv() => {
+                while open.try_join_next().is_some() {}
+                let router = router.clone();
+                open.spawn(async move {
+                    match tls {
+                        None => serve_connection(stream, router, listener).await,
+                        // A client that gives up on the handshake (one that does not trust the
+                        // test CA) just ends its connection.
+                        Some(tls) => {
+                            if let Ok(stream) = tls.accept(stream).await {
+                                serve_connection(stream, router, listener).await;
+                            }
+                        }
+                    }
+                });
+            }
             () = &mut shutdown => break,
         }
     }
+    acceptors.abort_all();
     let _ = tokio::time::timeout(std::time::Duration::from_secs(1), async { while open.join_next().await.is_some() {} }).await;
 }

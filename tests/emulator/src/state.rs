@@ -37,6 +37,9 @@ pub struct Traffic {
     pub assume_role_faults: u64,
     /// Keyed by `account/region`.
     pub by_pair: BTreeMap<String, PairCount>,
+    /// API requests by the port they came in on and the service they were signed for:
+    /// `main/ec2`, `main/sts`, `sts/ec2`, `sts/sts`.
+    pub arrivals: BTreeMap<String, u64>,
     pub faults: FaultBook,
 }
 
@@ -49,6 +52,7 @@ pub struct Stats {
     pub assume_role_requests: u64,
     pub assume_role_faults: u64,
     pub by_pair: BTreeMap<String, PairCount>,
+    pub arrivals: BTreeMap<String, u64>,
 }
 
 /// Temporary credentials handed out by AssumeRole. Never printed or logged.
@@ -308,7 +312,13 @@ impl Emulator {
             assume_role_requests: t.assume_role_requests,
             assume_role_faults: t.assume_role_faults,
             by_pair: t.by_pair.clone(),
+            arrivals: t.arrivals.clone(),
         }
+    }
+
+    /// Counts an API request by the port it came in on and the service it was signed for.
+    pub fn count_arrival(&self, listener: crate::api::Listener, service: &str) {
+        *lock(&self.traffic).arrivals.entry(format!("{}/{service}", listener.name())).or_insert(0) += 1;
     }
 
     pub fn home_pair(&self) -> &Pair {
