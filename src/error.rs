@@ -221,7 +221,8 @@ fn foreign_reply(raw: &aws_smithy_runtime_api::http::Response, endpoint: &str) -
         504 => " Gateway Timeout",
         _ => "",
     };
-    let content_type = raw.headers().get("content-type").map(|c| c.split(';').next().unwrap_or(c).trim()).filter(|c| !c.is_empty());
+    let content_type =
+        raw.headers().get("content-type").map(|c| c.split(';').next().unwrap_or(c).trim()).filter(|c| !c.is_empty());
     let text = raw.body().bytes().map(|b| plain_text(&String::from_utf8_lossy(&b[..b.len().min(1 << 16)]))).unwrap_or_default();
     let what = match (content_type, text.is_empty()) {
         (_, true) if raw.body().bytes().is_some_and(<[u8]>::is_empty) => "an empty body".to_owned(),
@@ -241,13 +242,12 @@ fn find_ignoring_case(haystack: &str, needle: &str) -> Option<usize> {
 /// tags, scripts and styles removed, common entities decoded, white space collapsed, cut at
 /// [`EXCERPT_CHARS`] characters.
 fn plain_text(body: &str) -> String {
-    if let (Some(start), Some(end)) = (find_ignoring_case(body, "<head"), find_ignoring_case(body, "</head>")) {
-        if start < end {
-            let rest = format!("{}{}", &body[..start], &body[end + "</head>".len()..]);
-            let text = text_of(&rest);
-            if !text.is_empty() {
-                return text;
-            }
+    if let (Some(start), Some(end)) = (find_ignoring_case(body, "<head"), find_ignoring_case(body, "</head>"))
+        && start < end
+    {
+        let text = text_of(&format!("{}{}", &body[..start], &body[end + "</head>".len()..]));
+        if !text.is_empty() {
+            return text;
         }
     }
     text_of(body)

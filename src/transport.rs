@@ -127,7 +127,11 @@ impl Proxies {
         let mut rules = no_proxy;
         // The metadata service, and the endpoint it was moved to, are reached directly.
         let imds = std::env::var("AWS_EC2_METADATA_SERVICE_ENDPOINT").ok();
-        for host in IMDS_HOSTS.split(',').map(str::to_owned).chain(imds.as_deref().map(|u| host_name(&crate::client::url_host(u)).to_owned())) {
+        for host in IMDS_HOSTS
+            .split(',')
+            .map(str::to_owned)
+            .chain(imds.as_deref().map(|u| host_name(&crate::client::url_host(u)).to_owned()))
+        {
             if !rules.is_empty() {
                 rules.push(',');
             }
@@ -215,7 +219,10 @@ pub(crate) fn resolve_ca_bundle(configured: Option<&Path>, profile: Option<&str>
         return Ok(None);
     };
     let pem = std::fs::read(&path).map_err(|e| {
-        Error::new(ErrorKind::Config, format!("could not read the CA bundle {} (from {source}): {}", path.display(), io_phrase(&e)))
+        Error::new(
+            ErrorKind::Config,
+            format!("could not read the CA bundle {} (from {source}): {}", path.display(), io_phrase(&e)),
+        )
     })?;
     if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
         return Err(Error::new(
@@ -245,7 +252,11 @@ pub(crate) fn profile_value(profile: Option<&str>, key: &str) -> Option<(String,
         None => home_dir()?.join(".aws").join("config"),
     };
     let text = std::fs::read_to_string(path).ok()?;
-    let wanted = if name == "default" { vec!["default".to_owned(), "profile default".to_owned()] } else { vec![format!("profile {name}")] };
+    let wanted = if name == "default" {
+        vec!["default".to_owned(), "profile default".to_owned()]
+    } else {
+        vec![format!("profile {name}")]
+    };
     let mut inside = false;
     for line in text.lines() {
         let line = line.trim();
@@ -288,16 +299,19 @@ pub(crate) fn http_client(ca_pem: Option<Vec<u8>>, proxies: &Proxies) -> Result<
     };
     let https_config = proxies.config(proxies.https.as_ref(), true);
     let http_config = proxies.config(proxies.http.as_ref(), false);
-    let tls_builder = move |settings: Option<&HttpConnectorSettings>, components: Option<&RuntimeComponents>, proxy: ProxyConfig| {
-        let mut b = connector_builder(settings, components).proxy_config(proxy).tls_provider(tls::Provider::Rustls(CryptoMode::Ring));
-        if let Some(ctx) = &tls_context {
-            b = b.tls_context(ctx.clone());
-        }
-        b.build()
-    };
+    let tls_builder =
+        move |settings: Option<&HttpConnectorSettings>, components: Option<&RuntimeComponents>, proxy: ProxyConfig| {
+            let mut b =
+                connector_builder(settings, components).proxy_config(proxy).tls_provider(tls::Provider::Rustls(CryptoMode::Ring));
+            if let Some(ctx) = &tls_context {
+                b = b.tls_context(ctx.clone());
+            }
+            b.build()
+        };
     let tls_for_http = tls_builder.clone();
     // An `https://` proxy for plain-HTTP requests needs TLS to reach the proxy itself.
-    let http_needs_tls = proxies.http.as_ref().is_some_and(|p| p.url.get(..8).is_some_and(|s| s.eq_ignore_ascii_case("https://")));
+    let http_needs_tls =
+        proxies.http.as_ref().is_some_and(|p| p.url.get(..8).is_some_and(|s| s.eq_ignore_ascii_case("https://")));
     let tls = Builder::new().build_with_connector_fn(move |s, c| tls_builder(s, c, https_config.clone()));
     let plain = Builder::new().build_with_connector_fn(move |s, c| {
         if http_needs_tls {
@@ -330,7 +344,11 @@ struct BySchemeClient {
 
 impl HttpClient for BySchemeClient {
     fn http_connector(&self, settings: &HttpConnectorSettings, components: &RuntimeComponents) -> SharedHttpConnector {
-        SharedHttpConnector::new(BySchemeConnector { clients: self.clone(), settings: settings.clone(), components: components.clone() })
+        SharedHttpConnector::new(BySchemeConnector {
+            clients: self.clone(),
+            settings: settings.clone(),
+            components: components.clone(),
+        })
     }
 }
 

@@ -343,7 +343,8 @@ impl Client {
                 let creds = role.as_ref().and_then(|r| credentials.iter().find(|(a, _)| a == r).map(|(_, c)| c));
                 Ok(Group {
                     ec2: crate::fleet::ec2_for(&self.sdk_config, self.endpoint_url.as_deref(), &region_name, creds),
-                    endpoint: crate::client::endpoint_label(self.endpoint_url.as_deref(), Some(&region_name), &self.proxies).into(),
+                    endpoint: crate::client::endpoint_label(self.endpoint_url.as_deref(), Some(&region_name), &self.proxies)
+                        .into(),
                     name,
                     query,
                 })
