@@ -45,6 +45,8 @@ static storetasks_client *client_for(const char *region, uint32_t attempts) {
     storetasks_config *cfg = storetasks_config_new();
     storetasks_config_set_region(cfg, region);
     storetasks_config_set_endpoint_url(cfg, emu.endpoint);
+    /* The emulator answers STS on the same port: the endpoint URL alone is EC2's. */
+    storetasks_config_set_sts_endpoint_url(cfg, emu.endpoint);
     storetasks_config_set_credentials(cfg, EMU_ACCESS_KEY, EMU_SECRET_KEY, NULL);
     storetasks_config_set_retry(cfg, STORETASKS_RETRY_MODE_STANDARD, attempts);
     storetasks_config_set_timeouts(cfg, 2000, 10000, 30000);

@@ -35,8 +35,10 @@ def env():
 def example(emu, *args):
     if not EXAMPLE.exists():
         pytest.fail(f"{EXAMPLE} not found: run `make examples`")
+    # The endpoint URL is EC2's alone: the emulator's STS (same port) is named by the variable the
+    # AWS CLI reads too.
     return subprocess.run([str(EXAMPLE), "--endpoint-url", emu.url, *args],
-                          env=env(), capture_output=True, text=True, timeout=120)
+                          env={**env(), "AWS_ENDPOINT_URL_STS": emu.url}, capture_output=True, text=True, timeout=120)
 
 
 def wire_time(dt):
