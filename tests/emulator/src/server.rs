@@ -14,8 +14,8 @@ use hyper_util::rt::TokioIo;
 use serde_json::json;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
-use tokio_rustls::TlsAcceptor;
 use tokio::sync::Notify;
+use tokio_rustls::TlsAcceptor;
 use tower_service::Service;
 
 use crate::api::{self, Listener, Reply};
