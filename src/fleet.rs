@@ -277,6 +277,7 @@ impl Client {
 
         let mut places: Vec<Place> = Vec::new();
         let mut outcomes: Vec<Outcome> = Vec::new();
+        let mut ended: Vec<bool> = Vec::new();
         loop {
             let event = rx.recv().map_err(|_| {
                 Error::new(ErrorKind::Panic, "the fleet listing ended without an answer (a panic inside the library)")
@@ -284,6 +285,7 @@ impl Client {
             match event {
                 Event::Places(p) => {
                     outcomes = p.iter().map(|place| Outcome { place: place.clone(), pages: 0, tasks: 0, error: None }).collect();
+                    ended = vec![false; p.len()];
                     places = p;
                 }
                 Event::Page(i, page) => {
@@ -292,17 +294,45 @@ impl Client {
                     outcome.pages += 1;
                     outcome.tasks += page.tasks.len();
                     if !on_page(i, place, page) {
+                        // What had already happened is reported: the places whose end is queued
+                        // keep their outcome; those still running are marked as stopped.
+                        stop.0.cancel();
+                        while let Ok(event) = rx.try_recv() {
+                            if let Event::Done(i, error) = event {
+                                self.record_end(&mut outcomes, &mut ended, i, error);
+                            }
+                        }
+                        for (outcome, _) in outcomes.iter_mut().zip(&ended).filter(|(_, ended)| !**ended) {
+                            outcome.error = Some(Error::new(
+                                ErrorKind::Cancelled,
+                                match &outcome.place.account {
+                                    Some(a) => format!(
+                                        "the caller stopped the call before the listing of {a}/{} had ended",
+                                        outcome.place.region
+                                    ),
+                                    None => format!(
+                                        "the caller stopped the call before the listing of {} had ended",
+                                        outcome.place.region
+                                    ),
+                                },
+                            ));
+                        }
                         return Ok(outcomes);
                     }
                 }
-                Event::Done(i, error) => {
-                    if let Some(outcome) = outcomes.get_mut(i) {
-                        outcome.error = error.map(|e| self.redact(e));
-                    }
-                }
+                Event::Done(i, error) => self.record_end(&mut outcomes, &mut ended, i, error),
                 Event::Finished => return Ok(outcomes),
                 Event::Cancelled => return Err(Error::cancelled()),
             }
+        }
+    }
+}
+
+impl Client {
+    fn record_end(&self, outcomes: &mut [Outcome], ended: &mut [bool], i: usize, error: Option<Error>) {
+        if let (Some(outcome), Some(ended)) = (outcomes.get_mut(i), ended.get_mut(i)) {
+            outcome.error = error.map(|e| self.redact(e));
+            *ended = true;
         }
     }
 }

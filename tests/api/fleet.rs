@@ -324,6 +324,46 @@ fn a_role_that_cannot_be_assumed_fails_only_its_own_places() {
 }
 
 #[test]
+fn stopping_the_pages_keeps_what_had_happened_and_marks_what_had_not_ended() {
+    unsafe extern "C" fn stop_after_a_while(
+        _region: *const c_char,
+        _account: *const c_char,
+        _page: *const storetasks::ffi::task_list::storetasks_task_list,
+        _user: *mut c_void,
+    ) -> bool {
+        // Long enough for the denied region's failure to be reported meanwhile.
+        std::thread::sleep(Duration::from_millis(1500));
+        false
+    }
+    let emu = fleet_emulator(&["--fault", "deny,region=us-west-2,count=1000"]);
+    let c = Config::for_endpoint(&emu.endpoint()).client();
+    let f = Fleet::regions(&REGIONS);
+    // Pages of 10 tasks: more pages than may wait for the caller, so some listings are still
+    // running when it stops.
+    let q = Query::new().max_results(10);
+    let mut r = null_mut();
+    let mut err = null_mut();
+    let st =
+        storetasks_client_describe_fleet_pages(c.0, f.0, q.0, null(), Some(stop_after_a_while), null_mut(), &mut r, &mut err);
+    assert_eq!(st, S::Ok);
+    let places = copy_result(r);
+    storetasks_fleet_result_free(r);
+    assert_eq!(emu.stat_u64("faults_fired"), 1);
+    let denied = places.iter().find(|p| p.region == "us-west-2").unwrap();
+    let e = denied.error.as_ref().expect("the failure that had happened is reported");
+    assert_eq!(e.status, S::Unauthorized, "{e:?}");
+    let stopped: Vec<&PlaceOut> = places.iter().filter(|p| p.error.as_ref().is_some_and(|e| e.status == S::Cancelled)).collect();
+    assert!(!stopped.is_empty(), "the listings still running are marked: {places:?}");
+    for p in &stopped {
+        let m = &p.error.as_ref().unwrap().message;
+        assert!(m.starts_with("the caller stopped the call before the listing of ") && m.contains(&p.region), "{m}");
+    }
+    for p in places.iter().filter(|p| p.region != "us-west-2") {
+        assert!(p.error.as_ref().is_none_or(|e| e.status == S::Cancelled), "{p:?}");
+    }
+}
+
+#[test]
 fn pages_stream_with_their_place_and_the_caller_can_stop() {
     struct Seen {
         pages: Vec<(String, Option<String>, usize)>,
