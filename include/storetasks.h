@@ -748,8 +748,11 @@ enum storetasks_status storetasks_client_describe_fleet(const struct storetasks_
 /**
  * The streaming form of `storetasks_client_describe_fleet`: `callback` receives each page as it
  * arrives from any place, on the calling thread; at most `max_concurrency` pages wait for it, so
- * memory stays bounded whatever the fleet's size. Returning false stops every listing (the call
- * then returns OK with the outcomes so far).
+ * memory stays bounded whatever the fleet's size. Returning false stops every listing: the call
+ * then returns OK with every outcome known by then (a place that had failed keeps its error, one
+ * that had ended keeps none), and each place still running has an error of status CANCELLED
+ * ("the caller stopped the call before the listing of ... had ended"), counted by
+ * `storetasks_fleet_result_failed`.
  *
  * `result_out` may be NULL; otherwise it receives the outcome of every place as for
  * `storetasks_client_describe_fleet`, with empty task lists (the tasks went to the callback) and
@@ -772,7 +775,8 @@ enum storetasks_status storetasks_client_describe_fleet_pages(const struct store
 STORETASKS_API size_t storetasks_fleet_result_len(const struct storetasks_fleet_result *result);
 
 /**
- * The number of places whose listing failed; 0 for NULL.
+ * The number of places whose listing failed, or did not end because the caller stopped a
+ * streaming call (status CANCELLED); 0 for NULL.
  */
 STORETASKS_API size_t storetasks_fleet_result_failed(const struct storetasks_fleet_result *result);
 
