@@ -681,6 +681,58 @@ def test_bad_app_name_is_refused_when_the_client_is_created():
     assert info.value.status_name == "STORETASKS_STATUS_INVALID_ARGUMENT"
 
 
+@pytest.mark.parametrize("proxy", ["socks5://u:secret@h:1", "http://u:secret@:8080"])
+def test_a_proxy_the_library_cannot_use_is_refused_without_its_password(proxy):
+    with pytest.raises(storetasks.ParamValidationError) as info:
+        storetasks.Client(region=REGION, aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, proxy=proxy,
+                          no_proxy="localhost")
+    assert info.value.report.startswith("Invalid value for parameter proxy: "), info.value.report
+    assert "\n" not in info.value.report and "secret" not in str(info.value), info.value.report
+    assert info.value.status_name == "STORETASKS_STATUS_INVALID_ARGUMENT"
+
+
+@pytest.mark.parametrize("kwargs, report", [
+    ({"no_proxy": "localhost"}, "no_proxy needs proxy (without it, the environment's NO_PROXY applies)"),
+    ({"no_proxy": ""}, "no_proxy needs proxy (without it, the environment's NO_PROXY applies)"),
+    ({"proxy": b"http://u:secret@h:1"},
+     "Invalid type for parameter proxy, type: <class 'bytes'>, valid types: <class 'str'>, <class 'NoneType'>"),
+    ({"proxy": "http://u:secret@h:1", "no_proxy": ["localhost"]},
+     "Invalid type for parameter no_proxy, type: <class 'list'>, valid types: <class 'str'>, <class 'NoneType'>"),
+    ({"proxy": "http://u:secret@h:1\x00"}, "Invalid value for parameter proxy: it contains a NUL character"),
+])
+def test_proxy_settings_the_package_refuses_before_the_library(kwargs, report):
+    with pytest.raises(storetasks.ParamValidationError) as info:
+        storetasks.Client(region=REGION, **kwargs)
+    assert info.value.report == report
+    assert info.value.status is None  # the package's own check
+    assert "secret" not in str(info.value)
+
+
+def test_a_proxy_is_used_unless_the_endpoint_is_bypassed_or_proxy_is_empty(emulator, monkeypatch):
+    dead = "http://u:secret@127.0.0.1:1"  # a proxy nothing listens on
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", dead)
+    monkeypatch.setenv("http_proxy", dead)
+    for kwargs, through in (
+        ({}, True),  # the environment's
+        ({"proxy": ""}, False),
+        ({"proxy": dead}, True),
+        ({"proxy": "127.0.0.1:1"}, True),
+        ({"proxy": dead, "no_proxy": ""}, True),
+        ({"proxy": dead, "no_proxy": "example.com,10.0.0.0/8"}, True),
+        ({"proxy": dead, "no_proxy": "example.com,127.0.0.1"}, False),
+        ({"proxy": dead, "no_proxy": "127.0.0.0/8"}, False),
+    ):
+        with ours(emulator, max_attempts=1, **kwargs) as client:
+            if through:
+                with pytest.raises(storetasks.EndpointConnectionError) as info:
+                    client.describe_store_image_tasks(MaxResults=5)
+                assert "secret" not in str(info.value), kwargs
+            else:
+                assert len(client.describe_store_image_tasks(MaxResults=5)["StoreImageTaskResults"]) == 5, kwargs
+
+
 def test_no_region_anywhere_is_a_config_error():
     # conftest cleared every AWS_* variable and pointed the shared files at /dev/null.
     with pytest.raises(storetasks.ConfigError) as info:

@@ -25,7 +25,7 @@ def emu(start_emulator):
 
 @pytest.fixture
 def client(emu):
-    with storetasks.Client(region=REGION, endpoint_url=emu.url, aws_access_key_id=ACCESS_KEY,
+    with storetasks.Client(region=REGION, endpoint_url=emu.url, sts_endpoint_url=emu.url, aws_access_key_id=ACCESS_KEY,
                            aws_secret_access_key=SECRET_KEY) as c:
         yield c
 

@@ -142,6 +142,8 @@ _SIGNATURES = {
     "storetasks_config_set_use_fips": (_status, [P(Config), ctypes.c_bool]),
     "storetasks_config_set_use_dual_stack": (_status, [P(Config), ctypes.c_bool]),
     "storetasks_config_set_ca_bundle": (_status, [P(Config), _char]),
+    "storetasks_config_set_sts_endpoint_url": (_status, [P(Config), _char]),
+    "storetasks_config_set_proxy": (_status, [P(Config), _char, _char]),
     "storetasks_config_set_app_name": (_status, [P(Config), _char]),
     "storetasks_config_set_max_concurrency": (_status, [P(Config), ctypes.c_size_t]),
     "storetasks_config_last_error": (_char, [P(Config)]),

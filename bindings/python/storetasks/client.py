@@ -40,6 +40,18 @@ def _seconds_to_ms(name, seconds):
     return 0 if seconds is None else M.in_range(name, seconds, 1, M.UINT64_MAX, seconds=True)
 
 
+def _proxy_arguments(proxy, no_proxy):
+    """``proxy`` and ``no_proxy`` checked, as storetasks_config_set_proxy takes them. A message
+    shows the type of a value, never the value: a proxy URL may hold a password."""
+    for name, value in (("proxy", proxy), ("no_proxy", no_proxy)):
+        if value is not None and not isinstance(value, str):
+            raise ParamValidationError(f"Invalid type for parameter {name}, type: {type(value)}, "
+                                       f"valid types: {str}, {type(None)}")
+    if proxy is None:
+        raise ParamValidationError("no_proxy needs proxy (without it, the environment's NO_PROXY applies)")
+    return M.c_string("proxy", proxy), None if no_proxy is None else M.c_string("no_proxy", no_proxy)
+
+
 class Client:
     """An EC2 client for DescribeStoreImageTasks, with boto3's interface for that call.
 
@@ -55,6 +67,19 @@ class Client:
     :class:`~storetasks.ParamValidationError` rather than being wrapped, and so does one the
     library refuses with its reason (``max_attempts`` above 100, ``max_concurrency`` above 1024).
 
+    ``endpoint_url`` is EC2's alone: the roles of fleet calls and waits are assumed through STS at
+    ``sts_endpoint_url``, else ``AWS_ENDPOINT_URL_STS``, the profile's, or STS's regional endpoint.
+
+    ``proxy`` is the proxy every request (EC2, STS for roles, SSO) goes through:
+    ``"http://[user:password@]host:port"``, ``"https://..."`` for a proxy reached over TLS, or
+    ``"host:port"``; ``""`` sends every request directly, whatever the environment says; None
+    follows the environment's ``HTTPS_PROXY``, ``HTTP_PROXY`` and ``NO_PROXY``. ``no_proxy`` lists
+    the hosts reached directly instead (comma-separated: ``*``, a host, a domain suffix, an IP
+    address or a CIDR block; ``""`` for none; None keeps ``NO_PROXY``'s) and needs ``proxy``. A
+    URL the library cannot use (a scheme other than http or https, no host) raises
+    :class:`~storetasks.ParamValidationError` with the library's reason, which never shows the
+    password. The instance metadata service is never reached through a proxy.
+
     The client is safe to share between threads (calls release the GIL and run in parallel).
     Close it with ``close()`` or a ``with`` block; garbage collection closes a forgotten one.
     """
@@ -62,7 +87,8 @@ class Client:
     def __init__(self, region=None, endpoint_url=None, profile=None, aws_access_key_id=None,
                  aws_secret_access_key=None, aws_session_token=None, retry_mode=None, max_attempts=None,
                  connect_timeout=None, read_timeout=None, operation_timeout=None, app_name=None,
-                 max_concurrency=None, use_fips_endpoint=None, use_dualstack_endpoint=None, ca_bundle=None):
+                 max_concurrency=None, use_fips_endpoint=None, use_dualstack_endpoint=None, ca_bundle=None,
+                 proxy=None, no_proxy=None, sts_endpoint_url=None):
         # The native client, owned by this object and by each call in flight (see _call): it is
         # freed by whichever lets go of it last, once close() has run.
         self._handle = None
@@ -85,6 +111,7 @@ class Client:
             for name, setter, value in (
                 ("region", lib.storetasks_config_set_region, region),
                 ("endpoint_url", lib.storetasks_config_set_endpoint_url, endpoint_url),
+                ("sts_endpoint_url", lib.storetasks_config_set_sts_endpoint_url, sts_endpoint_url),
                 ("profile", lib.storetasks_config_set_profile, profile),
                 ("ca_bundle", lib.storetasks_config_set_ca_bundle, ca_bundle),
                 ("app_name", lib.storetasks_config_set_app_name, app_name),
@@ -121,6 +148,8 @@ class Client:
             if max_concurrency is not None:
                 M.in_range("max_concurrency", max_concurrency, 1, M.SIZE_MAX)
                 _config_setter(lib.storetasks_config_set_max_concurrency(config, max_concurrency), "max_concurrency")
+            if proxy is not None or no_proxy is not None:
+                _config_setter(lib.storetasks_config_set_proxy(config, *_proxy_arguments(proxy, no_proxy)), "proxy")
             handle = ctypes.POINTER(N.ClientHandle)()
             err = ctypes.POINTER(N.Error)()
             status = lib.storetasks_client_new(config, ctypes.byref(handle), ctypes.byref(err))
