@@ -259,8 +259,14 @@ public:
     Config() : p_(detail::allocated(storetasks_config_new())) {}
 
     Config& region(const std::string& region) { return set(storetasks_config_set_region(p(), detail::c_str(region, "region"))); }
+    /// EC2's endpoint URL alone: the roles of fleet calls and waits go to sts_endpoint_url().
     Config& endpoint_url(const std::string& url) {
         return set(storetasks_config_set_endpoint_url(p(), detail::c_str(url, "endpoint url")));
+    }
+    /// Where the roles the library assumes (fleet calls, waits across targets) are asked for;
+    /// without it, AWS_ENDPOINT_URL_STS, the profile's, else STS's regional endpoint.
+    Config& sts_endpoint_url(const std::string& url) {
+        return set(storetasks_config_set_sts_endpoint_url(p(), detail::c_str(url, "STS endpoint url")));
     }
     Config& profile(const std::string& profile) {
         return set(storetasks_config_set_profile(p(), detail::c_str(profile, "profile")));
@@ -288,6 +294,24 @@ public:
     Config& ca_bundle(const std::string& pem_path) {
         return set(storetasks_config_set_ca_bundle(p(), detail::c_str(pem_path, "CA bundle path")));
     }
+    /// Sends every request (EC2, STS for roles, SSO) through the proxy `url`
+    /// ("http://[user:password@]host:port", "https://..." for a proxy reached over TLS, or
+    /// "host:port"), except to the hosts the environment's NO_PROXY names; "" sends every request
+    /// directly, whatever the environment says. A URL the library cannot use (a scheme other than
+    /// http or https, no host) throws Error(Status::InvalidArgument) whose message() never shows
+    /// the password. The instance metadata service is never reached through a proxy.
+    Config& proxy(const std::string& url) {
+        return set(storetasks_config_set_proxy(p(), detail::c_str(url, "proxy URL"), nullptr));
+    }
+    /// As proxy(url), but the hosts reached directly are those of `no_proxy` (comma-separated:
+    /// "*", a host, a domain suffix, an IP address or a CIDR block; "" for none), not NO_PROXY's.
+    Config& proxy(const std::string& url, const std::string& no_proxy) {
+        return set(storetasks_config_set_proxy(p(), detail::c_str(url, "proxy URL"),
+                                               detail::c_str(no_proxy, "no-proxy rules")));
+    }
+    /// Goes back to the proxy settings of the environment (HTTPS_PROXY, HTTP_PROXY, NO_PROXY),
+    /// which a Config follows until proxy() is called.
+    Config& proxy_from_environment() { return set(storetasks_config_set_proxy(p(), nullptr, nullptr)); }
     Config& app_name(const std::string& name) { return set(storetasks_config_set_app_name(p(), detail::c_str(name, "app name"))); }
     Config& max_concurrency(std::size_t n) { return set(storetasks_config_set_max_concurrency(p(), n)); }
 

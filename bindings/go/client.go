@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -36,8 +37,11 @@ const (
 type Config struct {
 	// Region, such as "eu-west-1"; "" for the default chain.
 	Region string
-	// EndpointURL overrides the EC2 endpoint (an emulator, a VPC endpoint, a proxy).
+	// EndpointURL overrides the EC2 endpoint (an emulator, a VPC endpoint); it is EC2's alone.
 	EndpointURL string
+	// STSEndpointURL is where the roles of fleet calls and waits are assumed; "" follows
+	// AWS_ENDPOINT_URL_STS, the profile, else STS's regional endpoint (never EndpointURL).
+	STSEndpointURL string
 	// Profile of the shared config files; "" for the default profile.
 	Profile string
 
@@ -65,6 +69,22 @@ type Config struct {
 
 	// CABundle is a PEM file whose certificates are trusted in addition to the system's roots.
 	CABundle string
+
+	// Proxy is the proxy every request (EC2, STS for roles, SSO) goes through:
+	// "http://[user:password@]host:port", "https://..." for a proxy reached over TLS, or
+	// "host:port" (http). "" follows the environment: HTTPS_PROXY, HTTP_PROXY and NO_PROXY. A
+	// URL the library cannot use (a scheme other than http or https, no host) makes NewClient
+	// fail with an error matching ErrInvalidArgument that names Config.Proxy and never shows
+	// the password. The instance metadata service is never reached through a proxy.
+	Proxy string
+	// NoProxy lists the hosts reached directly rather than through Proxy (comma-separated:
+	// "*", a host, a domain suffix, an IP address or a CIDR block); "" keeps the environment's
+	// NO_PROXY. It needs Proxy.
+	NoProxy string
+	// DisableProxy sends every request directly, whatever the environment's proxy variables
+	// say. It cannot be combined with Proxy or NoProxy.
+	DisableProxy bool
+
 	// AppName is added to the user agent (letters, digits and !#$%&'*+-.^_`|~ only).
 	AppName string
 	// MaxConcurrency bounds what runs at once: the requests of 20 image ids a longer id list is
@@ -277,6 +297,11 @@ func applyConfig(ccfg *C.storetasks_config, cfg *Config) error {
 	}); err != nil {
 		return err
 	}
+	if err := setString("STSEndpointURL", cfg.STSEndpointURL, func(s *C.char) Status {
+		return Status(C.storetasks_config_set_sts_endpoint_url(ccfg, s))
+	}); err != nil {
+		return err
+	}
 	if err := setString("Profile", cfg.Profile, func(s *C.char) Status {
 		return Status(C.storetasks_config_set_profile(ccfg, s))
 	}); err != nil {
@@ -290,6 +315,9 @@ func applyConfig(ccfg *C.storetasks_config, cfg *Config) error {
 	if err := setString("AppName", cfg.AppName, func(s *C.char) Status {
 		return Status(C.storetasks_config_set_app_name(ccfg, s))
 	}); err != nil {
+		return err
+	}
+	if err := applyProxy(ccfg, cfg, check); err != nil {
 		return err
 	}
 
@@ -365,4 +393,35 @@ func applyConfig(ccfg *C.storetasks_config, cfg *Config) error {
 		}
 	}
 	return nil
+}
+
+// applyProxy passes Proxy, NoProxy and DisableProxy to the library, which takes them in one
+// call; nothing set keeps the environment's settings.
+func applyProxy(ccfg *C.storetasks_config, cfg *Config, check func(string, Status) error) error {
+	switch {
+	case cfg.DisableProxy && (cfg.Proxy != "" || cfg.NoProxy != ""):
+		return invalidArgument("Config.DisableProxy cannot be combined with Config.Proxy or Config.NoProxy")
+	case cfg.NoProxy != "" && cfg.Proxy == "":
+		return invalidArgument("Config.NoProxy needs Config.Proxy (without one, the environment's NO_PROXY applies)")
+	case !cfg.DisableProxy && cfg.Proxy == "":
+		return nil
+	}
+	url, err := cString("Config.Proxy", cfg.Proxy) // "" with DisableProxy: no proxy at all
+	if err != nil {
+		return err
+	}
+	defer freeC(url)
+	var noProxy *C.char
+	if cfg.NoProxy != "" {
+		if noProxy, err = cString("Config.NoProxy", cfg.NoProxy); err != nil {
+			return err
+		}
+		defer freeC(noProxy)
+	}
+	// The library checks the URL first: a refusal names NoProxy only when the URL passed.
+	what := "Proxy"
+	if utf8.ValidString(cfg.Proxy) && !utf8.ValidString(cfg.NoProxy) {
+		what = "NoProxy"
+	}
+	return check(what, Status(C.storetasks_config_set_proxy(ccfg, url, noProxy)))
 }

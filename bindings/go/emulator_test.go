@@ -187,6 +187,7 @@ func (e *emulator) config() Config {
 	return Config{
 		Region:          testRegion,
 		EndpointURL:     e.URL,
+		STSEndpointURL:  e.URL, // the emulator answers STS on its EC2 port
 		AccessKeyID:     testAccessKey,
 		SecretAccessKey: testSecretKey,
 	}

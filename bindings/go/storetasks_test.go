@@ -683,6 +683,66 @@ func TestErrors(t *testing.T) {
 			checkError(t, err, ErrInvalidArgument, "", 0)
 		}
 	})
+	t.Run("Proxy", func(t *testing.T) {
+		// Refused by NewClient, naming the field, with the library's reason and never the password.
+		for _, tc := range []struct {
+			edit   func(*Config)
+			prefix string
+		}{
+			{func(c *Config) { c.Proxy = "socks5://u:secret@h:1" }, "Config.Proxy was refused: "},
+			{func(c *Config) { c.Proxy = "http://u:secret@:8080" }, "Config.Proxy was refused: "},
+			{func(c *Config) { c.Proxy = "http://u:secret@h:1\x00" }, "Config.Proxy contains a NUL byte"},
+			{func(c *Config) { c.NoProxy = "localhost" }, "Config.NoProxy needs Config.Proxy"},
+			{func(c *Config) { c.DisableProxy, c.Proxy = true, "http://u:secret@h:1" }, "Config.DisableProxy cannot be combined"},
+			{func(c *Config) { c.DisableProxy, c.NoProxy = true, "localhost" }, "Config.DisableProxy cannot be combined"},
+		} {
+			cfg := emu.config()
+			tc.edit(&cfg)
+			_, err := NewClient(cfg)
+			e := checkError(t, err, ErrInvalidArgument, "", 0)
+			if !strings.HasPrefix(e.Message, tc.prefix) || strings.Contains(err.Error(), "secret") {
+				t.Errorf("message %q, want it to start with %q and to hide the password", e.Message, tc.prefix)
+			}
+		}
+
+		// A proxy that nothing listens on: the requests that go through it fail.
+		const dead = "http://u:secret@127.0.0.1:1"
+		for _, v := range []string{"HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"} {
+			t.Setenv(v, "")
+		}
+		t.Setenv("HTTP_PROXY", dead)
+		t.Setenv("http_proxy", dead)
+		for _, tc := range []struct {
+			name    string
+			edit    func(*Config)
+			through bool
+		}{
+			{"the environment's proxy", func(c *Config) {}, true},
+			{"DisableProxy", func(c *Config) { c.DisableProxy = true }, false},
+			{"Proxy", func(c *Config) { c.Proxy = dead }, true},
+			{"Proxy without a scheme", func(c *Config) { c.Proxy = "127.0.0.1:1" }, true},
+			{"Proxy with NoProxy for another host", func(c *Config) { c.Proxy, c.NoProxy = dead, "example.com,10.0.0.0/8" }, true},
+			{"Proxy with NoProxy for the endpoint", func(c *Config) { c.Proxy, c.NoProxy = dead, "example.com,127.0.0.1" }, false},
+			{"Proxy with NoProxy for its network", func(c *Config) { c.Proxy, c.NoProxy = dead, "127.0.0.0/8" }, false},
+		} {
+			c := emu.client(t, func(cfg *Config) { oneAttempt(cfg); tc.edit(cfg) })
+			_, err := c.Describe(ctx, Query{MaxResults: 5})
+			if !tc.through {
+				if err != nil {
+					t.Errorf("%s: %v, want a direct request", tc.name, err)
+				}
+				continue
+			}
+			if err == nil {
+				t.Errorf("%s: the request did not go through the proxy", tc.name)
+				continue
+			}
+			checkError(t, err, ErrNetwork, "", 0)
+			if strings.Contains(err.Error(), "secret") {
+				t.Errorf("%s: the message shows the password: %v", tc.name, err)
+			}
+		}
+	})
 	t.Run("Credentials", func(t *testing.T) {
 		t.Setenv("AWS_ACCESS_KEY_ID", "")
 		t.Setenv("AWS_SECRET_ACCESS_KEY", "")

@@ -1,6 +1,7 @@
 /*
  * args.h: what the C examples share besides console handling: reading a `--filter` argument in
- * the AWS CLI's shorthand into a query, and printing a task's start time.
+ * the AWS CLI's shorthand into a query, applying `--proxy` and `--no-proxy`, and printing a
+ * task's start time.
  */
 #ifndef STORETASKS_EXAMPLES_ARGS_H
 #define STORETASKS_EXAMPLES_ARGS_H
@@ -40,6 +41,22 @@ static int add_filter(storetasks_query *query, const char *spec, storetasks_stat
     }
     free(copy);
     return rc;
+}
+
+/* Applies `--proxy URL` and `--no-proxy RULES` (NULL when not given; an empty URL means no proxy
+ * at all) to the configuration, in one call since the library takes them together. Returns 0, or
+ * -1 after saying on stderr what was refused and why. */
+static int set_proxy(storetasks_config *config, const char *proxy, const char *no_proxy) {
+    if (!proxy && !no_proxy) return 0; /* the environment's HTTPS_PROXY, HTTP_PROXY and NO_PROXY */
+    if (!proxy) {
+        fputs("error: --no-proxy needs --proxy (without it, the environment's NO_PROXY applies)\n", stderr);
+        return -1;
+    }
+    storetasks_status st = storetasks_config_set_proxy(config, proxy, no_proxy);
+    if (st == STORETASKS_STATUS_OK) return 0;
+    const char *why = storetasks_config_last_error(config);
+    fprintf(stderr, "error: --proxy: %s\n", why ? why : storetasks_status_name(st));
+    return -1;
 }
 
 /* Milliseconds since the epoch as "YYYY-MM-DD HH:MM:SS" (UTC); a time the C library cannot

@@ -2,6 +2,7 @@
  * describe_tasks: list the progress of AMI store-to-S3 tasks with libstoretasks.
  *
  *   describe_tasks [--region R] [--endpoint-url URL] [--profile P] [--ca-bundle PEM]
+ *                  [--proxy URL] [--no-proxy RULES]
  *                  [--image-id ami-...]... [--filter Name=task-state,Values=InProgress,Failed]...
  *                  [--max-results N] [--all] [--dry-run] [--json]
  *
@@ -24,6 +25,7 @@
 
 static void usage(FILE *to) {
     fputs("usage: describe_tasks [--region R] [--endpoint-url URL] [--profile P] [--ca-bundle PEM]\n"
+          "                      [--proxy URL] [--no-proxy RULES]\n"
           "                      [--image-id ID]... [--filter Name=N,Values=V1,V2]...\n"
           "                      [--max-results N] [--all] [--dry-run] [--json]\n",
           to);
@@ -79,6 +81,7 @@ int main(int argc, char **argv) {
     console_utf8_args(&argc, &argv);
     storetasks_config *config = storetasks_config_new();
     storetasks_query *query = storetasks_query_new();
+    const char *proxy = NULL, *no_proxy = NULL;
     int all = 0, json = 0, exit_code = 2;
     if (!config || !query) {
         fprintf(stderr, "error: out of memory\n");
@@ -98,6 +101,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(arg, "--endpoint-url")) st = storetasks_config_set_endpoint_url(config, val);
         else if (!strcmp(arg, "--profile")) st = storetasks_config_set_profile(config, val);
         else if (!strcmp(arg, "--ca-bundle")) st = storetasks_config_set_ca_bundle(config, val);
+        else if (!strcmp(arg, "--proxy")) proxy = val;
+        else if (!strcmp(arg, "--no-proxy")) no_proxy = val;
         else if (!strcmp(arg, "--image-id")) {
             if (!is_ami_id(val)) {
                 fprintf(stderr, "error: --image-id takes an AMI id (ami- and 8 or 17 lowercase hex digits), not \"%s\"\n",
@@ -133,6 +138,7 @@ int main(int argc, char **argv) {
             goto done;
         }
     }
+    if (set_proxy(config, proxy, no_proxy) != 0) goto done;
 
     storetasks_client *client = NULL;
     storetasks_task_list *list = NULL;

@@ -5,6 +5,7 @@
  *   fleet_tasks (--regions R1,R2,... | --all-regions) [--role-arn ARN]...
  *               [--filter Name=task-state,Values=InProgress,Failed]... [--json]
  *               [--region R] [--endpoint-url URL] [--profile P] [--ca-bundle PEM]
+ *               [--proxy URL] [--no-proxy RULES]
  *
  * Every (account, region) place is listed at once. Without --role-arn the client's own
  * credentials list their own account; with roles, each role's account is listed with the role's
@@ -30,7 +31,8 @@
 static void usage(FILE *to) {
     fputs("usage: fleet_tasks (--regions R1,R2,... | --all-regions) [--role-arn ARN]...\n"
           "                   [--filter Name=N,Values=V1,V2]... [--json]\n"
-          "                   [--region R] [--endpoint-url URL] [--profile P] [--ca-bundle PEM]\n",
+          "                   [--region R] [--endpoint-url URL] [--profile P] [--ca-bundle PEM]\n"
+          "                   [--proxy URL] [--no-proxy RULES]\n",
           to);
 }
 
@@ -165,6 +167,7 @@ int main(int argc, char **argv) {
     storetasks_config *config = storetasks_config_new();
     storetasks_query *query = storetasks_query_new();
     storetasks_fleet *fleet = storetasks_fleet_new();
+    const char *proxy = NULL, *no_proxy = NULL;
     int json = 0, regions = 0, all_regions = 0, roles = 0, exit_code = 1;
     if (!config || !query || !fleet) {
         fprintf(stderr, "error: out of memory\n");
@@ -187,6 +190,10 @@ int main(int argc, char **argv) {
             else if (!strcmp(arg, "--profile")) st = storetasks_config_set_profile(config, val);
             else st = storetasks_config_set_ca_bundle(config, val);
             if (st != STORETASKS_STATUS_OK) why = storetasks_config_last_error(config);
+        } else if (!strcmp(arg, "--proxy")) {
+            proxy = val;
+        } else if (!strcmp(arg, "--no-proxy")) {
+            no_proxy = val;
         } else if (!strcmp(arg, "--regions")) {
             if (add_regions(fleet, val) != 0) goto done;
             regions = 1;
@@ -210,6 +217,7 @@ int main(int argc, char **argv) {
             goto done;
         }
     }
+    if (set_proxy(config, proxy, no_proxy) != 0) goto done;
     if (regions == all_regions) {
         fprintf(stderr, regions ? "error: give either --regions or --all-regions, not both\n"
                                 : "error: say where to look: --regions R1,R2,... or --all-regions\n");

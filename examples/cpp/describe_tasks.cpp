@@ -1,6 +1,7 @@
 // describe_tasks: list the progress of AMI store-to-S3 tasks with libstoretasks' C++ header.
 //
 //   describe_tasks [--region R] [--endpoint-url URL] [--profile P] [--ca-bundle PEM]
+//                  [--proxy URL] [--no-proxy RULES]
 //                  [--image-id ami-...]... [--filter Name=task-state,Values=InProgress,Failed]...
 //                  [--max-results N] [--all] [--dry-run] [--json]
 //
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <ctime>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,7 @@ namespace {
 
 void usage(std::FILE* to) {
     std::fputs("usage: describe_tasks [--region R] [--endpoint-url URL] [--profile P] [--ca-bundle PEM]\n"
+               "                      [--proxy URL] [--no-proxy RULES]\n"
                "                      [--image-id ID]... [--filter Name=N,Values=V1,V2]...\n"
                "                      [--max-results N] [--all] [--dry-run] [--json]\n",
                to);
@@ -93,6 +96,7 @@ int main(int argc, char** argv) {
     console_utf8_args(&argc, &argv);
     storetasks::Config config;
     storetasks::Query query;
+    std::optional<std::string> proxy, no_proxy;  // set together once every option is read
     bool all = false, json = false;
     for (int i = 1; i < argc; i++) {
         const std::string arg = argv[i];
@@ -111,6 +115,8 @@ int main(int argc, char** argv) {
             else if (arg == "--endpoint-url") config.endpoint_url(val);
             else if (arg == "--profile") config.profile(val);
             else if (arg == "--ca-bundle") config.ca_bundle(val);
+            else if (arg == "--proxy") proxy = val;
+            else if (arg == "--no-proxy") no_proxy = val;
             else if (arg == "--image-id") {
                 if (!is_ami_id(val)) {
                     std::fprintf(stderr, "error: --image-id takes an AMI id (ami- and 8 or 17 lowercase hex digits), not \"%s\"\n",
@@ -147,6 +153,17 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "error: %s: %s\n", arg.c_str(), e.message().c_str());
             return 2;
         }
+    }
+    if (no_proxy && !proxy) {
+        std::fputs("error: --no-proxy needs --proxy (without it, the environment's NO_PROXY applies)\n", stderr);
+        return 2;
+    }
+    try {
+        if (proxy && no_proxy) config.proxy(*proxy, *no_proxy);
+        else if (proxy) config.proxy(*proxy);
+    } catch (const storetasks::Error& e) {
+        std::fprintf(stderr, "error: --proxy: %s\n", e.message().c_str());
+        return 2;
     }
 
     try {

@@ -82,6 +82,19 @@ compare $ok --image-id ami-01234567
 compare $ok --region "$(printf 'us-\377')"
 compare $ok --filter "$(printf 'Name=bucket,Values=\377')"
 compare $ok --filter Name=,Values=x
+# --proxy and --no-proxy: refused (never showing the password), and a proxy the endpoint bypasses.
+for args in "--proxy socks5://u:secret@h:1" "--proxy http://u:secret@:8080" "--no-proxy localhost"; do
+    compare $ok $args
+    if grep -q 'u:secret' "$out/example.c.stderr" "$out/example.cpp.stderr"; then
+        differ=$((differ + 1))
+        echo "FAIL: describe_tasks $args: stderr shows the proxy's password" >&2
+    fi
+done
+compare $ok --proxy http://u:secret@127.0.0.1:1 --no-proxy 127.0.0.1 --max-results 3
+if ! grep -q '^exit 0$' "$out/example.c.stdout"; then
+    differ=$((differ + 1))
+    echo "FAIL: describe_tasks --proxy ... --no-proxy 127.0.0.1 did not reach the endpoint directly" >&2
+fi
 echo "$same passed, $differ failed"
 [ "$differ" -eq 0 ] || status=1
 exit $status

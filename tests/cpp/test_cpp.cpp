@@ -213,6 +213,56 @@ static void test_bad_input() {
     CHECK(emu_requests(&emu) == before, "nothing was sent");
 }
 
+// Proxy settings: a URL the library cannot use is refused with its reason, never with the
+// password; a proxy is used unless the endpoint is bypassed or the Config connects directly.
+static void test_proxy() {
+    for (const char* url : {"socks5://u:secret@h:1", "http://u:secret@:8080"}) {
+        st::Error e = expect_error([&] { st::Config().proxy(url); });
+        CHECK(e.status() == st::Status::InvalidArgument && has_reason(e) && !std::strstr(e.what(), "secret"),
+              "proxy %s: %s", url, e.what());
+        e = expect_error([&] { st::Config().proxy(url, "localhost"); });
+        CHECK(e.status() == st::Status::InvalidArgument && has_reason(e) && !std::strstr(e.what(), "secret"),
+              "proxy %s with no-proxy rules: %s", url, e.what());
+    }
+    st::Error e = expect_error([] { st::Config().proxy(std::string("http://h:1\0x", 12)); });
+    CHECK(e.status() == st::Status::InvalidArgument && std::strstr(e.what(), "NUL"), "NUL in a proxy URL: %s", e.what());
+    // No overload takes no-proxy rules alone; the C function refuses them without a proxy URL.
+    storetasks_config* raw = storetasks_config_new();
+    CHECK_STATUS(storetasks_config_set_proxy(raw, nullptr, "localhost"), STORETASKS_STATUS_INVALID_ARGUMENT);
+    const char* why = storetasks_config_last_error(raw);
+    CHECK(why && std::strstr(why, "no-proxy"), "no-proxy rules alone: %s", why ? why : "(no reason)");
+    storetasks_config_free(raw);
+
+    // A proxy nothing listens on, named by the environment (no client runs while it changes).
+    const char* dead = "http://u:secret@127.0.0.1:1";
+    for (const char* name : {"HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"}) unsetenv(name);
+    setenv("HTTP_PROXY", dead, 1);
+    setenv("http_proxy", dead, 1);
+    struct {
+        const char* name;
+        st::Config cfg;
+        bool through;
+    } cases[] = {
+        {"the environment's proxy", config(EMU_ACCESS_KEY, 1), true},
+        {"proxy(\"\")", std::move(config(EMU_ACCESS_KEY, 1).proxy("")), false},
+        {"proxy(url)", std::move(config(EMU_ACCESS_KEY, 1).proxy(dead)), true},
+        {"proxy(url, rules for another host)", std::move(config(EMU_ACCESS_KEY, 1).proxy(dead, "example.com")), true},
+        {"proxy(url, rules for the endpoint)", std::move(config(EMU_ACCESS_KEY, 1).proxy(dead, "example.com,127.0.0.1")),
+         false},
+        {"proxy(\"\") then proxy_from_environment()",
+         std::move(config(EMU_ACCESS_KEY, 1).proxy("").proxy_from_environment()), true},
+    };
+    for (auto& c : cases) {
+        e = expect_error([&] { st::Client(c.cfg).describe(st::Query().max_results(3)); });
+        if (c.through)
+            CHECK(e.status() == st::Status::Network && !std::strstr(e.what(), "secret"), "%s: %s", c.name, e.what());
+        else
+            CHECK(e.status() == st::Status::Ok, "%s: %s", c.name, e.what());
+    }
+    unsetenv("HTTP_PROXY");
+    unsetenv("http_proxy");
+}
+
 static void test_listing() {
     st::Client client(config());
     long before = emu_requests(&emu);
@@ -670,6 +720,7 @@ int main() {
         test_task_times_from_a_reply();
         test_setter_reasons();
         test_bad_input();
+        test_proxy();
         test_listing();
         test_pages();
         test_errors();

@@ -35,7 +35,7 @@ static_assert(std::is_nothrow_move_constructible_v<st::FleetResult> && std::is_n
 
 static st::Config config(const std::string& region = "us-east-1", std::uint32_t attempts = 3) {
     st::Config cfg;
-    cfg.region(region).endpoint_url(emu.endpoint).credentials(EMU_ACCESS_KEY, EMU_SECRET_KEY);
+    cfg.region(region).endpoint_url(emu.endpoint).sts_endpoint_url(emu.endpoint).credentials(EMU_ACCESS_KEY, EMU_SECRET_KEY);
     cfg.retry(st::RetryMode::Standard, attempts).timeouts(2000ms, 5000ms, 20000ms);
     return cfg;
 }

@@ -26,7 +26,7 @@ static const char* const kRole = "arn:aws:iam::111111111111:role/StoreTasksReade
 
 static st::Config config() {
     st::Config cfg;
-    cfg.region("us-east-1").endpoint_url(emu.endpoint).credentials(EMU_ACCESS_KEY, EMU_SECRET_KEY);
+    cfg.region("us-east-1").endpoint_url(emu.endpoint).sts_endpoint_url(emu.endpoint).credentials(EMU_ACCESS_KEY, EMU_SECRET_KEY);
     cfg.retry(st::RetryMode::Standard, 2).timeouts(2000ms, 5000ms, 20000ms);
     return cfg;
 }

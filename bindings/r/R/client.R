@@ -1,8 +1,9 @@
 # The client: paws.compute's ec2() and its describe_store_image_tasks(), over libstoretasks.
 
-# The names ec2()'s config takes: paws's, plus three of this package (see ?ec2).
+# The names ec2()'s config takes: paws's, plus those of this package (see ?ec2).
 config_names <- c("credentials", "endpoint", "region", "connect_timeout", "max_retries", "close_connection",
-                  "timeout", "max_concurrency", "app_name", "keep_milliseconds")
+                  "timeout", "max_concurrency", "app_name", "keep_milliseconds", "proxy", "no_proxy",
+                  "sts_endpoint")
 credentials_names <- c("creds", "profile", "anonymous")
 creds_names <- c("access_key_id", "secret_access_key", "session_token")
 filter_names <- c("Name", "Values")
@@ -32,12 +33,19 @@ merge_config <- function(config, short) {
 
 # One string or NULL: "" (paws's default) and zero-length values mean "not given".
 opt_string <- function(x, what) {
+  x <- opt_text(x, what)
+  if (is.null(x) || !nzchar(x)) NULL else x
+}
+
+# One string, "" included, or NULL for zero-length values. The message never shows the value (a
+# proxy URL may hold a password).
+opt_text <- function(x, what) {
   if (length(x) == 0L) return(NULL)
   if (is.list(x) && length(x) == 1L) x <- x[[1L]]
   if (!is.character(x) || length(x) != 1L || is.na(x)) {
     stop(sprintf("%s must be one string", what), call. = FALSE)
   }
-  if (!nzchar(x)) NULL else enc2utf8(x)
+  enc2utf8(x)
 }
 
 # The largest numbers the C glue turns into C integers (as doubles): seconds whose milliseconds,
@@ -81,11 +89,22 @@ opt_flag <- function(x, what) {
 #' \code{config} takes paws's names: \code{credentials = list(creds = list(access_key_id,
 #' secret_access_key, session_token), profile, anonymous)}, \code{endpoint}, \code{region},
 #' \code{connect_timeout} (seconds), \code{max_retries} (retries after the first attempt),
-#' \code{close_connection} (accepted and ignored: the library keeps a connection pool), and four
+#' \code{close_connection} (accepted and ignored: the library keeps a connection pool), and six
 #' of this package: \code{timeout} (seconds each attempt may take), \code{max_concurrency} (what runs at once: the requests of 20 image ids a
-#' longer list is split into, the places of a fleet call and the pages it holds; default 8), \code{app_name} (added to the user agent) and \code{keep_milliseconds}
+#' longer list is split into, the places of a fleet call and the pages it holds; default 8), \code{app_name} (added to the user agent), \code{keep_milliseconds}
 #' (\code{TRUE} keeps the milliseconds of \code{TaskStartTime}, which paws drops; the default is
-#' \code{getOption("storetasks.keep_milliseconds", FALSE)}). Any other name is an error
+#' \code{getOption("storetasks.keep_milliseconds", FALSE)}), \code{proxy} and \code{no_proxy}.
+#' \code{proxy} is the proxy every request (EC2, STS for roles, SSO) goes through
+#' (\code{"http://[user:password@]host:port"}, \code{"https://..."} for a proxy reached over TLS, or
+#' \code{"host:port"}); \code{""} sends every request directly, whatever the environment says; not
+#' given, the environment's \code{HTTPS_PROXY}, \code{HTTP_PROXY} and \code{NO_PROXY} apply.
+#' \code{no_proxy} names the hosts reached directly instead (comma-separated: \code{*}, a host, a
+#' domain suffix, an IP address or a CIDR block; \code{""} for none) and needs \code{proxy}. A URL
+#' the library cannot use (a scheme other than http or https, no host), or \code{no_proxy} without
+#' \code{proxy}, raises \code{storetasks_invalid_argument}, whose message never shows the
+#' password; the instance metadata service is never reached through a proxy. \code{endpoint} is EC2's
+#' alone: the roles of fleet calls and waits are assumed through STS at \code{sts_endpoint}, else
+#' \code{AWS_ENDPOINT_URL_STS}, the profile's, or STS's regional endpoint. Any other name is an error
 #' (\code{"invalid name: ..."}), as in paws. The timeouts must be numbers of seconds from 0 to
 #' 18446744073709548 (their milliseconds fit in 64 bits), \code{max_retries} a whole number from 0
 #' to 99 and \code{max_concurrency} one from 1 to 1024 (the library's limits; beyond what the C
@@ -162,6 +181,12 @@ ec2 <- function(config = list(), credentials = list(), endpoint = NULL, region =
   }
   max_retries <- opt_number(config$max_retries, "max_retries", 0, max_retries_limit, whole = TRUE)
   endpoint <- opt_string(config$endpoint, "endpoint")
+  proxy <- opt_text(config$proxy, "proxy")
+  no_proxy <- opt_text(config$no_proxy, "no_proxy")
+  if (is.null(proxy) && !is.null(no_proxy)) {
+    stop(storetasks_condition("STORETASKS_STATUS_INVALID_ARGUMENT",
+                              "no_proxy needs proxy (without it, the environment's NO_PROXY applies)"))
+  }
   keep_ms <- if (is.null(config$keep_milliseconds)) {
     isTRUE(getOption("storetasks.keep_milliseconds", FALSE))
   } else {
@@ -176,7 +201,8 @@ ec2 <- function(config = list(), credentials = list(), endpoint = NULL, region =
                opt_number(config$timeout, "timeout", 0, max_seconds),
                if (is.null(max_retries)) NULL else max_retries + 1,
                opt_number(config$max_concurrency, "max_concurrency", 1, max_size, whole = TRUE),
-               opt_string(config$app_name, "app_name"))
+               opt_string(config$app_name, "app_name"),
+               proxy, no_proxy, opt_string(config$sts_endpoint, "sts_endpoint"))
   if (is.list(ptr)) stop(condition_from(ptr, endpoint %||% character(0)))
 
   state <- new.env(parent = emptyenv())

@@ -1,6 +1,7 @@
 // describe_tasks lists the progress of AMI store-to-S3 tasks with the storetasks Go package.
 //
 //	describe_tasks [--region R] [--endpoint-url URL] [--profile P] [--ca-bundle PEM]
+//	               [--proxy URL] [--no-proxy RULES]
 //	               [--image-id ami-...]... [--filter Name=task-state,Values=InProgress,Failed]...
 //	               [--max-results N] [--all] [--dry-run] [--json]
 //
@@ -30,6 +31,7 @@ import (
 )
 
 const usage = `usage: describe_tasks [--region R] [--endpoint-url URL] [--profile P] [--ca-bundle PEM]
+                      [--proxy URL] [--no-proxy RULES]
                       [--image-id ID]... [--filter Name=N,Values=V1,V2]...
                       [--max-results N] [--all] [--dry-run] [--json]
 `
@@ -72,6 +74,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.EndpointURL, "endpoint-url", "", "EC2 endpoint URL")
 	fs.StringVar(&cfg.Profile, "profile", "", "shared config profile")
 	fs.StringVar(&cfg.CABundle, "ca-bundle", "", "PEM file of certificates to trust besides the system's")
+	fs.Func("proxy", "proxy for every request (\"\": none, whatever the environment says)", func(s string) error {
+		cfg.Proxy, cfg.DisableProxy = s, s == ""
+		return nil
+	})
+	fs.StringVar(&cfg.NoProxy, "no-proxy", "", "hosts reached without the proxy (NO_PROXY syntax)")
 	fs.Func("image-id", "an AMI id (repeatable)", func(s string) error {
 		q.ImageIDs = append(q.ImageIDs, s)
 		return nil
@@ -116,7 +123,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	client, err := storetasks.NewClient(cfg)
 	if err != nil {
-		return report(stdout, stderr, err)
+		code := report(stdout, stderr, err)
+		if errors.Is(err, storetasks.ErrInvalidArgument) {
+			code = 2 // a value of the command line was refused before anything was sent
+		}
+		return code
 	}
 	defer client.Close()
 

@@ -71,6 +71,9 @@ func TestMatchesTheCExample(t *testing.T) {
 	url := startEmulator(t, "--generate", "120", "--seed", "7", "--now", "2026-11-20T12:00:00Z")
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIASTORETASKSLOCAL1")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "storetasks-local-secret-key-0000000000000")
+	// --proxy without --no-proxy keeps the environment's bypass rules: none here.
+	t.Setenv("NO_PROXY", "")
+	t.Setenv("no_proxy", "")
 	cBin := cExample(t)
 	for _, tc := range []struct {
 		args string
@@ -95,6 +98,11 @@ func TestMatchesTheCExample(t *testing.T) {
 		{"--filter bogus", 2, ""},
 		{"--max-results x", 2, ""},
 		{"--ca-bundle /nonexistent/autorité.pem", 1, ""},
+		{"--proxy socks5://u:secret@h:1", 2, ""},
+		{"--proxy http://u:secret@:8080", 2, ""},
+		{"--no-proxy localhost", 2, ""},
+		{"--proxy http://u:secret@127.0.0.1:1", 1, ""},
+		{"--proxy http://u:secret@127.0.0.1:1 --no-proxy 127.0.0.1 --max-results 5", 0, "NextToken: "},
 	} {
 		args := append([]string{"--region", "us-east-1", "--endpoint-url", url}, strings.Fields(tc.args)...)
 		var stdout, stderr bytes.Buffer
@@ -102,6 +110,9 @@ func TestMatchesTheCExample(t *testing.T) {
 		if code != tc.code || !strings.Contains(stdout.String(), tc.want) {
 			t.Errorf("%s: exit %d, want %d; stdout:\n%s\nstderr:\n%s", tc.args, code, tc.code, stdout.String(), stderr.String())
 			continue
+		}
+		if strings.Contains(stderr.String(), "u:secret") {
+			t.Errorf("%s: stderr shows the proxy's password:\n%s", tc.args, stderr.String())
 		}
 		if cBin == "" || (code == 2 && !strings.Contains(tc.args, "--image-id")) {
 			continue // usage messages differ between Go's flag package and the C example (not for ids)

@@ -74,7 +74,7 @@ stop_emulator <- function(pid) {
 local_client <- function(emu, ..., access_key = ACCESS_KEY, secret_key = SECRET_KEY, env = parent.frame()) {
   svc <- ec2(config = list(
     credentials = list(creds = list(access_key_id = access_key, secret_access_key = secret_key)),
-    endpoint = emu$url, region = "us-east-1", ...))
+    endpoint = emu$url, sts_endpoint = emu$url, region = "us-east-1", ...))
   withr::defer(close(svc), envir = env)
   svc
 }

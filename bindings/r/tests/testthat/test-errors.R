@@ -106,6 +106,45 @@ test_that("values the library refuses before sending anything", {
   expect_error(svc$describe_store_image_tasks(MaxResults = 1.5), "MaxResults")
 })
 
+test_that("proxy and no_proxy: refused without showing the password; a proxy is used unless bypassed or \"\"", {
+  client_with <- function(...) {
+    ec2(config = list(credentials = list(creds = list(access_key_id = ACCESS_KEY, secret_access_key = SECRET_KEY)),
+                      endpoint = "http://127.0.0.1:9", region = "us-east-1", ...))
+  }
+  for (url in c("socks5://u:secret@h:1", "http://u:secret@:8080")) {
+    e <- expect_storetasks_error(client_with(proxy = url, no_proxy = "localhost"), "storetasks_invalid_argument",
+                                 "^the proxy .* is not usable")
+    expect_false(grepl("secret", conditionMessage(e), fixed = TRUE), info = url)
+  }
+  expect_storetasks_error(client_with(no_proxy = "localhost"), "storetasks_invalid_argument",
+                          "^no_proxy needs proxy \\(without it, the environment's NO_PROXY applies\\)$")
+  expect_error(client_with(proxy = c("http://u:secret@h:1", "x")), "^proxy must be one string$")
+  expect_error(client_with(proxy = "http://h:1", no_proxy = NA_character_), "^no_proxy must be one string$")
+
+  # A proxy nothing listens on, in the environment and in config.
+  emu <- local_emulator("--generate", 5)
+  dead <- "http://u:secret@127.0.0.1:1"
+  withr::local_envvar(HTTP_PROXY = dead, http_proxy = dead, HTTPS_PROXY = NA, https_proxy = NA, ALL_PROXY = NA,
+                      all_proxy = NA, NO_PROXY = NA, no_proxy = NA)
+  cases <- list(
+    list(settings = list(), through = TRUE),
+    list(settings = list(proxy = ""), through = FALSE),
+    list(settings = list(proxy = dead), through = TRUE),
+    list(settings = list(proxy = dead, no_proxy = ""), through = TRUE),
+    list(settings = list(proxy = dead, no_proxy = "example.com,127.0.0.1"), through = FALSE),
+    list(settings = list(proxy = "127.0.0.1:1", no_proxy = "127.0.0.0/8"), through = FALSE))
+  for (case in cases) {
+    svc <- do.call(local_client, c(list(emu, max_retries = 0), case$settings))
+    label <- paste(deparse(case$settings), collapse = "")
+    if (case$through) {
+      e <- expect_storetasks_error(svc$describe_store_image_tasks(MaxResults = 5), "storetasks_network")
+      expect_false(grepl("secret", conditionMessage(e), fixed = TRUE), info = label)
+    } else {
+      expect_length(svc$describe_store_image_tasks(MaxResults = 5)$StoreImageTaskResults, 5L)
+    }
+  }
+})
+
 test_that("configuration errors", {
   emu <- local_emulator("--generate", 5)
   expect_error(ec2(config = list(regoin = "us-east-1")), "^invalid name: regoin$")
