@@ -226,3 +226,43 @@ def test_readme_settings_table_names_only_tested_variables():
     untested = {v for v in named if f'"{v}"' not in source}
     assert named, "the table names no variable"
     assert not untested, f"README names variables no case sets: {sorted(untested)}"
+
+
+@pytest.mark.parametrize("through", ["config", "environment"])
+def test_the_python_package_trusts_a_ca_bundle_and_goes_through_a_proxy(start_emulator, tmp_path, monkeypatch, through):
+    """The package's own settings (ca_bundle=, proxy=) and the environment's lead to the same
+    place: the HTTPS emulator, through the proxy, with its test CA trusted."""
+    from conftest import import_storetasks
+
+    storetasks = import_storetasks()
+    emu = start_emulator("--generate", 12, "--seed", 3, "--tls", tmp_path / "tls")
+    proxy = ForwardProxy("--auth", f"{PROXY_USER}:{PROXY_PASSWORD}")
+    for name in [n for n in os.environ if CLEARED.match(n)]:
+        monkeypatch.delenv(name)
+    settings = {}
+    if through == "config":
+        settings = {"ca_bundle": str(emu.ca), "proxy": proxy.url(f"{PROXY_USER}:{PROXY_PASSWORD}")}
+    else:
+        monkeypatch.setenv("AWS_CA_BUNDLE", str(emu.ca))
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url(f"{PROXY_USER}:{PROXY_PASSWORD}"))
+    try:
+        with storetasks.Client(region=REGION, endpoint_url=emu.url, aws_access_key_id=ACCESS_KEY,
+                               aws_secret_access_key=SECRET_KEY, **settings) as client:
+            tasks = client.describe_store_image_tasks()["StoreImageTaskResults"]
+        assert len(tasks) == 12
+        assert proxy.passed() == 1, proxy.stats()
+        # A wrong password: refused by the proxy, said in one sentence without the password.
+        wrong = proxy.url(f"{PROXY_USER}:wrong-Pa55word")
+        if through == "config":
+            settings["proxy"] = wrong
+        else:
+            monkeypatch.setenv("HTTPS_PROXY", wrong)
+        with storetasks.Client(region=REGION, endpoint_url=emu.url, aws_access_key_id=ACCESS_KEY,
+                               aws_secret_access_key=SECRET_KEY, max_attempts=1, **settings) as client:
+            with pytest.raises(storetasks.StoreTasksError) as caught:
+                client.describe_store_image_tasks()
+        message = str(caught.value)
+        assert "407" in message and proxy.address in message, message
+        assert "wrong-Pa55word" not in message and PROXY_PASSWORD not in message
+    finally:
+        proxy.stop()
