@@ -1,6 +1,7 @@
 //! The fault matrix: each fault the emulator can inject, at the first page and in the middle of
 //! a 50-page listing, and the outcome the library reports. Every successful listing must hold
-//! each task exactly once; every failure must carry the documented status and code.
+//! each task exactly once; every failure must carry the documented status and code, and a
+//! message of one line with no Debug dump of the SDK's types in it.
 
 use crate::emulator::Emulator;
 use crate::ffi::{Config, Query};
@@ -8,6 +9,8 @@ use storetasks::ffi::config::storetasks_retry_mode as Retry;
 use storetasks::ffi::error::storetasks_status as S;
 
 const TASKS: usize = 500;
+/// What a message must never hold: pieces of a Rust Debug dump of the SDK's types.
+const DEBUG_DUMP: [&str; 6] = ["ServiceError(", "SdkBody", "Extensions", "Some(b\"", "Response {", "Unhandled("];
 const PAGE: i32 = 10; // 50 pages
 
 struct Case {
@@ -35,6 +38,11 @@ fn cases() -> Vec<Case> {
         Case { fault: "repeat-token", expect: Err((S::Response, None)) },
         Case { fault: "empty-pages,count=5", expect: ok },
         Case { fault: "empty-pages,count=150", expect: Err((S::Response, None)) },
+        // Replies that are not EC2's: retried, then reported with their HTTP status.
+        Case { fault: "html,count=2", expect: ok },
+        Case { fault: "html,count=3", expect: Err((S::Service, None)) },
+        Case { fault: "empty503,count=3", expect: Err((S::Network, None)) },
+        Case { fault: "json502,count=3", expect: Err((S::Network, None)) },
     ]
 }
 
@@ -71,7 +79,13 @@ fn fault_matrix() {
                         assert_eq!(tasks, *expected, "{spec}: a successful listing holds each task exactly once");
                         Ok(())
                     }
-                    Err(f) => Err((f.status, f.code.clone())),
+                    Err(f) => {
+                        assert!(!f.message.contains('\n'), "{spec}: one line: {:?}", f.message);
+                        for dump in DEBUG_DUMP {
+                            assert!(!f.message.contains(dump), "{spec}: a Debug dump in {:?}", f.message);
+                        }
+                        Err((f.status, f.code.clone()))
+                    }
                 };
                 let want = expect.map_err(|(s, c)| (s, c.map(str::to_owned)));
                 (fault, pos_name, got, want)

@@ -266,3 +266,26 @@ def test_the_python_package_trusts_a_ca_bundle_and_goes_through_a_proxy(start_em
         assert "wrong-Pa55word" not in message and PROXY_PASSWORD not in message
     finally:
         proxy.stop()
+
+
+def test_proxy_credentials_stay_out_of_every_log_line(start_emulator, tmp_path):
+    """At the most detailed log level, neither the proxy's password nor the header that carries it
+    (base64 of user:password) shows in anything the library prints."""
+    import base64
+
+    emu = start_emulator("--generate", 5, "--seed", 2, "--tls", tmp_path / "tls")
+    proxy = ForwardProxy("--auth", f"{PROXY_USER}:{PROXY_PASSWORD}")
+    try:
+        env = base_env(tmp_path)
+        env.update(AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY, AWS_ENDPOINT_URL=emu.url,
+                   AWS_CA_BUNDLE=str(emu.ca), HTTPS_PROXY=proxy.url(f"{PROXY_USER}:{PROXY_PASSWORD}"),
+                   STORETASKS_LOG="trace")
+        done = subprocess.run([str(EXAMPLE), "--json", "--all"], env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert proxy.passed() == 1
+    finally:
+        proxy.stop()
+    header = base64.b64encode(f"{PROXY_USER}:{PROXY_PASSWORD}".encode()).decode()
+    assert len(done.stderr.splitlines()) > 20, "trace lines were written"
+    for secret in (PROXY_PASSWORD, header, SECRET_KEY):
+        assert secret not in done.stdout and secret not in done.stderr, f"{secret!r} was printed"
