@@ -283,7 +283,7 @@ impl Client {
             .flat_map(|c| std::iter::once(c.secret_access_key.clone()).chain(c.session_token.clone()))
             .collect();
         secrets.extend(["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"].iter().filter_map(|v| std::env::var(v).ok()));
-        secrets.extend(proxies.passwords().map(str::to_owned));
+        secrets.extend(proxies.passwords());
         secrets.retain(|s| s.len() >= 4);
         crate::log::init();
         let log_mask = crate::log::register_secrets(&secrets);

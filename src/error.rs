@@ -344,6 +344,21 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
         Some(p) => p.to_owned(),
         None => {
             let text = innermost.to_string();
+            // rustls's refusal of the server's certificate, in words.
+            if let Some(why) = text.strip_prefix("invalid peer certificate: ") {
+                let said = match why {
+                    "UnknownIssuer" => "its issuer is not trusted",
+                    "Expired" => "it has expired",
+                    "NotValidYet" => "it is not valid yet",
+                    "BadSignature" => "its signature is wrong",
+                    "Revoked" => "it was revoked",
+                    w if w.starts_with("NotValidForName") => "it is not valid for this host name",
+                    _ => why,
+                };
+                return format!(
+                    "the server's certificate was refused ({said}); a CA bundle that holds its issuer can be given (AWS_CA_BUNDLE, the CA bundle setting or ca_bundle in the profile)"
+                );
+            }
             // A proxy's answer to CONNECT (hyper's tunnel errors).
             match text.strip_prefix("tunnel error: ") {
                 Some("proxy authorization required") => {

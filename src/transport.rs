@@ -55,11 +55,12 @@ impl Proxy {
         let raw = raw.trim();
         let url = if raw.contains("://") { raw.to_owned() } else { format!("http://{raw}") };
         let (scheme, rest) = url.split_once("://").unwrap_or(("", &url));
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        let (userinfo, host) = match authority.rsplit_once('@') {
+        // The user info ends at the last `@`: a password may hold `@` or `/`.
+        let (userinfo, after) = match rest.rsplit_once('@') {
             Some((u, h)) => (Some(u), h),
-            None => (None, authority),
+            None => (None, rest),
         };
+        let host = after.split(['/', '?', '#']).next().unwrap_or("");
         let shown = |why: &str| {
             Error::new(ErrorKind::Config, format!("the proxy from {source} ({}) is not usable: {why}", redact_userinfo(&url)))
         };
@@ -77,18 +78,40 @@ impl Proxy {
     }
 }
 
-/// `scheme://user:***@host...`: a URL as messages may show it.
+/// `scheme://user:***@host...`: a URL as messages may show it. Everything up to the last `@` is
+/// user info (a password may hold `@` or `/`); only the user name is kept.
 fn redact_userinfo(url: &str) -> String {
     match url.split_once("://") {
-        Some((scheme, rest)) => match rest.split_once('@') {
-            Some((user, host)) if !user.contains('/') => {
-                let name = user.split(':').next().unwrap_or("");
+        Some((scheme, rest)) => match rest.rsplit_once('@') {
+            Some((user, host)) => {
+                let name = user.split([':', '/']).next().unwrap_or("");
                 format!("{scheme}://{name}:***@{host}")
             }
-            _ => url.to_owned(),
+            None => url.to_owned(),
         },
         None => url.to_owned(),
     }
+}
+
+/// `%XX` escapes decoded (others kept as they are).
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Where requests of each scheme go, and what never goes through a proxy.
@@ -147,9 +170,10 @@ impl Proxies {
         (!bypassed(&self.no_proxy, host_name(&crate::client::url_host(url)))).then_some(proxy)
     }
 
-    /// The passwords of the proxies, to keep out of messages and logs.
-    pub fn passwords(&self) -> impl Iterator<Item = &str> {
-        self.http.iter().chain(&self.https).filter_map(|p| p.password.as_deref())
+    /// The passwords of the proxies, as written and percent-decoded, to keep out of messages and
+    /// logs.
+    pub fn passwords(&self) -> impl Iterator<Item = String> + '_ {
+        self.http.iter().chain(&self.https).filter_map(|p| p.password.as_deref()).flat_map(|p| [p.to_owned(), percent_decoded(p)])
     }
 
     fn config(&self, proxy: Option<&Proxy>, https: bool) -> ProxyConfig {
@@ -206,7 +230,7 @@ fn bypassed(rules: &str, host: &str) -> bool {
     })
 }
 
-/// The CA bundle a client trusts instead of the system's roots, from the first place that names
+/// The CA bundle a client trusts besides the system's roots, from the first place that names
 /// one: the configuration, `AWS_CA_BUNDLE`, the selected profile's `ca_bundle`.
 pub(crate) fn resolve_ca_bundle(configured: Option<&Path>, profile: Option<&str>) -> Result<Option<(PathBuf, Vec<u8>)>> {
     let (path, source) = if let Some(p) = configured {
@@ -396,6 +420,14 @@ mod tests {
         assert!(e.message.contains("ALL_PROXY") && e.message.contains("scheme"), "{}", e.message);
         assert!(!e.message.contains("s3cret"), "{}", e.message);
         assert!(Proxy::parse("http://", "x").is_err());
+        // A password with `@` or `/` in it is never shown, not even in part.
+        for url in ["socks5://u:top@secret@h:1", "socks5://u:pa/ss-secret@h:1", "http://u:pa/ss-secret@:1"] {
+            let e = Proxy::parse(url, "HTTPS_PROXY").unwrap_err();
+            assert!(!e.message.contains("secret") && !e.message.contains("pa/ss"), "{}", e.message);
+        }
+        let p = Proxy::parse("http://u:top%40secret@proxy.example:3128", "x").unwrap();
+        assert_eq!((p.label.as_str(), p.password.as_deref()), ("proxy.example:3128", Some("top%40secret")));
+        assert_eq!(percent_decoded("top%40secret%2F%zz"), "top@secret/%zz");
     }
 
     #[test]

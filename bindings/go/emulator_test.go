@@ -3,6 +3,8 @@ package storetasks
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -28,7 +31,30 @@ const (
 
 // emulator is a storetasks-emulator process serving one test.
 type emulator struct {
-	URL string // http://127.0.0.1:PORT
+	URL string // http://127.0.0.1:PORT, or https:// with --tls
+	CA  string // with --tls DIR: DIR/ca.pem, the test CA its certificate comes from
+	web *http.Client
+}
+
+// newEmulator is the emulator listening at addr (HOST:PORT), over TLS when args hold --tls: its
+// control requests trust the test CA and go directly, whatever the proxy variables say.
+func newEmulator(t testing.TB, addr string, args []string) *emulator {
+	t.Helper()
+	e := &emulator{URL: "http://" + addr, web: &http.Client{Transport: &http.Transport{}}}
+	if i := slices.Index(args, "--tls"); i >= 0 && i+1 < len(args) {
+		e.URL, e.CA = "https://"+addr, filepath.Join(args[i+1], "ca.pem")
+		pem, err := os.ReadFile(e.CA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		roots := x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pem) {
+			t.Fatalf("%s holds no certificate", e.CA)
+		}
+		e.web.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}
+	}
+	t.Cleanup(e.web.CloseIdleConnections)
+	return e
 }
 
 func emulatorPath(t testing.TB) string {
@@ -77,7 +103,7 @@ func startEmulator(t testing.TB, args ...string) *emulator {
 		if !ok {
 			t.Fatalf("emulator printed %q", s)
 		}
-		return &emulator{URL: "http://" + addr}
+		return newEmulator(t, addr, args)
 	case <-time.After(30 * time.Second):
 		t.Fatal("the emulator did not start within 30s")
 	}
@@ -120,6 +146,9 @@ func tempDir(t testing.TB) string {
 // answers, gets the tasks of a --tasks-file through that endpoint, and is stopped through it.
 func startEmulatorOnPort(t testing.TB, path string, args []string) *emulator {
 	t.Helper()
+	if slices.Contains(args, "--tls") {
+		t.Skip("--tls needs a folder the emulator can write, which a Windows path is not under Wine")
+	}
 	var tasks []byte
 	for i := 0; i+1 < len(args); i++ {
 		if args[i] == "--tasks-file" {
@@ -143,9 +172,9 @@ func startEmulatorOnPort(t testing.TB, path string, args []string) *emulator {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	e := &emulator{URL: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	e := newEmulator(t, fmt.Sprintf("127.0.0.1:%d", port), args)
 	answers := func() bool {
-		resp, err := http.Get(e.URL + "/_emulator/stats")
+		resp, err := e.web.Get(e.URL + "/_emulator/stats")
 		if err != nil {
 			return false
 		}
@@ -153,7 +182,7 @@ func startEmulatorOnPort(t testing.TB, path string, args []string) *emulator {
 		return resp.StatusCode == http.StatusOK
 	}
 	t.Cleanup(func() {
-		if resp, err := http.Post(e.URL+"/_emulator/shutdown", "application/json", nil); err == nil {
+		if resp, err := e.web.Post(e.URL+"/_emulator/shutdown", "application/json", nil); err == nil {
 			resp.Body.Close()
 		}
 		for i := 0; i < 200 && answers(); i++ {
@@ -166,7 +195,7 @@ func startEmulatorOnPort(t testing.TB, path string, args []string) *emulator {
 			continue
 		}
 		if tasks != nil {
-			resp, err := http.Post(e.URL+"/_emulator/tasks", "application/json", bytes.NewReader(tasks))
+			resp, err := e.web.Post(e.URL+"/_emulator/tasks", "application/json", bytes.NewReader(tasks))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -229,7 +258,7 @@ func (e *emulator) control(t testing.TB, method, path string, body any, out any)
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := e.web.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,6 +289,68 @@ func (e *emulator) addFaults(t testing.TB, specs ...string) {
 func (e *emulator) clearFaults(t testing.TB) {
 	t.Helper()
 	e.control(t, http.MethodDelete, "/_emulator/faults", nil, nil)
+}
+
+// forwardProxy is tests/fixtures/forward_proxy.py serving one test.
+type forwardProxy struct {
+	Addr string // 127.0.0.1:PORT
+}
+
+// startForwardProxy runs the forward proxy with args until the test ends.
+func startForwardProxy(t testing.TB, args ...string) *forwardProxy {
+	t.Helper()
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("the forward proxy needs python3")
+	}
+	cmd := exec.Command(python, append([]string{filepath.Join("..", "..", "tests", "fixtures", "forward_proxy.py")}, args...)...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.Process.Signal(syscall.SIGTERM) != nil {
+			_ = cmd.Process.Kill()
+		}
+		_ = cmd.Wait()
+	})
+	s, _ := bufio.NewReader(out).ReadString('\n')
+	addr, ok := strings.CutPrefix(strings.TrimSpace(s), "listening ")
+	if !ok {
+		t.Fatalf("the forward proxy printed %q", s)
+	}
+	return &forwardProxy{Addr: addr}
+}
+
+// url is the proxy's URL with userinfo ("user:password", or "" for none).
+func (p *forwardProxy) url(userinfo string) string {
+	if userinfo == "" {
+		return "http://" + p.Addr
+	}
+	return "http://" + userinfo + "@" + p.Addr
+}
+
+// tunnels is the number of CONNECT tunnels the proxy has opened so far.
+func (p *forwardProxy) tunnels(t testing.TB) int {
+	t.Helper()
+	resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Get("http://" + p.Addr + "/_proxy/stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var stats struct{ Connect map[string]int }
+	if err := json.NewDecoder(resp.Body).Decode(&stats); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, c := range stats.Connect {
+		n += c
+	}
+	return n
 }
 
 // emulatorTask is a task in the emulator's tasks-file shape.

@@ -759,6 +759,68 @@ func TestErrors(t *testing.T) {
 	})
 }
 
+// CABundle and Proxy, or AWS_CA_BUNDLE and HTTPS_PROXY, lead to the HTTPS emulator through a
+// proxy that asks for a password, with the emulator's test CA trusted.
+func TestCABundleAndProxy(t *testing.T) {
+	ctx := context.Background()
+	dir := tempDir(t)
+	emu := startEmulator(t, "--generate", "12", "--seed", "3", "--tls", dir)
+	const user, password, wrong = "tester", "pr0xy-Pa55word", "wrong-Pa55word"
+	proxy := startForwardProxy(t, "--auth", user+":"+password)
+	// No CA or proxy setting of the machine may reach the client.
+	for _, v := range []string{"AWS_CA_BUNDLE", "AWS_PROFILE", "SSL_CERT_FILE", "SSL_CERT_DIR", "HTTPS_PROXY", "https_proxy",
+		"HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"} {
+		t.Setenv(v, "")
+		os.Unsetenv(v)
+	}
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "none"))
+
+	for _, tc := range []struct {
+		name string
+		set  func(t *testing.T, cfg *Config, proxyURL string)
+	}{
+		{"Config", func(t *testing.T, cfg *Config, proxyURL string) { cfg.CABundle, cfg.Proxy = emu.CA, proxyURL }},
+		{"Environment", func(t *testing.T, cfg *Config, proxyURL string) {
+			t.Setenv("AWS_CA_BUNDLE", emu.CA)
+			t.Setenv("HTTPS_PROXY", proxyURL)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := proxy.tunnels(t)
+			c := emu.client(t, func(cfg *Config) { tc.set(t, cfg, proxy.url(user+":"+password)) })
+			page, err := c.Collect(ctx, Query{}, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page.Tasks) != 12 {
+				t.Errorf("%d tasks, want 12", len(page.Tasks))
+			}
+			if n := proxy.tunnels(t) - before; n < 1 {
+				t.Errorf("%d tunnels through the proxy, want at least 1", n)
+			}
+
+			// A wrong password: the proxy's 407, named with the proxy, and no password shown.
+			c = emu.client(t, func(cfg *Config) { cfg.MaxAttempts = 1; tc.set(t, cfg, proxy.url(user+":"+wrong)) })
+			_, err = c.Describe(ctx, Query{})
+			e := checkError(t, err, ErrNetwork, "", 0)
+			if !strings.Contains(e.Message, "407") || !strings.Contains(e.Message, proxy.Addr) {
+				t.Errorf("message %q, want the 407 and %s", e.Message, proxy.Addr)
+			}
+			if strings.Contains(err.Error(), password) || strings.Contains(err.Error(), wrong) {
+				t.Errorf("the message shows a password: %v", err)
+			}
+		})
+	}
+
+	t.Run("NoCABundle", func(t *testing.T) {
+		c := emu.client(t, func(cfg *Config) { cfg.MaxAttempts = 1; cfg.Proxy = proxy.url(user + ":" + password) })
+		_, err := c.Describe(ctx, Query{})
+		if e := checkError(t, err, ErrNetwork, "", 0); !strings.Contains(e.Message, "certificate") {
+			t.Errorf("message %q does not say the certificate is not trusted", e.Message)
+		}
+	})
+}
+
 func TestCancelMidListing(t *testing.T) {
 	emu, _ := generated(t, 100)
 	c := emu.client(t, nil)

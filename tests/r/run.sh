@@ -25,13 +25,16 @@ cmp "$root/tests/data/sample-tasks.json" "$root/bindings/r/tests/testthat/sample
 }
 
 # The package links this build (configure: STORETASKS_LIBDIR, headers from include/); the tests
-# find the emulator and the AWS CLI, and fail (rather than skip) without the emulator.
+# find the emulator, the forward proxy and the AWS CLI, and fail (rather than skip) without the
+# emulator or the proxy.
 STORETASKS_LIBDIR=$(cd "$LIBDIR" && pwd)
 STORETASKS_INCLUDE=$root/include
 STORETASKS_EMULATOR=$(abs "$STORETASKS_EMULATOR")
 STORETASKS_AWS_CLI=${AWS_CLI:+$(abs "$AWS_CLI")}
+STORETASKS_FORWARD_PROXY=$root/tests/fixtures/forward_proxy.py
 STORETASKS_R_REQUIRE_EMULATOR=1
-export STORETASKS_LIBDIR STORETASKS_INCLUDE STORETASKS_EMULATOR STORETASKS_AWS_CLI STORETASKS_R_REQUIRE_EMULATOR
+export STORETASKS_LIBDIR STORETASKS_INCLUDE STORETASKS_EMULATOR STORETASKS_AWS_CLI STORETASKS_FORWARD_PROXY \
+    STORETASKS_R_REQUIRE_EMULATOR
 # No network here: the check of the system clock asks a time server.
 export _R_CHECK_SYSTEM_CLOCK_=0 _R_CHECK_FUTURE_FILE_TIMESTAMPS_=false
 

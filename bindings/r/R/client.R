@@ -3,7 +3,7 @@
 # The names ec2()'s config takes: paws's, plus those of this package (see ?ec2).
 config_names <- c("credentials", "endpoint", "region", "connect_timeout", "max_retries", "close_connection",
                   "timeout", "max_concurrency", "app_name", "keep_milliseconds", "proxy", "no_proxy",
-                  "sts_endpoint")
+                  "ca_bundle", "sts_endpoint")
 credentials_names <- c("creds", "profile", "anonymous")
 creds_names <- c("access_key_id", "secret_access_key", "session_token")
 filter_names <- c("Name", "Values")
@@ -89,11 +89,15 @@ opt_flag <- function(x, what) {
 #' \code{config} takes paws's names: \code{credentials = list(creds = list(access_key_id,
 #' secret_access_key, session_token), profile, anonymous)}, \code{endpoint}, \code{region},
 #' \code{connect_timeout} (seconds), \code{max_retries} (retries after the first attempt),
-#' \code{close_connection} (accepted and ignored: the library keeps a connection pool), and six
+#' \code{close_connection} (accepted and ignored: the library keeps a connection pool), and seven
 #' of this package: \code{timeout} (seconds each attempt may take), \code{max_concurrency} (what runs at once: the requests of 20 image ids a
 #' longer list is split into, the places of a fleet call and the pages it holds; default 8), \code{app_name} (added to the user agent), \code{keep_milliseconds}
 #' (\code{TRUE} keeps the milliseconds of \code{TaskStartTime}, which paws drops; the default is
-#' \code{getOption("storetasks.keep_milliseconds", FALSE)}), \code{proxy} and \code{no_proxy}.
+#' \code{getOption("storetasks.keep_milliseconds", FALSE)}), \code{proxy}, \code{no_proxy} and
+#' \code{ca_bundle}. \code{ca_bundle} is a PEM file whose certificates TLS trusts in addition to the
+#' system's roots (a TLS-inspecting proxy's, a private endpoint's); not given, \code{AWS_CA_BUNDLE}
+#' applies, else the profile's \code{ca_bundle}. A file that cannot be read or holds no certificate
+#' raises \code{storetasks_config}.
 #' \code{proxy} is the proxy every request (EC2, STS for roles, SSO) goes through
 #' (\code{"http://[user:password@]host:port"}, \code{"https://..."} for a proxy reached over TLS, or
 #' \code{"host:port"}); \code{""} sends every request directly, whatever the environment says; not
@@ -202,7 +206,8 @@ ec2 <- function(config = list(), credentials = list(), endpoint = NULL, region =
                if (is.null(max_retries)) NULL else max_retries + 1,
                opt_number(config$max_concurrency, "max_concurrency", 1, max_size, whole = TRUE),
                opt_string(config$app_name, "app_name"),
-               proxy, no_proxy, opt_string(config$sts_endpoint, "sts_endpoint"))
+               proxy, no_proxy, opt_string(config$sts_endpoint, "sts_endpoint"),
+               opt_string(config$ca_bundle, "ca_bundle"))
   if (is.list(ptr)) stop(condition_from(ptr, endpoint %||% character(0)))
 
   state <- new.env(parent = emptyenv())

@@ -577,12 +577,12 @@ static void config_finalizer(SEXP ptr) {
     } while (0)
 
 /* st_client_new(region, endpoint, profile, access_key_id, secret_access_key, session_token,
- * connect_timeout_s, timeout_s, max_attempts, max_concurrency, app_name, proxy, no_proxy): the client's
- * external pointer, or an error list. NULL arguments keep the library's defaults (for proxy and
- * no_proxy: the environment's; "" is a value). */
+ * connect_timeout_s, timeout_s, max_attempts, max_concurrency, app_name, proxy, no_proxy, sts_endpoint,
+ * ca_bundle): the client's external pointer, or an error list. NULL arguments keep the library's
+ * defaults (for proxy and no_proxy: the environment's; "" is a value). */
 static SEXP st_client_new(SEXP region, SEXP endpoint, SEXP profile, SEXP akid, SEXP secret, SEXP token,
                           SEXP connect_timeout, SEXP timeout, SEXP max_attempts, SEXP max_concurrency,
-                          SEXP app_name, SEXP proxy, SEXP no_proxy, SEXP sts_endpoint) {
+                          SEXP app_name, SEXP proxy, SEXP no_proxy, SEXP sts_endpoint, SEXP ca_bundle) {
     const char *r = opt_string(region, "region");
     const char *e = opt_string(endpoint, "endpoint");
     const char *sts = opt_string(sts_endpoint, "sts_endpoint");
@@ -593,6 +593,7 @@ static SEXP st_client_new(SEXP region, SEXP endpoint, SEXP profile, SEXP akid, S
     const char *app = opt_string(app_name, "app_name");
     const char *px = opt_string(proxy, "proxy");
     const char *npx = opt_string(no_proxy, "no_proxy");
+    const char *ca = opt_string(ca_bundle, "ca_bundle");
     double connect_s = opt_number(connect_timeout, "connect_timeout");
     double attempt_s = opt_number(timeout, "timeout");
     double attempts = opt_number(max_attempts, "max_attempts");
@@ -609,6 +610,7 @@ static SEXP st_client_new(SEXP region, SEXP endpoint, SEXP profile, SEXP akid, S
     if (a != NULL || s != NULL) CONFIG_CHECK(storetasks_config_set_credentials(cfg, a, s, t));
     if (app != NULL) CONFIG_CHECK(storetasks_config_set_app_name(cfg, app));
     if (px != NULL || npx != NULL) CONFIG_CHECK(storetasks_config_set_proxy(cfg, px, npx));
+    if (ca != NULL) CONFIG_CHECK(storetasks_config_set_ca_bundle(cfg, ca));
     if (connect_s > 0 || attempt_s > 0) {
         uint64_t connect_ms = connect_s > 0 ? seconds_to_ms(connect_s, "connect_timeout") : 0;
         uint64_t attempt_ms = attempt_s > 0 ? seconds_to_ms(attempt_s, "timeout") : 0;
@@ -1044,7 +1046,7 @@ static SEXP st_status_name(SEXP status) {
 /* -- registration ---------------------------------------------------------------------------- */
 
 static const R_CallMethodDef call_methods[] = {
-    {"st_client_new", (DL_FUNC)&st_client_new, 14},
+    {"st_client_new", (DL_FUNC)&st_client_new, 15},
     {"st_client_close", (DL_FUNC)&st_client_close, 1},
     {"st_client_is_open", (DL_FUNC)&st_client_is_open, 1},
     {"st_describe", (DL_FUNC)&st_describe, 8},

@@ -26,36 +26,57 @@ emulator_path <- function() {
   path
 }
 
-# Starts an emulator with the given arguments; it is stopped when the calling test ends.
+# Runs `command` (a character vector) in the background until it prints `listening HOST:PORT`:
+# its pid and HOST:PORT.
+start_listening <- function(command, what) {
+  out <- tempfile("out-")
+  pidfile <- tempfile("pid-")
+  system(sprintf("%s > %s 2>&1 & echo $! > %s", paste(shQuote(command), collapse = " "), shQuote(out),
+                 shQuote(pidfile)))
+  pid <- as.integer(readLines(pidfile))
+  for (i in 1:200) {
+    line <- if (file.exists(out)) suppressWarnings(readLines(out, n = 1L)) else character(0)
+    if (length(line) == 1L && startsWith(line, "listening ")) return(list(addr = sub("^listening ", "", line), pid = pid))
+    Sys.sleep(0.05)
+  }
+  tools::pskill(pid)
+  stop("the ", what, " did not start: ", paste(readLines(out), collapse = "\n"))
+}
+
+# Starts an emulator with the given arguments; it is stopped when the calling test ends. With
+# `--tls DIR` it serves HTTPS, and `ca` is DIR/ca.pem, the test CA its certificate comes from.
 local_emulator <- function(..., now = NOW, env = parent.frame()) {
   bin <- emulator_path()
   args <- c("--port", "0", "--now", now, "--deny-key", DENIED_KEY, as.character(c(...)))
-  out <- tempfile("emu-out-")
-  pidfile <- tempfile("emu-pid-")
-  cmd <- sprintf("%s %s > %s 2>&1 & echo $! > %s", shQuote(bin), paste(shQuote(args), collapse = " "),
-                 shQuote(out), shQuote(pidfile))
-  system(cmd)
-  pid <- as.integer(readLines(pidfile))
-  url <- NULL
-  for (i in 1:200) {
-    line <- if (file.exists(out)) suppressWarnings(readLines(out, n = 1L)) else character(0)
-    if (length(line) == 1L && startsWith(line, "listening ")) {
-      url <- paste0("http://", sub("^listening ", "", line))
-      break
-    }
-    Sys.sleep(0.05)
-  }
-  if (is.null(url)) {
-    tools::pskill(pid)
-    stop("the emulator did not start: ", paste(readLines(out), collapse = "\n"))
-  }
-  emu <- list(url = url, pid = pid, args = args, bin = bin)
-  withr::defer(stop_emulator(pid), envir = env)
+  started <- start_listening(c(bin, args), "emulator")
+  tls <- match("--tls", args)
+  emu <- list(url = paste0(if (is.na(tls)) "http://" else "https://", started$addr), pid = started$pid, args = args,
+              bin = bin, ca = if (!is.na(tls)) file.path(args[[tls + 1L]], "ca.pem"))
+  withr::defer(stop_emulator(started$pid), envir = env)
   emu
 }
 
-# SIGTERM, then SIGKILL if it still runs after 2 s (it waits for open connections, such as
-# those of a client the garbage collector has not freed yet).
+# Starts tests/fixtures/forward_proxy.py ($STORETASKS_FORWARD_PROXY) with the given arguments; it is
+# stopped when the calling test ends. Its `url` is http://127.0.0.1:PORT; proxy_tunnels() counts
+# the CONNECT tunnels it has opened.
+local_forward_proxy <- function(..., env = parent.frame()) {
+  script <- Sys.getenv("STORETASKS_FORWARD_PROXY")
+  if (!nzchar(script) || !file.exists(script)) {
+    if (identical(Sys.getenv("STORETASKS_R_REQUIRE_EMULATOR"), "1")) {
+      stop("STORETASKS_FORWARD_PROXY does not name the forward proxy: ", script)
+    }
+    testthat::skip("no forward proxy (set STORETASKS_FORWARD_PROXY)")
+  }
+  # R's own LD_LIBRARY_PATH is not for Python.
+  started <- start_listening(c("env", "-u", "LD_LIBRARY_PATH", "python3", script, as.character(c(...))), "forward proxy")
+  withr::defer(stop_emulator(started$pid), envir = env)
+  list(url = paste0("http://", started$addr), addr = started$addr, pid = started$pid)
+}
+
+proxy_tunnels <- function(proxy) sum(unlist(emu_control(proxy, "GET", "/_proxy/stats")$connect))
+
+# SIGTERM, then SIGKILL if it still runs after 2 s (the emulator waits for open connections, such
+# as those of a client the garbage collector has not freed yet).
 stop_emulator <- function(pid) {
   state <- function() {
     stat <- suppressWarnings(tryCatch(readLines(sprintf("/proc/%d/stat", pid), warn = FALSE), error = function(e) ""))
@@ -79,8 +100,10 @@ local_client <- function(emu, ..., access_key = ACCESS_KEY, secret_key = SECRET_
   svc
 }
 
-# A request to the emulator's control endpoint: the decoded JSON answer.
+# A request to the emulator's control endpoint (or to the forward proxy's): the decoded JSON answer.
+# Plain HTTP only.
 emu_control <- function(emu, method, path, body = NULL) {
+  if (!startsWith(emu$url, "http://")) stop("emu_control() speaks plain HTTP, not to ", emu$url)
   hostport <- sub("^http://", "", emu$url)
   host <- sub(":.*$", "", hostport)
   port <- as.integer(sub("^.*:", "", hostport))

@@ -145,6 +145,36 @@ test_that("proxy and no_proxy: refused without showing the password; a proxy is 
   }
 })
 
+test_that("ca_bundle and proxy, or AWS_CA_BUNDLE and HTTPS_PROXY, reach the HTTPS emulator through a proxy with a password", {
+  emu <- local_emulator("--generate", 12, "--seed", 3, "--tls", withr::local_tempdir())
+  password <- "pr0xy-Pa55word"
+  wrong <- "wrong-Pa55word"
+  proxy <- local_forward_proxy("--auth", paste0("tester:", password))
+  url <- function(pw) sprintf("http://tester:%s@%s", pw, proxy$addr)
+  # No CA or proxy setting of the machine may reach the client.
+  withr::local_envvar(AWS_CA_BUNDLE = NA, SSL_CERT_FILE = NA, SSL_CERT_DIR = NA, HTTPS_PROXY = NA, https_proxy = NA,
+                      HTTP_PROXY = NA, http_proxy = NA, ALL_PROXY = NA, all_proxy = NA, NO_PROXY = NA, no_proxy = NA)
+  describe <- function(way, pw, ...) {
+    if (way == "environment") withr::local_envvar(AWS_CA_BUNDLE = emu$ca, HTTPS_PROXY = url(pw))
+    settings <- if (way == "config") list(ca_bundle = emu$ca, proxy = url(pw)) else list()
+    svc <- do.call(local_client, c(list(emu, ...), settings))
+    svc$describe_store_image_tasks()
+  }
+  for (way in c("config", "environment")) {
+    before <- proxy_tunnels(proxy)
+    expect_length(describe(way, password)$StoreImageTaskResults, 12L)
+    expect_gte(proxy_tunnels(proxy) - before, 1)
+    # A wrong password: the proxy's 407, named with the proxy, and no password shown.
+    e <- expect_storetasks_error(describe(way, wrong, max_retries = 0), "storetasks_network", "407")
+    expect_match(conditionMessage(e), proxy$addr, fixed = TRUE)
+    expect_false(grepl(password, conditionMessage(e), fixed = TRUE) || grepl(wrong, conditionMessage(e), fixed = TRUE),
+                 info = way)
+  }
+  # No CA bundle: the emulator's certificate is not trusted.
+  svc <- local_client(emu, proxy = url(password), max_retries = 0)
+  expect_storetasks_error(svc$describe_store_image_tasks(), "storetasks_network", "certificate")
+})
+
 test_that("configuration errors", {
   emu <- local_emulator("--generate", 5)
   expect_error(ec2(config = list(regoin = "us-east-1")), "^invalid name: regoin$")
