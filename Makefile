@@ -233,7 +233,7 @@ dist: build $(WHEEL_VENV)/.done
 	install -m 0644 LICENSE CHANGELOG.md $(DIST_STAGE)/$(DIST_NAME)/
 	epoch=$$(git log -1 --format=%ct 2>/dev/null || echo 0); \
 	  tar --sort=name --mtime=@$$epoch --owner=0 --group=0 --numeric-owner -C $(DIST_STAGE) -cf - $(DIST_NAME) \
-	  | xz -6 -T1 > $(DIST_OUT)/$(DIST_NAME).tar.xz
+	  | xz -9 -T1 > $(DIST_OUT)/$(DIST_NAME).tar.xz
 	$(MAKE) --no-print-directory wheel WHEEL_LIB=$(DIST_LIBDIR)/libstoretasks.so WHEEL_DIR=$(DIST_OUT)
 	cd $(DIST_OUT) && R CMD build --no-manual --no-build-vignettes $(abspath bindings/r) > $(abspath $(DIST_STAGE))/r-build.log 2>&1 \
 	  || { cat $(abspath $(DIST_STAGE))/r-build.log; exit 1; }
