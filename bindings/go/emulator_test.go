@@ -79,6 +79,13 @@ func startEmulator(t testing.TB, args ...string) *emulator {
 		return startEmulatorOnPort(t, path, args)
 	}
 	cmd := exec.Command(path, append([]string{"--port", "0"}, args...)...)
+	return newEmulator(t, startListening(t, "the emulator", cmd), args)
+}
+
+// startListening starts cmd, which prints "listening ADDR" once it accepts connections, stops it
+// (SIGTERM) when the test ends, and returns ADDR.
+func startListening(t testing.TB, what string, cmd *exec.Cmd) string {
+	t.Helper()
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -88,7 +95,9 @@ func startEmulator(t testing.TB, args ...string) *emulator {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
+		if cmd.Process.Signal(syscall.SIGTERM) != nil {
+			_ = cmd.Process.Kill()
+		}
 		_ = cmd.Wait()
 	})
 	line := make(chan string, 1)
@@ -101,13 +110,13 @@ func startEmulator(t testing.TB, args ...string) *emulator {
 	case s := <-line:
 		addr, ok := strings.CutPrefix(strings.TrimSpace(s), "listening ")
 		if !ok {
-			t.Fatalf("emulator printed %q", s)
+			t.Fatalf("%s printed %q", what, s)
 		}
-		return newEmulator(t, addr, args)
+		return addr
 	case <-time.After(30 * time.Second):
-		t.Fatal("the emulator did not start within 30s")
+		t.Fatalf("%s did not start within 30s", what)
 	}
-	return nil
+	return ""
 }
 
 // tempDir is t.TempDir, except on Windows, where the folder is removed file by file: under Wine,
@@ -304,26 +313,7 @@ func startForwardProxy(t testing.TB, args ...string) *forwardProxy {
 		t.Skip("the forward proxy needs python3")
 	}
 	cmd := exec.Command(python, append([]string{filepath.Join("..", "..", "tests", "fixtures", "forward_proxy.py")}, args...)...)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if cmd.Process.Signal(syscall.SIGTERM) != nil {
-			_ = cmd.Process.Kill()
-		}
-		_ = cmd.Wait()
-	})
-	s, _ := bufio.NewReader(out).ReadString('\n')
-	addr, ok := strings.CutPrefix(strings.TrimSpace(s), "listening ")
-	if !ok {
-		t.Fatalf("the forward proxy printed %q", s)
-	}
-	return &forwardProxy{Addr: addr}
+	return &forwardProxy{Addr: startListening(t, "the forward proxy", cmd)}
 }
 
 // url is the proxy's URL with userinfo ("user:password", or "" for none).
