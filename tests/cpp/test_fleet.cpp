@@ -326,7 +326,10 @@ static void test_cancel() {
     auto took = std::chrono::steady_clock::now() - started;
     trigger.join();
     emu_clear_faults(&emu);
-    CHECK(e.status() == st::Status::Cancelled && took < 2500ms, "cancelled: %s", e.what());
+    // Valgrind runs the program tens of times slower: its run gets ten times the time (the status
+    // still proves the cancel; the plain and ASan runs hold the tight bound).
+    CHECK(e.status() == st::Status::Cancelled && took < (std::getenv("STORETASKS_UNDER_VALGRIND") ? 10 : 1) * 2500ms,
+          "cancelled: %s", e.what());
     e = expect_error([&] {
         client.describe_fleet_pages(st::Fleet().region("eu-west-3"), st::Query(),
                                     [](std::string_view, std::optional<std::string_view>, const st::TaskList&) {}, &cancel);

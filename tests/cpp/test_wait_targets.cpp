@@ -166,7 +166,8 @@ static void test_not_found() {
         CHECK(e.status() == st::Status::NotFound && e.ami_id() == eu, "not found: %s", e.what());
         CHECK(e.message().find(c.name + " has had no store task") != std::string::npos, "named %s: %s",
               c.name.c_str(), e.message().c_str());
-        CHECK(took >= 300ms && took < 3s, "a grace of 300 ms");
+        // Valgrind runs the program tens of times slower: ten times the upper bound there.
+        CHECK(took >= 300ms && took < (std::getenv("STORETASKS_UNDER_VALGRIND") ? 10 : 1) * 3s, "a grace of 300 ms");
     }
 }
 
@@ -269,7 +270,8 @@ static void test_progress_and_cancel() {
     e = expect_error([&] { client.wait_targets(targets, fast().delays(5s, 10s), &cancel); });
     auto took = std::chrono::steady_clock::now() - started;
     trigger.join();
-    CHECK(e.status() == st::Status::Cancelled && took < 2500ms, "cancelled: %s", e.what());
+    CHECK(e.status() == st::Status::Cancelled && took < (std::getenv("STORETASKS_UNDER_VALGRIND") ? 10 : 1) * 2500ms,
+          "cancelled: %s", e.what());
     CHECK(client.wait_targets({{"us-west-2", "", latest_in(listing(client, "us-west-2"), st::TaskState::Completed).ami_id}},
                               fast()).size() == 1,
           "usable after the stops");
