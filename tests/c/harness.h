@@ -187,10 +187,12 @@ static inline void emu_stop(emulator *emu) {
 }
 #endif
 
-/* One request to the control endpoint; returns the HTTP status (-1 when it cannot connect) and
- * copies the body into out. */
-static inline int emu_http(const emulator *emu, const char *method, const char *path, const char *body, char *out,
-                           size_t out_len) {
+/* One request to the control endpoint: returns the HTTP status (-1 when it cannot connect) and,
+ * when body_out is not NULL, sets *body_out to the whole body of the answer (NUL-terminated, freed
+ * by the caller with free(); NULL when there was no answer). */
+static inline int emu_request(const emulator *emu, const char *method, const char *path, const char *body,
+                              char **body_out) {
+    if (body_out) *body_out = NULL;
 #ifdef _WIN32
     SOCKET s = socket(AF_INET, SOCK_STREAM, 0);
     int bad = s == INVALID_SOCKET;
@@ -216,19 +218,143 @@ static inline int emu_http(const emulator *emu, const char *method, const char *
         h_closesocket(s);
         return -1;
     }
-    char resp[16384];
-    size_t got = 0;
-    int r;
-    while (got + 1 < sizeof resp && (r = (int)recv(s, resp + got, (int)(sizeof resp - 1 - got), 0)) > 0) got += (size_t)r;
-    resp[got] = '\0';
+    /* The answer, read until the emulator closes the connection (Connection: close). */
+    size_t cap = 16384, got = 0;
+    char *resp = malloc(cap);
+    int r = 0;
+    while (resp && (r = (int)recv(s, resp + got, (int)(cap - 1 - got), 0)) > 0) {
+        got += (size_t)r;
+        if (got + 1 == cap) {
+            char *bigger = realloc(resp, cap * 2);
+            if (!bigger) {
+                free(resp);
+                resp = NULL;
+                break;
+            }
+            resp = bigger;
+            cap *= 2;
+        }
+    }
     h_closesocket(s);
+    if (!resp) {
+        fprintf(stderr, "out of memory reading the emulator's answer to %s %s\n", method, path);
+        exit(2);
+    }
+    resp[got] = '\0';
     int status = 0;
     sscanf(resp, "HTTP/1.%*d %d", &status);
-    if (out && out_len) {
+    if (body_out) {
         const char *b = strstr(resp, "\r\n\r\n");
-        snprintf(out, out_len, "%s", b ? b + 4 : "");
+        b = b ? b + 4 : "";
+        memmove(resp, b, strlen(b) + 1);
+        *body_out = resp;
+    } else {
+        free(resp);
     }
     return status;
+}
+
+/* One request to the control endpoint; returns the HTTP status (-1 when it cannot connect) and
+ * copies the body into out (cut to out_len - 1 bytes). */
+static inline int emu_http(const emulator *emu, const char *method, const char *path, const char *body, char *out,
+                           size_t out_len) {
+    char *whole = NULL;
+    int status = emu_request(emu, method, path, body, out && out_len ? &whole : NULL);
+    if (out && out_len) snprintf(out, out_len, "%s", whole ? whole : "");
+    free(whole);
+    return status;
+}
+
+/* Frees what emu_pair_ids gave. */
+static inline void emu_free_ids(char **ids, long n) {
+    for (long i = 0; ids && i < n; i++) free(ids[i]);
+    free(ids);
+}
+
+/* The AMI ids DescribeStoreImageTasks reports in one (account, region) pair, newest first, read
+ * from the emulator's own store (GET /_emulator/tasks?region=R&account=A; account NULL for the
+ * home account): its tasks less those started before `cutoff`, an RFC 3339 UTC time written as
+ * the emulator writes them (2026-10-20T12:00:00.000Z: 31 days before its clock). Tasks without a
+ * start time are kept. Returns the number of ids and sets *ids (free them with emu_free_ids), or
+ * returns -1 and sets *ids to NULL when the list cannot be read. */
+static inline long emu_pair_ids(const emulator *emu, const char *region, const char *account, const char *cutoff,
+                                char ***ids) {
+    *ids = NULL;
+    char path[256];
+    snprintf(path, sizeof path, "/_emulator/tasks?region=%s%s%s", region, account ? "&account=" : "",
+             account ? account : "");
+    char *doc = NULL;
+    if (emu_request(emu, "GET", path, "", &doc) != 200) {
+        free(doc);
+        return -1;
+    }
+    /* {"StoreImageTaskResults":[{"AmiId":"...",...,"TaskStartTime":"..."},...]}: each task is an
+     * object at depth 3, its members' values are strings, numbers or absent. */
+    long n = 0;
+    size_t cap = 0;
+    char **out = NULL;
+    int depth = 0, ok = 1;
+    const char *key = NULL, *ami = NULL, *start = NULL;
+    size_t key_len = 0, ami_len = 0, start_len = 0;
+    for (const char *p = doc; ok && *p; p++) {
+        if (*p == '"') {
+            const char *str = ++p;
+            while (*p && *p != '"') p += (*p == '\\' && p[1]) ? 2 : 1;
+            if (!*p) {
+                ok = 0;
+                break;
+            }
+            size_t len = (size_t)(p - str);
+            const char *next = p + 1;
+            while (*next == ' ' || *next == '\n' || *next == '\r' || *next == '\t') next++;
+            if (depth != 3) continue;
+            if (*next == ':') {
+                key = str;
+                key_len = len;
+            } else if (key && key_len == 5 && strncmp(key, "AmiId", 5) == 0) {
+                ami = str;
+                ami_len = len;
+            } else if (key && key_len == 13 && strncmp(key, "TaskStartTime", 13) == 0) {
+                start = str;
+                start_len = len;
+            }
+            continue;
+        }
+        if (*p == '{' || *p == '[') {
+            if (++depth == 3) key = ami = start = NULL;
+        } else if (*p == '}' || *p == ']') {
+            if (depth == 3 && *p == '}' && ami) {
+                size_t cut = strlen(cutoff);
+                int visible = !start || strncmp(start, cutoff, start_len < cut ? start_len : cut) >= 0;
+                if (visible) {
+                    if ((size_t)n == cap) {
+                        cap = cap ? cap * 2 : 64;
+                        char **bigger = realloc(out, cap * sizeof *out);
+                        if (!bigger) {
+                            ok = 0;
+                            break;
+                        }
+                        out = bigger;
+                    }
+                    out[n] = malloc(ami_len + 1);
+                    if (!out[n]) {
+                        ok = 0;
+                        break;
+                    }
+                    memcpy(out[n], ami, ami_len);
+                    out[n++][ami_len] = '\0';
+                }
+            }
+            depth--;
+        }
+    }
+    free(doc);
+    if (!ok || depth != 0) {
+        emu_free_ids(out, n);
+        return -1;
+    }
+    *ids = out;
+    return n;
 }
 
 /* Installs one fault (see the emulator's README for the grammar). */

@@ -1,7 +1,8 @@
 /*
  * The fleet calls through the C API, against one emulator that serves five regions and an
  * assumable role: the builder's refusals and NULL handling, every place's tasks equal to the
- * ordinary listing of its region, failed places next to healthy ones, a role's account, every
+ * ordinary listing of its region, failed places next to healthy ones, a role's account (each
+ * place listed in several pages and equal to the emulator's own list of that pair), every
  * enabled region, the streaming form and its stop, and a cancelled call. Each result, list and
  * error is freed exactly once: valgrind and ASan check that.
  */
@@ -15,6 +16,12 @@
 
 #define ROLE_A "arn:aws:iam::111111111111:role/StoreTasksReader"
 #define N_TASKS 25
+/* The emulator's clock at start-up, and 31 days before it: DescribeStoreImageTasks reports
+ * tasks started since then. */
+#define NOW "2026-11-20T12:00:00Z"
+#define CUTOFF "2026-10-20T12:00:00.000Z"
+/* The page size of the listings through a role. */
+#define ROLE_PAGE 7
 
 static emulator emu;
 
@@ -264,22 +271,51 @@ static void test_failed_places(void) {
     storetasks_client_free(c);
 }
 
+/* Whether a place's tasks are, in order, the AMIs the emulator holds for its pair; when not,
+ * `why` says where they part. */
+static bool same_as_emulator(const storetasks_task_list *tasks, const char *region, const char *account, char *why,
+                             size_t why_len) {
+    char **want = NULL;
+    long n = emu_pair_ids(&emu, region, account, CUTOFF, &want);
+    size_t got = storetasks_task_list_len(tasks);
+    snprintf(why, why_len, "%zu tasks, the emulator holds %ld", got, n);
+    bool same = n >= 0 && (size_t)n == got;
+    for (size_t i = 0; same && i < got; i++) {
+        const char *id = storetasks_task_list_get(tasks, i)->ami_id;
+        if (!eq(id, want[i])) {
+            snprintf(why, why_len, "task %zu is %s where the emulator has %s", i, id ? id : "(none)", want[i]);
+            same = false;
+        }
+    }
+    emu_free_ids(want, n);
+    return same;
+}
+
 static void test_role_and_all_regions(void) {
     static const char *const regions[] = {"eu-west-3", "us-west-2", NULL};
     storetasks_client *c = client_for("us-east-1", 3);
     storetasks_fleet *f = fleet_of(regions);
     CHECK_STATUS(storetasks_fleet_add_role_arn(f, ROLE_A), STORETASKS_STATUS_OK);
-    storetasks_fleet_result *r = run(c, f, NULL);
+    /* Pages of ROLE_PAGE tasks: every place takes several requests. */
+    storetasks_query *q = storetasks_query_new();
+    storetasks_query_set_max_results(q, ROLE_PAGE);
+    storetasks_fleet_result *r = run(c, f, q);
     CHECK(storetasks_fleet_result_len(r) == 2 && storetasks_fleet_result_failed(r) == 0, "two places through the role");
     for (size_t i = 0; i < storetasks_fleet_result_len(r); i++) {
         const char *account = storetasks_fleet_result_account(r, i), *role = storetasks_fleet_result_role_arn(r, i);
+        const char *region = storetasks_fleet_result_region(r, i);
         CHECK(eq(account, "111111111111") && eq(role, ROLE_A), "the role's account");
-        storetasks_task_list *own = baseline(storetasks_fleet_result_region(r, i));
+        storetasks_task_list *own = baseline(region);
         const storetasks_task_list *tasks = storetasks_fleet_result_tasks(r, i);
         CHECK(storetasks_task_list_len(tasks) >= N_TASKS && !same_tasks(tasks, own), "the account has tasks of its own");
+        char why[160] = "";
+        CHECK(storetasks_task_list_len(tasks) > 2 * ROLE_PAGE &&
+                  same_as_emulator(tasks, region, "111111111111", why, sizeof why),
+              "111111111111/%s through the role differs from the emulator's list: %s", region ? region : "(none)", why);
         storetasks_task_list_free(own);
     }
     storetasks_fleet_result_free(r);
+    storetasks_query_free(q);
     storetasks_fleet_free(f);
 
     f = storetasks_fleet_new();
@@ -340,7 +376,7 @@ static void test_pages(void) {
 }
 
 int main(void) {
-    const char *args[] = {"--now", "2026-11-20T12:00:00Z", "--generate", "25", "--seed", "4",
+    const char *args[] = {"--now", NOW, "--generate", "25", "--seed", "4",
                           "--regions", "us-east-1,eu-west-3,ap-south-1,us-west-2,ca-central-1",
                           "--opt-in-region", "me-south-1", "--role", ROLE_A, NULL};
     emu_start(&emu, args);

@@ -128,6 +128,18 @@ emu_control <- function(emu, method, path, body = NULL) {
   if (!nzchar(body_text)) NULL else jsonlite::fromJSON(body_text, simplifyVector = FALSE)
 }
 
+# The tasks DescribeStoreImageTasks reports in one (account, region) pair, newest first, read from
+# the emulator's own store (/_emulator/tasks): those started in the 31 days before the emulator's
+# clock at start-up (its --now), and those without a start time.
+emulator_listing <- function(emu, region, account) {
+  path <- sprintf("/_emulator/tasks?region=%s&account=%s", region, account)
+  tasks <- emu_control(emu, "GET", path)$StoreImageTaskResults
+  utc <- function(x) as.POSIXct(x, tz = "UTC", format = "%Y-%m-%dT%H:%M:%OS")
+  cutoff <- utc(emu$args[[match("--now", emu$args) + 1L]]) - 31 * 86400
+  keep <- vapply(tasks, function(t) is.null(t$TaskStartTime) || utc(t$TaskStartTime) >= cutoff, TRUE)
+  tasks[keep]
+}
+
 add_faults <- function(emu, ...) emu_control(emu, "POST", "/_emulator/faults", list(faults = list(...)))
 emu_stats <- function(emu) emu_control(emu, "GET", "/_emulator/stats")
 

@@ -54,20 +54,29 @@ test_that("each region equals its own listing, and a failing region carries its 
 })
 
 test_that("roles tag their places with their own data; DryRun answers in every region", {
-  emu <- local_emulator("--generate", 10, "--regions", "us-east-1,eu-west-3", "--role", ROLE_A)
+  emu <- local_emulator("--generate", 25, "--regions", "us-east-1,eu-west-3", "--role", ROLE_A)
   svc <- local_client(emu)
-  out <- svc$describe_store_image_tasks_fleet(Regions = list("eu-west-3", "us-east-1"), RoleArns = ROLE_A)
+  # Pages of 4: every place takes several requests, and each must hold all of them.
+  out <- svc$describe_store_image_tasks_fleet(Regions = list("eu-west-3", "us-east-1"), RoleArns = ROLE_A,
+                                              MaxResults = 4)
   expect_identical(vapply(out$Regions, function(p) p$Region, ""), c("eu-west-3", "us-east-1"))
   own <- svc$describe_store_image_tasks_fleet(Regions = "eu-west-3")$Regions[[1]]
   for (place in out$Regions) {
     expect_identical(names(place), c("Region", "Account", "RoleArn", "StoreImageTaskResults"))
     expect_identical(place$Account, "111111111111")
     expect_identical(place$RoleArn, ROLE_A)
-    expect_length(place$StoreImageTaskResults, 10L)
+    expect_length(place$StoreImageTaskResults, 25L)
     expect_s3_class(place$StoreImageTaskResults[[1]]$TaskStartTime, "POSIXct")
     expect_length(intersect(ami_ids(place$StoreImageTaskResults), ami_ids(own$StoreImageTaskResults)), 0L)
+    held <- emulator_listing(emu, place$Region, place$Account)
+    expect_gt(length(held), 2L * 4L)
+    expect_identical(ami_ids(place$StoreImageTaskResults), ami_ids(held),
+                     label = sprintf("the AMIs of %s/%s through the role", place$Account, place$Region))
+    expect_identical(vapply(place$StoreImageTaskResults, function(t) t$StoreTaskState, ""),
+                     vapply(held, function(t) t$StoreTaskState, ""))
   }
   dry <- svc$describe_store_image_tasks_fleet(Regions = c("us-east-1", "eu-west-3"), DryRun = TRUE)
+  expect_identical(vapply(dry$Regions, function(p) p$Region, ""), c("us-east-1", "eu-west-3"))
   for (place in dry$Regions) {
     expect_identical(place$Error$Code, "DryRunOperation")
     expect_identical(place$Error$Status, "STORETASKS_STATUS_DRY_RUN_OK")
