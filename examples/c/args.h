@@ -60,9 +60,11 @@ static int set_proxy(storetasks_config *config, const char *proxy, const char *n
 }
 
 /* Milliseconds since the epoch as "YYYY-MM-DD HH:MM:SS" (UTC); a time the C library cannot
- * convert (before 1970 on Windows, or beyond what its calendar holds) as "(invalid time)". */
+ * convert (before 1970 or after 3000 on Windows, or beyond what its calendar holds) as
+ * "(invalid time)". The seconds are rounded down, so that 1969-12-31T23:59:59.500Z is the last
+ * second of 1969 (and before 1970 on Windows), not the first of 1970. */
 static void print_time(int64_t ms, char *buf, size_t len) {
-    time_t secs = (time_t)(ms / 1000);
+    time_t secs = (time_t)(ms / 1000 - (ms % 1000 < 0));
     struct tm tm;
 #ifdef _WIN32
     int converted = gmtime_s(&tm, &secs) == 0;

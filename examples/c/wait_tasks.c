@@ -6,9 +6,10 @@
  *
  * On a terminal it redraws one bar per AMI after each poll; otherwise it prints one line per AMI
  * per poll. Ctrl-C cancels the wait cleanly (on Windows also Ctrl-Break and closing the
- * console). An AMI id is "ami-" and 8 or 17 lowercase hex digits. Exits 0 when every task
- * completed (and for --help), 1 when one failed or the wait ended otherwise, 2 for a bad command
- * line (nothing is sent then), 130 when cancelled.
+ * console); a second Ctrl-C ends the program at once, with status 130. An AMI id is "ami-" and 8
+ * or 17 lowercase hex digits. Exits 0 when every task completed (and for --help), 1 when one
+ * failed or the wait ended otherwise, 2 for a bad command line (nothing is sent then), 130 when
+ * cancelled.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #ifndef _WIN32
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 #endif
 
 #include "console.h"
@@ -78,38 +80,90 @@ static bool on_progress(const storetasks_task_list *tasks, void *user_data) {
     return true;
 }
 
+/* The token Ctrl-C triggers, published before any interrupt is watched for and cleared (under the
+ * lock) before the token is freed, so that an interrupt never reaches a freed token. The first
+ * interrupt triggers it; a second one, or one that comes once the token is gone, ends the program
+ * at once. */
+static storetasks_cancel *interrupt_cancel;
+
 #ifdef _WIN32
 /* Ctrl-C, Ctrl-Break and closing the console window: Windows runs this handler on a thread of
- * its own, where calling into the library is allowed. */
-static storetasks_cancel *console_cancel;
+ * its own (a new one for each event), where calling into the library is allowed. */
+static CRITICAL_SECTION interrupt_lock;
+static volatile LONG interrupts;
 
 static BOOL WINAPI on_console_event(DWORD kind) {
     if (kind != CTRL_C_EVENT && kind != CTRL_BREAK_EVENT && kind != CTRL_CLOSE_EVENT) return FALSE;
-    storetasks_cancel_trigger(console_cancel);
+    /* TerminateProcess rather than ExitProcess: the other threads may hold locks (stdout's) that
+     * ExitProcess would wait for. */
+    if (InterlockedIncrement(&interrupts) > 1) TerminateProcess(GetCurrentProcess(), 130);
+    EnterCriticalSection(&interrupt_lock);
+    storetasks_cancel *cancel = interrupt_cancel;
+    if (cancel) storetasks_cancel_trigger(cancel);
+    LeaveCriticalSection(&interrupt_lock);
+    if (!cancel) TerminateProcess(GetCurrentProcess(), 130);
     return TRUE;
 }
 
 static void watch_for_interrupts(storetasks_cancel *cancel) {
-    console_cancel = cancel;
+    InitializeCriticalSection(&interrupt_lock);
+    interrupt_cancel = cancel;
     SetConsoleCtrlHandler(on_console_event, TRUE);
+}
+
+/* After this, Ctrl-C ends the program as it does by default, and the token may be freed. */
+static void stop_watching(void) {
+    SetConsoleCtrlHandler(on_console_event, FALSE);
+    EnterCriticalSection(&interrupt_lock);
+    interrupt_cancel = NULL;
+    LeaveCriticalSection(&interrupt_lock);
 }
 #else
 /* Ctrl-C: a thread waits for SIGINT/SIGTERM and triggers the cancellation token (a signal
- * handler itself may not call into the library). */
+ * handler itself may not call into the library). The signals stay blocked in every thread, so
+ * the thread also takes the second one, which ends the program with status 128 + its number
+ * (130 for SIGINT), as the default action would be reported by a shell. */
+static pthread_mutex_t interrupt_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void *cancel_on_signal(void *arg) {
+    (void)arg;
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
-    int sig = 0;
-    if (sigwait(&set, &sig) == 0) storetasks_cancel_trigger(arg);
-    return NULL;
+    for (int seen = 0;; seen++) {
+        int sig = 0;
+        if (sigwait(&set, &sig) != 0) return NULL;
+        pthread_mutex_lock(&interrupt_lock);
+        storetasks_cancel *cancel = interrupt_cancel;
+        if (cancel && seen == 0) storetasks_cancel_trigger(cancel);
+        pthread_mutex_unlock(&interrupt_lock);
+        if (!cancel || seen > 0) _exit(128 + sig);
+    }
 }
 
 static void watch_for_interrupts(storetasks_cancel *cancel) {
+    pthread_mutex_lock(&interrupt_lock);
+    interrupt_cancel = cancel;
+    pthread_mutex_unlock(&interrupt_lock);
     pthread_t watcher;
-    pthread_create(&watcher, NULL, cancel_on_signal, cancel);
-    pthread_detach(watcher);
+    if (pthread_create(&watcher, NULL, cancel_on_signal, NULL) == 0) {
+        pthread_detach(watcher);
+    } else {
+        /* No watcher: let the signals act as they do by default. */
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGTERM);
+        pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    }
+}
+
+/* After this, an interrupt ends the program at once, and the token may be freed. */
+static void stop_watching(void) {
+    pthread_mutex_lock(&interrupt_lock);
+    interrupt_cancel = NULL;
+    pthread_mutex_unlock(&interrupt_lock);
 }
 #endif
 
@@ -134,6 +188,7 @@ int main(int argc, char **argv) {
     pthread_sigmask(SIG_BLOCK, &set, NULL);
 #endif
     console_setup();
+    console_utf8_args(&argc, &argv);
 
     storetasks_config *config = storetasks_config_new();
     storetasks_wait_options *options = storetasks_wait_options_new();
@@ -218,6 +273,7 @@ int main(int argc, char **argv) {
     st = storetasks_client_new(config, &client, &err);
     if (st == STORETASKS_STATUS_OK)
         st = storetasks_client_wait(client, ids, count, options, cancel, &final, &err);
+    stop_watching();
 
     switch (st) {
     case STORETASKS_STATUS_OK:

@@ -1,10 +1,15 @@
 """The examples as command-line tools (--help, refusing what is not an AMI id before sending
-anything, a setter's reason when it refuses a value), the wait example's output, and
-STORETASKS_LOG writing the library's events to stderr without ever printing a secret."""
+anything, a setter's reason when it refuses a value), the wait example's output and Ctrl-C (one
+cancels the wait, a second ends the program at once), and STORETASKS_LOG writing the library's
+events to stderr without ever printing a secret."""
 
 import json
 import os
+import select
+import signal
+import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -136,6 +141,89 @@ def test_wait_example_reports_an_unknown_ami(start_emulator, tmp_path):
     out = run("wait_tasks", emu, "--min-delay", 100, "--max-delay", 200, "--grace", 300, "ami-0123456789abcdeff")
     assert out.returncode == 1
     assert "STORETASKS_STATUS_NOT_FOUND" in out.stderr
+
+
+def start_in_background(program, *args, extra_env=None):
+    """A program started as `run` starts it, without --region, its output piped; the caller sends
+    it signals and reaps it."""
+    path = BUILD / program
+    if not path.exists():
+        pytest.fail(f"{path} not found: run `make examples`")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STORETASKS_LOG"))}
+    env.update(CLEAN_ENV)
+    env.update(AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY)
+    env.update(extra_env or {})
+    return subprocess.Popen([str(path), *(str(a) for a in args)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, errors="replace")
+
+
+def test_wait_example_ctrl_c_cancels_the_wait(start_emulator, tmp_path):
+    emu = start_emulator("--tasks-file", moving_tasks(tmp_path))  # the tasks stay InProgress
+    proc = start_in_background("wait_tasks", "--region", REGION, "--endpoint-url", emu.url,
+                               "--min-delay", 200, "--max-delay", 200, "ami-0a1b2c3d4e5f60718")
+    try:
+        # The first poll's line: the wait is under way.
+        ready, _, _ = select.select([proc.stdout], [], [], 20)
+        first = proc.stdout.readline() if ready else "(nothing within 20 s)"
+        assert first.startswith("ami-0a1b2c3d4e5f60718 40% InProgress"), first
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 130, err
+    assert out.splitlines()[-1] == "Cancelled."
+
+
+def test_wait_example_second_ctrl_c_ends_it_at_once(tmp_path):
+    # The client looks for its region at an instance metadata service that accepts connections
+    # and never answers: about 3 s that the cancellation token cannot cut short, in which a first
+    # Ctrl-C only triggers the token. A second one must end the program at once, with status 130.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    try:
+        endpoint = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        proc = start_in_background("wait_tasks", "--endpoint-url", "http://127.0.0.1:9", "ami-0a1b2c3d4e5f60718",
+                                   extra_env={"AWS_EC2_METADATA_DISABLED": "false",
+                                              "AWS_EC2_METADATA_SERVICE_ENDPOINT": endpoint})
+        try:
+            time.sleep(0.5)
+            proc.send_signal(signal.SIGINT)
+            time.sleep(0.3)
+            proc.send_signal(signal.SIGINT)
+            sent = time.monotonic()
+            try:
+                out, err = proc.communicate(timeout=1.5)
+            except subprocess.TimeoutExpired:
+                pytest.fail("wait_tasks was still running 1.5 s after the second SIGINT")
+            took = time.monotonic() - sent
+        finally:
+            proc.kill()
+            proc.wait()
+    finally:
+        silent.close()
+    assert proc.returncode == 130, f"exit {proc.returncode} after {took:.1f} s: {err}"
+
+
+def test_describe_example_prints_start_times_around_1970_and_after_3000(start_emulator, tmp_path):
+    # The emulator's clock in January 1970, so that a task of 1969 is within its 31 days; a task
+    # that starts in the future is always listed. (The Windows build prints both as "(invalid
+    # time)": tests/windows/run.sh.)
+    doc = {"StoreImageTaskResults": [
+        {"AmiId": "ami-0123456789abcdef0", "TaskStartTime": "1969-12-31T23:59:59.500Z", "Bucket": "b",
+         "ProgressPercentage": 100, "StoreTaskState": "Completed"},
+        {"AmiId": "ami-0123456789abcdef1", "TaskStartTime": "3001-01-01T00:00:00.000Z", "Bucket": "b",
+         "ProgressPercentage": 100, "StoreTaskState": "Completed"},
+    ]}
+    path = tmp_path / "tasks.json"
+    path.write_text(json.dumps(doc))
+    emu = start_emulator("--now", "1970-01-10T00:00:00Z", "--tasks-file", path)
+    out = run("describe_tasks", emu, "--all")
+    assert out.returncode == 0, out.stderr
+    started = {line.split()[0]: " ".join(line.split()[3:5]) for line in out.stdout.splitlines()[1:-1]}
+    assert started == {"ami-0123456789abcdef0": "1969-12-31 23:59:59",
+                       "ami-0123456789abcdef1": "3001-01-01 00:00:00"}, out.stdout
 
 
 @pytest.mark.parametrize("level", ["trace", "debug", "info,storetasks=debug"])
