@@ -11,7 +11,8 @@ Cargo.toml's [package] version is the version. What follows it:
   STORETASKS_VERSION_MAJOR/MINOR/PATCH (constants in src/ffi/mod.rs, which cbindgen copies into
   include/storetasks.h), the Python package's __version__ (bindings/python/storetasks/__init__.py,
   which pyproject.toml reads as its dynamic version, so that a copy of the folder installs alone),
-  and CHANGELOG.md's latest entry.
+  the R package's Version field (bindings/r/DESCRIPTION, which R CMD build names its source
+  package after) and CHANGELOG.md's latest entry.
 The Go module states none: Go takes a module's version from its tag, Version() asks the library
 and HeaderVersion reads the header.
 
@@ -85,6 +86,13 @@ def pyproject_version(root):
     if not dynamic or attr != "storetasks.__version__":
         return f"(not read from storetasks.__version__: dynamic={dynamic}, attr={attr})"
     return python_version(root)
+
+
+def r_version(root):
+    """The Version field of the R package's DESCRIPTION (a Debian control file: `Version:` at the
+    start of a line, the value up to the end of it and its continuation lines)."""
+    match = re.search(r"^Version:[ \t]*(.*(?:\n[ \t]+.*)*)", (root / "bindings/r/DESCRIPTION").read_text(), re.M)
+    return " ".join(match[1].split()) if match and match[1].strip() else "(no Version field)"
 
 
 def library_version(path):
@@ -162,6 +170,7 @@ def collect(root, args):
          macros(header, r"^#define STORETASKS_VERSION_{} (\d+)")),
         ("bindings/python/storetasks/__init__.py __version__", python_version(root)),
         ("bindings/python/pyproject.toml (dynamic, storetasks.__version__)", pyproject_version(root)),
+        ("bindings/r/DESCRIPTION Version", r_version(root)),
         *wheel_versions(args.wheel_dir),
         ("storetasks.pc (pkg-config --modversion)", pc_version(pc / "storetasks.pc")),
         ("storetasks-static.pc (pkg-config --modversion)", pc_version(pc / "storetasks-static.pc")),
@@ -196,6 +205,7 @@ MUTATIONS = [
     ("include/storetasks.h", lambda s, v: re.sub(r"(#define STORETASKS_VERSION_PATCH )\d+", r"\g<1>99", s)),
     ("bindings/python/storetasks/__init__.py", lambda s, v: re.sub(r'__version__ = "[^"]+"', f'__version__ = "{v}"', s)),
     ("bindings/python/pyproject.toml", lambda s, v: s.replace('dynamic = ["version"]', f'version = "{v}"')),
+    ("bindings/r/DESCRIPTION", lambda s, v: re.sub(r"^Version:.*$", f"Version: {v}", s, count=1, flags=re.M)),
     ("CHANGELOG.md", lambda s, v: s.replace("\n## [", f"\n## [{v}] - later\n\n## [", 1)),
 ]
 COPIED = [path for path, _ in MUTATIONS]
