@@ -8,14 +8,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -76,7 +74,7 @@ func startEmulator(t testing.TB, args ...string) *emulator {
 		t.Fatalf("emulator not found (build it, or set STORETASKS_EMULATOR): %v", err)
 	}
 	if runtime.GOOS == "windows" {
-		return startEmulatorOnPort(t, path, args)
+		return startEmulatorWindows(t, path, args)
 	}
 	cmd := exec.Command(path, append([]string{"--port", "0"}, args...)...)
 	return newEmulator(t, startListening(t, "the emulator", cmd), args)
@@ -149,11 +147,12 @@ func tempDir(t testing.TB) string {
 	return dir
 }
 
-// startEmulatorOnPort is startEmulator for Windows, where the emulator may be the Linux program
-// run by Wine (under a name ending in .exe, which Go requires), which hands it no pipe and cannot
-// open a Windows path: it listens on a port picked here, is ready once its control endpoint
-// answers, gets the tasks of a --tasks-file through that endpoint, and is stopped through it.
-func startEmulatorOnPort(t testing.TB, path string, args []string) *emulator {
+// startEmulatorWindows is startEmulator for Windows, where the emulator may be the Linux program
+// run by Wine (under a name ending in .exe, which Go requires), which gets no pipe from a Windows
+// parent, though it does get a file, and cannot open a Windows path: it picks its own port and
+// writes its "listening ADDR" line into a temporary file read here, gets the tasks of a
+// --tasks-file through its control endpoint, and is stopped through that endpoint.
+func startEmulatorWindows(t testing.TB, path string, args []string) *emulator {
 	t.Helper()
 	if slices.Contains(args, "--tls") {
 		t.Skip("--tls needs a folder the emulator can write, which a Windows path is not under Wine")
@@ -170,18 +169,32 @@ func startEmulatorOnPort(t testing.TB, path string, args []string) *emulator {
 			break
 		}
 	}
-	probe, err := net.Listen("tcp", "127.0.0.1:0")
+	out, err := os.CreateTemp("", "storetasks-emulator-*.out")
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := probe.Addr().(*net.TCPAddr).Port
-	probe.Close()
-	cmd := exec.Command(path, append([]string{"--port", strconv.Itoa(port)}, args...)...)
+	t.Cleanup(func() { _ = os.Remove(out.Name()) })
+	cmd := exec.Command(path, append([]string{"--port", "0"}, args...)...)
+	cmd.Stdout = out
 	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	out.Close()
+	if err != nil {
 		t.Fatal(err)
 	}
-	e := newEmulator(t, fmt.Sprintf("127.0.0.1:%d", port), args)
+	var addr string
+	for deadline := time.Now().Add(30 * time.Second); addr == ""; time.Sleep(50 * time.Millisecond) {
+		data, _ := os.ReadFile(out.Name())
+		if line, _, complete := strings.Cut(string(data), "\n"); complete {
+			var ok bool
+			if addr, ok = strings.CutPrefix(strings.TrimSpace(line), "listening "); !ok {
+				t.Fatalf("the emulator printed %q", line)
+			}
+		} else if time.Now().After(deadline) {
+			t.Fatal("the emulator did not start within 30s")
+		}
+	}
+	e := newEmulator(t, addr, args)
 	answers := func() bool {
 		resp, err := e.web.Get(e.URL + "/_emulator/stats")
 		if err != nil {
@@ -199,25 +212,18 @@ func startEmulatorOnPort(t testing.TB, path string, args []string) *emulator {
 		}
 		_ = cmd.Process.Release()
 	})
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if !answers() {
-			continue
+	if tasks != nil {
+		resp, err := e.web.Post(e.URL+"/_emulator/tasks", "application/json", bytes.NewReader(tasks))
+		if err != nil {
+			t.Fatal(err)
 		}
-		if tasks != nil {
-			resp, err := e.web.Post(e.URL+"/_emulator/tasks", "application/json", bytes.NewReader(tasks))
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("the emulator refused the tasks (HTTP %d): %s", resp.StatusCode, body)
-			}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("the emulator refused the tasks (HTTP %d): %s", resp.StatusCode, body)
 		}
-		return e
 	}
-	t.Fatal("the emulator did not answer within 30s")
-	return nil
+	return e
 }
 
 // config is a Config for this emulator with the default key pair.

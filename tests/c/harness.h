@@ -76,48 +76,65 @@ static inline const char *emu_binary(void) {
 #ifdef _WIN32
 #define h_closesocket closesocket
 
-/* On Windows (and under Wine, where the emulator is the Linux program) the emulator is started
- * on a port picked here, with no pipe to read its first line from: the harness waits until the
- * control endpoint answers, and stops it through that endpoint. */
+/* On Windows (and under Wine, where the emulator is the Linux program, which gets no pipe from a
+ * Windows parent but does get a file) the emulator listens on a port it picks itself and writes
+ * its `listening ADDR:PORT` line into a temporary file that the harness reads; it is stopped
+ * through its control endpoint. */
 static inline void emu_start(emulator *emu, const char *const *extra) {
     const char *bin = emu_binary();
     WSADATA wsa;
     if (WSAStartup(MAKEWORD(2, 2), &wsa) != 0) exit(2);
-    SOCKET probe = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr;
-    int addr_len = sizeof addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (probe == INVALID_SOCKET || bind(probe, (struct sockaddr *)&addr, sizeof addr) != 0 ||
-        getsockname(probe, (struct sockaddr *)&addr, &addr_len) != 0) {
-        fprintf(stderr, "no free port for the emulator\n");
+    char dir[MAX_PATH], path[MAX_PATH];
+    DWORD dir_len = GetTempPathA(sizeof dir, dir);
+    if (dir_len == 0 || dir_len >= sizeof dir || GetTempFileNameA(dir, "emu", 0, path) == 0) {
+        fprintf(stderr, "could not name a temporary file for the emulator's first line (error %lu)\n",
+                (unsigned long)GetLastError());
         exit(2);
     }
-    closesocket(probe);
-    emu->port = ntohs(addr.sin_port);
-    snprintf(emu->endpoint, sizeof emu->endpoint, "http://127.0.0.1:%d", emu->port);
+    SECURITY_ATTRIBUTES inherit = {sizeof inherit, NULL, TRUE};
+    HANDLE out = CreateFileA(path, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, &inherit,
+                             CREATE_ALWAYS, FILE_ATTRIBUTE_TEMPORARY, NULL);
+    if (out == INVALID_HANDLE_VALUE) {
+        fprintf(stderr, "could not create %s for the emulator's first line (error %lu)\n", path,
+                (unsigned long)GetLastError());
+        exit(2);
+    }
     char cmd[4096];
-    int used = snprintf(cmd, sizeof cmd, "\"%s\" --port %d --deny-key %s", bin, emu->port, EMU_DENIED_KEY);
+    int used = snprintf(cmd, sizeof cmd, "\"%s\" --port 0 --deny-key %s", bin, EMU_DENIED_KEY);
     for (; extra && *extra && used > 0 && (size_t)used < sizeof cmd; extra++)
         used += snprintf(cmd + used, sizeof cmd - (size_t)used, " \"%s\"", *extra);
     STARTUPINFOA si;
     PROCESS_INFORMATION pi;
     memset(&si, 0, sizeof si);
     si.cb = sizeof si;
-    if (used <= 0 || (size_t)used >= sizeof cmd || !CreateProcessA(NULL, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi)) {
+    si.dwFlags = STARTF_USESTDHANDLES;
+    si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
+    si.hStdOutput = out;
+    si.hStdError = GetStdHandle(STD_ERROR_HANDLE);
+    if (used <= 0 || (size_t)used >= sizeof cmd || !CreateProcessA(NULL, cmd, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi)) {
         fprintf(stderr, "could not start the emulator: %s (error %lu)\n", cmd, (unsigned long)GetLastError());
         exit(2);
     }
+    CloseHandle(out);
     CloseHandle(pi.hThread);
     CloseHandle(pi.hProcess);
-    emu->running = 1;
-    for (int tries = 0; tries < 400; tries++) {
-        if (emu_http(emu, "GET", "/_emulator/stats", "", NULL, 0) == 200) return;
-        Sleep(50);
+    char line[128] = "";
+    for (int tries = 0; tries < 400 && !strchr(line, '\n'); tries++) {
+        if (tries) Sleep(50);
+        FILE *f = fopen(path, "rb");
+        if (!f) continue;
+        if (!fgets(line, sizeof line, f)) line[0] = '\0';
+        fclose(f);
     }
-    fprintf(stderr, "the emulator did not answer on %s\n", emu->endpoint);
-    exit(2);
+    DeleteFileA(path);
+    const char *colon = strrchr(line, ':');
+    if (strncmp(line, "listening ", 10) != 0 || !colon || !strchr(line, '\n')) {
+        fprintf(stderr, "the emulator did not start: its first line is \"%.*s\"\n", (int)strcspn(line, "\r\n"), line);
+        exit(2);
+    }
+    emu->running = 1;
+    emu->port = atoi(colon + 1);
+    snprintf(emu->endpoint, sizeof emu->endpoint, "http://127.0.0.1:%d", emu->port);
 }
 
 static inline void emu_stop(emulator *emu) {

@@ -26,9 +26,9 @@ emulator_path <- function() {
   path
 }
 
-# Runs `command` (a character vector) in the background until it prints `listening HOST:PORT`:
-# its pid and HOST:PORT.
-start_listening <- function(command, what) {
+# Runs `command` (a character vector) in the background until it prints `listening HOST:PORT` (or
+# `ready` followed by HOST:PORT): its pid and HOST:PORT.
+start_listening <- function(command, what, ready = "listening ") {
   out <- tempfile("out-")
   pidfile <- tempfile("pid-")
   system(sprintf("%s > %s 2>&1 & echo $! > %s", paste(shQuote(command), collapse = " "), shQuote(out),
@@ -36,7 +36,7 @@ start_listening <- function(command, what) {
   pid <- as.integer(readLines(pidfile))
   for (i in 1:200) {
     line <- if (file.exists(out)) suppressWarnings(readLines(out, n = 1L)) else character(0)
-    if (length(line) == 1L && startsWith(line, "listening ")) return(list(addr = sub("^listening ", "", line), pid = pid))
+    if (length(line) == 1L && startsWith(line, ready)) return(list(addr = substring(line, nchar(ready) + 1L), pid = pid))
     Sys.sleep(0.05)
   }
   tools::pskill(pid)
@@ -71,6 +71,18 @@ local_forward_proxy <- function(..., env = parent.frame()) {
   started <- start_listening(c("env", "-u", "LD_LIBRARY_PATH", "python3", script, as.character(c(...))), "forward proxy")
   withr::defer(stop_emulator(started$pid), envir = env)
   list(url = paste0("http://", started$addr), addr = started$addr, pid = started$pid)
+}
+
+# A loopback address on which nothing listens, for the calling test: a process of its own holds a
+# socket bound to the port and never listens on it (Linux refuses connections to such a port), so
+# that no other program can take the port while the test counts on it being refused. Its `url` is
+# http://127.0.0.1:PORT.
+local_refused_port <- function(env = parent.frame()) {
+  code <- paste("import signal, socket", "s = socket.socket()", "s.bind(('127.0.0.1', 0))",
+                "print('bound 127.0.0.1:%d' % s.getsockname()[1], flush=True)", "signal.pause()", sep = "; ")
+  started <- start_listening(c("env", "-u", "LD_LIBRARY_PATH", "python3", "-c", code), "port holder", ready = "bound ")
+  withr::defer(stop_emulator(started$pid), envir = env)
+  list(url = paste0("http://", started$addr), pid = started$pid)
 }
 
 proxy_tunnels <- function(proxy) sum(unlist(emu_control(proxy, "GET", "/_proxy/stats")$connect))
