@@ -237,12 +237,12 @@ static inline int emu_request(const emulator *emu, const char *method, const cha
     }
     /* The answer, read until the emulator closes the connection (Connection: close). */
     size_t cap = 16384, got = 0;
-    char *resp = malloc(cap);
+    char *resp = (char *)malloc(cap);
     int r = 0;
     while (resp && (r = (int)recv(s, resp + got, (int)(cap - 1 - got), 0)) > 0) {
         got += (size_t)r;
         if (got + 1 == cap) {
-            char *bigger = realloc(resp, cap * 2);
+            char *bigger = (char *)realloc(resp, cap * 2);
             if (!bigger) {
                 free(resp);
                 resp = NULL;
@@ -346,14 +346,14 @@ static inline long emu_pair_ids(const emulator *emu, const char *region, const c
                 if (visible) {
                     if ((size_t)n == cap) {
                         cap = cap ? cap * 2 : 64;
-                        char **bigger = realloc(out, cap * sizeof *out);
+                        char **bigger = (char **)realloc(out, cap * sizeof *out);
                         if (!bigger) {
                             ok = 0;
                             break;
                         }
                         out = bigger;
                     }
-                    out[n] = malloc(ami_len + 1);
+                    out[n] = (char *)malloc(ami_len + 1);
                     if (!out[n]) {
                         ok = 0;
                         break;
