@@ -29,8 +29,9 @@
  * message() is the library's reason. A dry run that would have succeeded
  * throws Error with status() == Status::DryRunOk and code "DryRunOperation", as EC2 answers it.
  * A task whose start time std::chrono::system_clock cannot represent (before about 1677 or
- * after about 2262 with a nanosecond clock) is a reply this front end cannot hold: the call
- * throws Error(Status::Response) rather than overflow.
+ * after about 2262 with a nanosecond clock) is a reply this front end cannot hold: a listing or
+ * a wait throws Error(Status::Response) naming the task's AMI (ami_id() holds it) rather than
+ * overflow; a fleet call fails the place that sent it with that error and keeps every other.
  *
  * Callbacks (the on_page of describe_pages and describe_fleet_pages, WaitOptions::progress) run
  * on the calling thread inside the C call. They may return or throw: an exception is caught
@@ -213,19 +214,24 @@ inline void check_setter(storetasks_status status, const char* reason) {
     throw Error(static_cast<Status>(status), reason ? std::string(reason) : std::string(storetasks_status_name(status)));
 }
 
-/// A start time in milliseconds since the epoch as a system_clock time point. Throws
-/// Error(Status::Response) when the clock cannot represent it (with libstdc++'s nanosecond
-/// clock, outside about 1677 to 2262), where the conversion would overflow.
-inline std::chrono::system_clock::time_point to_time_point(std::int64_t ms) {
+/// A start time in milliseconds since the epoch as a system_clock time point, checked against
+/// the clock's range before converting (with libstdc++'s nanosecond clock, about 1677 to 2262).
+/// Throws Error(Status::Response) naming the task's AMI (`ami_id`, which may be NULL) when the
+/// clock cannot represent it, where the conversion would overflow.
+inline std::chrono::system_clock::time_point to_time_point(std::int64_t ms, const char* ami_id) {
     using Duration = std::chrono::system_clock::duration;
     using Rep = Duration::rep;
     using Ticks = std::ratio_divide<std::milli, Duration::period>;  // clock ticks per millisecond
     if constexpr (Ticks::den == 1) {
         constexpr std::int64_t hi = static_cast<std::int64_t>(std::numeric_limits<Rep>::max() / Ticks::num);
         constexpr std::int64_t lo = static_cast<std::int64_t>(std::numeric_limits<Rep>::min() / Ticks::num);
-        if (ms > hi || ms < lo)
-            throw Error(Status::Response, "a task start time of " + std::to_string(ms) +
-                                              " ms since 1970 is outside the range of std::chrono::system_clock");
+        if (ms > hi || ms < lo) {
+            const std::string task = ami_id ? "task " + std::string(ami_id) : std::string("a task without an AMI id");
+            throw Error(Status::Response,
+                        "the start time of " + task + " (" + std::to_string(ms) +
+                            " ms since 1970) cannot be represented by std::chrono::system_clock",
+                        std::nullopt, 0, std::nullopt, copy(ami_id));
+        }
     }
     return std::chrono::system_clock::time_point(std::chrono::duration_cast<Duration>(std::chrono::milliseconds(ms)));
 }
@@ -420,12 +426,12 @@ struct Task {
     /// The C view, for code that mixes both APIs.
     const storetasks_task* raw = nullptr;
 
-    /// The view of a C task. Throws Error(Status::Response) when its start time is outside the
-    /// range of std::chrono::system_clock.
+    /// The view of a C task. Throws Error(Status::Response), naming the task's AMI (ami_id()),
+    /// when its start time is outside the range of std::chrono::system_clock.
     static Task from(const storetasks_task& t) {
         Task out;
         out.ami_id = detail::view(t.ami_id);
-        if (t.has_task_start_time) out.start_time = detail::to_time_point(t.task_start_time_ms);
+        if (t.has_task_start_time) out.start_time = detail::to_time_point(t.task_start_time_ms, t.ami_id);
         out.bucket = detail::view(t.bucket);
         out.s3_object_key = detail::view(t.s3_object_key);
         if (t.has_progress_percentage) out.progress_percentage = t.progress_percentage;
@@ -448,6 +454,12 @@ public:
     /// A non-owning view of a C list, valid while that list is. Throws Error(Status::Response)
     /// for a task whose start time system_clock cannot represent.
     static TaskList view(const storetasks_task_list* list) { return TaskList(nullptr, list); }
+    /// A non-owning view of a C list that holds its tasks up to the first whose start time
+    /// system_clock cannot represent, and puts that task's Error(Status::Response) in `refused`
+    /// (nullopt when every task converts). get() and to_json() still give the whole C list.
+    static TaskList view_until_refused(const storetasks_task_list* list, std::optional<Error>& refused) {
+        return TaskList(list, refused);
+    }
     /// Takes ownership of a C list (freed by the destructor, also when this throws
     /// Error(Status::Response) for a start time system_clock cannot represent).
     static TaskList adopt(storetasks_task_list* list) { return TaskList(list, list); }
@@ -507,10 +519,28 @@ public:
 
 private:
     TaskList(storetasks_task_list* owned, const storetasks_task_list* list) : owner_(owned), list_(list) {
+        std::optional<Error> refused;
+        convert(refused);
+        if (refused) throw std::move(*refused);
+    }
+    TaskList(const storetasks_task_list* list, std::optional<Error>& refused) : list_(list) { convert(refused); }
+
+    /// Views the C tasks up to the first that Task::from refuses, whose error (with the request
+    /// id of the reply, when the list has one) goes to `refused`.
+    void convert(std::optional<Error>& refused) {
         const std::size_t n = storetasks_task_list_len(list_);
         const storetasks_task* tasks = storetasks_task_list_tasks(list_);
         tasks_.reserve(n);
-        for (std::size_t i = 0; i < n; i++) tasks_.push_back(Task::from(tasks[i]));
+        refused.reset();
+        for (std::size_t i = 0; i < n; i++) {
+            try {
+                tasks_.push_back(Task::from(tasks[i]));
+            } catch (const Error& e) {
+                refused.emplace(e.status(), e.message(), e.code(), e.http_status(),
+                                detail::copy(storetasks_task_list_request_id(list_)), e.ami_id(), e.failure_reason());
+                return;
+            }
+        }
     }
 
     detail::Owned<storetasks_task_list> owner_;
@@ -540,13 +570,16 @@ struct FleetPlace {
     std::optional<std::string_view> account;
     /// The role assumed for this place; nullopt for the client's own credentials.
     std::optional<std::string_view> role_arn;
-    /// Every task listed there, newest first; for a failed place, those read before it failed.
-    /// Empty after describe_fleet_pages, whose tasks went to the callback. It has no next token.
+    /// Every task listed there, newest first; for a failed place, those read before it failed
+    /// (for a place failed by a start time system_clock cannot represent, the tasks before that
+    /// one; to_json() still holds them all). Empty after describe_fleet_pages, whose tasks went
+    /// to the callback. It has no next token.
     TaskList tasks;
     /// How many tasks the place delivered, to `tasks` or to describe_fleet_pages' callback.
     std::size_t task_count = 0;
     /// Why the place failed (a copy, with status, code, HTTP status and request id); nullopt
-    /// when it answered.
+    /// when it answered. A place that sent a task whose start time system_clock cannot
+    /// represent fails with Error(Status::Response) naming that task's AMI (ami_id()).
     std::optional<Error> error;
 
     bool ok() const noexcept { return !error.has_value(); }
@@ -561,17 +594,19 @@ public:
     using const_iterator = std::vector<FleetPlace>::const_iterator;
     using iterator = const_iterator;
 
-    /// Takes ownership of a C result (freed by the destructor, also when this throws
-    /// Error(Status::Response) for a task whose start time system_clock cannot represent).
+    /// Takes ownership of a C result (freed by the destructor). A place holding a task whose
+    /// start time system_clock cannot represent fails alone, with Error(Status::Response).
     static FleetResult adopt(storetasks_fleet_result* result) { return FleetResult(result); }
 
-    FleetResult(FleetResult&& other) noexcept : p_(std::move(other.p_)), places_(std::move(other.places_)) {
+    FleetResult(FleetResult&& other) noexcept
+        : p_(std::move(other.p_)), places_(std::move(other.places_)), refused_(std::exchange(other.refused_, 0)) {
         other.places_.clear();
     }
     FleetResult& operator=(FleetResult&& other) noexcept {
         if (this != &other) {
             places_ = std::move(other.places_);  // the views go before the result they point into
             p_ = std::move(other.p_);
+            refused_ = std::exchange(other.refused_, 0);
             other.places_.clear();
         }
         return *this;
@@ -587,11 +622,14 @@ public:
     const_iterator begin() const noexcept { return places_.begin(); }
     const_iterator end() const noexcept { return places_.end(); }
 
-    /// The number of places that failed.
-    std::size_t failed() const noexcept { return storetasks_fleet_result_failed(p_.get()); }
+    /// The number of places that failed (with those failed by a start time system_clock cannot
+    /// represent).
+    std::size_t failed() const noexcept { return storetasks_fleet_result_failed(p_.get()) + refused_; }
 
     /// The result as JSON: {"Regions": [{"Region", "Account", "RoleArn" (with a role),
-    /// "StoreImageTaskResults" (the AWS CLI's shape), "Error" (for a failed place)}]}.
+    /// "StoreImageTaskResults" (the AWS CLI's shape), "Error" (for a failed place)}]}. It is the
+    /// C result's: JSON holds any start time, so a place failed here only for one that
+    /// system_clock cannot represent appears there with all its tasks and no "Error".
     std::string to_json() const {
         char* json = nullptr;
         storetasks_error* err = nullptr;
@@ -604,23 +642,46 @@ public:
     const storetasks_fleet_result* get() const noexcept { return p_.get(); }
 
 private:
+    friend class Client;
+
     explicit FleetResult(storetasks_fleet_result* result) : p_(result) {
         const std::size_t n = storetasks_fleet_result_len(result);
         places_.reserve(n);
         for (std::size_t i = 0; i < n; i++) {
             const char* region = storetasks_fleet_result_region(result, i);
             const storetasks_error* err = storetasks_fleet_result_error(result, i);
+            std::optional<Error> refused;
+            TaskList tasks = TaskList::view_until_refused(storetasks_fleet_result_tasks(result, i), refused);
+            std::size_t count = storetasks_fleet_result_task_count(result, i);
+            std::optional<Error> error = err ? std::optional<Error>(detail::to_error(*err)) : std::nullopt;
+            if (refused) {
+                // The place fails here (keeping the library's own error when it had one first).
+                count = tasks.size();
+                if (!error) {
+                    error = std::move(refused);
+                    refused_++;
+                }
+            }
             places_.push_back(FleetPlace{region ? std::string_view(region) : std::string_view(),
                                          detail::view(storetasks_fleet_result_account(result, i)),
-                                         detail::view(storetasks_fleet_result_role_arn(result, i)),
-                                         TaskList::view(storetasks_fleet_result_tasks(result, i)),
-                                         storetasks_fleet_result_task_count(result, i),
-                                         err ? std::optional<Error>(detail::to_error(*err)) : std::nullopt});
+                                         detail::view(storetasks_fleet_result_role_arn(result, i)), std::move(tasks),
+                                         count, std::move(error)});
         }
+    }
+
+    /// describe_fleet_pages: a place whose page held a task system_clock cannot represent fails
+    /// with that error, having delivered `delivered` tasks to the callback.
+    void refuse(std::size_t i, Error error, std::size_t delivered) {
+        FleetPlace& place = places_[i];
+        place.task_count = delivered;
+        if (place.error) return;
+        place.error = std::move(error);
+        refused_++;
     }
 
     detail::Owned<storetasks_fleet_result> p_;
     std::vector<FleetPlace> places_;
+    std::size_t refused_ = 0;  // places that failed here rather than in the library
 };
 
 namespace detail {
@@ -650,13 +711,47 @@ bool on_page(const storetasks_task_list* page, void* user_data) noexcept {
     }
 }
 
-/// The C callback of describe_fleet_pages, with the same rules as on_page.
+/// What describe_fleet_pages knows of one place: the tasks its callback received, and the error
+/// of a page holding a task whose start time system_clock cannot represent.
+struct FleetPageState {
+    std::string region;
+    std::optional<std::string> account;
+    std::size_t delivered = 0;
+    std::optional<Error> refused;
+};
+
+template <class F>
+struct FleetPageContext {
+    F* callback;
+    std::exception_ptr error;
+    std::vector<FleetPageState> places;
+
+    FleetPageState& place(const char* region, const char* account) {
+        const std::string_view where = region ? std::string_view(region) : std::string_view();
+        for (FleetPageState& p : places)
+            if (p.region == where && (account ? p.account == std::string_view(account) : !p.account)) return p;
+        places.push_back(FleetPageState{std::string(where), copy(account), 0, std::nullopt});
+        return places.back();
+    }
+};
+
+/// The C callback of describe_fleet_pages, with the same rules as on_page. A page holding a task
+/// whose start time system_clock cannot represent is not handed on: its place is marked failed
+/// and its later pages are passed over, while the other places go on.
 template <class F>
 bool on_fleet_page(const char* region, const char* account, const storetasks_task_list* page,
                    void* user_data) noexcept {
-    auto* ctx = static_cast<PageContext<F>*>(user_data);
+    auto* ctx = static_cast<FleetPageContext<F>*>(user_data);
     try {
-        const TaskList list = TaskList::view(page);
+        FleetPageState& place = ctx->place(region, account);
+        if (place.refused) return true;
+        std::optional<Error> refused;
+        const TaskList list = TaskList::view_until_refused(page, refused);
+        if (refused) {
+            place.refused = std::move(refused);
+            return true;
+        }
+        place.delivered += list.size();
         const std::string_view where = region ? std::string_view(region) : std::string_view();
         const std::optional<std::string_view> who = view(account);
         if constexpr (std::is_void_v<std::invoke_result_t<F&, std::string_view, std::optional<std::string_view>,
@@ -813,7 +908,10 @@ public:
     /// the strings and the page are valid during the call only. It returns false to stop every
     /// listing (or returns nothing to go on). Memory stays bounded whatever the fleet's size.
     /// Returns the outcome of every place so far, with empty task lists and each place's
-    /// task_count. Throws as describe_fleet does; an exception the callback throws stops every
+    /// task_count. A page holding a task whose start time system_clock cannot represent is not
+    /// handed to the callback: its place fails with Error(Status::Response) naming that task,
+    /// its later pages are passed over, and its task_count is what the callback received.
+    /// Throws as describe_fleet does; an exception the callback throws stops every
     /// listing and is rethrown here once the C call has returned. The callback must return or
     /// throw: never longjmp out of it or end the thread inside it.
     template <class F>
@@ -822,7 +920,7 @@ public:
         using Fn = std::remove_reference_t<F>;
         static_assert(std::is_invocable_v<Fn&, std::string_view, std::optional<std::string_view>, const TaskList&>,
                       "on_page must be callable with (std::string_view, std::optional<std::string_view>, const TaskList&)");
-        detail::PageContext<Fn> ctx{std::addressof(on_page), nullptr};
+        detail::FleetPageContext<Fn> ctx{std::addressof(on_page), nullptr, {}};
         storetasks_fleet_result* result = nullptr;
         storetasks_error* err = nullptr;
         storetasks_status status = storetasks_client_describe_fleet_pages(
@@ -834,7 +932,18 @@ public:
             std::rethrow_exception(ctx.error);
         }
         detail::check(status, err);
-        return FleetResult::adopt(owned.release());
+        FleetResult out = FleetResult::adopt(owned.release());
+        for (detail::FleetPageState& state : ctx.places) {
+            if (!state.refused) continue;
+            for (std::size_t i = 0; i < out.size(); i++) {
+                const FleetPlace& place = out[i];
+                if (place.region == state.region && place.account == state.account) {
+                    out.refuse(i, std::move(*state.refused), state.delivered);
+                    break;
+                }
+            }
+        }
+        return out;
     }
 
     /// Waits until the latest store task of every image in `ids` (more than 20 are polled in

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <algorithm>
 #include <limits>
+#include <map>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -166,6 +167,71 @@ static void test_task_times_from_a_reply() {
     }
     emu_stop(&future);
     unlink(path);
+}
+
+// A task of eu-west-3 that starts in 2300 (beyond a nanosecond system_clock), added through the
+// emulator's control endpoint: a fleet call keeps every other place and fails that place alone
+// with Error(Status::Response) naming the AMI; its streaming form does the same; a listing of
+// that region throws that error too. The C results are freed (valgrind checks).
+static void test_task_times_in_a_fleet() {
+    static const char* const kFarAmi = "ami-0000000000000023a";
+    static const std::string kFuture = std::string("{\"StoreImageTaskResults\":[{\"AmiId\":\"") + kFarAmi +
+                                       "\",\"TaskStartTime\":\"2300-01-01T00:00:00Z\",\"Bucket\":\"b\","
+                                       "\"ProgressPercentage\":100,\"StoreTaskState\":\"Completed\"}]}";
+    emulator fleet_emu;
+    const char* args[] = {"--now", "2026-11-20T12:00:00Z", "--generate", "5", "--seed", "3",
+                          "--regions", "eu-west-3", nullptr};
+    emu_start(&fleet_emu, args);
+    try {
+        CHECK(emu_http(&fleet_emu, "POST", "/_emulator/tasks?region=eu-west-3", kFuture.c_str(), nullptr, 0) == 200,
+              "the task of 2300 was added");
+        st::Config cfg;
+        cfg.region("us-east-1").endpoint_url(fleet_emu.endpoint).credentials(EMU_ACCESS_KEY, EMU_SECRET_KEY);
+        st::Client client(cfg);
+        const auto refused = [&](const st::Error& e) {
+            return e.status() == st::Status::Response && e.ami_id() == kFarAmi &&
+                   e.message().find(kFarAmi) != std::string::npos &&
+                   e.message().find("start time") != std::string::npos;
+        };
+
+        st::FleetResult result = client.describe_fleet(st::Fleet().region("us-east-1").region("eu-west-3"));
+        CHECK(result.size() == 2 && result.failed() == 1, "two places, one failed (of %zu, %zu failed)", result.size(),
+              result.failed());
+        if (result.size() == 2) {
+            const st::FleetPlace& home = result[0];
+            const st::FleetPlace& far = result[1];
+            CHECK(home.region == "us-east-1" && home.ok() && home.tasks.size() == 5 && home.task_count == 5,
+                  "us-east-1 keeps its 5 tasks (%zu)", home.tasks.size());
+            CHECK(far.region == "eu-west-3" && far.error && refused(*far.error), "eu-west-3 failed: %s",
+                  far.error ? far.error->what() : "no error");
+            CHECK(far.tasks.size() == far.task_count, "the place's count is that of its tasks (%zu, %zu)",
+                  far.tasks.size(), far.task_count);
+            for (const st::Task& t : far.tasks) CHECK(t.ami_id != kFarAmi, "the refused task is not in the list");
+        }
+
+        std::map<std::string, std::size_t> seen;
+        result = client.describe_fleet_pages(st::Fleet().region("us-east-1").region("eu-west-3"), st::Query(),
+                                             [&](std::string_view region, std::optional<std::string_view>,
+                                                 const st::TaskList& page) { seen[std::string(region)] += page.size(); });
+        CHECK(result.size() == 2 && result.failed() == 1, "pages: two places, one failed (%zu failed)", result.failed());
+        CHECK(seen["us-east-1"] == 5, "pages: us-east-1 delivered its 5 tasks (%zu)", seen["us-east-1"]);
+        if (result.size() == 2) {
+            CHECK(result[0].ok() && result[0].task_count == 5, "pages: us-east-1 answered");
+            CHECK(result[1].error && refused(*result[1].error) && result[1].task_count == seen["eu-west-3"],
+                  "pages: eu-west-3 failed (%zu delivered): %s", result[1].task_count,
+                  result[1].error ? result[1].error->what() : "no error");
+        }
+
+        cfg.region("eu-west-3");
+        st::Error e = expect_error([&] { st::Client(cfg).describe(); });
+        CHECK(refused(e) && e.request_id() && !e.request_id()->empty(), "a listing of eu-west-3, with the reply's "
+              "request id: %s", e.what());
+        e = expect_error([&] { st::Client(cfg).describe_all(st::Query()); });
+        CHECK(refused(e), "describe_all of eu-west-3: %s", e.what());
+    } catch (const std::exception& e) {
+        CHECK(false, "unexpected exception: %s", e.what());
+    }
+    emu_stop(&fleet_emu);
 }
 
 // Setters that refuse a value throw the library's reason, not only a status.
@@ -718,6 +784,7 @@ int main() {
         test_version_and_names();
         test_task_times();
         test_task_times_from_a_reply();
+        test_task_times_in_a_fleet();
         test_setter_reasons();
         test_bad_input();
         test_proxy();
