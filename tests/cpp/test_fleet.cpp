@@ -1,6 +1,7 @@
 // The fleet calls of storetasks.hpp against one emulator that serves five regions and two
 // assumable roles: the builder's refusals, every place's tasks equal to the ordinary listing of
-// its region, failed places next to healthy ones, roles, every enabled region, the streaming
+// its region, failed places next to healthy ones, roles (each place listed in several pages and
+// equal to the emulator's own list of its pair, streamed too), every enabled region, the streaming
 // form (stopping it, and a callback that throws), cancellation and moves. Run plain, under
 // valgrind and with ASan/UBSan by tests/cpp/run.sh.
 #include <chrono>
@@ -25,6 +26,9 @@ using namespace std::chrono_literals;
 
 static emulator emu;
 static const std::size_t kTasks = 40;  // --generate: tasks of every (account, region) pair
+static const char* const kNow = "2026-11-20T12:00:00Z";
+static const char* const kCutoff = "2026-10-20T12:00:00.000Z";  // 31 days before kNow
+static const std::uint32_t kRolePage = 9;                     // page size of the role listings
 static const char* const kRoleA = "arn:aws:iam::111111111111:role/StoreTasksReader";
 static const char* const kRoleB = "arn:aws:iam::222222222222:role/StoreTasksReader";
 static const std::vector<std::string> kServed = {"us-east-1", "eu-west-3", "ap-south-1", "us-west-2", "ca-central-1"};
@@ -77,6 +81,29 @@ static std::vector<std::string> ids(const st::TaskList& list) {
     std::vector<std::string> out;
     for (const st::Task& t : list) out.emplace_back(t.ami_id.value_or("-"));
     return out;
+}
+
+// The AMIs DescribeStoreImageTasks reports in one (account, region) pair, newest first, read from
+// the emulator's own store.
+static std::vector<std::string> held(std::string_view region, std::string_view account) {
+    char** list = nullptr;
+    long n = emu_pair_ids(&emu, std::string(region).c_str(), std::string(account).c_str(), kCutoff, &list);
+    CHECK(n >= 0, "the emulator's tasks of %s/%s could not be read", std::string(account).c_str(),
+          std::string(region).c_str());
+    std::vector<std::string> out(list, list + (n > 0 ? n : 0));
+    emu_free_ids(list, n);
+    return out;
+}
+
+// Checks that a place reached through a role holds, in order, the tasks the emulator holds for its
+// pair, and more than two pages of them.
+static void check_held(std::string_view region, std::string_view account, const std::vector<std::string>& got) {
+    std::vector<std::string> want = held(region, account);
+    std::size_t i = 0;
+    while (i < got.size() && i < want.size() && got[i] == want[i]) i++;
+    CHECK(got.size() > 2 * kRolePage && got == want,
+          "%s/%s through a role differs from the emulator's list at task %zu: %zu tasks, the emulator holds %zu",
+          std::string(account).c_str(), std::string(region).c_str(), i, got.size(), want.size());
 }
 
 // Every task of a region for the client's own account, listed the ordinary way.
@@ -213,7 +240,9 @@ static void test_failed_places() {
 static void test_roles_and_all_regions() {
     st::Client client(config());
     long assumed = stat("assume_role_requests");
-    st::FleetResult result = client.describe_fleet(st::Fleet().regions({"eu-west-3", "us-west-2"}).role_arns({kRoleA, kRoleB}));
+    // Pages of kRolePage: every place takes several requests, and must keep all their tasks.
+    st::FleetResult result = client.describe_fleet(st::Fleet().regions({"eu-west-3", "us-west-2"}).role_arns({kRoleA, kRoleB}),
+                                                   st::Query().max_results(kRolePage));
     CHECK(stat("assume_role_requests") - assumed == 2, "one AssumeRole per role");
     std::vector<std::string> places;
     std::set<std::string> seen;
@@ -222,6 +251,7 @@ static void test_roles_and_all_regions() {
         CHECK(p.ok() && p.tasks.size() >= kTasks, "%s: %s", std::string(p.region).c_str(),
               p.error ? p.error->what() : "too few tasks");
         CHECK(p.role_arn && p.account && p.role_arn->find(*p.account) != std::string_view::npos, "the role's account");
+        if (p.account) check_held(p.region, *p.account, ids(p.tasks));
         for (const std::string& id : ids(p.tasks)) CHECK(seen.insert(id).second, "%s in two places", id.c_str());
     }
     CHECK((places == std::vector<std::string>{"111111111111/eu-west-3", "111111111111/us-west-2",
@@ -231,8 +261,10 @@ static void test_roles_and_all_regions() {
 
     // A role that cannot be assumed fails its own places only.
     st::FleetResult mixed = client.describe_fleet(
-        st::Fleet().region("eu-west-3").role_arn("arn:aws:iam::333333333333:role/Nobody").role_arn(kRoleA));
+        st::Fleet().region("eu-west-3").role_arn("arn:aws:iam::333333333333:role/Nobody").role_arn(kRoleA),
+        st::Query().max_results(kRolePage));
     CHECK(mixed.size() == 2 && mixed.failed() == 1 && mixed[0].error && mixed[1].ok(), "the unknown role fails alone");
+    if (mixed.size() == 2 && mixed[1].account) check_held(mixed[1].region, *mixed[1].account, ids(mixed[1].tasks));
 
     // Every enabled region, sorted; the opt-in region is left out.
     st::FleetResult all = client.describe_fleet(st::Fleet().all_regions(), st::Query().filter("task-state", {"InProgress"}));
@@ -278,13 +310,16 @@ static void test_pages() {
     });
     CHECK(pages == 3, "no page after false: %zu", pages);
     std::size_t tasks = 0;
+    std::vector<std::string> streamed_ids;
     st::FleetResult roles = client.describe_fleet_pages(
-        st::Fleet().region("eu-west-3").role_arn(kRoleB), q,
+        st::Fleet().region("eu-west-3").role_arn(kRoleB), st::Query().max_results(kRolePage),
         [&](std::string_view region, std::optional<std::string_view> account, const st::TaskList& page) {
             CHECK(region == "eu-west-3" && account == "222222222222", "the page's place");
             tasks += page.size();
+            for (const std::string& id : ids(page)) streamed_ids.push_back(id);
         });
     CHECK(roles.size() == 1 && roles[0].task_count == tasks && tasks >= kTasks, "%zu tasks through a role", tasks);
+    check_held("eu-west-3", "222222222222", streamed_ids);
 
     // An exception thrown by the callback stops every listing and comes out with its type; the
     // C result is freed (valgrind checks).
@@ -338,7 +373,7 @@ static void test_cancel() {
 }
 
 int main() {
-    const char* args[] = {"--now",   "2026-11-20T12:00:00Z", "--generate",     "40",    "--seed",  "9",
+    const char* args[] = {"--now",   kNow, "--generate",     "40",    "--seed",  "9",
                           "--regions", "us-east-1,eu-west-3,ap-south-1,us-west-2,ca-central-1",
                           "--opt-in-region", "me-south-1", "--role", kRoleA, "--role", kRoleB, nullptr};
     emu_start(&emu, args);
