@@ -146,7 +146,10 @@ struct Shared {
     proxies: Arc<crate::transport::Proxies>,
     concurrency: usize,
     query: Query,
-    pages_waiting: Semaphore,
+    /// Room for pages waiting for the caller; the calling thread holds it too, to free room.
+    pages_waiting: Arc<Semaphore>,
+    /// Only the listings hold senders, never the calling thread: when the listings' task ends
+    /// without a last word (a panic), the channel closes and the caller learns it.
     events: mpsc::Sender<Event>,
 }
 
@@ -207,6 +210,10 @@ impl Shared {
 
     /// Lists one place to its end, sending each page to the calling thread.
     async fn list(&self, index: usize, region: &str, account: &Account) -> Result<()> {
+        #[cfg(test)]
+        if region == tests::PANICKING_REGION {
+            panic!("a place's listing panicked (test hook)");
+        }
         let ec2 = self.ec2(region, account);
         let label = self.label(region);
         let mut listing = Listing::new(&self.query, None)?;
@@ -252,6 +259,7 @@ impl Client {
         }
         let (tx, rx) = mpsc::channel();
         let stop = StopOnDrop(CancelToken::new());
+        let pages_waiting = Arc::new(Semaphore::new(self.max_concurrency));
         let shared = Arc::new(Shared {
             sdk_config: self.sdk_config.clone(),
             sts_config: self.sts_config.clone(),
@@ -259,16 +267,16 @@ impl Client {
             proxies: self.proxies.clone(),
             concurrency: self.max_concurrency,
             query: q.clone(),
-            pages_waiting: Semaphore::new(self.max_concurrency),
+            pages_waiting: pages_waiting.clone(),
             events: tx.clone(),
         });
-        let work = run_fleet(shared.clone(), fleet.clone());
-        let (stop_token, cancel) = (stop.0.clone(), cancel.cloned());
+        let work = run_fleet(shared, fleet.clone());
+        let (stop_token, caller_cancel) = (stop.0.clone(), cancel.cloned());
         self.handle().spawn(async move {
             let never = std::future::pending::<()>();
             let event = tokio::select! {
                 biased;
-                _ = async { match &cancel { Some(c) => c.cancelled().await, None => never.await } } => Event::Cancelled,
+                _ = async { match &caller_cancel { Some(c) => c.cancelled().await, None => never.await } } => Event::Cancelled,
                 _ = stop_token.cancelled() => return,
                 () = work => Event::Finished,
             };
@@ -289,7 +297,11 @@ impl Client {
                     places = p;
                 }
                 Event::Page(i, page) => {
-                    shared.pages_waiting.add_permits(1);
+                    pages_waiting.add_permits(1);
+                    // Once the caller's token is triggered, no page reaches the callback.
+                    if cancel.is_some_and(CancelToken::is_cancelled) {
+                        return Err(Error::cancelled());
+                    }
                     let (Some(place), Some(outcome)) = (places.get(i), outcomes.get_mut(i)) else { continue };
                     outcome.pages += 1;
                     outcome.tasks += page.tasks.len();
@@ -429,6 +441,35 @@ async fn run_fleet(shared: Arc<Shared>, fleet: Fleet) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A region whose listing panics (the test-only fault hook in `Shared::list`).
+    pub(super) const PANICKING_REGION: &str = "xx-panic-1";
+
+    #[test]
+    fn a_panic_inside_a_place_ends_the_call_with_panic() {
+        let config = crate::client::ClientConfig {
+            region: Some("us-east-1".into()),
+            // Nothing is sent: the hook panics before the first request.
+            endpoint_url: Some("http://127.0.0.1:9".into()),
+            credentials: Some(crate::client::StaticCredentials {
+                access_key_id: "AKIASTORETASKSLOCAL1".into(),
+                secret_access_key: "secret".into(),
+                session_token: None,
+            }),
+            ..Default::default()
+        };
+        let client = Client::new(config).unwrap();
+        let fleet = Fleet { regions: vec![PANICKING_REGION.into()], ..Default::default() };
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(client.describe_fleet_all(&fleet, &Query::default(), None).map(|_| ()));
+        });
+        // A caller that kept a sender of its own would wait here forever.
+        let result = rx.recv_timeout(std::time::Duration::from_secs(30)).expect("the call returned");
+        let e = result.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Panic, "{}", e.message);
+        assert!(e.message.contains("panic inside the library"), "{}", e.message);
+    }
 
     #[test]
     fn role_arns_name_their_account() {

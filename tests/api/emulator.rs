@@ -109,6 +109,35 @@ impl Emulator {
         self.stat(name)
     }
 
+    /// The emulator's stats document.
+    pub fn stats(&self) -> serde_json::Value {
+        let (_, body) = self.http("GET", "/_emulator/stats", "");
+        serde_json::from_str(&body).expect("stats JSON")
+    }
+
+    /// Starts counting the most EC2 requests in flight at once again.
+    pub fn reset_max_in_flight(&self) {
+        let (status, body) = self.http("DELETE", "/_emulator/max-in-flight", "");
+        assert_eq!(status, 200, "{body}");
+    }
+
+    /// The ids of a pair's tasks that EC2 reports (started within 31 days of `now_ms`), newest
+    /// first, from the emulator's own store: what a listing of that place must return.
+    pub fn visible_ids(&self, region: &str, account: &str, now_ms: i64) -> Vec<String> {
+        let (status, body) = self.http("GET", &format!("/_emulator/tasks?region={region}&account={account}"), "");
+        assert_eq!(status, 200, "{body}");
+        let doc: serde_json::Value = serde_json::from_str(&body).expect("tasks JSON");
+        // The same UTC format with milliseconds on both sides: the strings order as the times.
+        let window_start = storetasks::task::format_time_ms(now_ms - 31 * 86_400_000);
+        doc["StoreImageTaskResults"]
+            .as_array()
+            .expect("tasks")
+            .iter()
+            .filter(|t| t["TaskStartTime"].as_str().expect("a start time") >= window_start.as_str())
+            .map(|t| t["AmiId"].as_str().expect("an id").to_owned())
+            .collect()
+    }
+
     fn stat(&self, name: &str) -> u64 {
         let (_, body) = self.http("GET", "/_emulator/stats", "");
         let v: serde_json::Value = serde_json::from_str(&body).expect("stats JSON");

@@ -195,6 +195,10 @@ impl Config {
         assert_eq!(storetasks_config_set_timeouts(self.0, connect, attempt, operation), storetasks_status::Ok);
         self
     }
+    pub fn max_concurrency(&self, n: usize) -> &Self {
+        assert_eq!(storetasks::ffi::config::storetasks_config_set_max_concurrency(self.0, n), storetasks_status::Ok);
+        self
+    }
     pub fn client(&self) -> Client {
         Client::new(self).expect("client")
     }

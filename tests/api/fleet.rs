@@ -13,7 +13,7 @@ use storetasks::ffi::fleet::*;
 
 use crate::emulator::Emulator;
 use crate::ffi::{Cancel, Client, Config, Failure, LogCapture, Query, T, copy_tasks, cs, opt_string, take_error};
-use crate::{NOW, ids};
+use crate::{NOW, NOW_MS, ids};
 use storetasks::ffi::log::storetasks_log_level;
 
 const ROLE_A: &str = "arn:aws:iam::111111111111:role/StoreTasksReader";
@@ -221,6 +221,97 @@ fn a_failing_region_never_hides_the_others() {
     );
 }
 
+/// A place whose listing fails after some pages keeps the tasks it had read, with its error.
+#[test]
+fn a_place_that_fails_half_way_keeps_the_pages_it_read() {
+    let emu = fleet_emulator(&[]);
+    let cfg = Config::for_endpoint(&emu.endpoint());
+    cfg.retry(storetasks::ffi::config::storetasks_retry_mode::Standard, 1);
+    let c = cfg.client();
+    let expected = baseline(&emu.endpoint(), "eu-west-3", None);
+    // eu-west-3's third page request fails, and every one after it.
+    emu.faults(&["internal,region=eu-west-3,at=3,count=1000"]);
+    let f = Fleet::regions(&["us-east-1", "eu-west-3"]);
+    let (places, json) = fleet_call(&c, &f, &Query::new().max_results(40), None).unwrap();
+    let eu = &places[1];
+    let e = eu.error.as_ref().expect("eu-west-3 failed on its third page");
+    assert_eq!((e.status, e.code.as_deref()), (S::Service, Some("InternalError")), "{e:?}");
+    assert_eq!(eu.tasks, expected[..80], "the two pages read before the failure, in order");
+    assert_eq!(eu.count, 80);
+    assert!(places[0].error.is_none() && places[0].tasks.len() >= 230, "{:?}", places[0].error);
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(doc["Regions"][1]["StoreImageTaskResults"].as_array().unwrap().len(), 80);
+    assert_eq!(doc["Regions"][1]["Error"]["Code"], "InternalError");
+}
+
+/// Places run `max_concurrency` at a time, as the emulator sees them (each request held 300 ms).
+#[test]
+fn places_run_at_most_max_concurrency_at_once() {
+    let emu = fleet_emulator(&["--fault", "delay,ms=300,count=100000"]);
+    let f = Fleet::regions(&["us-east-1", "eu-west-3", "ap-south-1", "us-west-2", "ca-central-1"]);
+    for (n, low, high) in [(1, 1, 1), (2, 2, 2), (8, 4, 5)] {
+        let cfg = Config::for_endpoint(&emu.endpoint());
+        cfg.max_concurrency(n);
+        emu.reset_max_in_flight();
+        let (places, _) = fleet_call(&cfg.client(), &f, &Query::new().max_results(100), None).unwrap();
+        assert!(places.iter().all(|p| p.error.is_none() && p.tasks.len() >= 230));
+        let stats = emu.stats();
+        let most = stats["max_in_flight"].as_u64().unwrap();
+        assert!((low..=high).contains(&most), "max_concurrency {n}: {most} requests at once");
+        for (pair, c) in stats["by_pair"].as_object().unwrap() {
+            assert!(c["max_in_flight"].as_u64().unwrap() <= 1, "{pair}: a place's pages follow one another");
+        }
+    }
+}
+
+/// Every enabled region of several accounts: DescribeRegions asked once per account with its
+/// role's credentials; an account whose regions cannot be listed is one failed place, and the
+/// others are listed in full. Opted-in regions are listed, those not opted in are not.
+#[test]
+fn all_regions_with_roles_and_an_account_whose_regions_cannot_be_listed() {
+    let emu = fleet_emulator(&[
+        "--role",
+        ROLE_A,
+        "--role",
+        ROLE_B,
+        "--opted-in-region",
+        "me-central-1",
+        "--opt-in-region",
+        "af-south-1",
+        "--fault",
+        "deny,account=222222222222,count=1000",
+    ]);
+    let c = Config::for_endpoint(&emu.endpoint()).client();
+    let f = Fleet::all().role(ROLE_A).role(ROLE_B);
+    let (places, _) = fleet_call(&c, &f, &Query::new().max_results(100), None).unwrap();
+    let got: Vec<(Option<&str>, &str)> = places.iter().map(|p| (p.account.as_deref(), p.region.as_str())).collect();
+    let a = Some("111111111111");
+    assert_eq!(
+        got,
+        [
+            (a, "ap-south-1"),
+            (a, "ca-central-1"),
+            (a, "eu-west-3"),
+            (a, "me-central-1"),
+            (a, "us-east-1"),
+            (a, "us-west-2"),
+            (Some("222222222222"), "")
+        ],
+        "account A's enabled regions, sorted, the opted-in one included; account B as one place"
+    );
+    for p in &places[..6] {
+        assert!(p.error.is_none(), "{}: {:?}", p.region, p.error);
+        assert_eq!(ids(&p.tasks), emu.visible_ids(&p.region, "111111111111", NOW_MS), "{}", p.region);
+    }
+    let e = places[6].error.as_ref().expect("account B's regions could not be listed");
+    assert_eq!(e.status, S::Unauthorized, "{e:?}");
+    assert!(e.message.starts_with("could not list the account's regions (DescribeRegions): "), "{}", e.message);
+    let by_pair = &emu.stats()["by_pair"];
+    assert_eq!(by_pair["222222222222/us-east-1"]["requests"], 1, "one DescribeRegions for account B, nothing after it");
+    assert_eq!(by_pair["222222222222/eu-west-3"]["requests"], 0);
+    assert_eq!(by_pair["111111111111/af-south-1"]["requests"], serde_json::Value::Null, "nothing sent to a region not opted in");
+}
+
 #[test]
 fn every_enabled_region_comes_from_describe_regions() {
     let emu = fleet_emulator(&["--opt-in-region", "me-south-1", "--opt-in-region", "af-south-1"]);
@@ -267,7 +358,10 @@ fn roles_are_assumed_once_per_account_and_list_their_own_tasks() {
     let mut seen = HashSet::new();
     for p in &places {
         assert!(p.error.is_none(), "{:?} {}: {:?}", p.account, p.region, p.error);
-        assert!(!p.tasks.is_empty());
+        // Every page of the role's listing (230 tasks: three pages), as the emulator holds them.
+        let expected = emu.visible_ids(&p.region, p.account.as_deref().unwrap(), NOW_MS);
+        assert!(expected.len() >= 230, "{}", expected.len());
+        assert_eq!(ids(&p.tasks), expected, "{:?} {}: the role's own tasks, in order", p.account, p.region);
         for id in ids(&p.tasks) {
             assert!(seen.insert(id.clone()), "{id} appears in two places: accounts must not share data");
         }
@@ -422,6 +516,50 @@ fn pages_stream_with_their_place_and_the_caller_can_stop() {
 }
 
 #[test]
+fn no_page_reaches_the_callback_once_the_token_is_triggered() {
+    struct Seen<'a> {
+        pages: usize,
+        cancel: &'a Cancel,
+    }
+    unsafe extern "C" fn cancel_on_first_page(
+        _region: *const c_char,
+        _account: *const c_char,
+        _page: *const storetasks::ffi::task_list::storetasks_task_list,
+        user: *mut c_void,
+    ) -> bool {
+        // SAFETY: `user` is the `Seen` below, alive for the whole call.
+        let seen = unsafe { &mut *(user as *mut Seen) };
+        seen.pages += 1;
+        if seen.pages == 1 {
+            // Long enough for every other place's first page to be waiting for the caller.
+            std::thread::sleep(Duration::from_millis(1000));
+            seen.cancel.trigger();
+        }
+        true
+    }
+    let emu = fleet_emulator(&[]);
+    let c = Config::for_endpoint(&emu.endpoint()).client();
+    let f = Fleet::regions(&REGIONS);
+    let cancel = Cancel::new();
+    let mut seen = Seen { pages: 0, cancel: &cancel };
+    let (mut r, mut err) = (null_mut(), null_mut());
+    let st = storetasks_client_describe_fleet_pages(
+        c.0,
+        f.0,
+        Query::new().max_results(10).0,
+        cancel.0,
+        Some(cancel_on_first_page),
+        &mut seen as *mut Seen as *mut c_void,
+        &mut r,
+        &mut err,
+    );
+    assert_eq!(st, S::Cancelled);
+    take_error(S::Cancelled, err);
+    assert!(r.is_null());
+    assert_eq!(seen.pages, 1, "pages reached the callback after the token was triggered");
+}
+
+#[test]
 fn cancelling_ends_a_fleet_call_at_once() {
     let emu = fleet_emulator(&["--fault", "delay,ms=3000,count=1000"]);
     let c = Config::for_endpoint(&emu.endpoint()).client();
@@ -482,6 +620,7 @@ fn a_dry_run_answers_in_every_region() {
     let emu = fleet_emulator(&[]);
     let c = Config::for_endpoint(&emu.endpoint()).client();
     let (places, _) = fleet_call(&c, &Fleet::regions(&REGIONS), &Query::new().dry_run(), None).unwrap();
+    assert_eq!(places.len(), REGIONS.len());
     for p in &places {
         let e = p.error.as_ref().expect("a dry run's answer is an error document");
         assert_eq!((e.status, e.code.as_deref()), (S::DryRunOk, Some("DryRunOperation")), "{}", p.region);

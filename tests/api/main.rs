@@ -16,7 +16,7 @@ use storetasks::ffi::error::storetasks_status as S;
 
 /// The emulator's clock in these tests: 2026-11-20T12:00:00Z.
 pub const NOW: &str = "2026-11-20T12:00:00Z";
-const NOW_MS: i64 = 1_795_176_000_000;
+pub const NOW_MS: i64 = 1_795_176_000_000;
 const BUCKETS: [&str; 3] = ["bucket-alpha", "bucket-beta", "bucket-gamma"];
 
 /// `n` visible tasks, newest first, plus a few older than 31 days that EC2 would not show.
@@ -239,6 +239,24 @@ fn image_ids_beyond_twenty_are_batched_and_merged() {
     // Filters travel along but EC2 ignores them when ids are given.
     let list = client.all(&Query::new().ids(&id_list[..3]).filter("task-state", &["Failed"]), 0, None).unwrap();
     assert_eq!(list.tasks().len(), 3);
+}
+
+/// The batches of a long id list go out `max_concurrency` at a time, as the emulator sees them.
+#[test]
+fn id_batches_run_at_most_max_concurrency_at_once() {
+    let (emu, expected) = emulator_with(300, &["--fault", "delay,ms=300,count=100000"]);
+    let id_list = ids(&expected[..200]);
+    // None: the default, eight.
+    for (n, most) in [(Some(1), 1), (Some(3), 3), (None, 8)] {
+        let cfg = Config::for_endpoint(&emu.endpoint());
+        if let Some(n) = n {
+            cfg.max_concurrency(n);
+        }
+        emu.reset_max_in_flight();
+        let list = cfg.client().describe(&Query::new().ids(&id_list), None).unwrap();
+        assert_eq!(list.tasks().len(), 200);
+        assert_eq!(emu.stats()["max_in_flight"], most, "max_concurrency {n:?}: ten batches of 20 ids");
+    }
 }
 
 #[test]

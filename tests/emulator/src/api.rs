@@ -294,6 +294,10 @@ async fn handle_ec2(emu: &Emulator, req: Request<'_>, params: &Params, auth: Opt
     let account = auth.as_ref().and_then(|a| emu.account_of_key(&a.access_key));
     let target = Target { service: Service::Ec2, region: auth.as_ref().map(|a| a.region.as_str()), account: account.as_deref() };
     let fault = emu.count_request(is_describe, &target);
+    let _in_flight = emu.in_flight(&target);
+    if let Some(agent) = req.headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()) {
+        emu.record_user_agent(agent);
+    }
     let kind = fault.as_ref().map(|f| f.kind);
     match &fault {
         Some(FaultSpec { kind: FaultKind::Throttle, .. }) => {
@@ -599,7 +603,6 @@ fn wildcard_match(pattern: &str, value: &str) -> bool {
     p[pi..].iter().all(|c| *c == '*')
 }
 
-pub const OPT_IN_NOT_REQUIRED: &str = "opt-in-not-required";
 pub const NOT_OPTED_IN: &str = "not-opted-in";
 
 fn describe_regions(emu: &Emulator, params: &Params, principal: &Principal, request_id: &str) -> Result<Vec<u8>, ApiError> {
@@ -637,7 +640,7 @@ fn describe_regions(emu: &Emulator, params: &Params, principal: &Principal, requ
         return Err(ApiError::dry_run());
     }
     let mut regions: Vec<(String, &'static str)> =
-        emu.opts.served_regions().into_iter().map(|r| (r, OPT_IN_NOT_REQUIRED)).collect();
+        emu.opts.served_regions().into_iter().map(|r| (emu.opts.opt_in_status(&r), r)).map(|(s, r)| (r, s)).collect();
     if all_regions {
         regions.extend(emu.opts.opt_in_regions.iter().map(|r| (r.clone(), NOT_OPTED_IN)));
     }

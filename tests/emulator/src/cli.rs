@@ -46,6 +46,8 @@ Regions and accounts:
     --opt-in-region R        a region that exists but is not opted in: listed by
                              DescribeRegions only with AllRegions=true, EC2 requests
                              signed for it get 401 AuthFailure; repeatable
+    --opted-in-region R      a served region that the account opted in to
+                             (DescribeRegions: opted-in); repeatable
     --account-id ID          12-digit account of the access key and the deny keys
                              (default 123456789012)
     --role ARN               an assumable role, arn:aws:iam::<12 digits>:role/<name>;
@@ -104,6 +106,8 @@ pub struct Options {
     /// Regions served besides the home region (`--regions`), in the order given.
     pub regions: Vec<String>,
     pub opt_in_regions: Vec<String>,
+    /// Served regions whose opt-in status is `opted-in` (also in `regions`).
+    pub opted_in_regions: Vec<String>,
     pub account_id: String,
     pub roles: Vec<Role>,
     pub access_key: String,
@@ -129,6 +133,7 @@ impl Default for Options {
             region: DEFAULT_REGION.to_owned(),
             regions: Vec::new(),
             opt_in_regions: Vec::new(),
+            opted_in_regions: Vec::new(),
             account_id: DEFAULT_ACCOUNT_ID.to_owned(),
             roles: Vec::new(),
             access_key: DEFAULT_ACCESS_KEY.to_owned(),
@@ -157,6 +162,11 @@ impl Options {
 
     pub fn serves(&self, region: &str) -> bool {
         region == self.region || self.regions.iter().any(|r| r == region)
+    }
+
+    /// The opt-in status DescribeRegions gives a served region.
+    pub fn opt_in_status(&self, region: &str) -> &'static str {
+        if self.opted_in_regions.iter().any(|r| r == region) { "opted-in" } else { "opt-in-not-required" }
     }
 
     pub fn is_opt_in(&self, region: &str) -> bool {
@@ -247,6 +257,18 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Parsed, String> 
                     if !opts.regions.iter().any(|x| x == r) {
                         opts.regions.push(r.to_owned());
                     }
+                }
+            }
+            "--opted-in-region" => {
+                let r = value()?;
+                if !is_region_name(&r) {
+                    return Err(format!("--opted-in-region: `{r}` is not a region name"));
+                }
+                if !opts.opted_in_regions.contains(&r) {
+                    opts.opted_in_regions.push(r.clone());
+                }
+                if !opts.regions.contains(&r) {
+                    opts.regions.push(r);
                 }
             }
             "--opt-in-region" => {

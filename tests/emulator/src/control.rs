@@ -7,7 +7,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{StatusCode, Uri, header};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -38,6 +38,7 @@ pub fn routes() -> Router<Arc<Emulator>> {
         .route("/_emulator/clock", get(clock).post(advance_clock))
         .route("/_emulator/shutdown", post(shutdown))
         .route("/_emulator/issued-secrets", get(issued_secrets))
+        .route("/_emulator/max-in-flight", delete(reset_max_in_flight))
 }
 
 /// Stops the emulator as SIGTERM does: for a parent that cannot send signals (a Windows test
@@ -56,6 +57,17 @@ async fn issued_secrets(State(emu): Shared) -> Response {
 
 async fn stats(State(emu): Shared) -> Response {
     json_response(StatusCode::OK, serde_json::to_value(emu.stats()).unwrap_or(Value::Null))
+}
+
+/// Starts the maxima of requests in flight again, so that a test measures its own calls.
+async fn reset_max_in_flight(State(emu): Shared) -> Response {
+    emu.reset_max_in_flight();
+    json_response(StatusCode::OK, emu_in_flight(&emu))
+}
+
+fn emu_in_flight(emu: &Emulator) -> Value {
+    let s = emu.stats();
+    json!({ "in_flight": s.in_flight, "max_in_flight": s.max_in_flight })
 }
 
 async fn list_faults(State(emu): Shared) -> Response {

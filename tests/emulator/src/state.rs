@@ -24,6 +24,10 @@ pub struct PairCount {
     pub describe: u64,
     /// Requests for the pair hit by a fault.
     pub faults: u64,
+    /// The most EC2 API requests for the pair being answered at one time.
+    pub max_in_flight: u64,
+    #[serde(skip)]
+    pub in_flight: u64,
 }
 
 #[derive(Default)]
@@ -40,6 +44,11 @@ pub struct Traffic {
     /// API requests by the port they came in on and the service they were signed for:
     /// `main/ec2`, `main/sts`, `sts/ec2`, `sts/sts`.
     pub arrivals: BTreeMap<String, u64>,
+    /// EC2 API requests being answered now, and the most at one time.
+    pub in_flight: u64,
+    pub max_in_flight: u64,
+    /// The distinct `User-Agent` headers of EC2 API requests (the first 64).
+    pub user_agents: std::collections::BTreeSet<String>,
     pub faults: FaultBook,
 }
 
@@ -53,6 +62,25 @@ pub struct Stats {
     pub assume_role_faults: u64,
     pub by_pair: BTreeMap<String, PairCount>,
     pub arrivals: BTreeMap<String, u64>,
+    pub in_flight: u64,
+    pub max_in_flight: u64,
+    pub user_agents: Vec<String>,
+}
+
+/// An EC2 API request being answered: counted in flight until dropped.
+pub struct InFlight<'a> {
+    emu: &'a Emulator,
+    pair: Option<String>,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let mut t = lock(&self.emu.traffic);
+        t.in_flight -= 1;
+        if let Some(c) = self.pair.as_ref().and_then(|p| t.by_pair.get_mut(p)) {
+            c.in_flight -= 1;
+        }
+    }
 }
 
 /// Temporary credentials handed out by AssumeRole. Never printed or logged.
@@ -313,6 +341,42 @@ impl Emulator {
             assume_role_faults: t.assume_role_faults,
             by_pair: t.by_pair.clone(),
             arrivals: t.arrivals.clone(),
+            in_flight: t.in_flight,
+            max_in_flight: t.max_in_flight,
+            user_agents: t.user_agents.iter().cloned().collect(),
+        }
+    }
+
+    /// Counts an EC2 API request as being answered until the returned guard is dropped.
+    pub fn in_flight(&self, target: &Target<'_>) -> InFlight<'_> {
+        let mut t = lock(&self.traffic);
+        t.in_flight += 1;
+        t.max_in_flight = t.max_in_flight.max(t.in_flight);
+        let pair = match (target.region, target.account) {
+            (Some(region), Some(account)) if self.counted_region(region) => Some(Pair::new(account, region).to_string()),
+            _ => None,
+        };
+        if let Some(c) = pair.as_ref().and_then(|p| t.by_pair.get_mut(p)) {
+            c.in_flight += 1;
+            c.max_in_flight = c.max_in_flight.max(c.in_flight);
+        }
+        InFlight { emu: self, pair }
+    }
+
+    /// Starts the maxima of requests in flight again from the requests in flight now.
+    pub fn reset_max_in_flight(&self) {
+        let mut t = lock(&self.traffic);
+        t.max_in_flight = t.in_flight;
+        for c in t.by_pair.values_mut() {
+            c.max_in_flight = c.in_flight;
+        }
+    }
+
+    /// Keeps a request's `User-Agent` (the first 64 distinct ones).
+    pub fn record_user_agent(&self, user_agent: &str) {
+        let mut t = lock(&self.traffic);
+        if t.user_agents.len() < 64 {
+            t.user_agents.insert(user_agent.to_owned());
         }
     }
 
