@@ -58,9 +58,25 @@ test_that("1, 20 and 45 image ids; more than 20 are sent as batches", {
 
 test_that("max_concurrency bounds the batches in flight", {
   emu <- local_emulator("--generate", 100, "--seed", 9)
-  svc <- local_client(emu, max_concurrency = 1)
-  ids <- vapply(all_tasks(svc), function(t) t$AmiId, "")
-  expect_length(svc$describe_store_image_tasks(ImageIds = ids)$StoreImageTaskResults, 100L)
+  ids <- vapply(all_tasks(local_client(emu)), function(t) t$AmiId, "")
+  expect_length(ids, 100L)  # five batches of 20
+  # Every request waits 200 ms: batches sent together overlap in the emulator.
+  add_faults(emu, "delay,ms=200,count=1000")
+  home <- "123456789012/us-east-1"
+  for (limit in c(1L, 4L)) {
+    svc <- local_client(emu, max_concurrency = limit)
+    emu_control(emu, "DELETE", "/_emulator/max-in-flight")
+    expect_length(svc$describe_store_image_tasks(ImageIds = ids)$StoreImageTaskResults, 100L)
+    stats <- emu_stats(emu)
+    most <- stats$max_in_flight
+    expect_identical(stats$by_pair[[home]]$max_in_flight, most)
+    if (limit == 1L) {
+      expect_identical(most, 1L, label = "requests in flight at once with max_concurrency = 1")
+    } else {
+      expect_gt(most, 1L, label = sprintf("requests in flight at once with max_concurrency = %d", limit))
+      expect_lte(most, limit, label = sprintf("requests in flight at once with max_concurrency = %d", limit))
+    }
+  }
 })
 
 test_that("DryRun answers DryRunOperation (HTTP 412), as paws raises it", {
