@@ -714,6 +714,32 @@ fn one_wait_follows_images_in_several_regions_and_accounts() {
     take_error(st, err);
 }
 
+/// A transient error in one place of several means polling again, not the end of the wait; a
+/// role that STS refuses ends it at once with CREDENTIALS (it would never come right by itself).
+#[test]
+fn a_wait_across_places_rides_out_a_transient_error_and_ends_on_a_refused_role() {
+    let emu = fleet_emulator(&["--role", ROLE_A]);
+    let cfg = Config::for_endpoint(&emu.endpoint());
+    // One attempt per request: each fault is one failed poll of that place.
+    cfg.retry(storetasks::ffi::config::storetasks_retry_mode::Standard, 1);
+    let c = cfg.client();
+    let eu = first_in_state(&baseline(&emu.endpoint(), "eu-west-3", None), "Completed");
+    let west = first_in_state(&baseline(&emu.endpoint(), "us-west-2", None), "Completed");
+    let (ide, idw) = (eu.ami_id.clone().unwrap(), west.ami_id.clone().unwrap());
+    let before = emu.stats()["by_pair"]["123456789012/eu-west-3"]["requests"].as_u64().unwrap();
+    emu.faults(&["throttle,region=eu-west-3,count=2"]);
+    let done = wait_targets(&c, &[(Some("us-west-2"), None, &idw), (Some("eu-west-3"), None, &ide)], 2_000)
+        .expect("the throttled polls are ridden out");
+    assert_eq!(done, [west, eu]);
+    assert_eq!(emu.faults_fired(), 2);
+    let after = emu.stats()["by_pair"]["123456789012/eu-west-3"]["requests"].as_u64().unwrap();
+    assert_eq!(after - before, 3, "two throttled polls of eu-west-3, then one that answered");
+
+    let e = wait_targets(&c, &[(Some("us-west-2"), None, &idw), (Some("eu-west-3"), Some(ROLE_B), &ide)], 2_000).unwrap_err();
+    assert_eq!(e.status, S::Credentials, "{e:?}");
+    assert_eq!(e.code.as_deref(), Some("AccessDenied"), "{e:?}");
+}
+
 /// The setters that size the runtime's work refuse what it cannot take, saying why: a concurrency
 /// above the documented limit was once accepted and made every fleet call return PANIC (the
 /// runtime's semaphores overflow above `usize::MAX >> 3`), and billions of attempts panicked
