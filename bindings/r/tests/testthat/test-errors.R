@@ -119,9 +119,11 @@ test_that("proxy and no_proxy: refused without showing the password; a proxy is 
   expect_error(client_with(proxy = c("http://u:secret@h:1", "x")), "^proxy must be one string$")
   expect_error(client_with(proxy = "http://h:1", no_proxy = NA_character_), "^no_proxy must be one string$")
 
-  # A proxy nothing listens on, in the environment and in config.
+  # A proxy nothing listens on (a port held by a socket that never listens), in the environment and
+  # in config.
   emu <- local_emulator("--generate", 5)
-  dead <- "http://u:secret@127.0.0.1:1"
+  refused <- local_refused_port()
+  dead <- sub("^http://", "http://u:secret@", refused$url)
   withr::local_envvar(HTTP_PROXY = dead, http_proxy = dead, HTTPS_PROXY = NA, https_proxy = NA, ALL_PROXY = NA,
                       all_proxy = NA, NO_PROXY = NA, no_proxy = NA)
   cases <- list(
@@ -130,7 +132,7 @@ test_that("proxy and no_proxy: refused without showing the password; a proxy is 
     list(settings = list(proxy = dead), through = TRUE),
     list(settings = list(proxy = dead, no_proxy = ""), through = TRUE),
     list(settings = list(proxy = dead, no_proxy = "example.com,127.0.0.1"), through = FALSE),
-    list(settings = list(proxy = "127.0.0.1:1", no_proxy = "127.0.0.0/8"), through = FALSE))
+    list(settings = list(proxy = sub("^http://", "", refused$url), no_proxy = "127.0.0.0/8"), through = FALSE))
   for (case in cases) {
     svc <- do.call(local_client, c(list(emu, max_retries = 0), case$settings))
     label <- paste(deparse(case$settings), collapse = "")
