@@ -1,7 +1,8 @@
 //! The reply reader against the SDK's deserializer (with the former well-formedness scan), on
 //! well-formed replies built from arbitrary tasks: members in any order, left out, given twice,
 //! empty, escaped in every way XML allows, with prefixes, unknown members, comments and white
-//! space between elements; sometimes a progress or a time that is not one. Both must read the
+//! space between elements, CDATA sections before a member's text, attributes on members, unknown
+//! siblings of the task list; sometimes a progress or a time that is not one. Both must read the
 //! same tasks and token, or both refuse the reply.
 
 #![no_main]
@@ -33,6 +34,28 @@ struct Reply {
     style: u8,
     with_list: bool,
     request_id_first: bool,
+    /// A CDATA section put before the text of members (the SDK passes over it).
+    cdata: Option<String>,
+    /// An attribute value given to members.
+    attribute: Option<String>,
+    /// An unknown element beside the task list (EC2 may add some), with an attribute and text.
+    sibling: Option<String>,
+}
+
+/// `s` as the body of a CDATA section: without `]]>` and characters XML cannot carry.
+fn cdata_body(s: &str) -> String {
+    let safe: String = s
+        .chars()
+        .filter(|c| (*c as u32 >= 0x20 || matches!(c, '\t' | '\n')) && !matches!(c, '\u{fffe}' | '\u{ffff}'))
+        .collect();
+    safe.replace("]]>", "]] >")
+}
+
+/// `s` as an attribute value in double quotes.
+fn attribute_value(s: &str, mode: u8) -> String {
+    let mut out = String::new();
+    escape(&s.replace('"', "'"), mode, &mut out);
+    out
 }
 
 /// Escapes `s` for text content; `mode` picks among the forms XML allows for each character.
@@ -91,17 +114,31 @@ fn render(r: &Reply) -> String {
         "<{prefix}DescribeStoreImageTasksResponse xmlns{}=\"http://ec2.amazonaws.com/doc/2016-11-15/\">{ws}",
         if prefix.is_empty() { "" } else { ":ec2" }
     ));
+    let attribute = r.attribute.as_deref().map(|v| format!(" note=\"{}\"", attribute_value(v, mode))).unwrap_or_default();
     let leaf = |out: &mut String, name: &str, text: &str| {
         if text.is_empty() && mode & 1 == 1 {
-            out.push_str(&format!("<{prefix}{name}/>{ws}"));
+            out.push_str(&format!("<{prefix}{name}{attribute}/>{ws}"));
         } else {
-            out.push_str(&format!("<{prefix}{name}>"));
+            out.push_str(&format!("<{prefix}{name}{attribute}>"));
+            if let Some(c) = &r.cdata {
+                out.push_str(&format!("<![CDATA[{}]]>", cdata_body(c)));
+            }
             escape(text, mode, out);
             out.push_str(&format!("</{prefix}{name}>{ws}"));
         }
     };
     if r.request_id_first {
         leaf(&mut out, "requestId", "req-1");
+    }
+    let sibling = |out: &mut String| {
+        if let Some(text) = &r.sibling {
+            out.push_str(&format!("<{prefix}laterAddition version=\"2\"><{prefix}item>"));
+            escape(text, mode, out);
+            out.push_str(&format!("</{prefix}item></{prefix}laterAddition>{ws}"));
+        }
+    };
+    if !r.request_id_first {
+        sibling(&mut out);
     }
     if r.with_list || !r.items.is_empty() {
         out.push_str(&format!("<{prefix}storeImageTaskResultSet>{ws}"));
@@ -138,6 +175,9 @@ fn render(r: &Reply) -> String {
             out.push_str(&format!("</{prefix}item>{ws}"));
         }
         out.push_str(&format!("</{prefix}storeImageTaskResultSet>{ws}"));
+    }
+    if r.request_id_first {
+        sibling(&mut out);
     }
     if let Some(t) = &r.token {
         leaf(&mut out, "nextToken", t);
