@@ -400,9 +400,12 @@ static inline void emu_clear_faults(const emulator *emu) {
 
 /* EC2 API requests the emulator received so far. */
 static inline long emu_requests(const emulator *emu) {
-    char body[1024];
+    char body[16384];
     if (emu_http(emu, "GET", "/_emulator/stats", "", body, sizeof body) != 200) return -1;
-    const char *p = strstr(body, "\"requests\":");
+    /* The keys come sorted: each by_pair entry's "requests" first, the total after them (and
+     * before "user_agents", whose strings hold no such key). */
+    const char *p = NULL;
+    for (const char *q = strstr(body, "\"requests\":"); q; q = strstr(q + 1, "\"requests\":")) p = q;
     return p ? atol(p + 11) : -1;
 }
 
