@@ -289,3 +289,60 @@ def test_proxy_credentials_stay_out_of_every_log_line(start_emulator, tmp_path):
     assert len(done.stderr.splitlines()) > 20, "trace lines were written"
     for secret in (PROXY_PASSWORD, header, SECRET_KEY):
         assert secret not in done.stdout and secret not in done.stderr, f"{secret!r} was printed"
+
+
+@pytest.mark.parametrize("fips,dualstack", [(True, False), (False, True), (True, True), (False, False)])
+def test_fips_and_dual_stack_choose_the_endpoint_botocore_chooses(tmp_path, monkeypatch, fips, dualstack):
+    """Without an endpoint URL, the host a request is for is the one the settings choose. The
+    proxy (which refuses every tunnel) records the host each client asked it for; botocore's own
+    resolution of the same settings is the reference."""
+    import botocore.config
+    import botocore.session
+
+    from conftest import import_storetasks
+
+    storetasks = import_storetasks()
+    for name in [n for n in os.environ if CLEARED.match(n)]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    reference = botocore.session.Session().create_client(
+        "ec2", region_name="eu-west-3", aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+        config=botocore.config.Config(use_fips_endpoint=fips, use_dualstack_endpoint=dualstack))
+    expected = reference.meta.endpoint_url.removeprefix("https://") + ":443"
+    proxy = ForwardProxy("--refuse-connect")
+    try:
+        with storetasks.Client(region="eu-west-3", aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+                               use_fips_endpoint=fips, use_dualstack_endpoint=dualstack, proxy=proxy.url(),
+                               max_attempts=1) as client:
+            with pytest.raises(storetasks.exceptions.StoreTasksError) as refused:
+                client.describe_store_image_tasks()
+        assert "proxy" in str(refused.value), refused.value
+        assert list(proxy.stats()["refused_connect"]) == [expected]
+    finally:
+        proxy.stop()
+
+
+def test_app_name_and_profile_reach_the_wire(start_emulator, tmp_path, monkeypatch):
+    """The application name is in the User-Agent the emulator received; a named profile's region
+    and keys are the ones the requests were signed with."""
+    from conftest import import_storetasks
+
+    storetasks = import_storetasks()
+    emu = start_emulator("--generate", 5, "--seed", 4, "--regions", "eu-west-3")
+    for name in [n for n in os.environ if CLEARED.match(n)]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", profile_file(tmp_path, "[profile other]\nregion = eu-west-3\n"))
+    credentials = tmp_path / "credentials"
+    credentials.write_text(f"[other]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = {SECRET_KEY}\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    with storetasks.Client(profile="other", endpoint_url=emu.url, app_name="fleet-audit_7") as client:
+        tasks = client.describe_store_image_tasks()["StoreImageTaskResults"]
+    assert len(tasks) == 5
+    stats = emu.stats()
+    assert stats["by_pair"]["123456789012/eu-west-3"]["requests"] == 1, stats["by_pair"]
+    assert stats["by_pair"]["123456789012/us-east-1"]["requests"] == 0, stats["by_pair"]
+    agents = stats["user_agents"]
+    assert len(agents) == 1 and "app/fleet-audit_7" in agents[0].split(), agents
