@@ -228,7 +228,8 @@ typedef struct storetasks_error storetasks_error;
  * Where a fleet call runs: regions (a list, or every region enabled for the account) and,
  * optionally, IAM roles to assume, one per account. Opaque; create with `storetasks_fleet_new`,
  * free with `storetasks_fleet_free`. Not safe to change from two threads at once; once built it
- * may be used by many calls at the same time.
+ * may be used by many calls at the same time, but it must not be changed or freed while a call
+ * that was given it is running (the call reads it at its start and may read it again).
  */
 typedef struct storetasks_fleet storetasks_fleet;
 
@@ -236,7 +237,9 @@ typedef struct storetasks_fleet storetasks_fleet;
  * The outcome of a fleet call: one entry per (account, region) place, in order (accounts in
  * the order their roles were added, then regions in the order added, or by name for all
  * regions). Each entry has its tasks, or the error that ended its listing. Opaque; freed with
- * `storetasks_fleet_result_free`. Read-only, so any number of threads may read it at once.
+ * `storetasks_fleet_result_free`. Read-only, so any number of threads may read it at once,
+ * including the task lists and error objects it lends (the one-thread-at-a-time rule of error
+ * objects is for those a call hands over, which the caller may free).
  */
 typedef struct storetasks_fleet_result storetasks_fleet_result;
 
@@ -263,7 +266,8 @@ typedef struct storetasks_wait_options storetasks_wait_options;
  * Called once per page by `storetasks_client_describe_pages`, on the calling thread. `page` is
  * borrowed for the duration of the call only. Return true to fetch the next page, false to stop.
  * It must return normally: a C++ exception or a `longjmp` must not leave it (the C++ wrapper
- * catches exceptions inside its callbacks and rethrows them after the call returns).
+ * catches exceptions inside its callbacks and rethrows them after the call returns). It must
+ * not free the client, the query or the cancel token of the call it runs under.
  */
 typedef bool (*storetasks_page_callback)(const struct storetasks_task_list *page, void *user_data);
 
@@ -271,7 +275,9 @@ typedef bool (*storetasks_page_callback)(const struct storetasks_task_list *page
  * Called once per page by `storetasks_client_describe_fleet_pages`, on the calling thread, with
  * the page's region and account (NULL for the client's own credentials). The strings and `page`
  * are borrowed for the duration of the call only. Return true to go on, false to stop every
- * listing. It must return normally (no C++ exception or `longjmp` may leave it).
+ * listing. It must return normally (no C++ exception or `longjmp` may leave it), and must not
+ * free the client, the fleet, the query or the cancel token of the call it runs under (it may
+ * trigger the token: no page reaches it after that, and the call returns CANCELLED).
  */
 typedef bool (*storetasks_fleet_page_callback)(const char *region,
                                                const char *account,
@@ -321,7 +327,9 @@ typedef struct storetasks_task {
      */
     int64_t task_start_time_ms;
     /**
-     * Progress from 0 to 100; valid if `has_progress_percentage`.
+     * Progress in percent as EC2 sent it (0 to 100 from EC2; passed through unchanged, so a value
+     * outside that range is the service's, and a progress bar should clamp it); valid if
+     * `has_progress_percentage`.
      */
     int32_t progress_percentage;
     /**
@@ -672,7 +680,10 @@ STORETASKS_API const char *storetasks_error_ami_id(const struct storetasks_error
 STORETASKS_API const char *storetasks_error_failure_reason(const struct storetasks_error *err);
 
 /**
- * Frees an error object. NULL is ignored. Each error object may be used by one thread at a time.
+ * Frees an error object that a call handed over. NULL is ignored. Never pass it an error lent by
+ * a fleet result (`storetasks_fleet_result_error`): the result frees those. An error object a
+ * call handed over may be used by one thread at a time; one lent by a fleet result is read-only
+ * and may be read by any number of threads, as the result may.
  */
 STORETASKS_API void storetasks_error_free(struct storetasks_error *err);
 
@@ -692,7 +703,7 @@ STORETASKS_API void storetasks_fleet_free(struct storetasks_fleet *fleet);
 /**
  * Why the most recent setter call on `fleet` did not return OK, as one sentence; NULL when that
  * call succeeded, and for a NULL fleet. Borrowed from the fleet until its next setter call or
- * its free.
+ * its free. Like the setters, not to be called while another thread changes the same fleet.
  */
 STORETASKS_API const char *storetasks_fleet_last_error(const struct storetasks_fleet *fleet);
 

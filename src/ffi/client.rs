@@ -32,7 +32,8 @@ pub(crate) fn inner(c: &storetasks_client) -> &Client {
 /// Called once per page by `storetasks_client_describe_pages`, on the calling thread. `page` is
 /// borrowed for the duration of the call only. Return true to fetch the next page, false to stop.
 /// It must return normally: a C++ exception or a `longjmp` must not leave it (the C++ wrapper
-/// catches exceptions inside its callbacks and rethrows them after the call returns).
+/// catches exceptions inside its callbacks and rethrows them after the call returns). It must
+/// not free the client, the query or the cancel token of the call it runs under.
 pub type storetasks_page_callback =
     Option<unsafe extern "C" fn(page: *const storetasks_task_list, user_data: *mut c_void) -> bool>;
 

@@ -182,7 +182,10 @@ pub extern "C" fn storetasks_error_failure_reason(err: *const storetasks_error) 
     getter(err, std::ptr::null(), |e| opt_ptr(&e.failure_reason))
 }
 
-/// Frees an error object. NULL is ignored. Each error object may be used by one thread at a time.
+/// Frees an error object that a call handed over. NULL is ignored. Never pass it an error lent by
+/// a fleet result (`storetasks_fleet_result_error`): the result frees those. An error object a
+/// call handed over may be used by one thread at a time; one lent by a fleet result is read-only
+/// and may be read by any number of threads, as the result may.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_error_free(err: *mut storetasks_error) {
     free_box(err);

@@ -24,7 +24,8 @@ use crate::task::{CliTask, TaskPage};
 /// Where a fleet call runs: regions (a list, or every region enabled for the account) and,
 /// optionally, IAM roles to assume, one per account. Opaque; create with `storetasks_fleet_new`,
 /// free with `storetasks_fleet_free`. Not safe to change from two threads at once; once built it
-/// may be used by many calls at the same time.
+/// may be used by many calls at the same time, but it must not be changed or freed while a call
+/// that was given it is running (the call reads it at its start and may read it again).
 pub struct storetasks_fleet {
     inner: Fleet,
     last_error: Option<CString>,
@@ -49,7 +50,7 @@ pub extern "C" fn storetasks_fleet_free(fleet: *mut storetasks_fleet) {
 
 /// Why the most recent setter call on `fleet` did not return OK, as one sentence; NULL when that
 /// call succeeded, and for a NULL fleet. Borrowed from the fleet until its next setter call or
-/// its free.
+/// its free. Like the setters, not to be called while another thread changes the same fleet.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_fleet_last_error(fleet: *const storetasks_fleet) -> *const c_char {
     super::last_error(fleet)
@@ -111,7 +112,9 @@ struct Place {
 /// The outcome of a fleet call: one entry per (account, region) place, in order (accounts in
 /// the order their roles were added, then regions in the order added, or by name for all
 /// regions). Each entry has its tasks, or the error that ended its listing. Opaque; freed with
-/// `storetasks_fleet_result_free`. Read-only, so any number of threads may read it at once.
+/// `storetasks_fleet_result_free`. Read-only, so any number of threads may read it at once,
+/// including the task lists and error objects it lends (the one-thread-at-a-time rule of error
+/// objects is for those a call hands over, which the caller may free).
 pub struct storetasks_fleet_result {
     places: Vec<Place>,
 }
@@ -171,7 +174,9 @@ impl storetasks_fleet_result {
 /// Called once per page by `storetasks_client_describe_fleet_pages`, on the calling thread, with
 /// the page's region and account (NULL for the client's own credentials). The strings and `page`
 /// are borrowed for the duration of the call only. Return true to go on, false to stop every
-/// listing. It must return normally (no C++ exception or `longjmp` may leave it).
+/// listing. It must return normally (no C++ exception or `longjmp` may leave it), and must not
+/// free the client, the fleet, the query or the cancel token of the call it runs under (it may
+/// trigger the token: no page reaches it after that, and the call returns CANCELLED).
 pub type storetasks_fleet_page_callback = Option<
     unsafe extern "C" fn(
         region: *const c_char,

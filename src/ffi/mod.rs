@@ -108,9 +108,11 @@ pub(crate) fn boundary_or<T>(fallback: T, f: impl FnOnce() -> T) -> T {
 ///
 /// # Safety
 ///
-/// Implement it only for types that C never sees except as pointers made by this module: the
-/// helpers below assume that every non-NULL pointer of this type they are given came from
-/// `Box::into_raw` here and was not freed.
+/// Implement it only for types that C never sees except as pointers made by this module. A
+/// non-NULL pointer of this type that C hands back is either an owned handle, made by
+/// `Box::into_raw` here and not yet freed, or a borrowed one that an owner lends and keeps alive
+/// (the task lists and error objects inside a fleet result): the borrowing helpers below accept
+/// both; [`free_box`] only the first, which the header says of every borrowed pointer.
 pub(crate) unsafe trait BoxHandle: Sized {
     /// The handle's name in messages ("client is NULL").
     const NAME: &'static str;
@@ -123,9 +125,10 @@ pub(crate) fn into_raw<T: BoxHandle>(value: T) -> *mut T {
 
 /// A handle argument that may be NULL, borrowed for the duration of the call.
 pub(crate) fn opt_ref<'a, T: BoxHandle>(p: *const T) -> Option<&'a T> {
-    // SAFETY: by the `BoxHandle` contract a non-NULL handle points to a live `T` made by
-    // `into_raw`; the C caller promises in every function's documentation not to free it while
-    // the call runs, and only shared access happens through this reference.
+    // SAFETY: by the `BoxHandle` contract a non-NULL handle points to a live `T`, owned (made by
+    // `into_raw`) or lent by a live owner; the C caller promises in every function's
+    // documentation not to free it (or its owner) while the call runs, and only shared access
+    // happens through this reference.
     unsafe { p.as_ref() }
 }
 
@@ -145,7 +148,8 @@ pub(crate) fn try_mut<'a, T: BoxHandle>(p: *mut T) -> Result<&'a mut T, Error> {
 /// destructor is caught.
 pub(crate) fn free_box<T: BoxHandle>(p: *mut T) {
     if !p.is_null() {
-        // SAFETY: by the `BoxHandle` contract `p` came from `Box::into_raw`, and the C caller
+        // SAFETY: `_free` functions take only owned handles (the header forbids passing them a
+        // lent one), so by the `BoxHandle` contract `p` came from `Box::into_raw`; the C caller
         // hands it to its `_free` function once, after every call using it has returned.
         let owned = unsafe { Box::from_raw(p) };
         let _ = catch_unwind(AssertUnwindSafe(|| drop(owned)));

@@ -35,7 +35,9 @@ pub struct storetasks_task {
     pub state_raw: *const c_char,
     /// When the task started, in milliseconds since the Unix epoch; valid if `has_task_start_time`.
     pub task_start_time_ms: i64,
-    /// Progress from 0 to 100; valid if `has_progress_percentage`.
+    /// Progress in percent as EC2 sent it (0 to 100 from EC2; passed through unchanged, so a value
+    /// outside that range is the service's, and a progress bar should clamp it); valid if
+    /// `has_progress_percentage`.
     pub progress_percentage: i32,
     /// The state.
     pub state: storetasks_task_state,
