@@ -1,9 +1,11 @@
 #!/bin/sh
-# The Windows build under Wine, against the Linux emulator on 127.0.0.1: the C tests and the C and
-# C++ examples cross-compiled with MinGW-w64 against the DLL (and the C tests once against the
-# static library), the CMake package, the examples' output compared byte for byte with the Linux
-# build's, and what is Windows' own: shared files under the user profile, paths with backslashes
-# and non-ASCII characters, Ctrl-C through the console handler.
+# The Windows build under Wine, against the Linux emulator on 127.0.0.1: the C tests, the C++ fleet
+# and wait-target tests and the C and C++ examples cross-compiled with MinGW-w64 against the DLL
+# (and the C tests once against the static library), the CMake package, the examples' output
+# (fleet_tasks' too, through a role) compared byte for byte with the Linux build's, and what is
+# Windows' own: shared files under the user profile, paths and arguments with backslashes and
+# non-ASCII characters, start times its C library cannot convert, Ctrl-C through the console
+# handler.
 #   WIN_DIST=build/windows/libstoretasks-<version>-x86_64-windows-gnu STORETASKS_EMULATOR=... sh tests/windows/run.sh
 set -eu
 : "${WIN_DIST:?the folder make windows lays out}"
@@ -18,6 +20,9 @@ rm -rf "$out"
 mkdir -p "$out/bin" "$out/static"
 WIN_CC=${WIN_CC:-x86_64-w64-mingw32-gcc}
 WIN_CXX=${WIN_CXX:-x86_64-w64-mingw32-g++}
+# The C++ tests start std::threads, which MinGW's g++ has only with its POSIX thread model
+# (Debian's x86_64-w64-mingw32-g++ defaults to the win32 one).
+WIN_CXX_THREADS=${WIN_CXX_THREADS:-x86_64-w64-mingw32-g++-posix}
 WINE=${WINE:-/usr/lib/wine/wine64}
 export WINEPREFIX=${WINEPREFIX:-$(cd "$BUILD/windows" && pwd)/wineprefix} WINEDEBUG=-all
 strict="-Wall -Wextra -pedantic -Werror"
@@ -35,14 +40,21 @@ cp "$out/bin/bcryptprimitives.dll" "$out/static/"
 # -static: MinGW's own runtime pieces (winpthreads, libgcc, libstdc++) go into each program, so
 # that only storetasks.dll needs to sit next to it.
 static_libs=$(PKG_CONFIG_PATH="$dist/lib/pkgconfig" pkg-config --libs storetasks-static)
-for t in test_api test_wait test_stress test_logswap; do
+c_tests="test_api test_wait test_stress test_logswap test_fleet"
+cpp_tests="test_fleet test_wait_targets"
+for t in $c_tests; do
     $WIN_CC -std=c99 -D_POSIX_C_SOURCE=200809L $strict -O1 -I"$dist/include" "$root/tests/c/$t.c" \
         -o "$out/bin/$t.exe" "$dist/lib/libstoretasks.dll.a" -lws2_32 -lpthread -static
     # shellcheck disable=SC2086
     $WIN_CC -std=c99 -D_POSIX_C_SOURCE=200809L $strict -O1 -DSTORETASKS_STATIC -I"$dist/include" \
         "$root/tests/c/$t.c" -o "$out/static/$t.exe" $static_libs -lws2_32 -lpthread -static
 done
-for e in describe_tasks wait_tasks; do
+# The C++ tests as test_<name>_cpp.exe (test_fleet.exe is the C one).
+for t in $cpp_tests; do
+    $WIN_CXX_THREADS -std=c++17 $strict -O1 -I"$dist/include" "$root/tests/cpp/$t.cpp" -o "$out/bin/${t}_cpp.exe" \
+        "$dist/lib/libstoretasks.dll.a" -lws2_32 -static
+done
+for e in describe_tasks wait_tasks fleet_tasks; do
     $WIN_CC -std=c99 $strict -O2 -I"$dist/include" "$root/examples/c/$e.c" -o "$out/bin/$e.exe" \
         "$dist/lib/libstoretasks.dll.a" -static
 done
@@ -75,16 +87,22 @@ run_wine() { # limit name program args...: runs a Windows program, stdout to the
 }
 
 # The C tests: each starts its own emulator (the Linux program, which Wine runs as it is).
+run_test() { # name program log
+    if run_wine 300 "$1" "$2" > "$3" 2>&1; then
+        ok "$1: $(tail -n 1 "$3")"
+    else
+        fail "$1"
+        tail -n 20 "$3"
+    fi
+}
 for dir in bin static; do
-    for t in test_api test_wait test_stress test_logswap; do
-        name="$t.exe ($([ $dir = bin ] && echo DLL || echo static))"
-        if run_wine 300 "$name" "$out/$dir/$t.exe" > "$out/$dir/$t.log" 2>&1; then
-            ok "$name: $(tail -n 1 "$out/$dir/$t.log")"
-        else
-            fail "$name"
-            tail -n 20 "$out/$dir/$t.log"
-        fi
+    for t in $c_tests; do
+        run_test "$t.exe ($([ $dir = bin ] && echo DLL || echo static))" "$out/$dir/$t.exe" "$out/$dir/$t.log"
     done
+done
+# The C++ tests, each with its own emulator too.
+for t in $cpp_tests; do
+    run_test "${t}_cpp.exe (C++, DLL)" "$out/bin/${t}_cpp.exe" "$out/bin/${t}_cpp.log"
 done
 
 # The Go tests start their own emulators: the Linux program, which Wine runs as it is, under a
@@ -113,15 +131,20 @@ for dir in bin static; do
     fi
 done
 
-# The examples print the same bytes as the Linux build (stdout in binary mode: "\n" line ends).
+# The examples print the same bytes as the Linux build (stdout in binary mode: "\n" line ends,
+# never a carriage return, which a stream in text mode would put before each).
 linux_describe=${LINUX_DESCRIBE:-$root/$BUILD/describe_tasks}
-same_output() { # description args...
-    _d=$1; shift
-    "$linux_describe" --region us-east-1 --endpoint-url "$endpoint" "$@" > "$out/linux.out" 2>&1 || echo "exit $?" >> "$out/linux.out"
-    for exe in describe_tasks describe_tasks_cpp; do
+linux_fleet=${LINUX_FLEET:-$root/$BUILD/fleet_tasks}
+cr=$(printf '\r')
+same_as_linux() { # description linux-program "windows-programs" args...
+    _d=$1; _linux=$2; _exes=$3; shift 3
+    "$_linux" --region us-east-1 --endpoint-url "$endpoint" "$@" > "$out/linux.out" 2>&1 || echo "exit $?" >> "$out/linux.out"
+    for exe in $_exes; do
         run_wine 120 "$exe" "$out/bin/$exe.exe" --region us-east-1 --endpoint-url "$endpoint" "$@" \
             > "$out/windows.out" 2>&1 || echo "exit $?" >> "$out/windows.out"
-        if cmp -s "$out/linux.out" "$out/windows.out" && [ -s "$out/linux.out" ]; then
+        if grep -q "$cr" "$out/windows.out"; then
+            fail "$exe.exe $_d: a carriage return in the Windows output"
+        elif cmp -s "$out/linux.out" "$out/windows.out" && [ -s "$out/linux.out" ]; then
             ok "$exe.exe $_d: the same $(wc -c < "$out/linux.out") bytes as Linux"
         else
             fail "$exe.exe $_d differs from Linux"
@@ -129,10 +152,13 @@ same_output() { # description args...
         fi
     done
 }
+same_output() { # description args...
+    _desc=$1; shift
+    same_as_linux "$_desc" "$linux_describe" "describe_tasks describe_tasks_cpp" "$@"
+}
 same_output "--all --json" --all --json
 same_output "table, failed tasks" --all --filter Name=task-state,Values=Failed
 same_output "bad image id" --image-id ami-nothex
-grep -q '\\r' "$out/windows.out" && fail "CR in the Windows output" || true
 
 # Shared config and credentials files under the user profile (%USERPROFILE%\.aws), found with no
 # variable pointing at them.
@@ -187,6 +213,18 @@ else
     cat "$out/ca-missing.out"
 fi
 rm -rf "$unix_profile/.aws" "$odd_unix"
+# wait_tasks reads its command line as UTF-8 too: a region name that is not ASCII reaches the
+# library as the UTF-8 it is (no such region: the wait fails, exit 1), where the ANSI code page
+# would have made it invalid UTF-8, refused as a bad command line (exit 2).
+rc=0
+run_wine 120 wait_tasks "$out/bin/wait_tasks.exe" --region "région-1" --endpoint-url "$endpoint" --timeout 2000 \
+    ami-0123456789abcdef0 > "$out/utf8-args.out" 2>&1 || rc=$?
+if [ $rc -eq 1 ] && ! grep -q 'not valid UTF-8' "$out/utf8-args.out"; then
+    ok "wait_tasks.exe --region région-1: the name read as UTF-8 ($(head -n 1 "$out/utf8-args.out"))"
+else
+    fail "wait_tasks.exe with a non-ASCII region name on its command line: exit $rc"
+    cat "$out/utf8-args.out"
+fi
 
 # Ctrl-C: Wine turns SIGINT into the console's CTRL_C_EVENT, which wait_tasks' handler gets.
 kill $emu 2>/dev/null || true
@@ -211,6 +249,37 @@ else
     fail "wait_tasks.exe and Ctrl-C: exit $rc"
     cat "$out/ctrlc.out"
 fi
+
+# A start time Windows' C library cannot convert (before 1970; after 3000 too, which Wine 8's does
+# convert) is printed as "(invalid time)", where the Linux build prints the date (and the last
+# second of 1969 for this one); the emulator's clock in January 1970 keeps it within its 31 days.
+kill $emu 2>/dev/null || true
+printf '{"StoreImageTaskResults": [%s]}\n' \
+    '{"AmiId": "ami-0123456789abcdef0", "TaskStartTime": "1969-12-31T23:59:59.500Z", "Bucket": "b", "ProgressPercentage": 100, "StoreTaskState": "Completed"}' \
+    > "$out/odd-times.json"
+start_emulator "$out/emulator-times.out" --tasks-file "$out/odd-times.json" --now 1970-01-10T00:00:00Z
+rc=0
+run_wine 120 describe_tasks "$out/bin/describe_tasks.exe" --region us-east-1 --endpoint-url "$endpoint" --all \
+    > "$out/odd-times.out" 2>&1 || rc=$?
+if [ $rc -eq 0 ] && grep -q '^ami-0123456789abcdef0 .* (invalid time) ' "$out/odd-times.out"; then
+    ok "describe_tasks.exe: a start time in 1969 printed as (invalid time)"
+else
+    fail "describe_tasks.exe and a start time in 1969: exit $rc"
+    cat "$out/odd-times.out"
+fi
+
+# fleet_tasks prints what the Linux build prints, for several regions and through a role (whose
+# STS endpoint, on the emulator's port, is named by the variable the AWS CLI reads too).
+kill $emu 2>/dev/null || true
+role=arn:aws:iam::111111111111:role/StoreTasksReader
+start_emulator "$out/emulator-fleet.out" --generate 40 --seed 9 --now 2026-11-20T12:00:00Z \
+    --regions eu-west-3,ap-south-1 --role "$role"
+export AWS_ENDPOINT_URL_STS="$endpoint"
+same_as_linux "--json, three regions" "$linux_fleet" fleet_tasks --json --regions us-east-1,eu-west-3,ap-south-1
+same_as_linux "table and summary through a role" "$linux_fleet" fleet_tasks --regions us-east-1,eu-west-3 --role-arn "$role"
+same_as_linux "--json through a role, Failed tasks" "$linux_fleet" fleet_tasks --json --all-regions --role-arn "$role" \
+    --filter Name=task-state,Values=Failed
+unset AWS_ENDPOINT_URL_STS
 
 echo "windows: $passed passed, $([ $status = 0 ] && echo 0 || echo some) failed"
 exit $status
