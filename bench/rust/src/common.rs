@@ -1,4 +1,4 @@
-//! What both programs share: the emulator's key, argument parsing and the output line.
+//! What the programs share: the emulator's key, argument parsing and the output line.
 
 use std::time::Instant;
 
@@ -17,9 +17,13 @@ pub struct Args {
 
 impl Args {
     pub fn parse(program: &str) -> Args {
+        Args::parse_from(program, std::env::args().collect())
+    }
+
+    /// Parses `argv` (the program's name first).
+    pub fn parse_from(program: &str, argv: Vec<String>) -> Args {
         let mut a = Args { endpoint: String::new(), tasks: 0, warmup: 1, reps: 5 };
-        let argv: Vec<String> = std::env::args().skip(1).collect();
-        let mut it = argv.iter();
+        let mut it = argv.iter().skip(1);
         while let Some(flag) = it.next() {
             let value = it.next().unwrap_or_else(|| usage(program));
             let number = || value.parse::<usize>().unwrap_or_else(|_| usage(program));
