@@ -19,6 +19,9 @@ use std::time::Instant;
 use common::Args;
 use wire::{Connection, next_token, page_request};
 
+/// A way of going over every page; returns what it counted.
+type Reading = fn(&[Vec<u8>]) -> usize;
+
 /// Every page of a listing, as the emulator sent them.
 fn fetch(endpoint: &str) -> Vec<Vec<u8>> {
     let mut conn = Connection::open(endpoint);
@@ -72,7 +75,7 @@ fn main() {
         println!("{{\"bytes\": {bytes}, \"pages\": {}, \"tasks\": {tasks}}}", pages.len());
         return;
     }
-    let runs: [(&str, fn(&[Vec<u8>]) -> usize); 3] = [("memchr", scan), ("quick_xml", quick_xml), ("reader", reader)];
+    let runs: [(&str, Reading); 3] = [("memchr", scan), ("quick_xml", quick_xml), ("reader", reader)];
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); runs.len()];
     for round in 0..args.warmup + args.reps {
         for (i, (name, run)) in runs.iter().enumerate() {
