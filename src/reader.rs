@@ -33,6 +33,14 @@
 //! becomes U+FFFD, as everywhere in the library. `progressPercentage` is read as an `i32` and
 //! `taskStartTime` with the SDK's own RFC 3339 parser; a time past what milliseconds since the
 //! epoch can hold is absent, as the SDK path had it.
+//!
+//! Speed comes from recognising EC2's common shapes whole and leaving everything else to the
+//! general path, which alone decides what is accepted: a member's start tag `<name>` is compared
+//! with the one member name its first bytes allow, a member's text and its end tag are found in
+//! one scan (eight bytes at a time, for the first `<` or `&`), an end tag is compared whole with
+//! the name it must close, and a time written exactly as EC2 writes it is converted without the
+//! SDK's parser (which reads every other form). Whenever the shape is not the common one, the
+//! reader goes back to the general path at the same byte, so the rules above hold either way.
 
 use std::fmt;
 
@@ -88,7 +96,7 @@ pub fn read_reply(body: &[u8]) -> Result<Reply, ReadError> {
     if let Some((at, c)) = first_non_xml_char(body) {
         return Err(ReadError { at, what: format!("a character XML does not allow (U+{:04X})", c as u32) });
     }
-    let mut r = Reader { s: text, b: body, pos: 0, open: Vec::with_capacity(8) };
+    let mut r = Reader { s: text, b: body, pos: 0, open: Vec::with_capacity(8), scratch: String::with_capacity(32) };
     let mut reply = Reply { chunk: Chunk { text: String::with_capacity(body.len() / 2), recs: Vec::new() }, next_token: None };
     r.document(&mut reply)?;
     // The text was sized for the worst case; what is left over is given back (in place).
@@ -102,39 +110,68 @@ pub fn read_reply(body: &[u8]) -> Result<Reply, ReadError> {
 /// (Surrogates cannot occur in UTF-8.) The SDK's parser refuses them in text but, inside a comment
 /// or processing instruction, stops reading there and keeps what it had, which would lose tasks.
 fn first_non_xml_char(body: &[u8]) -> Option<(usize, char)> {
-    const fn bad(b: u8) -> bool {
-        b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r'
+    // A byte that may begin such a character: a control byte other than tab, line feed and
+    // carriage return, or EF (U+FFFE and U+FFFF are EF BF BE and EF BF BF; EF is rare in text).
+    const fn suspect(b: u8) -> bool {
+        (b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r') || b == 0xEF
     }
+    let found = |at: usize| -> Option<(usize, char)> {
+        match body[at] {
+            0xEF => match body.get(at + 1..at + 3) {
+                Some([0xBF, 0xBE]) => Some((at, '\u{fffe}')),
+                Some([0xBF, 0xBF]) => Some((at, '\u{ffff}')),
+                _ => None,
+            },
+            b => Some((at, char::from(b))),
+        }
+    };
     // Blocks of 64 bytes without a branch per byte, so that the compiler can use vector
-    // instructions; the block that holds one is then searched byte by byte.
+    // instructions; a block with a suspect byte is then searched byte by byte.
     const BLOCK: usize = 64;
-    let control = body
-        .chunks(BLOCK)
-        .position(|block| block.iter().fold(false, |any, &b| any | bad(b)))
-        .and_then(|n| body[n * BLOCK..].iter().position(|&b| bad(b)).map(|i| n * BLOCK + i))
-        .map(|at| (at, char::from(body[at])));
-    // U+FFFE and U+FFFF are EF BF BE and EF BF BF.
-    let nonchar = memchr::memmem::find_iter(body, b"\xEF\xBF")
-        .find(|&at| matches!(body.get(at + 2), Some(0xBE | 0xBF)))
-        .map(|at| (at, if body[at + 2] == 0xBE { '\u{fffe}' } else { '\u{ffff}' }));
-    match (control, nonchar) {
-        (Some(a), Some(b)) => Some(if a.0 < b.0 { a } else { b }),
-        (a, b) => a.or(b),
+    let blocks = body.chunks_exact(BLOCK);
+    let tail = blocks.remainder();
+    for (n, block) in blocks.enumerate() {
+        if block.iter().fold(0u8, |any, &b| any | u8::from(suspect(b))) != 0 {
+            let hit = block.iter().enumerate().filter(|(_, b)| suspect(**b)).find_map(|(i, _)| found(n * BLOCK + i));
+            if hit.is_some() {
+                return hit;
+            }
+        }
     }
+    let base = body.len() - tail.len();
+    tail.iter().enumerate().filter(|(_, b)| suspect(**b)).find_map(|(i, _)| found(base + i))
 }
 
 /// A start tag: its name with and without prefix, where it began, and whether it was `<x/>`.
 struct Tag<'a> {
     qname: &'a str,
+    /// Where the local name starts in `qname` (after the last `:`).
+    local_at: usize,
     at: usize,
     empty: bool,
 }
 
 impl<'a> Tag<'a> {
     fn local(&self) -> &'a str {
-        self.qname.rsplit_once(':').map_or(self.qname, |(_, l)| l)
+        &self.qname[self.local_at..]
     }
 }
+
+/// What a byte is in a name: not part of one, part of one, or the prefix separator `:`.
+/// Non-ASCII bytes are taken as name characters.
+const NAME_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || c == b'_' || c == b'-' || c == b'.' || c >= 0x80 {
+            t[b] = 1;
+        }
+        b += 1;
+    }
+    t[b':' as usize] = 2;
+    t
+};
 
 /// One piece of an element's content.
 enum Event<'a> {
@@ -153,6 +190,8 @@ struct Reader<'a> {
     pos: usize,
     /// Names of the open elements, for matching end tags.
     open: Vec<&'a str>,
+    /// Where a time or progress is decoded before it is parsed, kept from task to task.
+    scratch: String,
 }
 
 fn err<T>(at: usize, what: impl Into<String>) -> Result<T, ReadError> {
@@ -165,7 +204,7 @@ fn is_space(c: u8) -> bool {
 
 /// A byte that may appear in an XML name (non-ASCII bytes are taken as name characters).
 fn is_name_byte(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'_' | b':' | b'-' | b'.') || c >= 0x80
+    NAME_CLASS[c as usize] != 0
 }
 
 impl<'a> Reader<'a> {
@@ -207,22 +246,44 @@ impl<'a> Reader<'a> {
     }
 
     fn name(&mut self) -> Result<&'a str, ReadError> {
+        self.qualified_name().map(|(name, _)| name)
+    }
+
+    /// A name and where its local part starts (after its last `:`).
+    fn qualified_name(&mut self) -> Result<(&'a str, usize), ReadError> {
         let start = self.pos;
         let first = self.b.get(start).copied();
         if !first.is_some_and(|c| is_name_byte(c) && !c.is_ascii_digit() && c != b'-' && c != b'.') {
             return err(start, "a name was expected");
         }
-        while self.pos < self.b.len() && is_name_byte(self.b[self.pos]) {
-            self.pos += 1;
+        // One table look-up per byte; a prefix (rare) is then looked for in the name alone.
+        let rest = &self.b[start..];
+        let mut len = 0;
+        let mut seen = 0;
+        while len < rest.len() {
+            let class = NAME_CLASS[rest[len] as usize];
+            if class == 0 {
+                break;
+            }
+            seen |= class;
+            len += 1;
         }
-        Ok(&self.s[start..self.pos])
+        let name = &self.s[start..start + len];
+        let local = if seen & 2 == 0 { 0 } else { name.rfind(':').map_or(0, |p| p + 1) };
+        self.pos = start + len;
+        Ok((name, local))
     }
 
     /// Reads a start tag at `pos` (which holds `<` followed by a name).
     fn start_tag(&mut self) -> Result<Tag<'a>, ReadError> {
         let at = self.pos;
         self.pos += 1;
-        let qname = self.name()?;
+        let (qname, local_at) = self.qualified_name()?;
+        // The common case: no attribute.
+        if self.b.get(self.pos) == Some(&b'>') {
+            self.pos += 1;
+            return Ok(Tag { qname, local_at, at, empty: false });
+        }
         let mut attrs: Vec<&'a str> = Vec::new();
         loop {
             let before = self.pos;
@@ -231,14 +292,14 @@ impl<'a> Reader<'a> {
                 None | Some(b'<') => return err(at, format!("the start tag <{qname}> never ends")),
                 Some(b'>') => {
                     self.pos += 1;
-                    return Ok(Tag { qname, at, empty: false });
+                    return Ok(Tag { qname, local_at, at, empty: false });
                 }
                 Some(b'/') => {
                     if self.b.get(self.pos + 1) != Some(&b'>') {
                         return err(self.pos, format!("'/' inside the start tag <{qname}>"));
                     }
                     self.pos += 2;
-                    return Ok(Tag { qname, at, empty: true });
+                    return Ok(Tag { qname, local_at, at, empty: true });
                 }
                 Some(_) if self.pos == before => return err(self.pos, format!("no space before an attribute of <{qname}>")),
                 Some(_) => {}
@@ -275,6 +336,15 @@ impl<'a> Reader<'a> {
     /// Reads `</name>` at `pos` and checks it closes the innermost open element.
     fn end_tag(&mut self) -> Result<(), ReadError> {
         let at = self.pos;
+        // The common case: `</name>` of the innermost open element, compared whole.
+        if let Some(&open) = self.open.last() {
+            let after = &self.b[at + 2..];
+            if after.len() > open.len() && starts_with(after, open.as_bytes()) && after[open.len()] == b'>' {
+                self.pos = at + 3 + open.len();
+                self.open.pop();
+                return Ok(());
+            }
+        }
         self.pos += 2;
         let name = self.name()?;
         self.skip_space();
@@ -406,6 +476,15 @@ impl<'a> Reader<'a> {
             return Ok(());
         }
         loop {
+            // The common case, `<item>`, recognised whole.
+            if starts_with(self.rest(), b"<item>") {
+                let at = self.pos;
+                let qname = &self.s[at + 1..at + 5];
+                self.pos = at + 6;
+                self.open.push(qname);
+                self.item(&Tag { qname, local_at: 0, at, empty: false }, chunk)?;
+                continue;
+            }
             match self.event()? {
                 Event::End => return Ok(()),
                 Event::Text(t, at) => check_references(t, at)?,
@@ -419,33 +498,39 @@ impl<'a> Reader<'a> {
     fn item(&mut self, item: &Tag<'a>, chunk: &mut Chunk) -> Result<(), ReadError> {
         let mut rec = Rec::EMPTY;
         if !item.empty {
-            let mut scratch = String::new();
+            let mut scratch = std::mem::take(&mut self.scratch);
             loop {
-                let tag = match self.event()? {
-                    Event::End => break,
-                    Event::Text(t, at) => {
-                        check_references(t, at)?;
-                        continue;
-                    }
-                    Event::Other => continue,
-                    Event::Start(tag) => tag,
+                let (member, tag) = match self.member_start() {
+                    Some(known) => known,
+                    None => match self.event()? {
+                        Event::End => break,
+                        Event::Text(t, at) => {
+                            check_references(t, at)?;
+                            continue;
+                        }
+                        Event::Other => continue,
+                        Event::Start(tag) => (Member::of(tag.local()), tag),
+                    },
                 };
-                let string = match tag.local() {
-                    "amiId" => Rec::AMI_ID,
-                    "bucket" => Rec::BUCKET,
-                    "s3objectKey" => Rec::S3_OBJECT_KEY,
-                    "storeTaskFailureReason" => Rec::FAILURE_REASON,
-                    "storeTaskState" => Rec::STATE,
-                    "taskStartTime" => {
+                let string = match member {
+                    Some(Member::String(i)) => i,
+                    Some(Member::Time) => {
                         scratch.clear();
                         let at = self.leaf(&tag, &mut scratch)?;
-                        let time = DateTime::from_str(&scratch, Format::DateTime)
-                            .map_err(|_| ReadError { at, what: format!("taskStartTime {scratch:?} is not an RFC 3339 time") })?;
-                        rec.has_time = time.to_millis().is_ok();
-                        rec.time_ms = time.to_millis().unwrap_or(0);
+                        match plain_time_ms(&scratch) {
+                            Some(ms) => (rec.has_time, rec.time_ms) = (true, ms),
+                            None => {
+                                let time = DateTime::from_str(&scratch, Format::DateTime).map_err(|_| ReadError {
+                                    at,
+                                    what: format!("taskStartTime {scratch:?} is not an RFC 3339 time"),
+                                })?;
+                                rec.has_time = time.to_millis().is_ok();
+                                rec.time_ms = time.to_millis().unwrap_or(0);
+                            }
+                        }
                         continue;
                     }
-                    "progressPercentage" => {
+                    Some(Member::Progress) => {
                         scratch.clear();
                         let at = self.leaf(&tag, &mut scratch)?;
                         rec.progress = scratch.parse().map_err(|_| ReadError {
@@ -455,7 +540,7 @@ impl<'a> Reader<'a> {
                         rec.has_progress = true;
                         continue;
                     }
-                    _ => {
+                    None => {
                         self.skip(&tag)?;
                         continue;
                     }
@@ -464,15 +549,60 @@ impl<'a> Reader<'a> {
                 self.leaf(&tag, &mut chunk.text)?;
                 rec.strings[string] = chunk.end_string(start);
             }
+            self.scratch = scratch;
         }
         chunk.recs.push(rec);
         Ok(())
+    }
+
+    /// The start tag `<name>` of a member the reader keeps, at `pos`, without prefix or
+    /// attributes (the common case): recognised by comparing it whole with the one name its first
+    /// bytes allow, so that its bytes need no other look. Anything else is left to [`Self::event`].
+    fn member_start(&mut self) -> Option<(Option<Member>, Tag<'a>)> {
+        let rest = self.rest();
+        if rest.first() != Some(&b'<') {
+            return None;
+        }
+        let (name, member) = match *rest.get(1)? {
+            b'a' => ("amiId", Member::String(Rec::AMI_ID)),
+            b'b' => ("bucket", Member::String(Rec::BUCKET)),
+            b't' => ("taskStartTime", Member::Time),
+            b'p' => ("progressPercentage", Member::Progress),
+            b's' if rest.get(2) == Some(&b'3') => ("s3objectKey", Member::String(Rec::S3_OBJECT_KEY)),
+            b's' if rest.get(10) == Some(&b'S') => ("storeTaskState", Member::String(Rec::STATE)),
+            b's' => ("storeTaskFailureReason", Member::String(Rec::FAILURE_REASON)),
+            _ => return None,
+        };
+        let len = name.len();
+        if !(starts_with(&rest[1..], name.as_bytes()) && rest.get(1 + len) == Some(&b'>')) {
+            return None;
+        }
+        let at = self.pos;
+        let qname = &self.s[at + 1..at + 1 + len];
+        self.pos = at + 2 + len;
+        self.open.push(qname);
+        Some((Some(member), Tag { qname, local_at: 0, at, empty: false }))
     }
 
     /// Reads a member's value (see the module documentation) into `out`, and returns where it was.
     fn leaf(&mut self, tag: &Tag<'a>, out: &mut String) -> Result<usize, ReadError> {
         if tag.empty {
             return Ok(tag.at);
+        }
+        // The common case, `text</name>` with nothing to decode in the text, in one scan.
+        let start = self.pos;
+        let rest = self.rest();
+        let n = text_end(rest);
+        if rest.get(n) == Some(&b'<') {
+            let name = tag.qname.as_bytes();
+            let after = &rest[n + 1..];
+            if after.len() > name.len() + 1 && after[0] == b'/' && starts_with(&after[1..], name) && after[1 + name.len()] == b'>'
+            {
+                out.push_str(&self.s[start..start + n]);
+                self.pos = start + n + 3 + name.len();
+                self.open.pop();
+                return Ok(if n == 0 { tag.at } else { start });
+            }
         }
         let mut value_at = None;
         loop {
@@ -495,6 +625,131 @@ impl<'a> Reader<'a> {
             }
         }
     }
+}
+
+/// The length of the text at the start of `rest`: up to its first `<` or `&` (or its end). Eight
+/// bytes at a time, inline: a member's text is short, and a call to a vector search would cost
+/// more than the search.
+fn text_end(rest: &[u8]) -> usize {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    // Whether a byte of `x` is zero: exact for the lowest such byte, which is all that is used.
+    let zero_bytes = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let mut i = 0;
+    while let Some(word) = rest.get(i..i + 8) {
+        let x = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        let hits = zero_bytes(x ^ (ONES * u64::from(b'<'))) | zero_bytes(x ^ (ONES * u64::from(b'&')));
+        if hits != 0 {
+            return i + (hits.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < rest.len() && rest[i] != b'<' && rest[i] != b'&' {
+        i += 1;
+    }
+    i
+}
+
+/// Whether `hay` starts with `needle`, compared eight bytes at a time: names are short, and a
+/// call to `memcmp` would cost more than the comparison.
+fn starts_with(hay: &[u8], needle: &[u8]) -> bool {
+    let Some(hay) = hay.get(..needle.len()) else { return false };
+    let word = |s: &[u8], at: usize| u64::from_ne_bytes(s[at..at + 8].try_into().expect("eight bytes"));
+    let n = needle.len();
+    if n < 8 {
+        return hay.iter().zip(needle).all(|(a, b)| a == b);
+    }
+    // Whole words, then the last word (which may overlap the one before).
+    let mut at = 0;
+    while at + 8 <= n {
+        if word(hay, at) != word(needle, at) {
+            return false;
+        }
+        at += 8;
+    }
+    word(hay, n - 8) == word(needle, n - 8)
+}
+
+/// A member of a task that the reader keeps.
+#[derive(Clone, Copy)]
+enum Member {
+    /// A string member: its index in a record's strings.
+    String(usize),
+    Time,
+    Progress,
+}
+
+impl Member {
+    /// The member named `local`: the names differ in length, so the length picks the one
+    /// candidate and a single comparison confirms it.
+    fn of(local: &str) -> Option<Member> {
+        let (name, member) = match local.len() {
+            5 => ("amiId", Member::String(Rec::AMI_ID)),
+            6 => ("bucket", Member::String(Rec::BUCKET)),
+            11 => ("s3objectKey", Member::String(Rec::S3_OBJECT_KEY)),
+            13 => ("taskStartTime", Member::Time),
+            14 => ("storeTaskState", Member::String(Rec::STATE)),
+            18 => ("progressPercentage", Member::Progress),
+            22 => ("storeTaskFailureReason", Member::String(Rec::FAILURE_REASON)),
+            _ => return None,
+        };
+        starts_with(local.as_bytes(), name.as_bytes()).then_some(member)
+    }
+}
+
+/// Milliseconds since the epoch of a time written exactly `YYYY-MM-DDTHH:MM:SSZ` or
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ` (as EC2 writes them) with a year from 1000 to 9999 and every field
+/// in range; `None` for anything else, which the SDK's own parser then reads.
+fn plain_time_ms(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    let frac = match b.len() {
+        20 => false,
+        24 if b[19] == b'.' => true,
+        _ => return None,
+    };
+    if b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[b.len() - 1] != b'Z' {
+        return None;
+    }
+    // A byte that is not a digit gives a value above 9.
+    let digit = |i: usize| i64::from(b[i].wrapping_sub(b'0'));
+    let mut bad = false;
+    for i in [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22] {
+        bad |= i < b.len() - 1 && digit(i) > 9;
+    }
+    if bad {
+        return None;
+    }
+    let num = |from: usize, to: usize| -> Option<i64> {
+        let mut n = 0;
+        for i in from..to {
+            n = n * 10 + digit(i);
+        }
+        Some(n)
+    };
+    let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    let (hour, minute, second) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+    let millis = if frac { num(20, 23)? } else { 0 };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1000..=9999).contains(&year)
+        || !(1..=12).contains(&month)
+        || day < 1
+        || day > month_days[(month - 1) as usize]
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return None;
+    }
+    // Days from the civil date (proleptic Gregorian, years counted from March).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(((days * 24 + hour) * 60 + minute) * 60 * 1000 + second * 1000 + millis)
 }
 
 /// What `&...;` at the start of `s` stands for, and how many bytes it takes.
@@ -674,5 +929,48 @@ mod tests {
             assert!(e.contains("at byte"), "{e}");
         }
         assert!(read_reply(b"<a>\xff</a>").unwrap_err().to_string().contains("not UTF-8"));
+    }
+
+    /// The short way of reading EC2's times gives what the SDK's parser gives, and leaves it
+    /// everything that is not a plain valid time.
+    #[test]
+    fn plain_times_read_as_the_sdk_reads_them() {
+        let sdk = |s: &str| DateTime::from_str(s, Format::DateTime).ok().and_then(|t| t.to_millis().ok());
+        let mut ms: i64 = -30_610_224_000_000; // 1000-01-01
+        let end: i64 = 253_402_300_799_999; // 9999-12-31T23:59:59.999
+        let mut step: i64 = 86_399_999;
+        while ms <= end {
+            let text = crate::task::format_time_ms(ms);
+            assert_eq!(plain_time_ms(&text), sdk(&text), "{text}");
+            assert_eq!(plain_time_ms(&text), Some(ms), "{text}");
+            let whole = format!("{}Z", &text[..19]);
+            assert_eq!(plain_time_ms(&whole), sdk(&whole), "{whole}");
+            ms += step;
+            step = step * 3 % 1_000_000_007 + 86_400_000 * 17;
+        }
+        for text in ["2024-02-29T00:00:00.000Z", "2000-02-29T23:59:59.999Z", "1970-01-01T00:00:00Z", "1969-12-31T23:59:59.999Z"] {
+            assert_eq!(plain_time_ms(text), sdk(text), "{text}");
+            assert!(plain_time_ms(text).is_some(), "{text}");
+        }
+        for text in [
+            "2023-02-29T00:00:00.000Z",
+            "1900-02-29T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-00-01T00:00:00Z",
+            "2026-04-31T00:00:00Z",
+            "2026-01-01T24:00:00Z",
+            "2026-01-01T00:60:00Z",
+            "2026-01-01T00:00:60Z",
+            "2026-01-01t00:00:00Z",
+            "2026-01-01T00:00:00z",
+            "2026-01-01T00:00:00.12Z",
+            "2026-01-01T00:00:00.1234Z",
+            "2026-01-01T00:00:00+00:00",
+            "0999-01-01T00:00:00Z",
+            "2026-01-01T0a:00:00Z",
+            "+026-01-01T00:00:00Z",
+        ] {
+            assert_eq!(plain_time_ms(text), None, "{text} is left to the SDK's parser");
+        }
     }
 }
