@@ -21,7 +21,7 @@ CC=${CC:-cc}
 PYTHON=${BENCH_PYTHON:-$ROOT/.venv/bin/python}
 
 for f in "$LIBDIR/libstoretasks.so" "$LIBDIR/storetasks-emulator" "$LIBDIR/storetasks-bench-sdk" \
-         "$LIBDIR/storetasks-bench-floor"; do
+         "$LIBDIR/storetasks-bench-floor" "$LIBDIR/storetasks-bench-reader"; do
     if [ ! -e "$f" ]; then
         echo "bench/run.sh: $f is missing; run: cargo build --release --workspace --all-targets" >&2
         exit 1
