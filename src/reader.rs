@@ -500,6 +500,10 @@ impl<'a> Reader<'a> {
         if !item.empty {
             let mut scratch = std::mem::take(&mut self.scratch);
             loop {
+                if let Some((member, value, at)) = self.whole_member() {
+                    keep(&mut rec, chunk, member, value, at)?;
+                    continue;
+                }
                 let (member, tag) = match self.member_start() {
                     Some(known) => known,
                     None => match self.event()? {
@@ -512,47 +516,48 @@ impl<'a> Reader<'a> {
                         Event::Start(tag) => (Member::of(tag.local()), tag),
                     },
                 };
-                let string = match member {
-                    Some(Member::String(i)) => i,
-                    Some(Member::Time) => {
-                        scratch.clear();
-                        let at = self.leaf(&tag, &mut scratch)?;
-                        match plain_time_ms(&scratch) {
-                            Some(ms) => (rec.has_time, rec.time_ms) = (true, ms),
-                            None => {
-                                let time = DateTime::from_str(&scratch, Format::DateTime).map_err(|_| ReadError {
-                                    at,
-                                    what: format!("taskStartTime {scratch:?} is not an RFC 3339 time"),
-                                })?;
-                                rec.has_time = time.to_millis().is_ok();
-                                rec.time_ms = time.to_millis().unwrap_or(0);
-                            }
-                        }
-                        continue;
-                    }
-                    Some(Member::Progress) => {
-                        scratch.clear();
-                        let at = self.leaf(&tag, &mut scratch)?;
-                        rec.progress = scratch.parse().map_err(|_| ReadError {
-                            at,
-                            what: format!("progressPercentage {scratch:?} is not a 32-bit whole number"),
-                        })?;
-                        rec.has_progress = true;
-                        continue;
-                    }
-                    None => {
-                        self.skip(&tag)?;
-                        continue;
-                    }
+                let Some(member) = member else {
+                    self.skip(&tag)?;
+                    continue;
                 };
-                let start = chunk.text.len();
-                self.leaf(&tag, &mut chunk.text)?;
-                rec.strings[string] = chunk.end_string(start);
+                scratch.clear();
+                let at = self.leaf(&tag, &mut scratch)?;
+                keep(&mut rec, chunk, member, &scratch, at)?;
             }
             self.scratch = scratch;
         }
         chunk.recs.push(rec);
         Ok(())
+    }
+
+    /// A whole member in its common shape, `<name>text</name>` with a name the reader keeps and
+    /// text without references, at `pos`: its value and where that starts (the tag, for an empty
+    /// one). Read past; anything else is left where it is, for the general path.
+    fn whole_member(&mut self) -> Option<(Member, &'a str, usize)> {
+        let at = self.pos;
+        let rest = self.rest();
+        if rest.first() != Some(&b'<') {
+            return None;
+        }
+        let (name, member) = Member::by_first_bytes(rest)?;
+        let len = name.len();
+        if !(starts_with(&rest[1..], name.as_bytes()) && rest.get(1 + len) == Some(&b'>')) {
+            return None;
+        }
+        let text_at = 2 + len;
+        let n = text_end(&rest[text_at..]);
+        let end = &rest[text_at + n..];
+        if !(end.len() > len + 2
+            && end[0] == b'<'
+            && end[1] == b'/'
+            && starts_with(&end[2..], name.as_bytes())
+            && end[2 + len] == b'>')
+        {
+            return None;
+        }
+        self.pos = at + text_at + n + len + 3;
+        let value = &self.s[at + text_at..at + text_at + n];
+        Some((member, value, if n == 0 { at } else { at + text_at }))
     }
 
     /// The start tag `<name>` of a member the reader keeps, at `pos`, without prefix or
@@ -563,16 +568,7 @@ impl<'a> Reader<'a> {
         if rest.first() != Some(&b'<') {
             return None;
         }
-        let (name, member) = match *rest.get(1)? {
-            b'a' => ("amiId", Member::String(Rec::AMI_ID)),
-            b'b' => ("bucket", Member::String(Rec::BUCKET)),
-            b't' => ("taskStartTime", Member::Time),
-            b'p' => ("progressPercentage", Member::Progress),
-            b's' if rest.get(2) == Some(&b'3') => ("s3objectKey", Member::String(Rec::S3_OBJECT_KEY)),
-            b's' if rest.get(10) == Some(&b'S') => ("storeTaskState", Member::String(Rec::STATE)),
-            b's' => ("storeTaskFailureReason", Member::String(Rec::FAILURE_REASON)),
-            _ => return None,
-        };
+        let (name, member) = Member::by_first_bytes(rest)?;
         let len = name.len();
         if !(starts_with(&rest[1..], name.as_bytes()) && rest.get(1 + len) == Some(&b'>')) {
             return None;
@@ -680,6 +676,20 @@ enum Member {
 }
 
 impl Member {
+    /// The one member name that `<` + `rest[1..]` can start, by its first bytes.
+    fn by_first_bytes(rest: &[u8]) -> Option<(&'static str, Member)> {
+        Some(match *rest.get(1)? {
+            b'a' => ("amiId", Member::String(Rec::AMI_ID)),
+            b'b' => ("bucket", Member::String(Rec::BUCKET)),
+            b't' => ("taskStartTime", Member::Time),
+            b'p' => ("progressPercentage", Member::Progress),
+            b's' if rest.get(2) == Some(&b'3') => ("s3objectKey", Member::String(Rec::S3_OBJECT_KEY)),
+            b's' if rest.get(10) == Some(&b'S') => ("storeTaskState", Member::String(Rec::STATE)),
+            b's' => ("storeTaskFailureReason", Member::String(Rec::FAILURE_REASON)),
+            _ => return None,
+        })
+    }
+
     /// The member named `local`: the names differ in length, so the length picks the one
     /// candidate and a single comparison confirms it.
     fn of(local: &str) -> Option<Member> {
@@ -695,6 +705,33 @@ impl Member {
         };
         starts_with(local.as_bytes(), name.as_bytes()).then_some(member)
     }
+}
+
+/// Keeps a member's decoded `value` (which starts at byte `at`) in `rec` and `chunk`.
+fn keep(rec: &mut Rec, chunk: &mut Chunk, member: Member, value: &str, at: usize) -> Result<(), ReadError> {
+    match member {
+        Member::String(i) => {
+            let start = chunk.text.len();
+            chunk.text.push_str(value);
+            rec.strings[i] = chunk.end_string(start);
+        }
+        Member::Time => match plain_time_ms(value) {
+            Some(ms) => (rec.has_time, rec.time_ms) = (true, ms),
+            None => {
+                let time = DateTime::from_str(value, Format::DateTime)
+                    .map_err(|_| ReadError { at, what: format!("taskStartTime {value:?} is not an RFC 3339 time") })?;
+                rec.has_time = time.to_millis().is_ok();
+                rec.time_ms = time.to_millis().unwrap_or(0);
+            }
+        },
+        Member::Progress => {
+            rec.progress = value
+                .parse()
+                .map_err(|_| ReadError { at, what: format!("progressPercentage {value:?} is not a 32-bit whole number") })?;
+            rec.has_progress = true;
+        }
+    }
+    Ok(())
 }
 
 /// Milliseconds since the epoch of a time written exactly `YYYY-MM-DDTHH:MM:SSZ` or
