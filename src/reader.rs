@@ -536,14 +536,8 @@ impl<'a> Reader<'a> {
     fn whole_member(&mut self) -> Option<(Member, &'a str, usize)> {
         let at = self.pos;
         let rest = self.rest();
-        if rest.first() != Some(&b'<') {
-            return None;
-        }
-        let (name, member) = Member::by_first_bytes(rest)?;
+        let (name, member) = known_start(rest)?;
         let len = name.len();
-        if !(starts_with(&rest[1..], name.as_bytes()) && rest.get(1 + len) == Some(&b'>')) {
-            return None;
-        }
         let text_at = 2 + len;
         let n = text_end(&rest[text_at..]);
         let end = &rest[text_at + n..];
@@ -564,15 +558,8 @@ impl<'a> Reader<'a> {
     /// attributes (the common case): recognised by comparing it whole with the one name its first
     /// bytes allow, so that its bytes need no other look. Anything else is left to [`Self::event`].
     fn member_start(&mut self) -> Option<(Option<Member>, Tag<'a>)> {
-        let rest = self.rest();
-        if rest.first() != Some(&b'<') {
-            return None;
-        }
-        let (name, member) = Member::by_first_bytes(rest)?;
+        let (name, member) = known_start(self.rest())?;
         let len = name.len();
-        if !(starts_with(&rest[1..], name.as_bytes()) && rest.get(1 + len) == Some(&b'>')) {
-            return None;
-        }
         let at = self.pos;
         let qname = &self.s[at + 1..at + 1 + len];
         self.pos = at + 2 + len;
@@ -626,6 +613,7 @@ impl<'a> Reader<'a> {
 /// The length of the text at the start of `rest`: up to its first `<` or `&` (or its end). Eight
 /// bytes at a time, inline: a member's text is short, and a call to a vector search would cost
 /// more than the search.
+#[inline]
 fn text_end(rest: &[u8]) -> usize {
     const ONES: u64 = u64::from_ne_bytes([1; 8]);
     const HIGH: u64 = ONES << 7;
@@ -648,6 +636,7 @@ fn text_end(rest: &[u8]) -> usize {
 
 /// Whether `hay` starts with `needle`, compared eight bytes at a time: names are short, and a
 /// call to `memcmp` would cost more than the comparison.
+#[inline]
 fn starts_with(hay: &[u8], needle: &[u8]) -> bool {
     let Some(hay) = hay.get(..needle.len()) else { return false };
     let word = |s: &[u8], at: usize| u64::from_ne_bytes(s[at..at + 8].try_into().expect("eight bytes"));
@@ -705,6 +694,17 @@ impl Member {
         };
         starts_with(local.as_bytes(), name.as_bytes()).then_some(member)
     }
+}
+
+/// The member whose start tag `<name>` (no prefix, no attribute) begins `rest`, if any: the one
+/// name its first bytes allow, compared whole.
+#[inline]
+fn known_start(rest: &[u8]) -> Option<(&'static str, Member)> {
+    if rest.first() != Some(&b'<') {
+        return None;
+    }
+    let (name, member) = Member::by_first_bytes(rest)?;
+    (starts_with(&rest[1..], name.as_bytes()) && rest.get(1 + name.len()) == Some(&b'>')).then_some((name, member))
 }
 
 /// Keeps a member's decoded `value` (which starts at byte `at`) in `rec` and `chunk`.
