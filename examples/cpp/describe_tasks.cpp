@@ -59,17 +59,21 @@ bool add_filter(storetasks::Query& query, const std::string& spec) {
     return true;
 }
 
+// The second a time falls in (rounded down, before 1970 too), as the C examples print it, or
+// "(invalid time)" when the C library cannot convert it.
 std::string utc(std::chrono::system_clock::time_point t) {
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-    std::time_t secs = static_cast<std::time_t>(ms / 1000);
+    auto secs_since = std::chrono::floor<std::chrono::seconds>(t.time_since_epoch()).count();
+    std::time_t secs = static_cast<std::time_t>(secs_since);
     std::tm tm{};
 #ifdef _WIN32
-    gmtime_s(&tm, &secs);
+    bool converted = gmtime_s(&tm, &secs) == 0;
 #else
-    gmtime_r(&secs, &tm);
+    bool converted = gmtime_r(&secs, &tm) != nullptr;
 #endif
     char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+    if (!converted || std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm) == 0) {
+        return "(invalid time)";
+    }
     return buf;
 }
 
