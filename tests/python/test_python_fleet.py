@@ -396,23 +396,23 @@ def test_ctrl_c_cancels_a_fleet_call_and_is_raised(start_emulator, native_frees)
 def test_an_interrupt_while_a_page_waits_ends_the_stream(start_emulator, monkeypatch):
     """A KeyboardInterrupt that arrives while a page is handed over (the library's callback
     waiting for an answer) cancels the call, answers the page and is raised; nothing hangs."""
-    from storetasks import fleet
+    from storetasks import _worker
 
     emu = fleet_emulator(start_emulator)
-    real_next = fleet._next
+    real_next = _worker.Worker.next
     waits = []
 
-    def interrupted(events):
-        waits.append(events)
+    def interrupted(worker):
+        waits.append(worker)
         if len(waits) == 2:  # the first page was taken: wait for the second to be handed over
             deadline = time.monotonic() + 10
-            while events.empty() and time.monotonic() < deadline:
+            while len(worker._events) == worker._read and time.monotonic() < deadline:
                 time.sleep(0.01)
-            assert not events.empty()
+            assert len(worker._events) > worker._read
             raise KeyboardInterrupt
-        return real_next(events)
+        return real_next(worker)
 
-    monkeypatch.setattr(fleet, "_next", interrupted)
+    monkeypatch.setattr(_worker.Worker, "next", interrupted)
     outcome = []
     with ours(emu) as client:
         pages = client.describe_store_image_tasks_fleet_pages(Regions=REGIONS, MaxResults=5)

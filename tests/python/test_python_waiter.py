@@ -397,10 +397,10 @@ class LingeringThread(threading.Thread):
 def test_system_exit_while_joining_the_worker_waits_for_it_then_is_raised(client, monkeypatch):
     from types import SimpleNamespace
 
-    from storetasks import waiter as waiter_module
+    from storetasks import _worker
 
     LingeringThread.started.clear()
-    monkeypatch.setattr(waiter_module, "threading", SimpleNamespace(Thread=LingeringThread))
+    monkeypatch.setattr(_worker, "threading", SimpleNamespace(Thread=LingeringThread))
     with pytest.raises(SystemExit) as info:
         waiter(client).wait(ImageIds=[ID[7]], WaiterConfig=FAST)
     assert info.value.code == 7
@@ -411,22 +411,22 @@ def test_system_exit_while_joining_the_worker_waits_for_it_then_is_raised(client
 
 
 def test_system_exit_while_draining_a_stopped_wait_is_raised_after_the_cleanup(client, monkeypatch, native_frees):
-    from storetasks import waiter as waiter_module
+    from storetasks import _worker
 
-    real_next = waiter_module._next
+    real_next = _worker.Worker.next
     state = {"stopping": False, "hit": 0}
 
-    def interrupted_next(events):
+    def interrupted_next(worker):
         if state["stopping"] and not state["hit"]:
             state["hit"] += 1
             raise SystemExit(9)
-        return real_next(events)
+        return real_next(worker)
 
     def interrupt(tasks):
         state["stopping"] = True
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(waiter_module, "_next", interrupted_next)
+    monkeypatch.setattr(_worker.Worker, "next", interrupted_next)
     with pytest.raises(SystemExit) as info:
         waiter(client).wait(ImageIds=[ID[8]], WaiterConfig=FAST, progress=interrupt)
     assert info.value.code == 9 and state["hit"] == 1

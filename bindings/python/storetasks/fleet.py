@@ -35,14 +35,12 @@ once: whatever interrupts the wait cancels the native call, lets it return and i
 """
 
 import ctypes
-import queue
-import threading
 import weakref
 
 from . import _marshal as M
 from . import _native as N
+from . import _worker
 from .exceptions import ParamValidationError
-from .waiter import _drain, _join, _next
 
 #: The fleet's own parameters; the query's are _marshal's (NextToken is left for the library to
 #: refuse with its reason).
@@ -140,76 +138,42 @@ def _places(lib, result, with_tasks):
     return {"Regions": [_place(lib, result, i, with_tasks) for i in range(lib.storetasks_fleet_result_len(result))]}
 
 
-def _wait(done, lib, cancel):
-    """Waits until the worker has set ``done``, waking now and then so that signal handlers
-    (Ctrl-C) run meanwhile. What they raise cancels the native call; the first such exception is
-    returned (or None) once ``done`` is set.
-
-    Not ``Thread.join``: an exception that interrupts it may mark a running thread as ended
-    (``Thread._wait_for_tstate_lock`` releases the lock the thread still holds), and what the
-    call uses would then be freed under it."""
-    error = None
-    while not done.is_set():
-        try:
-            done.wait(0.2)
-        except BaseException as e:  # noqa: BLE001 - raised by the caller once the worker is done
-            error = error or e
-            lib.storetasks_cancel_trigger(cancel)
-    return error
-
-
 def describe(client, params):
     """``Client.describe_store_image_tasks_fleet``: see the module's documentation."""
     validate(params)
     lib = N.lib()
     fleet, query = _build(params)
     cancel = lib.storetasks_cancel_new()
-    closed = []
-
-    def on_close():
-        # Run by close() (under the client's lock, while the call is registered).
-        closed.append(True)
-        lib.storetasks_cancel_trigger(cancel)
-
     result = ctypes.POINTER(N.FleetResult)()
     err = ctypes.POINTER(N.Error)()
-    outcome = []
-    done = threading.Event()
-
-    def run():
-        try:
-            with client._call(on_close) as handle:
-                outcome.append(lib.storetasks_client_describe_fleet(handle, fleet, query, cancel,
-                                                                    ctypes.byref(result), ctypes.byref(err)))
-        except BaseException as e:  # noqa: BLE001 - the client was closed before the call
-            outcome.append(e)
-        finally:
-            done.set()  # the last thing the worker does with the call's objects
-
     error = None
     try:
         if not cancel:
             raise MemoryError("storetasks_cancel_new")
-        worker = threading.Thread(target=run, name="storetasks-fleet", daemon=True)
-        worker.start()
-        error = _wait(done, lib, cancel)
-        late = _join(worker, lib, cancel)
-        error = error or late
+        worker = _worker.Worker(lib, cancel, "storetasks-fleet")
+        try:
+            worker.start(client, lambda handle: lib.storetasks_client_describe_fleet(
+                handle, fleet, query, cancel, ctypes.byref(result), ctypes.byref(err)))
+        except BaseException as e:  # noqa: BLE001 - raised once the worker is done
+            error = e
+        finally:
+            # Waits for the worker; what interrupts the wait cancels the call and is raised after.
+            status, late = worker.finish()
+            error = late or error
     finally:
         # Freed only once the worker is done with them (or never started).
         lib.storetasks_cancel_free(cancel)
         lib.storetasks_query_free(query)
         lib.storetasks_fleet_free(fleet)
-    status = outcome[0]
-    if isinstance(status, BaseException):
-        raise error or status
+    if status is None or isinstance(status, BaseException):
+        raise error or status  # the call did not run (interrupted first, or the client closed)
     ok = M.is_status(status, "OK")
     if error is not None or not ok:
         lib.storetasks_fleet_result_free(result)  # NULL unless the call succeeded
         if error is not None:
             lib.storetasks_error_free(err)
             raise error
-        if closed and M.is_status(status, "CANCELLED"):
+        if worker.closed and M.is_status(status, "CANCELLED"):
             lib.storetasks_error_free(err)
             raise M.closed_error(status)
         raise M.exception(status, err, client.endpoint_url)
@@ -279,80 +243,45 @@ class FleetPages:
             lib.storetasks_fleet_free(fleet)
 
     def _run(self, lib, fleet, query, cancel):
-        # The worker thread holds the client and makes the C call; the callback hands each page
-        # to the iterating thread and waits for it to ask for the next one (True) or stop (False).
-        # Tagged as the waiter's events are, for its _next and _drain: ("poll", item or exception)
-        # for a page, ("done", status) or ("error", exc).
-        events = queue.Queue()
-        answers = queue.Queue()  # True to go on, False to stop
-        closed = []
+        # The worker's callback hands each page to the iterating thread and waits for it to ask
+        # for the next one (True) or stop (False).
+        worker = _worker.Worker(lib, cancel, "storetasks-fleet-pages")
 
         def on_page(region, account, page, _user_data):
             try:
                 item = (N.text(region), N.text(account), M.response(page))
-            except BaseException as e:  # noqa: BLE001 - nothing may cross the C frames
-                events.put(("poll", e))
-                answers.get()
-                return False
-            events.put(("poll", item))
-            return bool(answers.get())
-
-        def on_close():
-            # Run by close() (under the client's lock, while the call is registered): stops the
-            # call, and answers a page waiting for the loop, which may be the one closing.
-            closed.append(True)
-            lib.storetasks_cancel_trigger(cancel)
-            answers.put(False)
+            except BaseException as e:  # noqa: BLE001 - raised by the iterating thread
+                item = e
+            return worker.offer(item)
 
         callback = N.FleetPageCallback(on_page)  # kept alive until the C call has returned
         result = ctypes.POINTER(N.FleetResult)()
         err = ctypes.POINTER(N.Error)()
-
-        def run():
-            try:
-                with self._client._call(on_close) as handle:
-                    rc = lib.storetasks_client_describe_fleet_pages(handle, fleet, query, cancel, callback, None,
-                                                                    ctypes.byref(result), ctypes.byref(err))
-            except BaseException as e:  # noqa: BLE001 - the client was closed before the call
-                events.put(("error", e))
-            else:
-                events.put(("done", rc))
-
-        worker = threading.Thread(target=run, name="storetasks-fleet-pages", daemon=True)
         error = None
-        answered = True
-        event = None
-        worker.start()
         try:
+            worker.start(self._client, lambda handle: lib.storetasks_client_describe_fleet_pages(
+                handle, fleet, query, cancel, callback, None, ctypes.byref(result), ctypes.byref(err)))
             while True:
-                event = _next(events)
-                if event[0] != "poll":
+                item = worker.next()
+                if item is _worker.END:
                     break
-                answered = False
-                if isinstance(event[1], BaseException):
-                    raise event[1]
-                yield event[1]
-                answers.put(True)
-                answered = True
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+                worker.answer(True)
         except BaseException as e:  # GeneratorExit (the loop stopped), KeyboardInterrupt, a page's error...
             error = e
             if isinstance(e, GeneratorExit):
-                self.stopped = True
+                self.stopped = True  # answering False stops every listing
             else:
-                lib.storetasks_cancel_trigger(cancel)
-            if not answered:
-                answers.put(False)
+                worker.stop()
         finally:
             # Never leave while the worker runs: the C call uses `fleet`, `query`, `cancel` and
             # `callback`. What interrupts this is raised afterwards.
-            if event is None or event[0] == "poll":
-                event, late = _drain(events, answers, lib, cancel)
-                error = late or error
-            late = _join(worker, lib, cancel)
+            status, late = worker.finish()
             error = late or error
-        if event[0] == "error":
-            raise error or event[1]
-        status = event[1]
+        if status is None or isinstance(status, BaseException):
+            raise error or status  # the call did not run (interrupted first, or the client closed)
         if M.is_status(status, "OK"):
             try:
                 # The outcomes of a loop that stopped early; none for a call that an error ended.
@@ -366,7 +295,7 @@ class FleetPages:
         if error is not None:
             lib.storetasks_error_free(err)
             raise error
-        if closed and M.is_status(status, "CANCELLED"):
+        if worker.closed and M.is_status(status, "CANCELLED"):
             lib.storetasks_error_free(err)
             raise M.closed_error(status)
         raise M.exception(status, err, self._client.endpoint_url)

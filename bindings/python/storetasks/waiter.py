@@ -55,11 +55,10 @@ worker finish and only then raises it.
 """
 
 import ctypes
-import queue
-import threading
 
 from . import _marshal as M
 from . import _native as N
+from . import _worker
 from .exceptions import ParamValidationError, WaiterError
 
 DEFAULT_DELAY = 5  # botocore's model for StoreImageTaskComplete
@@ -237,84 +236,51 @@ class Waiter:
         """Runs ``call(handle, byref(task list), byref(error))`` (one of the library's waits, with
         ``options`` and ``cancel``) on a worker thread. ``by_place``: the library's messages name
         the images (the Targets form), so the reason of a failed task quotes its message."""
-        # The worker thread holds the client and makes the C call; its progress callback hands
-        # each poll's tasks to this thread (which runs `progress`) and waits for the answer.
-        events = queue.Queue()   # ("poll", response or exception), ("done", status, list, error) or ("error", exc)
-        answers = queue.Queue()  # True to go on, False to stop
-        closed = []
+        # The worker's progress callback hands each poll's tasks (or the exception reading them
+        # raised) to this thread, which runs `progress` and answers whether to go on.
+        worker = _worker.Worker(lib, cancel, "storetasks-wait")
 
         def on_progress(task_list, _user_data):
             try:
-                response = M.response(task_list)
-            except BaseException as e:  # noqa: BLE001 - nothing may cross the C frames
-                events.put(("poll", e))
-                answers.get()
-                return False
-            events.put(("poll", response))
-            return bool(answers.get())
-
-        def on_close():
-            # Run by close() (under the client's lock, while the call is registered): stops the
-            # wait, and answers a poll waiting for `progress`, which may be the one closing.
-            closed.append(True)
-            lib.storetasks_cancel_trigger(cancel)
-            answers.put(False)
+                item = M.response(task_list)
+            except BaseException as e:  # noqa: BLE001 - raised by the waiting thread
+                item = e
+            return worker.offer(item)
 
         callback = N.ProgressCallback(on_progress)  # kept alive until the C call has returned
         M.check_setter(lib.storetasks_wait_options_set_progress(options, callback, None), "progress",
                        lib.storetasks_wait_options_last_error, options)
-
-        def run():
-            task_list = ctypes.POINTER(N.TaskList)()
-            err = ctypes.POINTER(N.Error)()
-            try:
-                with self._client._call(on_close) as handle:
-                    rc = call(handle, ctypes.byref(task_list), ctypes.byref(err))
-            except BaseException as e:  # noqa: BLE001 - the client was closed before the call
-                events.put(("error", e))
-            else:
-                events.put(("done", rc, task_list, err))
-
-        worker = threading.Thread(target=run, name="storetasks-wait", daemon=True)
+        task_list = ctypes.POINTER(N.TaskList)()
+        err = ctypes.POINTER(N.Error)()
         last_response = None
         stopped = False
         error = None
-        answered = True
-        event = None
-        worker.start()
         try:
+            worker.start(self._client, lambda handle: call(handle, ctypes.byref(task_list), ctypes.byref(err)))
             while True:
-                event = _next(events)
-                if event[0] != "poll":
+                item = worker.next()
+                if item is _worker.END:
                     break
-                answered = False
-                if isinstance(event[1], BaseException):
-                    raise event[1]
-                last_response = event[1]
+                if isinstance(item, BaseException):
+                    raise item
+                last_response = item
                 keep = True
                 if progress is not None:
                     keep = progress(list(last_response["StoreImageTaskResults"]))
                     keep = keep is None or bool(keep)
-                answers.put(keep)
-                answered = True
+                worker.answer(keep)
                 if not keep:
                     stopped = True
         except BaseException as e:  # the progress callable's exception, KeyboardInterrupt, SystemExit...
             error = e
-            lib.storetasks_cancel_trigger(cancel)
-            if not answered:
-                answers.put(False)
+            worker.stop()
         finally:
             # Never leave while the worker runs: the C call uses `options`, `cancel` and
             # `callback`, which the caller frees. What interrupts this is raised afterwards.
-            if event is None or event[0] == "poll":
-                event, late = _drain(events, answers, lib, cancel)
-                error = late or error
-            late = _join(worker, lib, cancel)
+            status, late = worker.finish()
             error = late or error
-        if event[0] == "error":
-            raise error or event[1]
-        _, status, task_list, err = event
+        if status is None or isinstance(status, BaseException):
+            raise error or status  # the call did not run (interrupted first, or the client closed)
         ok = M.is_status(status, "OK")
         try:
             if error is not None:
@@ -323,9 +289,9 @@ class Waiter:
                 return M.response(task_list)
         finally:
             lib.storetasks_task_list_free(task_list)
-            if error is not None or ok or closed:
+            if error is not None or ok or worker.closed:
                 lib.storetasks_error_free(err)
-        if closed:
+        if worker.closed:
             raise M.closed_error(status)
         raise self._error(M.read_error(status, err), last_response, stopped, by_place)
 
@@ -356,42 +322,3 @@ class Waiter:
         else:
             return M.exception_from(fields, self._client.endpoint_url)
         return WaiterError(self.name, reason, last_response, **details)
-
-
-def _next(events):
-    """The next event, waking up now and then so that signal handlers (Ctrl-C) run meanwhile:
-    a thread blocked on a lock without a timeout only sees the signals delivered to it."""
-    while True:
-        try:
-            return events.get(timeout=0.2)
-        except queue.Empty:
-            continue
-
-
-def _drain(events, answers, lib, cancel):
-    """After a stop: answers False to every pending poll until the C call returns. Returns its
-    event, and the last exception that arrived meanwhile (or None): each one cancels the wait
-    again, and none leaves before the C call has returned."""
-    late = None
-    while True:
-        try:
-            event = _next(events)
-        except BaseException as e:  # noqa: BLE001 - raised by the caller once the worker is done
-            late = e
-            lib.storetasks_cancel_trigger(cancel)
-            continue
-        if event[0] != "poll":
-            return event, late
-        answers.put(False)
-
-
-def _join(worker, lib, cancel):
-    """Waits for the worker to end; returns the last exception that arrived meanwhile, or None."""
-    late = None
-    while worker.is_alive():
-        try:
-            worker.join()
-        except BaseException as e:  # noqa: BLE001 - raised by the caller once the worker is done
-            late = e
-            lib.storetasks_cancel_trigger(cancel)
-    return late
