@@ -433,22 +433,66 @@ def test_an_interrupt_while_a_page_waits_ends_the_stream(start_emulator, monkeyp
     assert not [t for t in threading.enumerate() if t.name.startswith("storetasks-fleet")]
 
 
-def test_a_page_the_package_cannot_read_is_raised_by_both_forms(start_emulator, tmp_path):
-    """Year 0 is the one time the emulator can send that datetime cannot hold (see
-    test_python_package.py): reading that page fails, and the failure ends the call."""
-    path = tmp_path / "tasks.json"
-    path.write_text(json.dumps({"StoreImageTaskResults": [
-        {"AmiId": "ami-00000000000000001", "TaskStartTime": "0000-06-01T00:00:00Z", "StoreTaskState": "Completed"},
-    ]}))
-    emu = start_emulator("--tasks-file", path, "--now", "0000-06-02T00:00:00Z", "--regions", "eu-west-3")
+def year_one_task(ami_id, start):
+    return {"AmiId": ami_id, "TaskStartTime": start, "Bucket": "b", "StoreTaskState": "Completed",
+            "ProgressPercentage": 100}
+
+
+# A task started in year 0 is the one time the emulator can send that datetime cannot hold (see
+# test_python_package.py); the emulator's clock in year 1 reports it next to tasks Python reads.
+UNREADABLE = "ami-0000000000000bad0"
+YEAR_ONE = {
+    "us-east-1": [year_one_task("ami-00000000000000e01", "0001-01-10T00:00:00Z"),
+                  year_one_task("ami-00000000000000e02", "0001-01-05T00:00:00Z")],
+    "eu-west-3": [year_one_task("ami-00000000000000f01", "0001-01-12T00:00:00Z"),
+                  year_one_task("ami-00000000000000f02", "0001-01-02T00:00:00Z"),
+                  year_one_task(UNREADABLE, "0000-12-31T23:59:59Z"),
+                  year_one_task("ami-00000000000000f04", "0000-12-20T00:00:00Z")],
+}
+
+
+def readable(region, upto=None):
+    """The tasks of YEAR_ONE[region] (up to `upto`) as the package returns them."""
+    return [dict(t, TaskStartTime=datetime.fromisoformat(t["TaskStartTime"].replace("Z", "+00:00")))
+            for t in YEAR_ONE[region][:upto]]
+
+
+def year_one_emulator(start_emulator):
+    emu = start_emulator("--now", "0001-01-15T00:00:00Z", "--regions", "eu-west-3")
+    for region, tasks in YEAR_ONE.items():
+        emu.control("POST", f"/_emulator/tasks?region={region}", {"StoreImageTaskResults": tasks})
+    return emu
+
+
+def check_unreadable_error(error):
+    assert set(error) == {"Status", "Code", "Message", "HttpStatus", "RequestId"}, error
+    assert (error["Status"], error["Code"], error["HttpStatus"], error["RequestId"]) == \
+        ("STORETASKS_STATUS_RESPONSE", None, None, None), error
+    message = error["Message"]
+    assert UNREADABLE in message and "TaskStartTime" in message and "cannot be represented" in message, message
+    assert "\n" not in message and "Error(" not in message and "{" not in message, message
+
+
+def test_a_task_the_package_cannot_read_fails_its_place_alone(start_emulator):
+    emu = year_one_emulator(start_emulator)
     with ours(emu) as client:
-        with pytest.raises(storetasks.ResponseParserError, match="ami-00000000000000001"):
-            client.describe_store_image_tasks_fleet(Regions=["us-east-1", "eu-west-3"])
-        pages = client.describe_store_image_tasks_fleet_pages(Regions=["us-east-1"])
-        with pytest.raises(storetasks.ResponseParserError, match="ami-00000000000000001"):
-            list(pages)
-        assert pages.result is None
+        places = client.describe_store_image_tasks_fleet(Regions=["us-east-1", "eu-west-3"])["Regions"]
+        healthy, failed = places
+        assert healthy == {"Region": "us-east-1", "Account": None, "StoreImageTaskResults": readable("us-east-1")}
+        # The tasks before the unreadable one, and an error naming it.
+        assert list(failed) == ["Region", "Account", "StoreImageTaskResults", "Error"]
+        assert failed["StoreImageTaskResults"] == readable("eu-west-3", 2)
+        check_unreadable_error(failed["Error"])
+
+        # The stream: the failed place's pages stop at the one with that task (later ones too).
+        pages = client.describe_store_image_tasks_fleet_pages(Regions=["us-east-1", "eu-west-3"], MaxResults=1)
+        streamed = {}
+        for region, account, page in pages:
+            streamed.setdefault(region, []).extend(page["StoreImageTaskResults"])
+        assert streamed == {"us-east-1": readable("us-east-1"), "eu-west-3": readable("eu-west-3", 2)}
+        assert not pages.stopped
+        healthy, failed = pages.result["Regions"]
+        assert healthy == {"Region": "us-east-1", "Account": None, "TaskCount": 2}
+        assert list(failed) == ["Region", "Account", "TaskCount", "Error"] and failed["TaskCount"] == 2
+        check_unreadable_error(failed["Error"])
         assert not [t for t in threading.enumerate() if t.name.startswith("storetasks-fleet")]
-        # The client is still usable.
-        assert client.describe_store_image_tasks_fleet(Regions=["eu-west-3"])["Regions"] == \
-            [{"Region": "eu-west-3", "Account": None, "StoreImageTaskResults": []}]

@@ -927,6 +927,34 @@ def test_a_start_time_before_year_1_from_the_endpoint(start_emulator, tmp_path):
             ["StoreImageTaskResults"] == []  # the client is still usable
 
 
+def test_a_start_time_datetime_cannot_hold_is_a_response_error_naming_the_task(start_emulator):
+    """Every single listing (a call, image ids, the paginator) raises the package's
+    ResponseParserError naming the task, never datetime's OverflowError or ValueError; the
+    emulator's clock in year 1 reports a task of year 0 next to one Python reads."""
+    unreadable, readable = "ami-0000000000000bad0", "ami-00000000000000e01"
+    emu = start_emulator("--now", "0001-01-15T00:00:00Z")
+    emu.control("POST", "/_emulator/tasks", {"StoreImageTaskResults": [
+        {"AmiId": readable, "TaskStartTime": "0001-01-10T00:00:00Z", "StoreTaskState": "Completed"},
+        {"AmiId": unreadable, "TaskStartTime": "0000-12-31T23:59:59Z", "StoreTaskState": "Completed"},
+    ]})
+    with storetasks.Client(region=REGION, endpoint_url=emu.url, aws_access_key_id=ACCESS_KEY,
+                           aws_secret_access_key=SECRET_KEY) as client:
+        paginator = client.get_paginator("describe_store_image_tasks")
+        for call in (client.describe_store_image_tasks,
+                     lambda: client.describe_store_image_tasks(ImageIds=[unreadable, readable]),
+                     lambda: list(paginator.paginate(PaginationConfig={"PageSize": 1}))):
+            with pytest.raises(storetasks.StoreTasksError) as info:
+                call()
+            e = info.value
+            assert isinstance(e, storetasks.ResponseParserError) and not isinstance(e, (ValueError, OverflowError))
+            assert e.status_name == "STORETASKS_STATUS_RESPONSE" and str(e) == e.message
+            assert e.message.startswith(f"the TaskStartTime of {unreadable} cannot be represented: "), e.message
+            assert "\n" not in e.message
+        # The readable task alone comes back as usual.
+        [task] = client.describe_store_image_tasks(ImageIds=[readable])["StoreImageTaskResults"]
+        assert task["TaskStartTime"] == datetime(1, 1, 10, tzinfo=timezone.utc)
+
+
 def test_max_items_over_30_image_ids_leaves_a_resume_token_like_boto3(pair, emulator):
     """EC2 answers image ids in one reply without a NextToken. MaxItems still cuts the listing as
     botocore's paginator does: the result carries a resume token (no service token, a count to

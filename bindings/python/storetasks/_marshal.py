@@ -220,13 +220,15 @@ def task(t):
 def start_time(ms, ami_id=None):
     """Milliseconds since the epoch as an aware UTC datetime. A time datetime cannot hold (before
     year 1 or after 9999: a reply no real EC2 sends) is an unreadable reply, as botocore's parser
-    makes of a timestamp it cannot read."""
+    makes of a timestamp it cannot read: ResponseParserError naming the task (a fleet call makes
+    it the error of that task's place alone)."""
     try:
         return _EPOCH + datetime.timedelta(milliseconds=ms)
-    except OverflowError:
+    except (OverflowError, ValueError):
         status = N.status("RESPONSE")
-        raise ResponseParserError(f"the TaskStartTime of {ami_id or 'a task'} ({ms} ms since 1970) is outside the "
-                                  "years 1 to 9999", status=status, status_name=N.status_name(status)) from None
+        raise ResponseParserError(f"the TaskStartTime of {ami_id or 'a task without an AmiId'} cannot be represented: "
+                                  f"{ms} ms since 1970 is outside the years 1 to 9999",
+                                  status=status, status_name=N.status_name(status)) from None
 
 
 def response(task_list):

@@ -76,6 +76,7 @@ class Worker:
         self._answers = queue.SimpleQueue()  # True to go on, False to stop
         self._gate = queue.SimpleQueue()  # True: make the call; False: end without it
         self._thread = None  # set once started: from then on finish() waits for the worker
+        self._draining = False  # finish() began: no item will be read any more
         #: Whether close() cancelled the call while it ran.
         self.closed = False
 
@@ -89,6 +90,11 @@ class Worker:
             return bool(self._answers.get())
         except BaseException:  # noqa: BLE001 - nothing may cross the C frames
             return False
+
+    def going(self):
+        """Run on the worker thread: whether the caller still reads items (False once it stops,
+        or close() was called): the answer to give for an item it is not to see."""
+        return not (self._draining or self.closed)
 
     def on_close(self):
         """Run by close() (under the client's lock, while the call is registered): stops the call,
@@ -164,6 +170,7 @@ class Worker:
 
     def _finish(self):
         """finish() without the exceptions: safe to run again after an interruption."""
+        self._draining = True
         if self._thread is None:
             return None
         self._gate.put(False)  # unless the gate was opened: the worker takes its first answer

@@ -24,9 +24,13 @@ A place that fails (throttled, denied, unreachable, a role that cannot be assume
 fail the call: its entry carries ``"Error": {"Status", "Code", "Message", "HttpStatus",
 "RequestId"}`` (``Status`` is the libstoretasks status name such as
 ``"STORETASKS_STATUS_THROTTLED"``; the others are None when the failure has none) and the tasks
-it read before it failed. A ``DryRun`` answers in every place with the error ``DryRunOperation``
-(status ``STORETASKS_STATUS_DRY_RUN_OK``) when the request would have succeeded there. Only
-what ends the whole call raises: parameters the library refuses
+it read before it failed. A task the package cannot read (a ``TaskStartTime`` that ``datetime``
+cannot hold, before year 1 or after 9999) fails its place alone: the place keeps the tasks before
+it, and its ``Error`` (status ``STORETASKS_STATUS_RESPONSE``, no code) names the task, replacing
+any other; in the streaming form, that place's pages from the one with the task on are not handed
+to the loop, and its ``TaskCount`` counts those that were. A ``DryRun`` answers in every place
+with the error ``DryRunOperation`` (status ``STORETASKS_STATUS_DRY_RUN_OK``) when the request
+would have succeeded there. Only what ends the whole call raises: parameters the library refuses
 (:class:`~storetasks.ParamValidationError`), ``close()`` (:class:`~storetasks.ClientClosedError`),
 KeyboardInterrupt and the other exceptions a signal handler raises.
 
@@ -40,7 +44,7 @@ import weakref
 from . import _marshal as M
 from . import _native as N
 from . import _worker
-from .exceptions import ParamValidationError
+from .exceptions import ParamValidationError, ResponseParserError
 
 #: The fleet's own parameters; the query's are _marshal's (NextToken is left for the library to
 #: refuse with its reason).
@@ -113,23 +117,38 @@ def _error(lib, err):
     }
 
 
+def _unreadable(e):
+    """The error of a place with a task the package cannot read (a ResponseParserError, such as a
+    TaskStartTime datetime cannot hold), in the shape of _error's."""
+    return {"Status": e.status_name, "Code": None, "Message": e.message, "HttpStatus": None, "RequestId": None}
+
+
 def _place(lib, result, i, with_tasks):
     """Place ``i`` of a fleet result as a dict (strings copied: the result is freed after).
-    ``with_tasks``: its tasks as boto3's task dicts; otherwise the count of tasks it delivered."""
+    ``with_tasks``: its tasks as boto3's task dicts, up to the first one the package cannot read,
+    whose error then replaces the place's own; otherwise the count of tasks it delivered."""
     out = {"Region": N.text(lib.storetasks_fleet_result_region(result, i)),
            "Account": N.text(lib.storetasks_fleet_result_account(result, i))}
     role_arn = N.text(lib.storetasks_fleet_result_role_arn(result, i))
     if role_arn is not None:
         out["RoleArn"] = role_arn
+    unreadable = None
     if with_tasks:
         tasks = lib.storetasks_fleet_result_tasks(result, i)
-        n = lib.storetasks_task_list_len(tasks)
         views = lib.storetasks_task_list_tasks(tasks)
-        out["StoreImageTaskResults"] = [M.task(views[j]) for j in range(n)]
+        out["StoreImageTaskResults"] = []
+        for j in range(lib.storetasks_task_list_len(tasks)):
+            try:
+                out["StoreImageTaskResults"].append(M.task(views[j]))
+            except ResponseParserError as e:
+                unreadable = _unreadable(e)
+                break
     else:
         out["TaskCount"] = lib.storetasks_fleet_result_task_count(result, i)
     err = lib.storetasks_fleet_result_error(result, i)
-    if err:
+    if unreadable is not None:
+        out["Error"] = unreadable
+    elif err:
         out["Error"] = _error(lib, err)
     return out
 
@@ -246,10 +265,23 @@ class FleetPages:
         # The worker's callback hands each page to the iterating thread and waits for it to ask
         # for the next one (True) or stop (False).
         worker = _worker.Worker(lib, cancel, "storetasks-fleet-pages")
+        # By (region, account), written by the worker: the tasks handed to the loop, and the
+        # error of a place with a task the package cannot read (its later pages are dropped).
+        delivered = {}
+        unreadable = {}
 
         def on_page(region, account, page, _user_data):
             try:
-                item = (N.text(region), N.text(account), M.response(page))
+                place = (N.text(region), N.text(account))
+                if place in unreadable:
+                    return worker.going()
+                try:
+                    response = M.response(page)
+                except ResponseParserError as e:
+                    unreadable[place] = _unreadable(e)  # that place fails alone
+                    return worker.going()
+                delivered[place] = delivered.get(place, 0) + len(response["StoreImageTaskResults"])
+                item = (*place, response)
             except BaseException as e:  # noqa: BLE001 - raised by the iterating thread
                 item = e
             return worker.offer(item)
@@ -287,6 +319,11 @@ class FleetPages:
                 # The outcomes of a loop that stopped early; none for a call that an error ended.
                 if error is None or isinstance(error, GeneratorExit):
                     self.result = _places(lib, result, with_tasks=False)
+                    for place in self.result["Regions"]:
+                        key = (place["Region"], place["Account"])
+                        if key in unreadable:
+                            place["TaskCount"] = delivered.get(key, 0)
+                            place["Error"] = unreadable[key]
             finally:
                 lib.storetasks_fleet_result_free(result)
             if error is not None:
