@@ -596,13 +596,15 @@ def test_network_timeout_and_reply_errors(emulator):
 def test_nothing_listening_is_an_endpoint_connection_error():
     import socket
 
+    # A port held by a socket that is bound but never listens refuses connections, and no other
+    # process can take it while the test runs.
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    with storetasks.Client(region=REGION, endpoint_url=f"http://127.0.0.1:{port}", aws_access_key_id=ACCESS_KEY,
-                           aws_secret_access_key=SECRET_KEY, max_attempts=1, connect_timeout=2) as client:
-        with pytest.raises(storetasks.EndpointConnectionError):
-            client.describe_store_image_tasks()
+        with storetasks.Client(region=REGION, endpoint_url=f"http://127.0.0.1:{port}", aws_access_key_id=ACCESS_KEY,
+                               aws_secret_access_key=SECRET_KEY, max_attempts=1, connect_timeout=2) as client:
+            with pytest.raises(storetasks.EndpointConnectionError):
+                client.describe_store_image_tasks()
 
 
 # -- configuration and lifetime ----------------------------------------------------------------
