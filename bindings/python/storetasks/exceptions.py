@@ -22,7 +22,9 @@ CANCELLED, PANIC, other   :class:`StoreTasksError`
 
 A setter the library refused (a value it cannot send) raises :class:`ParamValidationError` whose
 message gives the library's reason. A ``TaskStartTime`` that ``datetime`` cannot hold (before
-year 1 or after 9999) raises :class:`ResponseParserError`, as any other unreadable reply.
+year 1 or after 9999) raises :class:`ResponseParserError`, as any other unreadable reply; in a
+fleet call it fails only the place that sent it (status ``STORETASKS_STATUS_RESPONSE``, a message
+naming the task), and the other places keep their tasks.
 
 The waiter (``client.get_waiter("store_image_task_complete")``) raises :class:`WaiterError`, as
 botocore's does, when the wait ends without success: TASK_FAILED, WAIT_TIMEOUT, NOT_FOUND,
