@@ -951,7 +951,7 @@ fn faults_target_the_kth_request_and_stats_count() {
     emu.call(&[("Action", "CreateStoreImageTask"), ("Version", "2016-11-15"), ("ImageId", "ami-1"), ("Bucket", "b")]);
     assert_eq!(emu.base_stats(), json!({"requests": 7, "describe": 6, "faults_fired": 2}));
     // The unsigned request names no pair; the other six are the home pair's.
-    assert_eq!(emu.stats()["by_pair"], json!({"123456789012/us-east-1": {"requests": 6, "describe": 5, "faults": 2}}));
+    assert_eq!(emu.stats()["by_pair"], json!({"123456789012/us-east-1": {"requests": 6, "describe": 5, "faults": 2, "max_in_flight": 1}}));
     assert_eq!(emu.stats()["assume_role_requests"], 0);
 
     emu.faults(&["throttle,at=2"]);
@@ -1090,7 +1090,10 @@ fn each_account_and_region_has_its_own_data() {
     assert_eq!(stats["assume_role_requests"], 3);
     let pairs = stats["by_pair"].as_object().unwrap();
     assert_eq!(pairs.len(), 6, "every served pair is listed: {pairs:?}");
-    assert_eq!(stats["by_pair"]["123456789012/eu-west-3"], json!({"requests": 4, "describe": 4, "faults": 0}));
+    assert_eq!(
+        stats["by_pair"]["123456789012/eu-west-3"],
+        json!({"requests": 4, "describe": 4, "faults": 0, "max_in_flight": 1})
+    );
     assert_eq!(stats["by_pair"]["210987654321/eu-west-3"]["requests"], 2);
     assert_eq!(stats["by_pair"]["210987654321/ap-south-1"]["requests"], 0);
 }
@@ -1322,9 +1325,54 @@ fn faults_aim_at_one_region_or_account() {
         assert_eq!(r.status, 400, "{bad}");
     }
     let stats = emu.stats();
-    assert_eq!(stats["by_pair"]["123456789012/eu-west-3"], json!({"requests": 4, "describe": 4, "faults": 2}));
-    assert_eq!(stats["by_pair"]["123456789012/ca-central-1"], json!({"requests": 1, "describe": 1, "faults": 1}));
+    assert_eq!(
+        stats["by_pair"]["123456789012/eu-west-3"],
+        json!({"requests": 4, "describe": 4, "faults": 2, "max_in_flight": 1})
+    );
+    assert_eq!(
+        stats["by_pair"]["123456789012/ca-central-1"],
+        json!({"requests": 1, "describe": 1, "faults": 1, "max_in_flight": 1})
+    );
     assert_eq!(stats["by_pair"]["210987654321/us-east-1"]["faults"], 1);
     assert_eq!((stats["assume_role_requests"].as_u64(), stats["assume_role_faults"].as_u64()), (Some(2), Some(1)));
     assert_eq!(stats["faults_fired"], 5);
+}
+
+#[test]
+fn requests_in_flight_user_agents_and_opted_in_regions() {
+    let emu = Emu::start(&["--generate", "5", "--opted-in-region", "me-central-1", "--fault", "delay,ms=300,count=100"]);
+    // Three requests held 300 ms each, sent at once.
+    std::thread::scope(|s| {
+        for _ in 0..3 {
+            s.spawn(|| assert_eq!(emu.describe(&[]).status, 200));
+        }
+    });
+    let stats = emu.stats();
+    assert_eq!((stats["in_flight"].as_u64(), stats["max_in_flight"].as_u64()), (Some(0), Some(3)), "{stats}");
+    assert_eq!(stats["by_pair"]["123456789012/us-east-1"]["max_in_flight"], 3);
+    assert_eq!(stats["by_pair"]["123456789012/me-central-1"]["max_in_flight"], 0);
+    let r = emu.control("DELETE", "/_emulator/max-in-flight", None);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json(), json!({"in_flight": 0, "max_in_flight": 0}));
+    assert_eq!(emu.stats()["by_pair"]["123456789012/us-east-1"]["max_in_flight"], 0);
+
+    // The User-Agent of each request is kept, each distinct one once.
+    let body = form_encode(&[("Action", "DescribeStoreImageTasks"), ("Version", "2016-11-15")]);
+    for _ in 0..2 {
+        let mut headers = Signer::default_key().sign("POST", &emu.host, "/", body.as_bytes());
+        headers.push(("user-agent".to_owned(), "probe/1.0 app/emulator-test".to_owned()));
+        assert_eq!(emu.raw("POST", "/", &headers, body.as_bytes()).unwrap().status, 200);
+    }
+    let agents = emu.stats()["user_agents"].clone();
+    assert_eq!(agents.as_array().unwrap().iter().filter(|a| *a == "probe/1.0 app/emulator-test").count(), 1, "{agents}");
+
+    // An opted-in region is served and says so.
+    let r = emu.call(&[("Action", "DescribeRegions"), ("Version", "2016-11-15")]);
+    assert_eq!(r.status, 200);
+    assert!(
+        r.text().contains("<regionName>me-central-1</regionName><regionEndpoint>ec2.me-central-1.amazonaws.com</regionEndpoint><optInStatus>opted-in</optInStatus>"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(describe_as(&emu, &Signer::in_region("me-central-1"), &[]).status, 200);
 }
