@@ -951,7 +951,10 @@ fn faults_target_the_kth_request_and_stats_count() {
     emu.call(&[("Action", "CreateStoreImageTask"), ("Version", "2016-11-15"), ("ImageId", "ami-1"), ("Bucket", "b")]);
     assert_eq!(emu.base_stats(), json!({"requests": 7, "describe": 6, "faults_fired": 2}));
     // The unsigned request names no pair; the other six are the home pair's.
-    assert_eq!(emu.stats()["by_pair"], json!({"123456789012/us-east-1": {"requests": 6, "describe": 5, "faults": 2, "max_in_flight": 1}}));
+    assert_eq!(
+        emu.stats()["by_pair"],
+        json!({"123456789012/us-east-1": {"requests": 6, "describe": 5, "faults": 2, "max_in_flight": 1}})
+    );
     assert_eq!(emu.stats()["assume_role_requests"], 0);
 
     emu.faults(&["throttle,at=2"]);
