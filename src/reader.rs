@@ -613,7 +613,7 @@ impl<'a> Reader<'a> {
 /// The length of the text at the start of `rest`: up to its first `<` or `&` (or its end). Eight
 /// bytes at a time, inline: a member's text is short, and a call to a vector search would cost
 /// more than the search.
-#[inline]
+#[inline(always)]
 fn text_end(rest: &[u8]) -> usize {
     const ONES: u64 = u64::from_ne_bytes([1; 8]);
     const HIGH: u64 = ONES << 7;
@@ -636,7 +636,7 @@ fn text_end(rest: &[u8]) -> usize {
 
 /// Whether `hay` starts with `needle`, compared eight bytes at a time: names are short, and a
 /// call to `memcmp` would cost more than the comparison.
-#[inline]
+#[inline(always)]
 fn starts_with(hay: &[u8], needle: &[u8]) -> bool {
     let Some(hay) = hay.get(..needle.len()) else { return false };
     let word = |s: &[u8], at: usize| u64::from_ne_bytes(s[at..at + 8].try_into().expect("eight bytes"));
@@ -698,7 +698,7 @@ impl Member {
 
 /// The member whose start tag `<name>` (no prefix, no attribute) begins `rest`, if any: the one
 /// name its first bytes allow, compared whole.
-#[inline]
+#[inline(always)]
 fn known_start(rest: &[u8]) -> Option<(&'static str, Member)> {
     if rest.first() != Some(&b'<') {
         return None;
