@@ -16,12 +16,8 @@
 #include <type_traits>
 #include <vector>
 
-#include "storetasks.hpp"
-// The C tests' harness (plain C that compiles as C++): CHECK, and the emulator process.
-#include "../c/harness.h"
-
-namespace st = storetasks;
-using namespace std::chrono_literals;
+// The tests' helpers: CHECK, the emulator process, expect_error, run_and_cancel.
+#include "harness.hpp"
 
 static emulator emu;
 static const std::size_t kTasks = 60;
@@ -38,21 +34,19 @@ static_assert(std::is_base_of_v<std::runtime_error, st::Error>);
 
 static st::Config config(const char* access_key = EMU_ACCESS_KEY, std::uint32_t attempts = 3,
                          std::chrono::milliseconds attempt_timeout = 0ms) {
-    st::Config cfg;
-    cfg.region("us-east-1").endpoint_url(emu.endpoint).credentials(access_key, EMU_SECRET_KEY);
+    st::Config cfg = emu_config(&emu, "us-east-1", access_key);
     cfg.retry(st::RetryMode::Standard, attempts).timeouts(0ms, attempt_timeout);
     return cfg;
 }
 
-// Runs `fn`, which must throw st::Error; returns it (status Ok when nothing was thrown).
-template <class F>
-static st::Error expect_error(F&& fn) {
-    try {
-        fn();
-    } catch (const st::Error& e) {
-        return e;
-    }
-    return st::Error(st::Status::Ok, "nothing was thrown");
+// Writes `text` into a new file named after the mkstemp template `path` (completed in place);
+// false, after counting a failure, when it cannot.
+static bool write_tasks_file(char* path, const char* text) {
+    int fd = mkstemp(path);
+    bool written = fd >= 0 && write(fd, text, std::strlen(text)) == static_cast<ssize_t>(std::strlen(text));
+    if (fd >= 0) close(fd);
+    if (!written) CHECK(false, "could not write the tasks file");
+    return written;
 }
 
 static bool newest_first_and_unique(const st::TaskList& list) {
@@ -134,19 +128,11 @@ static void test_task_times_from_a_reply() {
         "\"TaskStartTime\":\"2299-12-31T00:00:00.000Z\",\"Bucket\":\"b\",\"ProgressPercentage\":100,"
         "\"StoreTaskState\":\"Completed\"}]}";
     char path[] = "/tmp/storetasks-cpp-future-XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0 || write(fd, kFuture, std::strlen(kFuture)) != static_cast<ssize_t>(std::strlen(kFuture))) {
-        CHECK(false, "could not write the tasks file");
-        return;
-    }
-    close(fd);
+    if (!write_tasks_file(path, kFuture)) return;
     emulator future;
     const char* args[] = {"--tasks-file", path, "--now", "2300-01-01T00:00:00Z", nullptr};
-    emu_start(&future, args);
-    try {
-        st::Config cfg;
-        cfg.region("us-east-1").endpoint_url(future.endpoint).credentials(EMU_ACCESS_KEY, EMU_SECRET_KEY);
-        st::Client client(cfg);
+    with_emulator(&future, args, [&] {
+        st::Client client(emu_config(&future));
         st::Error e = expect_error([&] { client.describe(); });
         CHECK(e.status() == st::Status::Response, "describe: %s", e.what());
         e = expect_error([&] { client.describe_all(st::Query()); });
@@ -162,10 +148,7 @@ static void test_task_times_from_a_reply() {
         CHECK(storetasks_task_list_len(list) == 1 && storetasks_task_list_get(list, 0)->task_start_time_ms == 10413705600000,
               "the C list holds the task");
         storetasks_task_list_free(list);
-    } catch (const std::exception& e) {
-        CHECK(false, "unexpected exception: %s", e.what());
-    }
-    emu_stop(&future);
+    });
     unlink(path);
 }
 
@@ -181,12 +164,10 @@ static void test_task_times_in_a_fleet() {
     emulator fleet_emu;
     const char* args[] = {"--now", "2026-11-20T12:00:00Z", "--generate", "5", "--seed", "3",
                           "--regions", "eu-west-3", nullptr};
-    emu_start(&fleet_emu, args);
-    try {
+    with_emulator(&fleet_emu, args, [&] {
         CHECK(emu_http(&fleet_emu, "POST", "/_emulator/tasks?region=eu-west-3", kFuture.c_str(), nullptr, 0) == 200,
               "the task of 2300 was added");
-        st::Config cfg;
-        cfg.region("us-east-1").endpoint_url(fleet_emu.endpoint).credentials(EMU_ACCESS_KEY, EMU_SECRET_KEY);
+        st::Config cfg = emu_config(&fleet_emu);
         st::Client client(cfg);
         const auto refused = [&](const st::Error& e) {
             return e.status() == st::Status::Response && e.ami_id() == kFarAmi &&
@@ -228,10 +209,7 @@ static void test_task_times_in_a_fleet() {
               "request id: %s", e.what());
         e = expect_error([&] { st::Client(cfg).describe_all(st::Query()); });
         CHECK(refused(e), "describe_all of eu-west-3: %s", e.what());
-    } catch (const std::exception& e) {
-        CHECK(false, "unexpected exception: %s", e.what());
-    }
-    emu_stop(&fleet_emu);
+    });
 }
 
 // Setters that refuse a value throw the library's reason, not only a status.
@@ -456,9 +434,6 @@ static void test_pages() {
     CHECK(counted == kTasks, "a const callable object: %zu", counted);
 
     // An exception thrown by the callback stops the listing and comes out of describe_pages.
-    struct Stop : std::runtime_error {
-        using std::runtime_error::runtime_error;
-    };
     pages = 0;
     long before = emu_requests(&emu);
     bool caught = false;
@@ -529,18 +504,11 @@ static void test_cancel() {
     st::Cancel cancel;
     CHECK(!cancel.triggered(), "new token");
     emu_fault(&emu, "delay,ms=20000,at=2");
-    std::thread trigger([&] {
-        std::this_thread::sleep_for(300ms);
-        cancel.trigger();
-    });
-    auto started = std::chrono::steady_clock::now();
-    st::Error e = expect_error([&] { client.describe_all(st::Query().max_results(10), 0, &cancel); });
-    auto took = std::chrono::steady_clock::now() - started;
-    trigger.join();
-    CHECK(e.status() == st::Status::Cancelled, "cancelled: %s", e.what());
-    CHECK(took < 5s, "cancelled promptly");
+    CancelledCall call = run_and_cancel(cancel, [&] { client.describe_all(st::Query().max_results(10), 0, &cancel); });
+    CHECK(call.error.status() == st::Status::Cancelled, "cancelled: %s", call.error.what());
+    CHECK(call.took < 5s, "cancelled promptly");
     CHECK(cancel.triggered(), "stays triggered");
-    e = expect_error([&] { client.describe(st::Query(), &cancel); });
+    st::Error e = expect_error([&] { client.describe(st::Query(), &cancel); });
     CHECK(e.status() == st::Status::Cancelled, "a triggered token ends later calls at once");
     emu_clear_faults(&emu);
 }
@@ -602,11 +570,7 @@ static const char* const kWaitTasks =
     "\"ProgressPercentage\":100,\"StoreTaskState\":\"Completed\"}]}";
 static const std::string kCompleted = "ami-00000000000000007", kUnknown = "ami-0ffffffffffffffff";
 
-static st::Client wait_client() {
-    st::Config cfg;
-    cfg.region("us-east-1").endpoint_url(wemu.endpoint).credentials(EMU_ACCESS_KEY, EMU_SECRET_KEY);
-    return st::Client(cfg);
-}
+static st::Client wait_client() { return st::Client(emu_config(&wemu)); }
 
 // Adds a task whose progress counts from now (so that timings do not depend on how long the
 // earlier cases took, under valgrind too); returns its new AMI id.
@@ -715,9 +679,6 @@ static void test_wait_progress_stops() {
     CHECK(emu_requests(&wemu) - before == 3, "three polls");
 
     // An exception thrown by the callback stops the wait and comes out of wait() with its type.
-    struct Stop : std::runtime_error {
-        using std::runtime_error::runtime_error;
-    };
     calls = 0;
     kSlow = add_task(0);
     before = emu_requests(&wemu);
@@ -743,44 +704,30 @@ static void test_wait_progress_stops() {
     // A Cancel from another thread ends a wait that sleeps between polls.
     kSlow = add_task(0);
     st::Cancel cancel;
-    std::thread trigger([&] {
-        std::this_thread::sleep_for(300ms);
-        cancel.trigger();
-    });
-    auto started = std::chrono::steady_clock::now();
-    e = expect_error([&] { client.wait({kSlow}, fast().delays(5s, 10s), &cancel); });
-    auto took = std::chrono::steady_clock::now() - started;
-    trigger.join();
-    CHECK(e.status() == st::Status::Cancelled && took < 3s, "cancelled: %s", e.what());
+    CancelledCall call = run_and_cancel(cancel, [&] { client.wait({kSlow}, fast().delays(5s, 10s), &cancel); });
+    CHECK(call.error.status() == st::Status::Cancelled && call.took < 3s, "cancelled: %s", call.error.what());
     // The client is still fine.
     CHECK(client.wait({kCompleted}, fast()).size() == 1, "usable after the stops");
 }
 
 static void test_wait() {
     char path[] = "/tmp/storetasks-cpp-wait-XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0 || write(fd, kWaitTasks, std::strlen(kWaitTasks)) != static_cast<ssize_t>(std::strlen(kWaitTasks))) {
-        CHECK(false, "could not write the tasks file");
-        return;
-    }
-    close(fd);
+    if (!write_tasks_file(path, kWaitTasks)) return;
     const char* args[] = {"--tasks-file", path, "--now", "2026-11-20T12:00:00Z", "--progress-rate", "20", nullptr};
-    emu_start(&wemu, args);
-    try {
-        test_wait_failures();
-        test_wait_progress_stops();
-        test_wait_completes();
-    } catch (const std::exception& e) {
-        CHECK(false, "unexpected exception in the waiter tests: %s", e.what());
-    }
-    emu_stop(&wemu);
+    with_emulator(
+        &wemu, args,
+        [] {
+            test_wait_failures();
+            test_wait_progress_stops();
+            test_wait_completes();
+        },
+        " in the waiter tests");
     unlink(path);
 }
 
 int main() {
     const char* args[] = {"--generate", "60", "--seed", "11", nullptr};
-    emu_start(&emu, args);
-    try {
+    with_emulator(&emu, args, [] {
         test_version_and_names();
         test_task_times();
         test_task_times_from_a_reply();
@@ -795,9 +742,6 @@ int main() {
         test_threads();
         test_moves();
         test_wait();
-    } catch (const std::exception& e) {
-        CHECK(false, "unexpected exception: %s", e.what());
-    }
-    emu_stop(&emu);
+    });
     return h_finish();
 }

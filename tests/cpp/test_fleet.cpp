@@ -6,23 +6,17 @@
 // valgrind and with ASan/UBSan by tests/cpp/run.sh.
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <set>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
-#include "storetasks.hpp"
-// The C tests' harness (plain C that compiles as C++): CHECK, and the emulator process.
-#include "../c/harness.h"
-
-namespace st = storetasks;
-using namespace std::chrono_literals;
+// The tests' helpers: CHECK, the emulator process, expect_error, emu_stat, run_and_cancel.
+#include "harness.hpp"
 
 static emulator emu;
 static const std::size_t kTasks = 40;  // --generate: tasks of every (account, region) pair
@@ -38,43 +32,7 @@ static_assert(!std::is_copy_constructible_v<st::FleetResult> && !std::is_copy_as
 static_assert(std::is_nothrow_move_constructible_v<st::FleetResult> && std::is_nothrow_move_assignable_v<st::FleetResult>);
 
 static st::Config config(const std::string& region = "us-east-1", std::uint32_t attempts = 3) {
-    st::Config cfg;
-    cfg.region(region).endpoint_url(emu.endpoint).sts_endpoint_url(emu.endpoint).credentials(EMU_ACCESS_KEY, EMU_SECRET_KEY);
-    cfg.retry(st::RetryMode::Standard, attempts).timeouts(2000ms, 5000ms, 20000ms);
-    return cfg;
-}
-
-template <class F>
-static st::Error expect_error(F&& fn) {
-    try {
-        fn();
-    } catch (const st::Error& e) {
-        return e;
-    }
-    return st::Error(st::Status::Ok, "nothing was thrown");
-}
-
-// A top-level number of /_emulator/stats (its per-pair table, "by_pair", is skipped); -1 when
-// the stats cannot be read.
-static long stat(const char* name) {
-    char body[16384];
-    if (emu_http(&emu, "GET", "/_emulator/stats", "", body, sizeof body) != 200) return -1;
-    std::string s(body);
-    std::size_t at = s.find("\"by_pair\":");
-    if (at != std::string::npos) {
-        std::size_t i = s.find('{', at);
-        int depth = 0;
-        std::size_t end = i;
-        for (; end < s.size(); end++) {
-            if (s[end] == '{') depth++;
-            if (s[end] == '}' && --depth == 0) break;
-        }
-        if (i == std::string::npos || end >= s.size()) return -1;
-        s.erase(at, end + 1 - at);
-    }
-    std::string key = std::string("\"") + name + "\":";
-    std::size_t k = s.find(key);
-    return k == std::string::npos ? -1 : std::atol(s.c_str() + k + key.size());
+    return emu_role_config(&emu, region, attempts);
 }
 
 static std::vector<std::string> ids(const st::TaskList& list) {
@@ -126,7 +84,7 @@ static void test_builder() {
     st::Fleet fleet;
     fleet.region("eu-west-3");
     (void)expect_error([&] { fleet.region("Not A Region"); });
-    long before = stat("requests");
+    long before = emu_stat(&emu, "requests");
     e = expect_error([&] { client.describe_fleet(st::Fleet()); });
     CHECK(e.status() == st::Status::InvalidArgument && e.message().find("no region") != std::string::npos,
           "a fleet without regions: %s", e.what());
@@ -143,7 +101,7 @@ static void test_builder() {
                                                                   const st::TaskList&) { called = true; });
     });
     CHECK(e.status() == st::Status::InvalidArgument && !called, "pages of a fleet without regions: %s", e.what());
-    CHECK(stat("requests") == before, "nothing was sent for a refused call");
+    CHECK(emu_stat(&emu, "requests") == before, "nothing was sent for a refused call");
     st::FleetResult one = client.describe_fleet(fleet);
     CHECK(one.size() == 1 && one[0].region == "eu-west-3" && one[0].ok(), "the fleet kept its region");
 }
@@ -239,11 +197,11 @@ static void test_failed_places() {
 
 static void test_roles_and_all_regions() {
     st::Client client(config());
-    long assumed = stat("assume_role_requests");
+    long assumed = emu_stat(&emu, "assume_role_requests");
     // Pages of kRolePage: every place takes several requests, and must keep all their tasks.
     st::FleetResult result = client.describe_fleet(st::Fleet().regions({"eu-west-3", "us-west-2"}).role_arns({kRoleA, kRoleB}),
                                                    st::Query().max_results(kRolePage));
-    CHECK(stat("assume_role_requests") - assumed == 2, "one AssumeRole per role");
+    CHECK(emu_stat(&emu, "assume_role_requests") - assumed == 2, "one AssumeRole per role");
     std::vector<std::string> places;
     std::set<std::string> seen;
     for (const st::FleetPlace& p : result) {
@@ -323,9 +281,6 @@ static void test_pages() {
 
     // An exception thrown by the callback stops every listing and comes out with its type; the
     // C result is freed (valgrind checks).
-    struct Stop : std::runtime_error {
-        using std::runtime_error::runtime_error;
-    };
     pages = 0;
     bool caught = false;
     try {
@@ -352,20 +307,13 @@ static void test_cancel() {
     st::Client client(config("us-east-1", 1));
     emu_fault(&emu, "delay,ms=3000,count=1000");
     st::Cancel cancel;
-    std::thread trigger([&] {
-        std::this_thread::sleep_for(300ms);
-        cancel.trigger();
-    });
-    auto started = std::chrono::steady_clock::now();
-    st::Error e = expect_error([&] { client.describe_fleet(st::Fleet().regions(kServed), st::Query(), &cancel); });
-    auto took = std::chrono::steady_clock::now() - started;
-    trigger.join();
+    CancelledCall call =
+        run_and_cancel(cancel, [&] { client.describe_fleet(st::Fleet().regions(kServed), st::Query(), &cancel); });
     emu_clear_faults(&emu);
-    // Valgrind runs the program tens of times slower: its run gets ten times the time (the status
-    // still proves the cancel; the plain and ASan runs hold the tight bound).
-    CHECK(e.status() == st::Status::Cancelled && took < (std::getenv("STORETASKS_UNDER_VALGRIND") ? 10 : 1) * 2500ms,
-          "cancelled: %s", e.what());
-    e = expect_error([&] {
+    // The status proves the cancel under valgrind too, where the bound is stretched.
+    CHECK(call.error.status() == st::Status::Cancelled && call.took < time_factor() * 2500ms, "cancelled: %s",
+          call.error.what());
+    st::Error e = expect_error([&] {
         client.describe_fleet_pages(st::Fleet().region("eu-west-3"), st::Query(),
                                     [](std::string_view, std::optional<std::string_view>, const st::TaskList&) {}, &cancel);
     });
@@ -376,17 +324,13 @@ int main() {
     const char* args[] = {"--now",   kNow, "--generate",     "40",    "--seed",  "9",
                           "--regions", "us-east-1,eu-west-3,ap-south-1,us-west-2,ca-central-1",
                           "--opt-in-region", "me-south-1", "--role", kRoleA, "--role", kRoleB, nullptr};
-    emu_start(&emu, args);
-    try {
+    with_emulator(&emu, args, [] {
         test_builder();
         test_regions();
         test_failed_places();
         test_roles_and_all_regions();
         test_pages();
         test_cancel();
-    } catch (const std::exception& e) {
-        CHECK(false, "unexpected exception: %s", e.what());
-    }
-    emu_stop(&emu);
+    });
     return h_finish();
 }
