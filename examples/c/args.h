@@ -1,11 +1,13 @@
 /*
- * args.h: what the C examples share besides console handling: reading a `--filter` argument in
- * the AWS CLI's shorthand into a query, applying `--proxy` and `--no-proxy`, and printing a
- * task's start time.
+ * args.h: what the C examples share besides console handling: checking an AMI id, applying the
+ * client's options (`--region` and the like, `--proxy` and `--no-proxy`), reading a `--filter`
+ * argument in the AWS CLI's shorthand into a query, printing a failed call's error, and printing
+ * tasks as rows of a table.
  */
 #ifndef STORETASKS_EXAMPLES_ARGS_H
 #define STORETASKS_EXAMPLES_ARGS_H
 
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,15 +16,40 @@
 
 #include "storetasks.h"
 
+/* An AMI id as EC2 writes it: "ami-" and 8 (older images) or 17 lowercase hex digits. */
+static inline int is_ami_id(const char *s) {
+    if (strncmp(s, "ami-", 4) != 0) return 0;
+    size_t n = 0;
+    for (const char *p = s + 4; *p; p++, n++)
+        if (!isdigit((unsigned char)*p) && !(*p >= 'a' && *p <= 'f')) return 0;
+    return n == 8 || n == 17;
+}
+
+/* Sets the option `arg` to `val` in the configuration when `arg` is one of the client's options
+ * that the configuration takes one by one: `--region`, `--endpoint-url`, `--profile` and
+ * `--ca-bundle`. Returns 1 when it took the value, 0 when `arg` is none of them, or -1 after
+ * saying on stderr what was refused and why. */
+static inline int set_config_option(storetasks_config *config, const char *arg, const char *val) {
+    storetasks_status st;
+    if (!strcmp(arg, "--region")) st = storetasks_config_set_region(config, val);
+    else if (!strcmp(arg, "--endpoint-url")) st = storetasks_config_set_endpoint_url(config, val);
+    else if (!strcmp(arg, "--profile")) st = storetasks_config_set_profile(config, val);
+    else if (!strcmp(arg, "--ca-bundle")) st = storetasks_config_set_ca_bundle(config, val);
+    else return 0;
+    if (st == STORETASKS_STATUS_OK) return 1;
+    const char *why = storetasks_config_last_error(config);
+    fprintf(stderr, "error: %s: %s\n", arg, why ? why : storetasks_status_name(st));
+    return -1;
+}
+
 /* Parses "Name=task-state,Values=InProgress,Failed" into the query, every value kept however
- * many there are. Returns -1 when the text does not parse or memory runs out (*st untouched),
- * else 0 with the setter's status in *st. */
-static int add_filter(storetasks_query *query, const char *spec, storetasks_status *st) {
+ * many there are. Returns -1 after saying on stderr what `--filter` takes when the text does not
+ * parse or memory runs out (*st untouched), else 0 with the setter's status in *st. */
+static inline int add_filter(storetasks_query *query, const char *spec, storetasks_status *st) {
     char *copy = strdup(spec);
-    if (!copy) return -1;
+    char *values = copy ? strstr(copy, ",Values=") : NULL;
     int rc = -1;
-    char *values = strstr(copy, ",Values=");
-    if (strncmp(copy, "Name=", 5) == 0 && values) {
+    if (values && strncmp(copy, "Name=", 5) == 0) {
         *values = '\0';
         const char *name = copy + 5;
         /* At most one value per comma, plus one. */
@@ -40,13 +67,14 @@ static int add_filter(storetasks_query *query, const char *spec, storetasks_stat
         }
     }
     free(copy);
+    if (rc != 0) fprintf(stderr, "error: --filter takes Name=NAME,Values=V1[,V2...], not %s\n", spec);
     return rc;
 }
 
 /* Applies `--proxy URL` and `--no-proxy RULES` (NULL when not given; an empty URL means no proxy
  * at all) to the configuration, in one call since the library takes them together. Returns 0, or
  * -1 after saying on stderr what was refused and why. */
-static int set_proxy(storetasks_config *config, const char *proxy, const char *no_proxy) {
+static inline int set_proxy(storetasks_config *config, const char *proxy, const char *no_proxy) {
     if (!proxy && !no_proxy) return 0; /* the environment's HTTPS_PROXY, HTTP_PROXY and NO_PROXY */
     if (!proxy) {
         fputs("error: --no-proxy needs --proxy (without it, the environment's NO_PROXY applies)\n", stderr);
@@ -63,7 +91,7 @@ static int set_proxy(storetasks_config *config, const char *proxy, const char *n
  * convert (before 1970 or after 3000 on Windows, or beyond what its calendar holds) as
  * "(invalid time)". The seconds are rounded down, so that 1969-12-31T23:59:59.500Z is the last
  * second of 1969 (and before 1970 on Windows), not the first of 1970. */
-static void print_time(int64_t ms, char *buf, size_t len) {
+static inline void print_time(int64_t ms, char *buf, size_t len) {
     time_t secs = (time_t)(ms / 1000 - (ms % 1000 < 0));
     struct tm tm;
 #ifdef _WIN32
@@ -74,6 +102,34 @@ static void print_time(int64_t ms, char *buf, size_t len) {
     if (!converted || strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm) == 0) {
         snprintf(buf, len, "(invalid time)");
     }
+}
+
+/* Says on stderr why a call failed: "error: " and its status, the AWS error code when there is
+ * one, and the message ("error: STORETASKS_STATUS_THROTTLED (RequestLimitExceeded): ..."). */
+static inline void print_error(storetasks_status status, const storetasks_error *err) {
+    const char *code = storetasks_error_code(err);
+    fprintf(stderr, "error: %s%s%s%s: %s\n", storetasks_status_name(status), code ? " (" : "", code ? code : "",
+            code ? ")" : "", err ? storetasks_error_message(err) : "no details");
+}
+
+/* The columns of a task in a table, and their heading: the AMI, the state, the progress, the start
+ * time (UTC), the bucket, and the S3 object key or, for a failed task, the reason it failed. A
+ * program may print columns of its own before them. */
+static inline void print_task_heading(void) {
+    printf("%-21s  %-10s  %8s  %-19s  %-24s  %s\n", "AMI", "STATE", "PROGRESS", "STARTED (UTC)", "BUCKET",
+           "OBJECT KEY / FAILURE");
+}
+
+static inline void print_task_row(const storetasks_task *t) {
+    char started[32] = "-";
+    char progress[16] = "-";
+    if (t->has_task_start_time) print_time(t->task_start_time_ms, started, sizeof started);
+    if (t->has_progress_percentage) snprintf(progress, sizeof progress, "%d%%", t->progress_percentage);
+    const char *detail = t->state == STORETASKS_TASK_STATE_FAILED && t->failure_reason
+                             ? t->failure_reason
+                             : (t->s3_object_key ? t->s3_object_key : "-");
+    printf("%-21s  %-10s  %8s  %-19s  %-24s  %s\n", t->ami_id ? t->ami_id : "-", t->state_raw ? t->state_raw : "-",
+           progress, started, t->bucket ? t->bucket : "-", detail);
 }
 
 #endif

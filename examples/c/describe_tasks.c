@@ -12,7 +12,6 @@
  * lowercase hex digits. Exits 0 on success (and for --help), 1 when the call fails, 2 for a bad
  * command line (nothing is sent then).
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,15 +30,6 @@ static void usage(FILE *to) {
           to);
 }
 
-/* An AMI id as EC2 writes it: "ami-" and 8 (older images) or 17 lowercase hex digits. */
-static int is_ami_id(const char *s) {
-    if (strncmp(s, "ami-", 4) != 0) return 0;
-    size_t n = 0;
-    for (const char *p = s + 4; *p; p++, n++)
-        if (!isdigit((unsigned char)*p) && !(*p >= 'a' && *p <= 'f')) return 0;
-    return n == 8 || n == 17;
-}
-
 /* Prints a failed call's details on stderr and frees the error. Returns the exit code. */
 static int report(storetasks_status status, storetasks_error *err) {
     if (status == STORETASKS_STATUS_DRY_RUN_OK) {
@@ -47,10 +37,7 @@ static int report(storetasks_status status, storetasks_error *err) {
         storetasks_error_free(err);
         return 0;
     }
-    const char *code = storetasks_error_code(err);
-    fprintf(stderr, "error: %s%s%s%s: %s\n", storetasks_status_name(status), code ? " (" : "",
-            code ? code : "", code ? ")" : "",
-            err ? storetasks_error_message(err) : "no details");
+    print_error(status, err);
     storetasks_error_free(err);
     return 1;
 }
@@ -58,21 +45,8 @@ static int report(storetasks_status status, storetasks_error *err) {
 static void print_table(const storetasks_task_list *list) {
     size_t n = storetasks_task_list_len(list);
     const storetasks_task *tasks = storetasks_task_list_tasks(list);
-    printf("%-21s  %-10s  %8s  %-19s  %-24s  %s\n", "AMI", "STATE", "PROGRESS", "STARTED (UTC)",
-           "BUCKET", "OBJECT KEY / FAILURE");
-    for (size_t i = 0; i < n; i++) {
-        const storetasks_task *t = &tasks[i];
-        char started[32] = "-";
-        char progress[16] = "-";
-        if (t->has_task_start_time) print_time(t->task_start_time_ms, started, sizeof started);
-        if (t->has_progress_percentage) snprintf(progress, sizeof progress, "%d%%", t->progress_percentage);
-        const char *detail = t->state == STORETASKS_TASK_STATE_FAILED && t->failure_reason
-                                 ? t->failure_reason
-                                 : (t->s3_object_key ? t->s3_object_key : "-");
-        printf("%-21s  %-10s  %8s  %-19s  %-24s  %s\n", t->ami_id ? t->ami_id : "-",
-               t->state_raw ? t->state_raw : "-", progress, started, t->bucket ? t->bucket : "-",
-               detail);
-    }
+    print_task_heading();
+    for (size_t i = 0; i < n; i++) print_task_row(&tasks[i]);
     printf("%zu task%s\n", n, n == 1 ? "" : "s");
 }
 
@@ -97,11 +71,10 @@ int main(int argc, char **argv) {
         if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) { usage(stdout); exit_code = 0; goto done; }
         if (!val) { fprintf(stderr, "error: %s needs a value\n", arg); usage(stderr); goto done; }
         i++;
-        if (!strcmp(arg, "--region")) st = storetasks_config_set_region(config, val);
-        else if (!strcmp(arg, "--endpoint-url")) st = storetasks_config_set_endpoint_url(config, val);
-        else if (!strcmp(arg, "--profile")) st = storetasks_config_set_profile(config, val);
-        else if (!strcmp(arg, "--ca-bundle")) st = storetasks_config_set_ca_bundle(config, val);
-        else if (!strcmp(arg, "--proxy")) proxy = val;
+        int took = set_config_option(config, arg, val);
+        if (took < 0) goto done;
+        if (took) continue;
+        if (!strcmp(arg, "--proxy")) proxy = val;
         else if (!strcmp(arg, "--no-proxy")) no_proxy = val;
         else if (!strcmp(arg, "--image-id")) {
             if (!is_ami_id(val)) {
@@ -119,21 +92,15 @@ int main(int argc, char **argv) {
             }
             st = storetasks_query_set_max_results(query, (int32_t)n);
         } else if (!strcmp(arg, "--filter")) {
-            if (add_filter(query, val, &st) != 0) {
-                fprintf(stderr, "error: --filter takes Name=NAME,Values=V1[,V2...], not %s\n", val);
-                goto done;
-            }
+            if (add_filter(query, val, &st) != 0) goto done;
         } else {
             fprintf(stderr, "error: unknown option %s\n", arg);
             usage(stderr);
             goto done;
         }
         if (st != STORETASKS_STATUS_OK) {
-            /* The refusing setter's reason, from the object it was called on. */
-            const char *why = strcmp(arg, "--region") && strcmp(arg, "--endpoint-url") && strcmp(arg, "--profile") &&
-                                      strcmp(arg, "--ca-bundle")
-                                  ? storetasks_query_last_error(query)
-                                  : storetasks_config_last_error(config);
+            /* The query's reason for refusing the value. */
+            const char *why = storetasks_query_last_error(query);
             fprintf(stderr, "error: %s: %s\n", arg, why ? why : storetasks_status_name(st));
             goto done;
         }

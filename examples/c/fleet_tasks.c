@@ -70,10 +70,7 @@ static int add_regions(storetasks_fleet *fleet, const char *list) {
 
 /* Prints a failed call's details on stderr and frees the error. Returns the exit code. */
 static int report(storetasks_status status, storetasks_error *err) {
-    const char *code = storetasks_error_code(err);
-    fprintf(stderr, "error: %s%s%s%s: %s\n", storetasks_status_name(status), code ? " (" : "",
-            code ? code : "", code ? ")" : "",
-            err ? storetasks_error_message(err) : "no details");
+    print_error(status, err);
     storetasks_error_free(err);
     return 1;
 }
@@ -86,8 +83,8 @@ static const char *region_label(const char *region) {
 static void print_table(const storetasks_fleet_result *result, int accounts) {
     size_t places = storetasks_fleet_result_len(result), total = 0;
     if (accounts) printf("%-12s  ", "ACCOUNT");
-    printf("%-14s  %-21s  %-10s  %8s  %-19s  %-24s  %s\n", "REGION", "AMI", "STATE", "PROGRESS",
-           "STARTED (UTC)", "BUCKET", "OBJECT KEY / FAILURE");
+    printf("%-14s  ", "REGION");
+    print_task_heading();
     for (size_t p = 0; p < places; p++) {
         const storetasks_task_list *list = storetasks_fleet_result_tasks(result, p);
         const storetasks_task *tasks = storetasks_task_list_tasks(list);
@@ -95,17 +92,9 @@ static void print_table(const storetasks_fleet_result *result, int accounts) {
         const char *region = region_label(storetasks_fleet_result_region(result, p));
         size_t n = storetasks_task_list_len(list);
         for (size_t i = 0; i < n; i++) {
-            const storetasks_task *t = &tasks[i];
-            char started[32] = "-";
-            char progress[16] = "-";
-            if (t->has_task_start_time) print_time(t->task_start_time_ms, started, sizeof started);
-            if (t->has_progress_percentage) snprintf(progress, sizeof progress, "%d%%", t->progress_percentage);
-            const char *detail = t->state == STORETASKS_TASK_STATE_FAILED && t->failure_reason
-                                     ? t->failure_reason
-                                     : (t->s3_object_key ? t->s3_object_key : "-");
             if (accounts) printf("%-12s  ", account ? account : "-");
-            printf("%-14s  %-21s  %-10s  %8s  %-19s  %-24s  %s\n", region, t->ami_id ? t->ami_id : "-",
-                   t->state_raw ? t->state_raw : "-", progress, started, t->bucket ? t->bucket : "-", detail);
+            printf("%-14s  ", region);
+            print_task_row(&tasks[i]);
         }
         total += n;
     }
@@ -183,14 +172,10 @@ int main(int argc, char **argv) {
         if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) { usage(stdout); exit_code = 0; goto done; }
         if (!val) { fprintf(stderr, "error: %s needs a value\n", arg); usage(stderr); goto done; }
         i++;
-        if (!strcmp(arg, "--region") || !strcmp(arg, "--endpoint-url") || !strcmp(arg, "--profile") ||
-            !strcmp(arg, "--ca-bundle")) {
-            if (!strcmp(arg, "--region")) st = storetasks_config_set_region(config, val);
-            else if (!strcmp(arg, "--endpoint-url")) st = storetasks_config_set_endpoint_url(config, val);
-            else if (!strcmp(arg, "--profile")) st = storetasks_config_set_profile(config, val);
-            else st = storetasks_config_set_ca_bundle(config, val);
-            if (st != STORETASKS_STATUS_OK) why = storetasks_config_last_error(config);
-        } else if (!strcmp(arg, "--proxy")) {
+        int took = set_config_option(config, arg, val);
+        if (took < 0) goto done;
+        if (took) continue;
+        if (!strcmp(arg, "--proxy")) {
             proxy = val;
         } else if (!strcmp(arg, "--no-proxy")) {
             no_proxy = val;
@@ -202,10 +187,7 @@ int main(int argc, char **argv) {
             if (st != STORETASKS_STATUS_OK) why = storetasks_fleet_last_error(fleet);
             roles = 1;
         } else if (!strcmp(arg, "--filter")) {
-            if (add_filter(query, val, &st) != 0) {
-                fprintf(stderr, "error: --filter takes Name=NAME,Values=V1[,V2...], not %s\n", val);
-                goto done;
-            }
+            if (add_filter(query, val, &st) != 0) goto done;
             if (st != STORETASKS_STATUS_OK) why = storetasks_query_last_error(query);
         } else {
             fprintf(stderr, "error: unknown option %s\n", arg);

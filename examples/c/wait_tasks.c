@@ -11,7 +11,6 @@
  * failed or the wait ended otherwise, 2 for a bad command line (nothing is sent then), 130 when
  * cancelled.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 #include <unistd.h>
 #endif
 
+#include "args.h"
 #include "console.h"
 #include "storetasks.h"
 
@@ -30,15 +30,6 @@ static void usage(FILE *to) {
     fputs("usage: wait_tasks [--region R] [--endpoint-url URL] [--profile P] [--min-delay MS]\n"
           "                  [--max-delay MS] [--timeout MS] [--grace MS] ami-... [ami-...]\n",
           to);
-}
-
-/* An AMI id as EC2 writes it: "ami-" and 8 (older images) or 17 lowercase hex digits. */
-static int is_ami_id(const char *s) {
-    if (strncmp(s, "ami-", 4) != 0) return 0;
-    size_t n = 0;
-    for (const char *p = s + 4; *p; p++, n++)
-        if (!isdigit((unsigned char)*p) && !(*p >= 'a' && *p <= 'f')) return 0;
-    return n == 8 || n == 17;
 }
 
 typedef struct progress_view {
@@ -222,19 +213,13 @@ int main(int argc, char **argv) {
         if (!known) { fprintf(stderr, "error: unknown option %s\n", arg); usage(stderr); goto done; }
         if (i + 1 >= argc) { fprintf(stderr, "error: %s needs a value\n", arg); usage(stderr); goto done; }
         const char *val = argv[++i];
-        storetasks_status st = STORETASKS_STATUS_OK;
-        if (!strcmp(arg, "--region")) st = storetasks_config_set_region(config, val);
-        else if (!strcmp(arg, "--endpoint-url")) st = storetasks_config_set_endpoint_url(config, val);
-        else if (!strcmp(arg, "--profile")) st = storetasks_config_set_profile(config, val);
-        else if (!strcmp(arg, "--min-delay")) { if (number(arg, val, &min_delay)) goto done; }
+        int took = set_config_option(config, arg, val);
+        if (took < 0) goto done;
+        if (took) continue;
+        if (!strcmp(arg, "--min-delay")) { if (number(arg, val, &min_delay)) goto done; }
         else if (!strcmp(arg, "--max-delay")) { if (number(arg, val, &max_delay)) goto done; }
         else if (!strcmp(arg, "--timeout")) { if (number(arg, val, &timeout)) goto done; have_timeout = 1; }
         else if (!strcmp(arg, "--grace")) { if (number(arg, val, &grace)) goto done; have_grace = 1; }
-        if (st != STORETASKS_STATUS_OK) {
-            const char *why = storetasks_config_last_error(config);
-            fprintf(stderr, "error: %s: %s\n", arg, why ? why : storetasks_status_name(st));
-            goto done;
-        }
     }
     if (count == 0) {
         fprintf(stderr, "error: no AMI id to wait for\n");
@@ -289,12 +274,9 @@ int main(int argc, char **argv) {
         printf("Cancelled.\n");
         exit_code = 130;
         break;
-    default: {
-        const char *code = storetasks_error_code(err);
-        fprintf(stderr, "error: %s%s%s%s: %s\n", storetasks_status_name(st), code ? " (" : "", code ? code : "",
-                code ? ")" : "", storetasks_error_message(err));
+    default:
+        print_error(st, err);
         exit_code = 1;
-    }
     }
     storetasks_error_free(err);
     storetasks_task_list_free(final);
