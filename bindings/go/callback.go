@@ -27,15 +27,7 @@ type pageSink struct {
 //export storetasksGoPage
 func storetasksGoPage(list *C.storetasks_task_list, h C.uintptr_t) (more C.bool) {
 	sink := cgo.Handle(h).Value().(*pageSink)
-	defer func() {
-		if r := recover(); r != nil {
-			sink.panicked = fmt.Sprint(r)
-			if err, ok := r.(error); ok {
-				sink.panicked = err
-			}
-			more = false
-		}
-	}()
+	defer keepPanic(&sink.panicked)
 	if !sink.deliver(copyList(list)) {
 		sink.stopped = true
 		return false
@@ -59,19 +51,24 @@ type fleetSink struct {
 //export storetasksGoFleetPage
 func storetasksGoFleetPage(region, account *C.char, list *C.storetasks_task_list, h C.uintptr_t) (more C.bool) {
 	sink := cgo.Handle(h).Value().(*fleetSink)
-	defer func() {
-		if r := recover(); r != nil {
-			sink.panicked = fmt.Sprint(r)
-			if err, ok := r.(error); ok {
-				sink.panicked = err
-			}
-			more = false
-		}
-	}()
+	defer keepPanic(&sink.panicked)
 	p := FleetPage{Region: goStringOrEmpty(region), Account: goStringOrEmpty(account), Page: copyList(list)}
 	if !sink.deliver(p) {
 		sink.stopped = true
 		return false
 	}
 	return true
+}
+
+// keepPanic, deferred by a callback, keeps a panic from unwinding through the library's frames:
+// it stores the panic in *panicked, to be raised again in Go once the C call has returned (an
+// error as it is, anything else as its text). The callback's answer then stays false, the value
+// it held before the panic: no more pages, no more polls.
+func keepPanic(panicked *any) {
+	if r := recover(); r != nil {
+		*panicked = fmt.Sprint(r)
+		if err, ok := r.(error); ok {
+			*panicked = err
+		}
+	}
 }

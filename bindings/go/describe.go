@@ -83,36 +83,50 @@ func (c *Client) Collect(ctx context.Context, q Query, maxTasks int) (Page, erro
 // A service that repeats a token ends the listing with an error matching ErrResponse.
 func (c *Client) Pages(ctx context.Context, q Query) iter.Seq2[Page, error] {
 	return func(yield func(Page, error) bool) {
-		ctx, cancel := context.WithCancel(ctx)
-		pages := make(chan Page)
-		result := make(chan error, 1)
-		go func() {
-			defer close(pages)
-			result <- c.eachPage(ctx, &q, 0, func(p Page, cancelled <-chan struct{}) bool {
-				select {
-				case pages <- p:
-					return true
-				case <-cancelled:
-					return false
-				}
-			})
-		}()
-		// However the loop ends (done, break, panic), stop the producer and wait for it, so that
-		// no goroutine or C call outlives the loop.
-		defer func() {
-			cancel()
-			for range pages {
-			}
-		}()
-		for p := range pages {
-			if !yield(p, nil) {
-				return
-			}
+		var err error
+		list := func(ctx context.Context, deliver func(Page, <-chan struct{}) bool) {
+			err = c.eachPage(ctx, &q, 0, deliver)
 		}
-		if err := <-result; err != nil {
+		if streamPages(ctx, list, yield) && err != nil {
 			yield(Page{}, err)
 		}
 	}
+}
+
+// streamPages runs list on a goroutine of its own and hands the pages it delivers to yield as
+// they arrive, for Pages and FleetPages. list runs a listing with the given context and deliver
+// as its page callback. streamPages returns once list has returned, and reports whether the loop
+// ran to its end (yield never returned false).
+//
+// However the loop ends (done, break, panic), streamPages stops the producer and waits for it,
+// so that no goroutine or C call outlives the loop. A producer handing over a page then answers
+// false, one waiting for the next page is woken by the cancellation token.
+func streamPages[P any](ctx context.Context, list func(context.Context, func(P, <-chan struct{}) bool),
+	yield func(P, error) bool) bool {
+	ctx, cancel := context.WithCancel(ctx)
+	pages := make(chan P)
+	go func() {
+		defer close(pages)
+		list(ctx, func(p P, cancelled <-chan struct{}) bool {
+			select {
+			case pages <- p:
+				return true
+			case <-cancelled:
+				return false
+			}
+		})
+	}()
+	defer func() {
+		cancel()
+		for range pages {
+		}
+	}()
+	for p := range pages {
+		if !yield(p, nil) {
+			return false
+		}
+	}
+	return true
 }
 
 // All streams every task of a listing, page by page, as Pages does. An error ends the

@@ -185,45 +185,20 @@ func (c *Client) FleetPages(ctx context.Context, fleet Fleet, q Query, result *F
 		if result != nil {
 			*result = FleetResult{}
 		}
-		ctx, cancel := context.WithCancel(ctx)
-		pages := make(chan FleetPage)
-		type outcome struct {
-			places []FleetPlace
-			err    error
+		var places []FleetPlace
+		var err error
+		list := func(ctx context.Context, deliver func(FleetPage, <-chan struct{}) bool) {
+			places, err = c.eachFleetPage(ctx, &fleet, &q, deliver)
 		}
-		done := make(chan outcome, 1)
-		go func() {
-			defer close(pages)
-			places, err := c.eachFleetPage(ctx, &fleet, &q, func(p FleetPage, cancelled <-chan struct{}) bool {
-				select {
-				case pages <- p:
-					return true
-				case <-cancelled:
-					return false
-				}
-			})
-			done <- outcome{places, err}
-		}()
-		// However the loop ends (done, break, panic), stop the producer and wait for it, so that
-		// no goroutine or C call outlives the loop. A producer handing over a page then answers
-		// false, one waiting for the next page is woken by the cancellation token.
-		defer func() {
-			cancel()
-			for range pages {
-			}
-		}()
-		for p := range pages {
-			if !yield(p, nil) {
-				return
-			}
+		if !streamPages(ctx, list, yield) {
+			return
 		}
-		out := <-done
-		if out.err != nil {
-			yield(FleetPage{}, out.err)
+		if err != nil {
+			yield(FleetPage{}, err)
 			return
 		}
 		if result != nil {
-			result.Places = out.places
+			result.Places = places
 		}
 	}
 }
@@ -402,19 +377,8 @@ func (r *FleetResult) JSON() []byte {
 			b = append(b, ",\n            \"RoleArn\": "...)
 			b = appendJSONString(b, p.RoleARN)
 		}
-		b = append(b, ",\n            \"StoreImageTaskResults\": ["...)
-		for j := range p.Tasks {
-			if j > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, "\n                {"...)
-			b = appendTaskMembers(b, &p.Tasks[j], "                ")
-			b = append(b, '}')
-		}
-		if len(p.Tasks) > 0 {
-			b = append(b, "\n            "...)
-		}
-		b = append(b, ']')
+		b = append(b, ',')
+		b = appendTaskResults(b, p.Tasks, "            ")
 		if p.Err != nil {
 			b = appendPlaceError(b, p.Err)
 		}

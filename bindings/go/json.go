@@ -18,24 +18,38 @@ import (
 // libstoretasks' storetasks_task_list_to_json gives for the same tasks.
 func (p Page) CLIJSON() []byte {
 	b := make([]byte, 0, 64+256*len(p.Tasks))
-	b = append(b, "{\n    \"StoreImageTaskResults\": ["...)
-	for i := range p.Tasks {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, "\n        {"...)
-		b = appendTaskMembers(b, &p.Tasks[i], "        ")
-		b = append(b, '}')
-	}
-	if len(p.Tasks) > 0 {
-		b = append(b, "\n    "...)
-	}
-	b = append(b, ']')
+	b = append(b, '{')
+	b = appendTaskResults(b, p.Tasks, "    ")
 	if p.NextToken != "" {
 		b = append(b, ",\n    \"NextToken\": "...)
 		b = appendJSONString(b, p.NextToken)
 	}
 	return append(b, "\n}\n"...)
+}
+
+// appendTaskResults writes the member "StoreImageTaskResults", its name on a new line indented
+// by indent, the tasks in the AWS CLI's shape: the one writer of the tasks for CLIJSON and
+// FleetResult.JSON.
+func appendTaskResults(b []byte, tasks []Task, indent string) []byte {
+	taskIndent := indent + "    "
+	b = append(b, '\n')
+	b = append(b, indent...)
+	b = append(b, "\"StoreImageTaskResults\": ["...)
+	for i := range tasks {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '\n')
+		b = append(b, taskIndent...)
+		b = append(b, '{')
+		b = appendTaskMembers(b, &tasks[i], taskIndent)
+		b = append(b, '}')
+	}
+	if len(tasks) > 0 {
+		b = append(b, '\n')
+		b = append(b, indent...)
+	}
+	return append(b, ']')
 }
 
 // appendTaskMembers writes the members of a task object whose brace is indented by indent.
@@ -89,6 +103,10 @@ func appendTaskMembers(b []byte, t *Task, indent string) []byte {
 	return b
 }
 
+// shortEscapes gives, for each byte JSON escapes with a letter, that letter (0 for the others,
+// which appendJSONString escapes as \u00XX).
+var shortEscapes = [256]byte{'"': '"', '\\': '\\', '\b': 'b', '\f': 'f', '\n': 'n', '\r': 'r', '\t': 't'}
+
 // appendJSONString quotes s as the library (serde_json) does: only the quote, the backslash and
 // control characters are escaped; everything else, non-ASCII text included, is written as is.
 func appendJSONString(b []byte, s string) []byte {
@@ -105,22 +123,9 @@ func appendJSONString(b []byte, s string) []byte {
 			continue
 		}
 		b = append(b, s[start:i]...)
-		switch c {
-		case '"':
-			b = append(b, '\\', '"')
-		case '\\':
-			b = append(b, '\\', '\\')
-		case '\b':
-			b = append(b, '\\', 'b')
-		case '\f':
-			b = append(b, '\\', 'f')
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
+		if e := shortEscapes[c]; e != 0 {
+			b = append(b, '\\', e)
+		} else {
 			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
 		}
 		start = i + 1

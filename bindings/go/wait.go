@@ -217,15 +217,8 @@ func storetasksGoProgress(list *C.storetasks_task_list, h C.uintptr_t) C.bool {
 	go func() {
 		defer sink.running.Done()
 		more := false
-		defer func() {
-			if r := recover(); r != nil {
-				sink.panicked = fmt.Sprint(r)
-				if err, ok := r.(error); ok {
-					sink.panicked = err
-				}
-			}
-			answer <- more
-		}()
+		defer func() { answer <- more }()
+		defer keepPanic(&sink.panicked)
 		more = sink.progress(tasks)
 	}()
 	select {
