@@ -240,6 +240,15 @@ func (e *emulator) config() Config {
 // client returns a client for this emulator, changed by edit, closed when the test ends.
 func (e *emulator) client(t testing.TB, edit func(*Config)) *Client {
 	t.Helper()
+	c := e.unclosedClient(t, edit)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// unclosedClient returns a client for this emulator, changed by edit, that nothing closes when
+// the test ends: for the tests of Close and of the finalizer.
+func (e *emulator) unclosedClient(t testing.TB, edit func(*Config)) *Client {
+	t.Helper()
 	cfg := e.config()
 	if edit != nil {
 		edit(&cfg)
@@ -248,7 +257,6 @@ func (e *emulator) client(t testing.TB, edit func(*Config)) *Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.Close() })
 	return c
 }
 

@@ -417,16 +417,11 @@ func TestFleetTasksBreak(t *testing.T) {
 		t.Errorf("a loop left early leaves the result empty, got %+v", res.Places)
 	}
 	// A panic in the loop body stops the listing too.
-	func() {
-		defer func() {
-			if r := recover(); r != "boom" {
-				t.Errorf("recovered %v", r)
-			}
-		}()
+	expectPanic(t, "boom", "the loop body", func() {
 		for range c.FleetTasks(context.Background(), f, Query{MaxResults: 5}, nil) {
 			panic("boom")
 		}
-	}()
+	})
 	checkGoroutines(t, base)
 	// The client still works.
 	if _, err := c.DescribeFleet(context.Background(), Fleet{Regions: []string{"eu-west-3"}}, Query{}); err != nil {
@@ -460,19 +455,11 @@ func TestFleetCancel(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		var res FleetResult
-		var last error
 		var cancelledAt time.Time
-		n := 0
-		for _, err := range c.FleetTasks(ctx, f, Query{MaxResults: 10}, &res) {
-			if err != nil {
-				last = err
-				break
-			}
-			if n++; n == 1 {
-				cancelledAt = time.Now().Add(200 * time.Millisecond)
-				time.AfterFunc(200*time.Millisecond, cancel)
-			}
-		}
+		n, last := countUntilError(c.FleetTasks(ctx, f, Query{MaxResults: 10}, &res), 1, func() {
+			cancelledAt = time.Now().Add(200 * time.Millisecond)
+			time.AfterFunc(200*time.Millisecond, cancel)
+		})
 		if d := time.Since(cancelledAt); d > time.Second {
 			t.Errorf("the listing ended %v after the cancellation", d)
 		}
@@ -503,17 +490,8 @@ func TestFleetCancel(t *testing.T) {
 	})
 	t.Run("CloseInsideLoop", func(t *testing.T) {
 		c := emu.client(t, nil)
-		var last error
-		n := 0
-		for _, err := range c.FleetTasks(context.Background(), Fleet{Regions: fleetRegions}, Query{MaxResults: 5}, nil) {
-			if err != nil {
-				last = err
-				break
-			}
-			if n++; n == 3 {
-				c.Close()
-			}
-		}
+		n, last := countUntilError(c.FleetTasks(context.Background(), Fleet{Regions: fleetRegions}, Query{MaxResults: 5}, nil), 3,
+			func() { c.Close() })
 		if !errors.Is(last, ErrClosed) || !errors.Is(last, ErrCancelled) {
 			t.Errorf("after %d tasks: %v", n, last)
 		}
@@ -616,40 +594,19 @@ func TestPanicInFleetPageCallback(t *testing.T) {
 	c := emu.client(t, nil)
 	f := Fleet{Regions: fleetRegions[:3]}
 	pages := 0
-	func() {
-		defer func() {
-			if r := recover(); r != "boom in a fleet page" {
-				t.Errorf("recovered %v", r)
-			}
-		}()
+	expectPanic(t, "boom in a fleet page", "the listing", func() {
 		c.eachFleetPage(context.Background(), &f, &Query{MaxResults: 5}, func(FleetPage, <-chan struct{}) bool {
 			if pages++; pages == 2 {
 				panic("boom in a fleet page")
 			}
 			return true
 		})
-		t.Error("the listing did not panic")
-	}()
+	})
 	if pages != 2 {
 		t.Errorf("%d pages delivered, want 2", pages)
 	}
-	c.h.callsMu.Lock()
-	left := len(c.h.calls)
-	c.h.callsMu.Unlock()
-	if left != 0 {
-		t.Errorf("%d calls still registered after the panic", left)
-	}
-	if _, err := c.DescribeFleet(context.Background(), f, Query{}); err != nil {
-		t.Fatal(err)
-	}
-	closed := make(chan struct{})
-	go func() {
-		c.Close()
-		close(closed)
-	}()
-	select {
-	case <-closed:
-	case <-time.After(5 * time.Second):
-		t.Fatal("Close hangs after a panic in a fleet page callback")
-	}
+	checkAfterPanic(t, c, "a fleet page callback", func() error {
+		_, err := c.DescribeFleet(context.Background(), f, Query{})
+		return err
+	})
 }

@@ -928,16 +928,11 @@ func TestBreakEarly(t *testing.T) {
 		t.Errorf("20 listings cut after 15 tasks sent %d requests", sent)
 	}
 	// A panic in the loop body stops the listing too.
-	func() {
-		defer func() {
-			if r := recover(); r != "boom" {
-				t.Errorf("recovered %v", r)
-			}
-		}()
+	expectPanic(t, "boom", "the loop body", func() {
 		for range c.All(context.Background(), Query{MaxResults: 10}) {
 			panic("boom")
 		}
-	}()
+	})
 	checkGoroutines(t, base)
 }
 
@@ -945,39 +940,58 @@ func TestBreakEarly(t *testing.T) {
 // or the context could still reach (its cancel token is freed by then), no lock held.
 func TestPanicInPageCallback(t *testing.T) {
 	emu, _ := generated(t, 30)
-	c, err := NewClient(emu.config())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := emu.unclosedClient(t, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	base := runtime.NumGoroutine()
 	pages := 0
-	func() {
-		defer func() {
-			if r := recover(); r != "boom in a page" {
-				t.Errorf("recovered %v", r)
-			}
-		}()
+	expectPanic(t, "boom in a page", "the listing", func() {
 		c.eachPage(ctx, &Query{MaxResults: 5}, 0, func(Page, <-chan struct{}) bool {
 			if pages++; pages == 2 {
 				panic("boom in a page")
 			}
 			return true
 		})
-		t.Error("the listing did not panic")
-	}()
+	})
 	if pages != 2 {
 		t.Errorf("%d pages delivered, want 2", pages)
 	}
+	// The client still works; then Close, and the context ending, must touch no freed token.
+	checkAfterPanic(t, c, "a page callback", func() error {
+		_, err := c.Describe(ctx, Query{})
+		return err
+	})
+	cancel()
+	if _, err := c.Describe(context.Background(), Query{}); !errors.Is(err, ErrClosed) {
+		t.Errorf("Describe after Close: %v", err)
+	}
+	checkGoroutines(t, base)
+}
+
+// expectPanic runs f, which must panic with want; what names f in the failure when it returns.
+func expectPanic(t *testing.T, want any, what string, f func()) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != want {
+			t.Errorf("recovered %v", r)
+		}
+	}()
+	f()
+	t.Errorf("%s did not panic", what)
+}
+
+// checkAfterPanic checks that a call that a panic in a callback (named by where) ended left no
+// trace on c: no call still registered, the client still working (works makes a call), and
+// Close neither hanging nor reaching the call's freed cancel token. c is closed on return.
+func checkAfterPanic(t *testing.T, c *Client, where string, works func() error) {
+	t.Helper()
 	c.h.callsMu.Lock()
 	left := len(c.h.calls)
 	c.h.callsMu.Unlock()
 	if left != 0 {
 		t.Errorf("%d calls still registered after the panic", left)
 	}
-	// The client still works; then Close, and the context ending, must touch no freed token.
-	if _, err := c.Describe(ctx, Query{}); err != nil {
+	if err := works(); err != nil {
 		t.Fatal(err)
 	}
 	closed := make(chan struct{})
@@ -988,13 +1002,24 @@ func TestPanicInPageCallback(t *testing.T) {
 	select {
 	case <-closed:
 	case <-time.After(5 * time.Second):
-		t.Fatal("Close hangs after a panic in a page callback")
+		t.Fatalf("Close hangs after a panic in %s", where)
 	}
-	cancel()
-	if _, err := c.Describe(context.Background(), Query{}); !errors.Is(err, ErrClosed) {
-		t.Errorf("Describe after Close: %v", err)
+}
+
+// countUntilError ranges over seq until it yields an error, calling then, inside the loop body,
+// once the at-th value has come; it returns how many values came and the error (nil when the
+// sequence ended without one).
+func countUntilError[V any](seq iter.Seq2[V, error], at int, then func()) (int, error) {
+	n := 0
+	for _, err := range seq {
+		if err != nil {
+			return n, err
+		}
+		if n++; n == at {
+			then()
+		}
 	}
-	checkGoroutines(t, base)
+	return n, nil
 }
 
 // onlyError ranges over seq and returns the error it yields, failing the test unless it yields
@@ -1085,10 +1110,7 @@ func TestConcurrentCalls(t *testing.T) {
 
 func TestClose(t *testing.T) {
 	emu, _ := generated(t, 20)
-	c, err := NewClient(emu.config())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := emu.unclosedClient(t, nil)
 	if _, err := c.Describe(context.Background(), Query{}); err != nil {
 		t.Fatal(err)
 	}
@@ -1106,7 +1128,7 @@ func TestClose(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.Describe(context.Background(), Query{})
+	_, err := c.Describe(context.Background(), Query{})
 	if !errors.Is(err, ErrClosed) || !errors.Is(err, ErrInvalidArgument) {
 		t.Fatalf("Describe after Close: %v", err)
 	}
@@ -1121,26 +1143,13 @@ func TestClose(t *testing.T) {
 
 func TestCloseCancelsCallsInFlight(t *testing.T) {
 	emu, _ := generated(t, 50)
-	c, err := NewClient(emu.config())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := emu.unclosedClient(t, nil)
 	emu.addFaults(t, "delay,at=2,count=20,ms=10000")
 	done := make(chan error, 2)
 	firstPage := make(chan struct{})
 	go func() {
 		// The first page is fast, the next ones are not.
-		var last error
-		n := 0
-		for _, err := range c.All(context.Background(), Query{MaxResults: 5}) {
-			if err != nil {
-				last = err
-				break
-			}
-			if n++; n == 5 {
-				close(firstPage)
-			}
-		}
+		_, last := countUntilError(c.All(context.Background(), Query{MaxResults: 5}), 5, func() { close(firstPage) })
 		done <- last
 	}()
 	<-firstPage
@@ -1167,24 +1176,13 @@ func TestCloseCancelsCallsInFlight(t *testing.T) {
 // Closing from inside the loop body of a listing on the same client must not deadlock.
 func TestCloseInsideLoop(t *testing.T) {
 	emu, _ := generated(t, 50)
-	c, err := NewClient(emu.config())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var last error
-	n := 0
-	for _, err := range c.All(context.Background(), Query{MaxResults: 5}) {
-		if err != nil {
-			last = err
-			break
+	c := emu.unclosedClient(t, nil)
+	n, last := countUntilError(c.All(context.Background(), Query{MaxResults: 5}), 3, func() {
+		c.Close()
+		if _, err := c.Describe(context.Background(), Query{}); !errors.Is(err, ErrClosed) {
+			t.Errorf("Describe after Close: %v", err)
 		}
-		if n++; n == 3 {
-			c.Close()
-			if _, err := c.Describe(context.Background(), Query{}); !errors.Is(err, ErrClosed) {
-				t.Errorf("Describe after Close: %v", err)
-			}
-		}
-	}
+	})
 	if n > 10 || !errors.Is(last, ErrClosed) {
 		t.Errorf("after %d tasks: %v", n, last)
 	}
@@ -1194,10 +1192,7 @@ func TestFinalizerClosesDroppedClients(t *testing.T) {
 	emu, _ := generated(t, 5)
 	before := closedByCleanup.Load()
 	for range 20 {
-		c, err := NewClient(emu.config())
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := emu.unclosedClient(t, nil)
 		if _, err := c.Describe(context.Background(), Query{}); err != nil {
 			t.Fatal(err)
 		}

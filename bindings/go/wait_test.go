@@ -249,35 +249,12 @@ func TestWaitProgressPanics(t *testing.T) {
 	c := emu.client(t, nil)
 	opts := fastWait
 	opts.Progress = func([]Task) bool { panic("boom in progress") }
-	func() {
-		defer func() {
-			if r := recover(); r != "boom in progress" {
-				t.Errorf("recovered %v", r)
-			}
-		}()
-		c.Wait(context.Background(), []string{a}, opts)
-		t.Error("Wait did not panic")
-	}()
-	c.h.callsMu.Lock()
-	left := len(c.h.calls)
-	c.h.callsMu.Unlock()
-	if left != 0 {
-		t.Errorf("%d calls still registered after the panic", left)
-	}
-	if _, err := c.Describe(context.Background(), Query{}); err != nil {
-		t.Fatal(err)
-	}
+	expectPanic(t, "boom in progress", "Wait", func() { c.Wait(context.Background(), []string{a}, opts) })
 	// Close neither hangs nor reaches the freed token of the wait.
-	closed := make(chan struct{})
-	go func() {
-		c.Close()
-		close(closed)
-	}()
-	select {
-	case <-closed:
-	case <-time.After(5 * time.Second):
-		t.Fatal("Close hangs after a panic in Progress")
-	}
+	checkAfterPanic(t, c, "Progress", func() error {
+		_, err := c.Describe(context.Background(), Query{})
+		return err
+	})
 	if _, err := c.Wait(context.Background(), []string{a}, fastWait); !errors.Is(err, ErrClosed) {
 		t.Errorf("Wait after Close: %v", err)
 	}
