@@ -63,6 +63,15 @@ def _interrupt(e):
     return e if isinstance(cause, Exception) else cause
 
 
+def ran(outcome, error):
+    """The status of a call that ran, from the outcome :meth:`Worker.finish` returned with
+    ``error``. A call that did not run (interrupted first, or the client closed) raises ``error``,
+    else the exception that kept it from running."""
+    if outcome is None or isinstance(outcome, BaseException):
+        raise error or outcome
+    return outcome
+
+
 class Worker:
     """One C call on a worker thread named ``name``; ``cancel`` is its storetasks_cancel."""
 
@@ -154,17 +163,18 @@ class Worker:
         """Cancels the C call (it then returns CANCELLED, or OK for a fleet stream)."""
         self._lib.storetasks_cancel_trigger(self._cancel)
 
-    def finish(self):
+    def finish(self, error=None):
         """Answers False to every item still offered until the C call returns, and waits for the
-        worker to end. Returns (the call's outcome, or None if it never ran; the last exception
-        that arrived meanwhile, or None): each such exception cancels the call again, and
-        nothing returns before the worker is done."""
+        worker to end. Returns (the call's outcome, or None if it never ran; the exception to
+        raise once the call is over: the last one that arrived meanwhile, else ``error``, what
+        the caller already had to raise, which may be None): each exception arriving meanwhile
+        cancels the call again, and nothing returns before the worker is done. See :func:`ran`."""
         late = None
         while True:
             try:
                 if late is not None:
                     self.stop()
-                return self._finish(), late
+                return self._finish(), late or error
             except BaseException as e:  # noqa: BLE001 - raised by the caller once the worker is done
                 late = e
 

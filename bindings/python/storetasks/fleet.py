@@ -157,6 +157,19 @@ def _places(lib, result, with_tasks):
     return {"Regions": [_place(lib, result, i, with_tasks) for i in range(lib.storetasks_fleet_result_len(result))]}
 
 
+def _raise_failure(lib, status, err, error, closed, endpoint_url):
+    """Raises for a fleet call that did not succeed (``status``, its error object ``err``, which
+    is freed): ``error`` when something stopped the call, else ClientClosedError when ``close()``
+    cancelled it (``closed``), else the library's error."""
+    if error is not None:
+        lib.storetasks_error_free(err)
+        raise error
+    if closed and M.is_status(status, "CANCELLED"):
+        lib.storetasks_error_free(err)
+        raise M.closed_error(status)
+    raise M.exception(status, err, endpoint_url)
+
+
 def describe(client, params):
     """``Client.describe_store_image_tasks_fleet``: see the module's documentation."""
     validate(params)
@@ -177,25 +190,17 @@ def describe(client, params):
             error = e
         finally:
             # Waits for the worker; what interrupts the wait cancels the call and is raised after.
-            status, late = worker.finish()
-            error = late or error
+            status, error = worker.finish(error)
     finally:
         # Freed only once the worker is done with them (or never started).
         lib.storetasks_cancel_free(cancel)
         lib.storetasks_query_free(query)
         lib.storetasks_fleet_free(fleet)
-    if status is None or isinstance(status, BaseException):
-        raise error or status  # the call did not run (interrupted first, or the client closed)
+    status = _worker.ran(status, error)
     ok = M.is_status(status, "OK")
     if error is not None or not ok:
         lib.storetasks_fleet_result_free(result)  # NULL unless the call succeeded
-        if error is not None:
-            lib.storetasks_error_free(err)
-            raise error
-        if worker.closed and M.is_status(status, "CANCELLED"):
-            lib.storetasks_error_free(err)
-            raise M.closed_error(status)
-        raise M.exception(status, err, client.endpoint_url)
+        _raise_failure(lib, status, err, error, worker.closed, client.endpoint_url)
     try:
         return _places(lib, result, with_tasks=True)
     finally:
@@ -310,10 +315,8 @@ class FleetPages:
         finally:
             # Never leave while the worker runs: the C call uses `fleet`, `query`, `cancel` and
             # `callback`. What interrupts this is raised afterwards.
-            status, late = worker.finish()
-            error = late or error
-        if status is None or isinstance(status, BaseException):
-            raise error or status  # the call did not run (interrupted first, or the client closed)
+            status, error = worker.finish(error)
+        status = _worker.ran(status, error)
         if M.is_status(status, "OK"):
             try:
                 # The outcomes of a loop that stopped early; none for a call that an error ended.
@@ -329,13 +332,7 @@ class FleetPages:
             if error is not None:
                 raise error
             return
-        if error is not None:
-            lib.storetasks_error_free(err)
-            raise error
-        if worker.closed and M.is_status(status, "CANCELLED"):
-            lib.storetasks_error_free(err)
-            raise M.closed_error(status)
-        raise M.exception(status, err, self._client.endpoint_url)
+        _raise_failure(lib, status, err, error, worker.closed, self._client.endpoint_url)
 
 
 def pages(client, params):

@@ -277,10 +277,8 @@ class Waiter:
         finally:
             # Never leave while the worker runs: the C call uses `options`, `cancel` and
             # `callback`, which the caller frees. What interrupts this is raised afterwards.
-            status, late = worker.finish()
-            error = late or error
-        if status is None or isinstance(status, BaseException):
-            raise error or status  # the call did not run (interrupted first, or the client closed)
+            status, error = worker.finish(error)
+        status = _worker.ran(status, error)
         ok = M.is_status(status, "OK")
         try:
             if error is not None:
