@@ -4,41 +4,27 @@ per-place summary agree with that listing, failed places get their line on stder
 status says whether every place, some places or no place answered."""
 
 import json
-import os
 import re
-import subprocess
 from collections import Counter
-from pathlib import Path
 
 import boto3
 import pytest
 
-from conftest import ACCESS_KEY, CLEAN_ENV, REGION, REPO, SECRET_KEY, checkout_only
+from conftest import ACCESS_KEY, REGION, SECRET_KEY, checkout_only
+from example_runs import run_example
 
 pytestmark = checkout_only("the C example links the checkout's build, not the wheel's library")
 
-BUILD = Path(os.environ.get("STORETASKS_BUILD", REPO / "build"))
-EXAMPLE = BUILD / "fleet_tasks"
 ROLE = "arn:aws:iam::111111111111:role/StoreTasksReader"
 ROLE_ACCOUNT = "111111111111"
 SERVED = ["us-east-1", "eu-west-3", "ap-south-1", "us-west-2"]
 N_TASKS = 60
 
 
-def env():
-    e = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    e.update(CLEAN_ENV)
-    e.update(AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY, AWS_DEFAULT_REGION=REGION)
-    return e
-
-
 def example(emu, *args):
-    if not EXAMPLE.exists():
-        pytest.fail(f"{EXAMPLE} not found: run `make examples`")
     # The endpoint URL is EC2's alone: the emulator's STS (same port) is named by the variable the
     # AWS CLI reads too.
-    return subprocess.run([str(EXAMPLE), "--endpoint-url", emu.url, *args],
-                          env={**env(), "AWS_ENDPOINT_URL_STS": emu.url}, capture_output=True, text=True, timeout=120)
+    return run_example("fleet_tasks", emu, *args, extra_env={"AWS_ENDPOINT_URL_STS": emu.url}, timeout=120)
 
 
 def wire_time(dt):

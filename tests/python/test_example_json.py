@@ -1,39 +1,25 @@
 """The C example's `--json --all` output is byte for byte what the AWS CLI prints for the same
 endpoint and arguments."""
 
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from conftest import ACCESS_KEY, CLEAN_ENV, REGION, REPO, SECRET_KEY, checkout_only
+from conftest import REPO, checkout_only
+from example_runs import clean_env, run_example
 
 pytestmark = checkout_only("the C example links the checkout's build, not the wheel's library")
 
-BUILD = Path(os.environ.get("STORETASKS_BUILD", REPO / "build"))
-EXAMPLE = BUILD / "describe_tasks"
-
-
-def env():
-    e = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    e.update(CLEAN_ENV)
-    e.update(AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY, AWS_DEFAULT_REGION=REGION)
-    return e
-
 
 def example(emu, *args):
-    if not EXAMPLE.exists():
-        pytest.fail(f"{EXAMPLE} not found: run `make examples`")
-    return subprocess.run([str(EXAMPLE), "--endpoint-url", emu.url, *args],
-                          env=env(), capture_output=True, text=True, timeout=60)
+    return run_example("describe_tasks", emu, *args)
 
 
 def cli(emu, *args):
     return subprocess.run([sys.executable, "-m", "awscli", "ec2", "describe-store-image-tasks", *args,
                            "--endpoint-url", emu.url, "--output", "json"],
-                          env=env(), capture_output=True, text=True, timeout=120)
+                          env=clean_env(), capture_output=True, text=True, timeout=120)
 
 
 @pytest.mark.parametrize("args", [
