@@ -432,6 +432,8 @@ enum storetasks_status storetasks_client_new(const struct storetasks_config *con
 /**
  * Frees a client, closing its connections and stopping its threads. NULL is ignored. No call
  * may still be running on it. Safe to call from any thread, including one inside a tokio runtime.
+ * It waits for the library's threads to end, up to 5 seconds (a request still being answered is
+ * dropped then); inside a tokio runtime it returns at once and they end in the background.
  */
 STORETASKS_API void storetasks_client_free(struct storetasks_client *client);
 

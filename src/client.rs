@@ -113,6 +113,119 @@ impl Default for ClientConfig {
     }
 }
 
+impl ClientConfig {
+    /// Checks what can be checked before anything is made; the application name, checked.
+    fn check(&self) -> Result<Option<AppName>> {
+        check_not_blank("region", &self.region)?;
+        check_not_blank("profile name", &self.profile)?;
+        check_not_blank("app name", &self.app_name)?;
+        for (what, url) in [("endpoint URL", &self.endpoint_url), ("STS endpoint URL", &self.sts_endpoint_url)] {
+            if let Some(url) = url {
+                let lower = url.to_ascii_lowercase();
+                if !(lower.starts_with("http://") || lower.starts_with("https://")) || url.len() < 10 {
+                    return Err(Error::invalid(format!("the {what} must start with http:// or https://, not {url:?}")));
+                }
+            }
+        }
+        if let Some(c) = &self.credentials
+            && (c.access_key_id.is_empty() || c.secret_access_key.is_empty())
+        {
+            return Err(Error::invalid("the access key id and the secret access key must not be empty"));
+        }
+        if let Some(n) = self.max_attempts {
+            check_max_attempts(n)?;
+        }
+        check_max_concurrency(self.max_concurrency)?;
+        for (what, d) in [
+            ("connect timeout", self.connect_timeout),
+            ("attempt timeout", self.attempt_timeout),
+            ("operation timeout", self.operation_timeout),
+        ] {
+            if d == Some(Duration::ZERO) {
+                return Err(Error::invalid(format!("the {what} must be longer than zero")));
+            }
+        }
+        Ok(match &self.app_name {
+            Some(n) => Some(
+                AppName::new(n.clone())
+                    .map_err(|_| Error::invalid(format!("app name {n:?} may only hold letters, digits and !#$%&'*+-.^_`|~")))?,
+            ),
+            None => None,
+        })
+    }
+
+    /// The SDK's configuration loader with every setting given.
+    fn loader(
+        &self,
+        app_name: Option<AppName>,
+        http_client: aws_smithy_runtime_api::client::http::SharedHttpClient,
+    ) -> aws_config::ConfigLoader {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(r) = &self.region {
+            loader = loader.region(Region::new(r.clone()));
+        }
+        if let Some(p) = &self.profile {
+            loader = loader.profile_name(p.clone());
+        }
+        if let Some(c) = &self.credentials {
+            loader = loader.credentials_provider(Credentials::new(
+                c.access_key_id.clone(),
+                c.secret_access_key.clone(),
+                c.session_token.clone(),
+                None,
+                "storetasks-static",
+            ));
+        }
+        if self.retry_mode.is_some() || self.max_attempts.is_some() {
+            let mut retry = match self.retry_mode.unwrap_or_default() {
+                RetryMode::Standard => RetryConfig::standard(),
+                RetryMode::Adaptive => RetryConfig::adaptive(),
+            };
+            if let Some(n) = self.max_attempts {
+                retry = retry.with_max_attempts(n);
+            }
+            loader = loader.retry_config(retry);
+        }
+        if self.connect_timeout.is_some() || self.attempt_timeout.is_some() || self.operation_timeout.is_some() {
+            let mut t = TimeoutConfig::builder();
+            if let Some(d) = self.connect_timeout {
+                t = t.connect_timeout(d);
+            }
+            if let Some(d) = self.attempt_timeout {
+                t = t.operation_attempt_timeout(d);
+            }
+            if let Some(d) = self.operation_timeout {
+                t = t.operation_timeout(d);
+            }
+            loader = loader.timeout_config(t.build());
+        }
+        if let Some(b) = self.use_fips {
+            loader = loader.use_fips(b);
+        }
+        if let Some(b) = self.use_dual_stack {
+            loader = loader.use_dual_stack(b);
+        }
+        if let Some(a) = app_name {
+            loader = loader.app_name(a);
+        }
+        loader.http_client(http_client)
+    }
+
+    /// Secrets to keep out of error messages and log lines: the static ones, those the default
+    /// chain will read from the environment, and proxy passwords.
+    fn secrets(&self, proxies: &crate::transport::Proxies) -> Vec<String> {
+        let mut secrets: Vec<String> = self
+            .credentials
+            .iter()
+            .flat_map(|c| std::iter::once(c.secret_access_key.clone()).chain(c.session_token.clone()))
+            .collect();
+        secrets.extend(["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"].iter().filter_map(|v| std::env::var(v).ok()));
+        secrets.extend(proxies.passwords());
+        secrets.retain(|s| s.len() >= 4);
+        secrets
+    }
+}
+
 /// A client for DescribeStoreImageTasks. Safe to share between threads.
 pub struct Client {
     // First, so that it is dropped first: its worker threads stop before the SDK client goes.
@@ -168,42 +281,7 @@ impl Client {
         config: ClientConfig,
         given_http_client: Option<aws_smithy_runtime_api::client::http::SharedHttpClient>,
     ) -> Result<Client> {
-        check_not_blank("region", &config.region)?;
-        check_not_blank("profile name", &config.profile)?;
-        check_not_blank("app name", &config.app_name)?;
-        for (what, url) in [("endpoint URL", &config.endpoint_url), ("STS endpoint URL", &config.sts_endpoint_url)] {
-            if let Some(url) = url {
-                let lower = url.to_ascii_lowercase();
-                if !(lower.starts_with("http://") || lower.starts_with("https://")) || url.len() < 10 {
-                    return Err(Error::invalid(format!("the {what} must start with http:// or https://, not {url:?}")));
-                }
-            }
-        }
-        if let Some(c) = &config.credentials
-            && (c.access_key_id.is_empty() || c.secret_access_key.is_empty())
-        {
-            return Err(Error::invalid("the access key id and the secret access key must not be empty"));
-        }
-        if let Some(n) = config.max_attempts {
-            check_max_attempts(n)?;
-        }
-        check_max_concurrency(config.max_concurrency)?;
-        for (what, d) in [
-            ("connect timeout", config.connect_timeout),
-            ("attempt timeout", config.attempt_timeout),
-            ("operation timeout", config.operation_timeout),
-        ] {
-            if d == Some(Duration::ZERO) {
-                return Err(Error::invalid(format!("the {what} must be longer than zero")));
-            }
-        }
-        let app_name = match &config.app_name {
-            Some(n) => Some(
-                AppName::new(n.clone())
-                    .map_err(|_| Error::invalid(format!("app name {n:?} may only hold letters, digits and !#$%&'*+-.^_`|~")))?,
-            ),
-            None => None,
-        };
+        let app_name = config.check()?;
         let proxies = crate::transport::Proxies::resolve(config.proxy.as_ref())?;
         let http_client = match given_http_client {
             Some(h) => h,
@@ -212,79 +290,10 @@ impl Client {
                 crate::transport::http_client(ca.map(|(_, pem)| pem), &proxies)?
             }
         };
-
-        // Wrapped at once, so that every early return below shuts it down safely, even when the
-        // caller is inside a tokio runtime of its own.
-        let runtime = OwnedRuntime(Some(
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .thread_name("storetasks-worker")
-                .enable_all()
-                .build()
-                .map_err(|e| Error::new(ErrorKind::Config, format!("could not start the runtime: {e}")))?,
-        ));
+        let runtime = OwnedRuntime::start()?;
         let handle = runtime.handle();
-
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
-        if let Some(r) = &config.region {
-            loader = loader.region(Region::new(r.clone()));
-        }
-        if let Some(p) = &config.profile {
-            loader = loader.profile_name(p.clone());
-        }
-        if let Some(c) = &config.credentials {
-            loader = loader.credentials_provider(Credentials::new(
-                c.access_key_id.clone(),
-                c.secret_access_key.clone(),
-                c.session_token.clone(),
-                None,
-                "storetasks-static",
-            ));
-        }
-        if config.retry_mode.is_some() || config.max_attempts.is_some() {
-            let mut retry = match config.retry_mode.unwrap_or_default() {
-                RetryMode::Standard => RetryConfig::standard(),
-                RetryMode::Adaptive => RetryConfig::adaptive(),
-            };
-            if let Some(n) = config.max_attempts {
-                retry = retry.with_max_attempts(n);
-            }
-            loader = loader.retry_config(retry);
-        }
-        if config.connect_timeout.is_some() || config.attempt_timeout.is_some() || config.operation_timeout.is_some() {
-            let mut t = TimeoutConfig::builder();
-            if let Some(d) = config.connect_timeout {
-                t = t.connect_timeout(d);
-            }
-            if let Some(d) = config.attempt_timeout {
-                t = t.operation_attempt_timeout(d);
-            }
-            if let Some(d) = config.operation_timeout {
-                t = t.operation_timeout(d);
-            }
-            loader = loader.timeout_config(t.build());
-        }
-        if let Some(b) = config.use_fips {
-            loader = loader.use_fips(b);
-        }
-        if let Some(b) = config.use_dual_stack {
-            loader = loader.use_dual_stack(b);
-        }
-        if let Some(a) = app_name {
-            loader = loader.app_name(a);
-        }
-        loader = loader.http_client(http_client);
-
-        // Secrets to keep out of error messages and log lines: the static ones, and those the
-        // default chain will read from the environment.
-        let mut secrets: Vec<String> = config
-            .credentials
-            .iter()
-            .flat_map(|c| std::iter::once(c.secret_access_key.clone()).chain(c.session_token.clone()))
-            .collect();
-        secrets.extend(["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"].iter().filter_map(|v| std::env::var(v).ok()));
-        secrets.extend(proxies.passwords());
-        secrets.retain(|s| s.len() >= 4);
+        let loader = config.loader(app_name, http_client);
+        let secrets = config.secrets(&proxies);
         crate::log::init();
         let log_mask = crate::log::register_secrets(&secrets);
         tracing::debug!(
@@ -308,7 +317,7 @@ impl Client {
         // Messages name the endpoint EC2 requests go to: the setter's, else the environment's or
         // the profile's as the SDK resolves them, else the region's.
         let endpoint_url = config.endpoint_url.clone().or_else(|| configured_ec2_endpoint(&sdk_config));
-        let endpoint = endpoint_label(endpoint_url.as_deref(), sdk_config.region().map(|r| r.as_ref()), &proxies);
+        let endpoint = crate::places::endpoint_label(endpoint_url.as_deref(), sdk_config.region().map(|r| r.as_ref()), &proxies);
         let sts_config = match &config.sts_endpoint_url {
             Some(u) => sdk_config.to_builder().endpoint_url(u.clone()).build(),
             None => sdk_config.clone(),
@@ -358,6 +367,18 @@ impl Client {
 struct OwnedRuntime(Option<tokio::runtime::Runtime>);
 
 impl OwnedRuntime {
+    /// The client's own runtime, two worker threads. Wrapped at once, so that every early return
+    /// after it shuts it down safely, even when the caller is inside a tokio runtime of its own.
+    fn start() -> Result<OwnedRuntime> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("storetasks-worker")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::new(ErrorKind::Config, format!("could not start the runtime: {e}")))?;
+        Ok(OwnedRuntime(Some(rt)))
+    }
+
     fn handle(&self) -> tokio::runtime::Handle {
         self.0.as_ref().expect("the runtime is there until dropped").handle().clone()
     }
@@ -392,25 +413,6 @@ pub(crate) fn url_host(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
     authority.rsplit_once('@').map_or(authority, |(_, h)| h).to_owned()
-}
-
-/// How messages name where requests go: the endpoint URL's `host:port` (no credentials, path or
-/// query), or "the EC2 endpoint of REGION", followed by the proxy the requests go through.
-pub(crate) fn endpoint_label(url: Option<&str>, region: Option<&str>, proxies: &crate::transport::Proxies) -> String {
-    let (label, target) = match url {
-        Some(u) => {
-            let host = url_host(u);
-            (if host.is_empty() { u.to_owned() } else { host }, u.to_owned())
-        }
-        None => {
-            let region = region.unwrap_or("the configured region");
-            (format!("the EC2 endpoint of {region}"), format!("https://ec2.{region}.amazonaws.com"))
-        }
-    };
-    match proxies.for_url(&target) {
-        Some(p) => format!("{label} through the proxy {}", p.label),
-        None => label,
-    }
 }
 
 fn spawn_and_wait<T, F>(handle: &tokio::runtime::Handle, cancel: Option<&CancelToken>, fut: F) -> Result<T>

@@ -90,11 +90,10 @@ impl Error {
                 }
             };
             scrub(&mut self.message);
-            if let Some(c) = self.code.as_mut() {
-                scrub(c);
-            }
-            if let Some(r) = self.request_id.as_mut() {
-                scrub(r);
+            for field in [&mut self.code, &mut self.request_id, &mut self.ami_id, &mut self.failure_reason] {
+                if let Some(s) = field.as_mut() {
+                    scrub(s);
+                }
             }
         }
         self
@@ -118,63 +117,9 @@ impl Error {
         tracing::debug!(endpoint, "the SDK reported: {detail}");
         let cause = root_cause(&err);
         let mut out = match &err {
-            SdkError::ServiceError(se) => {
-                let code = se.err().code().map(str::to_owned);
-                let message = se.err().message().map(str::to_owned);
-                let foreign = err.raw_response().filter(|r| code.is_none() && !r.status().is_success());
-                let kind = match (code.as_deref(), foreign.map(|r| r.status().as_u16())) {
-                    (Some(c), _) => kind_for_code(c),
-                    // An error status with a body that is no EC2 error document: a load balancer's
-                    // or a proxy's page. A gateway's 502, 503 or 504 means the way to EC2 failed.
-                    (None, Some(502..=504)) => ErrorKind::Network,
-                    (None, Some(_)) => ErrorKind::Service,
-                    // A success status with a body the SDK could not read.
-                    (None, None) => ErrorKind::Response,
-                };
-                let message = match (&message, &code) {
-                    (Some(m), _) => m.clone(),
-                    (None, Some(c)) => format!("the service answered {c}"),
-                    (None, None) => match (read_error(&err), foreign, err.raw_response()) {
-                        (_, Some(raw), _) => foreign_reply(raw, endpoint),
-                        (Some(why), _, _) => format!("the reply from {endpoint} could not be read: {why}"),
-                        (None, None, Some(raw)) => format!(
-                            "the reply from {endpoint} (HTTP {}) could not be read as an EC2 reply",
-                            raw.status().as_u16()
-                        ),
-                        (None, None, None) => format!("the reply from {endpoint} could not be read"),
-                    },
-                };
-                let mut e = Error::new(kind, message);
-                e.code = code;
-                e.http_status = http_status;
-                e
-            }
+            SdkError::ServiceError(se) => service_error(&err, se.err(), http_status, endpoint),
             SdkError::TimeoutError(_) => Error::new(ErrorKind::Timeout, format!("the request to {endpoint} timed out: {cause}")),
-            SdkError::DispatchFailure(df) => {
-                if df.is_timeout() {
-                    Error::new(ErrorKind::Timeout, format!("the request to {endpoint} timed out: {cause}"))
-                } else if let Some(meta) = service_answer(&err) {
-                    // A credentials provider that asked a service (STS for an assumed role) and
-                    // was refused: say what the service answered, with its code.
-                    let code = meta.code().unwrap_or("an error");
-                    let said = meta.message().map(|m| format!(": {m}")).unwrap_or_default();
-                    let mut e = Error::new(
-                        ErrorKind::Credentials,
-                        format!("no usable credentials: the credentials service answered {code}{said}"),
-                    );
-                    e.code = meta.code().map(str::to_owned);
-                    e.request_id = meta.extra("aws_request_id").map(str::to_owned);
-                    e
-                } else if looks_like_credentials(&detail) {
-                    Error::new(ErrorKind::Credentials, format!("no usable credentials: {cause}"))
-                } else if df.is_user() {
-                    Error::new(ErrorKind::Config, format!("the request to {endpoint} could not be sent: {cause}"))
-                } else if failed_to_connect(&err) {
-                    Error::new(ErrorKind::Network, format!("could not connect to {endpoint}: {cause}"))
-                } else {
-                    Error::new(ErrorKind::Network, format!("the connection to {endpoint} failed: {cause}"))
-                }
-            }
+            SdkError::DispatchFailure(df) => dispatch_failure(&err, df, &detail, &cause, endpoint),
             SdkError::ResponseError(_) => {
                 Error::new(ErrorKind::Response, format!("the reply from {endpoint} could not be read: {cause}"))
             }
@@ -194,6 +139,81 @@ impl Error {
             out.request_id = request_id;
         }
         out
+    }
+}
+
+/// An error the service answered (or an error status with a body that is no EC2 error document).
+fn service_error<E>(
+    err: &SdkError<E, aws_smithy_runtime_api::http::Response>,
+    se: &E,
+    http_status: Option<u16>,
+    endpoint: &str,
+) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let code = se.code().map(str::to_owned);
+    let message = se.message().map(str::to_owned);
+    let foreign = err.raw_response().filter(|r| code.is_none() && !r.status().is_success());
+    let kind = match (code.as_deref(), foreign.map(|r| r.status().as_u16())) {
+        (Some(c), _) => kind_for_code(c),
+        // An error status with a body that is no EC2 error document: a load balancer's or a
+        // proxy's page. A gateway's 502, 503 or 504 means the way to EC2 failed.
+        (None, Some(502..=504)) => ErrorKind::Network,
+        (None, Some(_)) => ErrorKind::Service,
+        // A success status with a body the SDK could not read.
+        (None, None) => ErrorKind::Response,
+    };
+    let message = match (&message, &code) {
+        (Some(m), _) => m.clone(),
+        (None, Some(c)) => format!("the service answered {c}"),
+        (None, None) => match (read_error(err), foreign, err.raw_response()) {
+            (_, Some(raw), _) => foreign_reply(raw, endpoint),
+            (Some(why), _, _) => format!("the reply from {endpoint} could not be read: {why}"),
+            (None, None, Some(raw)) => {
+                format!("the reply from {endpoint} (HTTP {}) could not be read as an EC2 reply", raw.status().as_u16())
+            }
+            (None, None, None) => format!("the reply from {endpoint} could not be read"),
+        },
+    };
+    let mut e = Error::new(kind, message);
+    e.code = code;
+    e.http_status = http_status;
+    e
+}
+
+/// A request that could not be sent or got no answer: a timeout, refused credentials, a bad
+/// setting, or a connection that failed.
+fn dispatch_failure<E>(
+    err: &SdkError<E, aws_smithy_runtime_api::http::Response>,
+    df: &aws_smithy_runtime_api::client::result::DispatchFailure,
+    detail: &str,
+    cause: &str,
+    endpoint: &str,
+) -> Error
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    if df.is_timeout() {
+        Error::new(ErrorKind::Timeout, format!("the request to {endpoint} timed out: {cause}"))
+    } else if let Some(meta) = service_answer(err) {
+        // A credentials provider that asked a service (STS for an assumed role) and was
+        // refused: say what the service answered, with its code.
+        let code = meta.code().unwrap_or("an error");
+        let said = meta.message().map(|m| format!(": {m}")).unwrap_or_default();
+        let mut e =
+            Error::new(ErrorKind::Credentials, format!("no usable credentials: the credentials service answered {code}{said}"));
+        e.code = meta.code().map(str::to_owned);
+        e.request_id = meta.extra("aws_request_id").map(str::to_owned);
+        e
+    } else if looks_like_credentials(detail) {
+        Error::new(ErrorKind::Credentials, format!("no usable credentials: {cause}"))
+    } else if df.is_user() {
+        Error::new(ErrorKind::Config, format!("the request to {endpoint} could not be sent: {cause}"))
+    } else if failed_to_connect(err) {
+        Error::new(ErrorKind::Network, format!("could not connect to {endpoint}: {cause}"))
+    } else {
+        Error::new(ErrorKind::Network, format!("the connection to {endpoint} failed: {cause}"))
     }
 }
 
@@ -485,9 +505,13 @@ mod tests {
         let mut e = Error::new(ErrorKind::Service, "bad key SECRETKEY here");
         e.code = Some("XSECRETKEY".into());
         e.request_id = Some("SECRETKEY".into());
+        e.ami_id = Some("ami-SECRETKEY".into());
+        e.failure_reason = Some("reason SECRETKEY".into());
         let e = e.redact("SECRETKEY");
         assert_eq!(e.message, "bad key *** here");
         assert_eq!(e.code.as_deref(), Some("X***"));
         assert_eq!(e.request_id.as_deref(), Some("***"));
+        assert_eq!(e.ami_id.as_deref(), Some("ami-***"));
+        assert_eq!(e.failure_reason.as_deref(), Some("reason ***"));
     }
 }

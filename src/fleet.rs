@@ -10,25 +10,21 @@
 //! `max_concurrency` pages wait for the caller at any time, so a slow caller slows the listings
 //! instead of filling memory.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::mpsc;
 
-use aws_config::Region;
-use aws_config::sts::AssumeRoleProvider;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use futures_util::stream::{self, StreamExt};
 use tokio::sync::Semaphore;
 
 use crate::cancel::CancelToken;
-use crate::client::{Client, endpoint_label};
+use crate::client::Client;
 use crate::error::{Error, ErrorKind, Result};
 use crate::paginate::{Listing, send_batched};
+pub use crate::places::Place;
+use crate::places::{account_of_role, check_region_name, ec2_for, endpoint_label, role_credentials, unique};
 use crate::query::Query;
 use crate::task::TaskPage;
-
-/// The session name given to STS for every role the library assumes.
-pub const ROLE_SESSION_NAME: &str = "libstoretasks";
 
 /// Where a fleet call runs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -41,30 +37,6 @@ pub struct Fleet {
     /// IAM roles to assume, one per account, with the client's credentials as the source. Empty:
     /// the client's own credentials, in one account.
     pub role_arns: Vec<String>,
-}
-
-/// Checks a region name: lower-case letters, digits and dashes, starting with a letter.
-pub fn check_region_name(region: &str) -> Result<()> {
-    let ok = !region.is_empty()
-        && region.len() <= 64
-        && region.starts_with(|c: char| c.is_ascii_lowercase())
-        && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if ok { Ok(()) } else { Err(Error::invalid(format!("{region:?} is not a region name (such as eu-west-3)"))) }
-}
-
-/// The account id in an IAM role ARN (`arn:PARTITION:iam::ACCOUNT:role/NAME`).
-pub fn account_of_role(arn: &str) -> Result<&str> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    if let ["arn", partition, "iam", "", account, resource] = parts[..]
-        && !partition.is_empty()
-        && account.len() == 12
-        && account.bytes().all(|b| b.is_ascii_digit())
-        && resource.len() > "role/".len()
-        && resource.starts_with("role/")
-    {
-        return Ok(account);
-    }
-    Err(Error::invalid(format!("{arn:?} is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)")))
 }
 
 impl Fleet {
@@ -87,17 +59,6 @@ impl Fleet {
         }
         Ok(())
     }
-}
-
-/// One (account, region) place of a fleet call.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Place {
-    /// The region; empty for an account whose regions could not be listed (its outcome says why).
-    pub region: String,
-    /// The account of the assumed role; `None` for the client's own credentials.
-    pub account: Option<String>,
-    /// The role assumed there, if any.
-    pub role_arn: Option<String>,
 }
 
 /// How one place's listing ended.
@@ -153,31 +114,6 @@ struct Shared {
     events: mpsc::Sender<Event>,
 }
 
-/// An EC2 client for `region` with `credentials` (the client's own when `None`).
-pub(crate) fn ec2_for(
-    sdk_config: &aws_config::SdkConfig,
-    endpoint_url: Option<&str>,
-    region: &str,
-    credentials: Option<&SharedCredentialsProvider>,
-) -> aws_sdk_ec2::Client {
-    let mut b = aws_sdk_ec2::config::Builder::from(sdk_config).region(Region::new(region.to_owned()));
-    if let Some(u) = endpoint_url {
-        b.set_endpoint_url(Some(u.to_owned()));
-    }
-    // The same provider (not a new wrapper) for every region of an account, so that the identity
-    // cache asks STS once per account, not once per region.
-    b.set_credentials_provider(credentials.cloned());
-    aws_sdk_ec2::Client::from_conf(b.build())
-}
-
-/// Credentials of `role_arn`, assumed through STS with the configuration's own credentials;
-/// `sts_config` is the client's configuration with the STS endpoint it was given, if any.
-pub(crate) async fn role_credentials(sts_config: &aws_config::SdkConfig, role_arn: &str) -> SharedCredentialsProvider {
-    let provider =
-        AssumeRoleProvider::builder(role_arn.to_owned()).session_name(ROLE_SESSION_NAME).configure(sts_config).build().await;
-    SharedCredentialsProvider::new(provider)
-}
-
 impl Shared {
     fn ec2(&self, region: &str, account: &Account) -> aws_sdk_ec2::Client {
         ec2_for(&self.sdk_config, self.endpoint_url.as_deref(), region, account.credentials.as_ref())
@@ -230,12 +166,6 @@ impl Shared {
     }
 }
 
-/// Keeps each item once, in its first position.
-pub(crate) fn unique(items: &[String]) -> Vec<String> {
-    let mut seen = HashSet::new();
-    items.iter().filter(|i| seen.insert(i.as_str())).cloned().collect()
-}
-
 impl Client {
     /// Runs `q` in every place of `fleet`, handing each page to `on_page` on the calling thread
     /// with the place it came from (and its index among the outcomes); `on_page` returns false to stop every listing. Returns one
@@ -257,32 +187,7 @@ impl Client {
         if cancel.is_some_and(CancelToken::is_cancelled) {
             return Err(Error::cancelled());
         }
-        let (tx, rx) = mpsc::channel();
-        let stop = StopOnDrop(CancelToken::new());
-        let pages_waiting = Arc::new(Semaphore::new(self.max_concurrency));
-        let shared = Arc::new(Shared {
-            sdk_config: self.sdk_config.clone(),
-            sts_config: self.sts_config.clone(),
-            endpoint_url: self.endpoint_url.clone(),
-            proxies: self.proxies.clone(),
-            concurrency: self.max_concurrency,
-            query: q.clone(),
-            pages_waiting: pages_waiting.clone(),
-            events: tx.clone(),
-        });
-        let work = run_fleet(shared, fleet.clone());
-        let (stop_token, caller_cancel) = (stop.0.clone(), cancel.cloned());
-        self.handle().spawn(async move {
-            let never = std::future::pending::<()>();
-            let event = tokio::select! {
-                biased;
-                _ = async { match &caller_cancel { Some(c) => c.cancelled().await, None => never.await } } => Event::Cancelled,
-                _ = stop_token.cancelled() => return,
-                () = work => Event::Finished,
-            };
-            let _ = tx.send(event);
-        });
-
+        let (rx, stop, pages_waiting) = self.start_listings(fleet, q, cancel);
         let mut places: Vec<Place> = Vec::new();
         let mut outcomes: Vec<Outcome> = Vec::new();
         let mut ended: Vec<bool> = Vec::new();
@@ -309,26 +214,7 @@ impl Client {
                         // What had already happened is reported: the places whose end is queued
                         // keep their outcome; those still running are marked as stopped.
                         stop.0.cancel();
-                        while let Ok(event) = rx.try_recv() {
-                            if let Event::Done(i, error) = event {
-                                self.record_end(&mut outcomes, &mut ended, i, error);
-                            }
-                        }
-                        for (outcome, _) in outcomes.iter_mut().zip(&ended).filter(|(_, ended)| !**ended) {
-                            outcome.error = Some(Error::new(
-                                ErrorKind::Cancelled,
-                                match &outcome.place.account {
-                                    Some(a) => format!(
-                                        "the caller stopped the call before the listing of {a}/{} had ended",
-                                        outcome.place.region
-                                    ),
-                                    None => format!(
-                                        "the caller stopped the call before the listing of {} had ended",
-                                        outcome.place.region
-                                    ),
-                                },
-                            ));
-                        }
+                        self.stopped(&rx, &mut outcomes, &mut ended);
                         return Ok(outcomes);
                     }
                 }
@@ -341,6 +227,60 @@ impl Client {
 }
 
 impl Client {
+    /// Starts the listings of `fleet` on the runtime: the events they send, what stops them when
+    /// the caller leaves, and the room for pages waiting for the caller (which the caller frees).
+    /// The caller holds no sender: when the listings' task ends without a last word (a panic),
+    /// the channel closes.
+    fn start_listings(
+        &self,
+        fleet: &Fleet,
+        q: &Query,
+        cancel: Option<&CancelToken>,
+    ) -> (mpsc::Receiver<Event>, StopOnDrop, Arc<Semaphore>) {
+        let (tx, rx) = mpsc::channel();
+        let stop = StopOnDrop(CancelToken::new());
+        let pages_waiting = Arc::new(Semaphore::new(self.max_concurrency));
+        let shared = Arc::new(Shared {
+            sdk_config: self.sdk_config.clone(),
+            sts_config: self.sts_config.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            proxies: self.proxies.clone(),
+            concurrency: self.max_concurrency,
+            query: q.clone(),
+            pages_waiting: pages_waiting.clone(),
+            events: tx.clone(),
+        });
+        let work = run_fleet(shared, fleet.clone());
+        let (stop_token, caller_cancel) = (stop.0.clone(), cancel.cloned());
+        self.handle().spawn(async move {
+            let never = std::future::pending::<()>();
+            let event = tokio::select! {
+                biased;
+                _ = async { match &caller_cancel { Some(c) => c.cancelled().await, None => never.await } } => Event::Cancelled,
+                _ = stop_token.cancelled() => return,
+                () = work => Event::Finished,
+            };
+            let _ = tx.send(event);
+        });
+        (rx, stop, pages_waiting)
+    }
+
+    /// After the caller stopped: the places whose end is already queued keep their outcome, those
+    /// still running are marked as stopped.
+    fn stopped(&self, rx: &mpsc::Receiver<Event>, outcomes: &mut [Outcome], ended: &mut [bool]) {
+        while let Ok(event) = rx.try_recv() {
+            if let Event::Done(i, error) = event {
+                self.record_end(outcomes, ended, i, error);
+            }
+        }
+        for (outcome, _) in outcomes.iter_mut().zip(ended.iter()).filter(|(_, ended)| !**ended) {
+            outcome.error = Some(Error::new(
+                ErrorKind::Cancelled,
+                format!("the caller stopped the call before the listing of {} had ended", outcome.place.name()),
+            ));
+        }
+    }
+
     fn record_end(&self, outcomes: &mut [Outcome], ended: &mut [bool], i: usize, error: Option<Error>) {
         if let (Some(outcome), Some(ended)) = (outcomes.get_mut(i), ended.get_mut(i)) {
             outcome.error = error.map(|e| self.redact(e));
@@ -371,6 +311,34 @@ impl Client {
 /// Finds the places (assuming roles and listing regions where asked) and lists them all,
 /// `concurrency` at a time, reporting everything through `shared.events`.
 async fn run_fleet(shared: Arc<Shared>, fleet: Fleet) {
+    let accounts = accounts_of(&shared, &fleet).await;
+    let (places, failed_discovery, work) = places_of(&shared, &fleet, &accounts).await;
+    tracing::debug!(places = places.len(), accounts = accounts.len(), "fleet listing starts");
+    if shared.events.send(Event::Places(places)).is_err() {
+        return;
+    }
+    for (i, e) in failed_discovery {
+        let _ = shared.events.send(Event::Done(i, Some(e)));
+    }
+    stream::iter(work)
+        .map(|(i, region, account)| {
+            let shared = shared.clone();
+            async move {
+                let result = shared.list(i, &region, &account).await;
+                if let Err(e) = &result {
+                    tracing::debug!(region = region.as_str(), status = ?e.kind, "a fleet place failed: {}", e.message);
+                }
+                let _ = shared.events.send(Event::Done(i, result.err()));
+            }
+        })
+        .buffer_unordered(shared.concurrency)
+        .collect::<()>()
+        .await;
+}
+
+/// The accounts the fleet runs in: the client's own without roles, else one per role (assumed
+/// once each, however many regions it lists).
+async fn accounts_of(shared: &Shared, fleet: &Fleet) -> Vec<Account> {
     let mut accounts = Vec::new();
     if fleet.role_arns.is_empty() {
         accounts.push(Account { role_arn: None, account: None, credentials: None });
@@ -383,10 +351,18 @@ async fn run_fleet(shared: Arc<Shared>, fleet: Fleet) {
             credentials: Some(credentials),
         });
     }
+    accounts
+}
 
-    // The places, and the accounts whose regions could not be found (one outcome each).
+/// A place to list: its index among the outcomes, its region and its account.
+type Work = (usize, String, Account);
+
+/// The places of every account (its regions, listed through DescribeRegions when the fleet asks
+/// for every region), the accounts whose regions could not be found (one place each, with its
+/// error), and the listings to run.
+async fn places_of(shared: &Arc<Shared>, fleet: &Fleet, accounts: &[Account]) -> (Vec<Place>, Vec<(usize, Error)>, Vec<Work>) {
     let regions: Vec<Result<Vec<String>>> = if fleet.all_regions {
-        stream::iter(accounts.clone())
+        stream::iter(accounts.to_vec())
             .map(|a| {
                 let shared = shared.clone();
                 async move { shared.regions_of(&a).await }
@@ -415,27 +391,7 @@ async fn run_fleet(shared: Arc<Shared>, fleet: Fleet) {
             }
         }
     }
-    tracing::debug!(places = places.len(), accounts = accounts.len(), "fleet listing starts");
-    if shared.events.send(Event::Places(places)).is_err() {
-        return;
-    }
-    for (i, e) in failed_discovery {
-        let _ = shared.events.send(Event::Done(i, Some(e)));
-    }
-    stream::iter(work)
-        .map(|(i, region, account)| {
-            let shared = shared.clone();
-            async move {
-                let result = shared.list(i, &region, &account).await;
-                if let Err(e) = &result {
-                    tracing::debug!(region = region.as_str(), status = ?e.kind, "a fleet place failed: {}", e.message);
-                }
-                let _ = shared.events.send(Event::Done(i, result.err()));
-            }
-        })
-        .buffer_unordered(shared.concurrency)
-        .collect::<()>()
-        .await;
+    (places, failed_discovery, work)
 }
 
 #[cfg(test)]
@@ -472,37 +428,6 @@ mod tests {
     }
 
     #[test]
-    fn role_arns_name_their_account() {
-        assert_eq!(account_of_role("arn:aws:iam::123456789012:role/Reader").unwrap(), "123456789012");
-        assert_eq!(account_of_role("arn:aws-cn:iam::000000000001:role/path/R").unwrap(), "000000000001");
-        for bad in [
-            "",
-            "arn:aws:iam::12345678901:role/R",
-            "arn:aws:iam::1234567890123:role/R",
-            "arn:aws:iam::12345678901x:role/R",
-            "arn:aws:iam::123456789012:user/R",
-            "arn:aws:iam::123456789012:role/",
-            "arn:aws:sts::123456789012:role/R",
-            "arn::iam::123456789012:role/R",
-            "arn:aws:iam:us-east-1:123456789012:role/R",
-        ] {
-            let e = account_of_role(bad).unwrap_err();
-            assert_eq!(e.kind, ErrorKind::InvalidArgument, "{bad}");
-            assert!(e.message.contains("IAM role ARN"), "{}", e.message);
-        }
-    }
-
-    #[test]
-    fn region_names_are_checked() {
-        for good in ["us-east-1", "eu-west-3", "ap-southeast-4", "us-gov-west-1"] {
-            check_region_name(good).unwrap();
-        }
-        for bad in ["", "US-EAST-1", "1us", "eu west", "eu_west_1", "-eu"] {
-            assert_eq!(check_region_name(bad).unwrap_err().kind, ErrorKind::InvalidArgument, "{bad:?}");
-        }
-    }
-
-    #[test]
     fn a_fleet_names_regions_or_asks_for_all() {
         let mut f = Fleet::default();
         assert!(f.validate().unwrap_err().message.contains("no region"));
@@ -514,11 +439,5 @@ mod tests {
         f.validate().unwrap();
         f.role_arns.push("not-an-arn".into());
         assert_eq!(f.validate().unwrap_err().kind, ErrorKind::InvalidArgument);
-    }
-
-    #[test]
-    fn duplicates_are_kept_once_in_first_place() {
-        let v: Vec<String> = ["b", "a", "b", "c", "a"].iter().map(|s| s.to_string()).collect();
-        assert_eq!(unique(&v), ["b", "a", "c"]);
     }
 }

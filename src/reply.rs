@@ -288,48 +288,22 @@ pub mod check {
     /// `None`: a scan that matches every end tag with its start tag and counts root elements.
     /// Before the reader, every successful reply went through it after the SDK's parser.
     pub fn xml_problem(body: &[u8]) -> Option<String> {
-        fn find(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-            memchr::memmem::find(hay.get(from..)?, needle).map(|p| from + p)
-        }
         let mut open: Vec<&[u8]> = Vec::with_capacity(8);
         let mut roots = 0usize;
         let mut i = 0usize;
         while let Some(off) = memchr::memchr(b'<', &body[i..]) {
             let start = i + off;
-            let rest = &body[start + 1..];
-            if rest.starts_with(b"!") || rest.starts_with(b"?") {
-                // The end is looked for after the whole opener, so "<!-->" does not end itself.
-                let (opener, end): (usize, &[u8]) = if rest.starts_with(b"?") {
-                    (1, b"?>")
-                } else if rest.starts_with(b"!--") {
-                    (3, b"-->")
-                } else if rest.starts_with(b"![CDATA[") {
-                    (8, b"]]>")
-                } else {
-                    (1, b">")
-                };
-                match find(body, start + 1 + opener, end) {
-                    Some(p) => i = p + end.len(),
-                    None => return Some(format!("an unterminated declaration at byte {start}")),
+            if matches!(body.get(start + 1), Some(b'!' | b'?')) {
+                match declaration_end(body, start) {
+                    Ok(end) => i = end,
+                    Err(why) => return Some(why),
                 }
                 continue;
             }
-            // The end of the tag, skipping '>' inside quoted attribute values.
-            let mut j = start + 1;
-            loop {
-                let Some(k) = memchr::memchr3(b'>', b'"', b'\'', &body[j..]) else {
-                    return Some(format!("the tag at byte {start} never ends"));
-                };
-                j += k;
-                let c = body[j];
-                if c == b'>' {
-                    break;
-                }
-                let Some(close) = memchr::memchr(c, &body[j + 1..]) else {
-                    return Some(format!("the tag at byte {start} never ends"));
-                };
-                j += close + 2;
-            }
+            let j = match tag_end(body, start) {
+                Ok(j) => j,
+                Err(why) => return Some(why),
+            };
             let tag = &body[start + 1..j];
             let name_len = |t: &[u8]| t.iter().position(|c| c.is_ascii_whitespace() || *c == b'/').unwrap_or(t.len());
             if let Some(closing) = tag.strip_prefix(b"/") {
@@ -358,6 +332,45 @@ pub mod check {
             (0, _) => Some("no root element".to_owned()),
             (_, 0) => Some("more than one root element".to_owned()),
             (_, d) => Some(format!("the document ends with {d} element(s) still open")),
+        }
+    }
+
+    /// Just past the declaration, comment, processing instruction or CDATA section that starts at
+    /// `start` (`<!` or `<?`). Its end is looked for after the whole opener, so "<!-->" does not
+    /// end itself.
+    fn declaration_end(body: &[u8], start: usize) -> Result<usize, String> {
+        let rest = &body[start + 1..];
+        let (opener, end): (usize, &[u8]) = if rest.starts_with(b"?") {
+            (1, b"?>")
+        } else if rest.starts_with(b"!--") {
+            (3, b"-->")
+        } else if rest.starts_with(b"![CDATA[") {
+            (8, b"]]>")
+        } else {
+            (1, b">")
+        };
+        body.get(start + 1 + opener..)
+            .and_then(|tail| memchr::memmem::find(tail, end))
+            .map(|p| start + 1 + opener + p + end.len())
+            .ok_or_else(|| format!("an unterminated declaration at byte {start}"))
+    }
+
+    /// The `>` that ends the tag starting at `start`, skipping any inside quoted attribute values.
+    fn tag_end(body: &[u8], start: usize) -> Result<usize, String> {
+        let mut j = start + 1;
+        loop {
+            let Some(k) = memchr::memchr3(b'>', b'"', b'\'', &body[j..]) else {
+                return Err(format!("the tag at byte {start} never ends"));
+            };
+            j += k;
+            let c = body[j];
+            if c == b'>' {
+                return Ok(j);
+            }
+            let Some(close) = memchr::memchr(c, &body[j + 1..]) else {
+                return Err(format!("the tag at byte {start} never ends"));
+            };
+            j += close + 2;
         }
     }
 

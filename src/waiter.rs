@@ -17,7 +17,7 @@ use crate::cancel::CancelToken;
 use crate::client::Client;
 use crate::error::{Error, ErrorKind, Result};
 use crate::query::Query;
-use crate::task::{Task, TaskState};
+use crate::task::{Task, TaskPage, TaskState};
 
 /// How to wait.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +102,129 @@ struct Group {
     query: Query,
 }
 
+/// What a wait has seen: the latest task of each (place, image) it waits for, and its clock.
+struct Watch {
+    /// (group, image id) in the order given, each once, and how messages name each.
+    keys: Vec<(usize, String)>,
+    names: Vec<String>,
+    latest: HashMap<(usize, String), Task>,
+    started: Instant,
+    deadline: Option<Instant>,
+    polls: u32,
+}
+
+impl Watch {
+    fn new(targets: &[WaitTarget], groups: &[Group], group_of: &[usize], timeout: Option<Duration>) -> Watch {
+        let mut seen_keys = std::collections::HashSet::new();
+        let keys: Vec<(usize, String)> =
+            targets.iter().zip(group_of).map(|(t, g)| (*g, t.image_id.clone())).filter(|k| seen_keys.insert(k.clone())).collect();
+        let names = keys
+            .iter()
+            .map(|(g, id)| if groups[*g].name.is_empty() { id.clone() } else { format!("{}/{id}", groups[*g].name) })
+            .collect();
+        let started = Instant::now();
+        Watch { keys, names, latest: HashMap::new(), started, deadline: timeout.map(|t| started + t), polls: 0 }
+    }
+
+    /// The time left before the deadline; `None` without one.
+    fn remaining(&self) -> Option<Duration> {
+        self.deadline.map(|d| d.saturating_duration_since(Instant::now()))
+    }
+
+    /// The time left for a pause before the next poll: `None` when the deadline has passed,
+    /// `Some(Duration::MAX)` without a deadline.
+    fn until_deadline(&self) -> Option<Duration> {
+        match self.deadline {
+            None => Some(Duration::MAX),
+            Some(d) => {
+                let now = Instant::now();
+                (now < d).then(|| d - now)
+            }
+        }
+    }
+
+    /// Keeps the latest task of every image the poll's pages hold.
+    fn record(&mut self, pages: &[TaskPage]) {
+        for (g, page) in pages.iter().enumerate() {
+            for t in page.tasks.iter() {
+                if let Some(id) = t.ami_id {
+                    self.latest.insert((g, id.to_owned()), Task::from(t));
+                }
+            }
+        }
+    }
+
+    /// The tasks seen so far, in the order of the targets.
+    fn seen(&self) -> Vec<Task> {
+        self.keys.iter().filter_map(|k| self.latest.get(k).cloned()).collect()
+    }
+
+    /// How the wait ends after this poll, if it does: a failed task, an image without a task for
+    /// longer than the grace period, or every task completed.
+    fn verdict(&self, seen: Vec<Task>, not_found_grace: Duration) -> Option<Result<Vec<Task>>> {
+        let mut keyed = self.keys.iter().zip(&self.names);
+        if let Some((k, name)) = keyed.clone().find(|(k, _)| self.latest.get(*k).is_some_and(|t| t.state == TaskState::Failed)) {
+            let t = &self.latest[k];
+            let reason = t.failure_reason.clone().unwrap_or_else(|| "no reason given".to_owned());
+            let mut e = Error::new(ErrorKind::TaskFailed, format!("{name} failed: {reason}"));
+            e.ami_id = Some(t.ami_id.clone().unwrap_or_default());
+            e.failure_reason = t.failure_reason.clone();
+            return Some(Err(e));
+        }
+        if let Some((k, name)) = keyed.find(|(k, _)| !self.latest.contains_key(*k)) {
+            if self.started.elapsed() < not_found_grace {
+                return None;
+            }
+            let mut e = Error::new(ErrorKind::NotFound, format!("{name} has had no store task for {:?}", self.started.elapsed()));
+            e.ami_id = Some(k.1.clone());
+            return Some(Err(e));
+        }
+        if seen.iter().all(|t| t.state == TaskState::Completed) {
+            tracing::info!(polls = self.polls, "every store task completed");
+            return Some(Ok(seen));
+        }
+        None
+    }
+
+    /// Each image's last known state, for messages.
+    fn summary(&self) -> String {
+        self.keys
+            .iter()
+            .zip(&self.names)
+            .map(|(k, name)| match self.latest.get(k) {
+                Some(t) => format!("{name}: {}", describe_state(t)),
+                None => format!("{name}: no task yet"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn timed_out(&self) -> Error {
+        Error::new(ErrorKind::WaitTimeout, format!("gave up after {:?}; last seen: {}", self.started.elapsed(), self.summary()))
+    }
+}
+
+/// The pause between polls: from `min_delay`, doubling up to `max_delay`, with jitter.
+struct Backoff {
+    jitter: Jitter,
+    floor: Duration,
+    ceiling: Duration,
+    max: Duration,
+}
+
+impl Backoff {
+    fn new(opts: &WaitOptions) -> Backoff {
+        Backoff { jitter: Jitter::new(), floor: opts.min_delay, ceiling: opts.min_delay, max: opts.max_delay }
+    }
+
+    /// The next pause, never past `until_deadline`.
+    fn next(&mut self, until_deadline: Duration) -> Duration {
+        let pause = self.jitter.between(self.floor, self.ceiling).min(until_deadline);
+        self.ceiling = (self.ceiling * 2).min(self.max);
+        pause
+    }
+}
+
 impl Client {
     /// Polls until every image's latest store task is `Completed` (returning them in the order of
     /// `image_ids`), or one fails, or the deadline passes, or `cancel` fires. `on_poll` receives
@@ -138,142 +261,36 @@ impl Client {
             return Err(Error::invalid("the delays must satisfy 0 < min_delay <= max_delay"));
         }
         let (groups, group_of) = self.wait_groups(targets, cancel)?;
-        // (group, image id) in the order given, each once.
-        let mut seen_keys = std::collections::HashSet::new();
-        let keys: Vec<(usize, String)> = targets
-            .iter()
-            .zip(&group_of)
-            .map(|(t, g)| (*g, t.image_id.clone()))
-            .filter(|k| seen_keys.insert(k.clone()))
-            .collect();
-        let names: Vec<String> = keys
-            .iter()
-            .map(|(g, id)| if groups[*g].name.is_empty() { id.clone() } else { format!("{}/{id}", groups[*g].name) })
-            .collect();
-        let started = Instant::now();
-        let deadline = opts.timeout.map(|t| started + t);
-        let mut latest: HashMap<(usize, String), Task> = HashMap::new();
-        let mut jitter = Jitter::new();
-        let mut ceiling = opts.min_delay;
-        let mut polls = 0u32;
-        let summary = |latest: &HashMap<(usize, String), Task>| {
-            keys.iter()
-                .zip(&names)
-                .map(|(k, name)| match latest.get(k) {
-                    Some(t) => format!("{name}: {}", describe_state(t)),
-                    None => format!("{name}: no task yet"),
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let timed_out = |latest: &HashMap<(usize, String), Task>| {
-            Error::new(ErrorKind::WaitTimeout, format!("gave up after {:?}; last seen: {}", started.elapsed(), summary(latest)))
-        };
+        let mut watch = Watch::new(targets, &groups, &group_of, opts.timeout);
+        let mut backoff = Backoff::new(opts);
         loop {
-            polls += 1;
-            let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            let polled = {
-                let requests: Vec<_> = groups
-                    .iter()
-                    .map(|g| {
-                        let fut = crate::paginate::send_batched(
-                            g.ec2.clone(),
-                            g.query.clone(),
-                            self.max_concurrency,
-                            g.endpoint.clone(),
-                        );
-                        let name = g.name.clone();
-                        async move {
-                            fut.await.map_err(|mut e| {
-                                if !name.is_empty() {
-                                    e.message = format!("{name}: {}", e.message);
-                                }
-                                e
-                            })
-                        }
-                    })
-                    .collect();
-                self.run(cancel, async move {
-                    let all = futures_util::future::join_all(requests);
-                    match remaining {
-                        Some(r) => tokio::time::timeout(r, all)
-                            .await
-                            .map_err(|_| Error::new(ErrorKind::WaitTimeout, "the deadline passed during a poll")),
-                        None => Ok(all.await),
-                    }
-                })
-            };
-            // A poll counts when every place answered; a place's permanent error ends the wait,
-            // a transient one (in any place) means polling again.
-            let poll = polled.and_then(|pages| {
-                let mut transient = None;
-                let mut answered = Vec::with_capacity(pages.len());
-                for page in pages {
-                    match page {
-                        Ok(p) => answered.push(p),
-                        Err(e) if e.kind == ErrorKind::WaitTimeout || !is_transient(&e) => return Err(e),
-                        Err(e) => transient = Some(e),
-                    }
-                }
-                match transient {
-                    Some(e) => Err(e),
-                    None => Ok(answered),
-                }
-            });
-            match poll {
+            watch.polls += 1;
+            match self.poll(&groups, watch.remaining(), cancel) {
                 Ok(pages) => {
-                    for (g, page) in pages.iter().enumerate() {
-                        for t in page.tasks.iter() {
-                            if let Some(id) = t.ami_id {
-                                latest.insert((g, id.to_owned()), Task::from(t));
-                            }
-                        }
-                    }
-                    let seen: Vec<Task> = keys.iter().filter_map(|k| latest.get(k).cloned()).collect();
-                    tracing::debug!(poll = polls, seen = seen.len(), wanted = keys.len(), "wait poll: {}", summary(&latest));
+                    watch.record(&pages);
+                    let seen = watch.seen();
+                    tracing::debug!(
+                        poll = watch.polls,
+                        seen = seen.len(),
+                        wanted = watch.keys.len(),
+                        "wait poll: {}",
+                        watch.summary()
+                    );
                     if !on_poll(&seen) {
                         return Err(Error::new(ErrorKind::Cancelled, "the progress callback stopped the wait"));
                     }
-                    if let Some((k, name)) =
-                        keys.iter().zip(&names).find(|(k, _)| latest.get(*k).is_some_and(|t| t.state == TaskState::Failed))
-                    {
-                        let t = &latest[k];
-                        let ami = t.ami_id.clone().unwrap_or_default();
-                        let reason = t.failure_reason.clone().unwrap_or_else(|| "no reason given".to_owned());
-                        let mut e = Error::new(ErrorKind::TaskFailed, format!("{name} failed: {reason}"));
-                        e.ami_id = Some(ami);
-                        e.failure_reason = t.failure_reason.clone();
-                        return Err(e);
-                    }
-                    if let Some((k, name)) = keys.iter().zip(&names).find(|(k, _)| !latest.contains_key(*k)) {
-                        if started.elapsed() >= opts.not_found_grace {
-                            let mut e = Error::new(
-                                ErrorKind::NotFound,
-                                format!("{name} has had no store task for {:?}", started.elapsed()),
-                            );
-                            e.ami_id = Some(k.1.clone());
-                            return Err(e);
-                        }
-                    } else if seen.iter().all(|t| t.state == TaskState::Completed) {
-                        tracing::info!(polls, "every store task completed");
-                        return Ok(seen);
+                    if let Some(end) = watch.verdict(seen, opts.not_found_grace) {
+                        return end;
                     }
                 }
-                Err(e) if e.kind == ErrorKind::WaitTimeout => return Err(timed_out(&latest)),
+                Err(e) if e.kind == ErrorKind::WaitTimeout => return Err(watch.timed_out()),
                 Err(e) if is_transient(&e) => {
-                    tracing::warn!(poll = polls, "transient error while waiting, polling again: {e}");
+                    tracing::warn!(poll = watch.polls, "transient error while waiting, polling again: {e}");
                 }
                 Err(e) => return Err(e),
             }
-            let now = Instant::now();
-            if deadline.is_some_and(|d| now >= d) {
-                return Err(timed_out(&latest));
-            }
-            let mut pause = jitter.between(opts.min_delay, ceiling);
-            if let Some(d) = deadline {
-                pause = pause.min(d - now);
-            }
-            ceiling = (ceiling * 2).min(opts.max_delay);
+            let Some(until_deadline) = watch.until_deadline() else { return Err(watch.timed_out()) };
+            let pause = backoff.next(until_deadline);
             tracing::debug!(pause_ms = pause.as_millis() as u64, "waiting before the next poll");
             self.run(cancel, async move {
                 tokio::time::sleep(pause).await;
@@ -282,33 +299,55 @@ impl Client {
         }
     }
 
+    /// One poll: every place asked for its images at once, within `remaining` (the deadline). A
+    /// poll counts when every place answered; a place's permanent error fails it, and so does a
+    /// transient one (the caller polls again).
+    fn poll(&self, groups: &[Group], remaining: Option<Duration>, cancel: Option<&CancelToken>) -> Result<Vec<TaskPage>> {
+        let requests: Vec<_> = groups
+            .iter()
+            .map(|g| {
+                let fut = crate::paginate::send_batched(g.ec2.clone(), g.query.clone(), self.max_concurrency, g.endpoint.clone());
+                let name = g.name.clone();
+                async move {
+                    fut.await.map_err(|mut e| {
+                        if !name.is_empty() {
+                            e.message = format!("{name}: {}", e.message);
+                        }
+                        e
+                    })
+                }
+            })
+            .collect();
+        let pages = self.run(cancel, async move {
+            let all = futures_util::future::join_all(requests);
+            match remaining {
+                Some(r) => tokio::time::timeout(r, all)
+                    .await
+                    .map_err(|_| Error::new(ErrorKind::WaitTimeout, "the deadline passed during a poll")),
+                None => Ok(all.await),
+            }
+        })?;
+        let mut transient = None;
+        let mut answered = Vec::with_capacity(pages.len());
+        for page in pages {
+            match page {
+                Ok(p) => answered.push(p),
+                Err(e) if e.kind == ErrorKind::WaitTimeout || !is_transient(&e) => return Err(e),
+                Err(e) => transient = Some(e),
+            }
+        }
+        match transient {
+            Some(e) => Err(e),
+            None => Ok(answered),
+        }
+    }
+
     /// One group per (region, role) in the order of first appearance, each with its own client
     /// (the client's own for targets without region and role), its roles assumed once each; and
     /// the group of each target.
     fn wait_groups(&self, targets: &[WaitTarget], cancel: Option<&CancelToken>) -> Result<(Vec<Group>, Vec<usize>)> {
-        let mut places: Vec<(Option<String>, Option<String>)> = Vec::new();
-        let mut ids: Vec<Vec<String>> = Vec::new();
-        let mut group_of = Vec::with_capacity(targets.len());
-        for t in targets {
-            if t.image_id.trim().is_empty() {
-                return Err(Error::invalid("an image id is empty"));
-            }
-            if let Some(r) = &t.region {
-                crate::fleet::check_region_name(r)?;
-            }
-            if let Some(a) = &t.role_arn {
-                crate::fleet::account_of_role(a)?;
-            }
-            let key = (t.region.clone(), t.role_arn.clone());
-            let at = places.iter().position(|p| *p == key).unwrap_or_else(|| {
-                places.push(key);
-                ids.push(Vec::new());
-                places.len() - 1
-            });
-            ids[at].push(t.image_id.clone());
-            group_of.push(at);
-        }
-        let roles = crate::fleet::unique(&places.iter().filter_map(|(_, r)| r.clone()).collect::<Vec<_>>());
+        let Grouped { places, ids, group_of } = group_targets(targets)?;
+        let roles = crate::places::unique(&places.iter().filter_map(|(_, r)| r.clone()).collect::<Vec<_>>());
         let sts_config = self.sts_config.clone();
         let credentials: Vec<(String, aws_credential_types::provider::SharedCredentialsProvider)> = if roles.is_empty() {
             Vec::new()
@@ -316,7 +355,7 @@ impl Client {
             self.run(cancel, async move {
                 let mut out = Vec::new();
                 for arn in roles {
-                    let c = crate::fleet::role_credentials(&sts_config, &arn).await;
+                    let c = crate::places::role_credentials(&sts_config, &arn).await;
                     out.push((arn, c));
                 }
                 Ok(out)
@@ -330,20 +369,18 @@ impl Client {
             .map(|((region, role), ids)| {
                 let query = Query { image_ids: ids, ..Query::default() };
                 query.validate()?;
-                let account = role.as_deref().and_then(|r| crate::fleet::account_of_role(r).ok());
+                let account = role.as_deref().and_then(|r| crate::places::account_of_role(r).ok());
                 let region_name = region.clone().unwrap_or_else(|| home.clone());
-                let name = match (many, account) {
-                    (false, None) => String::new(),
-                    (_, Some(a)) => format!("{a}/{region_name}"),
-                    (true, None) => region_name.clone(),
-                };
+                // A single place without a role goes unnamed in messages.
+                let name =
+                    if many || account.is_some() { crate::places::place_name(account, &region_name) } else { String::new() };
                 if region.is_none() && role.is_none() {
                     return Ok(Group { ec2: self.ec2.clone(), endpoint: self.endpoint.clone(), name, query });
                 }
                 let creds = role.as_ref().and_then(|r| credentials.iter().find(|(a, _)| a == r).map(|(_, c)| c));
                 Ok(Group {
-                    ec2: crate::fleet::ec2_for(&self.sdk_config, self.endpoint_url.as_deref(), &region_name, creds),
-                    endpoint: crate::client::endpoint_label(self.endpoint_url.as_deref(), Some(&region_name), &self.proxies)
+                    ec2: crate::places::ec2_for(&self.sdk_config, self.endpoint_url.as_deref(), &region_name, creds),
+                    endpoint: crate::places::endpoint_label(self.endpoint_url.as_deref(), Some(&region_name), &self.proxies)
                         .into(),
                     name,
                     query,
@@ -352,6 +389,44 @@ impl Client {
             .collect::<Result<Vec<Group>>>()?;
         Ok((groups, group_of))
     }
+}
+
+/// Where a group of targets is: its region and its role (`None`: the client's own).
+type PlaceKey = (Option<String>, Option<String>);
+
+/// Targets grouped by place: each group's place and image ids, and the group of each target.
+struct Grouped {
+    places: Vec<PlaceKey>,
+    ids: Vec<Vec<String>>,
+    group_of: Vec<usize>,
+}
+
+/// The targets grouped by (region, role), in the order of first appearance: each group's place,
+/// its image ids, and the group of each target. Checks every target first.
+fn group_targets(targets: &[WaitTarget]) -> Result<Grouped> {
+    let mut places: Vec<PlaceKey> = Vec::new();
+    let mut ids: Vec<Vec<String>> = Vec::new();
+    let mut group_of = Vec::with_capacity(targets.len());
+    for t in targets {
+        if t.image_id.trim().is_empty() {
+            return Err(Error::invalid("an image id is empty"));
+        }
+        if let Some(r) = &t.region {
+            crate::places::check_region_name(r)?;
+        }
+        if let Some(a) = &t.role_arn {
+            crate::places::account_of_role(a)?;
+        }
+        let key = (t.region.clone(), t.role_arn.clone());
+        let at = places.iter().position(|p| *p == key).unwrap_or_else(|| {
+            places.push(key);
+            ids.push(Vec::new());
+            places.len() - 1
+        });
+        ids[at].push(t.image_id.clone());
+        group_of.push(at);
+    }
+    Ok(Grouped { places, ids, group_of })
 }
 
 #[cfg(test)]

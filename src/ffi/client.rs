@@ -60,6 +60,8 @@ pub extern "C" fn storetasks_client_new(
 
 /// Frees a client, closing its connections and stopping its threads. NULL is ignored. No call
 /// may still be running on it. Safe to call from any thread, including one inside a tokio runtime.
+/// It waits for the library's threads to end, up to 5 seconds (a request still being answered is
+/// dropped then); inside a tokio runtime it returns at once and they end in the background.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_client_free(client: *mut storetasks_client) {
     free_box(client);

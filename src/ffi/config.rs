@@ -145,8 +145,8 @@ pub extern "C" fn storetasks_config_set_timeouts(
     attempt_ms: u64,
     operation_ms: u64,
 ) -> storetasks_status {
-    let ms = |v: u64| (v > 0).then(|| Duration::from_millis(v));
     set(config, |c| {
+        let ms = |v: u64| (v > 0).then(|| Duration::from_millis(v));
         c.connect_timeout = ms(connect_ms);
         c.attempt_timeout = ms(attempt_ms);
         c.operation_timeout = ms(operation_ms);

@@ -18,7 +18,8 @@ use super::{
     storetasks_status, str_arg, try_ref,
 };
 use crate::error::{Error, ErrorKind};
-use crate::fleet::{Fleet, Outcome, account_of_role, check_region_name};
+use crate::fleet::{Fleet, Outcome};
+use crate::places::{account_of_role, check_region_name};
 use crate::task::{CliTask, TaskPage};
 
 /// Where a fleet call runs: regions (a list, or every region enabled for the account) and,

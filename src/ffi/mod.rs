@@ -1,7 +1,7 @@
 //! The C surface. Every `extern "C"` function of the library is in this module; each is a thin
 //! layer of pointer checks and conversions over the Rust core, run inside [`boundary`].
 
-#![allow(non_camel_case_types)]
+#![allow(non_camel_case_types, reason = "C type names are snake_case with the storetasks_ prefix, as the header spells them")]
 #![warn(missing_docs)]
 
 use std::ffi::{CStr, CString, c_char};
@@ -344,5 +344,62 @@ mod header {
             committed == fresh,
             "include/storetasks.h is stale: run `make header` (STORETASKS_BLESS=1 cargo test --release --lib header) and commit it"
         );
+    }
+}
+
+#[cfg(test)]
+mod exports {
+    /// The helpers whose call keeps a C function's body inside the panic boundary.
+    const WRAPPERS: [&str; 11] = [
+        "boundary(",
+        "boundary_or(",
+        "super::boundary_or(",
+        "getter(",
+        "super::getter(",
+        "set(",
+        "edit(",
+        "place(",
+        "free_box(",
+        "super::last_error(",
+        "list_call(",
+    ];
+
+    /// The C functions that cannot panic, and why they need no boundary.
+    const CANNOT_PANIC: [(&str, &str); 3] = [
+        ("storetasks_version", "returns a pointer to a static string"),
+        ("storetasks_status_name", "looks a number up in a static table"),
+        ("storetasks_string_free", "drops its string inside catch_unwind"),
+    ];
+
+    /// Every `extern "C"` function starts inside the panic boundary: its body is one call of a
+    /// wrapper, or it is listed above with the reason it cannot panic. A new C function that
+    /// forgets the boundary fails here, not in a host process that aborts.
+    #[test]
+    #[cfg_attr(miri, ignore = "reads the source files: nothing for Miri to check")]
+    fn every_export_starts_inside_the_panic_boundary() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ffi");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).expect("src/ffi") {
+            let path = entry.expect("a directory entry").path();
+            let text = std::fs::read_to_string(&path).expect("a source file");
+            let mut rest = text.as_str();
+            while let Some(at) = rest.find("extern \"C\" fn ") {
+                let after = &rest[at + "extern \"C\" fn ".len()..];
+                let name = &after[..after.find('(').expect("a parameter list")];
+                let body = &after[after.find(" {\n").expect("a body") + 3..];
+                let first = body.trim_start();
+                let wrapped = WRAPPERS.iter().any(|w| first.starts_with(w));
+                let exempt = CANNOT_PANIC.iter().any(|(n, _)| *n == name);
+                assert!(
+                    wrapped || exempt,
+                    "{name} ({}) does not start inside the panic boundary: its body begins {:?}",
+                    path.display(),
+                    &first[..first.len().min(60)]
+                );
+                seen += 1;
+                rest = body;
+            }
+        }
+        assert!(seen > 60, "only {seen} C functions found");
     }
 }

@@ -437,53 +437,54 @@ fn describe(
     }
     let image_ids = indexed(params, "ImageId");
     let filters = filters(params)?;
-    let max_results = params.get("MaxResults");
-    let next_token = params.get("NextToken");
-
     if !image_ids.is_empty() {
-        if max_results.is_some() {
-            return Err(ApiError::bad(
-                "InvalidParameterCombination",
-                "The parameter MaxResults cannot be used with the parameter ImageIds",
-            ));
-        }
-        if next_token.is_some() {
-            return Err(ApiError::bad(
-                "InvalidParameterCombination",
-                "The parameter NextToken cannot be used with the parameter ImageIds",
-            ));
-        }
-        if image_ids.len() > MAX_IMAGE_IDS {
-            return Err(ApiError::invalid_value(format!(
-                "The maximum number of ImageIds is {MAX_IMAGE_IDS}; {} were given.",
-                image_ids.len()
-            )));
-        }
-        if dry {
-            return Err(ApiError::dry_run());
-        }
-        let wanted: HashSet<&str> = image_ids.iter().map(String::as_str).collect();
-        let now = emu.clock.now_ms();
-        let store = store_of(emu, pair)?;
-        let mut seen = HashSet::new();
-        let items: Vec<View> = store
-            .visible_sorted(now)
-            .into_iter()
-            .filter(|t| t.ami_id.as_deref().is_some_and(|a| wanted.contains(a) && seen.insert(a.to_owned())))
-            .map(|t| t.view(now, emu.opts.progress_rate))
-            .collect();
-        return Ok(xml::describe(request_id, &items, None));
+        return describe_ids(emu, params, pair, &image_ids, dry, request_id);
     }
+    describe_page(emu, params, pair, &filters, fault, dry, request_id)
+}
 
-    for f in &filters {
-        if f.name != "task-state" && f.name != "bucket" {
-            return Err(ApiError::invalid_value(format!("The filter '{}' is invalid", f.name)));
-        }
-        if f.values.is_empty() {
-            return Err(ApiError::invalid_value(format!("The filter '{}' requires at least one value", f.name)));
+/// DescribeStoreImageTasks with `ImageId.N`: the latest task of each listed AMI, no pages.
+fn describe_ids(
+    emu: &Emulator,
+    params: &Params,
+    pair: &Pair,
+    image_ids: &[String],
+    dry: bool,
+    request_id: &str,
+) -> Result<Vec<u8>, ApiError> {
+    for other in ["MaxResults", "NextToken"] {
+        if params.get(other).is_some() {
+            return Err(ApiError::bad(
+                "InvalidParameterCombination",
+                format!("The parameter {other} cannot be used with the parameter ImageIds"),
+            ));
         }
     }
-    let page_size = match max_results {
+    if image_ids.len() > MAX_IMAGE_IDS {
+        return Err(ApiError::invalid_value(format!(
+            "The maximum number of ImageIds is {MAX_IMAGE_IDS}; {} were given.",
+            image_ids.len()
+        )));
+    }
+    if dry {
+        return Err(ApiError::dry_run());
+    }
+    let wanted: HashSet<&str> = image_ids.iter().map(String::as_str).collect();
+    let now = emu.clock.now_ms();
+    let store = store_of(emu, pair)?;
+    let mut seen = HashSet::new();
+    let items: Vec<View> = store
+        .visible_sorted(now)
+        .into_iter()
+        .filter(|t| t.ami_id.as_deref().is_some_and(|a| wanted.contains(a) && seen.insert(a.to_owned())))
+        .map(|t| t.view(now, emu.opts.progress_rate))
+        .collect();
+    Ok(xml::describe(request_id, &items, None))
+}
+
+/// The page size a request asks for (`MaxResults`, else the default), checked.
+fn page_size(emu: &Emulator, max_results: Option<&String>, fault: Option<FaultKind>) -> Result<usize, ApiError> {
+    Ok(match max_results {
         // A server that validates MaxResults but then answers with its default page size.
         _ if fault == Some(FaultKind::IgnoreMaxResults) => emu.opts.default_page_size,
         None => emu.opts.default_page_size,
@@ -497,7 +498,29 @@ fn describe(
                 )));
             }
         },
-    };
+    })
+}
+
+/// DescribeStoreImageTasks without ids: one page of the filtered tasks, from `NextToken`.
+fn describe_page(
+    emu: &Emulator,
+    params: &Params,
+    pair: &Pair,
+    filters: &[Filter],
+    fault: Option<FaultKind>,
+    dry: bool,
+    request_id: &str,
+) -> Result<Vec<u8>, ApiError> {
+    for f in filters {
+        if f.name != "task-state" && f.name != "bucket" {
+            return Err(ApiError::invalid_value(format!("The filter '{}' is invalid", f.name)));
+        }
+        if f.values.is_empty() {
+            return Err(ApiError::invalid_value(format!("The filter '{}' requires at least one value", f.name)));
+        }
+    }
+    let page_size = page_size(emu, params.get("MaxResults"), fault)?;
+    let next_token = params.get("NextToken");
     let token_key = emu.token_key_for(pair);
     let after = match next_token {
         None => FIRST_PAGE,
@@ -507,14 +530,11 @@ fn describe(
         return Err(ApiError::dry_run());
     }
     let nonce = || emu.random_u64() as u32;
-
     if fault == Some(FaultKind::EmptyPages) {
         let token = encode_token(&token_key, after, nonce());
         return Ok(xml::describe(request_id, &[], Some(&token)));
     }
-
-    let now = emu.clock.now_ms();
-    let rate = emu.opts.progress_rate;
+    let (now, rate) = (emu.clock.now_ms(), emu.opts.progress_rate);
     let store = store_of(emu, pair)?;
     let matches = |v: &View| {
         filters.iter().all(|f| {
@@ -535,16 +555,13 @@ fn describe(
     drop(store);
     let more = page.len() > page_size;
     page.truncate(page_size);
-    let mut token = match (more, page.last()) {
-        (true, Some((pos, _))) => Some(encode_token(&token_key, *pos, nonce())),
+    let token = match (fault, more, page.last()) {
+        (Some(FaultKind::RepeatToken), _, _) => {
+            Some(next_token.cloned().unwrap_or_else(|| encode_token(&token_key, FIRST_PAGE, nonce())))
+        }
+        (_, true, Some((pos, _))) => Some(encode_token(&token_key, *pos, nonce())),
         _ => None,
     };
-    if fault == Some(FaultKind::RepeatToken) {
-        token = Some(match next_token {
-            Some(t) => t.clone(),
-            None => encode_token(&token_key, FIRST_PAGE, nonce()),
-        });
-    }
     let items: Vec<View> = page.into_iter().map(|(_, v)| v).collect();
     Ok(xml::describe(request_id, &items, token.as_deref()))
 }

@@ -240,101 +240,103 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Parsed, String> 
                 None => args.next().ok_or_else(|| format!("{flag} needs a value")),
             }
         };
-        match flag.as_str() {
-            "--port" => opts.port = parse_num(&flag, &value()?)?,
-            "--sts-port" => opts.sts_port = Some(parse_num(&flag, &value()?)?),
-            "--tls" => opts.tls_dir = Some(PathBuf::from(value()?)),
+        opts.set(&flag, &mut value)?;
+    }
+    opts.check()?;
+    Ok(Parsed::Run(Box::new(opts)))
+}
+
+/// Adds region `r` (given with `flag`) to `list` once, after checking its name.
+fn add_region(list: &mut Vec<String>, flag: &str, r: &str) -> Result<(), String> {
+    if !is_region_name(r) {
+        return Err(format!("{flag}: `{r}` is not a region name"));
+    }
+    if !list.iter().any(|x| x == r) {
+        list.push(r.to_owned());
+    }
+    Ok(())
+}
+
+impl Options {
+    /// Applies one option; `value` gives its value when it takes one.
+    fn set(&mut self, flag: &str, value: &mut dyn FnMut() -> Result<String, String>) -> Result<(), String> {
+        match flag {
+            "--port" => self.port = parse_num(flag, &value()?)?,
+            "--sts-port" => self.sts_port = Some(parse_num(flag, &value()?)?),
+            "--tls" => self.tls_dir = Some(PathBuf::from(value()?)),
             "--bind" => {
                 let v = value()?;
-                opts.bind = v.parse().map_err(|_| format!("--bind: `{v}` is not an IP address"))?;
+                self.bind = v.parse().map_err(|_| format!("--bind: `{v}` is not an IP address"))?;
             }
-            "--region" => opts.region = value()?,
+            "--region" => self.region = value()?,
             "--regions" => {
                 for r in value()?.split(',').map(str::trim).filter(|r| !r.is_empty()) {
-                    if !is_region_name(r) {
-                        return Err(format!("--regions: `{r}` is not a region name"));
-                    }
-                    if !opts.regions.iter().any(|x| x == r) {
-                        opts.regions.push(r.to_owned());
-                    }
+                    add_region(&mut self.regions, flag, r)?;
                 }
             }
             "--opted-in-region" => {
                 let r = value()?;
-                if !is_region_name(&r) {
-                    return Err(format!("--opted-in-region: `{r}` is not a region name"));
-                }
-                if !opts.opted_in_regions.contains(&r) {
-                    opts.opted_in_regions.push(r.clone());
-                }
-                if !opts.regions.contains(&r) {
-                    opts.regions.push(r);
-                }
+                add_region(&mut self.opted_in_regions, flag, &r)?;
+                add_region(&mut self.regions, flag, &r)?;
             }
-            "--opt-in-region" => {
-                let r = value()?;
-                if !is_region_name(&r) {
-                    return Err(format!("--opt-in-region: `{r}` is not a region name"));
-                }
-                if !opts.opt_in_regions.contains(&r) {
-                    opts.opt_in_regions.push(r);
-                }
-            }
+            "--opt-in-region" => add_region(&mut self.opt_in_regions, flag, &value()?)?,
             "--account-id" => {
                 let a = value()?;
                 if !is_account_id(&a) {
                     return Err(format!("--account-id: `{a}` is not a 12-digit account id"));
                 }
-                opts.account_id = a;
+                self.account_id = a;
             }
             "--role" => {
                 let role = Role::parse(&value()?).map_err(|e| format!("--role: {e}"))?;
-                if !opts.roles.iter().any(|r| r.arn == role.arn) {
-                    opts.roles.push(role);
+                if !self.roles.iter().any(|r| r.arn == role.arn) {
+                    self.roles.push(role);
                 }
             }
-            "--access-key" => opts.access_key = value()?,
-            "--secret-key" => opts.secret_key = value()?,
-            "--deny-key" => opts.deny_keys.push(value()?),
-            "--tasks-file" => opts.tasks_file = Some(PathBuf::from(value()?)),
-            "--generate" => opts.generate = Some(parse_num(&flag, &value()?)?),
-            "--seed" => opts.seed = parse_num(&flag, &value()?)?,
-            "--dump-tasks" => opts.dump_tasks = Some(value()?),
+            "--access-key" => self.access_key = value()?,
+            "--secret-key" => self.secret_key = value()?,
+            "--deny-key" => self.deny_keys.push(value()?),
+            "--tasks-file" => self.tasks_file = Some(PathBuf::from(value()?)),
+            "--generate" => self.generate = Some(parse_num(flag, &value()?)?),
+            "--seed" => self.seed = parse_num(flag, &value()?)?,
+            "--dump-tasks" => self.dump_tasks = Some(value()?),
             "--now" => {
                 let v = value()?;
-                opts.now_ms = Some(parse_rfc3339_ms(&v).ok_or_else(|| format!("--now: `{v}` is not RFC 3339"))?);
+                self.now_ms = Some(parse_rfc3339_ms(&v).ok_or_else(|| format!("--now: `{v}` is not RFC 3339"))?);
             }
             "--progress-rate" => {
-                let rate: f64 = parse_num(&flag, &value()?)?;
+                let rate: f64 = parse_num(flag, &value()?)?;
                 if !rate.is_finite() || rate < 0.0 {
                     return Err("--progress-rate must be a finite number >= 0".into());
                 }
-                opts.progress_rate = rate;
+                self.progress_rate = rate;
             }
             "--default-page-size" => {
-                let n: usize = parse_num(&flag, &value()?)?;
+                let n: usize = parse_num(flag, &value()?)?;
                 if n == 0 {
                     return Err("--default-page-size must be at least 1".into());
                 }
-                opts.default_page_size = n;
+                self.default_page_size = n;
             }
-            "--fault" => {
-                let spec = value()?;
-                opts.faults.push(FaultSpec::parse(&spec).map_err(|e| format!("--fault: {e}"))?);
-            }
+            "--fault" => self.faults.push(FaultSpec::parse(&value()?).map_err(|e| format!("--fault: {e}"))?),
             other => return Err(format!("unknown argument `{other}` (see --help)")),
         }
+        Ok(())
     }
-    if opts.deny_keys.contains(&opts.access_key) {
-        return Err("--deny-key must differ from --access-key".into());
+
+    /// What no single option can check: how the options fit together.
+    fn check(&self) -> Result<(), String> {
+        if self.deny_keys.contains(&self.access_key) {
+            return Err("--deny-key must differ from --access-key".into());
+        }
+        if let Some(r) = self.opt_in_regions.iter().find(|r| self.serves(r)) {
+            return Err(format!("--opt-in-region {r} is also a served region (--region or --regions)"));
+        }
+        for f in &self.faults {
+            self.check_fault_target(f).map_err(|e| format!("--fault: {e}"))?;
+        }
+        Ok(())
     }
-    if let Some(r) = opts.opt_in_regions.iter().find(|r| opts.serves(r)) {
-        return Err(format!("--opt-in-region {r} is also a served region (--region or --regions)"));
-    }
-    for f in &opts.faults {
-        opts.check_fault_target(f).map_err(|e| format!("--fault: {e}"))?;
-    }
-    Ok(Parsed::Run(Box::new(opts)))
 }
 
 #[cfg(test)]

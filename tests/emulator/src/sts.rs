@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use crate::accounts::{Role, is_session_name};
 use crate::api::{Params, Reply, Request};
 use crate::faults::{FaultKind, FaultSpec, Service, Target};
-use crate::sigv4::{self, AuthError, AuthHeader, Received};
+use crate::sigv4::{self, AuthError, AuthHeader, Received, Verified};
 use crate::state::{Emulator, PrincipalError};
 use crate::xml;
 
@@ -136,17 +136,10 @@ pub async fn handle(emu: &Emulator, req: &Request<'_>, params: &Params, auth: &A
     }
 }
 
-/// Checks, in order: signature, Action, Version, unknown parameters, authorization (only the
-/// `--access-key` key may assume roles), parameter values, the role.
-fn assume_role(
-    emu: &Emulator,
-    req: &Request<'_>,
-    params: &Params,
-    auth: &AuthHeader,
-    request_id: &str,
-) -> Result<Vec<u8>, StsError> {
+/// The request's signature checked for the `sts` service, in STS's error shape.
+fn verify(emu: &Emulator, req: &Request<'_>, auth: &AuthHeader) -> Result<Verified, StsError> {
     let region_ok = |r: &str| r == GLOBAL_REGION || emu.opts.serves(r);
-    let verified = sigv4::verify(&Received::from(req), auth, "sts", region_ok, |k| emu.secret_for(k)).map_err(|e| match e {
+    sigv4::verify(&Received::from(req), auth, "sts", region_ok, |k| emu.secret_for(k)).map_err(|e| match e {
         AuthError::UnknownKey => StsError::invalid_token(),
         AuthError::Mismatch => StsError::new(
             StatusCode::FORBIDDEN,
@@ -162,7 +155,36 @@ fn assume_role(
         AuthError::Malformed(why) => {
             StsError::new(StatusCode::BAD_REQUEST, "IncompleteSignature", format!("The request signature is incomplete: {why}."))
         }
-    })?;
+    })
+}
+
+/// `DurationSeconds`, checked: the default when absent.
+fn duration_of(params: &Params) -> Result<u64, StsError> {
+    Ok(match params.get("DurationSeconds") {
+        None => DEFAULT_DURATION,
+        Some(d) => match d.trim().parse::<u64>() {
+            Ok(n) if DURATION_RANGE.contains(&n) => n,
+            _ => {
+                return Err(StsError::validation(format!(
+                    "1 validation error detected: Value '{d}' at 'durationSeconds' failed to satisfy constraint: Member must be an integer between {} and {}",
+                    DURATION_RANGE.start(),
+                    DURATION_RANGE.end()
+                )));
+            }
+        },
+    })
+}
+
+/// Checks, in order: signature, Action, Version, unknown parameters, authorization (only the
+/// `--access-key` key may assume roles), parameter values, the role.
+fn assume_role(
+    emu: &Emulator,
+    req: &Request<'_>,
+    params: &Params,
+    auth: &AuthHeader,
+    request_id: &str,
+) -> Result<Vec<u8>, StsError> {
+    let verified = verify(emu, req, auth)?;
     let principal = emu.principal(&verified).map_err(|e| match e {
         PrincipalError::BadToken => StsError::invalid_token(),
         PrincipalError::Expired => {
@@ -205,19 +227,7 @@ fn assume_role(
             "1 validation error detected: Value '{session}' at 'roleSessionName' failed to satisfy constraint: Member must be 2 to 64 characters of [\\w+=,.@-]"
         )));
     }
-    let duration = match params.get("DurationSeconds") {
-        None => DEFAULT_DURATION,
-        Some(d) => match d.trim().parse::<u64>() {
-            Ok(n) if DURATION_RANGE.contains(&n) => n,
-            _ => {
-                return Err(StsError::validation(format!(
-                    "1 validation error detected: Value '{d}' at 'durationSeconds' failed to satisfy constraint: Member must be an integer between {} and {}",
-                    DURATION_RANGE.start(),
-                    DURATION_RANGE.end()
-                )));
-            }
-        },
-    };
+    let duration = duration_of(params)?;
     let caller = format!("arn:aws:iam::{}:user/storetasks-local", principal.account);
     let role = match Role::parse(role_arn) {
         Ok(parsed) => emu.opts.role(&parsed.arn).ok_or_else(|| StsError::access_denied(&caller, role_arn))?,
