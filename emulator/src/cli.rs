@@ -89,7 +89,7 @@ Faults:
 
 Control endpoint (no signature): /_emulator/stats, /_emulator/faults,
 /_emulator/tasks[?region=R&account=A], /_emulator/clock, /_emulator/shutdown.
-See tests/emulator/README.md.
+See emulator/README.md.
 
     -h, --help               print this help
 ";

@@ -988,7 +988,7 @@ fn control_endpoint_manages_tasks() {
 
 #[test]
 fn sample_tasks_file_loads() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/sample-tasks.json");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/sample-tasks.json");
     let emu = Emu::start(&["--tasks-file", path]);
     let doc = emu.describe_ok(&[]);
     assert_eq!(doc.items.len(), 16, "19 tasks, 3 of them older than 31 days");
