@@ -49,6 +49,8 @@ use aws_smithy_types::date_time::Format;
 
 use crate::task::{Chunk, Rec};
 
+mod scan;
+
 /// The largest reply read. Offsets into a chunk's text are `u32`; a real page of 200 tasks is
 /// under 100 KiB.
 pub const MAX_REPLY_BYTES: usize = 1 << 30;
@@ -91,11 +93,7 @@ pub fn read_reply(body: &[u8]) -> Result<Reply, ReadError> {
     if body.len() > MAX_REPLY_BYTES {
         return Err(ReadError { at: MAX_REPLY_BYTES, what: format!("the reply is larger than {MAX_REPLY_BYTES} bytes") });
     }
-    let text =
-        std::str::from_utf8(body).map_err(|e| ReadError { at: e.valid_up_to(), what: "the reply is not UTF-8".to_owned() })?;
-    if let Some((at, c)) = first_non_xml_char(body) {
-        return Err(ReadError { at, what: format!("a character XML does not allow (U+{:04X})", c as u32) });
-    }
+    let text = checked_text(body)?;
     let mut r = Reader { s: text, b: body, pos: 0, open: Vec::with_capacity(8), scratch: String::with_capacity(32) };
     let mut reply = Reply { chunk: Chunk { text: String::with_capacity(body.len() / 2), recs: Vec::new() }, next_token: None };
     r.document(&mut reply)?;
@@ -105,41 +103,111 @@ pub fn read_reply(body: &[u8]) -> Result<Reply, ReadError> {
     Ok(reply)
 }
 
-/// The first character of UTF-8 `body` that XML 1.0 does not allow anywhere in a document, raw:
-/// a control character other than tab, line feed and carriage return, or U+FFFE or U+FFFF.
-/// (Surrogates cannot occur in UTF-8.) The SDK's parser refuses them in text but, inside a comment
-/// or processing instruction, stops reading there and keeps what it had, which would lose tasks.
-fn first_non_xml_char(body: &[u8]) -> Option<(usize, char)> {
-    // A byte that may begin such a character: a control byte other than tab, line feed and
-    // carriage return, or EF (U+FFFE and U+FFFF are EF BF BE and EF BF BF; EF is rare in text).
-    const fn suspect(b: u8) -> bool {
-        (b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r') || b == 0xEF
-    }
-    let found = |at: usize| -> Option<(usize, char)> {
-        match body[at] {
-            0xEF => match body.get(at + 1..at + 3) {
-                Some([0xBF, 0xBE]) => Some((at, '\u{fffe}')),
-                Some([0xBF, 0xBF]) => Some((at, '\u{ffff}')),
-                _ => None,
-            },
-            b => Some((at, char::from(b))),
+/// `body` as text, once it is known to be UTF-8 holding no character that XML 1.0 allows nowhere
+/// in a document: a control character other than tab, line feed and carriage return, or U+FFFE or
+/// U+FFFF. (Surrogates cannot occur in UTF-8.) The SDK's parser refuses them in text but, inside a
+/// comment or processing instruction, stops reading there and keeps what it had, which would lose
+/// tasks.
+///
+/// One pass for both checks: each block of 64 bytes is first tested whole for a byte below a space
+/// or not ASCII; only a block holding one is looked at closer ([`check_block`]).
+fn checked_text(body: &[u8]) -> Result<&str, ReadError> {
+    // Every byte before `checked` is known to be good, and `checked` starts a character.
+    let mut checked = 0;
+    let mut at = 0;
+    while at + 64 <= body.len() {
+        let lane = |i: usize| scan::block(body, at + 16 * i).expect("a block of 64 bytes holds four of 16");
+        let lanes = [lane(0), lane(1), lane(2), lane(3)];
+        if scan::any_unusual(lanes) {
+            checked = check_block(body, checked.max(at), at, lanes)?;
         }
-    };
-    // Blocks of 64 bytes without a branch per byte, so that the compiler can use vector
-    // instructions; a block with a suspect byte is then searched byte by byte.
-    const BLOCK: usize = 64;
-    let blocks = body.chunks_exact(BLOCK);
-    let tail = blocks.remainder();
-    for (n, block) in blocks.enumerate() {
-        if block.iter().fold(0u8, |any, &b| any | u8::from(suspect(b))) != 0 {
-            let hit = block.iter().enumerate().filter(|(_, b)| suspect(**b)).find_map(|(i, _)| found(n * BLOCK + i));
-            if hit.is_some() {
-                return hit;
-            }
-        }
+        at += 64;
     }
-    let base = body.len() - tail.len();
-    tail.iter().enumerate().filter(|(_, b)| suspect(**b)).find_map(|(i, _)| found(base + i))
+    let from = checked.max(at);
+    check_span(body, from, body.len(), first_non_xml_char(&body[from..], from))?;
+    debug_assert!(std::str::from_utf8(body).is_ok());
+    // SAFETY: every byte outside the spans decoded by `check_block` and above is ASCII, and each of
+    // those spans was decoded whole from a character's start (the body's start, a byte after an
+    // ASCII byte, or the end of the span before) through the end of the last character it
+    // begins: the body is UTF-8.
+    Ok(unsafe { std::str::from_utf8_unchecked(body) })
+}
+
+/// Checks the block of 64 bytes at `at` (its four `lanes`), of which the bytes before `from` are
+/// known to be good, and returns where the bytes known to be good now end: past the block, or past
+/// the end of a character that its last bytes begin.
+fn check_block(body: &[u8], from: usize, at: usize, lanes: [&scan::Block; 4]) -> Result<usize, ReadError> {
+    let mask = |f: fn(&scan::Block) -> u32| lanes.iter().enumerate().fold(0u64, |m, (i, l)| m | u64::from(f(l)) << (16 * i));
+    // Bytes before `from` were decoded with the block before.
+    let skip = from - at;
+    let high = if skip >= 64 { 0 } else { mask(scan::high) >> skip << skip };
+    // The first character not allowed: a control byte, or U+FFFE or U+FFFF (which begin with EF).
+    let control = mask(scan::control);
+    let mut bad = (control != 0).then(|| at + control.trailing_zeros() as usize).map(|p| (p, char::from(body[p])));
+    let mut ef = if high == 0 { 0 } else { mask(scan::ef) };
+    while ef != 0 {
+        let p = at + ef.trailing_zeros() as usize;
+        if bad.is_some_and(|(b, _)| b < p) {
+            break;
+        }
+        if let Some(c) = non_character(body, p) {
+            bad = Some((p, c));
+            break;
+        }
+        ef &= ef - 1;
+    }
+    if high == 0 {
+        return match bad {
+            Some((p, c)) => Err(not_allowed(p, c)),
+            None => Ok((at + 64).max(from)),
+        };
+    }
+    // The span decoded: from its first byte that is not ASCII through the end of the character
+    // that the block's last bytes begin.
+    let mut end = at + 64;
+    while end < body.len() && end < at + 67 && (body[end] as i8) < -0x40 {
+        end += 1;
+    }
+    check_span(body, at + high.trailing_zeros() as usize, end, bad)?;
+    Ok(end)
+}
+
+/// Decodes `body[from..to]` as UTF-8 up to `bad` (the first character there that XML does not
+/// allow, if any), and refuses whichever comes first: a byte that is not UTF-8, or `bad`.
+fn check_span(body: &[u8], from: usize, to: usize, bad: Option<(usize, char)>) -> Result<(), ReadError> {
+    let to = bad.map_or(to, |(p, _)| p.clamp(from, to));
+    std::str::from_utf8(&body[from..to]).map_err(|e| not_utf8(from + e.valid_up_to()))?;
+    match bad {
+        Some((p, c)) => Err(not_allowed(p, c)),
+        None => Ok(()),
+    }
+}
+
+/// U+FFFE or U+FFFF, if their bytes (EF BF BE, EF BF BF) are at `at`.
+fn non_character(body: &[u8], at: usize) -> Option<char> {
+    match body.get(at..at + 3) {
+        Some([0xEF, 0xBF, 0xBE]) => Some('\u{fffe}'),
+        Some([0xEF, 0xBF, 0xBF]) => Some('\u{ffff}'),
+        _ => None,
+    }
+}
+
+fn not_utf8(at: usize) -> ReadError {
+    ReadError { at, what: "the reply is not UTF-8".to_owned() }
+}
+
+fn not_allowed(at: usize, c: char) -> ReadError {
+    ReadError { at, what: format!("a character XML does not allow (U+{:04X})", c as u32) }
+}
+
+/// The first character of `text` (which starts at byte `base` of the body) that XML does not
+/// allow anywhere: see [`checked_text`].
+fn first_non_xml_char(text: &[u8], base: usize) -> Option<(usize, char)> {
+    text.iter().enumerate().find_map(|(i, &b)| match b {
+        0xEF => non_character(text, i).map(|c| (base + i, c)),
+        b if b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r' => Some((base + i, char::from(b))),
+        _ => None,
+    })
 }
 
 /// A start tag: its name with and without prefix, where it began, and whether it was `<x/>`.
@@ -479,7 +547,7 @@ impl<'a> Reader<'a> {
             // The common case, `<item>`, recognised whole.
             if starts_with(self.rest(), b"<item>") {
                 let at = self.pos;
-                let qname = &self.s[at + 1..at + 5];
+                let qname = self.text(at + 1, at + 5);
                 self.pos = at + 6;
                 self.open.push(qname);
                 self.item(&Tag { qname, local_at: 0, at, empty: false }, chunk)?;
@@ -536,35 +604,37 @@ impl<'a> Reader<'a> {
     fn whole_member(&mut self) -> Option<(Member, &'a str, usize)> {
         let at = self.pos;
         let rest = self.rest();
-        let (name, member) = known_start(rest)?;
-        let len = name.len();
-        let text_at = 2 + len;
+        let known = known_start(rest)?;
+        let text_at = known.start.len();
         let n = text_end(&rest[text_at..]);
-        let end = &rest[text_at + n..];
-        if !(end.len() > len + 2
-            && end[0] == b'<'
-            && end[1] == b'/'
-            && starts_with(&end[2..], name.as_bytes())
-            && end[2 + len] == b'>')
-        {
+        if !starts_with(&rest[text_at + n..], known.end) {
             return None;
         }
-        self.pos = at + text_at + n + len + 3;
-        let value = &self.s[at + text_at..at + text_at + n];
-        Some((member, value, if n == 0 { at } else { at + text_at }))
+        self.pos = at + text_at + n + known.end.len();
+        let value = self.text(at + text_at, at + text_at + n);
+        Some((known.member, value, if n == 0 { at } else { at + text_at }))
     }
 
     /// The start tag `<name>` of a member the reader keeps, at `pos`, without prefix or
     /// attributes (the common case): recognised by comparing it whole with the one name its first
     /// bytes allow, so that its bytes need no other look. Anything else is left to [`Self::event`].
     fn member_start(&mut self) -> Option<(Option<Member>, Tag<'a>)> {
-        let (name, member) = known_start(self.rest())?;
-        let len = name.len();
+        let known = known_start(self.rest())?;
         let at = self.pos;
-        let qname = &self.s[at + 1..at + 1 + len];
-        self.pos = at + 2 + len;
+        let qname = self.text(at + 1, at + known.start.len() - 1);
+        self.pos = at + known.start.len();
         self.open.push(qname);
-        Some((Some(member), Tag { qname, local_at: 0, at, empty: false }))
+        Some((Some(known.member), Tag { qname, local_at: 0, at, empty: false }))
+    }
+
+    /// The text of the body's bytes `from..to`, each of which is the body's end or next to an
+    /// ASCII byte: after `<`, `>` or `/`, or at `<`, `&` or `>`.
+    #[inline(always)]
+    fn text(&self, from: usize, to: usize) -> &'a str {
+        debug_assert!(self.s.is_char_boundary(from) && self.s.is_char_boundary(to));
+        // SAFETY: the body is UTF-8 (`checked_text`), and a position that is its end or next to an
+        // ASCII byte (which is a whole character) is between two characters.
+        unsafe { std::str::from_utf8_unchecked(&self.b[from..to]) }
     }
 
     /// Reads a member's value (see the module documentation) into `out`, and returns where it was.
@@ -610,23 +680,18 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// The length of the text at the start of `rest`: up to its first `<` or `&` (or its end). Eight
-/// bytes at a time, inline: a member's text is short, and a call to a vector search would cost
-/// more than the search.
+/// The length of the text at the start of `rest`: up to its first `<` or `&` (or its end).
+/// Sixteen bytes at a time, inline: a member's text is short, and a call to a vector search would
+/// cost more than the search.
 #[inline(always)]
 fn text_end(rest: &[u8]) -> usize {
-    const ONES: u64 = u64::from_ne_bytes([1; 8]);
-    const HIGH: u64 = ONES << 7;
-    // Whether a byte of `x` is zero: exact for the lowest such byte, which is all that is used.
-    let zero_bytes = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
     let mut i = 0;
-    while let Some(word) = rest.get(i..i + 8) {
-        let x = u64::from_le_bytes(word.try_into().expect("eight bytes"));
-        let hits = zero_bytes(x ^ (ONES * u64::from(b'<'))) | zero_bytes(x ^ (ONES * u64::from(b'&')));
+    while let Some(block) = scan::block(rest, i) {
+        let hits = scan::markup(block);
         if hits != 0 {
-            return i + (hits.trailing_zeros() / 8) as usize;
+            return i + hits.trailing_zeros() as usize;
         }
-        i += 8;
+        i += 16;
     }
     while i < rest.len() && rest[i] != b'<' && rest[i] != b'&' {
         i += 1;
@@ -634,25 +699,28 @@ fn text_end(rest: &[u8]) -> usize {
     i
 }
 
-/// Whether `hay` starts with `needle`, compared eight bytes at a time: names are short, and a
-/// call to `memcmp` would cost more than the comparison.
+/// Whether `hay` starts with `needle`, compared a word at a time (the last word overlapping the
+/// one before): names are short, and a call to `memcmp` would cost more than the comparison.
 #[inline(always)]
 fn starts_with(hay: &[u8], needle: &[u8]) -> bool {
     let Some(hay) = hay.get(..needle.len()) else { return false };
-    let word = |s: &[u8], at: usize| u64::from_ne_bytes(s[at..at + 8].try_into().expect("eight bytes"));
     let n = needle.len();
-    if n < 8 {
-        return hay.iter().zip(needle).all(|(a, b)| a == b);
+    let w8 = |s: &[u8], at: usize| u64::from_ne_bytes(s[at..at + 8].try_into().expect("eight bytes"));
+    let w4 = |s: &[u8], at: usize| u32::from_ne_bytes(s[at..at + 4].try_into().expect("four bytes"));
+    if n < 4 {
+        return hay == needle;
     }
-    // Whole words, then the last word (which may overlap the one before).
+    if n < 8 {
+        return w4(hay, 0) == w4(needle, 0) && w4(hay, n - 4) == w4(needle, n - 4);
+    }
     let mut at = 0;
     while at + 8 <= n {
-        if word(hay, at) != word(needle, at) {
+        if w8(hay, at) != w8(needle, at) {
             return false;
         }
         at += 8;
     }
-    word(hay, n - 8) == word(needle, n - 8)
+    w8(hay, n - 8) == w8(needle, n - 8)
 }
 
 /// A member of a task that the reader keeps.
@@ -664,17 +732,45 @@ enum Member {
     Progress,
 }
 
+/// A member the reader keeps, with its start and end tags as EC2 writes them.
+struct Known {
+    start: &'static [u8],
+    end: &'static [u8],
+    member: Member,
+}
+
+impl Known {
+    const fn new(start: &'static [u8], end: &'static [u8], member: Member) -> Known {
+        Known { start, end, member }
+    }
+
+    /// The member's name.
+    fn name(&self) -> &'static [u8] {
+        &self.start[1..self.start.len() - 1]
+    }
+}
+
+const AMI_ID: Known = Known::new(b"<amiId>", b"</amiId>", Member::String(Rec::AMI_ID));
+const BUCKET: Known = Known::new(b"<bucket>", b"</bucket>", Member::String(Rec::BUCKET));
+const S3_OBJECT_KEY: Known = Known::new(b"<s3objectKey>", b"</s3objectKey>", Member::String(Rec::S3_OBJECT_KEY));
+const TASK_START_TIME: Known = Known::new(b"<taskStartTime>", b"</taskStartTime>", Member::Time);
+const STATE: Known = Known::new(b"<storeTaskState>", b"</storeTaskState>", Member::String(Rec::STATE));
+const PROGRESS: Known = Known::new(b"<progressPercentage>", b"</progressPercentage>", Member::Progress);
+const FAILURE_REASON: Known =
+    Known::new(b"<storeTaskFailureReason>", b"</storeTaskFailureReason>", Member::String(Rec::FAILURE_REASON));
+
 impl Member {
-    /// The one member name that `<` + `rest[1..]` can start, by its first bytes.
-    fn by_first_bytes(rest: &[u8]) -> Option<(&'static str, Member)> {
+    /// The one member whose start tag `rest` can begin, by its first bytes.
+    #[inline(always)]
+    fn by_first_bytes(rest: &[u8]) -> Option<&'static Known> {
         Some(match *rest.get(1)? {
-            b'a' => ("amiId", Member::String(Rec::AMI_ID)),
-            b'b' => ("bucket", Member::String(Rec::BUCKET)),
-            b't' => ("taskStartTime", Member::Time),
-            b'p' => ("progressPercentage", Member::Progress),
-            b's' if rest.get(2) == Some(&b'3') => ("s3objectKey", Member::String(Rec::S3_OBJECT_KEY)),
-            b's' if rest.get(10) == Some(&b'S') => ("storeTaskState", Member::String(Rec::STATE)),
-            b's' => ("storeTaskFailureReason", Member::String(Rec::FAILURE_REASON)),
+            b'a' => &AMI_ID,
+            b'b' => &BUCKET,
+            b't' => &TASK_START_TIME,
+            b'p' => &PROGRESS,
+            b's' if rest.get(2) == Some(&b'3') => &S3_OBJECT_KEY,
+            b's' if rest.get(10) == Some(&b'S') => &STATE,
+            b's' => &FAILURE_REASON,
             _ => return None,
         })
     }
@@ -682,55 +778,61 @@ impl Member {
     /// The member named `local`: the names differ in length, so the length picks the one
     /// candidate and a single comparison confirms it.
     fn of(local: &str) -> Option<Member> {
-        let (name, member) = match local.len() {
-            5 => ("amiId", Member::String(Rec::AMI_ID)),
-            6 => ("bucket", Member::String(Rec::BUCKET)),
-            11 => ("s3objectKey", Member::String(Rec::S3_OBJECT_KEY)),
-            13 => ("taskStartTime", Member::Time),
-            14 => ("storeTaskState", Member::String(Rec::STATE)),
-            18 => ("progressPercentage", Member::Progress),
-            22 => ("storeTaskFailureReason", Member::String(Rec::FAILURE_REASON)),
+        let known = match local.len() {
+            5 => &AMI_ID,
+            6 => &BUCKET,
+            11 => &S3_OBJECT_KEY,
+            13 => &TASK_START_TIME,
+            14 => &STATE,
+            18 => &PROGRESS,
+            22 => &FAILURE_REASON,
             _ => return None,
         };
-        starts_with(local.as_bytes(), name.as_bytes()).then_some(member)
+        starts_with(local.as_bytes(), known.name()).then_some(known.member)
     }
 }
 
 /// The member whose start tag `<name>` (no prefix, no attribute) begins `rest`, if any: the one
 /// name its first bytes allow, compared whole.
 #[inline(always)]
-fn known_start(rest: &[u8]) -> Option<(&'static str, Member)> {
-    if rest.first() != Some(&b'<') {
-        return None;
-    }
-    let (name, member) = Member::by_first_bytes(rest)?;
-    (starts_with(&rest[1..], name.as_bytes()) && rest.get(1 + name.len()) == Some(&b'>')).then_some((name, member))
+fn known_start(rest: &[u8]) -> Option<&'static Known> {
+    let known = Member::by_first_bytes(rest)?;
+    starts_with(rest, known.start).then_some(known)
 }
 
 /// Keeps a member's decoded `value` (which starts at byte `at`) in `rec` and `chunk`.
+#[inline(always)]
 fn keep(rec: &mut Rec, chunk: &mut Chunk, member: Member, value: &str, at: usize) -> Result<(), ReadError> {
     match member {
         Member::String(i) => {
             let start = chunk.text.len();
             chunk.text.push_str(value);
             rec.strings[i] = chunk.end_string(start);
+            Ok(())
         }
-        Member::Time => match plain_time_ms(value) {
-            Some(ms) => (rec.has_time, rec.time_ms) = (true, ms),
-            None => {
-                let time = DateTime::from_str(value, Format::DateTime)
-                    .map_err(|_| ReadError { at, what: format!("taskStartTime {value:?} is not an RFC 3339 time") })?;
-                rec.has_time = time.to_millis().is_ok();
-                rec.time_ms = time.to_millis().unwrap_or(0);
-            }
-        },
-        Member::Progress => {
-            rec.progress = value
-                .parse()
-                .map_err(|_| ReadError { at, what: format!("progressPercentage {value:?} is not a 32-bit whole number") })?;
-            rec.has_progress = true;
+        Member::Time => keep_time(rec, value, at),
+        Member::Progress => keep_progress(rec, value, at),
+    }
+}
+
+fn keep_time(rec: &mut Rec, value: &str, at: usize) -> Result<(), ReadError> {
+    match plain_time_ms(value) {
+        Some(ms) => (rec.has_time, rec.time_ms) = (true, ms),
+        None => {
+            let time = DateTime::from_str(value, Format::DateTime)
+                .map_err(|_| ReadError { at, what: format!("taskStartTime {value:?} is not an RFC 3339 time") })?;
+            rec.has_time = time.to_millis().is_ok();
+            rec.time_ms = time.to_millis().unwrap_or(0);
         }
     }
+    Ok(())
+}
+
+fn keep_progress(rec: &mut Rec, value: &str, at: usize) -> Result<(), ReadError> {
+    rec.progress = value
+        .parse()
+        .map_err(|_| ReadError { at, what: format!("progressPercentage {value:?} is not a 32-bit whole number") })?;
+    rec.has_progress = true;
     Ok(())
 }
 
@@ -738,35 +840,36 @@ fn keep(rec: &mut Rec, chunk: &mut Chunk, member: Member, value: &str, at: usize
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ` (as EC2 writes them) with a year from 1000 to 9999 and every field
 /// in range; `None` for anything else, which the SDK's own parser then reads.
 fn plain_time_ms(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    let frac = match b.len() {
-        20 => false,
-        24 if b[19] == b'.' => true,
+    // The time in a fixed frame of 24 bytes (a time without fraction is given `.000Z`), read as
+    // three words of eight bytes, each XORed with the frame's form: a separator then becomes 0 and
+    // a digit its value, so one test per word checks every byte of it.
+    let mut b = *b"0000-00-00T00:00:00.000Z";
+    match s.len() {
+        20 if s.as_bytes()[19] == b'Z' => b[..19].copy_from_slice(&s.as_bytes()[..19]),
+        24 => b.copy_from_slice(s.as_bytes()),
         _ => return None,
-    };
-    if b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[b.len() - 1] != b'Z' {
-        return None;
     }
-    // A byte that is not a digit gives a value above 9.
-    let digit = |i: usize| i64::from(b[i].wrapping_sub(b'0'));
-    let mut bad = false;
-    for i in [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22] {
-        bad |= i < b.len() - 1 && digit(i) > 9;
-    }
-    if bad {
-        return None;
-    }
-    let num = |from: usize, to: usize| -> Option<i64> {
-        let mut n = 0;
-        for i in from..to {
-            n = n * 10 + digit(i);
+    const FORM: &[u8; 24] = b"0000-00-00T00:00:00.000Z";
+    // Per word: 0xFF over a separator and 0xF0 over a digit (what must be clear), and 0x06 over a
+    // digit (added, it carries into 0x10 for a value above 9).
+    const CLEAR: [u64; 3] = [0xFFF0_F0FF_F0F0_F0F0, 0xF0F0_FFF0_F0FF_F0F0, 0xFFF0_F0F0_FFF0_F0FF];
+    const SIX: [u64; 3] = [0x0006_0600_0606_0606, 0x0606_0006_0600_0606, 0x0006_0606_0006_0600];
+    let word = |s: &[u8; 24], i: usize| u64::from_le_bytes(s[8 * i..8 * i + 8].try_into().expect("eight bytes"));
+    let mut x = [0u64; 3];
+    for i in 0..3 {
+        x[i] = word(&b, i) ^ word(FORM, i);
+        if x[i] & CLEAR[i] != 0 || (x[i] + SIX[i]) & (SIX[i] << 3) & 0x1010_1010_1010_1010 != 0 {
+            return None;
         }
-        Some(n)
-    };
-    let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
-    let (hour, minute, second) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
-    let millis = if frac { num(20, 23)? } else { 0 };
+    }
+    let digit = |at: usize| (x[at / 8] >> (8 * (at % 8))) & 0xF;
+    let two = |at: usize| digit(at) * 10 + digit(at + 1);
+    let (year, month, day) = (two(0) * 100 + two(2), two(5), two(8));
+    let (hour, minute, second) = (two(11), two(14), two(17));
+    let millis = two(20) * 10 + digit(22);
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    // Days before each month in a year that is not a leap year.
+    const BEFORE: [u64; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
     let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
     if !(1000..=9999).contains(&year)
         || !(1..=12).contains(&month)
@@ -778,19 +881,28 @@ fn plain_time_ms(s: &str) -> Option<i64> {
     {
         return None;
     }
-    // Days from the civil date (proleptic Gregorian, years counted from March).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(((days * 24 + hour) * 60 + minute) * 60 * 1000 + second * 1000 + millis)
+    // Days from 0001-01-01 (proleptic Gregorian) to the date, then from 1970-01-01 (719,162 days
+    // after it).
+    let y = year - 1;
+    let days = y * 365 + y / 4 - y / 100 + y / 400 + BEFORE[(month - 1) as usize] + u64::from(leap && month > 2) + day - 1;
+    let days = days as i64 - 719_162;
+    Some(((days * 24 + hour as i64) * 60 + minute as i64) * 60_000 + (second * 1000 + millis) as i64)
 }
 
 /// What `&...;` at the start of `s` stands for, and how many bytes it takes.
 fn reference(s: &str) -> Result<(char, usize), String> {
+    // The five predefined entities, looked for first: EC2 writes these.
+    let b = s.as_bytes();
+    if b.len() >= 6 {
+        match &b[..4] {
+            b"&lt;" => return Ok(('<', 4)),
+            b"&gt;" => return Ok(('>', 4)),
+            b"&amp" if b[4] == b';' => return Ok(('&', 5)),
+            b"&quo" if &b[4..6] == b"t;" => return Ok(('"', 6)),
+            b"&apo" if &b[4..6] == b"s;" => return Ok(('\'', 6)),
+            _ => {}
+        }
+    }
     let body = &s[1..];
     let Some(semi) = body.find([';', '&']).filter(|&p| body.as_bytes()[p] == b';') else {
         return Err("an entity reference without its ';'".to_owned());
@@ -966,6 +1078,57 @@ mod tests {
             assert!(e.contains("at byte"), "{e}");
         }
         assert!(read_reply(b"<a>\xff</a>").unwrap_err().to_string().contains("not UTF-8"));
+    }
+
+    /// The one-pass check of characters refuses what decoding the whole body and then looking for
+    /// characters XML does not allow refuses, at the first such place, whatever falls on the
+    /// edges of its blocks.
+    #[test]
+    fn characters_are_checked_as_a_whole_body_check_would() {
+        let pieces: [&[u8]; 14] = [
+            b"a",
+            b"<x>",
+            b"\n",
+            b"\t",
+            "\u{e9}".as_bytes(),
+            "\u{20ac}".as_bytes(),
+            "\u{1F600}".as_bytes(),
+            "\u{fffd}".as_bytes(),
+            b"\x01",
+            b"\x7f",
+            "\u{fffe}".as_bytes(),
+            "\u{ffff}".as_bytes(),
+            b"\xbf",
+            b"\xe2\x82",
+        ];
+        let expected = |body: &[u8]| -> Option<usize> {
+            let utf8 = std::str::from_utf8(body).err().map(|e| e.valid_up_to());
+            let bad = first_non_xml_char(body, 0).map(|(at, _)| at);
+            match (utf8, bad) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
+        };
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..20_000 {
+            let mut body = b"a".repeat((next() % 70) as usize);
+            // Mostly good pieces; now and then one that is not allowed or not UTF-8.
+            let count = 1 + next() % 12;
+            for _ in 0..count {
+                let n = next() as usize;
+                let piece = if round % 3 == 0 { pieces[n % pieces.len()] } else { pieces[n % 8] };
+                body.extend_from_slice(piece);
+                body.extend(std::iter::repeat_n(b'b', (next() % 20) as usize));
+            }
+            let got = checked_text(&body).err().map(|e| e.at);
+            assert_eq!(got, expected(&body), "{body:?}");
+        }
     }
 
     /// The short way of reading EC2's times gives what the SDK's parser gives, and leaves it
