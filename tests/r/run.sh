@@ -1,10 +1,12 @@
 #!/bin/sh
-# The R package bindings/r: built into a tarball, checked with `R CMD check --no-manual` (no ERROR
-# or WARNING allowed; its tests run there too, against the emulator), installed into a temporary
-# library and its testthat suite run against the emulator again, counted.
+# The R package bindings/r: its man pages and NAMESPACE checked against what roxygen2 generates
+# from its comments (tests/r/check-man.sh), then built into a tarball, checked with
+# `R CMD check --no-manual` (no ERROR or WARNING allowed; its tests run there too, against the
+# emulator), installed into a temporary library and its testthat suite run against the emulator
+# again, counted.
 #   STORETASKS_EMULATOR=... LIBDIR=target/release BUILD=build AWS_CLI=.venv/bin/aws sh tests/r/run.sh
-# `make test-r` runs it. Needs R with testthat, jsonlite and withr (Debian: r-base-core,
-# r-cran-testthat, r-cran-jsonlite).
+# `make test-r` runs it. Needs R with testthat, jsonlite, withr and roxygen2 (Debian: r-base-core,
+# r-cran-testthat, r-cran-jsonlite, r-cran-roxygen2).
 set -eu
 : "${STORETASKS_EMULATOR:?path to storetasks-emulator}"
 : "${LIBDIR:?directory holding libstoretasks.so}"
@@ -12,7 +14,8 @@ BUILD=${BUILD:-build}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 abs() { (cd "$(dirname "$1")" && echo "$(pwd)/$(basename "$1")"); }
 
-command -v R >/dev/null || { echo "tests/r/run.sh: R is missing (apt-get install r-base-core r-cran-testthat r-cran-jsonlite)" >&2; exit 1; }
+command -v R >/dev/null || { echo "tests/r/run.sh: R is missing (apt-get install r-base-core r-cran-testthat r-cran-jsonlite r-cran-roxygen2)" >&2; exit 1; }
+sh "$root/tests/r/check-man.sh"
 mkdir -p "$BUILD"
 work=$(abs "$BUILD")/r
 rm -rf "$work"

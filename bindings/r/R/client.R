@@ -83,55 +83,67 @@ opt_flag <- function(x, what) {
 
 #' An EC2 client for DescribeStoreImageTasks, as paws.compute's ec2()
 #'
-#' Takes the arguments of \code{paws.compute::ec2()}. The short-hand arguments \code{credentials},
-#' \code{endpoint} and \code{region} override the same entries of \code{config}.
+#' @description
+#' Takes the arguments of \code{paws.compute::ec2()} and returns a client whose
+#' \code{describe_store_image_tasks()} answers as paws's does, through libstoretasks.
 #'
+#' @details
+#' The short-hand arguments override the same entries of \code{config} (\code{modifyList}).
 #' \code{config} takes paws's names: \code{credentials = list(creds = list(access_key_id,
 #' secret_access_key, session_token), profile, anonymous)}, \code{endpoint}, \code{region},
-#' \code{connect_timeout} (seconds), \code{max_retries} (retries after the first attempt),
-#' \code{close_connection} (accepted and ignored: the library keeps a connection pool), and seven
-#' of this package: \code{timeout} (seconds each attempt may take), \code{max_concurrency} (what runs at once: the requests of 20 image ids a
-#' longer list is split into, the places of a fleet call and the pages it holds; default 8), \code{app_name} (added to the user agent), \code{keep_milliseconds}
-#' (\code{TRUE} keeps the milliseconds of \code{TaskStartTime}, which paws drops; the default is
-#' \code{getOption("storetasks.keep_milliseconds", FALSE)}), \code{proxy}, \code{no_proxy} and
-#' \code{ca_bundle}. \code{ca_bundle} is a PEM file whose certificates TLS trusts in addition to the
-#' system's roots (a TLS-inspecting proxy's, a private endpoint's); not given, \code{AWS_CA_BUNDLE}
-#' applies, else the profile's \code{ca_bundle}. A file that cannot be read or holds no certificate
-#' raises \code{storetasks_config}.
-#' \code{proxy} is the proxy every request (EC2, STS for roles, SSO) goes through
-#' (\code{"http://[user:password@]host:port"}, \code{"https://..."} for a proxy reached over TLS, or
-#' \code{"host:port"}); \code{""} sends every request directly, whatever the environment says; not
-#' given, the environment's \code{HTTPS_PROXY}, \code{HTTP_PROXY} and \code{NO_PROXY} apply.
-#' \code{no_proxy} names the hosts reached directly instead (comma-separated: \code{*}, a host, a
-#' domain suffix, an IP address or a CIDR block; \code{""} for none) and needs \code{proxy}. A URL
-#' the library cannot use (a scheme other than http or https, no host), or \code{no_proxy} without
-#' \code{proxy}, raises \code{storetasks_invalid_argument}, whose message never shows the
-#' password; the instance metadata service is never reached through a proxy. \code{endpoint} is EC2's
-#' alone: the roles of fleet calls and waits are assumed through STS at \code{sts_endpoint}, else
-#' \code{AWS_ENDPOINT_URL_STS}, the profile's, or STS's regional endpoint. Any other name is an error
-#' (\code{"invalid name: ..."}), as in paws. The timeouts must be numbers of seconds from 0 to
-#' 18446744073709548 (their milliseconds fit in 64 bits), \code{max_retries} a whole number from 0
-#' to 99 and \code{max_concurrency} one from 1 to 1024 (the library's limits; beyond what the C
-#' types hold they are refused in R): \code{NA},
-#' \code{NaN}, \code{Inf} or any other value raises \code{storetasks_invalid_argument}. What is not
-#' given comes from the usual AWS sources (environment, shared config and credentials files, SSO,
-#' instance role).
+#' \code{connect_timeout} (seconds), \code{max_retries} (retries after the first attempt) and
+#' \code{close_connection} (accepted and ignored: the library keeps a connection pool); and seven of
+#' this package: \code{timeout} (seconds each attempt may take), \code{max_concurrency} (what runs
+#' at once: the requests of 20 image ids a longer list is split into, the places of a fleet call and
+#' the pages it holds; default 8), \code{app_name} (added to the user agent),
+#' \code{keep_milliseconds} (\code{TRUE} keeps the milliseconds of \code{TaskStartTime}, which paws
+#' drops; default \code{getOption("storetasks.keep_milliseconds", FALSE)}), \code{proxy},
+#' \code{no_proxy} and \code{ca_bundle}. \code{ca_bundle} is a PEM file whose certificates TLS trusts
+#' in addition to the system's roots (a TLS-inspecting proxy's, a private endpoint's); not given,
+#' \code{AWS_CA_BUNDLE} applies, else the profile's \code{ca_bundle}. A file that cannot be read or
+#' holds no certificate raises \code{storetasks_config}. \code{proxy} is the proxy every request
+#' (EC2, STS for roles, SSO) goes through (\code{"http://[user:password@]host:port"},
+#' \code{"https://..."} for a proxy reached over TLS, or \code{"host:port"}); \code{""} sends every
+#' request directly, whatever the environment says; not given, the environment's
+#' \code{HTTPS_PROXY}, \code{HTTP_PROXY} and \code{NO_PROXY} apply. \code{no_proxy} names the hosts
+#' reached directly instead (comma-separated: \code{*}, a host, a domain suffix, an IP address or a
+#' CIDR block; \code{""} for none) and needs \code{proxy}. A URL the library cannot use (a scheme
+#' other than http or https, no host), or \code{no_proxy} without \code{proxy}, raises
+#' \code{storetasks_invalid_argument}, whose message never shows the password; the instance metadata
+#' service is never reached through a proxy. \code{endpoint} is EC2's alone: the roles of fleet
+#' calls and waits are assumed through STS at \code{sts_endpoint}, else \code{AWS_ENDPOINT_URL_STS},
+#' the profile's, or STS's regional endpoint. Any other name is an error
+#' (\code{"invalid name: ..."}), as in paws. \code{anonymous = TRUE} is refused (EC2 needs signed
+#' requests). The timeouts must be numbers of seconds from 0 to 18446744073709548 (their
+#' milliseconds fit in 64 bits), \code{max_retries} a whole number from 0 to 99 and
+#' \code{max_concurrency} one from 1 to 1024 (the library's limits; beyond what the C types hold
+#' they are refused in R): \code{NA}, \code{NaN}, \code{Inf} or any other value raises
+#' \code{storetasks_invalid_argument}. What is not given comes from the usual AWS sources
+#' (environment, shared config and credentials files, SSO, instance role).
 #'
-#' The client is a list with \code{describe_store_image_tasks()} and \code{close()}. It owns a
-#' native client (an external pointer) that \code{close()} (or \code{close(svc)}) frees at once and
-#' garbage collection frees otherwise.
+#' \code{svc$describe_store_image_tasks(ImageIds = NULL, DryRun = NULL, Filters = NULL,
+#' NextToken = NULL, MaxResults = NULL)} returns what paws returns:
+#' \code{list(StoreImageTaskResults, NextToken)}, each task a named list of \code{AmiId},
+#' \code{TaskStartTime} (POSIXct, time zone GMT, whole seconds), \code{Bucket}, \code{S3objectKey},
+#' \code{ProgressPercentage} (double), \code{StoreTaskState} and \code{StoreTaskFailureReason}, a
+#' member EC2 left out being \code{character(0)}, \code{numeric(0)} or \code{.POSIXct(numeric())};
+#' no attributes beyond names. \code{ImageIds} may be a character vector or a list of strings; more
+#' than 20 are sent as several requests, concurrently, and merged newest first. \code{Filters} is
+#' \code{list(list(Name = "task-state", Values = list("InProgress", "Failed")))}; an unknown name in
+#' a filter is an error. \code{NULL}, \code{character(0)} and \code{list()} mean "not given".
+#' \code{request_id(svc)} gives the request id of the client's last reply.
 #'
-#' \code{svc$describe_store_image_tasks(ImageIds, DryRun, Filters, NextToken, MaxResults)} returns
-#' what paws returns: \code{list(StoreImageTaskResults, NextToken)}, each task a list of
-#' \code{AmiId}, \code{TaskStartTime} (POSIXct, GMT), \code{Bucket}, \code{S3objectKey},
-#' \code{ProgressPercentage} (double), \code{StoreTaskState} and \code{StoreTaskFailureReason}, an
-#' absent member being a zero-length value. More than 20 \code{ImageIds} are sent as several
-#' requests, concurrently, and merged newest first. An error reply raises paws's condition
-#' (class \code{paws_error}, \code{http_<status>}, ...); a failure without an AWS error code
-#' raises a \code{storetasks_error} (\code{storetasks_network}, \code{storetasks_timeout},
-#' \code{storetasks_response}, \code{storetasks_invalid_argument}...). A user interrupt (Ctrl-C)
-#' cancels the request at once and is signalled as an interrupt. \code{request_id(svc)} gives the
-#' request id of the client's last reply.
+#' An error reply raises paws's condition: class \code{c("paws_error", "http_<status>",
+#' "http_<status \%/\% 100 * 100>", "http_error", "error", "condition")}, message
+#' \code{"<Code> (HTTP <status>). <Message>"}, fields (and attributes) \code{status_code} (integer)
+#' and \code{error_response} (\code{list(Code, Message, RequestID)}). A successful \code{DryRun} is
+#' the \code{DryRunOperation} condition (HTTP 412). A failure without an AWS error code raises a
+#' condition of class \code{storetasks_<status>} and \code{storetasks_error}:
+#' \code{storetasks_network}, \code{storetasks_timeout}, \code{storetasks_response} (an unreadable
+#' reply), \code{storetasks_invalid_argument} (a value refused before sending, such as
+#' \code{MaxResults} outside 1 to 200), \code{storetasks_config}, \code{storetasks_credentials},
+#' \code{storetasks_cancelled}; a call on a closed client raises \code{storetasks_closed}. A user
+#' interrupt (Ctrl-C) cancels the request at once and is signalled as an interrupt.
 #'
 #' \code{svc$describe_store_image_tasks_fleet(Regions = NULL, AllRegions = NULL, RoleArns = NULL,
 #' ImageIds = NULL, DryRun = NULL, Filters = NULL, MaxResults = NULL)} runs the query in many
@@ -146,16 +158,22 @@ opt_flag <- function(x, what) {
 #' place (throttled, denied, unreachable, a \code{DryRun}'s \code{DryRunOperation}) does not fail
 #' the call; a value the library refuses raises \code{storetasks_invalid_argument}.
 #'
-#' @param config A list of settings, as paws's.
+#' The client owns a native client (an external pointer with a finalizer): \code{svc$close()} or
+#' \code{close(svc)} frees it at once, and garbage collection frees a forgotten one.
+#'
+#' @param config A list of settings, as paws's (see Details).
 #' @param credentials Short-hand for \code{config$credentials}.
 #' @param endpoint Short-hand for \code{config$endpoint}.
 #' @param region Short-hand for \code{config$region}.
-#' @return A client (a list of functions, class \code{storetasks_ec2}).
+#' @return A client: a list of \code{describe_store_image_tasks},
+#'   \code{describe_store_image_tasks_fleet} and \code{close}, of class \code{storetasks_ec2}.
+#' @seealso \code{\link{paginate}}, \code{\link{wait_store_image_tasks}}, \code{\link{request_id}}
 #' @examples
 #' \dontrun{
 #' svc <- ec2(region = "us-east-1")
-#' page <- svc$describe_store_image_tasks(Filters = list(list(Name = "task-state", Values = list("InProgress"))))
-#' for (task in page$StoreImageTaskResults) cat(task$AmiId, task$StoreTaskState, task$ProgressPercentage, "\n")
+#' page <- svc$describe_store_image_tasks(
+#'   Filters = list(list(Name = "task-state", Values = list("InProgress"))))
+#' for (task in page$StoreImageTaskResults) cat(task$AmiId, task$ProgressPercentage, "\n")
 #' close(svc)
 #' }
 #' @export
@@ -244,11 +262,15 @@ client_state <- function(svc) {
   state
 }
 
+#' @rdname ec2
+#' @param con,x A client.
+#' @param ... Ignored.
 #' @export
 close.storetasks_ec2 <- function(con, ...) {
   con$close()
 }
 
+#' @rdname ec2
 #' @export
 print.storetasks_ec2 <- function(x, ...) {
   state <- client_state(x)
@@ -347,12 +369,12 @@ describe_fleet <- function(state, Regions, AllRegions, RoleArns, ImageIds, DryRu
 
 #' The request id of a client's last reply, or of an error condition
 #'
-#' Results stay exactly paws's, with no attribute: the request id of the reply that produced
-#' the last result (or error) of a client is kept by the client instead.
+#' Results stay exactly paws's, with no attribute: the request id of the reply that produced a
+#' client's last result (or error) is kept by the client instead.
 #'
-#' @param x A client made by \code{ec2()}, or a condition raised by one.
-#' @return The request id (one string), or \code{character(0)} when there is none (no call yet,
-#'   or a failure without a reply).
+#' @param x A client made by \code{\link{ec2}}, or a condition one raised.
+#' @return The request id (one string), or \code{character(0)} when there is none (no call yet, or a
+#'   failure without a reply).
 #' @export
 request_id <- function(x) {
   if (inherits(x, "paws_error")) return(x$error_response$RequestID %||% character(0))
@@ -361,6 +383,9 @@ request_id <- function(x) {
 }
 
 #' The version of the loaded libstoretasks
+#'
+#' The version libstoretasks reports (\code{storetasks_version()} of its C API).
+#'
 #' @return A string such as \code{"0.1.0"}.
 #' @export
 storetasks_version <- function() .Call(st_version)

@@ -54,20 +54,26 @@ paginate_run <- function(fn, env, FUN, ..., MaxItems, StopOnSameToken) {
 
 #' Paginate over describe_store_image_tasks, as paws.common's paginate()
 #'
-#' \code{Operation} is the unevaluated call \code{svc$describe_store_image_tasks(...)} (or
-#' \code{do.call(svc$describe_store_image_tasks, args)}); it is evaluated in the caller's frame
-#' once per page, following \code{NextToken}. The result is the list of whole page responses.
+#' Evaluates the unevaluated call \code{Operation} in the caller's frame once per page, following
+#' \code{NextToken}, and returns the list of whole page responses (or of \code{FUN}'s results).
 #'
-#' @param Operation The call, such as \code{svc$describe_store_image_tasks(MaxResults = 50)}.
+#' @param Operation The call, such as \code{svc$describe_store_image_tasks(MaxResults = 50)}, or
+#'   \code{do.call(svc$describe_store_image_tasks, args)}.
 #' @param PageSize Sets \code{MaxResults} when the call has none.
 #' @param MaxItems Stops after the page that brings the number of tasks to at least this.
 #' @param StartingToken Sets \code{NextToken} when the call has none.
 #' @param StopOnSameToken Stops, without that page, when a page returns the token it was asked with.
 #' @param FUN A function applied to each page response.
 #' @param ... More arguments to \code{FUN}.
-#' @param simplify See \code{sapply()}.
+#' @param simplify See \code{\link{sapply}}.
 #' @return The list of page responses (\code{paginate}), of \code{FUN}'s results
 #'   (\code{paginate_lapply}), or their simplification (\code{paginate_sapply}).
+#' @examples
+#' \dontrun{
+#' svc <- ec2(region = "us-east-1")
+#' pages <- paginate(svc$describe_store_image_tasks(), PageSize = 200)
+#' ids <- paginate_sapply(svc$describe_store_image_tasks(), function(p) length(p$StoreImageTaskResults))
+#' }
 #' @export
 paginate <- function(Operation, PageSize = NULL, MaxItems = NULL, StartingToken = NULL, StopOnSameToken = FALSE) {
   env <- parent.frame()

@@ -1,34 +1,41 @@
 #' Wait until store tasks complete, with a progress bar
 #'
+#' @description
 #' Polls until the latest store task of every image in \code{ImageIds} is \code{Completed}
 #' (libstoretasks's waiter: any number of ids, more than 20 polled in batches; the pause between
 #' polls starts at \code{Delay} and doubles up to \code{MaxDelay}; throttling, network errors,
 #' timeouts and 5xx replies are retried at the next poll).
 #'
-#' Outcomes: the final tasks, returned invisibly as a paws response
-#' (\code{list(StoreImageTaskResults, NextToken)}); or a condition: \code{storetasks_task_failed}
-#' as soon as one task fails (fields \code{ami_id}, \code{failure_reason}),
-#' \code{storetasks_wait_timeout} when \code{Timeout} passes, \code{storetasks_not_found} when an
-#' image has no store task for \code{NotFoundGrace} seconds (these three also have class
-#' \code{storetasks_wait_error}), \code{storetasks_cancelled} when \code{progress} returns
-#' \code{FALSE} or the client is closed, and paws's \code{paws_error} for an error reply that is
-#' not retried. A user interrupt (Ctrl-C) cancels the wait at once and is signalled as an
-#' interrupt. \code{Delay}, \code{MaxDelay}, \code{Timeout} and \code{NotFoundGrace} must each be
-#' a number of seconds from 0 to 18446744073709548 (their milliseconds fit in 64 bits): \code{NA},
-#' \code{NaN}, \code{Inf} or any other value raises \code{storetasks_invalid_argument} before
-#' anything is sent.
+#' @details
+#' The wait ends with a condition: \code{storetasks_task_failed} as soon as one task fails (fields
+#' \code{ami_id} and \code{failure_reason}), \code{storetasks_wait_timeout} when \code{Timeout}
+#' passes, \code{storetasks_not_found} when an image has no store task for \code{NotFoundGrace}
+#' seconds (these three also have class \code{storetasks_wait_error}), \code{storetasks_cancelled}
+#' when \code{progress} returns \code{FALSE} or the client is closed, and paws's \code{paws_error}
+#' for an error reply that is not retried. A user interrupt (Ctrl-C), during a poll, between polls
+#' or in \code{progress}, cancels the wait at once and is signalled as an interrupt.
 #'
-#' @param svc A client made by \code{ec2()}.
+#' \code{Delay}, \code{MaxDelay}, \code{Timeout} and \code{NotFoundGrace} must each be a number of
+#' seconds from 0 to 18446744073709548 (their milliseconds fit in 64 bits): \code{NA}, \code{NaN},
+#' \code{Inf} or any other value raises \code{storetasks_invalid_argument} before anything is sent.
+#'
+#' @param svc A client made by \code{\link{ec2}}.
 #' @param ImageIds The AMI ids (a character vector or a list of strings).
 #' @param Delay The first pause between polls, in seconds.
 #' @param MaxDelay The longest pause between polls, in seconds.
 #' @param Timeout The deadline of the whole wait, in seconds (0: none).
 #' @param NotFoundGrace How long an image may have no store task, in seconds.
-#' @param progress \code{TRUE} shows the progress (a \code{txtProgressBar} on a terminal, else one
-#'   message per poll), \code{FALSE} shows nothing, a function is called after each poll with the
-#'   latest tasks (a list of paws task items, in the order of \code{ImageIds}) and stops the wait
-#'   by returning \code{FALSE}.
-#' @return The final response, invisibly.
+#' @param progress \code{TRUE} shows the progress (a \code{txtProgressBar} on stderr when it is a
+#'   terminal, else one message per poll), \code{FALSE} shows nothing, a function is called after
+#'   each poll with the latest tasks (a list of task items, in the order of \code{ImageIds}) and
+#'   stops the wait by returning \code{FALSE}.
+#' @return The final response, \code{list(StoreImageTaskResults, NextToken = character(0))},
+#'   invisibly.
+#' @examples
+#' \dontrun{
+#' svc <- ec2(region = "us-east-1")
+#' wait_store_image_tasks(svc, c("ami-0123456789abcdef0", "ami-0fedcba9876543210"))
+#' }
 #' @export
 wait_store_image_tasks <- function(svc, ImageIds, Delay = 5, MaxDelay = 120, Timeout = 7200, NotFoundGrace = 60,
                                    progress = TRUE) {
@@ -43,17 +50,38 @@ wait_store_image_tasks <- function(svc, ImageIds, Delay = 5, MaxDelay = 120, Tim
 
 #' Wait until store tasks in several regions and accounts complete
 #'
-#' \code{wait_store_image_tasks()} for images in several regions and accounts
-#' (libstoretasks's \code{storetasks_client_wait_targets}): each poll asks every (account,
-#' region) place for its images at once, and each role is assumed once per wait.
+#' @description
+#' \code{\link{wait_store_image_tasks}} for images in several regions and accounts (libstoretasks's
+#' \code{storetasks_client_wait_targets}): each poll asks every (account, region) place for its
+#' images at once, and each role is assumed once per wait, with the client's own credentials.
+#'
+#' @details
+#' The wait ends as \code{\link{wait_store_image_tasks}}'s does. When the targets span more than
+#' one place, messages name an image \code{"REGION/ami-..."} (\code{"ACCOUNT/REGION/ami-..."} in a
+#' role's account) while the condition's \code{ami_id} holds the bare id. A place's throttling or
+#' network error means another poll; any other error of a place (denied, for instance) ends the
+#' wait with its condition, whose message starts with the place (\code{"REGION: "}). No targets, a
+#' blank \code{ImageId}, or a region name or role ARN the library refuses raise
+#' \code{storetasks_invalid_argument} before anything is sent.
 #'
 #' @inheritParams wait_store_image_tasks
-#' @param Targets The images and where their tasks run: a list of targets, each
-#'   \code{list(Region = , RoleArn = , ImageId = )} (only \code{ImageId} is required), or a data
-#'   frame with those columns. A missing, \code{NULL}, \code{NA} or empty \code{Region} is the
-#'   client's region, and such a \code{RoleArn} the client's own account.
-#' @return The final response, invisibly, its tasks in the order of \code{Targets} (a target given
-#'   twice, once).
+#' @param Targets The images and where their store tasks run: a list of targets, each
+#'   \code{list(Region = , RoleArn = , ImageId = )} as paws takes structures (only \code{ImageId} is
+#'   required), or a data frame with those columns. A missing, \code{NULL}, \code{NA} or empty
+#'   \code{Region} is the client's region; such a \code{RoleArn} is the client's own account, else
+#'   an IAM role \code{"arn:aws:iam::ACCOUNT:role/NAME"} of the image's account.
+#' @param progress As for \code{\link{wait_store_image_tasks}}; a function receives the latest
+#'   tasks in the order of \code{Targets}.
+#' @return The final response, \code{list(StoreImageTaskResults, NextToken = character(0))},
+#'   invisibly: the tasks in the order of \code{Targets}, a target given twice once.
+#' @examples
+#' \dontrun{
+#' svc <- ec2(region = "us-east-1")
+#' wait_store_image_tasks_targets(svc, list(
+#'   list(Region = "eu-west-3", ImageId = "ami-0123456789abcdef0"),
+#'   list(Region = "us-west-2", RoleArn = "arn:aws:iam::111111111111:role/Reader",
+#'        ImageId = "ami-0fedcba9876543210")))
+#' }
 #' @export
 wait_store_image_tasks_targets <- function(svc, Targets, Delay = 5, MaxDelay = 120, Timeout = 7200,
                                            NotFoundGrace = 60, progress = TRUE) {

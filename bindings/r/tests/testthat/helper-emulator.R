@@ -163,7 +163,22 @@ process_resources <- function() {
   c(threads = length(list.files("/proc/self/task")), fds = length(list.files("/proc/self/fd")))
 }
 
+# The seconds since `start` (a Sys.time()).
+elapsed <- function(start) as.numeric(Sys.time() - start, units = "secs")
+
 # Sends this process SIGINT (as Ctrl-C does) after `seconds`, from a process of its own.
 interrupt_after <- function(seconds) {
   system(sprintf("(sleep %s; kill -INT %d) >/dev/null 2>&1 &", format(seconds), Sys.getpid()))
+}
+
+# Evaluates `expr` while this process gets SIGINT after `seconds`: the interrupt must reach R as an
+# interrupt condition within 4 s, and the threads the call used must be gone (idle again) by then.
+expect_interrupted_at_once <- function(expr, seconds = 1) {
+  before <- process_resources()
+  start <- Sys.time()
+  interrupt_after(seconds)
+  got <- tryCatch(expr, interrupt = function(e) "interrupted")
+  testthat::expect_identical(got, "interrupted")
+  testthat::expect_lt(elapsed(start), 4)
+  testthat::expect_identical(process_resources()[["threads"]], before[["threads"]])
 }
