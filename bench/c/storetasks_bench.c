@@ -120,17 +120,35 @@ static size_t list_pages(const storetasks_client *client, const storetasks_query
     return n;
 }
 
-static void print_times(const char *key, const double *t, int n, int last) {
-    printf("\"%s\": [", key);
-    for (int i = 0; i < n; i++) printf("%s%.6f", i ? ", " : "", t[i]);
-    printf("]%s", last ? "" : ", ");
+/* The times of `reps` runs of one thing, printed as a member `key` of the mode's JSON object. */
+typedef struct series {
+    const char *key;
+    double *times;
+} series;
+
+static double *new_times(int reps) {
+    double *times = calloc((size_t)reps, sizeof *times);
+    if (!times) die("out of memory", STORETASKS_STATUS_PANIC, NULL);
+    return times;
+}
+
+/* Prints the series as the last members of the JSON object whose "{" (and any members before
+ * them) is printed already, closes the object, and frees the times. */
+static void print_series(const series *s, size_t count, int reps) {
+    for (size_t k = 0; k < count; k++) {
+        printf("%s\"%s\": [", k ? ", " : "", s[k].key);
+        for (int i = 0; i < reps; i++) printf("%s%.6f", i ? ", " : "", s[k].times[i]);
+        printf("]");
+        free(s[k].times);
+    }
+    printf("}\n");
 }
 
 typedef size_t (*listing_fn)(const storetasks_client *, const storetasks_query *);
 
 static void timed(const storetasks_client *client, const storetasks_query *q, listing_fn f, size_t expect,
                   int warmup, int reps) {
-    double *times = calloc((size_t)reps, sizeof *times);
+    double *times = new_times(reps);
     for (int i = 0; i < warmup + reps; i++) {
         double start = now();
         size_t n = f(client, q);
@@ -142,9 +160,7 @@ static void timed(const storetasks_client *client, const storetasks_query *q, li
         if (i >= warmup) times[i - warmup] = elapsed;
     }
     printf("{");
-    print_times("times", times, reps, 1);
-    printf("}\n");
-    free(times);
+    print_series(&(series){"times", times}, 1, reps);
 }
 
 /* A whole decimal number in [min, max], or exit with a message. */
@@ -242,9 +258,7 @@ static int fleet_mode(const char *endpoint, char *regions_csv, size_t per_region
     }
     storetasks_client *one = client_in(endpoint, REGION, n);
     storetasks_query *q = page_query();
-    double *by_region = calloc((size_t)reps, sizeof *by_region);
-    double *at_once = calloc((size_t)reps, sizeof *at_once);
-    if (!by_region || !at_once) die("out of memory", STORETASKS_STATUS_PANIC, NULL);
+    double *by_region = new_times(reps), *at_once = new_times(reps);
     /* The two ways take turns, so that drift of the machine hits them alike. */
     for (int i = 0; i < warmup + reps; i++) {
         double t0 = now();
@@ -260,11 +274,7 @@ static int fleet_mode(const char *endpoint, char *regions_csv, size_t per_region
         }
     }
     printf("{\"regions\": %zu, \"tasks\": %zu, ", n, expected);
-    print_times("region_by_region", by_region, reps, 0);
-    print_times("fleet", at_once, reps, 1);
-    printf("}\n");
-    free(by_region);
-    free(at_once);
+    print_series((series[]){{"region_by_region", by_region}, {"fleet", at_once}}, 2, reps);
     storetasks_query_free(q);
     storetasks_client_free(one);
     storetasks_fleet_free(fleet);
@@ -331,9 +341,7 @@ int main(int argc, char **argv) {
     if (strcmp(mode, "create") == 0 && argc == 5) {
         int reps = atoi(argv[3]);
         int explicit = strcmp(argv[4], "explicit") == 0;
-        double *create = calloc((size_t)reps, sizeof(double));
-        double *first = calloc((size_t)reps, sizeof(double));
-        double *second = calloc((size_t)reps, sizeof(double));
+        double *create = new_times(reps), *first = new_times(reps), *second = new_times(reps);
         storetasks_query *q = page_query();
         for (int i = 0; i < reps; i++) {
             double t0 = now();
@@ -355,14 +363,8 @@ int main(int argc, char **argv) {
             second[i] = t3 - t2;
         }
         printf("{");
-        print_times("create", create, reps, 0);
-        print_times("first_call", first, reps, 0);
-        print_times("second_call", second, reps, 1);
-        printf("}\n");
+        print_series((series[]){{"create", create}, {"first_call", first}, {"second_call", second}}, 3, reps);
         storetasks_query_free(q);
-        free(create);
-        free(first);
-        free(second);
         return 0;
     }
 

@@ -125,7 +125,7 @@ var closedByCleanup atomic.Int64
 func NewClient(cfg Config) (*Client, error) {
 	ccfg := C.storetasks_config_new()
 	if ccfg == nil {
-		return nil, &Error{Status: StatusPanic, Message: "out of memory"}
+		return nil, outOfMemory()
 	}
 	defer C.storetasks_config_free(ccfg)
 	if err := applyConfig(ccfg, &cfg); err != nil {
@@ -202,7 +202,7 @@ func (c *Client) do(ctx context.Context, fn func(ptr *C.storetasks_client, k *ca
 	}
 	k := &call{tok: C.storetasks_cancel_new(), cancelled: make(chan struct{})}
 	if k.tok == nil {
-		return &Error{Status: StatusPanic, Message: "out of memory"}
+		return outOfMemory()
 	}
 	defer C.storetasks_cancel_free(k.tok)
 
@@ -258,7 +258,42 @@ func cString(what, s string) (*C.char, error) {
 	return C.CString(s), nil
 }
 
+// cStringOrNil is cString for an optional string: "" gives NULL (which freeC takes too).
+func cStringOrNil(what, s string) (*C.char, error) {
+	if s == "" {
+		return nil, nil
+	}
+	return cString(what, s)
+}
+
 func freeC(p *C.char) { C.free(unsafe.Pointer(p)) }
+
+// checker gives the check of the statuses of one library object's setters: nil for StatusOK,
+// else the refusal of prefix+what, with the reason the object's lastError gives.
+func checker(prefix string, lastError func() *C.char) func(what string, st Status) error {
+	return func(what string, st Status) error {
+		if st != StatusOK {
+			return refused(prefix+what, st, lastError())
+		}
+		return nil
+	}
+}
+
+// newC makes one of the library's objects with create and fills it with fill; when fill fails,
+// it frees the object with free and returns the error. The caller frees what it returns with
+// free.
+func newC[P comparable](create func() P, fill func(P) error, free func(P)) (P, error) {
+	var none P
+	p := create()
+	if p == none {
+		return none, outOfMemory()
+	}
+	if err := fill(p); err != nil {
+		free(p)
+		return none, err
+	}
+	return p, nil
+}
 
 // durationMS converts a timeout to whole milliseconds, rounding up so that a positive
 // duration never becomes 0 (which means "the default").
@@ -270,52 +305,31 @@ func durationMS(what string, d time.Duration) (C.uint64_t, error) {
 }
 
 func applyConfig(ccfg *C.storetasks_config, cfg *Config) error {
-	check := func(what string, st Status) error {
-		if st != StatusOK {
-			return refused("Config."+what, st, C.storetasks_config_last_error(ccfg))
+	check := checker("Config.", func() *C.char { return C.storetasks_config_last_error(ccfg) })
+	// The strings the library takes one by one; "" keeps a setting's default.
+	for _, o := range []struct {
+		what, value string
+		set         func(*C.char) Status
+	}{
+		{"Region", cfg.Region, func(s *C.char) Status { return Status(C.storetasks_config_set_region(ccfg, s)) }},
+		{"EndpointURL", cfg.EndpointURL, func(s *C.char) Status { return Status(C.storetasks_config_set_endpoint_url(ccfg, s)) }},
+		{"STSEndpointURL", cfg.STSEndpointURL, func(s *C.char) Status { return Status(C.storetasks_config_set_sts_endpoint_url(ccfg, s)) }},
+		{"Profile", cfg.Profile, func(s *C.char) Status { return Status(C.storetasks_config_set_profile(ccfg, s)) }},
+		{"CABundle", cfg.CABundle, func(s *C.char) Status { return Status(C.storetasks_config_set_ca_bundle(ccfg, s)) }},
+		{"AppName", cfg.AppName, func(s *C.char) Status { return Status(C.storetasks_config_set_app_name(ccfg, s)) }},
+	} {
+		if o.value == "" {
+			continue
 		}
-		return nil
-	}
-	setString := func(what, v string, set func(*C.char) Status) error {
-		if v == "" {
-			return nil
-		}
-		cs, err := cString("Config."+what, v)
+		cs, err := cString("Config."+o.what, o.value)
 		if err != nil {
 			return err
 		}
-		defer freeC(cs)
-		return check(what, set(cs))
-	}
-	if err := setString("Region", cfg.Region, func(s *C.char) Status {
-		return Status(C.storetasks_config_set_region(ccfg, s))
-	}); err != nil {
-		return err
-	}
-	if err := setString("EndpointURL", cfg.EndpointURL, func(s *C.char) Status {
-		return Status(C.storetasks_config_set_endpoint_url(ccfg, s))
-	}); err != nil {
-		return err
-	}
-	if err := setString("STSEndpointURL", cfg.STSEndpointURL, func(s *C.char) Status {
-		return Status(C.storetasks_config_set_sts_endpoint_url(ccfg, s))
-	}); err != nil {
-		return err
-	}
-	if err := setString("Profile", cfg.Profile, func(s *C.char) Status {
-		return Status(C.storetasks_config_set_profile(ccfg, s))
-	}); err != nil {
-		return err
-	}
-	if err := setString("CABundle", cfg.CABundle, func(s *C.char) Status {
-		return Status(C.storetasks_config_set_ca_bundle(ccfg, s))
-	}); err != nil {
-		return err
-	}
-	if err := setString("AppName", cfg.AppName, func(s *C.char) Status {
-		return Status(C.storetasks_config_set_app_name(ccfg, s))
-	}); err != nil {
-		return err
+		st := o.set(cs)
+		freeC(cs)
+		if err := check(o.what, st); err != nil {
+			return err
+		}
 	}
 	if err := applyProxy(ccfg, cfg, check); err != nil {
 		return err
@@ -335,13 +349,11 @@ func applyConfig(ccfg *C.storetasks_config, cfg *Config) error {
 			return err
 		}
 		defer freeC(sk)
-		var tok *C.char
-		if cfg.SessionToken != "" {
-			if tok, err = cString("Config.SessionToken", cfg.SessionToken); err != nil {
-				return err
-			}
-			defer freeC(tok)
+		tok, err := cStringOrNil("Config.SessionToken", cfg.SessionToken)
+		if err != nil {
+			return err
 		}
+		defer freeC(tok)
 		if err := check("credentials", Status(C.storetasks_config_set_credentials(ccfg, ak, sk, tok))); err != nil {
 			return err
 		}
@@ -357,30 +369,39 @@ func applyConfig(ccfg *C.storetasks_config, cfg *Config) error {
 	}
 
 	if cfg.ConnectTimeout != 0 || cfg.AttemptTimeout != 0 || cfg.OperationTimeout != 0 {
-		connect, err := durationMS("Config.ConnectTimeout", cfg.ConnectTimeout)
-		if err != nil {
-			return err
+		// Connect, attempt and operation, in milliseconds.
+		var ms [3]C.uint64_t
+		for i, t := range []struct {
+			what string
+			d    time.Duration
+		}{
+			{"Config.ConnectTimeout", cfg.ConnectTimeout},
+			{"Config.AttemptTimeout", cfg.AttemptTimeout},
+			{"Config.OperationTimeout", cfg.OperationTimeout},
+		} {
+			var err error
+			if ms[i], err = durationMS(t.what, t.d); err != nil {
+				return err
+			}
 		}
-		attempt, err := durationMS("Config.AttemptTimeout", cfg.AttemptTimeout)
-		if err != nil {
-			return err
-		}
-		operation, err := durationMS("Config.OperationTimeout", cfg.OperationTimeout)
-		if err != nil {
-			return err
-		}
-		if err := check("timeouts", Status(C.storetasks_config_set_timeouts(ccfg, connect, attempt, operation))); err != nil {
+		if err := check("timeouts", Status(C.storetasks_config_set_timeouts(ccfg, ms[0], ms[1], ms[2]))); err != nil {
 			return err
 		}
 	}
 
-	if cfg.UseFIPS {
-		if err := check("UseFIPS", Status(C.storetasks_config_set_use_fips(ccfg, true))); err != nil {
-			return err
+	// The switches, set only when on.
+	for _, o := range []struct {
+		what string
+		on   bool
+		set  func() Status
+	}{
+		{"UseFIPS", cfg.UseFIPS, func() Status { return Status(C.storetasks_config_set_use_fips(ccfg, true)) }},
+		{"UseDualStack", cfg.UseDualStack, func() Status { return Status(C.storetasks_config_set_use_dual_stack(ccfg, true)) }},
+	} {
+		if !o.on {
+			continue
 		}
-	}
-	if cfg.UseDualStack {
-		if err := check("UseDualStack", Status(C.storetasks_config_set_use_dual_stack(ccfg, true))); err != nil {
+		if err := check(o.what, o.set()); err != nil {
 			return err
 		}
 	}
@@ -411,13 +432,11 @@ func applyProxy(ccfg *C.storetasks_config, cfg *Config, check func(string, Statu
 		return err
 	}
 	defer freeC(url)
-	var noProxy *C.char
-	if cfg.NoProxy != "" {
-		if noProxy, err = cString("Config.NoProxy", cfg.NoProxy); err != nil {
-			return err
-		}
-		defer freeC(noProxy)
+	noProxy, err := cStringOrNil("Config.NoProxy", cfg.NoProxy)
+	if err != nil {
+		return err
 	}
+	defer freeC(noProxy)
 	// The library checks the URL first: a refusal names NoProxy only when the URL passed.
 	what := "Proxy"
 	if utf8.ValidString(cfg.Proxy) && !utf8.ValidString(cfg.NoProxy) {

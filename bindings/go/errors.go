@@ -177,6 +177,10 @@ func refused(what string, st Status, reason *C.char) *Error {
 	return &Error{Status: st, Message: msg}
 }
 
+func outOfMemory() *Error {
+	return &Error{Status: StatusPanic, Message: "out of memory"}
+}
+
 func invalidArgument(format string, args ...any) *Error {
 	return &Error{Status: StatusInvalidArgument, Message: fmt.Sprintf(format, args...)}
 }

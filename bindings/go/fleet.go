@@ -154,12 +154,11 @@ func (c *Client) describeFleet(ctx context.Context, fleet *Fleet, q *Query, with
 		defer C.storetasks_fleet_result_free(r)
 		result = &FleetResult{Places: copyPlaces(r)}
 		if withJSON {
-			var s *C.char
-			if st := C.storetasks_fleet_result_to_json(r, &s, &cerr); st != C.STORETASKS_STATUS_OK {
-				return takeError(st, cerr)
-			}
-			text = []byte(C.GoString(s))
-			C.storetasks_string_free(s)
+			var err error
+			text, err = libraryText(func(s **C.char, cerr **C.storetasks_error) C.enum_storetasks_status {
+				return C.storetasks_fleet_result_to_json(r, s, cerr)
+			})
+			return err
 		}
 		return nil
 	})
@@ -283,18 +282,13 @@ func (c *Client) eachFleetPage(ctx context.Context, fleet *Fleet, q *Query,
 
 // newCFleet builds the C fleet; free it with C.storetasks_fleet_free.
 func newCFleet(f *Fleet) (*C.storetasks_fleet, error) {
-	cf := C.storetasks_fleet_new()
-	if cf == nil {
-		return nil, &Error{Status: StatusPanic, Message: "out of memory"}
-	}
-	if err := fillCFleet(cf, f); err != nil {
-		C.storetasks_fleet_free(cf)
-		return nil, err
-	}
-	return cf, nil
+	return newC(func() *C.storetasks_fleet { return C.storetasks_fleet_new() },
+		func(cf *C.storetasks_fleet) error { return fillCFleet(cf, f) },
+		func(cf *C.storetasks_fleet) { C.storetasks_fleet_free(cf) })
 }
 
 func fillCFleet(cf *C.storetasks_fleet, f *Fleet) error {
+	check := checker("", func() *C.char { return C.storetasks_fleet_last_error(cf) })
 	add := func(what, v string, set func(*C.char) Status) error {
 		cs, err := cString(what, v)
 		if err != nil {
@@ -302,10 +296,7 @@ func fillCFleet(cf *C.storetasks_fleet, f *Fleet) error {
 		}
 		st := set(cs)
 		freeC(cs)
-		if st != StatusOK {
-			return refused(what, st, C.storetasks_fleet_last_error(cf))
-		}
-		return nil
+		return check(what, st)
 	}
 	for i, r := range f.Regions {
 		if err := add(fmt.Sprintf("Fleet.Regions[%d]", i), r, func(s *C.char) Status {
@@ -315,8 +306,8 @@ func fillCFleet(cf *C.storetasks_fleet, f *Fleet) error {
 		}
 	}
 	if f.AllRegions {
-		if st := Status(C.storetasks_fleet_set_all_regions(cf, true)); st != StatusOK {
-			return refused("Fleet.AllRegions", st, C.storetasks_fleet_last_error(cf))
+		if err := check("Fleet.AllRegions", Status(C.storetasks_fleet_set_all_regions(cf, true))); err != nil {
+			return err
 		}
 	}
 	for i, arn := range f.RoleARNs {

@@ -153,13 +153,24 @@ func (c *Client) libraryJSON(ctx context.Context, q Query, maxTasks int) (Page, 
 		}
 		defer C.storetasks_task_list_free(list)
 		page = copyList(list)
-		var text *C.char
-		if st := C.storetasks_task_list_to_json(list, &text, &cerr); st != C.STORETASKS_STATUS_OK {
-			return takeError(st, cerr)
-		}
-		out = []byte(C.GoString(text))
-		C.storetasks_string_free(text)
-		return nil
+		var err error
+		out, err = libraryText(func(text **C.char, cerr **C.storetasks_error) C.enum_storetasks_status {
+			return C.storetasks_task_list_to_json(list, text, cerr)
+		})
+		return err
 	})
 	return page, out, err
+}
+
+// libraryText copies out the string one of the library's renderings (such as
+// storetasks_task_list_to_json) gives through text, and frees it; or returns the rendering's
+// error.
+func libraryText(render func(text **C.char, cerr **C.storetasks_error) C.enum_storetasks_status) ([]byte, error) {
+	var text *C.char
+	var cerr *C.storetasks_error
+	if st := render(&text, &cerr); st != C.STORETASKS_STATUS_OK {
+		return nil, takeError(st, cerr)
+	}
+	defer C.storetasks_string_free(text)
+	return []byte(C.GoString(text)), nil
 }

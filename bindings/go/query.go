@@ -38,24 +38,13 @@ type Query struct {
 
 // newCQuery builds the C query; free it with C.storetasks_query_free.
 func newCQuery(q *Query) (*C.storetasks_query, error) {
-	cq := C.storetasks_query_new()
-	if cq == nil {
-		return nil, &Error{Status: StatusPanic, Message: "out of memory"}
-	}
-	if err := fillCQuery(cq, q); err != nil {
-		C.storetasks_query_free(cq)
-		return nil, err
-	}
-	return cq, nil
+	return newC(func() *C.storetasks_query { return C.storetasks_query_new() },
+		func(cq *C.storetasks_query) error { return fillCQuery(cq, q) },
+		func(cq *C.storetasks_query) { C.storetasks_query_free(cq) })
 }
 
 func fillCQuery(cq *C.storetasks_query, q *Query) error {
-	check := func(what string, st Status) error {
-		if st != StatusOK {
-			return refused(what, st, C.storetasks_query_last_error(cq))
-		}
-		return nil
-	}
+	check := checker("", func() *C.char { return C.storetasks_query_last_error(cq) })
 	for i, id := range q.ImageIDs {
 		what := fmt.Sprintf("Query.ImageIDs[%d]", i)
 		if id == "" {
@@ -112,7 +101,7 @@ func addFilter(cq *C.storetasks_query, i int, f Filter) error {
 		// The array of pointers lives in C memory, as do the strings it points to.
 		values = (**C.char)(C.calloc(C.size_t(n), C.size_t(unsafe.Sizeof((*C.char)(nil)))))
 		if values == nil {
-			return &Error{Status: StatusPanic, Message: "out of memory"}
+			return outOfMemory()
 		}
 		arr := unsafe.Slice(values, n)
 		defer func() {

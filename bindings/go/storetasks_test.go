@@ -944,18 +944,9 @@ func TestPanicInPageCallback(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	base := runtime.NumGoroutine()
-	pages := 0
-	expectPanic(t, "boom in a page", "the listing", func() {
-		c.eachPage(ctx, &Query{MaxResults: 5}, 0, func(Page, <-chan struct{}) bool {
-			if pages++; pages == 2 {
-				panic("boom in a page")
-			}
-			return true
-		})
+	expectPanicAtSecondPage(t, "boom in a page", func(page func() bool) {
+		c.eachPage(ctx, &Query{MaxResults: 5}, 0, func(Page, <-chan struct{}) bool { return page() })
 	})
-	if pages != 2 {
-		t.Errorf("%d pages delivered, want 2", pages)
-	}
 	// The client still works; then Close, and the context ending, must touch no freed token.
 	checkAfterPanic(t, c, "a page callback", func() error {
 		_, err := c.Describe(ctx, Query{})
@@ -978,6 +969,24 @@ func expectPanic(t *testing.T, want any, what string, f func()) {
 	}()
 	f()
 	t.Errorf("%s did not panic", what)
+}
+
+// expectPanicAtSecondPage runs a listing that hands each page to page, which panics with want
+// at the second one: the panic must come out of the listing, and no page come after it.
+func expectPanicAtSecondPage(t *testing.T, want string, listing func(page func() bool)) {
+	t.Helper()
+	pages := 0
+	expectPanic(t, want, "the listing", func() {
+		listing(func() bool {
+			if pages++; pages == 2 {
+				panic(want)
+			}
+			return true
+		})
+	})
+	if pages != 2 {
+		t.Errorf("%d pages delivered, want 2", pages)
+	}
 }
 
 // checkAfterPanic checks that a call that a panic in a callback (named by where) ended left no

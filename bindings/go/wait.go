@@ -75,19 +75,12 @@ type WaitOptions struct {
 // than opts.NotFoundGrace (AmiID names it), ErrCancelled when ctx ends, the client is closed or
 // opts.Progress returns false, and with the status of any other failure of a poll.
 func (c *Client) Wait(ctx context.Context, imageIDs []string, opts WaitOptions) ([]Task, error) {
-	copts, err := newCWaitOptions(&opts)
-	if err != nil {
-		return nil, err
-	}
-	defer C.storetasks_wait_options_free(copts)
-	ids, freeIDs, err := cStringArray(imageIDs)
-	if err != nil {
-		return nil, err
-	}
-	defer freeIDs()
-	return c.wait(ctx, copts, opts.Progress, func(ptr *C.storetasks_client, tok *C.storetasks_cancel,
-		list **C.storetasks_task_list, cerr **C.storetasks_error) Status {
-		return Status(C.storetasks_client_wait(ptr, ids, C.size_t(len(imageIDs)), copts, tok, list, cerr))
+	return c.wait(ctx, &opts, func() (waitCall, func(), error) {
+		ids, freeIDs, err := cStringArray(imageIDs)
+		return func(ptr *C.storetasks_client, copts *C.storetasks_wait_options, tok *C.storetasks_cancel,
+			list **C.storetasks_task_list, cerr **C.storetasks_error) Status {
+			return Status(C.storetasks_client_wait(ptr, ids, C.size_t(len(imageIDs)), copts, tok, list, cerr))
+		}, freeIDs, err
 	})
 }
 
@@ -115,40 +108,45 @@ type WaitTarget struct {
 // before anything is sent, for no targets, an empty ImageID, or a Region or RoleARN the library
 // refuses.
 func (c *Client) WaitTargets(ctx context.Context, targets []WaitTarget, opts WaitOptions) ([]Task, error) {
-	copts, err := newCWaitOptions(&opts)
+	return c.wait(ctx, &opts, func() (waitCall, func(), error) {
+		ctargets, freeTargets, err := cWaitTargets(targets)
+		var first *C.storetasks_wait_target
+		if len(ctargets) > 0 {
+			first = &ctargets[0]
+		}
+		return func(ptr *C.storetasks_client, copts *C.storetasks_wait_options, tok *C.storetasks_cancel,
+			list **C.storetasks_task_list, cerr **C.storetasks_error) Status {
+			return Status(C.storetasks_client_wait_targets(ptr, first, C.size_t(len(ctargets)), copts, tok, list, cerr))
+		}, freeTargets, err
+	})
+}
+
+// waitCall runs one of the library's waits with the client, the wait options, the call's
+// cancellation token and the out-parameters, and returns the library's status.
+type waitCall func(ptr *C.storetasks_client, copts *C.storetasks_wait_options, tok *C.storetasks_cancel,
+	list **C.storetasks_task_list, cerr **C.storetasks_error) Status
+
+// wait runs a wait for Wait and WaitTargets. It converts opts, then the wait's own arguments with
+// prepare, which returns the call to make with them and a function that frees them (or the error
+// that keeps them from being converted); it sets opts.Progress (if not nil) as the progress
+// callback for the duration of the call, ties the call to ctx and Close, names a stop by progress
+// in the error, raises a panic of progress again once the call has returned, and copies the final
+// tasks.
+func (c *Client) wait(ctx context.Context, opts *WaitOptions, prepare func() (waitCall, func(), error)) ([]Task, error) {
+	copts, err := newCWaitOptions(opts)
 	if err != nil {
 		return nil, err
 	}
 	defer C.storetasks_wait_options_free(copts)
-	ctargets, freeTargets, err := cWaitTargets(targets)
+	run, free, err := prepare()
 	if err != nil {
 		return nil, err
 	}
-	defer freeTargets()
-	var first *C.storetasks_wait_target
-	if len(ctargets) > 0 {
-		first = &ctargets[0]
-	}
-	return c.wait(ctx, copts, opts.Progress, func(ptr *C.storetasks_client, tok *C.storetasks_cancel,
-		list **C.storetasks_task_list, cerr **C.storetasks_error) Status {
-		return Status(C.storetasks_client_wait_targets(ptr, first, C.size_t(len(ctargets)), copts, tok, list, cerr))
-	})
-}
-
-// waitCall runs one of the library's waits with the client, the call's cancellation token and
-// the out-parameters, and returns the library's status.
-type waitCall func(ptr *C.storetasks_client, tok *C.storetasks_cancel, list **C.storetasks_task_list,
-	cerr **C.storetasks_error) Status
-
-// wait runs a wait for Wait and WaitTargets: it sets progress (if not nil) as the progress
-// callback of copts for the duration of the call, ties the call to ctx and Close, names a stop
-// by progress in the error, raises a panic of progress again once the call has returned, and
-// copies the final tasks.
-func (c *Client) wait(ctx context.Context, copts *C.storetasks_wait_options, progress func([]Task) bool,
-	run waitCall) ([]Task, error) {
+	defer free()
+	progress := opts.Progress
 	var sink progressSink
 	var tasks []Task
-	err := c.do(ctx, func(ptr *C.storetasks_client, k *call) error {
+	err = c.do(ctx, func(ptr *C.storetasks_client, k *call) error {
 		if progress != nil {
 			sink.progress = progress
 			sink.cancelled = k.cancelled
@@ -160,7 +158,7 @@ func (c *Client) wait(ctx context.Context, copts *C.storetasks_wait_options, pro
 		}
 		var list *C.storetasks_task_list
 		var cerr *C.storetasks_error
-		if st := run(ptr, k.tok, &list, &cerr); st != StatusOK {
+		if st := run(ptr, copts, k.tok, &list, &cerr); st != StatusOK {
 			e := takeError(st, cerr)
 			if sink.stopped && e.Status == StatusCancelled {
 				select {
@@ -236,24 +234,13 @@ func storetasksGoProgress(list *C.storetasks_task_list, h C.uintptr_t) C.bool {
 // newCWaitOptions builds the C wait options; free them with C.storetasks_wait_options_free.
 // The progress callback is set by wait, for the duration of the call.
 func newCWaitOptions(o *WaitOptions) (*C.storetasks_wait_options, error) {
-	copts := C.storetasks_wait_options_new()
-	if copts == nil {
-		return nil, &Error{Status: StatusPanic, Message: "out of memory"}
-	}
-	if err := fillCWaitOptions(copts, o); err != nil {
-		C.storetasks_wait_options_free(copts)
-		return nil, err
-	}
-	return copts, nil
+	return newC(func() *C.storetasks_wait_options { return C.storetasks_wait_options_new() },
+		func(copts *C.storetasks_wait_options) error { return fillCWaitOptions(copts, o) },
+		func(copts *C.storetasks_wait_options) { C.storetasks_wait_options_free(copts) })
 }
 
 func fillCWaitOptions(copts *C.storetasks_wait_options, o *WaitOptions) error {
-	check := func(what string, st Status) error {
-		if st != StatusOK {
-			return refused(what, st, C.storetasks_wait_options_last_error(copts))
-		}
-		return nil
-	}
+	check := checker("", func() *C.char { return C.storetasks_wait_options_last_error(copts) })
 	if o.MinDelay != 0 || o.MaxDelay != 0 {
 		// A negative bound is named as given, before it stands in for the other, zero one.
 		if o.MinDelay < 0 || o.MaxDelay < 0 {
@@ -285,21 +272,27 @@ func fillCWaitOptions(copts *C.storetasks_wait_options, o *WaitOptions) error {
 			return err
 		}
 	}
-	if o.Timeout != 0 {
-		var ms C.uint64_t // negative: no deadline
-		if o.Timeout > 0 {
-			ms, _ = durationMS("WaitOptions.Timeout", o.Timeout)
+	// The limits: 0 keeps the default, a negative one is passed as 0 ms (no deadline, no grace).
+	for _, l := range []struct {
+		what string
+		d    time.Duration
+		set  func(C.uint64_t) Status
+	}{
+		{"WaitOptions.Timeout", o.Timeout, func(ms C.uint64_t) Status {
+			return Status(C.storetasks_wait_options_set_timeout(copts, ms))
+		}},
+		{"WaitOptions.NotFoundGrace", o.NotFoundGrace, func(ms C.uint64_t) Status {
+			return Status(C.storetasks_wait_options_set_not_found_grace(copts, ms))
+		}},
+	} {
+		if l.d == 0 {
+			continue
 		}
-		if err := check("WaitOptions.Timeout", Status(C.storetasks_wait_options_set_timeout(copts, ms))); err != nil {
-			return err
+		var ms C.uint64_t
+		if l.d > 0 {
+			ms, _ = durationMS(l.what, l.d)
 		}
-	}
-	if o.NotFoundGrace != 0 {
-		var ms C.uint64_t // negative: no grace
-		if o.NotFoundGrace > 0 {
-			ms, _ = durationMS("WaitOptions.NotFoundGrace", o.NotFoundGrace)
-		}
-		if err := check("WaitOptions.NotFoundGrace", Status(C.storetasks_wait_options_set_not_found_grace(copts, ms))); err != nil {
+		if err := check(l.what, l.set(ms)); err != nil {
 			return err
 		}
 	}
@@ -314,7 +307,7 @@ func cStringArray(ids []string) (**C.char, func(), error) {
 	}
 	arrp := (**C.char)(C.calloc(C.size_t(len(ids)), C.size_t(unsafe.Sizeof((*C.char)(nil)))))
 	if arrp == nil {
-		return nil, nil, &Error{Status: StatusPanic, Message: "out of memory"}
+		return nil, nil, outOfMemory()
 	}
 	arr := unsafe.Slice(arrp, len(ids))
 	free := func() {
@@ -356,12 +349,6 @@ func cWaitTargets(targets []WaitTarget) ([]C.storetasks_wait_target, func(), err
 			}
 		}
 	}
-	optional := func(what, v string) (*C.char, error) {
-		if v == "" {
-			return nil, nil
-		}
-		return cString(what, v)
-	}
 	for i, t := range targets {
 		if t.ImageID == "" {
 			free()
@@ -369,8 +356,8 @@ func cWaitTargets(targets []WaitTarget) ([]C.storetasks_wait_target, func(), err
 		}
 		var err error
 		ct := &out[i]
-		if ct.region, err = optional(fmt.Sprintf("targets[%d].Region", i), t.Region); err == nil {
-			if ct.role_arn, err = optional(fmt.Sprintf("targets[%d].RoleARN", i), t.RoleARN); err == nil {
+		if ct.region, err = cStringOrNil(fmt.Sprintf("targets[%d].Region", i), t.Region); err == nil {
+			if ct.role_arn, err = cStringOrNil(fmt.Sprintf("targets[%d].RoleARN", i), t.RoleARN); err == nil {
 				ct.image_id, err = cString(fmt.Sprintf("targets[%d].ImageID", i), t.ImageID)
 			}
 		}

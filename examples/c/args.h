@@ -1,8 +1,9 @@
 /*
  * args.h: what the C examples share besides console handling: checking an AMI id, applying the
- * client's options (`--region` and the like, `--proxy` and `--no-proxy`), reading a `--filter`
- * argument in the AWS CLI's shorthand into a query, printing a failed call's error, and printing
- * tasks as rows of a table.
+ * client's options (`--region` and the like, `--proxy` and `--no-proxy`), reading a command line
+ * of such options and a program's own, reading a `--filter` argument in the AWS CLI's shorthand
+ * into a query, printing a refused value and a failed call's error, and printing tasks as rows of
+ * a table.
  */
 #ifndef STORETASKS_EXAMPLES_ARGS_H
 #define STORETASKS_EXAMPLES_ARGS_H
@@ -25,6 +26,12 @@ static inline int is_ami_id(const char *s) {
     return n == 8 || n == 17;
 }
 
+/* Says on stderr that the value given for `what` was refused: "error: WHAT: " and the reason
+ * `why` (the refusing object's last error) or, without one, the status's name. */
+static inline void print_refused(const char *what, storetasks_status st, const char *why) {
+    fprintf(stderr, "error: %s: %s\n", what, why ? why : storetasks_status_name(st));
+}
+
 /* Sets the option `arg` to `val` in the configuration when `arg` is one of the client's options
  * that the configuration takes one by one: `--region`, `--endpoint-url`, `--profile` and
  * `--ca-bundle`. Returns 1 when it took the value, 0 when `arg` is none of them, or -1 after
@@ -37,8 +44,7 @@ static inline int set_config_option(storetasks_config *config, const char *arg, 
     else if (!strcmp(arg, "--ca-bundle")) st = storetasks_config_set_ca_bundle(config, val);
     else return 0;
     if (st == STORETASKS_STATUS_OK) return 1;
-    const char *why = storetasks_config_last_error(config);
-    fprintf(stderr, "error: %s: %s\n", arg, why ? why : storetasks_status_name(st));
+    print_refused(arg, st, storetasks_config_last_error(config));
     return -1;
 }
 
@@ -82,9 +88,66 @@ static inline int set_proxy(storetasks_config *config, const char *proxy, const 
     }
     storetasks_status st = storetasks_config_set_proxy(config, proxy, no_proxy);
     if (st == STORETASKS_STATUS_OK) return 0;
-    const char *why = storetasks_config_last_error(config);
-    fprintf(stderr, "error: --proxy: %s\n", why ? why : storetasks_status_name(st));
+    print_refused("--proxy", st, storetasks_config_last_error(config));
     return -1;
+}
+
+/* The command line of an example that calls the service: the client's options (`--region` and
+ * the like, `--proxy`, `--no-proxy`), `--help` or `-h`, and the program's own options, of which
+ * those named in `flags` take no value and every other one takes the argument after it. */
+typedef struct command_line {
+    int argc;
+    char **argv;
+    int next;                  /* the argument to read next; 1 to start */
+    void (*usage)(FILE *to);   /* prints the program's usage */
+    const char *const *flags;  /* the program's options without a value, NULL-terminated */
+    storetasks_config *config; /* takes the client's options */
+    const char *proxy;         /* --proxy and --no-proxy as given, applied at the end */
+    const char *no_proxy;
+} command_line;
+
+/* What next_option read. */
+enum option_kind {
+    OPTION_OWN,  /* one of the program's own options: *arg, and its value *val (NULL for a flag) */
+    OPTION_END,  /* the end of the command line: the client's options are all applied */
+    OPTION_HELP, /* --help or -h: the usage is printed on stdout */
+    OPTION_BAD   /* a value missing or refused, said on stderr */
+};
+
+/* Reads the command line up to the next of the program's own options, applying the client's
+ * options it meets on the way. The program judges its own option, and calls unknown_option for
+ * one it does not take (the option's value is read first all the same: a missing one is
+ * reported as such). */
+static inline enum option_kind next_option(command_line *cl, const char **arg, const char **val) {
+    while (cl->next < cl->argc) {
+        *arg = cl->argv[cl->next++];
+        *val = NULL;
+        for (const char *const *flag = cl->flags; *flag; flag++)
+            if (!strcmp(*arg, *flag)) return OPTION_OWN;
+        if (!strcmp(*arg, "--help") || !strcmp(*arg, "-h")) {
+            cl->usage(stdout);
+            return OPTION_HELP;
+        }
+        if (cl->next >= cl->argc) {
+            fprintf(stderr, "error: %s needs a value\n", *arg);
+            cl->usage(stderr);
+            return OPTION_BAD;
+        }
+        *val = cl->argv[cl->next++];
+        int took = set_config_option(cl->config, *arg, *val);
+        if (took < 0) return OPTION_BAD;
+        if (took) continue;
+        if (!strcmp(*arg, "--proxy")) cl->proxy = *val;
+        else if (!strcmp(*arg, "--no-proxy")) cl->no_proxy = *val;
+        else return OPTION_OWN;
+    }
+    return set_proxy(cl->config, cl->proxy, cl->no_proxy) == 0 ? OPTION_END : OPTION_BAD;
+}
+
+/* Says on stderr that the program takes no option `arg`, and how to call it. */
+static inline void unknown_option(const command_line *cl, const char *arg) {
+    fprintf(stderr, "error: unknown option %s\n", arg);
+    cl->usage(stderr);
 }
 
 /* Milliseconds since the epoch as "YYYY-MM-DD HH:MM:SS" (UTC); a time the C library cannot
@@ -110,6 +173,17 @@ static inline void print_error(storetasks_status status, const storetasks_error 
     const char *code = storetasks_error_code(err);
     fprintf(stderr, "error: %s%s%s%s: %s\n", storetasks_status_name(status), code ? " (" : "", code ? code : "",
             code ? ")" : "", err ? storetasks_error_message(err) : "no details");
+}
+
+/* A client made from the configuration, or NULL after saying on stderr why there is none (as
+ * print_error does). */
+static inline storetasks_client *new_client(const storetasks_config *config) {
+    storetasks_client *client = NULL;
+    storetasks_error *err = NULL;
+    storetasks_status st = storetasks_client_new(config, &client, &err);
+    if (st != STORETASKS_STATUS_OK) print_error(st, err);
+    storetasks_error_free(err);
+    return client;
 }
 
 /* The columns of a task in a table, and their heading: the AMI, the state, the progress, the start

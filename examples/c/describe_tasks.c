@@ -55,27 +55,20 @@ int main(int argc, char **argv) {
     console_utf8_args(&argc, &argv);
     storetasks_config *config = storetasks_config_new();
     storetasks_query *query = storetasks_query_new();
-    const char *proxy = NULL, *no_proxy = NULL;
     int all = 0, json = 0, exit_code = 2;
     if (!config || !query) {
         fprintf(stderr, "error: out of memory\n");
         goto done;
     }
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+    static const char *const flags[] = {"--all", "--json", "--dry-run", NULL};
+    command_line cl = {argc, argv, 1, usage, flags, config, NULL, NULL};
+    const char *arg = NULL, *val = NULL;
+    enum option_kind kind;
+    while ((kind = next_option(&cl, &arg, &val)) == OPTION_OWN) {
         storetasks_status st = STORETASKS_STATUS_OK;
-        if (!strcmp(arg, "--all")) { all = 1; continue; }
-        if (!strcmp(arg, "--json")) { json = 1; continue; }
-        if (!strcmp(arg, "--dry-run")) { storetasks_query_set_dry_run(query, true); continue; }
-        if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) { usage(stdout); exit_code = 0; goto done; }
-        if (!val) { fprintf(stderr, "error: %s needs a value\n", arg); usage(stderr); goto done; }
-        i++;
-        int took = set_config_option(config, arg, val);
-        if (took < 0) goto done;
-        if (took) continue;
-        if (!strcmp(arg, "--proxy")) proxy = val;
-        else if (!strcmp(arg, "--no-proxy")) no_proxy = val;
+        if (!strcmp(arg, "--all")) all = 1;
+        else if (!strcmp(arg, "--json")) json = 1;
+        else if (!strcmp(arg, "--dry-run")) storetasks_query_set_dry_run(query, true);
         else if (!strcmp(arg, "--image-id")) {
             if (!is_ami_id(val)) {
                 fprintf(stderr, "error: --image-id takes an AMI id (ami- and 8 or 17 lowercase hex digits), not \"%s\"\n",
@@ -94,29 +87,29 @@ int main(int argc, char **argv) {
         } else if (!strcmp(arg, "--filter")) {
             if (add_filter(query, val, &st) != 0) goto done;
         } else {
-            fprintf(stderr, "error: unknown option %s\n", arg);
-            usage(stderr);
+            unknown_option(&cl, arg);
             goto done;
         }
         if (st != STORETASKS_STATUS_OK) {
             /* The query's reason for refusing the value. */
-            const char *why = storetasks_query_last_error(query);
-            fprintf(stderr, "error: %s: %s\n", arg, why ? why : storetasks_status_name(st));
+            print_refused(arg, st, storetasks_query_last_error(query));
             goto done;
         }
     }
-    if (set_proxy(config, proxy, no_proxy) != 0) goto done;
-
-    storetasks_client *client = NULL;
-    storetasks_task_list *list = NULL;
-    storetasks_error *err = NULL;
-    storetasks_status st = storetasks_client_new(config, &client, &err);
-    if (st != STORETASKS_STATUS_OK) {
-        exit_code = report(st, err);
+    if (kind != OPTION_END) {
+        if (kind == OPTION_HELP) exit_code = 0;
         goto done;
     }
-    st = all ? storetasks_client_describe_all(client, query, 0, NULL, &list, &err)
-             : storetasks_client_describe(client, query, NULL, &list, &err);
+
+    storetasks_client *client = new_client(config);
+    if (!client) {
+        exit_code = 1;
+        goto done;
+    }
+    storetasks_task_list *list = NULL;
+    storetasks_error *err = NULL;
+    storetasks_status st = all ? storetasks_client_describe_all(client, query, 0, NULL, &list, &err)
+                                : storetasks_client_describe(client, query, NULL, &list, &err);
     if (st != STORETASKS_STATUS_OK) {
         exit_code = report(st, err);
     } else if (json) {

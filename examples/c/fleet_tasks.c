@@ -56,8 +56,7 @@ static int add_regions(storetasks_fleet *fleet, const char *list) {
         }
         storetasks_status st = storetasks_fleet_add_region(fleet, start);
         if (st != STORETASKS_STATUS_OK) {
-            const char *why = storetasks_fleet_last_error(fleet);
-            fprintf(stderr, "error: --regions: %s\n", why ? why : storetasks_status_name(st));
+            print_refused("--regions", st, storetasks_fleet_last_error(fleet));
             rc = -1;
             break;
         }
@@ -156,29 +155,22 @@ int main(int argc, char **argv) {
     storetasks_config *config = storetasks_config_new();
     storetasks_query *query = storetasks_query_new();
     storetasks_fleet *fleet = storetasks_fleet_new();
-    const char *proxy = NULL, *no_proxy = NULL;
     int json = 0, regions = 0, all_regions = 0, roles = 0, exit_code = 1;
     if (!config || !query || !fleet) {
         fprintf(stderr, "error: out of memory\n");
         goto done;
     }
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+    static const char *const flags[] = {"--json", "--all-regions", NULL};
+    command_line cl = {argc, argv, 1, usage, flags, config, NULL, NULL};
+    const char *arg = NULL, *val = NULL;
+    enum option_kind kind;
+    while ((kind = next_option(&cl, &arg, &val)) == OPTION_OWN) {
         storetasks_status st = STORETASKS_STATUS_OK;
         const char *why = NULL;
-        if (!strcmp(arg, "--json")) { json = 1; continue; }
-        if (!strcmp(arg, "--all-regions")) { all_regions = 1; continue; }
-        if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) { usage(stdout); exit_code = 0; goto done; }
-        if (!val) { fprintf(stderr, "error: %s needs a value\n", arg); usage(stderr); goto done; }
-        i++;
-        int took = set_config_option(config, arg, val);
-        if (took < 0) goto done;
-        if (took) continue;
-        if (!strcmp(arg, "--proxy")) {
-            proxy = val;
-        } else if (!strcmp(arg, "--no-proxy")) {
-            no_proxy = val;
+        if (!strcmp(arg, "--json")) {
+            json = 1;
+        } else if (!strcmp(arg, "--all-regions")) {
+            all_regions = 1;
         } else if (!strcmp(arg, "--regions")) {
             if (add_regions(fleet, val) != 0) goto done;
             regions = 1;
@@ -190,16 +182,18 @@ int main(int argc, char **argv) {
             if (add_filter(query, val, &st) != 0) goto done;
             if (st != STORETASKS_STATUS_OK) why = storetasks_query_last_error(query);
         } else {
-            fprintf(stderr, "error: unknown option %s\n", arg);
-            usage(stderr);
+            unknown_option(&cl, arg);
             goto done;
         }
         if (st != STORETASKS_STATUS_OK) {
-            fprintf(stderr, "error: %s: %s\n", arg, why ? why : storetasks_status_name(st));
+            print_refused(arg, st, why);
             goto done;
         }
     }
-    if (set_proxy(config, proxy, no_proxy) != 0) goto done;
+    if (kind != OPTION_END) {
+        if (kind == OPTION_HELP) exit_code = 0;
+        goto done;
+    }
     if (regions == all_regions) {
         fprintf(stderr, regions ? "error: give either --regions or --all-regions, not both\n"
                                 : "error: say where to look: --regions R1,R2,... or --all-regions\n");
@@ -211,15 +205,14 @@ int main(int argc, char **argv) {
         goto done;
     }
 
-    storetasks_client *client = NULL;
-    storetasks_fleet_result *result = NULL;
-    storetasks_error *err = NULL;
-    storetasks_status st = storetasks_client_new(config, &client, &err);
-    if (st != STORETASKS_STATUS_OK) {
-        exit_code = report(st, err);
+    storetasks_client *client = new_client(config);
+    if (!client) {
+        exit_code = 1;
         goto done;
     }
-    st = storetasks_client_describe_fleet(client, fleet, query, NULL, &result, &err);
+    storetasks_fleet_result *result = NULL;
+    storetasks_error *err = NULL;
+    storetasks_status st = storetasks_client_describe_fleet(client, fleet, query, NULL, &result, &err);
     if (st != STORETASKS_STATUS_OK) {
         exit_code = report(st, err);
     } else {

@@ -243,8 +243,7 @@ int main(int argc, char **argv) {
         flag = "--grace";
     }
     if (st != STORETASKS_STATUS_OK) {
-        const char *why = storetasks_wait_options_last_error(options);
-        fprintf(stderr, "error: %s: %s\n", flag, why ? why : storetasks_status_name(st));
+        print_refused(flag, st, storetasks_wait_options_last_error(options));
         goto done;
     }
     progress_view view = {ids, count, console_is_live(), 0};

@@ -1,13 +1,16 @@
 /*
- * A small test harness for the C tests: checks that count, and an emulator started per test
- * program (path in $STORETASKS_EMULATOR) with a client for its control endpoint.
+ * A small test harness for the C tests: checks that count, an emulator started per test program
+ * (path in $STORETASKS_EMULATOR) with a client for its control endpoint, clients of the library
+ * for it, and a timer that cancels a call in flight.
  */
 #ifndef STORETASKS_TEST_HARNESS_H
 #define STORETASKS_TEST_HARNESS_H
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #ifdef _WIN32
 #include <winsock2.h>
 #include <windows.h>
@@ -23,6 +26,8 @@
 #include <sys/prctl.h>
 #endif
 #endif
+
+#include "storetasks.h"
 
 #define EMU_ACCESS_KEY "AKIASTORETASKSLOCAL1"
 #define EMU_SECRET_KEY "storetasks-local-secret-key-0000000000000"
@@ -396,6 +401,65 @@ static inline void emu_add_tasks(const emulator *emu, const char *doc) {
 
 static inline void emu_clear_faults(const emulator *emu) {
     emu_http(emu, "DELETE", "/_emulator/faults", "", NULL, 0);
+}
+
+/* A configuration for the emulator's home account: region us-east-1, the emulator's endpoint
+ * and its access key. */
+static inline storetasks_config *emu_config(const emulator *emu) {
+    storetasks_config *cfg = storetasks_config_new();
+    storetasks_config_set_region(cfg, "us-east-1");
+    storetasks_config_set_endpoint_url(cfg, emu->endpoint);
+    storetasks_config_set_credentials(cfg, EMU_ACCESS_KEY, EMU_SECRET_KEY, NULL);
+    return cfg;
+}
+
+/* A client made from emu_config, checked to be made. */
+static inline storetasks_client *emu_client(const emulator *emu) {
+    storetasks_config *cfg = emu_config(emu);
+    storetasks_client *client = NULL;
+    CHECK_STATUS(storetasks_client_new(cfg, &client, NULL), STORETASKS_STATUS_OK);
+    storetasks_config_free(cfg);
+    return client;
+}
+
+/* Seconds on the monotonic clock since `start`. */
+static inline double h_seconds_since(const struct timespec *start) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/* A thread that triggers a cancellation token after a delay, for the tests that a call
+ * cancelled in flight returns soon after: h_cancel_later starts it, h_cancel_join waits for it
+ * and says how long the call took. */
+typedef struct h_cancel_timer {
+    storetasks_cancel *cancel;
+    long ms;
+    pthread_t thread;
+    struct timespec started;
+} h_cancel_timer;
+
+static inline void *h_cancel_timer_run(void *arg) {
+    const h_cancel_timer *timer = (const h_cancel_timer *)arg;
+    struct timespec ts = {timer->ms / 1000, (timer->ms % 1000) * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    storetasks_cancel_trigger(timer->cancel);
+    return NULL;
+}
+
+/* Triggers `cancel` `ms` milliseconds from now, and starts the clock of the call to cancel. */
+static inline void h_cancel_later(h_cancel_timer *timer, storetasks_cancel *cancel, long ms) {
+    timer->cancel = cancel;
+    timer->ms = ms;
+    pthread_create(&timer->thread, NULL, h_cancel_timer_run, timer);
+    clock_gettime(CLOCK_MONOTONIC, &timer->started);
+}
+
+/* Stops the clock, waits for the timer's thread, and returns the seconds the call took. */
+static inline double h_cancel_join(h_cancel_timer *timer) {
+    double secs = h_seconds_since(&timer->started);
+    pthread_join(timer->thread, NULL);
+    return secs;
 }
 
 /* EC2 API requests the emulator received so far. */

@@ -317,29 +317,18 @@ static void test_errors(void) {
     storetasks_client_free(client);
 }
 
-static void *cancel_later(void *arg) {
-    struct timespec ts = {0, 300 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-    storetasks_cancel_trigger(arg);
-    return NULL;
-}
-
 static void test_cancel(void) {
     storetasks_client *client = make_client(EMU_ACCESS_KEY, 1, 0);
     storetasks_query *q = storetasks_query_new();
     storetasks_query_set_max_results(q, 10);
     storetasks_cancel *cancel = storetasks_cancel_new();
     emu_fault(&emu, "delay,ms=20000,at=2");
-    pthread_t t;
-    pthread_create(&t, NULL, cancel_later, cancel);
-    struct timespec a, b;
-    clock_gettime(CLOCK_MONOTONIC, &a);
+    h_cancel_timer timer;
+    h_cancel_later(&timer, cancel, 300);
     storetasks_task_list *list = NULL;
     storetasks_error *err = NULL;
     CHECK_STATUS(storetasks_client_describe_all(client, q, 0, cancel, &list, &err), STORETASKS_STATUS_CANCELLED);
-    clock_gettime(CLOCK_MONOTONIC, &b);
-    pthread_join(t, NULL);
-    double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+    double secs = h_cancel_join(&timer);
     CHECK(secs < 5.0, "cancelled after %.2f s", secs);
     CHECK(storetasks_cancel_is_triggered(cancel), "triggered");
     storetasks_error_free(err);

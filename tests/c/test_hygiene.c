@@ -32,10 +32,7 @@ static int open_fds(void) {
 }
 
 static void one_client(int call) {
-    storetasks_config *cfg = storetasks_config_new();
-    storetasks_config_set_region(cfg, "us-east-1");
-    storetasks_config_set_endpoint_url(cfg, emu.endpoint);
-    storetasks_config_set_credentials(cfg, EMU_ACCESS_KEY, EMU_SECRET_KEY, NULL);
+    storetasks_config *cfg = emu_config(&emu);
     storetasks_client *client = NULL;
     storetasks_status st = storetasks_client_new(cfg, &client, NULL);
     if (st != STORETASKS_STATUS_OK) CHECK_STATUS(st, STORETASKS_STATUS_OK);

@@ -86,12 +86,6 @@ static long events_now(void) {
     return n;
 }
 
-static double seconds_since(const struct timespec *start) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
-}
-
 int main(void) {
     /* Swap for `busy` seconds, and on until `min_events` log events arrived while swapping (at
      * most `cap` seconds): valgrind runs everything tens of times slower. */
@@ -100,12 +94,7 @@ int main(void) {
     long min_events = under_valgrind ? 20 : 500;
     const char *args[] = {"--generate", "40", "--seed", "3", NULL};
     emu_start(&emu, args);
-    storetasks_config *cfg = storetasks_config_new();
-    storetasks_config_set_region(cfg, "us-east-1");
-    storetasks_config_set_endpoint_url(cfg, emu.endpoint);
-    storetasks_config_set_credentials(cfg, EMU_ACCESS_KEY, EMU_SECRET_KEY, NULL);
-    CHECK_STATUS(storetasks_client_new(cfg, &client, NULL), STORETASKS_STATUS_OK);
-    storetasks_config_free(cfg);
+    client = emu_client(&emu);
 
     sink *current = new_sink(0);
     CHECK_STATUS(storetasks_set_log_callback(log_a, STORETASKS_LOG_LEVEL_TRACE, current), STORETASKS_STATUS_OK);
@@ -115,7 +104,7 @@ int main(void) {
     /* Start swapping once events flow, so that swaps meet callbacks in flight. */
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    while (events_now() == 0 && seconds_since(&start) < 10.0) {
+    while (events_now() == 0 && h_seconds_since(&start) < 10.0) {
         struct timespec ts = {0, 1000 * 1000};
         nanosleep(&ts, NULL);
     }
@@ -123,7 +112,7 @@ int main(void) {
     clock_gettime(CLOCK_MONOTONIC, &start);
     int done = 0;
     for (;; done++) {
-        double spent = seconds_since(&start);
+        double spent = h_seconds_since(&start);
         if (spent >= cap || (spent >= busy && events_now() - events_before >= min_events)) break;
         int which = (done + 1) % 2;
         sink *next = new_sink(which);
@@ -145,7 +134,7 @@ int main(void) {
     for (int i = 0; i < WORKERS; i++) pthread_join(threads[i], NULL);
 
     printf("logswap: %d swaps in %.2f s, %ld log events while swapping, %ld calls by %d threads\n", done,
-           seconds_since(&start), events_during, worker_calls, WORKERS);
+           h_seconds_since(&start), events_during, worker_calls, WORKERS);
     CHECK(done >= 100, "only %d swaps", done);
     CHECK(events_during >= min_events, "only %ld log events arrived while the callbacks were swapped",
           events_during);

@@ -147,12 +147,7 @@ int main(void) {
     rounds = getenv("STORETASKS_UNDER_VALGRIND") ? 2 : 10;
     const char *args[] = {"--generate", "120", "--seed", "9", NULL};
     emu_start(&emu, args);
-    storetasks_config *cfg = storetasks_config_new();
-    storetasks_config_set_region(cfg, "us-east-1");
-    storetasks_config_set_endpoint_url(cfg, emu.endpoint);
-    storetasks_config_set_credentials(cfg, EMU_ACCESS_KEY, EMU_SECRET_KEY, NULL);
-    CHECK_STATUS(storetasks_client_new(cfg, &client, NULL), STORETASKS_STATUS_OK);
-    storetasks_config_free(cfg);
+    client = emu_client(&emu);
 
     pthread_t threads[THREADS], cancel_thread;
     for (int i = 0; i < THREADS; i++) {

@@ -9,17 +9,6 @@
 
 static emulator emu;
 
-static storetasks_client *make_client(void) {
-    storetasks_config *cfg = storetasks_config_new();
-    storetasks_config_set_region(cfg, "us-east-1");
-    storetasks_config_set_endpoint_url(cfg, emu.endpoint);
-    storetasks_config_set_credentials(cfg, EMU_ACCESS_KEY, EMU_SECRET_KEY, NULL);
-    storetasks_client *client = NULL;
-    CHECK_STATUS(storetasks_client_new(cfg, &client, NULL), STORETASKS_STATUS_OK);
-    storetasks_config_free(cfg);
-    return client;
-}
-
 static storetasks_wait_options *fast_options(void) {
     storetasks_wait_options *o = storetasks_wait_options_new();
     CHECK_STATUS(storetasks_wait_options_set_delays(o, 100, 300), STORETASKS_STATUS_OK);
@@ -108,26 +97,15 @@ static void test_timeout_and_bad_input(storetasks_client *client) {
     storetasks_wait_options_free(o);
 }
 
-static void *cancel_later(void *arg) {
-    struct timespec ts = {0, 400 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-    storetasks_cancel_trigger(arg);
-    return NULL;
-}
-
 static void test_cancel(storetasks_client *client) {
     const char *ids[] = {"ami-00000000000000003"};
     storetasks_wait_options *o = fast_options();
     storetasks_wait_options_set_delays(o, 5000, 10000);
     storetasks_cancel *cancel = storetasks_cancel_new();
-    pthread_t t;
-    pthread_create(&t, NULL, cancel_later, cancel);
-    struct timespec a, b;
-    clock_gettime(CLOCK_MONOTONIC, &a);
+    h_cancel_timer timer;
+    h_cancel_later(&timer, cancel, 400);
     CHECK_STATUS(storetasks_client_wait(client, ids, 1, o, cancel, NULL, NULL), STORETASKS_STATUS_CANCELLED);
-    clock_gettime(CLOCK_MONOTONIC, &b);
-    pthread_join(t, NULL);
-    double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+    double secs = h_cancel_join(&timer);
     CHECK(secs < 2.0, "cancelled after %.2f s", secs);
     storetasks_cancel_free(cancel);
     storetasks_wait_options_free(o);
@@ -150,7 +128,7 @@ int main(void) {
     log_capture logs = {PTHREAD_MUTEX_INITIALIZER, 0, 0};
     CHECK_STATUS(storetasks_set_log_callback(on_log, STORETASKS_LOG_LEVEL_TRACE, &logs), STORETASKS_STATUS_OK);
     CHECK_STATUS(storetasks_set_log_callback(on_log, 42, &logs), STORETASKS_STATUS_INVALID_ARGUMENT);
-    storetasks_client *client = make_client();
+    storetasks_client *client = emu_client(&emu);
     test_failed_and_not_found(client);
     test_timeout_and_bad_input(client);
     test_cancel(client);

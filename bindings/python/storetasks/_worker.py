@@ -4,7 +4,7 @@ waiter and the fleet calls.
 The worker holds the client (``Client._call``) and makes the C call; the call's callback hands
 each item (a poll's tasks, a page) to the calling thread with :meth:`Worker.offer` and waits for
 its answer (True to go on, False to stop). The calling thread reads the items with
-:meth:`Worker.next`, answers each with :meth:`Worker.answer`, and ends with
+:meth:`Worker.next` (or :meth:`Worker.take`), answers each with :meth:`Worker.answer`, and ends with
 :meth:`Worker.finish`, which answers False to whatever still comes, waits until the C call has
 returned and the worker has ended, and hands back the call's outcome. The calling thread waits in
 short steps, so that signal handlers run meanwhile: whatever they raise (KeyboardInterrupt,
@@ -153,6 +153,13 @@ class Worker:
                 pass
         event = self._events[self._read]
         return END if isinstance(event, _Ended) else event
+
+    def take(self):
+        """:meth:`next`, raising an item that is an exception (the callback's own failure)."""
+        item = self.next()
+        if isinstance(item, BaseException):
+            raise item
+        return item
 
     def answer(self, keep):
         """Answers the item :meth:`next` returned (True: go on) and moves past it."""

@@ -298,12 +298,7 @@ class FleetPages:
         try:
             worker.start(self._client, lambda handle: lib.storetasks_client_describe_fleet_pages(
                 handle, fleet, query, cancel, callback, None, ctypes.byref(result), ctypes.byref(err)))
-            while True:
-                item = worker.next()
-                if item is _worker.END:
-                    break
-                if isinstance(item, BaseException):
-                    raise item
+            while (item := worker.take()) is not _worker.END:
                 yield item
                 worker.answer(True)
         except BaseException as e:  # GeneratorExit (the loop stopped), KeyboardInterrupt, a page's error...

@@ -257,12 +257,7 @@ class Waiter:
         error = None
         try:
             worker.start(self._client, lambda handle: call(handle, ctypes.byref(task_list), ctypes.byref(err)))
-            while True:
-                item = worker.next()
-                if item is _worker.END:
-                    break
-                if isinstance(item, BaseException):
-                    raise item
+            while (item := worker.take()) is not _worker.END:
                 last_response = item
                 keep = True
                 if progress is not None:
