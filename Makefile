@@ -6,7 +6,7 @@
 #   make test     run every test (Rust, C under valgrind and sanitizers, Go, Python, R)
 #   make header   regenerate include/storetasks.h
 #   make install PREFIX=/usr/local [DESTDIR=...]   install the library, headers, pkg-config
-#                 and CMake files
+#                 and CMake files, and the emulator
 #   make windows  cross-build the Windows DLL and its distribution folder and zip
 #   make test-windows  run the Windows build's tests under Wine
 #   make wheel    build the Python wheel, with the library inside, into build/wheel/
@@ -55,8 +55,8 @@ PREFIX     ?= /usr/local
 DESTDIR    ?=
 STRIP      ?= strip
 NATIVE_LIBS := $(shell cat packaging/native-static-libs.txt)
-empty :=
-space := $(empty) $(empty)
+# What the packaging scripts are told about the library.
+PACKAGE_ENV = VERSION=$(VERSION) MAJOR=$(MAJOR) NATIVE_LIBS="$(NATIVE_LIBS)" STRIP=$(STRIP)
 
 .PHONY: all build lib examples demo test test-prerequisites test-rust test-c test-cpp test-go test-go-consumer test-python test-r test-install header venv \
 	bench-r \
@@ -176,69 +176,36 @@ VERSIONS_OUT := $(BUILD)/versions
 
 test-versions: build wheel
 	rm -rf $(VERSIONS_OUT)
-	$(call package_files,$(VERSIONS_OUT),$(abspath $(VERSIONS_OUT)),$(NATIVE_LIBS))
+	$(PACKAGE_ENV) TREE=$(VERSIONS_OUT) PC_PREFIX=$(abspath $(VERSIONS_OUT)) sh packaging/package-files.sh
 	$(PYTHON) tests/versions/check.py --make-version $(VERSION) --library $(LIBDIR)/libstoretasks.so \
 	  --package-files $(VERSIONS_OUT) --wheel-dir $(WHEEL_DIR) --self-test
 
+# An install into a temporary prefix, checked: symbols, SONAME, the static link list, the header
+# alone, consumers built with pkg-config and CMake run against the installed emulator.
 test-install: build
-	STORETASKS_EMULATOR=$(EMULATOR) LIBDIR=$(LIBDIR) BUILD=$(BUILD) sh tests/install/run.sh
+	LIBDIR=$(LIBDIR) BUILD=$(BUILD) sh tests/install/run.sh
 
-# The installed shared library is stripped; the archive keeps its symbols (its users' linker
-# drops what they do not use).
+# The library (the shared one stripped, the archive with its symbols), the headers, the pkg-config
+# and CMake files, and the emulator (stripped) into $(DESTDIR)$(PREFIX) (packaging/install.sh).
 install: build
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
-	install -m 0755 $(LIBDIR)/libstoretasks.so $(DESTDIR)$(PREFIX)/lib/libstoretasks.so.$(VERSION)
-	$(STRIP) --strip-unneeded $(DESTDIR)$(PREFIX)/lib/libstoretasks.so.$(VERSION)
-	ln -sf libstoretasks.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libstoretasks.so.$(MAJOR)
-	ln -sf libstoretasks.so.$(MAJOR) $(DESTDIR)$(PREFIX)/lib/libstoretasks.so
-	install -m 0644 $(LIBDIR)/libstoretasks.a $(DESTDIR)$(PREFIX)/lib/libstoretasks.a
-	install -m 0644 include/storetasks.h $(DESTDIR)$(PREFIX)/include/
-	if [ -f include/storetasks.hpp ]; then install -m 0644 include/storetasks.hpp $(DESTDIR)$(PREFIX)/include/; fi
-	$(call package_files,$(DESTDIR)$(PREFIX),$(PREFIX),$(NATIVE_LIBS))
+	$(PACKAGE_ENV) LIBDIR=$(LIBDIR) EMULATOR=$(EMULATOR) PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) sh packaging/install.sh
 
-# pkg-config and CMake files: $(1) the tree they go into, $(2) the prefix written into the .pc
-# files, $(3) the system libraries a static link needs.
-define package_files
-	mkdir -p $(1)/lib/pkgconfig $(1)/lib/cmake/storetasks
-	for f in storetasks storetasks-static; do \
-	  sed -e 's|@PREFIX@|$(2)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@NATIVE_LIBS@|$(3)|' \
-	    packaging/$$f.pc.in > $(1)/lib/pkgconfig/$$f.pc; done
-	for f in storetasksConfig storetasksConfigVersion; do \
-	  sed -e 's|@VERSION@|$(VERSION)|' -e 's|@MAJOR@|$(MAJOR)|' \
-	    -e 's|@NATIVE_LIBS_CMAKE@|$(subst $(space),;,$(patsubst -l%,%,$(3)))|' \
-	    packaging/$$f.cmake.in > $(1)/lib/cmake/storetasks/$$f.cmake; done
-endef
-
-# Release artefacts: the install tree as a tarball, the Python wheel and the R source package
-# (R CMD build's storetasks_<version>.tar.gz, which finds the library through pkg-config or
-# STORETASKS_LIBDIR when installed), with the release build the tests ran on: whole-program
-# optimisation (fat LTO) was measured to shrink the stripped library by 0.16 % at sixteen codegen
-# units, and to cost about twenty minutes of a cold build at one (README, Installing). The tarball
-# holds the install tree under $(DIST_NAME)/ with relocatable pkg-config files (the CMake files
-# find their prefix by themselves), xz-compressed (single-threaded, so that the same commit gives
-# the same bytes; mostly the static archive, 42 MB with gzip -9 against 25 MB); tar is told to
-# leave out owners and times. The static archive goes without the LLVM bitcode that the
-# standard library's objects carry (of no use to a C linker).
+# Release artefacts (packaging/dist.sh): the install tree as a tarball (the emulator included),
+# the Python wheel and the R source package (R CMD build's storetasks_<version>.tar.gz, which
+# finds the library through pkg-config or STORETASKS_LIBDIR when installed), and their SHA-256
+# sums, with the release build the tests ran on: whole-program optimisation (fat LTO) was
+# measured to shrink the stripped library by 0.16 % at sixteen codegen units, and to cost about
+# twenty minutes of a cold build at one (README, Installing). The tarball holds the install tree
+# under $(DIST_NAME)/ with relocatable pkg-config files, xz-compressed single-threaded (the same
+# commit gives the same bytes; mostly the static archive, 42 MB with gzip -9 against 25 MB).
 DIST_LIBDIR := $(LIBDIR)
 DIST_OUT    := dist
 DIST_NAME   := libstoretasks-$(VERSION)-x86_64-linux-gnu
 DIST_STAGE  := $(BUILD)/dist-stage
 
 dist: build $(WHEEL_VENV)/.done
-	rm -rf $(DIST_OUT) $(DIST_STAGE)
-	mkdir -p $(DIST_OUT)
-	$(MAKE) --no-print-directory install LIBDIR=$(DIST_LIBDIR) PREFIX=/$(DIST_NAME) DESTDIR=$(abspath $(DIST_STAGE))
-	sed -i 's|^prefix=.*|prefix=$${pcfiledir}/../..|' $(DIST_STAGE)/$(DIST_NAME)/lib/pkgconfig/*.pc
-	objcopy --remove-section=.llvmbc --remove-section=.llvmcmd $(DIST_STAGE)/$(DIST_NAME)/lib/libstoretasks.a
-	install -m 0644 LICENSE CHANGELOG.md $(DIST_STAGE)/$(DIST_NAME)/
-	epoch=$$(git log -1 --format=%ct 2>/dev/null || echo 0); \
-	  tar --sort=name --mtime=@$$epoch --owner=0 --group=0 --numeric-owner -C $(DIST_STAGE) -cf - $(DIST_NAME) \
-	  | xz -9 -T1 > $(DIST_OUT)/$(DIST_NAME).tar.xz
-	$(MAKE) --no-print-directory wheel WHEEL_LIB=$(DIST_LIBDIR)/libstoretasks.so WHEEL_DIR=$(DIST_OUT)
-	cd $(DIST_OUT) && R CMD build --no-manual --no-build-vignettes $(abspath bindings/r) > $(abspath $(DIST_STAGE))/r-build.log 2>&1 \
-	  || { cat $(abspath $(DIST_STAGE))/r-build.log; exit 1; }
-	cd $(DIST_OUT) && sha256sum $(DIST_NAME).tar.xz storetasks-*.whl storetasks_$(VERSION).tar.gz > SHA256SUMS
-	@ls -l $(DIST_OUT)
+	$(PACKAGE_ENV) DIST_LIBDIR=$(DIST_LIBDIR) DIST_OUT=$(DIST_OUT) DIST_NAME=$(DIST_NAME) DIST_STAGE=$(DIST_STAGE) \
+	  WHEEL_VENV=$(WHEEL_VENV) WHEEL_WORK=$(WHEEL_WORK) sh packaging/dist.sh
 
 # The artefacts as their users get them: the sums check, the unpacked tarball's library passes
 # the install tests (symbols, SONAME, pkg-config and CMake consumers against the emulator), and
@@ -250,34 +217,24 @@ test-dist: dist examples
 
 # Windows (x86_64, MinGW-w64 GNU ABI), cross-built from Linux into its own target directory:
 # $(WIN_DIST) (bin/storetasks.dll, lib/libstoretasks.dll.a and libstoretasks.a, the headers,
-# pkg-config and CMake files) and a zip of it. Its .pc files find the folder from their own place
-# (pkg-config's pcfiledir), so that it can be unpacked anywhere.
+# pkg-config and CMake files, without the emulator) and a zip of it (packaging/windows/build.sh).
+# Its .pc files find the folder from their own place (pkg-config's pcfiledir), so that it can be
+# unpacked anywhere.
 WIN_TRIPLE     := x86_64-pc-windows-gnu
 WIN_TARGET_DIR ?= $(TARGET_DIR)/windows
 WIN_OUT        := $(WIN_TARGET_DIR)/$(WIN_TRIPLE)/release
 WIN_DIST       := $(BUILD)/windows/libstoretasks-$(VERSION)-x86_64-windows-gnu
 WIN_STRIP      ?= x86_64-w64-mingw32-strip
 
-# A static link needs rustc's list of system libraries plus winpthreads (-lpthread), which MinGW's
-# runtime pieces use and rustc adds only when it links a program.
-# Two rules: a recipe is expanded whole before it runs, and the packaging reads a file the build
-# writes (the static link list).
+# The library alone, a rule of its own so that CI can build it in the background ahead of the
+# packaging.
 windows-lib:
 	@$(PREREQUISITES)
 	CARGO_TARGET_DIR=$(WIN_TARGET_DIR) $(CARGO) build --release --target $(WIN_TRIPLE) -p storetasks --lib
 
 windows: windows-lib
-	rm -rf $(WIN_DIST) $(WIN_DIST).zip
-	mkdir -p $(WIN_DIST)/bin $(WIN_DIST)/lib $(WIN_DIST)/include
-	$(WIN_STRIP) --strip-unneeded -o $(WIN_DIST)/bin/storetasks.dll $(WIN_OUT)/storetasks.dll
-	cp $(WIN_OUT)/libstoretasks.dll.a $(WIN_DIST)/lib/
-	cp $(WIN_OUT)/libstoretasks.a $(WIN_DIST)/lib/
-	$(PYTHON) packaging/windows/bundle-libs.py $(WIN_DIST)/lib $(WIN_OUT)/native-static-libs.txt
-	cp include/storetasks.h include/storetasks.hpp $(WIN_DIST)/include/
-	$(call package_files,$(WIN_DIST),@PCFILEDIR@,$(shell cat $(WIN_OUT)/native-static-libs.txt) -lpthread)
-	sed -i 's|@PCFILEDIR@|$${pcfiledir}/../..|' $(WIN_DIST)/lib/pkgconfig/*.pc
-	cd $(dir $(WIN_DIST)) && $(PYTHON) -m zipfile -c $(notdir $(WIN_DIST)).zip $(notdir $(WIN_DIST))
-	sh packaging/windows/check-dll.sh $(WIN_DIST)/bin/storetasks.dll
+	VERSION=$(VERSION) MAJOR=$(MAJOR) WIN_OUT=$(WIN_OUT) WIN_DIST=$(WIN_DIST) WIN_STRIP=$(WIN_STRIP) PYTHON=$(PYTHON) \
+	  sh packaging/windows/build.sh
 
 # The Windows build's tests under Wine, against the Linux emulator.
 test-windows: windows build

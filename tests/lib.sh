@@ -1,9 +1,12 @@
 # Shell helpers shared by the test scripts and the demo. Source it; it defines functions only.
 
-# For scripts that build test programs against the built library: checks the environment and
-# sets $out (BUILD/<name>, created), $libdir, $link and $strict, and the CC/CXX defaults.
+# For scripts that build test programs against the built library (tests/<folder>/run.sh): checks
+# the environment and sets $here (the script's folder), $root (the checkout), $out (BUILD/<name>,
+# created), $libdir, $link and $strict, and the CC/CXX defaults.
 prepare_test_build() { # name
     : "${STORETASKS_EMULATOR:?path to storetasks-emulator}"
+    here=$(dirname "$0")
+    root=$here/../..
     : "${LIBDIR:?directory holding libstoretasks.so}"
     BUILD=${BUILD:-build}
     CC=${CC:-cc}
@@ -15,11 +18,28 @@ prepare_test_build() { # name
     strict="-Wall -Wextra -pedantic -Werror"
 }
 
+# Proves a header stands alone: writes $out/<program>.c (.cpp for a .hpp header), which includes
+# that header and nothing else and whose main function returns <expression>, builds it with the
+# compiler command given, strict warnings and the built library, and runs it. A header that does
+# not compile alone, or a program that fails, ends the calling script. Needs what
+# prepare_test_build sets.
+header_alone() { # header expression program compiler-command...
+    _prog=$3
+    case $1 in *.hpp) _src=$out/$_prog.cpp ;; *) _src=$out/$_prog.c ;; esac
+    printf '#include "%s"\nint main(void) { return %s; }\n' "$1" "$2" > "$_src"
+    shift 3
+    # shellcheck disable=SC2086
+    "$@" $strict -I"$root/include" "$_src" -o "$out/$_prog" $link
+    "$out/$_prog" || { echo "FAIL: $_prog, built from $_src (a header alone), exited with status $?" >&2; exit 1; }
+}
+
 # Starts the emulator with the given arguments on a free loopback port. Sets $emu (its pid) and
 # $endpoint, and stops it when the calling script exits. Needs $STORETASKS_EMULATOR.
 start_emulator() { # output-file emulator-args...
     _emu_out=$1
     shift
+    # Created first: the background shell may open it after the first look below.
+    : > "$_emu_out"
     "$STORETASKS_EMULATOR" --port 0 "$@" > "$_emu_out" &
     emu=$!
     trap 'kill $emu 2>/dev/null || true' EXIT INT TERM

@@ -2,18 +2,12 @@
 # Builds the C tests against include/storetasks.h and the shared library, and runs them three
 # ways: plain, under valgrind (any error or leak fails), and with AddressSanitizer and UBSan.
 set -eu
-here=$(dirname "$0")
-root=$here/../..
-. "$root/tests/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 prepare_test_build ctests
 
 echo "== the header compiles alone as C99 and as C++17"
-printf '#include "storetasks.h"\nint main(void) { return storetasks_version() == 0; }\n' > "$out/header_only.c"
-$CC -std=c99 $strict -I"$root/include" "$out/header_only.c" -o "$out/header_c" $link
-$CXX -std=c++17 $strict -I"$root/include" -x c++ "$out/header_only.c" -o "$out/header_cpp" $link
-# One command per line: under `set -e` a failure on the left of `&&` would not stop the script.
-"$out/header_c" || { echo "FAIL: the program built from the header alone as C99 exited with status $?" >&2; exit 1; }
-"$out/header_cpp" || { echo "FAIL: the program built from the header alone as C++17 exited with status $?" >&2; exit 1; }
+header_alone storetasks.h 'storetasks_version() == 0' header_c $CC -std=c99
+header_alone storetasks.h 'storetasks_version() == 0' header_cpp $CXX -std=c++17 -x c++
 
 status=0
 for src in "$here"/test_*.c; do

@@ -23,17 +23,17 @@ using namespace std::chrono_literals;
 
 // A Config for the emulator `emu`: `region`, its endpoint, and keys it accepts (EMU_DENIED_KEY for
 // keys it refuses); everything else is the library's default.
-inline st::Config emu_config(const emulator* emu, const std::string& region = "us-east-1",
+inline st::Config emu_st_config(const emulator* emu, const std::string& region = "us-east-1",
                              const char* access_key = EMU_ACCESS_KEY) {
     st::Config cfg;
     cfg.region(region).endpoint_url(emu->endpoint).credentials(access_key, EMU_SECRET_KEY);
     return cfg;
 }
 
-// emu_config, with AssumeRole sent to the emulator too, `attempts` tries per request, and at most
+// emu_st_config, with AssumeRole sent to the emulator too, `attempts` tries per request, and at most
 // 2 s to connect, 5 s per attempt and 20 s per call: for the calls that reach several places.
 inline st::Config emu_role_config(const emulator* emu, const std::string& region, std::uint32_t attempts) {
-    st::Config cfg = emu_config(emu, region);
+    st::Config cfg = emu_st_config(emu, region);
     cfg.sts_endpoint_url(emu->endpoint).retry(st::RetryMode::Standard, attempts).timeouts(2000ms, 5000ms, 20000ms);
     return cfg;
 }

@@ -3,15 +3,11 @@
 # ways: plain, under valgrind (any error or leak fails), and with AddressSanitizer and UBSan. Then
 # builds the C++ example and checks that it prints exactly what the C example prints.
 set -eu
-here=$(dirname "$0")
-root=$here/../..
-. "$root/tests/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 prepare_test_build cpptests
 
 echo "== storetasks.hpp compiles alone as C++17"
-printf '#include "storetasks.hpp"\nint main() { return storetasks::version().empty(); }\n' > "$out/header_only.cpp"
-$CXX -std=c++17 $strict -I"$root/include" "$out/header_only.cpp" -o "$out/header_only" $link
-"$out/header_only" || { echo "FAIL: the program built from storetasks.hpp alone exited with status $?" >&2; exit 1; }
+header_alone storetasks.hpp 'storetasks::version().empty()' header_only $CXX -std=c++17
 
 status=0
 for src in "$here"/test_*.cpp; do

@@ -34,7 +34,7 @@ static_assert(std::is_base_of_v<std::runtime_error, st::Error>);
 
 static st::Config config(const char* access_key = EMU_ACCESS_KEY, std::uint32_t attempts = 3,
                          std::chrono::milliseconds attempt_timeout = 0ms) {
-    st::Config cfg = emu_config(&emu, "us-east-1", access_key);
+    st::Config cfg = emu_st_config(&emu, "us-east-1", access_key);
     cfg.retry(st::RetryMode::Standard, attempts).timeouts(0ms, attempt_timeout);
     return cfg;
 }
@@ -132,7 +132,7 @@ static void test_task_times_from_a_reply() {
     emulator future;
     const char* args[] = {"--tasks-file", path, "--now", "2300-01-01T00:00:00Z", nullptr};
     with_emulator(&future, args, [&] {
-        st::Client client(emu_config(&future));
+        st::Client client(emu_st_config(&future));
         st::Error e = expect_error([&] { client.describe(); });
         CHECK(e.status() == st::Status::Response, "describe: %s", e.what());
         e = expect_error([&] { client.describe_all(st::Query()); });
@@ -167,7 +167,7 @@ static void test_task_times_in_a_fleet() {
     with_emulator(&fleet_emu, args, [&] {
         CHECK(emu_http(&fleet_emu, "POST", "/_emulator/tasks?region=eu-west-3", kFuture.c_str(), nullptr, 0) == 200,
               "the task of 2300 was added");
-        st::Config cfg = emu_config(&fleet_emu);
+        st::Config cfg = emu_st_config(&fleet_emu);
         st::Client client(cfg);
         const auto refused = [&](const st::Error& e) {
             return e.status() == st::Status::Response && e.ami_id() == kFarAmi &&
@@ -570,7 +570,7 @@ static const char* const kWaitTasks =
     "\"ProgressPercentage\":100,\"StoreTaskState\":\"Completed\"}]}";
 static const std::string kCompleted = "ami-00000000000000007", kUnknown = "ami-0ffffffffffffffff";
 
-static st::Client wait_client() { return st::Client(emu_config(&wemu)); }
+static st::Client wait_client() { return st::Client(emu_st_config(&wemu)); }
 
 // Adds a task whose progress counts from now (so that timings do not depend on how long the
 // earlier cases took, under valgrind too); returns its new AMI id.

@@ -1,9 +1,10 @@
 #!/bin/sh
-# Checks what `make dist` wrote: the sums, the tarball's contents and metadata, a program built
-# from the unpacked tarball alone (pkg-config, shared and static, from wherever it is unpacked),
-# the R source package installed against the unpacked tarball, and the unpacked tarball's tree
-# through the install tests (DIST_LIBDIR, the build it was made from, gives them only the static
-# link list rustc wrote).
+# Checks what `make dist` wrote: the sums, the tarball's contents (bin/storetasks-emulator
+# included) and metadata, a program built from the unpacked tarball alone (pkg-config, shared and
+# static, from wherever it is unpacked), the R source package installed against the unpacked
+# tarball, and the unpacked tarball's tree through the install tests, whose consumers run against
+# the tarball's emulator (DIST_LIBDIR, the build it was made from, gives them only the static link
+# list rustc wrote).
 #   STORETASKS_EMULATOR=... DIST_OUT=dist DIST_NAME=libstoretasks-0.1.0-x86_64-linux-gnu \
 #   DIST_LIBDIR=target/release sh tests/dist/run.sh
 set -eu
@@ -33,7 +34,7 @@ tarball=$dist/$DIST_NAME.tar.xz
 major=${version%%.*}
 tar -tJf "$tarball" | sort > "$out/list"
 has_all() {
-    for f in LICENSE CHANGELOG.md include/storetasks.h include/storetasks.hpp \
+    for f in LICENSE CHANGELOG.md include/storetasks.h include/storetasks.hpp bin/storetasks-emulator \
         lib/libstoretasks.so lib/libstoretasks.so.$major lib/libstoretasks.so.$version lib/libstoretasks.a \
         lib/pkgconfig/storetasks.pc lib/pkgconfig/storetasks-static.pc \
         lib/cmake/storetasks/storetasksConfig.cmake lib/cmake/storetasks/storetasksConfigVersion.cmake; do
@@ -58,7 +59,8 @@ stripped() { ! readelf -S "$lib/libstoretasks.so.$version" | grep -q '\.symtab';
 check "the shared library carries no symbol table" stripped
 exports() { nm -D --defined-only "$lib/libstoretasks.so.$version" | grep -q ' T storetasks_client_describe_fleet$'; }
 check "the shared library exports the C API" exports
-echo "sizes: $(wc -c < "$lib/libstoretasks.so.$version") B shared, $(wc -c < "$lib/libstoretasks.a") B static, $(wc -c < "$tarball") B tarball"
+echo "sizes: $(wc -c < "$lib/libstoretasks.so.$version") B shared, $(wc -c < "$lib/libstoretasks.a") B static," \
+    "$(wc -c < "$out/a/$DIST_NAME/bin/storetasks-emulator") B emulator, $(wc -c < "$tarball") B tarball"
 
 cat > "$out/consumer.c" <<'C'
 #include <stdio.h>
@@ -131,7 +133,7 @@ check "the R source package installs against the unpacked tarball's library and 
 echo "== the unpacked tarball through the install tests"
 mkdir -p "$out/c"
 tar -xJf "$tarball" -C "$out/c"
-if STORETASKS_EMULATOR=$STORETASKS_EMULATOR STORETASKS_PREFIX=$out/c/$DIST_NAME LIBDIR=$DIST_LIBDIR BUILD=$BUILD/dist-test \
+if STORETASKS_PREFIX=$out/c/$DIST_NAME LIBDIR=$DIST_LIBDIR BUILD=$BUILD/dist-test \
     sh "$root/tests/install/run.sh"; then
     passed=$((passed + 1)); echo "ok   install tests with the unpacked tarball"
 else

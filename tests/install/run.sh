@@ -1,12 +1,13 @@
 #!/bin/sh
 # Installs into a temporary prefix and proves the installed library is usable: exported symbols,
 # SONAME, the static link list, the header alone as C99 and C++17, and a consumer built three
-# ways (pkg-config + shared, pkg-config + static, CMake find_package) run against the emulator.
+# ways (pkg-config + shared, pkg-config + static, CMake find_package) run against the installed
+# emulator (bin/storetasks-emulator, stripped), which must start on a free port, print its ready
+# line and count the consumers' requests in its control API.
 # With STORETASKS_PREFIX, the tree already there (the unpacked release tarball: tests/dist/run.sh)
 # is tested as it is, and nothing is installed or built; LIBDIR then only gives the static link
-# list the build wrote.
+# list the build wrote. Otherwise `make install` installs what LIBDIR holds, without building.
 set -eu
-: "${STORETASKS_EMULATOR:?path to storetasks-emulator}"
 : "${LIBDIR:?directory holding the built library}"
 BUILD=${BUILD:-build}
 CC=${CC:-cc}
@@ -22,7 +23,7 @@ if [ -n "${STORETASKS_PREFIX:-}" ]; then
     echo "testing the tree at $prefix"
 else
     prefix=$out/prefix
-    make -s -C "$root" install PREFIX="$prefix" LIBDIR="$LIBDIR" >/dev/null
+    make -s -C "$root" -o build install PREFIX="$prefix" LIBDIR="$LIBDIR" >/dev/null
 fi
 fail=0
 passed=0
@@ -68,12 +69,29 @@ check "the static consumer does not need libstoretasks.so" sh -c "! ldd '$out/co
 cmake -S "$here" -B "$out/cmake" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$out/cmake" >/dev/null
 
+# The installed emulator serves the consumers.
+STORETASKS_EMULATOR=$prefix/bin/storetasks-emulator
+emulator_stripped() { [ -x "$STORETASKS_EMULATOR" ] && ! readelf -S "$STORETASKS_EMULATOR" | grep -q '\.symtab'; }
+check "bin/storetasks-emulator is installed, stripped" emulator_stripped
 start_emulator "$out/emulator.out" --generate 60 --seed 4
+on_a_port() { case $endpoint in http://127.0.0.1:[1-9]*) true ;; *) false ;; esac; }
+check "the installed emulator started on a free port and said so: $endpoint" on_a_port
+runs=0
 for exe in "$out/consumer_pc_shared" "$out/consumer_pc_static" "$out/cmake/consumer_cmake_shared" "$out/cmake/consumer_cmake_static"; do
     check "$(basename "$exe") runs against the emulator" env LD_LIBRARY_PATH="$lib" "$exe" "$endpoint" 60
+    runs=$((runs + 1))
 done
 check "the CMake shared consumer finds the library by its rpath" "$out/cmake/consumer_cmake_shared" "$endpoint" 60
+runs=$((runs + 1))
+# Each run lists the 60 tasks in three pages (MaxResults 25).
+counted() {
+    got=$(python3 -c 'import json, sys, urllib.request
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+print(json.load(opener.open(sys.argv[1] + "/_emulator/stats", timeout=10))["describe"])' "$endpoint") || return 1
+    [ "$got" -eq $((runs * 3)) ] || { echo "GET /_emulator/stats: describe $got, expected $((runs * 3))"; return 1; }
+}
+check "the installed emulator's control API counts the consumers' $((runs * 3)) requests" counted
 
-ls -l "$lib"/libstoretasks.so.* "$lib/libstoretasks.a" | awk '{print "size: " $5 " " $9}'
+ls -l "$lib"/libstoretasks.so.* "$lib/libstoretasks.a" "$STORETASKS_EMULATOR" | awk '{print "size: " $5 " " $9}'
 echo "$passed passed, $fail failed"
 [ $fail -eq 0 ]

@@ -47,7 +47,7 @@ run() { # mode uid sudo groups...
 
 run install 0 no build test
 if [ $rc -eq 0 ] && grep -q '^apt-get update' "$work/log" &&
-    grep -Eq '^apt-get install -y -qq gcc g\+\+ pkg-config cmake valgrind( golang-go)? gcc-multilib python3-venv r-base-core r-cran-testthat r-cran-jsonlite$' "$work/log" &&
+    grep -Eq '^apt-get install -y -qq gcc g\+\+ pkg-config cmake valgrind( golang-go)? gcc-multilib python3-venv r-base-core r-cran-testthat r-cran-jsonlite r-cran-roxygen2$' "$work/log" &&
     [ "$(grep -c '^apt-get install' "$work/log")" -eq 1 ]; then
     ok "as root: every missing package of build and test in one apt-get install, each named once"
 else bad "as root (rc $rc): $(cat "$work/log" "$work/out")"; fi

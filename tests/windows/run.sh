@@ -30,6 +30,23 @@ status=0
 passed=0
 ok() { passed=$((passed + 1)); printf 'ok   %s\n' "$1"; }
 fail() { status=1; printf 'FAIL %s\n' "$1"; }
+# Judges a run that has finished: it passes when its exit status, $rc, is $1 and its output, the
+# file $2, has a line that grep finds with the last arguments (has none, after a "!"); otherwise
+# it fails, with the exit status, and shows the output.
+expect_run() { # status output-file ok-description fail-description [!] grep-arguments...
+    _want=$1; _file=$2; _good=$3; _bad=$4
+    shift 4
+    _negate=false
+    if [ "$1" = '!' ]; then _negate=true; shift; fi
+    _found=true
+    grep -q "$@" "$_file" || _found=false
+    if [ "$rc" -eq "$_want" ] && [ "$_found" != "$_negate" ]; then
+        ok "$_good"
+    else
+        fail "$_bad: exit $rc"
+        cat "$_file"
+    fi
+}
 
 echo "== building the test programs with $WIN_CC"
 # The DLL and, for Wine 8 only, the stand-in for the bcryptprimitives.dll it lacks, next to the
@@ -168,14 +185,12 @@ mkdir -p "$unix_profile/.aws"
 printf '[profile winprofile]\nregion = us-east-1\n' > "$unix_profile/.aws/config"
 printf '[winprofile]\naws_access_key_id = %s\naws_secret_access_key = %s\n' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" \
     > "$unix_profile/.aws/credentials"
-if (unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY HOME
+rc=0
+(unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY HOME
     run_wine 120 describe_tasks "$out/bin/describe_tasks.exe" --profile winprofile --endpoint-url "$endpoint" \
-        --max-results 5) > "$out/profile.out" 2>&1 && grep -q '^ami-' "$out/profile.out"; then
-    ok "profile winprofile read from $profile_dir\\.aws"
-else
-    fail "profile from the user profile's .aws folder"
-    cat "$out/profile.out"
-fi
+        --max-results 5) > "$out/profile.out" 2>&1 || rc=$?
+expect_run 0 "$out/profile.out" "profile winprofile read from $profile_dir\\.aws" \
+    "profile from the user profile's .aws folder" '^ami-'
 
 # The same files at Windows paths with backslashes and non-ASCII characters.
 odd_unix="$unix_profile/Données partagées"
@@ -183,35 +198,27 @@ mkdir -p "$odd_unix"
 mv "$unix_profile/.aws/config" "$odd_unix/config"
 mv "$unix_profile/.aws/credentials" "$odd_unix/identifiants"
 odd_win="$profile_dir\\Données partagées"
-if (unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY HOME
+rc=0
+(unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY HOME
     export AWS_CONFIG_FILE="$odd_win\\config" AWS_SHARED_CREDENTIALS_FILE="$odd_win\\identifiants"
     run_wine 120 describe_tasks "$out/bin/describe_tasks.exe" --profile winprofile --endpoint-url "$endpoint" \
-        --max-results 5) > "$out/odd.out" 2>&1 && grep -q '^ami-' "$out/odd.out"; then
-    ok "config and credentials files at $odd_win"
-else
-    fail "config and credentials files at a path with backslashes and non-ASCII characters"
-    cat "$out/odd.out"
-fi
+        --max-results 5) > "$out/odd.out" 2>&1 || rc=$?
+expect_run 0 "$out/odd.out" "config and credentials files at $odd_win" \
+    "config and credentials files at a path with backslashes and non-ASCII characters" '^ami-'
 # A CA bundle at such a path, named on the command line (which the examples read as UTF-8): read
 # and used to build the client; a missing one is refused with its path spelled as it was given.
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$out/ca.key" -out "$odd_unix/autorité de test.pem" \
     -subj /CN=storetasks-test-ca -days 2 >/dev/null 2>&1
-if run_wine 120 describe_tasks "$out/bin/describe_tasks.exe" --region us-east-1 --endpoint-url "$endpoint" \
-    --ca-bundle "$odd_win\\autorité de test.pem" --max-results 5 > "$out/ca.out" 2>&1 && grep -q '^ami-' "$out/ca.out"; then
-    ok "CA bundle read from $odd_win\\autorité de test.pem"
-else
-    fail "CA bundle at a path with backslashes and non-ASCII characters"
-    cat "$out/ca.out"
-fi
+rc=0
+run_wine 120 describe_tasks "$out/bin/describe_tasks.exe" --region us-east-1 --endpoint-url "$endpoint" \
+    --ca-bundle "$odd_win\\autorité de test.pem" --max-results 5 > "$out/ca.out" 2>&1 || rc=$?
+expect_run 0 "$out/ca.out" "CA bundle read from $odd_win\\autorité de test.pem" \
+    "CA bundle at a path with backslashes and non-ASCII characters" '^ami-'
 rc=0
 run_wine 120 describe_tasks "$out/bin/describe_tasks.exe" --region us-east-1 --endpoint-url "$endpoint" \
     --ca-bundle "$odd_win\\absente.pem" > "$out/ca-missing.out" 2>&1 || rc=$?
-if [ $rc -eq 1 ] && grep -qF "$odd_win\\absente.pem" "$out/ca-missing.out"; then
-    ok "a missing CA bundle is refused: $(head -n 1 "$out/ca-missing.out")"
-else
-    fail "a missing CA bundle at a non-ASCII path: exit $rc"
-    cat "$out/ca-missing.out"
-fi
+expect_run 1 "$out/ca-missing.out" "a missing CA bundle is refused: $(head -n 1 "$out/ca-missing.out")" \
+    "a missing CA bundle at a non-ASCII path" -F "$odd_win\\absente.pem"
 rm -rf "$unix_profile/.aws" "$odd_unix"
 # wait_tasks reads its command line as UTF-8 too: a region name that is not ASCII reaches the
 # library as the UTF-8 it is (no such region: the wait fails, exit 1), where the ANSI code page
@@ -219,12 +226,8 @@ rm -rf "$unix_profile/.aws" "$odd_unix"
 rc=0
 run_wine 120 wait_tasks "$out/bin/wait_tasks.exe" --region "région-1" --endpoint-url "$endpoint" --timeout 2000 \
     ami-0123456789abcdef0 > "$out/utf8-args.out" 2>&1 || rc=$?
-if [ $rc -eq 1 ] && ! grep -q 'not valid UTF-8' "$out/utf8-args.out"; then
-    ok "wait_tasks.exe --region région-1: the name read as UTF-8 ($(head -n 1 "$out/utf8-args.out"))"
-else
-    fail "wait_tasks.exe with a non-ASCII region name on its command line: exit $rc"
-    cat "$out/utf8-args.out"
-fi
+expect_run 1 "$out/utf8-args.out" "wait_tasks.exe --region région-1: the name read as UTF-8 ($(head -n 1 "$out/utf8-args.out"))" \
+    "wait_tasks.exe with a non-ASCII region name on its command line" ! 'not valid UTF-8'
 
 # Ctrl-C: Wine turns SIGINT into the console's CTRL_C_EVENT, which wait_tasks' handler gets.
 kill $emu 2>/dev/null || true
@@ -243,12 +246,7 @@ while kill -0 $waiter 2>/dev/null && [ $tries -lt 40 ]; do sleep 0.5; tries=$((t
 kill -KILL $waiter 2>/dev/null || true
 rc=0
 wait $waiter || rc=$?
-if [ $rc -eq 130 ] && grep -q '^Cancelled\.' "$out/ctrlc.out"; then
-    ok "wait_tasks.exe: Ctrl-C cancels the wait (exit 130)"
-else
-    fail "wait_tasks.exe and Ctrl-C: exit $rc"
-    cat "$out/ctrlc.out"
-fi
+expect_run 130 "$out/ctrlc.out" "wait_tasks.exe: Ctrl-C cancels the wait (exit 130)" "wait_tasks.exe and Ctrl-C" '^Cancelled\.'
 
 # A start time Windows' C library cannot convert (before 1970; after 3000 too, which Wine 8's does
 # convert) is printed as "(invalid time)", where the Linux build prints the date (and the last
@@ -261,12 +259,8 @@ start_emulator "$out/emulator-times.out" --tasks-file "$out/odd-times.json" --no
 rc=0
 run_wine 120 describe_tasks "$out/bin/describe_tasks.exe" --region us-east-1 --endpoint-url "$endpoint" --all \
     > "$out/odd-times.out" 2>&1 || rc=$?
-if [ $rc -eq 0 ] && grep -q '^ami-0123456789abcdef0 .* (invalid time) ' "$out/odd-times.out"; then
-    ok "describe_tasks.exe: a start time in 1969 printed as (invalid time)"
-else
-    fail "describe_tasks.exe and a start time in 1969: exit $rc"
-    cat "$out/odd-times.out"
-fi
+expect_run 0 "$out/odd-times.out" "describe_tasks.exe: a start time in 1969 printed as (invalid time)" \
+    "describe_tasks.exe and a start time in 1969" '^ami-0123456789abcdef0 .* (invalid time) '
 
 # fleet_tasks prints what the Linux build prints, for several regions and through a role (whose
 # STS endpoint, on the emulator's port, is named by the variable the AWS CLI reads too).
