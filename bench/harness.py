@@ -379,7 +379,7 @@ def bench_memory():
 
 # Pieces of a listing worth naming in the profile: (label, a substring of the function's name).
 PROFILE_PIECES = (
-    ("Reading the replies (the library's reader)", "storetasks::reader::read_reply"),
+    ("Reading the replies (the library's reader)", "storetasks::describe_store_image_tasks::reader::read_reply"),
     ("The SDK's deserialization of replies (error replies only)", "DescribeStoreImageTasksResponseDeserializer as aws_smithy_runtime_api"),
     ("Conversion of each page to C tasks", "storetasks_task_list::from_page"),
     ("Signing the requests (SigV4)", "SigV4Signer as aws_smithy_runtime_api"),
@@ -420,7 +420,7 @@ def bench_reader(url):
         tmp = tempfile.mkdtemp(prefix="storetasks-callgrind-")
         try:
             r = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/out",
-                                "--toggle-collect=storetasks::reader::read_reply*", READER_BIN, "--endpoint", url,
+                                "--toggle-collect=storetasks::describe_store_image_tasks::reader::read_reply*", READER_BIN, "--endpoint", url,
                                 "--tasks", str(TASKS), "--once"], env=CHILD_ENV, capture_output=True, text=True,
                                check=True)
             found = re.search(r"Collected : (\d+)", r.stderr)
@@ -440,7 +440,7 @@ def reader_section(reader):
              "| Reading | Median | Speed | Ratio to the reader |", "|---|---:|---:|---:|"]
     names = {"memchr": "A bare `memchr` scan for `<` (one pass over the bytes)",
              "quick_xml": "quick-xml's `Reader`, every event pulled (checks less)",
-             "reader": "The library's reader (`storetasks::reader::read_reply`)"}
+             "reader": "The library's reader (`storetasks::describe_store_image_tasks::reader::read_reply`)"}
     for key in ("memchr", "quick_xml", "reader"):
         t = reader[key]
         lines.append(f"| {names[key]} | {ms(t)} | {mb / t:,.0f} MB/s | {t / reader['reader']:.2f}× |")

@@ -286,7 +286,7 @@ typedef bool (*storetasks_fleet_page_callback)(const char *region,
 
 /**
  * Receives one log event: its level (a `storetasks_log_level`), its target (the Rust module
- * that logged it, such as "storetasks::paginate" or "aws_smithy_runtime::client::orchestrator")
+ * that logged it, such as "storetasks::describe_store_image_tasks::paginate" or "aws_smithy_runtime::client::orchestrator")
  * and its message, both borrowed for the duration of the call. Secrets of live clients are
  * masked. Called from any thread, including the library's worker threads, possibly from
  * several at once: it must be thread-safe, must not call back into the library, and must return

@@ -328,7 +328,7 @@ fn text_of(body: &str) -> String {
 fn read_error(err: &(dyn std::error::Error + 'static)) -> Option<String> {
     let mut next = Some(err);
     while let Some(e) = next {
-        if let Some(r) = e.downcast_ref::<crate::reader::ReadError>() {
+        if let Some(r) = e.downcast_ref::<crate::describe_store_image_tasks::reader::ReadError>() {
             return Some(r.to_string());
         }
         next = e.source();

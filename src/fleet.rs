@@ -19,12 +19,12 @@ use tokio::sync::Semaphore;
 
 use crate::cancel::CancelToken;
 use crate::client::Client;
+use crate::describe_store_image_tasks::paginate::{Listing, send_batched};
+use crate::describe_store_image_tasks::query::Query;
+use crate::describe_store_image_tasks::task::TaskPage;
 use crate::error::{Error, ErrorKind, Result};
-use crate::paginate::{Listing, send_batched};
 pub use crate::places::Place;
 use crate::places::{account_of_role, check_region_name, ec2_for, endpoint_label, role_credentials, unique};
-use crate::query::Query;
-use crate::task::TaskPage;
 
 /// Where a fleet call runs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -1,9 +1,11 @@
 //! libstoretasks: the progress of Amazon EC2 AMI store-to-S3 tasks (DescribeStoreImageTasks),
 //! for native code.
 //!
-//! The Rust core (`client`, `query`, `paginate`, `places`, `fleet`, `reader`, `reply`, `waiter`, `task`, `error`,
-//! `cancel`, `log`, `transport`) knows nothing of C;
-//! the C surface lives in `ffi` and is what `include/storetasks.h` declares.
+//! The Rust core knows nothing of C. What is generic (`client`, `transport`, `places`, `error`,
+//! `cancel`, `log`) stands apart from what belongs to DescribeStoreImageTasks
+//! (`describe_store_image_tasks`: its query, task model, reply reader, SDK hook and paginator), on
+//! which the two calls built over places stand (`fleet`, `waiter`). The C surface lives in `ffi`
+//! and is what `include/storetasks.h` declares.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
@@ -14,24 +16,20 @@
 
 pub mod cancel;
 pub mod client;
+pub mod describe_store_image_tasks;
 pub mod error;
 pub mod ffi;
 pub mod fleet;
 pub mod log;
-pub mod paginate;
 pub mod places;
-pub mod query;
-pub mod reader;
-pub mod reply;
-pub mod task;
 pub mod transport;
 pub mod waiter;
 
 pub use cancel::CancelToken;
 pub use client::{Client, ClientConfig, RetryMode, StaticCredentials};
+pub use describe_store_image_tasks::query::{Filter, Query};
+pub use describe_store_image_tasks::task::{Task, TaskPage, TaskRef, TaskState, Tasks};
 pub use error::{Error, ErrorKind, Result};
 pub use fleet::{Fleet, Outcome};
 pub use places::Place;
-pub use query::{Filter, Query};
-pub use task::{Task, TaskPage, TaskRef, TaskState, Tasks};
 pub use waiter::{WaitOptions, WaitTarget};

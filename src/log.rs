@@ -197,7 +197,7 @@ impl Subscriber for HubSubscriber {
         let text = mask(h, format!("{}{}", line.message, line.fields));
         if to_stderr {
             let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-            let stamp = crate::task::format_time_ms(now.as_millis() as i64);
+            let stamp = crate::describe_store_image_tasks::task::format_time_ms(now.as_millis() as i64);
             let _ = writeln!(std::io::stderr().lock(), "{stamp} {:>5} {}: {text}", meta.level(), meta.target());
         }
         if to_callback {

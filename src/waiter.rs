@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 
 use crate::cancel::CancelToken;
 use crate::client::Client;
+use crate::describe_store_image_tasks::query::Query;
+use crate::describe_store_image_tasks::task::{Task, TaskPage, TaskState};
 use crate::error::{Error, ErrorKind, Result};
-use crate::query::Query;
-use crate::task::{Task, TaskPage, TaskState};
 
 /// How to wait.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -306,7 +306,12 @@ impl Client {
         let requests: Vec<_> = groups
             .iter()
             .map(|g| {
-                let fut = crate::paginate::send_batched(g.ec2.clone(), g.query.clone(), self.max_concurrency, g.endpoint.clone());
+                let fut = crate::describe_store_image_tasks::paginate::send_batched(
+                    g.ec2.clone(),
+                    g.query.clone(),
+                    self.max_concurrency,
+                    g.endpoint.clone(),
+                );
                 let name = g.name.clone();
                 async move {
                     fut.await.map_err(|mut e| {

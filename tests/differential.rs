@@ -14,8 +14,8 @@ mod ffi;
 
 use emulator::Emulator;
 use ffi::{Config, Query};
+use storetasks::describe_store_image_tasks::sdk_hook::check::{comparisons, disagreements};
 use storetasks::ffi::config::storetasks_retry_mode as Retry;
-use storetasks::reply::check::{comparisons, disagreements};
 
 const NOW: &str = "2026-11-20T12:00:00Z";
 

@@ -9,7 +9,7 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use storetasks::reply::check::compare;
+use storetasks::describe_store_image_tasks::sdk_hook::check::compare;
 
 #[derive(Arbitrary, Debug)]
 enum Member {

@@ -5,8 +5,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use storetasks::reader::read_reply;
-use storetasks::reply::check::xml_problem;
+use storetasks::describe_store_image_tasks::reader::read_reply;
+use storetasks::describe_store_image_tasks::sdk_hook::check::xml_problem;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(reply) = read_reply(data) else { return };

@@ -8,10 +8,10 @@ use futures_util::stream::{self, StreamExt, TryStreamExt};
 
 use crate::cancel::CancelToken;
 use crate::client::Client;
+use crate::describe_store_image_tasks::query::{MAX_RESULTS_RANGE, Query};
+use crate::describe_store_image_tasks::sdk_hook::{ReadReplies, ReplySlot};
+use crate::describe_store_image_tasks::task::{TaskPage, TaskRef, Tasks};
 use crate::error::{Error, ErrorKind, Result};
-use crate::query::{MAX_RESULTS_RANGE, Query};
-use crate::reply::{ReadReplies, ReplySlot};
-use crate::task::{TaskPage, TaskRef, Tasks};
 
 /// A listing that sees this many empty pages in a row, each with a new token, is stopped: the
 /// service is not making progress.
@@ -37,9 +37,9 @@ impl NewestFirst {
                     format!(
                         "the service's pages are out of order ({} at {} after {} at {}); a NextToken repeated or restarted the listing, which was stopped so that no task is returned twice",
                         t.ami_id.unwrap_or("a task"),
-                        crate::task::format_time_ms(time),
+                        crate::describe_store_image_tasks::task::format_time_ms(time),
                         prev_ami.as_deref().unwrap_or("a task"),
-                        crate::task::format_time_ms(*prev),
+                        crate::describe_store_image_tasks::task::format_time_ms(*prev),
                     ),
                 ));
             }

@@ -47,7 +47,7 @@ use std::fmt;
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
 
-use crate::task::{Chunk, Rec};
+use crate::describe_store_image_tasks::task::{Chunk, Rec};
 
 mod scan;
 
@@ -65,8 +65,8 @@ pub struct Reply {
 
 impl Reply {
     /// The tasks read.
-    pub fn tasks(self) -> crate::task::Tasks {
-        crate::task::Tasks::from_chunk(self.chunk)
+    pub fn tasks(self) -> crate::describe_store_image_tasks::task::Tasks {
+        crate::describe_store_image_tasks::task::Tasks::from_chunk(self.chunk)
     }
 }
 
@@ -963,7 +963,7 @@ fn check_references(raw: &str, at: usize) -> Result<(), ReadError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::task::{Task, TaskState};
+    use crate::describe_store_image_tasks::task::{Task, TaskState};
 
     fn tasks(body: &str) -> (Vec<Task>, Option<String>) {
         let r = read_reply(body.as_bytes()).unwrap_or_else(|e| panic!("{e}: {body}"));
@@ -1140,7 +1140,7 @@ mod tests {
         let end: i64 = 253_402_300_799_999; // 9999-12-31T23:59:59.999
         let mut step: i64 = 86_399_999;
         while ms <= end {
-            let text = crate::task::format_time_ms(ms);
+            let text = crate::describe_store_image_tasks::task::format_time_ms(ms);
             assert_eq!(plain_time_ms(&text), sdk(&text), "{text}");
             assert_eq!(plain_time_ms(&text), Some(ms), "{text}");
             let whole = format!("{}Z", &text[..19]);

@@ -1,4 +1,4 @@
-//! How the library's own reader ([`crate::reader`]) takes the place of the SDK's deserializer for
+//! How the library's own reader ([`crate::describe_store_image_tasks::reader`]) takes the place of the SDK's deserializer for
 //! successful DescribeStoreImageTasks replies, and the check that both read replies alike.
 //!
 //! # Wiring
@@ -10,7 +10,7 @@
 //! [`FastDeserializer`] that holds the SDK's one. For every attempt the orchestrator then calls
 //! ours:
 //!
-//! - a 2xx reply is read by [`crate::reader::read_reply`]. Its tasks go into the request's
+//! - a 2xx reply is read by [`crate::describe_store_image_tasks::reader::read_reply`]. Its tasks go into the request's
 //!   [`ReplySlot`] and the orchestrator gets an empty `DescribeStoreImageTasksOutput`, so retries,
 //!   interceptors and the fluent `send()` see a normal operation. A reply the reader refuses
 //!   becomes `DescribeStoreImageTasksError::unhandled`, exactly the error the SDK's own parser
@@ -42,7 +42,7 @@ use aws_smithy_runtime_api::client::runtime_plugin::RuntimePlugin;
 use aws_smithy_runtime_api::client::ser_de::{DeserializeResponse, SharedResponseDeserializer};
 use aws_smithy_types::config_bag::{ConfigBag, FrozenLayer};
 
-use crate::reader::{Reply, read_reply};
+use crate::describe_store_image_tasks::reader::{Reply, read_reply};
 
 /// Where the reader leaves a request's reply for the code that sent it.
 #[derive(Debug, Clone, Default)]
@@ -160,8 +160,8 @@ pub mod check {
     use aws_smithy_types::body::SdkBody;
     use aws_smithy_types::config_bag::ConfigBag;
 
-    use crate::reader::{ReadError, Reply, read_reply};
-    use crate::task::Task;
+    use crate::describe_store_image_tasks::reader::{ReadError, Reply, read_reply};
+    use crate::describe_store_image_tasks::task::Task;
 
     static DIFFERENTIAL: AtomicBool = AtomicBool::new(false);
     static COMPARED: AtomicU64 = AtomicU64::new(0);
@@ -223,7 +223,9 @@ pub mod check {
                 t.bucket = clean(t.bucket);
                 t.s3_object_key = clean(t.s3_object_key);
                 t.failure_reason = clean(t.failure_reason);
-                t.state = crate::task::TaskState::parse(clean(t.state.as_str().map(str::to_owned)).as_deref());
+                t.state = crate::describe_store_image_tasks::task::TaskState::parse(
+                    clean(t.state.as_str().map(str::to_owned)).as_deref(),
+                );
                 t
             })
             .collect();
@@ -232,9 +234,10 @@ pub mod check {
 
     fn fast_outcome(read: &Result<Reply, ReadError>) -> Outcome {
         match read {
-            Ok(r) => {
-                Ok((crate::task::Tasks::from_chunk(r.chunk.clone()).to_vec(), r.next_token.clone().filter(|t| !t.is_empty())))
-            }
+            Ok(r) => Ok((
+                crate::describe_store_image_tasks::task::Tasks::from_chunk(r.chunk.clone()).to_vec(),
+                r.next_token.clone().filter(|t| !t.is_empty()),
+            )),
             Err(e) => Err(e.to_string()),
         }
     }

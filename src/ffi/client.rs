@@ -9,8 +9,8 @@ use super::task_list::storetasks_task_list;
 use super::{BoxHandle, OutPtr, boundary, free_box, opt_ref, storetasks_error, storetasks_status, try_ref};
 use crate::cancel::CancelToken;
 use crate::client::{Client, ClientConfig};
+use crate::describe_store_image_tasks::query::Query;
 use crate::error::Error;
-use crate::query::Query;
 
 /// A client: its own runtime, connection pool and credentials. Opaque; create with
 /// `storetasks_client_new`, free with `storetasks_client_free`. Safe to share between threads:
@@ -91,7 +91,7 @@ fn list_call(
     cancel: *const storetasks_cancel,
     list_out: *mut *mut storetasks_task_list,
     err: *mut *mut storetasks_error,
-    fetch: impl FnOnce(&CallArgs<'_>) -> Result<crate::task::TaskPage, Error>,
+    fetch: impl FnOnce(&CallArgs<'_>) -> Result<crate::describe_store_image_tasks::task::TaskPage, Error>,
 ) -> storetasks_status {
     boundary(err, || {
         let a = call_args(client, query, cancel)?;

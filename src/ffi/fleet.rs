@@ -17,10 +17,10 @@ use super::{
     BoxHandle, OutPtr, boundary, boundary_or, c_string, free_box, getter, into_raw, opt_ptr, setter, storetasks_error,
     storetasks_status, str_arg, try_ref,
 };
+use crate::describe_store_image_tasks::task::{CliTask, TaskPage};
 use crate::error::{Error, ErrorKind};
 use crate::fleet::{Fleet, Outcome};
 use crate::places::{account_of_role, check_region_name};
-use crate::task::{CliTask, TaskPage};
 
 /// Where a fleet call runs: regions (a list, or every region enabled for the account) and,
 /// optionally, IAM roles to assume, one per account. Opaque; create with `storetasks_fleet_new`,
@@ -390,7 +390,7 @@ pub extern "C" fn storetasks_fleet_result_to_json(
                 })
                 .collect(),
         };
-        out.set_string(c_string(&crate::task::pretty_json(&doc)));
+        out.set_string(c_string(&crate::describe_store_image_tasks::task::pretty_json(&doc)));
         Ok(())
     })
 }

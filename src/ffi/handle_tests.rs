@@ -14,7 +14,7 @@ use super::query::*;
 use super::task_list::*;
 use super::waiter::*;
 use super::*;
-use crate::task::{Task, TaskPage, TaskState};
+use crate::describe_store_image_tasks::task::{Task, TaskPage, TaskState};
 
 fn text(p: *const c_char) -> Option<String> {
     // SAFETY: every pointer given here came from a live handle, which outlives the call.

@@ -3,8 +3,8 @@
 use std::ffi::{CString, c_char};
 
 use super::{boundary_or, free_box, into_raw, opt_str_arg, setter, storetasks_status, str_arg, str_array};
+use crate::describe_store_image_tasks::query::{Filter, Query};
 use crate::error::Error;
-use crate::query::{Filter, Query};
 
 /// The parameters of a DescribeStoreImageTasks call. Opaque; create with `storetasks_query_new`,
 /// free with `storetasks_query_free`. Not safe to change from two threads at once; once built it

@@ -3,7 +3,7 @@
 use std::ffi::{CString, c_char};
 
 use super::{BoxHandle, OutPtr, boundary, c_string, free_box, getter, opt_ptr, storetasks_error, storetasks_status, try_ref};
-use crate::task::{ABSENT, Rec, Span, TaskPage, TaskRef, to_cli_json};
+use crate::describe_store_image_tasks::task::{ABSENT, Rec, Span, TaskPage, TaskRef, to_cli_json};
 
 /// A store task's state.
 #[repr(C)]
@@ -66,7 +66,7 @@ unsafe impl BoxHandle for storetasks_task_list {
     const NAME: &'static str = "list";
 }
 
-/// The state named by the string at `span` of `text` (the spellings of [`crate::task::TaskState::parse`]).
+/// The state named by the string at `span` of `text` (the spellings of [`crate::describe_store_image_tasks::task::TaskState::parse`]).
 fn state_of(text: &[u8], span: Span) -> storetasks_task_state {
     if span.at == ABSENT {
         return storetasks_task_state::Unknown;
@@ -218,7 +218,7 @@ pub extern "C" fn storetasks_task_list_free(list: *mut storetasks_task_list) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::task::{Task, TaskState};
+    use crate::describe_store_image_tasks::task::{Task, TaskState};
     use std::ffi::CStr;
 
     fn text(p: *const c_char) -> Option<String> {

@@ -10,8 +10,8 @@ use super::{
     OutPtr, boundary, boundary_or, free_box, into_raw, opt_ref, opt_str_arg, setter, slice_arg, storetasks_error,
     storetasks_status, str_arg, str_array, try_ref,
 };
+use crate::describe_store_image_tasks::task::{Task, TaskPage};
 use crate::error::Error;
-use crate::task::{Task, TaskPage};
 use crate::waiter::{WaitOptions, WaitTarget};
 
 /// Called after each successful poll of `storetasks_client_wait`, on the calling thread, with the

@@ -128,7 +128,7 @@ impl Emulator {
         assert_eq!(status, 200, "{body}");
         let doc: serde_json::Value = serde_json::from_str(&body).expect("tasks JSON");
         // The same UTC format with milliseconds on both sides: the strings order as the times.
-        let window_start = storetasks::task::format_time_ms(now_ms - 31 * 86_400_000);
+        let window_start = storetasks::describe_store_image_tasks::task::format_time_ms(now_ms - 31 * 86_400_000);
         doc["StoreImageTaskResults"]
             .as_array()
             .expect("tasks")

@@ -163,7 +163,7 @@ impl Config {
     pub fn for_endpoint(endpoint: &str) -> Config {
         install_secret_sweep();
         // Every reply these tests read is read twice, by the library and by the SDK, and compared.
-        storetasks::reply::check::set_differential(true);
+        storetasks::describe_store_image_tasks::sdk_hook::check::set_differential(true);
         let c = Config(storetasks_config_new());
         assert!(!c.0.is_null());
         assert_eq!(storetasks_config_set_region(c.0, cs(REGION).as_ptr()), storetasks_status::Ok);
@@ -304,7 +304,7 @@ impl Drop for Client {
         storetasks_client_free(self.0);
         if !std::thread::panicking() {
             assert_no_secret_seen();
-            let disagreements = storetasks::reply::check::disagreements();
+            let disagreements = storetasks::describe_store_image_tasks::sdk_hook::check::disagreements();
             assert!(disagreements.is_empty(), "the reader and the SDK read replies differently: {disagreements:#?}");
         }
     }

@@ -44,7 +44,7 @@ pub fn fixture(n: usize) -> (String, Vec<T>) {
         };
         let mut j = serde_json::json!({
             "AmiId": t.ami_id,
-            "TaskStartTime": storetasks::task::format_time_ms(start),
+            "TaskStartTime": storetasks::describe_store_image_tasks::task::format_time_ms(start),
             "Bucket": t.bucket,
             "StoreTaskState": t.state,
         });

@@ -61,7 +61,10 @@ fn quick_xml(pages: &[Vec<u8>]) -> usize {
 
 /// Reads every page with the library's reader; counts the tasks.
 fn reader(pages: &[Vec<u8>]) -> usize {
-    pages.iter().map(|p| storetasks::reader::read_reply(black_box(p)).expect("a valid reply").tasks().len()).sum()
+    pages
+        .iter()
+        .map(|p| storetasks::describe_store_image_tasks::reader::read_reply(black_box(p)).expect("a valid reply").tasks().len())
+        .sum()
 }
 
 fn main() {

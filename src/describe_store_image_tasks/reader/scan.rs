@@ -56,27 +56,27 @@ mod masks {
 
     /// `<` and `&`: where a text ends.
     #[inline(always)]
-    pub(in crate::reader) fn markup(b: &Block) -> u32 {
+    pub(in crate::describe_store_image_tasks::reader) fn markup(b: &Block) -> u32 {
         let v = load(b);
         bits(or(eq(v, b'<'), eq(v, b'&')))
     }
 
     /// Whether any of four blocks holds a byte below a space or not ASCII.
     #[inline(always)]
-    pub(in crate::reader) fn any_unusual(b: [&Block; 4]) -> bool {
+    pub(in crate::describe_store_image_tasks::reader) fn any_unusual(b: [&Block; 4]) -> bool {
         let u = |i: usize| unusual(load(b[i]));
         bits(or(or(u(0), u(1)), or(u(2), u(3)))) != 0
     }
 
     /// Bytes that are not ASCII.
     #[inline(always)]
-    pub(in crate::reader) fn high(b: &Block) -> u32 {
+    pub(in crate::describe_store_image_tasks::reader) fn high(b: &Block) -> u32 {
         bits(load(b))
     }
 
     /// Control bytes other than tab, line feed and carriage return.
     #[inline(always)]
-    pub(in crate::reader) fn control(b: &Block) -> u32 {
+    pub(in crate::describe_store_image_tasks::reader) fn control(b: &Block) -> u32 {
         let v = load(b);
         let allowed = or(or(eq(v, b'\t'), eq(v, b'\n')), eq(v, b'\r'));
         // SAFETY: see the module's note.
@@ -86,7 +86,7 @@ mod masks {
 
     /// The byte 0xEF, which begins U+FFFE and U+FFFF.
     #[inline(always)]
-    pub(in crate::reader) fn ef(b: &Block) -> u32 {
+    pub(in crate::describe_store_image_tasks::reader) fn ef(b: &Block) -> u32 {
         bits(eq(load(b), 0xEF))
     }
 }
@@ -100,23 +100,23 @@ mod masks {
         b.iter().enumerate().fold(0, |m, (i, &c)| m | (u32::from(f(c)) << i))
     }
 
-    pub(in crate::reader) fn markup(b: &Block) -> u32 {
+    pub(in crate::describe_store_image_tasks::reader) fn markup(b: &Block) -> u32 {
         bits(b, |c| c == b'<' || c == b'&')
     }
 
-    pub(in crate::reader) fn any_unusual(b: [&Block; 4]) -> bool {
+    pub(in crate::describe_store_image_tasks::reader) fn any_unusual(b: [&Block; 4]) -> bool {
         b.iter().any(|b| b.iter().any(|&c| (c as i8) < 0x20))
     }
 
-    pub(in crate::reader) fn high(b: &Block) -> u32 {
+    pub(in crate::describe_store_image_tasks::reader) fn high(b: &Block) -> u32 {
         bits(b, |c| c >= 0x80)
     }
 
-    pub(in crate::reader) fn control(b: &Block) -> u32 {
+    pub(in crate::describe_store_image_tasks::reader) fn control(b: &Block) -> u32 {
         bits(b, |c| c < 0x20 && c != b'\t' && c != b'\n' && c != b'\r')
     }
 
-    pub(in crate::reader) fn ef(b: &Block) -> u32 {
+    pub(in crate::describe_store_image_tasks::reader) fn ef(b: &Block) -> u32 {
         bits(b, |c| c == 0xEF)
     }
 }
