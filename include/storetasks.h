@@ -846,7 +846,7 @@ const struct storetasks_error *storetasks_fleet_result_error(const struct storet
                                                              size_t index);
 
 /**
- * Renders the result as JSON: `{"Regions": [{"Region": ..., "Account": ... or null,
+ * Renders the result as JSON: `{"Places": [{"Region": ..., "Account": ... or null,
  * "RoleArn": ... (with a role), "StoreImageTaskResults": [...], "Error": {"Status", "Code",
  * "Message", "HttpStatus", "RequestId"} (for a failed place)}]}`, the tasks in the AWS CLI's
  * shape, four-space indent and a final newline.

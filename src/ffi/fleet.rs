@@ -357,10 +357,10 @@ struct JsonPlace<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct JsonResult<'a> {
-    regions: Vec<JsonPlace<'a>>,
+    places: Vec<JsonPlace<'a>>,
 }
 
-/// Renders the result as JSON: `{"Regions": [{"Region": ..., "Account": ... or null,
+/// Renders the result as JSON: `{"Places": [{"Region": ..., "Account": ... or null,
 /// "RoleArn": ... (with a role), "StoreImageTaskResults": [...], "Error": {"Status", "Code",
 /// "Message", "HttpStatus", "RequestId"} (for a failed place)}]}`, the tasks in the AWS CLI's
 /// shape, four-space indent and a final newline.
@@ -378,7 +378,7 @@ pub extern "C" fn storetasks_fleet_result_to_json(
         let out = OutPtr::new(json_out, "json_out")?;
 
         let doc = JsonResult {
-            regions: r
+            places: r
                 .places
                 .iter()
                 .map(|p| JsonPlace {

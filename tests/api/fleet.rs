@@ -153,9 +153,9 @@ fn a_fleet_lists_every_region_once_in_the_order_given() {
         }
     }
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
-    let regions = doc["Regions"].as_array().unwrap();
-    assert_eq!(regions.len(), 4);
-    for (p, j) in places.iter().zip(regions) {
+    let json_places = doc["Places"].as_array().unwrap();
+    assert_eq!(json_places.len(), 4);
+    for (p, j) in places.iter().zip(json_places) {
         assert_eq!(j["Region"], p.region.as_str());
         assert!(j["Account"].is_null());
         assert!(j.get("Error").is_none());
@@ -205,7 +205,7 @@ fn a_failing_region_never_hides_the_others() {
         assert!(by_region(r).tasks.is_empty(), "{r} failed on its first page");
     }
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
-    let errors: Vec<(&str, &str)> = doc["Regions"]
+    let errors: Vec<(&str, &str)> = doc["Places"]
         .as_array()
         .unwrap()
         .iter()
@@ -240,8 +240,8 @@ fn a_place_that_fails_half_way_keeps_the_pages_it_read() {
     assert_eq!(eu.count, 80);
     assert!(places[0].error.is_none() && places[0].tasks.len() >= 230, "{:?}", places[0].error);
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(doc["Regions"][1]["StoreImageTaskResults"].as_array().unwrap().len(), 80);
-    assert_eq!(doc["Regions"][1]["Error"]["Code"], "InternalError");
+    assert_eq!(doc["Places"][1]["StoreImageTaskResults"].as_array().unwrap().len(), 80);
+    assert_eq!(doc["Places"][1]["Error"]["Code"], "InternalError");
 }
 
 /// Places run `max_concurrency` at a time, as the emulator sees them (each request held 300 ms).
@@ -371,8 +371,8 @@ fn roles_are_assumed_once_per_account_and_list_their_own_tasks() {
     assert!(ids(&own).iter().all(|id| !seen.contains(id)));
     assert_eq!(emu.stat_u64("assume_role_requests"), 2, "one AssumeRole per role, shared by its regions");
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(doc["Regions"][0]["Account"], "111111111111");
-    assert_eq!(doc["Regions"][0]["RoleArn"], ROLE_A);
+    assert_eq!(doc["Places"][0]["Account"], "111111111111");
+    assert_eq!(doc["Places"][0]["RoleArn"], ROLE_A);
 }
 
 #[test]
