@@ -30,7 +30,8 @@ pub struct PairCount {
     pub in_flight: u64,
 }
 
-#[derive(Default)]
+/// What the emulator counted; `GET /_emulator/stats` shows all of it but the fault book.
+#[derive(Default, Serialize)]
 pub struct Traffic {
     /// EC2 API requests received (every action, faulted and rejected ones included).
     pub requests: u64,
@@ -49,22 +50,8 @@ pub struct Traffic {
     pub max_in_flight: u64,
     /// The distinct `User-Agent` headers of EC2 API requests (the first 64).
     pub user_agents: std::collections::BTreeSet<String>,
+    #[serde(skip)]
     pub faults: FaultBook,
-}
-
-/// What `GET /_emulator/stats` shows.
-#[derive(Debug, Serialize)]
-pub struct Stats {
-    pub requests: u64,
-    pub describe: u64,
-    pub faults_fired: u64,
-    pub assume_role_requests: u64,
-    pub assume_role_faults: u64,
-    pub by_pair: BTreeMap<String, PairCount>,
-    pub arrivals: BTreeMap<String, u64>,
-    pub in_flight: u64,
-    pub max_in_flight: u64,
-    pub user_agents: Vec<String>,
 }
 
 /// An EC2 API request being answered: counted in flight until dropped.
@@ -331,20 +318,14 @@ impl Emulator {
         lock(&self.traffic).faults.clear()
     }
 
-    pub fn stats(&self) -> Stats {
-        let t = lock(&self.traffic);
-        Stats {
-            requests: t.requests,
-            describe: t.describe,
-            faults_fired: t.faults_fired,
-            assume_role_requests: t.assume_role_requests,
-            assume_role_faults: t.assume_role_faults,
-            by_pair: t.by_pair.clone(),
-            arrivals: t.arrivals.clone(),
-            in_flight: t.in_flight,
-            max_in_flight: t.max_in_flight,
-            user_agents: t.user_agents.iter().cloned().collect(),
-        }
+    /// What `GET /_emulator/stats` shows.
+    pub fn stats(&self) -> serde_json::Value {
+        self.traffic(|t| serde_json::to_value(t).unwrap_or_default())
+    }
+
+    /// `f` of what the emulator counted so far.
+    pub fn traffic<R>(&self, f: impl FnOnce(&Traffic) -> R) -> R {
+        f(&lock(&self.traffic))
     }
 
     /// Counts an EC2 API request as being answered until the returned guard is dropped.
@@ -452,10 +433,10 @@ mod tests {
         for pair in ["123456789012/us-east-1", "123456789012/eu-west-3", "210987654321/us-east-1", "210987654321/eu-west-3"] {
             let (a, r) = pair.split_once('/').unwrap();
             assert!(emu.store_for(&Pair::new(a, r)).is_some(), "{pair}");
-            assert!(emu.stats().by_pair.contains_key(pair), "{pair}");
+            assert!(emu.traffic(|t| t.by_pair.contains_key(pair)), "{pair}");
         }
         assert!(emu.store_for(&Pair::new("123456789012", "af-south-1")).is_none());
-        assert_eq!(emu.stats().by_pair.len(), 4);
+        assert_eq!(emu.traffic(|t| t.by_pair.len()), 4);
         let home = emu.home_pair().clone();
         let other = Pair::new("210987654321", "us-east-1");
         assert_eq!(emu.token_key_for(&home), emu.token_key);

@@ -410,13 +410,18 @@ fn sigterm_stops_with_status_zero() {
     let mut emu = Emu::start(&[]);
     let pid = emu.child.id().to_string();
     assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert_exits_with_zero(&mut emu, "SIGTERM");
+}
+
+/// Waits up to ten seconds for the emulator to end, and checks it ended with status 0.
+fn assert_exits_with_zero(emu: &mut Emu, after: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if let Some(status) = emu.child.try_wait().unwrap() {
-            assert_eq!(status.code(), Some(0));
+            assert_eq!(status.code(), Some(0), "after {after}");
             break;
         }
-        assert!(Instant::now() < deadline, "emulator ignored SIGTERM");
+        assert!(Instant::now() < deadline, "the emulator kept running after {after}");
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -425,15 +430,7 @@ fn sigterm_stops_with_status_zero() {
 fn the_control_endpoint_stops_it_with_status_zero() {
     let mut emu = Emu::start(&[]);
     assert_eq!(emu.control("POST", "/_emulator/shutdown", None).status, 200);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(status) = emu.child.try_wait().unwrap() {
-            assert_eq!(status.code(), Some(0));
-            break;
-        }
-        assert!(Instant::now() < deadline, "emulator kept running after /_emulator/shutdown");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    assert_exits_with_zero(&mut emu, "/_emulator/shutdown");
 }
 
 #[test]

@@ -361,6 +361,18 @@ impl Cancel {
     pub fn trigger(&self) {
         storetasks_cancel_trigger(self.0);
     }
+
+    /// A token that a thread triggers after `ms` milliseconds; the thread returns when it did.
+    pub fn after_ms(ms: u64) -> (std::sync::Arc<Cancel>, std::thread::JoinHandle<std::time::Instant>) {
+        let cancel = std::sync::Arc::new(Cancel::new());
+        let c2 = cancel.clone();
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+            c2.trigger();
+            std::time::Instant::now()
+        });
+        (cancel, t)
+    }
 }
 
 impl Drop for Cancel {

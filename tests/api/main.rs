@@ -368,13 +368,7 @@ fn cancellation_from_another_thread_ends_a_call_promptly() {
     let (emu, _) = emulator_with(400, &[]);
     let client = Arc::new(Config::for_endpoint(&emu.endpoint()).client());
     emu.faults(&["delay,ms=20000,at=3"]);
-    let cancel = Arc::new(Cancel::new());
-    let c2 = cancel.clone();
-    let t = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(300));
-        c2.trigger();
-        Instant::now()
-    });
+    let (cancel, t) = Cancel::after_ms(300);
     let e = client.all(&Query::new().max_results(10), 0, Some(&cancel)).unwrap_err();
     let returned = Instant::now();
     let triggered = t.join().unwrap();
@@ -456,42 +450,21 @@ fn json_matches_the_cli_shape() {
 #[test]
 fn bad_client_configurations_are_reported() {
     let (emu, _) = emulator_with(1, &[]);
-    let check = |f: &dyn Fn(&Config), status: S, needle: &str| {
+    use storetasks::ffi::config::*;
+    type Setter = extern "C" fn(*mut storetasks_config, *const std::ffi::c_char) -> S;
+    let cases: [(Setter, &str, S, &str); 4] = [
+        (storetasks_config_set_endpoint_url, "ftp://x", S::InvalidArgument, "http"),
+        (storetasks_config_set_app_name, "bad name/1", S::InvalidArgument, "app name"),
+        (storetasks_config_set_ca_bundle, "/nonexistent/ca.pem", S::Config, "CA bundle"),
+        (storetasks_config_set_region, "", S::InvalidArgument, "region"),
+    ];
+    for (set, value, status, needle) in cases {
         let cfg = Config::for_endpoint(&emu.endpoint());
-        f(&cfg);
+        set(cfg.0, ffi::cs(value).as_ptr());
         let e = Client::new(&cfg).err().unwrap_or_else(|| panic!("expected {status:?} for {needle}"));
         assert_eq!(e.status, status, "{e:?}");
         assert!(e.message.contains(needle), "{}", e.message);
-    };
-    use storetasks::ffi::config::*;
-    check(
-        &|c| {
-            storetasks_config_set_endpoint_url(c.0, ffi::cs("ftp://x").as_ptr());
-        },
-        S::InvalidArgument,
-        "http",
-    );
-    check(
-        &|c| {
-            storetasks_config_set_app_name(c.0, ffi::cs("bad name/1").as_ptr());
-        },
-        S::InvalidArgument,
-        "app name",
-    );
-    check(
-        &|c| {
-            storetasks_config_set_ca_bundle(c.0, ffi::cs("/nonexistent/ca.pem").as_ptr());
-        },
-        S::Config,
-        "CA bundle",
-    );
-    check(
-        &|c| {
-            storetasks_config_set_region(c.0, ffi::cs("").as_ptr());
-        },
-        S::InvalidArgument,
-        "region",
-    );
+    }
     let cfg = Config::for_endpoint(&emu.endpoint());
     assert_eq!(storetasks_config_set_retry(cfg.0, 7, 3), S::InvalidArgument);
     assert_eq!(storetasks_config_set_max_concurrency(cfg.0, 0), S::InvalidArgument);

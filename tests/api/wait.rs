@@ -1,6 +1,5 @@
 //! The waiter against the emulator's moving clock (`--progress-rate`).
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::emulator::{Emulator, SECRET_KEY};
@@ -115,13 +114,7 @@ fn an_unknown_ami_is_reported_after_the_grace_period() {
 fn cancelling_a_wait_from_another_thread_returns_within_a_second() {
     let emu = start(&[("ami-00000000000000011", None)], "0.1");
     let client = Config::for_endpoint(&emu.endpoint()).client();
-    let cancel = Arc::new(Cancel::new());
-    let c2 = cancel.clone();
-    let t = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(700));
-        c2.trigger();
-        Instant::now()
-    });
+    let (cancel, t) = Cancel::after_ms(700);
     let w = Wait { min_ms: 5_000, max_ms: 10_000, ..Wait::default() };
     let e = client.wait(&["ami-00000000000000011"], &w, Some(&cancel), &mut Vec::new()).unwrap_err();
     let returned = Instant::now();
