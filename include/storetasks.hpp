@@ -319,6 +319,9 @@ public:
     /// which a Config follows until proxy() is called.
     Config& proxy_from_environment() { return set(storetasks_config_set_proxy(p(), nullptr, nullptr)); }
     Config& app_name(const std::string& name) { return set(storetasks_config_set_app_name(p(), detail::c_str(name, "app name"))); }
+    /// How much runs at once (default 8): the requests of 20 image ids that a longer id list is
+    /// split into (in each place), the places a fleet call lists, and the pages a fleet call
+    /// queues for its caller. From 1 to STORETASKS_MAX_CONCURRENCY (1024).
     Config& max_concurrency(std::size_t n) { return set(storetasks_config_set_max_concurrency(p(), n)); }
 
     const storetasks_config* get() const noexcept { return p_.get(); }
@@ -585,9 +588,10 @@ struct FleetPlace {
     bool ok() const noexcept { return !error.has_value(); }
 };
 
-/// The outcome of a fleet call: one FleetPlace per (account, region) place, in order (accounts
-/// in the order their roles were added, then regions in the order added, or by name for all
-/// regions). Owns the C result; range-for yields FleetPlaces.
+/// The outcome of a fleet call: its places, one FleetPlace per (account, region) place, in order
+/// (accounts in the order their roles were added, then regions in the order added, or by name
+/// for all regions): the list to_json() names "Places". Owns the C result; it is a range of its
+/// places (range-for yields FleetPlaces), and places() is that list.
 class FleetResult {
 public:
     using value_type = FleetPlace;
@@ -615,8 +619,12 @@ public:
     FleetResult& operator=(const FleetResult&) = delete;
     ~FleetResult() = default;
 
+    /// The places, in order: the list to_json() names "Places" (Go's FleetResult.Places).
+    const std::vector<FleetPlace>& places() const noexcept { return places_; }
+    /// The number of places.
     std::size_t size() const noexcept { return places_.size(); }
     bool empty() const noexcept { return places_.empty(); }
+    /// Place `i` (unchecked; at() throws std::out_of_range past the last place).
     const FleetPlace& operator[](std::size_t i) const noexcept { return places_[i]; }
     const FleetPlace& at(std::size_t i) const { return places_.at(i); }
     const_iterator begin() const noexcept { return places_.begin(); }
@@ -626,7 +634,7 @@ public:
     /// represent).
     std::size_t failed() const noexcept { return storetasks_fleet_result_failed(p_.get()) + refused_; }
 
-    /// The result as JSON: {"Regions": [{"Region", "Account", "RoleArn" (with a role),
+    /// The result as JSON: {"Places": [{"Region", "Account", "RoleArn" (with a role),
     /// "StoreImageTaskResults" (the AWS CLI's shape), "Error" (for a failed place)}]}. It is the
     /// C result's: JSON holds any start time, so a place failed here only for one that
     /// system_clock cannot represent appears there with all its tasks and no "Error".

@@ -87,9 +87,9 @@ type Config struct {
 
 	// AppName is added to the user agent (letters, digits and !#$%&'*+-.^_`|~ only).
 	AppName string
-	// MaxConcurrency bounds what runs at once: the requests of 20 image ids a longer id list is
-	// split into, the places of a fleet call and the pages it holds for the caller (0 keeps the
-	// default, 8; at most 1024).
+	// MaxConcurrency bounds what runs at once (default 8): the requests of 20 image ids that a
+	// longer id list is split into (in each place), the places a fleet call lists, and the pages
+	// a fleet call queues for its caller. 0 keeps the default; at most 1024.
 	MaxConcurrency int
 }
 

@@ -2,11 +2,7 @@ package storetasks
 
 import (
 	"bufio"
-	"bytes"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -18,66 +14,34 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/libstoretasks/libstoretasks/bindings/go/storetaskstest"
 )
 
 // The emulator's default key pair and region.
 const (
-	testAccessKey = "AKIASTORETASKSLOCAL1"
-	testSecretKey = "storetasks-local-secret-key-0000000000000"
-	testRegion    = "us-east-1"
+	testAccessKey = storetaskstest.AccessKeyID
+	testSecretKey = storetaskstest.SecretAccessKey
+	testRegion    = storetaskstest.Region
 )
 
 // emulator is a storetasks-emulator process serving one test.
 type emulator struct {
-	URL string // http://127.0.0.1:PORT, or https:// with --tls
-	CA  string // with --tls DIR: DIR/ca.pem, the test CA its certificate comes from
-	web *http.Client
+	*storetaskstest.Emulator
 }
 
-// newEmulator is the emulator listening at addr (HOST:PORT), over TLS when args hold --tls: its
-// control requests trust the test CA and go directly, whatever the proxy variables say.
-func newEmulator(t testing.TB, addr string, args []string) *emulator {
-	t.Helper()
-	e := &emulator{URL: "http://" + addr, web: &http.Client{Transport: &http.Transport{}}}
-	if i := slices.Index(args, "--tls"); i >= 0 && i+1 < len(args) {
-		e.URL, e.CA = "https://"+addr, filepath.Join(args[i+1], "ca.pem")
-		pem, err := os.ReadFile(e.CA)
-		if err != nil {
-			t.Fatal(err)
-		}
-		roots := x509.NewCertPool()
-		if !roots.AppendCertsFromPEM(pem) {
-			t.Fatalf("%s holds no certificate", e.CA)
-		}
-		e.web.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}
-	}
-	t.Cleanup(e.web.CloseIdleConnections)
-	return e
-}
-
-func emulatorPath(t testing.TB) string {
-	if p := os.Getenv("STORETASKS_EMULATOR"); p != "" {
-		return p
-	}
-	p, err := filepath.Abs(filepath.Join("..", "..", "target", "release", "storetasks-emulator"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-// startEmulator runs the emulator with args (after --port 0) until the test ends.
+// startEmulator runs the emulator with args until the test ends: $STORETASKS_EMULATOR, by
+// default the checkout's build.
 func startEmulator(t testing.TB, args ...string) *emulator {
 	t.Helper()
-	path := emulatorPath(t)
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("emulator not found (build it, or set STORETASKS_EMULATOR): %v", err)
+	if runtime.GOOS == "windows" && slices.Contains(args, "--tls") {
+		t.Skip("--tls needs a folder the emulator can write, which a Windows path is not under Wine")
 	}
-	if runtime.GOOS == "windows" {
-		return startEmulatorWindows(t, path, args)
+	path := os.Getenv(storetaskstest.EnvVar)
+	if path == "" {
+		path = filepath.Join("..", "..", "target", "release", storetaskstest.Program)
 	}
-	cmd := exec.Command(path, append([]string{"--port", "0"}, args...)...)
-	return newEmulator(t, startListening(t, "the emulator", cmd), args)
+	return &emulator{storetaskstest.Start(t, storetaskstest.Binary(path), storetaskstest.Args(args...))}
 }
 
 // startListening starts cmd, which prints "listening ADDR" once it accepts connections, stops it
@@ -147,85 +111,6 @@ func tempDir(t testing.TB) string {
 	return dir
 }
 
-// startEmulatorWindows is startEmulator for Windows, where the emulator may be the Linux program
-// run by Wine (under a name ending in .exe, which Go requires), which gets no pipe from a Windows
-// parent, though it does get a file, and cannot open a Windows path: it picks its own port and
-// writes its "listening ADDR" line into a temporary file read here, gets the tasks of a
-// --tasks-file through its control endpoint, and is stopped through that endpoint.
-func startEmulatorWindows(t testing.TB, path string, args []string) *emulator {
-	t.Helper()
-	if slices.Contains(args, "--tls") {
-		t.Skip("--tls needs a folder the emulator can write, which a Windows path is not under Wine")
-	}
-	var tasks []byte
-	for i := 0; i+1 < len(args); i++ {
-		if args[i] == "--tasks-file" {
-			data, err := os.ReadFile(args[i+1])
-			if err != nil {
-				t.Fatal(err)
-			}
-			tasks = data
-			args = append(args[:i:i], args[i+2:]...)
-			break
-		}
-	}
-	out, err := os.CreateTemp("", "storetasks-emulator-*.out")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.Remove(out.Name()) })
-	cmd := exec.Command(path, append([]string{"--port", "0"}, args...)...)
-	cmd.Stdout = out
-	cmd.Stderr = os.Stderr
-	err = cmd.Start()
-	out.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var addr string
-	for deadline := time.Now().Add(30 * time.Second); addr == ""; time.Sleep(50 * time.Millisecond) {
-		data, _ := os.ReadFile(out.Name())
-		if line, _, complete := strings.Cut(string(data), "\n"); complete {
-			var ok bool
-			if addr, ok = strings.CutPrefix(strings.TrimSpace(line), "listening "); !ok {
-				t.Fatalf("the emulator printed %q", line)
-			}
-		} else if time.Now().After(deadline) {
-			t.Fatal("the emulator did not start within 30s")
-		}
-	}
-	e := newEmulator(t, addr, args)
-	answers := func() bool {
-		resp, err := e.web.Get(e.URL + "/_emulator/stats")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}
-	t.Cleanup(func() {
-		if resp, err := e.web.Post(e.URL+"/_emulator/shutdown", "application/json", nil); err == nil {
-			resp.Body.Close()
-		}
-		for i := 0; i < 200 && answers(); i++ {
-			time.Sleep(25 * time.Millisecond)
-		}
-		_ = cmd.Process.Release()
-	})
-	if tasks != nil {
-		resp, err := e.web.Post(e.URL+"/_emulator/tasks", "application/json", bytes.NewReader(tasks))
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("the emulator refused the tasks (HTTP %d): %s", resp.StatusCode, body)
-		}
-	}
-	return e
-}
-
 // config is a Config for this emulator with the default key pair.
 func (e *emulator) config() Config {
 	return Config{
@@ -260,58 +145,36 @@ func (e *emulator) unclosedClient(t testing.TB, edit func(*Config)) *Client {
 	return c
 }
 
-type emulatorStats struct {
-	Requests    int `json:"requests"`
-	Describe    int `json:"describe"`
-	FaultsFired int `json:"faults_fired"`
+type emulatorStats = storetaskstest.Stats
+
+// noError ends the test when err is not nil: for the emulator's control calls.
+func noError(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (e *emulator) control(t testing.TB, method, path string, body any, out any) {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, e.URL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := e.web.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode/100 != 2 {
-		t.Fatalf("%s %s: %s: %s", method, path, resp.Status, data)
-	}
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			t.Fatalf("%s %s: %v: %s", method, path, err, data)
-		}
-	}
+	noError(t, e.Control(method, path, body, out))
 }
 
 func (e *emulator) stats(t testing.TB) emulatorStats {
 	t.Helper()
-	var s emulatorStats
-	e.control(t, http.MethodGet, "/_emulator/stats", nil, &s)
+	s, err := e.Stats()
+	noError(t, err)
 	return s
 }
 
 func (e *emulator) addFaults(t testing.TB, specs ...string) {
 	t.Helper()
-	e.control(t, http.MethodPost, "/_emulator/faults", map[string][]string{"faults": specs}, nil)
+	noError(t, e.AddFaults(specs...))
 }
 
 func (e *emulator) clearFaults(t testing.TB) {
 	t.Helper()
-	e.control(t, http.MethodDelete, "/_emulator/faults", nil, nil)
+	noError(t, e.ClearFaults())
 }
 
 // forwardProxy is tests/fixtures/forward_proxy.py serving one test.
@@ -358,22 +221,14 @@ func (p *forwardProxy) tunnels(t testing.TB) int {
 }
 
 // emulatorTask is a task in the emulator's tasks-file shape.
-type emulatorTask struct {
-	AmiId                  *string
-	TaskStartTime          *string
-	Bucket                 *string
-	S3objectKey            *string
-	ProgressPercentage     *int32
-	StoreTaskState         *string
-	StoreTaskFailureReason *string
-}
+type emulatorTask = storetaskstest.Task
 
 // tasks returns every task the emulator holds, hidden ones included, newest first.
 func (e *emulator) tasks(t testing.TB) []emulatorTask {
 	t.Helper()
-	var out struct{ StoreImageTaskResults []emulatorTask }
-	e.control(t, http.MethodGet, "/_emulator/tasks", nil, &out)
-	return out.StoreImageTaskResults
+	tasks, err := e.Tasks()
+	noError(t, err)
+	return tasks
 }
 
 // visibleTasks returns the tasks DescribeStoreImageTasks reports: those started within the
@@ -403,8 +258,4 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
-}
-
-func (et emulatorTask) String() string {
-	return fmt.Sprintf("%s@%s", deref(et.AmiId), deref(et.TaskStartTime))
 }

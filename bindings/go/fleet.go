@@ -73,6 +73,8 @@ type FleetPlace struct {
 // of Fleet.RoleARNs (or the client's own account alone), and within each account the regions in
 // the order of Fleet.Regions (or sorted by name, for AllRegions).
 type FleetResult struct {
+	// Places holds one FleetPlace per (account, region) place, in that order: the list that
+	// JSON, like the C library's storetasks_fleet_result_to_json, names "Places".
 	Places []FleetPlace
 }
 
@@ -344,13 +346,13 @@ func copyPlaces(r *C.storetasks_fleet_result) []FleetPlace {
 }
 
 // JSON renders the result as the library's storetasks_fleet_result_to_json does, byte for byte:
-// {"Regions": [{"Region", "Account" (null for the client's own credentials), "RoleArn" (with a
+// {"Places": [{"Region", "Account" (null for the client's own credentials), "RoleArn" (with a
 // role), "StoreImageTaskResults" (the tasks in the AWS CLI's shape), "Error" (for a failed
 // place: "Status", "Code", "Message", "HttpStatus", "RequestId", the absent ones left out)}]},
 // four-space indent and a final newline.
 func (r *FleetResult) JSON() []byte {
 	b := make([]byte, 0, 64+len(r.Places)*(256+64))
-	b = append(b, "{\n    \"Regions\": ["...)
+	b = append(b, "{\n    \"Places\": ["...)
 	for i := range r.Places {
 		p := &r.Places[i]
 		if i > 0 {

@@ -544,7 +544,7 @@ func TestFleetBadInput(t *testing.T) {
 // The Go rendering of a result matches the library's for results that only Go can build.
 func TestFleetResultJSON(t *testing.T) {
 	var empty FleetResult
-	if got := string(empty.JSON()); got != "{\n    \"Regions\": []\n}\n" {
+	if got := string(empty.JSON()); got != "{\n    \"Places\": []\n}\n" {
 		t.Errorf("empty: %q", got)
 	}
 	r := FleetResult{Places: []FleetPlace{
@@ -553,7 +553,7 @@ func TestFleetResultJSON(t *testing.T) {
 		{Region: "us-east-1", Err: errors.New("plain")},
 	}}
 	const want = `{
-    "Regions": [
+    "Places": [
         {
             "Region": "eu-west-3",
             "Account": null,

@@ -220,7 +220,7 @@ static void test_regions(void) {
     CHECK(!storetasks_fleet_result_region(r, 3) && !storetasks_fleet_result_tasks(r, 3), "out of range: NULL");
     char *json = NULL;
     CHECK_STATUS(storetasks_fleet_result_to_json(r, &json, NULL), STORETASKS_STATUS_OK);
-    CHECK(json && strncmp(json, "{\n    \"Regions\": [", 18) == 0 && strstr(json, "\"Region\": \"ap-south-1\"") &&
+    CHECK(json && strncmp(json, "{\n    \"Places\": [", 17) == 0 && strstr(json, "\"Region\": \"ap-south-1\"") &&
               !strstr(json, "\"Error\""),
           "the JSON: %.60s", json ? json : "(null)");
     storetasks_string_free(json);

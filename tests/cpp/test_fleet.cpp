@@ -112,6 +112,8 @@ static void test_regions() {
     fleet.regions({"us-east-1", "eu-west-3", "ap-south-1"}).region("eu-west-3");  // added twice, listed once
     st::FleetResult result = client.describe_fleet(fleet, st::Query().max_results(15));
     CHECK(result.size() == 3 && result.failed() == 0, "%zu places, %zu failed", result.size(), result.failed());
+    CHECK(result.places().size() == 3 && &result.places()[1] == &result[1] && &*result.begin() == result.places().data(),
+          "places() is the list the result ranges over");
     std::vector<std::string> order;
     std::set<std::string> seen;
     for (const st::FleetPlace& p : result) {
@@ -134,7 +136,7 @@ static void test_regions() {
     CHECK(threw, "at() checks the index");
 
     std::string json = result.to_json();
-    CHECK(json.rfind("{\n    \"Regions\": [", 0) == 0 && json.back() == '\n', "JSON: %.40s", json.c_str());
+    CHECK(json.rfind("{\n    \"Places\": [", 0) == 0 && json.back() == '\n', "JSON: %.40s", json.c_str());
     CHECK(json.find("\"Error\"") == std::string::npos && json.find(*result[2].tasks[0].ami_id) != std::string::npos,
           "the JSON holds the tasks and no error");
 

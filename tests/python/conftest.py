@@ -1,4 +1,5 @@
-"""Fixtures that run storetasks-emulator for the client tests.
+"""Fixtures that run storetasks-emulator for the client tests, through the package's own
+storetasks.testing (whose pytest fixture, storetasks_emulator, is loaded here too).
 
 The binary comes from $STORETASKS_EMULATOR, else <repo>/target/release/storetasks-emulator
 (built by `cargo build --release -p storetasks-emulator`).
@@ -8,13 +9,11 @@ import json
 import os
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-EMULATOR = Path(os.environ.get("STORETASKS_EMULATOR", REPO / "target" / "release" / "storetasks-emulator"))
 
 #: tests/wheel/run.sh runs this suite from a copy outside the checkout, in a venv where the wheel
 #: installed the package, and sets STORETASKS_TEST_INSTALLED=1: the package under test is then the
@@ -45,11 +44,22 @@ def import_storetasks():
             f"{storetasks.__file__} is not the installed package (site-packages: {site})"
     return storetasks
 
-ACCESS_KEY = "AKIASTORETASKSLOCAL1"
-SECRET_KEY = "storetasks-local-secret-key-0000000000000"
+
+import_storetasks()
+from storetasks import testing  # noqa: E402 (the package is on sys.path only now)
+
+#: The fixture storetasks_emulator. Where the wheel is installed, its pytest11 entry point has
+#: loaded the plugin already, under this same name, and it is not loaded twice.
+pytest_plugins = ["storetasks.pytest_plugin"]
+
+ACCESS_KEY = testing.ACCESS_KEY
+SECRET_KEY = testing.SECRET_KEY
 DENIED_KEY = "AKIASTORETASKSDENIED"
-REGION = "us-east-1"
+REGION = testing.REGION
 NOW = "2026-11-20T12:00:00Z"
+#: The emulator the tests run: $STORETASKS_EMULATOR (None lets the package read it), else the
+#: checkout's build.
+EMULATOR = None if os.environ.get(testing.ENV_VARIABLE) else REPO / "target" / "release" / testing.PROGRAM
 
 # No shared config, credentials or instance metadata may leak into the tests.
 CLEAN_ENV = {
@@ -62,72 +72,24 @@ for _name in [n for n in os.environ if n.startswith("AWS_")]:
 os.environ.update(CLEAN_ENV)
 
 
-class Emulator:
-    """A running emulator process."""
+class Emulator(testing.Emulator):
+    """A running emulator with the suite's clock (--now NOW) and deny key, which args may
+    override."""
 
     def __init__(self, args):
-        if not EMULATOR.exists():
-            pytest.fail(f"{EMULATOR} not found: run `cargo build --release -p storetasks-emulator` "
-                        "or set STORETASKS_EMULATOR")
-        self.args = ["--now", NOW, "--deny-key", DENIED_KEY, *args]
-        self.proc = subprocess.Popen([str(EMULATOR), *self.args], stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline().strip()
-        if not line.startswith("listening "):
-            self.stop()
-            pytest.fail(f"unexpected first line from the emulator: {line!r}")
-        self.address = line.split(" ", 1)[1]
-        #: With --tls, the emulator's test CA (what a client must trust), else None.
-        self.ca = None
-        scheme = "http"
-        if "--tls" in self.args:
-            self.ca = Path(self.args[self.args.index("--tls") + 1]) / "ca.pem"
-            scheme = "https"
-        self.url = f"{scheme}://{self.address}"
-        #: With --sts-port, the URL of the STS-only port.
-        self.sts_url = None
-        if "--sts-port" in self.args:
-            sts = self.proc.stdout.readline().strip()
-            if not sts.startswith("sts "):
-                self.stop()
-                pytest.fail(f"unexpected second line from the emulator: {sts!r}")
-            self.sts_url = f"{scheme}://{sts.split(' ', 1)[1]}"
+        try:
+            super().__init__("--now", NOW, "--deny-key", DENIED_KEY, *args, binary=EMULATOR)
+        except testing.EmulatorNotFoundError as e:
+            pytest.fail(str(e), pytrace=False)
 
     def fixture(self):
         """All tasks the emulator loaded, in the tasks-file shape (same arguments, --dump-tasks)."""
-        out = subprocess.run([str(EMULATOR), *self.args, "--dump-tasks", "-"],
+        out = subprocess.run([str(self.binary), *self.args, "--dump-tasks", "-"],
                              check=True, capture_output=True, text=True).stdout
         return json.loads(out)["StoreImageTaskResults"]
 
-    def control(self, method, path, body=None):
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        context = None
-        if self.ca is not None:
-            import ssl
-            context = ssl.create_default_context(cafile=str(self.ca))
-        # Straight to the emulator, whatever proxy the environment names.
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
-                                             urllib.request.HTTPSHandler(context=context))
-        with opener.open(req, timeout=10) as resp:
-            return json.loads(resp.read())
-
-    def stats(self):
-        return self.control("GET", "/_emulator/stats")
-
-    def add_faults(self, *specs):
-        return self.control("POST", "/_emulator/faults", {"faults": list(specs)})
-
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                assert self.proc.wait(timeout=10) == 0, "the emulator exits 0 on SIGTERM"
-            finally:
-                if self.proc.poll() is None:
-                    self.proc.kill()
-                    self.proc.wait()
-        self.proc.stdout.close()
+        assert self.close() == 0, "the emulator exits 0 on SIGTERM"
 
 
 @pytest.fixture

@@ -72,9 +72,10 @@ def test_json_equals_boto3_region_by_region(fleet_emulator, filters):
     assert ours.returncode == 0, ours.stderr
     assert ours.stderr == ""
     doc = json.loads(ours.stdout)
-    assert [p["Region"] for p in doc["Regions"]] == regions, "places in the order given"
+    assert list(doc) == ["Places"], "the list of places is the document's one member"
+    assert [p["Region"] for p in doc["Places"]] == regions, "places in the order given"
     seen = set()
-    for place in doc["Regions"]:
+    for place in doc["Places"]:
         assert place["Account"] is None and "RoleArn" not in place and "Error" not in place, place.keys()
         theirs = boto_tasks(fleet_emulator, place["Region"], filters)
         assert place["StoreImageTaskResults"] == theirs, place["Region"]
@@ -89,9 +90,9 @@ def test_json_through_a_role_equals_boto3_with_the_assumed_credentials(fleet_emu
     assert ours.returncode == 0, ours.stderr
     doc = json.loads(ours.stdout)
     credentials = role_credentials(fleet_emulator, ROLE)
-    assert [(p["Account"], p["Region"]) for p in doc["Regions"]] == [(ROLE_ACCOUNT, "us-west-2"),
+    assert [(p["Account"], p["Region"]) for p in doc["Places"]] == [(ROLE_ACCOUNT, "us-west-2"),
                                                                      (ROLE_ACCOUNT, "eu-west-3")]
-    for place in doc["Regions"]:
+    for place in doc["Places"]:
         assert place["RoleArn"] == ROLE
         theirs = boto_tasks(fleet_emulator, place["Region"], credentials=credentials)
         assert len(theirs) >= N_TASKS
@@ -107,9 +108,9 @@ def test_all_regions_are_the_enabled_ones_boto3_sees(fleet_emulator):
                        aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
     enabled = sorted(r["RegionName"] for r in ec2.describe_regions()["Regions"])
     assert enabled == sorted(SERVED) and "me-south-1" not in enabled
-    assert [p["Region"] for p in doc["Regions"]] == enabled
+    assert [p["Region"] for p in doc["Places"]] == enabled
     filters = [{"Name": "task-state", "Values": ["Completed"]}]
-    for place in doc["Regions"]:
+    for place in doc["Places"]:
         assert place["StoreImageTaskResults"] == boto_tasks(fleet_emulator, place["Region"], filters)
 
 
@@ -173,7 +174,7 @@ def test_some_places_failed_exits_2_with_a_line_for_each(fleet_emulator):
     ours = example(fleet_emulator, "--regions", ",".join(regions), "--json")
     assert ours.returncode == 2, ours.stderr
     doc = json.loads(ours.stdout)
-    by_region = {p["Region"]: p for p in doc["Regions"]}
+    by_region = {p["Region"]: p for p in doc["Places"]}
     for healthy in ["us-east-1", "us-west-2"]:
         assert "Error" not in by_region[healthy]
         assert by_region[healthy]["StoreImageTaskResults"] == boto_tasks(fleet_emulator, healthy)
@@ -219,7 +220,7 @@ def test_a_role_that_cannot_be_assumed_fails_its_places(fleet_emulator):
     ours = example(fleet_emulator, "--regions", "us-east-1", "--role-arn", ROLE, "--role-arn", other, "--json")
     assert ours.returncode == 2, ours.stderr
     doc = json.loads(ours.stdout)
-    assert [(p["Account"], "Error" in p) for p in doc["Regions"]] == [(ROLE_ACCOUNT, False), ("999999999999", True)]
+    assert [(p["Account"], "Error" in p) for p in doc["Places"]] == [(ROLE_ACCOUNT, False), ("999999999999", True)]
     assert failure_lines(ours.stderr)["us-east-1"]["account"] == "999999999999"
 
 

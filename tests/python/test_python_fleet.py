@@ -86,7 +86,7 @@ def test_a_failing_region_never_hides_the_others_and_healthy_ones_equal_boto3(st
     order = ["us-east-1", "eu-west-3", "ap-south-1", "ca-central-1", "us-west-2"]
     with impatient(emu) as client:
         got = client.describe_store_image_tasks_fleet(Regions=order + ["eu-west-3"], MaxResults=40)
-    places = got["Regions"]
+    places = got["Places"]
     assert [p["Region"] for p in places] == order, "in the order given, a repeated region once"
     by_region = {p["Region"]: p for p in places}
     for region in ("us-east-1", "us-west-2"):
@@ -142,21 +142,39 @@ def test_the_dict_is_the_library_s_own_json_rendering(start_emulator):
             lib.storetasks_fleet_result_free(result)
             lib.storetasks_fleet_free(f)
             lib.storetasks_query_free(q)
-    for place in rendered["Regions"]:
+    for place in rendered["Places"]:
         for task in place["StoreImageTaskResults"]:
             task["TaskStartTime"] = datetime.fromisoformat(task["TaskStartTime"].replace("Z", "+00:00"))
         if "Error" in place:
             place["Error"] = {k: place["Error"].get(k) for k in ("Status", "Code", "Message", "HttpStatus", "RequestId")}
-    assert mine == rendered
-    assert [(p["Account"], p.get("RoleArn"), "Error" in p) for p in mine["Regions"]] == \
+    assert list(rendered) == ["Places"], "the library's JSON names the list Places alone"
+    assert list(mine) == ["Places", "Regions"] and mine["Regions"] is mine["Places"]
+    assert mine["Places"] == rendered["Places"]
+    assert [(p["Account"], p.get("RoleArn"), "Error" in p) for p in mine["Places"]] == \
         [("111111111111", ROLE_A, False), ("111111111111", ROLE_A, True), ("111111111111", ROLE_A, True)]
+
+
+def test_regions_is_the_places_list_itself_until_1_0(start_emulator):
+    """"Regions", the list's earlier name, is a deprecated alias of "Places": the same list object,
+    in the result of the call and in the streaming form's result."""
+    emu = fleet_emulator(start_emulator)
+    with ours(emu) as client:
+        got = client.describe_store_image_tasks_fleet(Regions=["eu-west-3", "us-west-2"], MaxResults=50)
+        pages = client.describe_store_image_tasks_fleet_pages(Regions=["eu-west-3", "us-west-2"], MaxResults=50)
+        streamed = sum(len(page["StoreImageTaskResults"]) for _, _, page in pages)
+    for result in (got, pages.result):
+        assert list(result) == ["Places", "Regions"]
+        assert result["Regions"] is result["Places"]
+        assert [p["Region"] for p in result["Places"]] == ["eu-west-3", "us-west-2"]
+    assert sum(len(p["StoreImageTaskResults"]) for p in got["Places"]) == streamed == \
+        sum(p["TaskCount"] for p in pages.result["Regions"]) == 2 * N_TASKS
 
 
 def test_roles_list_their_own_accounts_as_boto3_with_the_role_does(start_emulator):
     emu = fleet_emulator(start_emulator, "--role", ROLE_A, "--role", ROLE_B)
     with ours(emu) as client:
         got = client.describe_store_image_tasks_fleet(Regions=["eu-west-3", "us-west-2"], RoleArns=[ROLE_A, ROLE_B])
-    places = got["Regions"]
+    places = got["Places"]
     assert [(p["Account"], p["RoleArn"], p["Region"]) for p in places] == [
         ("111111111111", ROLE_A, "eu-west-3"), ("111111111111", ROLE_A, "us-west-2"),
         ("222222222222", ROLE_B, "eu-west-3"), ("222222222222", ROLE_B, "us-west-2")]
@@ -176,7 +194,7 @@ def test_a_role_that_cannot_be_assumed_fails_only_its_own_places(start_emulator)
     emu = fleet_emulator(start_emulator, "--role", ROLE_A)
     with ours(emu) as client:
         places = client.describe_store_image_tasks_fleet(Regions=["us-west-2", "eu-west-3"],
-                                                         RoleArns=[ROLE_B, ROLE_A])["Regions"]
+                                                         RoleArns=[ROLE_B, ROLE_A])["Places"]
     assert [p["Account"] for p in places] == ["222222222222"] * 2 + ["111111111111"] * 2
     for place in places[:2]:
         assert place["Error"]["Status"] in ("STORETASKS_STATUS_CREDENTIALS", "STORETASKS_STATUS_UNAUTHORIZED")
@@ -189,7 +207,7 @@ def test_all_regions_are_the_enabled_ones_sorted_without_the_opt_in_region(start
     emu = fleet_emulator(start_emulator, "--opt-in-region", "me-south-1")
     failed = [{"Name": "task-state", "Values": ["Failed"]}]
     with ours(emu) as client:
-        places = client.describe_store_image_tasks_fleet(AllRegions=True, Filters=failed)["Regions"]
+        places = client.describe_store_image_tasks_fleet(AllRegions=True, Filters=failed)["Places"]
     ec2 = boto(emu, REGION)
     enabled = sorted(r["RegionName"] for r in ec2.describe_regions()["Regions"])
     every = {r["RegionName"] for r in ec2.describe_regions(AllRegions=True)["Regions"]}
@@ -211,7 +229,7 @@ def test_an_error_answer_comes_back_from_every_region_as_boto3_gets_it(start_emu
                                                                         status):
     emu = fleet_emulator(start_emulator, "--fault", "deny,region=ap-south-1,count=1000000")
     with ours(emu) as client:
-        places = client.describe_store_image_tasks_fleet(Regions=REGIONS, **params)["Regions"]
+        places = client.describe_store_image_tasks_fleet(Regions=REGIONS, **params)["Places"]
     assert [p["Region"] for p in places] == REGIONS
     for place in places:
         region = place["Region"]
@@ -241,8 +259,8 @@ def test_pages_stream_with_their_place_and_equal_boto3_s_listing(start_emulator)
             assert page["ResponseMetadata"]["HTTPStatusCode"] == 200
             streamed.setdefault(region, []).append(page)
         assert not pages.stopped
-        assert [p["Region"] for p in pages.result["Regions"]] == REGIONS
-        for place in pages.result["Regions"]:
+        assert [p["Region"] for p in pages.result["Places"]] == REGIONS
+        for place in pages.result["Places"]:
             region = place["Region"]
             assert list(place) == ["Region", "Account", "TaskCount"]
             tasks = [t for page in streamed[region] for t in page["StoreImageTaskResults"]]
@@ -268,10 +286,10 @@ def test_leaving_the_loop_stops_every_listing(start_emulator):
             if len(seen) == 3:
                 break
         assert pages.stopped
-        assert sum(p["TaskCount"] for p in pages.result["Regions"]) == \
+        assert sum(p["TaskCount"] for p in pages.result["Places"]) == \
             sum(len(page["StoreImageTaskResults"]) for _, _, page in seen) == 30
         # The regions still being listed when the loop stopped say so (one may have ended).
-        stopped = [p for p in pages.result["Regions"] if "Error" in p]
+        stopped = [p for p in pages.result["Places"] if "Error" in p]
         assert stopped, pages.result
         for p in stopped:
             assert p["Error"]["Status"] == "STORETASKS_STATUS_CANCELLED", p
@@ -293,7 +311,7 @@ def test_leaving_the_loop_stops_every_listing(start_emulator):
                     raise ValueError("loop body")
         assert pages.stopped and pages.result is not None
         assert not [t for t in threading.enumerate() if t.name.startswith("storetasks-fleet")]
-        assert len(client.describe_store_image_tasks_fleet(Regions=["us-west-2"])["Regions"][0]
+        assert len(client.describe_store_image_tasks_fleet(Regions=["us-west-2"])["Places"][0]
                    ["StoreImageTaskResults"]) == N_TASKS
 
 
@@ -303,7 +321,7 @@ def test_failed_places_are_in_the_outcomes_of_a_stream(start_emulator):
         pages = client.describe_store_image_tasks_fleet_pages(Regions=["eu-west-3", "us-west-2", "ca-central-1"])
         regions = {region for region, _, _ in pages}
     assert regions == {"us-west-2"}
-    outcomes = {p["Region"]: p for p in pages.result["Regions"]}
+    outcomes = {p["Region"]: p for p in pages.result["Places"]}
     assert outcomes["us-west-2"]["TaskCount"] == N_TASKS and "Error" not in outcomes["us-west-2"]
     assert outcomes["eu-west-3"]["Error"]["Code"] == "RequestLimitExceeded"
     assert outcomes["ca-central-1"]["Error"]["Status"] == "STORETASKS_STATUS_NETWORK"
@@ -385,7 +403,7 @@ def test_ctrl_c_cancels_a_fleet_call_and_is_raised(start_emulator, native_frees)
         assert not [t for t in threading.enumerate() if t.name.startswith("storetasks-fleet")], name
     # The client is intact: the interrupted calls were cancelled and let go of it.
     emu.control("DELETE", "/_emulator/faults")
-    assert len(client.describe_store_image_tasks_fleet(Regions=["us-west-2"])["Regions"][0]
+    assert len(client.describe_store_image_tasks_fleet(Regions=["us-west-2"])["Places"][0]
                ["StoreImageTaskResults"]) == N_TASKS
     client.close()
     del client, calls
@@ -476,7 +494,7 @@ def check_unreadable_error(error):
 def test_a_task_the_package_cannot_read_fails_its_place_alone(start_emulator):
     emu = year_one_emulator(start_emulator)
     with ours(emu) as client:
-        places = client.describe_store_image_tasks_fleet(Regions=["us-east-1", "eu-west-3"])["Regions"]
+        places = client.describe_store_image_tasks_fleet(Regions=["us-east-1", "eu-west-3"])["Places"]
         healthy, failed = places
         assert healthy == {"Region": "us-east-1", "Account": None, "StoreImageTaskResults": readable("us-east-1")}
         # The tasks before the unreadable one, and an error naming it.
@@ -491,7 +509,7 @@ def test_a_task_the_package_cannot_read_fails_its_place_alone(start_emulator):
             streamed.setdefault(region, []).extend(page["StoreImageTaskResults"])
         assert streamed == {"us-east-1": readable("us-east-1"), "eu-west-3": readable("eu-west-3", 2)}
         assert not pages.stopped
-        healthy, failed = pages.result["Regions"]
+        healthy, failed = pages.result["Places"]
         assert healthy == {"Region": "us-east-1", "Account": None, "TaskCount": 2}
         assert list(failed) == ["Region", "Account", "TaskCount", "Error"] and failed["TaskCount"] == 2
         check_unreadable_error(failed["Error"])

@@ -57,7 +57,7 @@ def wait(image_id):
 
 def fleet():
     return sum(len(place["StoreImageTaskResults"])
-               for place in client.describe_store_image_tasks_fleet(Regions=regions)["Regions"])
+               for place in client.describe_store_image_tasks_fleet(Regions=regions)["Places"])
 
 
 def pages():

@@ -35,7 +35,7 @@ def listing(client, region, role=None):
     params = {"Regions": [region]}
     if role is not None:
         params["RoleArns"] = [role]
-    [place] = client.describe_store_image_tasks_fleet(**params)["Regions"]
+    [place] = client.describe_store_image_tasks_fleet(**params)["Places"]
     assert "Error" not in place and place["StoreImageTaskResults"], place
     return place["StoreImageTaskResults"]
 

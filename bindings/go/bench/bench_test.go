@@ -8,19 +8,16 @@
 package bench
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -29,18 +26,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	storetasks "github.com/libstoretasks/libstoretasks/bindings/go"
+	"github.com/libstoretasks/libstoretasks/bindings/go/storetaskstest"
 )
 
 const (
-	accessKey = "AKIASTORETASKSLOCAL1"
-	secretKey = "storetasks-local-secret-key-0000000000000"
-	region    = "us-east-1"
+	accessKey = storetaskstest.AccessKeyID
+	secretKey = storetaskstest.SecretAccessKey
+	region    = storetaskstest.Region
 	pageSize  = 200
 )
 
 var (
 	emuOnce  sync.Once
-	emuURL   string
+	emu      *storetaskstest.Emulator
 	emuTasks int
 	emuErr   error
 )
@@ -54,41 +52,26 @@ func emulator(tb testing.TB) (string, int) {
 				return
 			}
 		}
-		path := os.Getenv("STORETASKS_EMULATOR")
-		if path == "" {
-			path, _ = filepath.Abs(filepath.Join("..", "..", "..", "target", "release", "storetasks-emulator"))
+		opts := []storetaskstest.Option{storetaskstest.Args("--generate", strconv.Itoa(emuTasks), "--seed", "11",
+			"--now", "2026-11-20T12:00:00Z")}
+		if os.Getenv(storetaskstest.EnvVar) == "" {
+			path, _ := filepath.Abs(filepath.Join("..", "..", "..", "target", "release", storetaskstest.Program))
+			opts = append(opts, storetaskstest.Binary(path))
 		}
-		emuCmd = exec.Command(path, "--port", "0", "--generate", strconv.Itoa(emuTasks), "--seed", "11",
-			"--now", "2026-11-20T12:00:00Z")
-		out, err := emuCmd.StdoutPipe()
-		if err != nil {
-			emuErr = err
-			return
-		}
-		if emuErr = emuCmd.Start(); emuErr != nil {
-			return
-		}
-		line, err := bufio.NewReader(out).ReadString('\n')
-		addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening ")
-		if err != nil || !ok {
-			emuErr = fmt.Errorf("emulator printed %q: %v", line, err)
-			return
-		}
-		emuURL = "http://" + addr
+		emu, emuErr = storetaskstest.Launch(opts...)
 	})
 	if emuErr != nil {
 		tb.Fatal(emuErr)
 	}
-	return emuURL, emuTasks
+	return emu.URL, emuTasks
 }
-
-var emuCmd *exec.Cmd
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if emuCmd != nil && emuCmd.Process != nil {
-		emuCmd.Process.Signal(syscall.SIGTERM)
-		emuCmd.Wait()
+	if emu != nil {
+		if err := emu.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
 	}
 	os.Exit(code)
 }
@@ -98,29 +81,25 @@ func report(b *testing.B, tasks int) {
 	b.ReportMetric(float64(tasks)*float64(b.N)/b.Elapsed().Seconds(), "tasks/s")
 }
 
-func newClient(b *testing.B, url string) *storetasks.Client {
+func newClient(tb testing.TB, url string) *storetasks.Client {
 	c, err := storetasks.NewClient(storetasks.Config{
 		Region: region, EndpointURL: url, AccessKeyID: accessKey, SecretAccessKey: secretKey,
 	})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	b.Cleanup(func() { c.Close() })
+	tb.Cleanup(func() { c.Close() })
 	return c
 }
 
-// BenchmarkStoretasksAll streams the listing task by task (Client.All, one page in flight).
-func BenchmarkStoretasksAll(b *testing.B) {
-	url, n := emulator(b)
-	c := newClient(b, url)
+// timeListing times list, which lists every task once and returns how many it saw: each run must
+// see all n. It reports the throughput.
+func timeListing(b *testing.B, n int, list func(ctx context.Context) (int, error)) {
 	ctx := context.Background()
 	for b.Loop() {
-		got := 0
-		for _, err := range c.All(ctx, storetasks.Query{MaxResults: pageSize}) {
-			if err != nil {
-				b.Fatal(err)
-			}
-			got++
+		got, err := list(ctx)
+		if err != nil {
+			b.Fatal(err)
 		}
 		if got != n {
 			b.Fatalf("%d tasks, want %d", got, n)
@@ -129,21 +108,30 @@ func BenchmarkStoretasksAll(b *testing.B) {
 	report(b, n)
 }
 
+// BenchmarkStoretasksAll streams the listing task by task (Client.All, one page in flight).
+func BenchmarkStoretasksAll(b *testing.B) {
+	url, n := emulator(b)
+	c := newClient(b, url)
+	timeListing(b, n, func(ctx context.Context) (int, error) {
+		got := 0
+		for _, err := range c.All(ctx, storetasks.Query{MaxResults: pageSize}) {
+			if err != nil {
+				return got, err
+			}
+			got++
+		}
+		return got, nil
+	})
+}
+
 // BenchmarkStoretasksCollect gathers the listing into one Page (storetasks_client_describe_all).
 func BenchmarkStoretasksCollect(b *testing.B) {
 	url, n := emulator(b)
 	c := newClient(b, url)
-	ctx := context.Background()
-	for b.Loop() {
+	timeListing(b, n, func(ctx context.Context) (int, error) {
 		p, err := c.Collect(ctx, storetasks.Query{MaxResults: pageSize}, 0)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(p.Tasks) != n {
-			b.Fatalf("%d tasks, want %d", len(p.Tasks), n)
-		}
-	}
-	report(b, n)
+		return len(p.Tasks), err
+	})
 }
 
 // bufferedTransport reads each response body whole before the SDK decodes it. Decoding straight
@@ -181,8 +169,7 @@ func newSDKClient(url string) *ec2.Client {
 func BenchmarkSDKPaginator(b *testing.B) {
 	url, n := emulator(b)
 	client := newSDKClient(url)
-	ctx := context.Background()
-	for b.Loop() {
+	timeListing(b, n, func(ctx context.Context) (int, error) {
 		got := 0
 		p := ec2.NewDescribeStoreImageTasksPaginator(client, &ec2.DescribeStoreImageTasksInput{
 			MaxResults: aws.Int32(pageSize),
@@ -190,33 +177,24 @@ func BenchmarkSDKPaginator(b *testing.B) {
 		for p.HasMorePages() {
 			out, err := p.NextPage(ctx)
 			if err != nil {
-				b.Fatal(err)
+				return got, err
 			}
 			for _, t := range out.StoreImageTaskResults {
 				if aws.ToString(t.AmiId) == "" {
-					b.Fatal("a task without AmiId")
+					return got, fmt.Errorf("a task without AmiId")
 				}
 				got++
 			}
 		}
-		if got != n {
-			b.Fatalf("%d tasks, want %d", got, n)
-		}
-	}
-	report(b, n)
+		return got, nil
+	})
 }
 
 // TestSameTasks checks that both clients see the same tasks in the same order, so the
 // benchmarks compare the same work.
 func TestSameTasks(t *testing.T) {
 	url, n := emulator(t)
-	c, err := storetasks.NewClient(storetasks.Config{
-		Region: region, EndpointURL: url, AccessKeyID: accessKey, SecretAccessKey: secretKey,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := newClient(t, url)
 	var ours []string
 	for task, err := range c.All(context.Background(), storetasks.Query{MaxResults: pageSize}) {
 		if err != nil {

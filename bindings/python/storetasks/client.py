@@ -60,12 +60,13 @@ class Client:
     counts the first attempt (like ``AWS_MAX_ATTEMPTS``); timeouts are in seconds:
     ``connect_timeout`` bounds each connect, ``read_timeout`` each attempt and
     ``operation_timeout`` a whole call with its retries (from 0.001 to 18446744073709551.615, the
-    milliseconds a 64-bit unsigned number holds). ``max_concurrency`` bounds what runs at once:
-    the requests of 20 image ids a longer id list is split into, the places of a fleet call and
-    the pages it holds for the loop. A value beyond what its C type holds (``max_attempts`` 32
-    bits, ``max_concurrency`` a ``size_t``), NaN, infinity or a bool raises
-    :class:`~storetasks.ParamValidationError` rather than being wrapped, and so does one the
-    library refuses with its reason (``max_attempts`` above 100, ``max_concurrency`` above 1024).
+    milliseconds a 64-bit unsigned number holds). ``max_concurrency`` bounds what runs at once
+    (default 8): the requests of 20 image ids that a longer id list is split into (in each place),
+    the places a fleet call lists, and the pages a fleet call queues for its caller. A value
+    beyond what its C type holds (``max_attempts`` 32 bits, ``max_concurrency`` a ``size_t``),
+    NaN, infinity or a bool raises :class:`~storetasks.ParamValidationError` rather than being
+    wrapped, and so does one the library refuses with its reason (``max_attempts`` above 100,
+    ``max_concurrency`` above 1024).
 
     ``endpoint_url`` is EC2's alone: the roles of fleet calls and waits are assumed through STS at
     ``sts_endpoint_url``, else ``AWS_ENDPOINT_URL_STS``, the profile's, or STS's regional endpoint.
@@ -298,10 +299,11 @@ class Client:
     def describe_store_image_tasks_fleet(self, *args, **kwargs):
         """The query in many regions and accounts at once: ``Regions=[...]`` or
         ``AllRegions=True``, optional ``RoleArns=[...]``, and the parameters of
-        ``describe_store_image_tasks`` but ``NextToken``. Returns ``{"Regions": [{"Region",
+        ``describe_store_image_tasks`` but ``NextToken``. Returns ``{"Places": [{"Region",
         "Account", "RoleArn" (with a role), "StoreImageTaskResults", "Error" (for a failed
-        place)}]}``, one entry per (account, region); a failing place does not fail the call. See
-        :mod:`storetasks.fleet`."""
+        place)}]}``, one entry per (account, region); a failing place does not fail the call.
+        ``"Regions"`` is a deprecated alias of ``"Places"`` (the same list object), removed at
+        1.0. See :mod:`storetasks.fleet`."""
         if args:
             raise TypeError("describe_store_image_tasks_fleet() only accepts keyword arguments.")
         if self._closed:

@@ -6,7 +6,7 @@ calls), as ``Client.describe_store_image_tasks_fleet`` and its streaming form
 
     fleet = client.describe_store_image_tasks_fleet(Regions=["eu-west-3", "us-west-2"],
                                                     Filters=[{"Name": "task-state", "Values": ["InProgress"]}])
-    for place in fleet["Regions"]:
+    for place in fleet["Places"]:
         print(place["Region"], place.get("Error", {}).get("Code"), len(place["StoreImageTaskResults"]))
 
 A place is one (account, region) pair. The fleet names its regions (``Regions``) or asks for
@@ -15,6 +15,12 @@ that are not opted in are left out). Without ``RoleArns`` the client's own crede
 every region (``Account`` is None); with them, each role is assumed once and lists its own
 account's regions. Places come in that order: accounts in the order of ``RoleArns``, then regions
 in the order of ``Regions`` (or sorted by name with ``AllRegions``).
+
+The result is ``{"Places": [<place>, ...]}``, as ``storetasks_fleet_result_to_json`` writes it,
+and it also holds ``"Regions"``: a deprecated alias of ``"Places"``, the very same list object
+(``result["Regions"] is result["Places"]``), which earlier releases named so. It will be removed
+at 1.0: read ``"Places"``. Only the result is renamed; ``Regions=[...]`` stays the parameter
+that names the regions to list.
 
 The other parameters are those of ``describe_store_image_tasks`` (``ImageIds``, ``Filters``,
 ``MaxResults``, ``DryRun``), sent to every place; ``MaxResults`` is the page size, and every
@@ -154,7 +160,10 @@ def _place(lib, result, i, with_tasks):
 
 
 def _places(lib, result, with_tasks):
-    return {"Regions": [_place(lib, result, i, with_tasks) for i in range(lib.storetasks_fleet_result_len(result))]}
+    """The result dict: ``"Places"``, and ``"Regions"``, its deprecated alias until 1.0 (the same
+    list object, so that what is changed through one shows through the other)."""
+    places = [_place(lib, result, i, with_tasks) for i in range(lib.storetasks_fleet_result_len(result))]
+    return {"Places": places, "Regions": places}
 
 
 def _raise_failure(lib, status, err, error, closed, endpoint_url):
@@ -213,9 +222,10 @@ class FleetPages:
     None for the client's own credentials, ``page`` a boto3 response dict of that region's
     listing); each iteration runs the fleet call again, from the beginning.
 
-    After an iteration ends, ``result`` is the outcome of every place: ``{"Regions": [{"Region",
+    After an iteration ends, ``result`` is the outcome of every place: ``{"Places": [{"Region",
     "Account", "RoleArn" (with a role), "TaskCount": tasks delivered, "Error" (for a failed
-    place)}]}``. Leaving the loop early (``break``, or ``close()``) stops every listing:
+    place)}]}``, with ``"Regions"`` as a deprecated alias of ``"Places"`` (the same list object;
+    removed at 1.0). Leaving the loop early (``break``, or ``close()``) stops every listing:
     ``stopped`` is then True and ``result`` holds the outcomes so far (a place still being
     listed has no error and the count of what it delivered). Errors that end the whole call are
     raised by the iteration and leave ``result`` None.
@@ -317,7 +327,7 @@ class FleetPages:
                 # The outcomes of a loop that stopped early; none for a call that an error ended.
                 if error is None or isinstance(error, GeneratorExit):
                     self.result = _places(lib, result, with_tasks=False)
-                    for place in self.result["Regions"]:
+                    for place in self.result["Places"]:
                         key = (place["Region"], place["Account"])
                         if key in unreadable:
                             place["TaskCount"] = delivered.get(key, 0)

@@ -94,8 +94,9 @@ opt_flag <- function(x, what) {
 #' \code{connect_timeout} (seconds), \code{max_retries} (retries after the first attempt) and
 #' \code{close_connection} (accepted and ignored: the library keeps a connection pool); and seven of
 #' this package: \code{timeout} (seconds each attempt may take), \code{max_concurrency} (what runs
-#' at once: the requests of 20 image ids a longer list is split into, the places of a fleet call and
-#' the pages it holds; default 8), \code{app_name} (added to the user agent),
+#' at once, default 8: the requests of 20 image ids that a longer id list is split into (in each
+#' place), the places a fleet call lists, and the pages a fleet call queues for its caller),
+#' \code{app_name} (added to the user agent),
 #' \code{keep_milliseconds} (\code{TRUE} keeps the milliseconds of \code{TaskStartTime}, which paws
 #' drops; default \code{getOption("storetasks.keep_milliseconds", FALSE)}), \code{proxy},
 #' \code{no_proxy} and \code{ca_bundle}. \code{ca_bundle} is a PEM file whose certificates TLS trusts
@@ -149,14 +150,18 @@ opt_flag <- function(x, what) {
 #' ImageIds = NULL, DryRun = NULL, Filters = NULL, MaxResults = NULL)} runs the query in many
 #' (account, region) places at once: the \code{Regions} named, or with \code{AllRegions = TRUE}
 #' every region enabled for the account; the client's own account, or with \code{RoleArns} the
-#' account of each role (assumed once). It returns \code{list(Regions = list(<place>, ...))},
+#' account of each role (assumed once). It returns
+#' \code{list(Places = list(<place>, ...), Regions = <the same list>)}, the places in order:
 #' accounts in the order of \code{RoleArns}, then regions in the order given (or by name), each
 #' place \code{list(Region, Account, RoleArn, StoreImageTaskResults, Error)}: \code{Account} is
 #' \code{character(0)} for the client's own credentials, \code{RoleArn} is there only with a
 #' role, \code{StoreImageTaskResults} holds paws's tasks (every page) and \code{Error} is there
 #' only for a failed place, \code{list(Status, Code, Message, HttpStatus, RequestId)}. A failing
 #' place (throttled, denied, unreachable, a \code{DryRun}'s \code{DryRunOperation}) does not fail
-#' the call; a value the library refuses raises \code{storetasks_invalid_argument}.
+#' the call; a value the library refuses raises \code{storetasks_invalid_argument}. \code{Places}
+#' is the name \code{storetasks_fleet_result_to_json} gives the list; \code{Regions}, its earlier
+#' name, is a deprecated alias that holds the same list object, kept until 1.0: read
+#' \code{Places}. (The \code{Regions} argument, the regions to list, keeps its name.)
 #'
 #' The client owns a native client (an external pointer with a finalizer): \code{svc$close()} or
 #' \code{close(svc)} frees it at once, and garbage collection frees a forgotten one.
@@ -346,8 +351,9 @@ describe <- function(state, ImageIds, DryRun, Filters, NextToken, MaxResults) {
   )
 }
 
-# The query in many (account, region) places at once: list(Regions = list(<place>, ...)), each place
-# list(Region, Account, RoleArn (with a role), StoreImageTaskResults, Error (for a failed place)).
+# The query in many (account, region) places at once: list(Places = list(<place>, ...), Regions =
+# the same list, a deprecated alias until 1.0), each place list(Region, Account, RoleArn (with a
+# role), StoreImageTaskResults, Error (for a failed place)).
 # A failing place does not fail the call; bad input, close() and Ctrl-C do.
 describe_fleet <- function(state, Regions, AllRegions, RoleArns, ImageIds, DryRun, Filters, MaxResults) {
   regions <- as_strings(Regions, "Regions")

@@ -196,14 +196,17 @@ static SEXP place_value(const storetasks_fleet_result *r, size_t i, int keep_ms)
     return out;
 }
 
-/* The shape of storetasks_fleet_result_to_json, with paws's tasks. */
+/* The shape of storetasks_fleet_result_to_json, with paws's tasks: list(Places = <places>), and
+ * Regions, the list's earlier name, kept until 1.0 as a deprecated alias holding the same list
+ * object (R copies it only if one of the two is modified). */
 SEXP fleet_value(const storetasks_fleet_result *r, int keep_ms) {
-    static const char *const names[] = {"Regions"};
+    static const char *const names[] = {"Places", "Regions"};
     size_t n = storetasks_fleet_result_len(r);
     if (n > (size_t)R_XLEN_T_MAX) Rf_error("too many places");
     SEXP places = PROTECT(Rf_allocVector(VECSXP, (R_xlen_t)n));
     for (size_t i = 0; i < n; i++) SET_VECTOR_ELT(places, (R_xlen_t)i, place_value(r, i, keep_ms));
-    SEXP out = named_list(1, names, &places);
+    const SEXP v[2] = {places, places};
+    SEXP out = named_list(2, names, v);
     UNPROTECT(1);
     return out;
 }

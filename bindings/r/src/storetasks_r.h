@@ -170,7 +170,8 @@ SEXP kind_list(const char *kind, const char *name, SEXP value) attribute_hidden;
 SEXP tasks_value(const storetasks_task *tasks, size_t n, int keep_ms) attribute_hidden;
 /* list(StoreImageTaskResults, NextToken): paws's response. */
 SEXP response_value(const storetasks_task_list *list, int keep_ms) attribute_hidden;
-/* list(Regions = list(<place>, ...)): a fleet call's response. */
+/* list(Places = list(<place>, ...), Regions = <the same list>): a fleet call's response (Regions,
+ * a deprecated alias of Places, goes at 1.0). */
 SEXP fleet_value(const storetasks_fleet_result *r, int keep_ms) attribute_hidden;
 /* The error list of a failed call, list(kind = "error", status, ...); `err` may be NULL. */
 SEXP error_value(storetasks_status status, const storetasks_error *err, const char *fallback) attribute_hidden;

@@ -22,10 +22,10 @@ test_that("each region equals its own listing, and a failing region carries its 
   svc <- local_client(emu, max_retries = 1)
   regions <- c("us-west-2", "eu-west-3", "ap-south-1", "us-west-2")
   out <- svc$describe_store_image_tasks_fleet(Regions = regions, MaxResults = 15)
-  expect_identical(names(out), "Regions")
-  expect_identical(vapply(out$Regions, function(p) p$Region, ""), c("us-west-2", "eu-west-3", "ap-south-1"))
+  expect_identical(names(out), c("Places", "Regions"))
+  expect_identical(vapply(out$Places, function(p) p$Region, ""), c("us-west-2", "eu-west-3", "ap-south-1"))
   seen <- character(0)
-  for (place in out$Regions[c(1, 3)]) {
+  for (place in out$Places[c(1, 3)]) {
     expect_identical(names(place), c("Region", "Account", "StoreImageTaskResults"))
     expect_identical(place$Account, character(0))
     expected <- regional_listing(emu, place$Region)
@@ -34,7 +34,7 @@ test_that("each region equals its own listing, and a failing region carries its 
     expect_length(intersect(seen, ami_ids(expected)), 0L)
     seen <- c(seen, ami_ids(expected))
   }
-  failed <- out$Regions[[2]]
+  failed <- out$Places[[2]]
   expect_identical(names(failed), c("Region", "Account", "StoreImageTaskResults", "Error"))
   expect_identical(failed$StoreImageTaskResults, list())
   expect_identical(names(failed$Error), c("Status", "Code", "Message", "HttpStatus", "RequestId"))
@@ -59,9 +59,9 @@ test_that("roles tag their places with their own data; DryRun answers in every r
   # Pages of 4: every place takes several requests, and each must hold all of them.
   out <- svc$describe_store_image_tasks_fleet(Regions = list("eu-west-3", "us-east-1"), RoleArns = ROLE_A,
                                               MaxResults = 4)
-  expect_identical(vapply(out$Regions, function(p) p$Region, ""), c("eu-west-3", "us-east-1"))
-  own <- svc$describe_store_image_tasks_fleet(Regions = "eu-west-3")$Regions[[1]]
-  for (place in out$Regions) {
+  expect_identical(vapply(out$Places, function(p) p$Region, ""), c("eu-west-3", "us-east-1"))
+  own <- svc$describe_store_image_tasks_fleet(Regions = "eu-west-3")$Places[[1]]
+  for (place in out$Places) {
     expect_identical(names(place), c("Region", "Account", "RoleArn", "StoreImageTaskResults"))
     expect_identical(place$Account, "111111111111")
     expect_identical(place$RoleArn, ROLE_A)
@@ -76,19 +76,32 @@ test_that("roles tag their places with their own data; DryRun answers in every r
                      vapply(held, function(t) t$StoreTaskState, ""))
   }
   dry <- svc$describe_store_image_tasks_fleet(Regions = c("us-east-1", "eu-west-3"), DryRun = TRUE)
-  expect_identical(vapply(dry$Regions, function(p) p$Region, ""), c("us-east-1", "eu-west-3"))
-  for (place in dry$Regions) {
+  expect_identical(vapply(dry$Places, function(p) p$Region, ""), c("us-east-1", "eu-west-3"))
+  for (place in dry$Places) {
     expect_identical(place$Error$Code, "DryRunOperation")
     expect_identical(place$Error$Status, "STORETASKS_STATUS_DRY_RUN_OK")
     expect_identical(place$Error$HttpStatus, 412L)
   }
 })
 
+test_that("Regions is a deprecated alias holding the Places list itself, until 1.0", {
+  emu <- local_emulator("--generate", 5, "--regions", "us-east-1,eu-west-3")
+  svc <- local_client(emu)
+  out <- svc$describe_store_image_tasks_fleet(Regions = c("eu-west-3", "us-east-1"))
+  expect_identical(names(out), c("Places", "Regions"))
+  expect_identical(out$Regions, out$Places)
+  expect_identical(vapply(out$Places, function(p) p$Region, ""), c("eu-west-3", "us-east-1"))
+  # One object under two names, not a copy.
+  skip_if_not(capabilities("profmem"), "R without memory profiling cannot tell an object's address")
+  on.exit(untracemem(out$Places), add = TRUE)
+  expect_identical(tracemem(out$Regions), tracemem(out$Places))
+})
+
 test_that("all regions leave out the opt-in one; a closed client and bad input raise", {
   emu <- local_emulator("--generate", 5, "--regions", "us-east-1,eu-west-3", "--opt-in-region", "me-south-1")
   svc <- local_client(emu)
   out <- svc$describe_store_image_tasks_fleet(AllRegions = TRUE)
-  expect_identical(vapply(out$Regions, function(p) p$Region, ""), c("eu-west-3", "us-east-1"))
+  expect_identical(vapply(out$Places, function(p) p$Region, ""), c("eu-west-3", "us-east-1"))
   before <- emu_stats(emu)$requests
   expect_error(svc$describe_store_image_tasks_fleet(), "no region", class = "storetasks_invalid_argument")
   expect_error(svc$describe_store_image_tasks_fleet(Regions = "EU WEST"), "not a region name",
@@ -116,5 +129,5 @@ test_that("Ctrl-C during a fleet call cancels it at once", {
   expect_identical(got, "interrupted")
   expect_lt(as.numeric(Sys.time() - start, units = "secs"), 4)
   emu_control(emu, "DELETE", "/_emulator/faults")
-  expect_length(svc$describe_store_image_tasks_fleet(Regions = "eu-west-3")$Regions[[1]]$StoreImageTaskResults, 5L)
+  expect_length(svc$describe_store_image_tasks_fleet(Regions = "eu-west-3")$Places[[1]]$StoreImageTaskResults, 5L)
 })

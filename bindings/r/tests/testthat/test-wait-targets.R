@@ -11,7 +11,7 @@ targets_emulator <- function(env = parent.frame()) {
 
 # Every task of one place, newest first.
 place_listing <- function(svc, region, role = NULL) {
-  out <- svc$describe_store_image_tasks_fleet(Regions = region, RoleArns = role)$Regions
+  out <- svc$describe_store_image_tasks_fleet(Regions = region, RoleArns = role)$Places
   expect_length(out, 1L)
   expect_null(out[[1]]$Error)
   out[[1]]$StoreImageTaskResults
