@@ -132,6 +132,10 @@ typedef enum storetasks_status {
      * names the AMI.
      */
     STORETASKS_STATUS_NOT_FOUND = 15,
+    /**
+     * A call started with a `_start` function has nothing to take yet; no error object is made.
+     */
+    STORETASKS_STATUS_PENDING = 16,
 } storetasks_status;
 
 /**
@@ -201,6 +205,13 @@ typedef enum storetasks_log_level {
 } storetasks_log_level;
 
 /**
+ * A call running on a client's threads. Opaque; made by a `storetasks_client_*_start` function,
+ * freed with `storetasks_call_free`. Its functions may be called from any thread, but by one
+ * thread at a time for one call.
+ */
+typedef struct storetasks_call storetasks_call;
+
+/**
  * A cancellation token: pass it to a call, trigger it from any thread to end that call with
  * `STORETASKS_STATUS_CANCELLED`. Once triggered it stays triggered. Thread-safe.
  */
@@ -261,6 +272,14 @@ typedef struct storetasks_task_list storetasks_task_list;
  * `storetasks_wait_options_free`. Not safe to change from two threads at once.
  */
 typedef struct storetasks_wait_options storetasks_wait_options;
+
+/**
+ * Run on one of the library's threads each time `call` has something new for its caller: its
+ * result (once), or a page or the end of a page-by-page call. It may take what is ready, start
+ * other calls and free `call` itself, but must return quickly (the thread serves other calls)
+ * and normally (no C++ exception or `longjmp` may leave it).
+ */
+typedef void (*storetasks_call_callback)(struct storetasks_call *call, void *user_data);
 
 /**
  * Called once per page by `storetasks_client_describe_pages`, on the calling thread. `page` is
@@ -392,6 +411,116 @@ STORETASKS_API const char *storetasks_version(void);
  * Only for strings whose documentation says to free them with this function. Thread-safe.
  */
 STORETASKS_API void storetasks_string_free(char *s);
+
+/**
+ * Starts fetching one page, as `storetasks_client_describe` does, and returns at once.
+ *
+ * `query` may be NULL (every task, EC2's page size). `callback` may be NULL (then wait on
+ * `storetasks_call_fd`); `user_data` is passed to it untouched. Arguments are checked before
+ * anything starts: a bad one fails here, as in the blocking call, and nothing runs. On success
+ * `*call_out` is a new call that the caller frees with `storetasks_call_free` (the callback may
+ * already be running by the time this returns); take its list with `storetasks_call_take_list`.
+ * Thread-safe: any number of calls may be started and run on one client at once.
+ */
+STORETASKS_API
+enum storetasks_status storetasks_client_describe_start(const struct storetasks_client *client,
+                                                        const struct storetasks_query *query,
+                                                        storetasks_call_callback callback,
+                                                        void *user_data,
+                                                        struct storetasks_call **call_out,
+                                                        struct storetasks_error **err);
+
+/**
+ * Starts fetching every page, as `storetasks_client_describe_all` does (`max_tasks` 0: no cap),
+ * and returns at once. Arguments, callback and ownership as for
+ * `storetasks_client_describe_start`.
+ */
+STORETASKS_API
+enum storetasks_status storetasks_client_describe_all_start(const struct storetasks_client *client,
+                                                            const struct storetasks_query *query,
+                                                            size_t max_tasks,
+                                                            storetasks_call_callback callback,
+                                                            void *user_data,
+                                                            struct storetasks_call **call_out,
+                                                            struct storetasks_error **err);
+
+/**
+ * Starts a listing page by page, as `storetasks_client_describe_pages` makes it (`max_tasks` 0:
+ * no cap), and returns at once; take its pages with `storetasks_call_next_page`. At most two
+ * pages wait for the caller: the listing waits for room (holding no thread), so memory stays
+ * bounded however slowly pages are taken. Arguments, callback and ownership as for
+ * `storetasks_client_describe_start`; the callback runs for every page and for the end.
+ */
+STORETASKS_API
+enum storetasks_status storetasks_client_describe_pages_start(const struct storetasks_client *client,
+                                                              const struct storetasks_query *query,
+                                                              size_t max_tasks,
+                                                              storetasks_call_callback callback,
+                                                              void *user_data,
+                                                              struct storetasks_call **call_out,
+                                                              struct storetasks_error **err);
+
+/**
+ * A descriptor that is readable while `call` has something for its caller (its result, a page,
+ * or the end), for an event loop to wait on (`poll`, `epoll`, asyncio's `add_reader`, libuv's
+ * `uv_poll`); it stops being readable once everything ready was taken. Owned by the call: never
+ * read, write or close it. -1 for NULL, and on Windows, where the callback is the way to learn of
+ * news. Thread-safe.
+ */
+STORETASKS_API int32_t storetasks_call_fd(const struct storetasks_call *call);
+
+/**
+ * Whether `call` has ended with nothing left before its end: for a list, its result is ready
+ * (or was taken); for pages, every page was taken and the end is ready (or was taken). False
+ * for NULL. Thread-safe.
+ */
+STORETASKS_API bool storetasks_call_finished(const struct storetasks_call *call);
+
+/**
+ * Stops `call`: unless it has already ended, it ends as `STORETASKS_STATUS_CANCELLED` soon (its
+ * callback runs and its descriptor becomes readable then). NULL is ignored. Thread-safe, and safe
+ * inside the call's callback.
+ */
+STORETASKS_API void storetasks_call_cancel(const struct storetasks_call *call);
+
+/**
+ * Takes the list of a call started by `storetasks_client_describe_start` or
+ * `storetasks_client_describe_all_start`.
+ *
+ * `STORETASKS_STATUS_PENDING` (and nothing written) while the call runs. Once it has ended: on
+ * success `*list_out` is the new list the blocking call would have returned, which the caller
+ * frees with `storetasks_task_list_free`; on failure the blocking call's status, and `*err` (when
+ * `err` is not NULL) receives its error object. Only once: afterwards, and for a page-by-page
+ * call, INVALID_ARGUMENT. Not to be called from two threads at once for one call.
+ */
+STORETASKS_API
+enum storetasks_status storetasks_call_take_list(struct storetasks_call *call,
+                                                 struct storetasks_task_list **list_out,
+                                                 struct storetasks_error **err);
+
+/**
+ * Takes the next page of a call started by `storetasks_client_describe_pages_start`.
+ *
+ * `STORETASKS_STATUS_PENDING` (and nothing written) while no page is ready and the listing has
+ * not ended. Otherwise OK with `*page_out` set to the next page (a new list the caller frees with
+ * `storetasks_task_list_free`), or to NULL at the end of the listing (and at every call after
+ * it); or, once, the status and error object of what ended the listing early (the pages before
+ * it stay delivered). INVALID_ARGUMENT for a call that delivers one list. Not to be called from
+ * two threads at once for one call.
+ */
+STORETASKS_API
+enum storetasks_status storetasks_call_next_page(struct storetasks_call *call,
+                                                 struct storetasks_task_list **page_out,
+                                                 struct storetasks_error **err);
+
+/**
+ * Frees `call`, stopping it first if it is still running. NULL is ignored. It returns at once,
+ * except when the call's callback is running on another thread at that moment: then it waits
+ * for that callback to return, so that nothing the callback uses is freed under it. Inside the
+ * call's own callback, it frees the call without waiting (the callback must not use it after).
+ * What the call produced and nobody took is freed with it.
+ */
+STORETASKS_API void storetasks_call_free(struct storetasks_call *call);
 
 /**
  * A new, untriggered token. The caller owns it and frees it with `storetasks_cancel_free`, after
@@ -625,10 +754,10 @@ enum storetasks_status storetasks_config_set_app_name(struct storetasks_config *
                                                       const char *app_name);
 
 /**
- * How much runs at once: the requests of 20 image ids that a long id list is split into, the
- * places of a fleet call, and the pages a fleet call holds for its caller (default 8). From 1
- * to `STORETASKS_MAX_CONCURRENCY`; other values are INVALID_ARGUMENT with the reason in
- * `storetasks_config_last_error`.
+ * How much runs at once (default 8): the requests of 20 image ids that a longer id list is
+ * split into (in each place), the places a fleet call lists, and the pages a fleet call queues
+ * for its caller. From 1 to `STORETASKS_MAX_CONCURRENCY`; other values are INVALID_ARGUMENT with
+ * the reason in `storetasks_config_last_error`.
  */
 STORETASKS_API
 enum storetasks_status storetasks_config_set_max_concurrency(struct storetasks_config *config,

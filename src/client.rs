@@ -352,6 +352,18 @@ impl Client {
         spawn_and_wait(&self.handle, cancel, fut).map_err(|e| self.redact(e))
     }
 
+    /// What removes the configured secrets from an error's text, for work that outlives a borrow
+    /// of the client.
+    pub(crate) fn redactor(&self) -> impl Fn(Error) -> Error + Send + 'static {
+        let secrets = self.secrets.clone();
+        move |mut e| {
+            for s in &secrets {
+                e = e.redact(s);
+            }
+            e
+        }
+    }
+
     /// Removes the configured secrets from an error's text.
     pub(crate) fn redact(&self, mut e: Error) -> Error {
         for s in &self.secrets {

@@ -14,6 +14,7 @@
     reason = "`Error` carries the code, request id and wait details by value: it is built once per failed call and handed to C as is, so boxing it would only add an allocation on the error path"
 )]
 
+pub mod call;
 pub mod cancel;
 pub mod client;
 pub mod describe_store_image_tasks;

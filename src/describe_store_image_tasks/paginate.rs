@@ -6,6 +6,7 @@ use std::sync::Arc;
 use aws_sdk_ec2::types::Filter as SdkFilter;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 
+use crate::call::{Call, Kind};
 use crate::cancel::CancelToken;
 use crate::client::Client;
 use crate::describe_store_image_tasks::query::{MAX_RESULTS_RANGE, Query};
@@ -238,12 +239,59 @@ impl Client {
     pub fn describe_all(&self, q: &Query, max_tasks: Option<usize>, cancel: Option<&CancelToken>) -> Result<TaskPage> {
         let mut all = TaskPage::default();
         self.describe_each(q, max_tasks, cancel, |page| {
-            all.tasks.append(page.tasks);
-            all.next_token = page.next_token;
-            all.request_id = page.request_id;
-            all.truncated |= page.truncated;
+            all.absorb(page);
             true
         })?;
         Ok(all)
+    }
+}
+
+/// The same calls started on the client's runtime, returning at once (see [`crate::call`]).
+impl Client {
+    /// Starts fetching one page, as [`Client::describe_page`] does, into `call` (a list call).
+    pub fn start_describe(&self, call: &Call, q: &Query) -> Result<()> {
+        expect_kind(call, Kind::List)?;
+        q.validate()?;
+        let fut = send_batched(self.ec2.clone(), q.clone(), self.max_concurrency, self.endpoint.clone());
+        self.start(call, |_| async move { fut.await.map(Some) });
+        Ok(())
+    }
+
+    /// Starts fetching every page, as [`Client::describe_all`] does, into `call` (a list call).
+    pub fn start_describe_all(&self, call: &Call, q: &Query, max_tasks: Option<usize>) -> Result<()> {
+        expect_kind(call, Kind::List)?;
+        let mut listing = Listing::new(q, max_tasks)?;
+        let (ec2, concurrency, endpoint) = (self.ec2.clone(), self.max_concurrency, self.endpoint.clone());
+        self.start(call, move |_| async move {
+            let mut all = TaskPage::default();
+            while let Some(request) = listing.next_request() {
+                all.absorb(listing.accept(send_batched(ec2.clone(), request, concurrency, endpoint.clone()).await?)?);
+            }
+            Ok(Some(all))
+        });
+        Ok(())
+    }
+
+    /// Starts a listing whose pages `call` (a pages call) hands out one by one, as
+    /// [`Client::describe_each`] would give them; the listing waits while the caller's queue of
+    /// pages is full.
+    pub fn start_describe_pages(&self, call: &Call, q: &Query, max_tasks: Option<usize>) -> Result<()> {
+        expect_kind(call, Kind::Pages)?;
+        let mut listing = Listing::new(q, max_tasks)?;
+        let (ec2, concurrency, endpoint) = (self.ec2.clone(), self.max_concurrency, self.endpoint.clone());
+        self.start(call, move |sink| async move {
+            while let Some(request) = listing.next_request() {
+                sink.send(listing.accept(send_batched(ec2.clone(), request, concurrency, endpoint.clone()).await?)?).await?;
+            }
+            Ok(None)
+        });
+        Ok(())
+    }
+}
+
+fn expect_kind(call: &Call, kind: Kind) -> Result<()> {
+    match call.kind() == kind {
+        true => Ok(()),
+        false => Err(Error::invalid("the call was made for another kind of result")),
     }
 }

@@ -268,6 +268,17 @@ pub struct TaskPage {
     pub truncated: bool,
 }
 
+impl TaskPage {
+    /// Appends the next page of the same listing: its tasks after these, its token, request id and
+    /// cut.
+    pub(crate) fn absorb(&mut self, page: TaskPage) {
+        self.tasks.append(page.tasks);
+        self.next_token = page.next_token;
+        self.request_id = page.request_id;
+        self.truncated |= page.truncated;
+    }
+}
+
 /// Formats milliseconds since the epoch the way EC2 sends them: `2026-11-20T12:00:00.123Z`.
 pub fn format_time_ms(ms: i64) -> String {
     let secs = ms.div_euclid(1000);

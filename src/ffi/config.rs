@@ -243,10 +243,10 @@ pub extern "C" fn storetasks_config_set_app_name(config: *mut storetasks_config,
     })
 }
 
-/// How much runs at once: the requests of 20 image ids that a long id list is split into, the
-/// places of a fleet call, and the pages a fleet call holds for its caller (default 8). From 1
-/// to `STORETASKS_MAX_CONCURRENCY`; other values are INVALID_ARGUMENT with the reason in
-/// `storetasks_config_last_error`.
+/// How much runs at once (default 8): the requests of 20 image ids that a longer id list is
+/// split into (in each place), the places a fleet call lists, and the pages a fleet call queues
+/// for its caller. From 1 to `STORETASKS_MAX_CONCURRENCY`; other values are INVALID_ARGUMENT with
+/// the reason in `storetasks_config_last_error`.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_config_set_max_concurrency(
     config: *mut storetasks_config,

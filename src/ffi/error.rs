@@ -46,11 +46,13 @@ pub enum storetasks_status {
     /// A waited-for image had no store task for longer than the grace period; the error object
     /// names the AMI.
     NotFound = 15,
+    /// A call started with a `_start` function has nothing to take yet; no error object is made.
+    Pending = 16,
 }
 
 impl storetasks_status {
     /// Every status with its C name, in number order: the one table that names them.
-    pub(crate) const NAMES: [(storetasks_status, &'static CStr); 16] = [
+    pub(crate) const NAMES: [(storetasks_status, &'static CStr); 17] = [
         (storetasks_status::Ok, c"STORETASKS_STATUS_OK"),
         (storetasks_status::DryRunOk, c"STORETASKS_STATUS_DRY_RUN_OK"),
         (storetasks_status::InvalidArgument, c"STORETASKS_STATUS_INVALID_ARGUMENT"),
@@ -67,6 +69,7 @@ impl storetasks_status {
         (storetasks_status::TaskFailed, c"STORETASKS_STATUS_TASK_FAILED"),
         (storetasks_status::WaitTimeout, c"STORETASKS_STATUS_WAIT_TIMEOUT"),
         (storetasks_status::NotFound, c"STORETASKS_STATUS_NOT_FOUND"),
+        (storetasks_status::Pending, c"STORETASKS_STATUS_PENDING"),
     ];
 }
 

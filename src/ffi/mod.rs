@@ -31,6 +31,7 @@ macro_rules! builder_handle {
     };
 }
 
+pub mod call;
 pub mod cancel;
 pub mod client;
 pub mod config;
@@ -95,6 +96,20 @@ pub(crate) fn boundary(err: *mut *mut storetasks_error, f: impl FnOnce() -> Resu
         out.set(obj);
     }
     status
+}
+
+/// [`boundary`] for the functions that take what a call produced: `Poll::Pending` (nothing to
+/// take yet) is `STORETASKS_STATUS_PENDING`, without an error object.
+pub(crate) fn boundary_pending(
+    err: *mut *mut storetasks_error,
+    f: impl FnOnce() -> Result<std::task::Poll<()>, Error>,
+) -> storetasks_status {
+    let mut pending = false;
+    let status = boundary(err, || {
+        pending = f()?.is_pending();
+        Ok(())
+    });
+    if pending { storetasks_status::Pending } else { status }
 }
 
 /// Runs `f` behind the panic boundary, returning `fallback` if it panics.
@@ -184,6 +199,16 @@ impl<T: BoxHandle> OutPtr<T> {
     /// Hands `value` to the caller as a new handle.
     pub(crate) fn set(self, value: T) {
         self.write(into_raw(value));
+    }
+
+    /// Hands the caller a handle already boxed (whose address something else holds already).
+    pub(crate) fn set_boxed(self, value: Box<T>) {
+        self.write(Box::into_raw(value));
+    }
+
+    /// Writes NULL: "no such object".
+    pub(crate) fn set_null(self) {
+        self.write(std::ptr::null_mut());
     }
 }
 
@@ -350,7 +375,7 @@ mod header {
 #[cfg(test)]
 mod exports {
     /// The helpers whose call keeps a C function's body inside the panic boundary.
-    const WRAPPERS: [&str; 11] = [
+    const WRAPPERS: [&str; 13] = [
         "boundary(",
         "boundary_or(",
         "super::boundary_or(",
@@ -362,6 +387,8 @@ mod exports {
         "free_box(",
         "super::last_error(",
         "list_call(",
+        "boundary_pending(",
+        "start(",
     ];
 
     /// The C functions that cannot panic, and why they need no boundary.

@@ -1,0 +1,304 @@
+//! Calls that run on the client's runtime while their caller goes on: started at once, they hand
+//! their outcome (one result, or pages then an end) to the caller when it asks, and tell it when
+//! there is something to take, through a descriptor an event loop can wait on and through an
+//! optional wake-up function run on a library thread.
+//!
+//! A [`Call`] is shared between the caller, who takes what it produced, and the task on the
+//! runtime that produces it. What the task produced waits in the call's [`State`]; pages wait in
+//! a queue of bounded length (the task waits for room, without holding a thread). Dropping the
+//! call stops the task; a wake-up running on another thread at that moment is waited for, so
+//! that whatever the wake-up uses outlives it. When the client's runtime goes away first (the
+//! client was freed), the task is dropped and the call ends as cancelled.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::task::Poll;
+use std::thread::ThreadId;
+
+use tokio::sync::Semaphore;
+
+use crate::cancel::CancelToken;
+use crate::client::Client;
+use crate::describe_store_image_tasks::task::TaskPage;
+use crate::error::{Error, ErrorKind, Result};
+
+/// What a call produces: one result, or pages followed by an end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// One list (a page, every page, a wait's tasks).
+    List,
+    /// Pages one by one, then the end.
+    Pages,
+}
+
+/// A function the library runs on one of its threads each time the call has something new for
+/// its caller (a page, or its end).
+pub type Wake = Box<dyn Fn() + Send + Sync>;
+
+/// What the task produced and the caller has not taken yet.
+#[derive(Default)]
+struct State {
+    pages: VecDeque<TaskPage>,
+    /// The call's end: the list of a [`Kind::List`] call, or how a [`Kind::Pages`] call ended.
+    end: Option<Result<Option<TaskPage>>>,
+    end_taken: bool,
+    /// Whether the readiness descriptor is readable now.
+    raised: bool,
+    /// The caller dropped the call: no more wake-ups.
+    detached: bool,
+    /// The thread running a wake-up now, if any.
+    waking: Option<ThreadId>,
+}
+
+struct Shared {
+    kind: Kind,
+    state: Mutex<State>,
+    /// Signalled when a wake-up ends.
+    woke: Condvar,
+    signal: Signal,
+    wake: OnceLock<Wake>,
+    /// Room for pages waiting for the caller.
+    room: Semaphore,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Records what the task produced and tells the caller: the descriptor becomes readable, and
+    /// the wake-up runs on this thread unless the caller has gone.
+    fn deliver(&self, record: impl FnOnce(&mut State)) {
+        let mut st = self.lock();
+        record(&mut st);
+        if !st.raised {
+            st.raised = true;
+            self.signal.raise();
+        }
+        let Some(wake) = self.wake.get().filter(|_| !st.detached) else { return };
+        st.waking = Some(std::thread::current().id());
+        drop(st);
+        // The wake-up is the caller's code: a panic in it must not leave the call marked as
+        // waking forever.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(wake));
+        self.lock().waking = None;
+        self.woke.notify_all();
+    }
+
+    /// Lowers the descriptor when nothing is left to take.
+    fn settle(&self, st: &mut State) {
+        let pending_end = st.end.is_some() && !st.end_taken;
+        if st.raised && st.pages.is_empty() && !pending_end {
+            st.raised = false;
+            self.signal.lower();
+        }
+    }
+}
+
+/// Ends the call as cancelled if the task is dropped before it finished (its runtime shut down).
+struct EndGuard(Option<Arc<Shared>>);
+
+impl EndGuard {
+    fn finish(mut self, end: Result<Option<TaskPage>>) {
+        if let Some(shared) = self.0.take() {
+            shared.deliver(|st| st.end = Some(end));
+        }
+    }
+}
+
+impl Drop for EndGuard {
+    fn drop(&mut self) {
+        if let Some(shared) = self.0.take() {
+            let e = Error::new(ErrorKind::Cancelled, "the call was stopped because its client was freed");
+            shared.deliver(|st| st.end = Some(Err(e)));
+        }
+    }
+}
+
+/// Hands pages from the task to the caller, waiting for room in the call's queue.
+pub(crate) struct PageSink(Arc<Shared>);
+
+impl PageSink {
+    /// Queues `page` once there is room for it.
+    pub(crate) async fn send(&self, page: TaskPage) -> Result<()> {
+        self.0.room.acquire().await.map_err(|_| Error::cancelled())?.forget();
+        self.0.deliver(|st| st.pages.push_back(page));
+        Ok(())
+    }
+}
+
+/// A call running on a client's runtime. Dropping it stops the call.
+pub struct Call {
+    shared: Arc<Shared>,
+    stop: CancelToken,
+}
+
+impl Call {
+    /// A call that has not started: its wake-up may be set ([`Call::set_wake`]) before
+    /// [`Client::start`] starts it.
+    pub fn new(kind: Kind, queue: usize) -> Result<Call> {
+        let shared = Shared {
+            kind,
+            state: Mutex::new(State::default()),
+            woke: Condvar::new(),
+            signal: Signal::new()?,
+            wake: OnceLock::new(),
+            room: Semaphore::new(queue.max(1)),
+        };
+        Ok(Call { shared: Arc::new(shared), stop: CancelToken::new() })
+    }
+
+    /// Sets the function run each time the call has something new for its caller; before the
+    /// call starts only (later, it is ignored).
+    pub fn set_wake(&self, wake: Wake) {
+        let _ = self.shared.wake.set(wake);
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.shared.kind
+    }
+
+    /// The descriptor that is readable while the call has something for its caller (POSIX only).
+    pub fn fd(&self) -> Option<i32> {
+        self.shared.signal.fd()
+    }
+
+    /// Whether the call has ended and its end (result, or last page and end) was taken, or is
+    /// waiting to be taken with nothing before it.
+    pub fn finished(&self) -> bool {
+        let st = self.shared.lock();
+        (st.end.is_some() || st.end_taken) && st.pages.is_empty()
+    }
+
+    /// Stops the call: it ends as cancelled unless it has already ended.
+    pub fn cancel(&self) {
+        self.stop.cancel();
+    }
+
+    /// The result of a [`Kind::List`] call: pending until the call ends, then its list or error,
+    /// once.
+    pub fn take_result(&self) -> Poll<Result<TaskPage>> {
+        if self.shared.kind != Kind::List {
+            return Poll::Ready(Err(Error::invalid("this call delivers pages: take them one by one")));
+        }
+        let mut st = self.shared.lock();
+        if st.end_taken {
+            return Poll::Ready(Err(Error::invalid("the call's result was already taken")));
+        }
+        let Some(end) = st.end.take() else { return Poll::Pending };
+        st.end_taken = true;
+        self.shared.settle(&mut st);
+        Poll::Ready(end.map(Option::unwrap_or_default))
+    }
+
+    /// The next page of a [`Kind::Pages`] call: a page, `None` at the end (and after it), the
+    /// error that ended the listing (once), or pending when neither has come yet.
+    pub fn next_page(&self) -> Poll<Result<Option<TaskPage>>> {
+        if self.shared.kind != Kind::Pages {
+            return Poll::Ready(Err(Error::invalid("this call delivers one result: take it whole")));
+        }
+        let mut st = self.shared.lock();
+        let next = if let Some(page) = st.pages.pop_front() {
+            self.shared.room.add_permits(1);
+            Poll::Ready(Ok(Some(page)))
+        } else if st.end_taken {
+            Poll::Ready(Ok(None))
+        } else if let Some(end) = st.end.take() {
+            st.end_taken = true;
+            Poll::Ready(end.map(|_| None))
+        } else {
+            Poll::Pending
+        };
+        self.shared.settle(&mut st);
+        next
+    }
+}
+
+impl Drop for Call {
+    fn drop(&mut self) {
+        self.stop.cancel();
+        // The queue's room is closed so that a task waiting for it ends at once.
+        self.shared.room.close();
+        let me = std::thread::current().id();
+        let mut st = self.shared.lock();
+        st.detached = true;
+        while st.waking.is_some_and(|t| t != me) {
+            st = self.shared.woke.wait(st).unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+    }
+}
+
+impl Client {
+    /// Starts `call` on the client's runtime: `work` produces the call's end (and, for a pages
+    /// call, sends its pages through the sink it is given). Returns at once.
+    pub(crate) fn start<F>(&self, call: &Call, work: impl FnOnce(PageSink) -> F)
+    where
+        F: Future<Output = Result<Option<TaskPage>>> + Send + 'static,
+    {
+        let shared = call.shared.clone();
+        let stop = call.stop.clone();
+        let fut = work(PageSink(shared.clone()));
+        let redact = self.redactor();
+        let guard = EndGuard(Some(shared));
+        self.handle().spawn(async move {
+            let end = tokio::select! {
+                biased;
+                _ = stop.cancelled() => Err(Error::cancelled()),
+                end = fut => end,
+            };
+            guard.finish(end.map_err(&redact));
+        });
+    }
+}
+
+/// The readiness descriptor: a connected pair of sockets, readable at one end while a byte waits
+/// in it (POSIX). Elsewhere there is none, and the wake-up function is the way to learn of news.
+struct Signal {
+    #[cfg(unix)]
+    pair: (std::os::unix::net::UnixStream, std::os::unix::net::UnixStream),
+}
+
+#[cfg(unix)]
+impl Signal {
+    fn new() -> Result<Signal> {
+        let pair = std::os::unix::net::UnixStream::pair()
+            .and_then(|(r, w)| {
+                r.set_nonblocking(true)?;
+                w.set_nonblocking(true)?;
+                Ok((r, w))
+            })
+            .map_err(|e| Error::new(ErrorKind::Config, format!("could not make the call's descriptor: {e}")))?;
+        Ok(Signal { pair })
+    }
+
+    fn fd(&self) -> Option<i32> {
+        use std::os::fd::AsRawFd;
+        Some(self.pair.0.as_raw_fd())
+    }
+
+    fn raise(&self) {
+        use std::io::Write;
+        let _ = (&self.pair.1).write(&[1]);
+    }
+
+    fn lower(&self) {
+        use std::io::Read;
+        let mut buf = [0u8; 16];
+        while matches!((&self.pair.0).read(&mut buf), Ok(n) if n > 0) {}
+    }
+}
+
+#[cfg(not(unix))]
+impl Signal {
+    fn new() -> Result<Signal> {
+        Ok(Signal {})
+    }
+
+    fn fd(&self) -> Option<i32> {
+        None
+    }
+
+    fn raise(&self) {}
+
+    fn lower(&self) {}
+}

@@ -1,0 +1,227 @@
+//! Calls that do not block: started with a `storetasks_client_*_start` function, they run on the
+//! client's threads while the caller goes on, and hand over what the blocking call would have
+//! returned when the caller takes it.
+
+use std::ffi::c_void;
+use std::task::Poll;
+
+use super::client::{call_args, storetasks_client};
+use super::query::storetasks_query;
+use super::task_list::storetasks_task_list;
+use super::{BoxHandle, OutPtr, boundary, boundary_or, boundary_pending, free_box, opt_ref, storetasks_error, storetasks_status, try_ref};
+use crate::call::{Call, Kind};
+use crate::error::Error;
+
+/// A call running on a client's threads. Opaque; made by a `storetasks_client_*_start` function,
+/// freed with `storetasks_call_free`. Its functions may be called from any thread, but by one
+/// thread at a time for one call.
+pub struct storetasks_call {
+    inner: Call,
+}
+
+// SAFETY: handed to C only by `OutPtr::set_boxed` in `start`, freed only by
+// `storetasks_call_free`.
+unsafe impl BoxHandle for storetasks_call {
+    const NAME: &'static str = "call";
+}
+
+/// Run on one of the library's threads each time `call` has something new for its caller: its
+/// result (once), or a page or the end of a page-by-page call. It may take what is ready, start
+/// other calls and free `call` itself, but must return quickly (the thread serves other calls)
+/// and normally (no C++ exception or `longjmp` may leave it).
+pub type storetasks_call_callback = Option<unsafe extern "C" fn(call: *mut storetasks_call, user_data: *mut c_void)>;
+
+/// The pages a page-by-page call holds for its caller before the listing waits.
+const QUEUED_PAGES: usize = 2;
+
+/// A raw pointer handed to a callback on another thread, as C gave it.
+struct Passed(*mut c_void, *mut storetasks_call);
+
+// SAFETY: the pointers are only passed back to the caller's callback, which the header says may
+// run on any of the library's threads; the call pointer stays valid while a callback runs (see
+// `Call`'s drop, which waits for a callback running on another thread).
+unsafe impl Send for Passed {}
+// SAFETY: as above; the pointers are only read.
+unsafe impl Sync for Passed {}
+
+/// Makes a call of `kind`, sets its callback, starts it with `begin` and hands it to C.
+fn start(
+    kind: Kind,
+    callback: storetasks_call_callback,
+    user_data: *mut c_void,
+    call_out: *mut *mut storetasks_call,
+    err: *mut *mut storetasks_error,
+    begin: impl FnOnce(&Call) -> Result<(), Error>,
+) -> storetasks_status {
+    boundary(err, || {
+        let out = OutPtr::new(call_out, "call_out")?;
+        let call = Box::new(storetasks_call { inner: Call::new(kind, QUEUED_PAGES)? });
+        if let Some(cb) = callback {
+            let passed = Passed(user_data, std::ptr::from_ref(&*call).cast_mut());
+            call.inner.set_wake(Box::new(move || {
+                let p = &passed;
+                // SAFETY: the caller's callback takes these arguments; the call is alive (see
+                // `Passed`), and `user_data` is passed through as the caller gave it.
+                unsafe { cb(p.1, p.0) }
+            }));
+        }
+        begin(&call.inner)?;
+        out.set_boxed(call);
+        Ok(())
+    })
+}
+
+/// Starts fetching one page, as `storetasks_client_describe` does, and returns at once.
+///
+/// `query` may be NULL (every task, EC2's page size). `callback` may be NULL (then wait on
+/// `storetasks_call_fd`); `user_data` is passed to it untouched. Arguments are checked before
+/// anything starts: a bad one fails here, as in the blocking call, and nothing runs. On success
+/// `*call_out` is a new call that the caller frees with `storetasks_call_free` (the callback may
+/// already be running by the time this returns); take its list with `storetasks_call_take_list`.
+/// Thread-safe: any number of calls may be started and run on one client at once.
+#[unsafe(no_mangle)]
+#[allow(clippy::not_unsafe_ptr_arg_deref, reason = "user_data is only passed back to the caller's callback")]
+pub extern "C" fn storetasks_client_describe_start(
+    client: *const storetasks_client,
+    query: *const storetasks_query,
+    callback: storetasks_call_callback,
+    user_data: *mut c_void,
+    call_out: *mut *mut storetasks_call,
+    err: *mut *mut storetasks_error,
+) -> storetasks_status {
+    start(Kind::List, callback, user_data, call_out, err, |call| {
+        let a = call_args(client, query, std::ptr::null())?;
+        a.client.start_describe(call, &a.query)
+    })
+}
+
+/// Starts fetching every page, as `storetasks_client_describe_all` does (`max_tasks` 0: no cap),
+/// and returns at once. Arguments, callback and ownership as for
+/// `storetasks_client_describe_start`.
+#[unsafe(no_mangle)]
+#[allow(clippy::not_unsafe_ptr_arg_deref, reason = "user_data is only passed back to the caller's callback")]
+pub extern "C" fn storetasks_client_describe_all_start(
+    client: *const storetasks_client,
+    query: *const storetasks_query,
+    max_tasks: usize,
+    callback: storetasks_call_callback,
+    user_data: *mut c_void,
+    call_out: *mut *mut storetasks_call,
+    err: *mut *mut storetasks_error,
+) -> storetasks_status {
+    start(Kind::List, callback, user_data, call_out, err, |call| {
+        let a = call_args(client, query, std::ptr::null())?;
+        a.client.start_describe_all(call, &a.query, (max_tasks > 0).then_some(max_tasks))
+    })
+}
+
+/// Starts a listing page by page, as `storetasks_client_describe_pages` makes it (`max_tasks` 0:
+/// no cap), and returns at once; take its pages with `storetasks_call_next_page`. At most two
+/// pages wait for the caller: the listing waits for room (holding no thread), so memory stays
+/// bounded however slowly pages are taken. Arguments, callback and ownership as for
+/// `storetasks_client_describe_start`; the callback runs for every page and for the end.
+#[unsafe(no_mangle)]
+#[allow(clippy::not_unsafe_ptr_arg_deref, reason = "user_data is only passed back to the caller's callback")]
+pub extern "C" fn storetasks_client_describe_pages_start(
+    client: *const storetasks_client,
+    query: *const storetasks_query,
+    max_tasks: usize,
+    callback: storetasks_call_callback,
+    user_data: *mut c_void,
+    call_out: *mut *mut storetasks_call,
+    err: *mut *mut storetasks_error,
+) -> storetasks_status {
+    start(Kind::Pages, callback, user_data, call_out, err, |call| {
+        let a = call_args(client, query, std::ptr::null())?;
+        a.client.start_describe_pages(call, &a.query, (max_tasks > 0).then_some(max_tasks))
+    })
+}
+
+/// A descriptor that is readable while `call` has something for its caller (its result, a page,
+/// or the end), for an event loop to wait on (`poll`, `epoll`, asyncio's `add_reader`, libuv's
+/// `uv_poll`); it stops being readable once everything ready was taken. Owned by the call: never
+/// read, write or close it. -1 for NULL, and on Windows, where the callback is the way to learn of
+/// news. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_call_fd(call: *const storetasks_call) -> i32 {
+    boundary_or(-1, || opt_ref(call).and_then(|c| c.inner.fd()).unwrap_or(-1))
+}
+
+/// Whether `call` has ended with nothing left before its end: for a list, its result is ready
+/// (or was taken); for pages, every page was taken and the end is ready (or was taken). False
+/// for NULL. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_call_finished(call: *const storetasks_call) -> bool {
+    boundary_or(false, || opt_ref(call).is_some_and(|c| c.inner.finished()))
+}
+
+/// Stops `call`: unless it has already ended, it ends as `STORETASKS_STATUS_CANCELLED` soon (its
+/// callback runs and its descriptor becomes readable then). NULL is ignored. Thread-safe, and safe
+/// inside the call's callback.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_call_cancel(call: *const storetasks_call) {
+    boundary_or((), || {
+        if let Some(c) = opt_ref(call) {
+            c.inner.cancel();
+        }
+    });
+}
+
+/// Takes the list of a call started by `storetasks_client_describe_start` or
+/// `storetasks_client_describe_all_start`.
+///
+/// `STORETASKS_STATUS_PENDING` (and nothing written) while the call runs. Once it has ended: on
+/// success `*list_out` is the new list the blocking call would have returned, which the caller
+/// frees with `storetasks_task_list_free`; on failure the blocking call's status, and `*err` (when
+/// `err` is not NULL) receives its error object. Only once: afterwards, and for a page-by-page
+/// call, INVALID_ARGUMENT. Not to be called from two threads at once for one call.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_call_take_list(
+    call: *mut storetasks_call,
+    list_out: *mut *mut storetasks_task_list,
+    err: *mut *mut storetasks_error,
+) -> storetasks_status {
+    boundary_pending(err, || {
+        let c = try_ref(call)?;
+        let out = OutPtr::new(list_out, "list_out")?;
+        let Poll::Ready(page) = c.inner.take_result() else { return Ok(Poll::Pending) };
+        out.set(storetasks_task_list::from_page(page?));
+        Ok(Poll::Ready(()))
+    })
+}
+
+/// Takes the next page of a call started by `storetasks_client_describe_pages_start`.
+///
+/// `STORETASKS_STATUS_PENDING` (and nothing written) while no page is ready and the listing has
+/// not ended. Otherwise OK with `*page_out` set to the next page (a new list the caller frees with
+/// `storetasks_task_list_free`), or to NULL at the end of the listing (and at every call after
+/// it); or, once, the status and error object of what ended the listing early (the pages before
+/// it stay delivered). INVALID_ARGUMENT for a call that delivers one list. Not to be called from
+/// two threads at once for one call.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_call_next_page(
+    call: *mut storetasks_call,
+    page_out: *mut *mut storetasks_task_list,
+    err: *mut *mut storetasks_error,
+) -> storetasks_status {
+    boundary_pending(err, || {
+        let c = try_ref(call)?;
+        let out = OutPtr::new(page_out, "page_out")?;
+        let Poll::Ready(next) = c.inner.next_page() else { return Ok(Poll::Pending) };
+        match next? {
+            Some(page) => out.set(storetasks_task_list::from_page(page)),
+            None => out.set_null(),
+        }
+        Ok(Poll::Ready(()))
+    })
+}
+
+/// Frees `call`, stopping it first if it is still running. NULL is ignored. It returns at once,
+/// except when the call's callback is running on another thread at that moment: then it waits
+/// for that callback to return, so that nothing the callback uses is freed under it. Inside the
+/// call's own callback, it frees the call without waiting (the callback must not use it after).
+/// What the call produced and nobody took is freed with it.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_call_free(call: *mut storetasks_call) {
+    free_box(call);
+}
