@@ -3,7 +3,9 @@
 //! handles are outside the contract and are not tried. Calls that pass the checks are sent to a
 //! closed loopback port, so they fail fast with a network status. An input that configures
 //! nothing calls through one client shared by all such inputs (building a client, with its
-//! runtime, costs more than the rest of an input); one that configures builds its own.
+//! runtime, costs more than the rest of an input); one that configures builds its own. Calls that
+//! do not block are started, taken from (in either form), cancelled and freed in any order,
+//! while they run or after they ended.
 
 #![no_main]
 
@@ -13,6 +15,7 @@ use std::sync::OnceLock;
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
+use storetasks::ffi::call::*;
 use storetasks::ffi::cancel::*;
 use storetasks::ffi::client::*;
 use storetasks::ffi::config::*;
@@ -71,6 +74,52 @@ enum Op {
     DescribeFleet { pages: bool, keep_result: bool, cancelled: bool },
     WaitTargets { targets: Vec<(Text, Text, Text)>, null_targets: bool },
     NullCalls,
+    /// Starts a call that does not block (one page, every page, page by page).
+    Start { kind: u8, max_tasks: u16, callback: bool },
+    /// Takes from a started call, in the form its kind wants or the other.
+    Take { which: u8, pages: bool, null_out: bool },
+    Peek(u8),
+    CancelCall(u8),
+    FreeCall(u8),
+    /// Waits a little for started calls to end.
+    Pause(u8),
+}
+
+/// A started call and the client it runs on (freed after it when the input configured one).
+struct Started {
+    call: *mut storetasks_call,
+    client: *mut storetasks_client,
+    configured: bool,
+}
+
+impl Started {
+    fn free(self) {
+        storetasks_call_free(self.call);
+        done_with(self.client, self.configured);
+    }
+}
+
+/// A call's callback: runs on a library thread and reads what may be read from any thread.
+unsafe extern "C" fn on_news(call: *mut storetasks_call, _user: *mut c_void) {
+    let _ = storetasks_call_fd(call);
+    let _ = storetasks_call_finished(call);
+}
+
+/// Takes what call `s` has, as a list or as a page, and reads it.
+fn take(s: &Started, pages: bool, null_out: bool) {
+    let mut list = null_mut();
+    let out: *mut *mut storetasks_task_list = if null_out { null_mut() } else { &mut list };
+    let mut err = null_mut();
+    let st = if pages {
+        storetasks_call_next_page(s.call, out, &mut err)
+    } else {
+        storetasks_call_take_list(s.call, out, &mut err)
+    };
+    match st {
+        storetasks_status::Ok if !list.is_null() => read_list(list),
+        storetasks_status::Ok | storetasks_status::Pending => assert!(err.is_null(), "an error object without an error"),
+        _ => read_error(err),
+    }
 }
 
 unsafe extern "C" fn stop_at_once(_page: *const storetasks_task_list, _user: *mut c_void) -> bool {
@@ -215,6 +264,7 @@ fuzz_target!(|ops: Vec<Op>| {
     let fleet = storetasks_fleet_new();
     // Whether a configuration call was made, so that calls need a client of their own.
     let mut configured = false;
+    let mut started: Vec<Started> = Vec::new();
     for op in ops.iter().take(64) {
         configured |= matches!(
             op,
@@ -392,7 +442,55 @@ fuzz_target!(|ops: Vec<Op>| {
                 storetasks_wait_options_free(opts);
                 done_with(client, configured);
             }
+            Op::Start { kind, max_tasks, callback } => {
+                if started.len() >= 8 {
+                    continue;
+                }
+                let Some(client) = client_for(cfg, configured, null_mut()) else { continue };
+                let cb: storetasks_call_callback = if *callback { Some(on_news) } else { None };
+                let mut call = null_mut();
+                let mut err = null_mut();
+                let max = *max_tasks as usize;
+                let st = match kind % 3 {
+                    0 => storetasks_client_describe_start(client, q, cb, null_mut(), &mut call, &mut err),
+                    1 => storetasks_client_describe_all_start(client, q, max, cb, null_mut(), &mut call, &mut err),
+                    _ => storetasks_client_describe_pages_start(client, q, max, cb, null_mut(), &mut call, &mut err),
+                };
+                if st == storetasks_status::Ok {
+                    started.push(Started { call, client, configured });
+                } else {
+                    assert!(call.is_null(), "a refused start wrote its call");
+                    read_error(err);
+                    done_with(client, configured);
+                }
+            }
+            Op::Take { which, pages, null_out } => {
+                if let Some(s) = started.get(*which as usize % started.len().max(1)) {
+                    take(s, *pages, *null_out);
+                }
+            }
+            Op::Peek(which) => {
+                if let Some(s) = started.get(*which as usize % started.len().max(1)) {
+                    let _ = storetasks_call_fd(s.call);
+                    let _ = storetasks_call_finished(s.call);
+                }
+            }
+            Op::CancelCall(which) => {
+                if let Some(s) = started.get(*which as usize % started.len().max(1)) {
+                    storetasks_call_cancel(s.call);
+                }
+            }
+            Op::FreeCall(which) => {
+                if !started.is_empty() {
+                    started.swap_remove(*which as usize % started.len()).free();
+                }
+            }
+            Op::Pause(ms) => std::thread::sleep(std::time::Duration::from_millis(u64::from(*ms % 20))),
             Op::NullCalls => {
+                storetasks_call_free(null_mut());
+                storetasks_call_cancel(null());
+                let _ = storetasks_call_take_list(null_mut(), null_mut(), null_mut());
+                let _ = storetasks_client_describe_start(null(), null(), None, null_mut(), null_mut(), null_mut());
                 let _ = storetasks_fleet_result_len(null());
                 let _ = storetasks_fleet_add_region(null_mut(), null());
                 let _ = storetasks_client_describe_fleet(null(), null(), null(), null(), null_mut(), null_mut());
@@ -404,6 +502,10 @@ fuzz_target!(|ops: Vec<Op>| {
                 let _ = storetasks_config_set_region(null_mut(), null());
             }
         }
+    }
+    // What is still running is freed while it runs, or after it ended.
+    for s in started {
+        s.free();
     }
     storetasks_fleet_free(fleet);
     storetasks_query_free(q);
