@@ -142,7 +142,18 @@ pub extern "C" fn storetasks_client_describe_all(
     list_out: *mut *mut storetasks_task_list,
     err: *mut *mut storetasks_error,
 ) -> storetasks_status {
-    list_call(client, query, cancel, list_out, err, |a| a.client.describe_all(&a.query, cap(max_tasks), a.cancel.as_ref()))
+    boundary(err, || {
+        let a = call_args(client, query, cancel)?;
+        let out = OutPtr::new(list_out, "list_out")?;
+        // Each page becomes C tasks as it arrives, so that its packed records are freed at once.
+        let mut list = storetasks_task_list::from_page(Default::default());
+        a.client.describe_each(&a.query, cap(max_tasks), a.cancel.as_ref(), |page| {
+            list.append(page);
+            true
+        })?;
+        out.set(list);
+        Ok(())
+    })
 }
 
 /// Lists page by page: `callback` receives each page as it arrives (on the calling thread) and

@@ -82,14 +82,21 @@ fn state_of(text: &[u8], span: Span) -> storetasks_task_state {
 
 impl storetasks_task_list {
     pub(crate) fn from_page(page: TaskPage) -> Self {
+        let mut list = storetasks_task_list { views: Vec::new(), _texts: Vec::new(), next_token: None, request_id: None, truncated: false };
+        list.views.reserve_exact(page.tasks.len());
+        list.append(page);
+        list
+    }
+
+    /// Adds the next page of the same listing: its tasks after these, its token, request id and
+    /// cut. A listing made page by page this way never holds a page's packed records and the
+    /// views of every page at once.
+    pub(crate) fn append(&mut self, page: TaskPage) {
         // The list takes over the text of every chunk as it is: each string was written once,
         // NUL-terminated and without an inner NUL, when the reply was read. A chunk's text is
         // never grown or changed again, and moving its `Vec` does not move the bytes, so the
         // views can point into it.
-        let chunks = page.tasks.into_chunks();
-        let mut views = Vec::with_capacity(chunks.iter().map(|c| c.recs.len()).sum());
-        let mut texts = Vec::with_capacity(chunks.len());
-        for chunk in chunks {
+        for chunk in page.tasks.into_chunks() {
             let text = chunk.text.into_bytes();
             let base = text.as_ptr();
             let at = |span: Span| -> *const c_char {
@@ -101,29 +108,23 @@ impl storetasks_task_list {
                 // inside this text.
                 unsafe { base.add(span.at as usize) }.cast()
             };
-            for r in &chunk.recs {
-                views.push(storetasks_task {
-                    ami_id: at(r.strings[Rec::AMI_ID]),
-                    bucket: at(r.strings[Rec::BUCKET]),
-                    s3_object_key: at(r.strings[Rec::S3_OBJECT_KEY]),
-                    failure_reason: at(r.strings[Rec::FAILURE_REASON]),
-                    state_raw: at(r.strings[Rec::STATE]),
-                    task_start_time_ms: r.time_ms,
-                    progress_percentage: r.progress,
-                    state: state_of(&text, r.strings[Rec::STATE]),
-                    has_task_start_time: r.has_time,
-                    has_progress_percentage: r.has_progress,
-                });
-            }
-            texts.push(text);
+            self.views.extend(chunk.recs.iter().map(|r| storetasks_task {
+                ami_id: at(r.strings[Rec::AMI_ID]),
+                bucket: at(r.strings[Rec::BUCKET]),
+                s3_object_key: at(r.strings[Rec::S3_OBJECT_KEY]),
+                failure_reason: at(r.strings[Rec::FAILURE_REASON]),
+                state_raw: at(r.strings[Rec::STATE]),
+                task_start_time_ms: r.time_ms,
+                progress_percentage: r.progress,
+                state: state_of(&text, r.strings[Rec::STATE]),
+                has_task_start_time: r.has_time,
+                has_progress_percentage: r.has_progress,
+            }));
+            self._texts.push(text);
         }
-        storetasks_task_list {
-            views,
-            _texts: texts,
-            next_token: page.next_token.as_deref().map(c_string),
-            request_id: page.request_id.as_deref().map(c_string),
-            truncated: page.truncated,
-        }
+        self.next_token = page.next_token.as_deref().map(c_string);
+        self.request_id = page.request_id.as_deref().map(c_string);
+        self.truncated |= page.truncated;
     }
 
     pub(crate) fn task_refs(&self) -> impl Iterator<Item = TaskRef<'_>> {
