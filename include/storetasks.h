@@ -603,7 +603,8 @@ enum storetasks_status storetasks_client_describe_all(const struct storetasks_cl
 
 /**
  * Lists page by page: `callback` receives each page as it arrives (on the calling thread) and
- * returns false to stop, so a listing of any size needs memory for one page only.
+ * returns false to stop (the next page may already be on its way, and is dropped), so a listing of
+ * any size needs memory for a few pages only: the next page is fetched while the callback runs.
  *
  * `max_tasks` caps the number of tasks (0: no cap; the page that reaches the cap is cut, as for
  * `storetasks_client_describe_all`). `user_data` is passed through untouched.

@@ -42,3 +42,13 @@ impl CancelToken {
         notified.await;
     }
 }
+
+/// Cancels its token when dropped: work started for a caller stops when the caller leaves,
+/// however it leaves (a callback that stops, an error, a panic in a callback).
+pub(crate) struct StopOnDrop(pub(crate) CancelToken);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}

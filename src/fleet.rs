@@ -17,7 +17,7 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use futures_util::stream::{self, StreamExt};
 use tokio::sync::Semaphore;
 
-use crate::cancel::CancelToken;
+use crate::cancel::{CancelToken, StopOnDrop};
 use crate::client::Client;
 use crate::describe_store_image_tasks::paginate::{Listing, send_batched};
 use crate::describe_store_image_tasks::query::Query;
@@ -79,16 +79,6 @@ enum Event {
     Done(usize, Option<Error>),
     Finished,
     Cancelled,
-}
-
-/// Stops the listings when the calling thread leaves, however it leaves (a caller that stops, an
-/// error, a panic in a callback): nothing keeps running for a caller that is gone.
-struct StopOnDrop(CancelToken);
-
-impl Drop for StopOnDrop {
-    fn drop(&mut self) {
-        self.0.cancel();
-    }
 }
 
 /// An account the fleet runs in: its role (if any) and the credentials that assume it.

@@ -7,7 +7,7 @@ use aws_sdk_ec2::types::Filter as SdkFilter;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 
 use crate::call::{Call, Kind};
-use crate::cancel::CancelToken;
+use crate::cancel::{CancelToken, StopOnDrop};
 use crate::client::Client;
 use crate::describe_store_image_tasks::query::{MAX_RESULTS_RANGE, Query};
 use crate::describe_store_image_tasks::sdk_hook::{ReadReplies, ReplySlot};
@@ -225,13 +225,56 @@ impl Client {
         mut on_page: impl FnMut(TaskPage) -> bool,
     ) -> Result<()> {
         let mut listing = Listing::new(q, max_tasks)?;
-        while let Some(request) = listing.next_request() {
-            let page = self.run(cancel, send_batched(self.ec2.clone(), request, self.max_concurrency, self.endpoint.clone()))?;
-            if !on_page(listing.accept(page)?) {
-                break;
+        if cancel.is_some_and(CancelToken::is_cancelled) {
+            return Err(Error::cancelled());
+        }
+        // The listing runs on the runtime and hands its pages over, one ahead: the next request is
+        // on its way while `on_page` runs. `None` is its last word; only the listing holds a
+        // sender, so a panic there closes the channel without it.
+        let (tx, rx) = std::sync::mpsc::channel::<Option<Result<TaskPage>>>();
+        let room = Arc::new(tokio::sync::Semaphore::new(1));
+        let stop = StopOnDrop(CancelToken::new());
+        let (ec2, concurrency, endpoint) = (self.ec2.clone(), self.max_concurrency, self.endpoint.clone());
+        let (stop_token, caller_cancel, producer_room) = (stop.0.clone(), cancel.cloned(), room.clone());
+        let redact = self.redactor();
+        self.handle().spawn(async move {
+            let work = async {
+                while let Some(request) = listing.next_request() {
+                    let page = send_batched(ec2.clone(), request, concurrency, endpoint.clone()).await;
+                    let page = page.and_then(|p| listing.accept(p));
+                    let failed = page.is_err();
+                    producer_room.acquire().await.map_err(|_| Error::cancelled())?.forget();
+                    if tx.send(Some(page.map_err(&redact))).is_err() || failed {
+                        return Ok(());
+                    }
+                }
+                let _ = tx.send(None);
+                Ok(())
+            };
+            let never = std::future::pending::<()>();
+            let end: Result<()> = tokio::select! {
+                biased;
+                _ = async { match &caller_cancel { Some(c) => c.cancelled().await, None => never.await } } => Err(Error::cancelled()),
+                _ = stop_token.cancelled() => Ok(()),
+                end = work => end,
+            };
+            if let Err(e) = end {
+                let _ = tx.send(Some(Err(e)));
+            }
+        });
+        loop {
+            let page = rx
+                .recv()
+                .map_err(|_| Error::new(ErrorKind::Panic, "the listing ended without an answer (a panic inside the library)"))?;
+            let Some(page) = page else { return Ok(()) };
+            room.add_permits(1);
+            if cancel.is_some_and(CancelToken::is_cancelled) {
+                return Err(Error::cancelled());
+            }
+            if !on_page(page?) {
+                return Ok(());
             }
         }
-        Ok(())
     }
 
     /// Every page from `q`'s token to the end (or to `max_tasks`), as one page whose token
