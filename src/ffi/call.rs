@@ -8,7 +8,9 @@ use std::task::Poll;
 use super::client::{call_args, storetasks_client};
 use super::query::storetasks_query;
 use super::task_list::storetasks_task_list;
-use super::{BoxHandle, OutPtr, boundary, boundary_or, boundary_pending, free_box, opt_ref, storetasks_error, storetasks_status, try_ref};
+use super::{
+    BoxHandle, OutPtr, boundary, boundary_or, boundary_pending, free_box, opt_ref, storetasks_error, storetasks_status, try_ref,
+};
 use crate::call::{Call, Kind};
 use crate::error::Error;
 
