@@ -302,31 +302,32 @@ impl Client {
 
     /// Starts fetching every page, as [`Client::describe_all`] does, into `call` (a list call).
     pub fn start_describe_all(&self, call: &Call, q: &Query, max_tasks: Option<usize>) -> Result<()> {
-        expect_kind(call, Kind::List)?;
-        let mut listing = Listing::new(q, max_tasks)?;
-        let (ec2, concurrency, endpoint) = (self.ec2.clone(), self.max_concurrency, self.endpoint.clone());
-        self.start(call, move |_| async move {
-            let mut all = TaskPage::default();
-            while let Some(request) = listing.next_request() {
-                all.absorb(listing.accept(send_batched(ec2.clone(), request, concurrency, endpoint.clone()).await?)?);
-            }
-            Ok(Some(all))
-        });
-        Ok(())
+        self.start_listing(call, Kind::List, q, max_tasks)
     }
 
     /// Starts a listing whose pages `call` (a pages call) hands out one by one, as
     /// [`Client::describe_each`] would give them; the listing waits while the caller's queue of
     /// pages is full.
     pub fn start_describe_pages(&self, call: &Call, q: &Query, max_tasks: Option<usize>) -> Result<()> {
-        expect_kind(call, Kind::Pages)?;
+        self.start_listing(call, Kind::Pages, q, max_tasks)
+    }
+
+    fn start_listing(&self, call: &Call, kind: Kind, q: &Query, max_tasks: Option<usize>) -> Result<()> {
+        expect_kind(call, kind)?;
         let mut listing = Listing::new(q, max_tasks)?;
         let (ec2, concurrency, endpoint) = (self.ec2.clone(), self.max_concurrency, self.endpoint.clone());
         self.start(call, move |sink| async move {
+            // A list call gathers the pages; a pages call hands each over as it comes.
+            let sink = (kind == Kind::Pages).then_some(sink);
+            let mut all = TaskPage::default();
             while let Some(request) = listing.next_request() {
-                sink.send(listing.accept(send_batched(ec2.clone(), request, concurrency, endpoint.clone()).await?)?).await?;
+                let page = listing.accept(send_batched(ec2.clone(), request, concurrency, endpoint.clone()).await?)?;
+                match &sink {
+                    Some(sink) => sink.send(page).await?,
+                    None => all.absorb(page),
+                }
             }
-            Ok(None)
+            Ok(sink.is_none().then_some(all))
         });
         Ok(())
     }
