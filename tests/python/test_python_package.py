@@ -116,7 +116,7 @@ def test_status_numbers_come_from_the_library_not_from_the_package():
     assert lib.status_names == {number: name for name, number in header.items()}
     assert all(_native.status(name[len("STORETASKS_STATUS_"):]) == number for name, number in header.items())
     # Nothing in the package's sources spells a status number.
-    for name in ("_native.py", "_marshal.py", "client.py", "waiter.py"):
+    for name in ("_native.py", "_marshal.py", "client.py", "waiter.py", "aio.py"):
         source = (PACKAGE_DIR / "storetasks" / name).read_text()
         assert "OK = 0" not in source and "TASK_FAILED = " not in source, name
 
@@ -359,14 +359,18 @@ def test_more_than_20_ids_in_one_call_equal_boto3_batched_by_hand(pair, emulator
 # -- paginator ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("config", [
+#: PaginationConfig values the paginators are compared under.
+PAGINATION_CONFIGS = [
     {},
     {"PageSize": 10},
     {"PageSize": 7, "MaxItems": 20},
     {"PageSize": 7, "MaxItems": 21},
     {"MaxItems": 5},
     {"PageSize": 200, "MaxItems": 1000},
-])
+]
+
+
+@pytest.mark.parametrize("config", PAGINATION_CONFIGS)
 def test_paginator_equals_boto3(pair, config):
     client, ec2 = pair
     params = {"Filters": [{"Name": "task-state", "Values": ["Completed", "InProgress"]}]}

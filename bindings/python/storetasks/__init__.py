@@ -11,7 +11,8 @@ A pure-Python (ctypes) front end of libstoretasks with boto3's interface for thi
         ec2.get_waiter("store_image_task_complete").wait(ImageIds=["ami-0123456789abcdef0"])
 
 The results are the dictionaries boto3 returns, the waiter is boto3's; errors are exceptions shaped like botocore's
-(see :mod:`storetasks.exceptions`). See README.md for where libstoretasks is looked for.
+(see :mod:`storetasks.exceptions`). See README.md for where libstoretasks is looked for. For asyncio,
+:mod:`storetasks.aio` has an ``AsyncClient`` with the calls libstoretasks makes without blocking.
 """
 
 from .client import Client, library_path, library_version, status_name

@@ -259,6 +259,21 @@ def response(task_list):
     return out
 
 
+def outcome(status, task_list, err, closed=False, endpoint_url=None):
+    """The dict of a call's list, or the exception its status means (``closed``: close()
+    cancelled the call); frees the list and the error object."""
+    lib = N.lib()
+    if not is_status(status, "OK"):
+        if closed and is_status(status, "CANCELLED"):
+            lib.storetasks_error_free(err)
+            raise closed_error(status)
+        raise exception(status, err, endpoint_url)
+    try:
+        return response(task_list)
+    finally:
+        lib.storetasks_task_list_free(task_list)
+
+
 def read_error(status, err):
     """What a C error object holds, as a dict; frees it. ``err`` may be NULL."""
     lib = N.lib()

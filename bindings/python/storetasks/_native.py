@@ -87,6 +87,10 @@ class FleetResult(_Opaque):
     pass
 
 
+class Call(_Opaque):
+    pass
+
+
 class Task(ctypes.Structure):
     """storetasks_task: a read-only view that lives as long as its list."""
 
@@ -124,10 +128,12 @@ ProgressCallback = ctypes.CFUNCTYPE(ctypes.c_bool, P(TaskList), ctypes.c_void_p)
 #: storetasks_fleet_page_callback: bool (*)(const char *region, const char *account,
 #: const storetasks_task_list *page, void *user_data).
 FleetPageCallback = ctypes.CFUNCTYPE(ctypes.c_bool, _char, _char, P(TaskList), ctypes.c_void_p)
+#: storetasks_call_callback: void (*)(storetasks_call *call, void *user_data).
+CallCallback = ctypes.CFUNCTYPE(None, P(Call), ctypes.c_void_p)
 
-# name: (restype, argtypes). Every function this package calls, and nothing else (the tests also call
-# storetasks_fleet_result_failed and storetasks_fleet_result_to_json, to check the package's own
-# reading of a fleet result).
+# name: (restype, argtypes). Every function this package calls but those of _CALL_SIGNATURES, and
+# nothing else (the tests also call storetasks_fleet_result_failed and
+# storetasks_fleet_result_to_json, to check the package's own reading of a fleet result).
 _SIGNATURES = {
     "storetasks_version": (_char, []),
     "storetasks_status_name": (_char, [ctypes.c_int32]),
@@ -211,6 +217,22 @@ _SIGNATURES = {
     "storetasks_fleet_result_free": (None, [P(FleetResult)]),
 }
 
+# The calls that do not block, for storetasks.aio alone: declared by calls() on first use, so that
+# a library without them still serves everything else.
+_CALL_SIGNATURES = {
+    "storetasks_client_describe_start": (_status, [P(ClientHandle), P(Query), CallCallback, ctypes.c_void_p,
+                                                   P(P(Call)), P(P(Error))]),
+    "storetasks_client_describe_pages_start": (_status, [P(ClientHandle), P(Query), ctypes.c_size_t, CallCallback,
+                                                         ctypes.c_void_p, P(P(Call)), P(P(Error))]),
+    "storetasks_call_fd": (ctypes.c_int32, [P(Call)]),
+    "storetasks_call_cancel": (None, [P(Call)]),
+    "storetasks_call_take_list": (_status, [P(Call), P(P(TaskList)), P(P(Error))]),
+    "storetasks_call_next_page": (_status, [P(Call), P(P(TaskList)), P(P(Error))]),
+    "storetasks_call_free": (None, [P(Call)]),
+}
+#: The statuses the calls that do not block add.
+CALL_STATUSES = ("PENDING",)
+
 
 def candidates():
     """Where the library is looked for, in order: (description, path or name) pairs."""
@@ -246,14 +268,18 @@ def _open():
         + ". Tried:\n  " + "\n  ".join(tried))
 
 
-def _declare(lib, path):
-    for name, (restype, argtypes) in _SIGNATURES.items():
+def _declare_functions(lib, path, signatures, needed_by="it is not a compatible libstoretasks"):
+    for name, (restype, argtypes) in signatures.items():
         try:
             fn = getattr(lib, name)
         except AttributeError:
-            raise LibraryNotFoundError(f"{path} lacks {name}: it is not a compatible libstoretasks") from None
+            raise LibraryNotFoundError(f"{path} lacks {name}: {needed_by}") from None
         fn.restype = restype
         fn.argtypes = argtypes
+
+
+def _declare(lib, path):
+    _declare_functions(lib, path, _SIGNATURES)
     version = lib.storetasks_version().decode()
     major, minor = (int(x) for x in version.split(".")[:2])
     if major != SUPPORTED_MAJOR or minor < MIN_MINOR:
@@ -277,11 +303,15 @@ def _read_statuses(lib, path):
             names[number] = name
             numbers[name[len(STATUS_PREFIX):] if name.startswith(STATUS_PREFIX) else name] = number
         number += 1
-    missing = [n for n in REQUIRED_STATUSES if n not in numbers]
+    _check_statuses(numbers, REQUIRED_STATUSES, path)
+    return names, numbers
+
+
+def _check_statuses(numbers, required, path, needed_by="it is not a compatible libstoretasks"):
+    missing = [n for n in required if n not in numbers]
     if missing:
         raise LibraryNotFoundError(f"{path} has no status {', '.join(STATUS_PREFIX + n for n in missing)}: "
-                                   "it is not a compatible libstoretasks")
-    return names, numbers
+                                   f"{needed_by}")
 
 
 _lock = threading.Lock()
@@ -297,8 +327,24 @@ def lib():
                 handle, path = _open()
                 _declare(handle, path)
                 handle.storetasks_path = path
+                handle.calls_declared = False  # see calls()
                 _loaded = handle
     return _loaded
+
+
+def calls():
+    """The loaded library, with the functions of the calls that do not block declared too (on
+    first use); raises LibraryNotFoundError for a library that has not got them."""
+    loaded = lib()
+    if not loaded.calls_declared:
+        with _lock:
+            if not loaded.calls_declared:
+                needed_by = "storetasks.aio needs a libstoretasks with calls that do not block"
+                path = loaded.storetasks_path
+                _check_statuses(loaded.status_numbers, CALL_STATUSES, path, needed_by)
+                _declare_functions(loaded, path, _CALL_SIGNATURES, needed_by)
+                loaded.calls_declared = True
+    return loaded
 
 
 def status(name):

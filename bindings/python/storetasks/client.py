@@ -31,6 +31,13 @@ def library_path():
     return N.lib().storetasks_path
 
 
+def paginator(operation_name, paginator_class, method):
+    """A client's ``get_paginator(operation_name)``: ``paginator_class(method)``."""
+    if operation_name not in PAGINATED:
+        raise OperationNotPageableError(f"Operation cannot be paginated: {operation_name}")
+    return paginator_class(method)
+
+
 # -- the client --------------------------------------------------------------------------------
 
 
@@ -286,15 +293,7 @@ class Client:
         finally:
             lib.storetasks_cancel_free(token)
             lib.storetasks_query_free(query)
-        if not M.is_status(status, "OK"):
-            if closed and M.is_status(status, "CANCELLED"):
-                lib.storetasks_error_free(err)
-                raise M.closed_error(status)
-            raise M.exception(status, err, self.endpoint_url)
-        try:
-            return M.response(task_list)
-        finally:
-            lib.storetasks_task_list_free(task_list)
+        return M.outcome(status, task_list, err, bool(closed), self.endpoint_url)
 
     def describe_store_image_tasks_fleet(self, *args, **kwargs):
         """The query in many regions and accounts at once: ``Regions=[...]`` or
@@ -323,9 +322,7 @@ class Client:
 
     def get_paginator(self, operation_name):
         """boto3's paginator; only ``"describe_store_image_tasks"`` exists."""
-        if operation_name not in PAGINATED:
-            raise OperationNotPageableError(f"Operation cannot be paginated: {operation_name}")
-        return Paginator(self.describe_store_image_tasks)
+        return paginator(operation_name, Paginator, self.describe_store_image_tasks)
 
     @property
     def waiter_names(self):

@@ -45,25 +45,73 @@ def decode_token(token):
         return {INPUT_TOKEN: value}, index
 
 
-class Paginator:
-    """``client.get_paginator("describe_store_image_tasks")``."""
+class _Walk:
+    """botocore's bookkeeping of one iteration, apart from how the pages are fetched: ``kwargs``
+    asks for the first page, then (after each :meth:`follow` that returns True) for the next."""
 
-    def __init__(self, method):
-        self._method = method
+    def __init__(self, iterator):
+        self._iterator = iterator
+        self.kwargs = copy.copy(iterator._op_kwargs)
+        self._previous_next_token = None
+        self._next_token = {INPUT_TOKEN: None}
+        self._starting_truncation = 0
+        if iterator._starting_token is not None:
+            self._next_token, self._starting_truncation = decode_token(iterator._starting_token)
+            iterator._inject_token(self.kwargs, self._next_token)
+        if iterator._page_size is not None:
+            self.kwargs[LIMIT_KEY] = iterator._page_size
+        self._total_items = 0
+        self._first_request = True
+        self._response = None
+        self._current = []
+        self._cut = False
 
-    def paginate(self, **kwargs):
-        """Pages of ``describe_store_image_tasks(**kwargs)``; ``PaginationConfig`` takes
-        ``MaxItems``, ``PageSize`` and ``StartingToken`` as in boto3."""
-        config = kwargs.pop("PaginationConfig", None) or {}
-        max_items = config.get("MaxItems")
-        page_size = config.get("PageSize")
-        return PageIterator(
-            self._method,
-            None if max_items is None else int(max_items),
-            config.get("StartingToken"),
-            None if page_size is None else int(page_size),
-            kwargs,
-        )
+    def page(self, response):
+        """``response`` as the iteration hands it out: StartingToken and MaxItems cut it."""
+        if self._first_request:
+            self._first_request = False
+            if self._starting_truncation:
+                response[RESULT_KEY] = response.get(RESULT_KEY, [])[self._starting_truncation:]
+        else:
+            self._starting_truncation = 0
+        current = response.get(RESULT_KEY) or []
+        max_items = self._iterator._max_items
+        truncate_amount = 0
+        if max_items is not None:
+            truncate_amount = self._total_items + len(current) - max_items
+        if truncate_amount > 0:
+            keep = len(current) - truncate_amount
+            response[RESULT_KEY] = current[:keep]
+            next_token = dict(self._next_token)
+            next_token["boto_truncate_amount"] = keep + self._starting_truncation
+            self._iterator._set_resume_token(next_token)
+            self._cut = True
+        self._response, self._current = response, current
+        return response
+
+    def follow(self):
+        """Run once the page was handed out: whether another page follows (``kwargs`` then asks
+        for it). Raises PaginationError when the service repeated a token."""
+        if self._cut:
+            return False
+        self._total_items += len(self._current)
+        next_token = self._next_token = {INPUT_TOKEN: self._response.get(OUTPUT_TOKEN)}
+        if next_token[INPUT_TOKEN] is None:
+            return False
+        if self._iterator._max_items is not None and self._total_items == self._iterator._max_items:
+            self._iterator._set_resume_token(next_token)
+            return False
+        if self._previous_next_token is not None and self._previous_next_token == next_token:
+            raise PaginationError(f"Error during pagination: The same next token was received twice: {next_token}")
+        self._iterator._inject_token(self.kwargs, next_token)
+        self._previous_next_token = next_token
+        return True
+
+
+def _found(compiled, page):
+    """What a compiled JMESPath expression finds in a page, as a list of results."""
+    results = compiled.search(page)
+    return results if isinstance(results, list) else [results]
 
 
 class PageIterator:
@@ -95,49 +143,11 @@ class PageIterator:
         self._resume_token = encode_token(value)
 
     def __iter__(self):
-        kwargs = copy.copy(self._op_kwargs)
-        previous_next_token = None
-        next_token = {INPUT_TOKEN: None}
-        starting_truncation = 0
-        if self._starting_token is not None:
-            next_token, starting_truncation = decode_token(self._starting_token)
-            self._inject_token(kwargs, next_token)
-        if self._page_size is not None:
-            kwargs[LIMIT_KEY] = self._page_size
-        total_items = 0
-        first_request = True
+        walk = _Walk(self)
         while True:
-            response = self._method(**kwargs)
-            if first_request:
-                first_request = False
-                if starting_truncation:
-                    response[RESULT_KEY] = response.get(RESULT_KEY, [])[starting_truncation:]
-            else:
-                starting_truncation = 0
-            current = response.get(RESULT_KEY) or []
-            truncate_amount = 0
-            if self._max_items is not None:
-                truncate_amount = total_items + len(current) - self._max_items
-            if truncate_amount > 0:
-                keep = len(current) - truncate_amount
-                response[RESULT_KEY] = current[:keep]
-                next_token = dict(next_token)
-                next_token["boto_truncate_amount"] = keep + starting_truncation
-                self._set_resume_token(next_token)
-                yield response
+            yield walk.page(self._method(**walk.kwargs))
+            if not walk.follow():
                 break
-            yield response
-            total_items += len(current)
-            next_token = {INPUT_TOKEN: response.get(OUTPUT_TOKEN)}
-            if next_token[INPUT_TOKEN] is None:
-                break
-            if self._max_items is not None and total_items == self._max_items:
-                self._set_resume_token(next_token)
-                break
-            if previous_next_token is not None and previous_next_token == next_token:
-                raise PaginationError(f"Error during pagination: The same next token was received twice: {next_token}")
-            self._inject_token(kwargs, next_token)
-            previous_next_token = next_token
 
     @staticmethod
     def _inject_token(kwargs, next_token):
@@ -147,18 +157,24 @@ class PageIterator:
             elif name in kwargs:
                 del kwargs[name]
 
+    @staticmethod
+    def _add_to_full_result(result, page):
+        value = page.get(RESULT_KEY)
+        if value is not None:
+            result.setdefault(RESULT_KEY, []).extend(value)
+
+    def _full_result(self, result):
+        if self._resume_token is not None:
+            result["NextToken"] = self._resume_token
+        return result
+
     def build_full_result(self):
         """Every page's tasks in one dict, with ``NextToken`` set to the resume token when
         ``MaxItems`` stopped the listing early."""
         result = {}
         for page in self:
-            value = page.get(RESULT_KEY)
-            if value is None:
-                continue
-            result.setdefault(RESULT_KEY, []).extend(value)
-        if self._resume_token is not None:
-            result["NextToken"] = self._resume_token
-        return result
+            self._add_to_full_result(result, page)
+        return self._full_result(result)
 
     def search(self, expression):
         """botocore's ``search``: a JMESPath expression over each page (needs ``jmespath``)."""
@@ -166,8 +182,28 @@ class PageIterator:
 
         compiled = jmespath.compile(expression)
         for page in self:
-            results = compiled.search(page)
-            if isinstance(results, list):
-                yield from results
-            else:
-                yield results
+            yield from _found(compiled, page)
+
+
+class Paginator:
+    """``client.get_paginator("describe_store_image_tasks")``."""
+
+    #: What paginate() returns (botocore's name).
+    PAGE_ITERATOR_CLS = PageIterator
+
+    def __init__(self, method):
+        self._method = method
+
+    def paginate(self, **kwargs):
+        """Pages of ``describe_store_image_tasks(**kwargs)``; ``PaginationConfig`` takes
+        ``MaxItems``, ``PageSize`` and ``StartingToken`` as in boto3."""
+        config = kwargs.pop("PaginationConfig", None) or {}
+        max_items = config.get("MaxItems")
+        page_size = config.get("PageSize")
+        return self.PAGE_ITERATOR_CLS(
+            self._method,
+            None if max_items is None else int(max_items),
+            config.get("StartingToken"),
+            None if page_size is None else int(page_size),
+            kwargs,
+        )
