@@ -282,6 +282,25 @@ typedef struct storetasks_wait_options storetasks_wait_options;
 typedef void (*storetasks_call_callback)(struct storetasks_call *call, void *user_data);
 
 /**
+ * One image to wait for in `storetasks_client_wait_targets`, and where its store task runs.
+ */
+typedef struct storetasks_wait_target {
+    /**
+     * The region, such as "eu-west-3"; NULL for the client's region.
+     */
+    const char *region;
+    /**
+     * The IAM role to assume for the image's account (`arn:aws:iam::ACCOUNT:role/NAME`); NULL for
+     * the client's own credentials.
+     */
+    const char *role_arn;
+    /**
+     * The AMI id.
+     */
+    const char *image_id;
+} storetasks_wait_target;
+
+/**
  * Called once per page by `storetasks_client_describe_pages`, on the calling thread. `page` is
  * borrowed for the duration of the call only. Return true to fetch the next page, false to stop.
  * It must return normally: a C++ exception or a `longjmp` must not leave it (the C++ wrapper
@@ -375,25 +394,6 @@ typedef struct storetasks_task {
 typedef bool (*storetasks_progress_callback)(const struct storetasks_task_list *tasks,
                                              void *user_data);
 
-/**
- * One image to wait for in `storetasks_client_wait_targets`, and where its store task runs.
- */
-typedef struct storetasks_wait_target {
-    /**
-     * The region, such as "eu-west-3"; NULL for the client's region.
-     */
-    const char *region;
-    /**
-     * The IAM role to assume for the image's account (`arn:aws:iam::ACCOUNT:role/NAME`); NULL for
-     * the client's own credentials.
-     */
-    const char *role_arn;
-    /**
-     * The AMI id.
-     */
-    const char *image_id;
-} storetasks_wait_target;
-
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -461,6 +461,38 @@ enum storetasks_status storetasks_client_describe_pages_start(const struct store
                                                               struct storetasks_error **err);
 
 /**
+ * Starts a wait, as `storetasks_client_wait` makes it, and returns at once; its list (the tasks
+ * of the end, in the order of `image_ids`) is taken with `storetasks_call_take_list`, and a wait
+ * that ends otherwise gives the blocking wait's status and error there. The ids and `options`
+ * (NULL: defaults) are copied at the start; the options' progress callback is not called by a
+ * wait that does not block. Arguments are checked before anything starts; callback and
+ * ownership as for `storetasks_client_describe_start`.
+ */
+STORETASKS_API
+enum storetasks_status storetasks_client_wait_start(const struct storetasks_client *client,
+                                                    const char *const *image_ids,
+                                                    size_t image_ids_len,
+                                                    const struct storetasks_wait_options *options,
+                                                    storetasks_call_callback callback,
+                                                    void *user_data,
+                                                    struct storetasks_call **call_out,
+                                                    struct storetasks_error **err);
+
+/**
+ * Starts a wait across places, as `storetasks_client_wait_targets` makes it, and returns at once.
+ * Results, copies, checks, callback and ownership as for `storetasks_client_wait_start`.
+ */
+STORETASKS_API
+enum storetasks_status storetasks_client_wait_targets_start(const struct storetasks_client *client,
+                                                            const struct storetasks_wait_target *targets,
+                                                            size_t targets_len,
+                                                            const struct storetasks_wait_options *options,
+                                                            storetasks_call_callback callback,
+                                                            void *user_data,
+                                                            struct storetasks_call **call_out,
+                                                            struct storetasks_error **err);
+
+/**
  * A descriptor that is readable while `call` has something for its caller (its result, a page,
  * or the end), for an event loop to wait on (`poll`, `epoll`, asyncio's `add_reader`, libuv's
  * `uv_poll`); it stops being readable once everything ready was taken. Owned by the call: never
@@ -484,8 +516,9 @@ STORETASKS_API bool storetasks_call_finished(const struct storetasks_call *call)
 STORETASKS_API void storetasks_call_cancel(const struct storetasks_call *call);
 
 /**
- * Takes the list of a call started by `storetasks_client_describe_start` or
- * `storetasks_client_describe_all_start`.
+ * Takes the list of a call started by `storetasks_client_describe_start`,
+ * `storetasks_client_describe_all_start`, `storetasks_client_wait_start` or
+ * `storetasks_client_wait_targets_start`.
  *
  * `STORETASKS_STATUS_PENDING` (and nothing written) while the call runs. Once it has ended: on
  * success `*list_out` is the new list the blocking call would have returned, which the caller

@@ -158,6 +158,14 @@ impl Call {
         self.shared.kind
     }
 
+    /// Refuses a call made for another kind of result than the one a start function gives.
+    pub(crate) fn expect(&self, kind: Kind) -> Result<()> {
+        match self.shared.kind == kind {
+            true => Ok(()),
+            false => Err(Error::invalid("the call was made for another kind of result")),
+        }
+    }
+
     /// The descriptor that is readable while the call has something for its caller (POSIX only).
     pub fn fd(&self) -> Option<i32> {
         self.shared.signal.fd()

@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use crate::call::{Call, Kind};
 use crate::cancel::CancelToken;
 use crate::client::Client;
 use crate::describe_store_image_tasks::query::Query;
@@ -93,6 +94,7 @@ pub struct WaitTarget {
 }
 
 /// The images of one (account, region) place, polled with one client.
+#[derive(Clone)]
 struct Group {
     ec2: aws_sdk_ec2::Client,
     endpoint: std::sync::Arc<str>,
@@ -225,6 +227,73 @@ impl Backoff {
     }
 }
 
+/// How a poll's outcome moves a wait on: another poll after a pause, or the end.
+enum Step {
+    Again(Duration),
+    Done(Result<Vec<Task>>),
+}
+
+/// A wait under way: what it has seen, its pauses and its options.
+struct Waiting {
+    watch: Watch,
+    backoff: Backoff,
+    opts: WaitOptions,
+}
+
+impl Waiting {
+    fn new(targets: &[WaitTarget], groups: &[Group], group_of: &[usize], opts: &WaitOptions) -> Waiting {
+        Waiting { watch: Watch::new(targets, groups, group_of, opts.timeout), backoff: Backoff::new(opts), opts: opts.clone() }
+    }
+
+    /// Keeps what a poll saw, shows it to `on_poll` (false stops the wait), and decides.
+    fn after_poll(&mut self, polled: Result<Vec<TaskPage>>, on_poll: &mut impl FnMut(&[Task]) -> bool) -> Step {
+        let watch = &mut self.watch;
+        match polled {
+            Ok(pages) => {
+                watch.record(&pages);
+                let seen = watch.seen();
+                tracing::debug!(
+                    poll = watch.polls,
+                    seen = seen.len(),
+                    wanted = watch.keys.len(),
+                    "wait poll: {}",
+                    watch.summary()
+                );
+                if !on_poll(&seen) {
+                    return Step::Done(Err(Error::new(ErrorKind::Cancelled, "the progress callback stopped the wait")));
+                }
+                if let Some(end) = watch.verdict(seen, self.opts.not_found_grace) {
+                    return Step::Done(end);
+                }
+            }
+            Err(e) if e.kind == ErrorKind::WaitTimeout => return Step::Done(Err(watch.timed_out())),
+            Err(e) if is_transient(&e) => {
+                tracing::warn!(poll = watch.polls, "transient error while waiting, polling again: {e}");
+            }
+            Err(e) => return Step::Done(Err(e)),
+        }
+        let Some(until_deadline) = watch.until_deadline() else { return Step::Done(Err(watch.timed_out())) };
+        let pause = self.backoff.next(until_deadline);
+        tracing::debug!(pause_ms = pause.as_millis() as u64, "waiting before the next poll");
+        Step::Again(pause)
+    }
+}
+
+/// The checks of a wait made before anything is sent, and its targets grouped by place.
+fn check_wait(targets: &[WaitTarget], opts: &WaitOptions) -> Result<Grouped> {
+    if targets.is_empty() {
+        return Err(Error::invalid("no image ids to wait for"));
+    }
+    if opts.min_delay.is_zero() || opts.max_delay < opts.min_delay {
+        return Err(Error::invalid("the delays must satisfy 0 < min_delay <= max_delay"));
+    }
+    group_targets(targets)
+}
+
+fn targets_of(image_ids: &[String]) -> Vec<WaitTarget> {
+    image_ids.iter().map(|id| WaitTarget { image_id: id.clone(), ..WaitTarget::default() }).collect()
+}
+
 impl Client {
     /// Polls until every image's latest store task is `Completed` (returning them in the order of
     /// `image_ids`), or one fails, or the deadline passes, or `cancel` fires. `on_poll` receives
@@ -236,12 +305,7 @@ impl Client {
         cancel: Option<&CancelToken>,
         on_poll: impl FnMut(&[Task]) -> bool,
     ) -> Result<Vec<Task>> {
-        if image_ids.is_empty() {
-            return Err(Error::invalid("no image ids to wait for"));
-        }
-        let targets: Vec<WaitTarget> =
-            image_ids.iter().map(|id| WaitTarget { image_id: id.clone(), ..WaitTarget::default() }).collect();
-        self.wait_targets(&targets, opts, cancel, on_poll)
+        self.wait_targets(&targets_of(image_ids), opts, cancel, on_poll)
     }
 
     /// Like [`Client::wait`], for images in several regions and accounts: each poll asks every
@@ -254,84 +318,106 @@ impl Client {
         cancel: Option<&CancelToken>,
         mut on_poll: impl FnMut(&[Task]) -> bool,
     ) -> Result<Vec<Task>> {
-        if targets.is_empty() {
-            return Err(Error::invalid("no image ids to wait for"));
-        }
-        if opts.min_delay.is_zero() || opts.max_delay < opts.min_delay {
-            return Err(Error::invalid("the delays must satisfy 0 < min_delay <= max_delay"));
-        }
-        let (groups, group_of) = self.wait_groups(targets, cancel)?;
-        let mut watch = Watch::new(targets, &groups, &group_of, opts.timeout);
-        let mut backoff = Backoff::new(opts);
+        let Grouped { places, ids, group_of } = check_wait(targets, opts)?;
+        let ctx = self.wait_context();
+        let groups = {
+            let ctx = ctx.clone();
+            self.run(cancel, async move { ctx.groups(places, ids).await })?
+        };
+        let mut waiting = Waiting::new(targets, &groups, &group_of, opts);
         loop {
-            watch.polls += 1;
-            match self.poll(&groups, watch.remaining(), cancel) {
-                Ok(pages) => {
-                    watch.record(&pages);
-                    let seen = watch.seen();
-                    tracing::debug!(
-                        poll = watch.polls,
-                        seen = seen.len(),
-                        wanted = watch.keys.len(),
-                        "wait poll: {}",
-                        watch.summary()
-                    );
-                    if !on_poll(&seen) {
-                        return Err(Error::new(ErrorKind::Cancelled, "the progress callback stopped the wait"));
-                    }
-                    if let Some(end) = watch.verdict(seen, opts.not_found_grace) {
-                        return end;
-                    }
-                }
-                Err(e) if e.kind == ErrorKind::WaitTimeout => return Err(watch.timed_out()),
-                Err(e) if is_transient(&e) => {
-                    tracing::warn!(poll = watch.polls, "transient error while waiting, polling again: {e}");
-                }
-                Err(e) => return Err(e),
+            waiting.watch.polls += 1;
+            let (c, g, remaining) = (ctx.clone(), groups.clone(), waiting.watch.remaining());
+            let polled = self.run(cancel, async move { c.poll(&g, remaining).await });
+            match waiting.after_poll(polled, &mut on_poll) {
+                Step::Done(end) => return end,
+                Step::Again(pause) => self.run(cancel, async move {
+                    tokio::time::sleep(pause).await;
+                    Ok(())
+                })?,
             }
-            let Some(until_deadline) = watch.until_deadline() else { return Err(watch.timed_out()) };
-            let pause = backoff.next(until_deadline);
-            tracing::debug!(pause_ms = pause.as_millis() as u64, "waiting before the next poll");
-            self.run(cancel, async move {
-                tokio::time::sleep(pause).await;
-                Ok(())
-            })?;
         }
     }
 
+    /// Starts a wait, as [`Client::wait`] makes it, into `call` (a list call); returns at once.
+    pub fn start_wait(&self, call: &Call, image_ids: &[String], opts: &WaitOptions) -> Result<()> {
+        self.start_wait_targets(call, &targets_of(image_ids), opts)
+    }
+
+    /// Starts a wait, as [`Client::wait_targets`] makes it, into `call` (a list call): the tasks
+    /// of the end become the call's list. Returns at once.
+    pub fn start_wait_targets(&self, call: &Call, targets: &[WaitTarget], opts: &WaitOptions) -> Result<()> {
+        call.expect(Kind::List)?;
+        let Grouped { places, ids, group_of } = check_wait(targets, opts)?;
+        let (ctx, targets, opts) = (self.wait_context(), targets.to_vec(), opts.clone());
+        self.start(call, move |_| async move {
+            let groups = ctx.groups(places, ids).await?;
+            let mut waiting = Waiting::new(&targets, &groups, &group_of, &opts);
+            loop {
+                waiting.watch.polls += 1;
+                let polled = ctx.poll(&groups, waiting.watch.remaining()).await;
+                match waiting.after_poll(polled, &mut |_| true) {
+                    Step::Done(end) => return end.map(|tasks| Some(TaskPage { tasks: tasks.into(), ..TaskPage::default() })),
+                    Step::Again(pause) => tokio::time::sleep(pause).await,
+                }
+            }
+        });
+        Ok(())
+    }
+
+    fn wait_context(&self) -> WaitContext {
+        WaitContext {
+            ec2: self.ec2.clone(),
+            endpoint: self.endpoint.clone(),
+            sdk_config: self.sdk_config.clone(),
+            sts_config: self.sts_config.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            proxies: self.proxies.clone(),
+            max_concurrency: self.max_concurrency,
+        }
+    }
+}
+
+/// What a wait needs of its client, owned, so that it can run on the runtime.
+#[derive(Clone)]
+struct WaitContext {
+    ec2: aws_sdk_ec2::Client,
+    endpoint: std::sync::Arc<str>,
+    sdk_config: aws_config::SdkConfig,
+    sts_config: aws_config::SdkConfig,
+    endpoint_url: Option<String>,
+    proxies: std::sync::Arc<crate::transport::Proxies>,
+    max_concurrency: usize,
+}
+
+impl WaitContext {
     /// One poll: every place asked for its images at once, within `remaining` (the deadline). A
     /// poll counts when every place answered; a place's permanent error fails it, and so does a
     /// transient one (the caller polls again).
-    fn poll(&self, groups: &[Group], remaining: Option<Duration>, cancel: Option<&CancelToken>) -> Result<Vec<TaskPage>> {
-        let requests: Vec<_> = groups
-            .iter()
-            .map(|g| {
-                let fut = crate::describe_store_image_tasks::paginate::send_batched(
-                    g.ec2.clone(),
-                    g.query.clone(),
-                    self.max_concurrency,
-                    g.endpoint.clone(),
-                );
-                let name = g.name.clone();
-                async move {
-                    fut.await.map_err(|mut e| {
-                        if !name.is_empty() {
-                            e.message = format!("{name}: {}", e.message);
-                        }
-                        e
-                    })
-                }
-            })
-            .collect();
-        let pages = self.run(cancel, async move {
-            let all = futures_util::future::join_all(requests);
-            match remaining {
-                Some(r) => tokio::time::timeout(r, all)
-                    .await
-                    .map_err(|_| Error::new(ErrorKind::WaitTimeout, "the deadline passed during a poll")),
-                None => Ok(all.await),
+    async fn poll(&self, groups: &[Group], remaining: Option<Duration>) -> Result<Vec<TaskPage>> {
+        let requests = groups.iter().map(|g| {
+            let fut = crate::describe_store_image_tasks::paginate::send_batched(
+                g.ec2.clone(),
+                g.query.clone(),
+                self.max_concurrency,
+                g.endpoint.clone(),
+            );
+            async move {
+                fut.await.map_err(|mut e| {
+                    if !g.name.is_empty() {
+                        e.message = format!("{}: {}", g.name, e.message);
+                    }
+                    e
+                })
             }
-        })?;
+        });
+        let all = futures_util::future::join_all(requests);
+        let pages = match remaining {
+            Some(r) => tokio::time::timeout(r, all)
+                .await
+                .map_err(|_| Error::new(ErrorKind::WaitTimeout, "the deadline passed during a poll"))?,
+            None => all.await,
+        };
         let mut transient = None;
         let mut answered = Vec::with_capacity(pages.len());
         for page in pages {
@@ -348,27 +434,17 @@ impl Client {
     }
 
     /// One group per (region, role) in the order of first appearance, each with its own client
-    /// (the client's own for targets without region and role), its roles assumed once each; and
-    /// the group of each target.
-    fn wait_groups(&self, targets: &[WaitTarget], cancel: Option<&CancelToken>) -> Result<(Vec<Group>, Vec<usize>)> {
-        let Grouped { places, ids, group_of } = group_targets(targets)?;
+    /// (the client's own for targets without region and role), its roles assumed once each.
+    async fn groups(&self, places: Vec<PlaceKey>, ids: Vec<Vec<String>>) -> Result<Vec<Group>> {
         let roles = crate::places::unique(&places.iter().filter_map(|(_, r)| r.clone()).collect::<Vec<_>>());
-        let sts_config = self.sts_config.clone();
-        let credentials: Vec<(String, aws_credential_types::provider::SharedCredentialsProvider)> = if roles.is_empty() {
-            Vec::new()
-        } else {
-            self.run(cancel, async move {
-                let mut out = Vec::new();
-                for arn in roles {
-                    let c = crate::places::role_credentials(&sts_config, &arn).await;
-                    out.push((arn, c));
-                }
-                Ok(out)
-            })?
-        };
+        let mut credentials = Vec::new();
+        for arn in roles {
+            let c = crate::places::role_credentials(&self.sts_config, &arn).await;
+            credentials.push((arn, c));
+        }
         let home = self.sdk_config.region().map(|r| r.as_ref().to_owned()).unwrap_or_default();
         let many = places.len() > 1;
-        let groups = places
+        places
             .into_iter()
             .zip(ids)
             .map(|((region, role), ids)| {
@@ -391,8 +467,7 @@ impl Client {
                     query,
                 })
             })
-            .collect::<Result<Vec<Group>>>()?;
-        Ok((groups, group_of))
+            .collect()
     }
 }
 

@@ -293,7 +293,7 @@ impl Client {
 impl Client {
     /// Starts fetching one page, as [`Client::describe_page`] does, into `call` (a list call).
     pub fn start_describe(&self, call: &Call, q: &Query) -> Result<()> {
-        expect_kind(call, Kind::List)?;
+        call.expect(Kind::List)?;
         q.validate()?;
         let fut = send_batched(self.ec2.clone(), q.clone(), self.max_concurrency, self.endpoint.clone());
         self.start(call, |_| async move { fut.await.map(Some) });
@@ -313,7 +313,7 @@ impl Client {
     }
 
     fn start_listing(&self, call: &Call, kind: Kind, q: &Query, max_tasks: Option<usize>) -> Result<()> {
-        expect_kind(call, kind)?;
+        call.expect(kind)?;
         let mut listing = Listing::new(q, max_tasks)?;
         let (ec2, concurrency, endpoint) = (self.ec2.clone(), self.max_concurrency, self.endpoint.clone());
         self.start(call, move |sink| async move {
@@ -330,12 +330,5 @@ impl Client {
             Ok(sink.is_none().then_some(all))
         });
         Ok(())
-    }
-}
-
-fn expect_kind(call: &Call, kind: Kind) -> Result<()> {
-    match call.kind() == kind {
-        true => Ok(()),
-        false => Err(Error::invalid("the call was made for another kind of result")),
     }
 }

@@ -2,12 +2,13 @@
 //! client's threads while the caller goes on, and hand over what the blocking call would have
 //! returned when the caller takes it.
 
-use std::ffi::c_void;
+use std::ffi::{c_char, c_void};
 use std::task::Poll;
 
-use super::client::{call_args, storetasks_client};
+use super::client::{call_args, inner, storetasks_client};
 use super::query::storetasks_query;
 use super::task_list::storetasks_task_list;
+use super::waiter::{id_targets, storetasks_wait_options, storetasks_wait_target, wait_options, wait_targets};
 use super::{
     BoxHandle, OutPtr, boundary, boundary_or, boundary_pending, free_box, opt_ref, storetasks_error, storetasks_status, try_ref,
 };
@@ -139,6 +140,50 @@ pub extern "C" fn storetasks_client_describe_pages_start(
     })
 }
 
+/// Starts a wait, as `storetasks_client_wait` makes it, and returns at once; its list (the tasks
+/// of the end, in the order of `image_ids`) is taken with `storetasks_call_take_list`, and a wait
+/// that ends otherwise gives the blocking wait's status and error there. The ids and `options`
+/// (NULL: defaults) are copied at the start; the options' progress callback is not called by a
+/// wait that does not block. Arguments are checked before anything starts; callback and
+/// ownership as for `storetasks_client_describe_start`.
+#[unsafe(no_mangle)]
+#[allow(clippy::not_unsafe_ptr_arg_deref, reason = "user_data is only passed back to the caller's callback")]
+pub extern "C" fn storetasks_client_wait_start(
+    client: *const storetasks_client,
+    image_ids: *const *const c_char,
+    image_ids_len: usize,
+    options: *const storetasks_wait_options,
+    callback: storetasks_call_callback,
+    user_data: *mut c_void,
+    call_out: *mut *mut storetasks_call,
+    err: *mut *mut storetasks_error,
+) -> storetasks_status {
+    start(Kind::List, callback, user_data, call_out, err, |call| {
+        let targets = id_targets(image_ids, image_ids_len)?;
+        inner(try_ref(client)?).start_wait_targets(call, &targets, &wait_options(options))
+    })
+}
+
+/// Starts a wait across places, as `storetasks_client_wait_targets` makes it, and returns at once.
+/// Results, copies, checks, callback and ownership as for `storetasks_client_wait_start`.
+#[unsafe(no_mangle)]
+#[allow(clippy::not_unsafe_ptr_arg_deref, reason = "user_data is only passed back to the caller's callback")]
+pub extern "C" fn storetasks_client_wait_targets_start(
+    client: *const storetasks_client,
+    targets: *const storetasks_wait_target,
+    targets_len: usize,
+    options: *const storetasks_wait_options,
+    callback: storetasks_call_callback,
+    user_data: *mut c_void,
+    call_out: *mut *mut storetasks_call,
+    err: *mut *mut storetasks_error,
+) -> storetasks_status {
+    start(Kind::List, callback, user_data, call_out, err, |call| {
+        let targets = wait_targets(targets, targets_len)?;
+        inner(try_ref(client)?).start_wait_targets(call, &targets, &wait_options(options))
+    })
+}
+
 /// A descriptor that is readable while `call` has something for its caller (its result, a page,
 /// or the end), for an event loop to wait on (`poll`, `epoll`, asyncio's `add_reader`, libuv's
 /// `uv_poll`); it stops being readable once everything ready was taken. Owned by the call: never
@@ -169,8 +214,9 @@ pub extern "C" fn storetasks_call_cancel(call: *const storetasks_call) {
     });
 }
 
-/// Takes the list of a call started by `storetasks_client_describe_start` or
-/// `storetasks_client_describe_all_start`.
+/// Takes the list of a call started by `storetasks_client_describe_start`,
+/// `storetasks_client_describe_all_start`, `storetasks_client_wait_start` or
+/// `storetasks_client_wait_targets_start`.
 ///
 /// `STORETASKS_STATUS_PENDING` (and nothing written) while the call runs. Once it has ended: on
 /// success `*list_out` is the new list the blocking call would have returned, which the caller

@@ -155,14 +155,39 @@ pub extern "C" fn storetasks_client_wait(
     tasks_out: *mut *mut storetasks_task_list,
     err: *mut *mut storetasks_error,
 ) -> storetasks_status {
-    boundary(err, || {
-        let ids = str_array(image_ids, image_ids_len, "image id")?;
-        if ids.is_empty() {
-            return Err(Error::invalid("no image ids to wait for"));
-        }
-        let targets: Vec<WaitTarget> = ids.into_iter().map(|image_id| WaitTarget { image_id, ..WaitTarget::default() }).collect();
-        run_wait(client, &targets, options, cancel, tasks_out)
-    })
+    boundary(err, || run_wait(client, &id_targets(image_ids, image_ids_len)?, options, cancel, tasks_out))
+}
+
+/// The image ids of a wait, as targets in the client's own place.
+pub(crate) fn id_targets(image_ids: *const *const c_char, image_ids_len: usize) -> Result<Vec<WaitTarget>, Error> {
+    let ids = str_array(image_ids, image_ids_len, "image id")?;
+    if ids.is_empty() {
+        return Err(Error::invalid("no image ids to wait for"));
+    }
+    Ok(ids.into_iter().map(|image_id| WaitTarget { image_id, ..WaitTarget::default() }).collect())
+}
+
+/// The targets of a wait, copied from C.
+pub(crate) fn wait_targets(targets: *const storetasks_wait_target, targets_len: usize) -> Result<Vec<WaitTarget>, Error> {
+    if targets_len == 0 {
+        return Err(Error::invalid("no image ids to wait for"));
+    }
+    slice_arg(targets, targets_len, "target")?
+        .iter()
+        .map(|t| {
+            Ok(WaitTarget {
+                region: opt_str_arg(t.region, "region")?.map(str::to_owned),
+                role_arn: opt_str_arg(t.role_arn, "role ARN")?.map(str::to_owned),
+                image_id: str_arg(t.image_id, "image id")?.to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// The options of a wait, copied (defaults for NULL), so that a setter called on another thread
+/// during the wait changes nothing for it.
+pub(crate) fn wait_options(options: *const storetasks_wait_options) -> WaitOptions {
+    opt_ref(options).map_or_else(WaitOptions::default, |o| o.inner.clone())
 }
 
 /// One image to wait for in `storetasks_client_wait_targets`, and where its store task runs.
@@ -195,22 +220,7 @@ pub extern "C" fn storetasks_client_wait_targets(
     tasks_out: *mut *mut storetasks_task_list,
     err: *mut *mut storetasks_error,
 ) -> storetasks_status {
-    boundary(err, || {
-        if targets_len == 0 {
-            return Err(Error::invalid("no image ids to wait for"));
-        }
-        let targets = slice_arg(targets, targets_len, "target")?
-            .iter()
-            .map(|t| {
-                Ok(WaitTarget {
-                    region: opt_str_arg(t.region, "region")?.map(str::to_owned),
-                    role_arn: opt_str_arg(t.role_arn, "role ARN")?.map(str::to_owned),
-                    image_id: str_arg(t.image_id, "image id")?.to_owned(),
-                })
-            })
-            .collect::<Result<Vec<_>, Error>>()?;
-        run_wait(client, &targets, options, cancel, tasks_out)
-    })
+    boundary(err, || run_wait(client, &wait_targets(targets, targets_len)?, options, cancel, tasks_out))
 }
 
 fn run_wait(

@@ -3,7 +3,8 @@
  * their descriptors with poll(). Many calls in flight at once against an emulator that delays its
  * replies, half of them cancelled at random points, each result taken exactly once; page-by-page
  * calls whose queue stays bounded when the caller is slow; callbacks on the library's threads
- * that take results, start new calls and free their own call; a call freed while running or
+ * that take results, start new calls and free their own call; waits that end completed,
+ * failed, not found or cancelled; a call freed while running or
  * while its callback runs; the client freed under running calls; and, over thousands of calls,
  * no descriptor or thread left behind. Runs plain, under valgrind and with ASan/UBSan.
  */
@@ -321,6 +322,85 @@ static void freeing_the_client_under_running_calls(void) {
     storetasks_query_free(q);
 }
 
+/* --- waits ------------------------------------------------------------------------------- */
+
+/* Waits for `call` through its descriptor and takes its list: the status, with *list_out set
+ * on success and *err on failure. */
+static storetasks_status wait_and_take(storetasks_call *call, storetasks_task_list **list_out, storetasks_error **err) {
+    struct pollfd p = {storetasks_call_fd(call), POLLIN, 0};
+    CHECK(poll(&p, 1, under_valgrind ? 60000 : 15000) == 1, "the call never ended");
+    return storetasks_call_take_list(call, list_out, err);
+}
+
+static void waits_that_do_not_block(void) {
+    emu_add_tasks(&emu,
+                  "{\"StoreImageTaskResults\":["
+                  "{\"AmiId\":\"ami-0c0000000000000c1\",\"TaskStartTime\":\"2026-11-20T11:59:00.000Z\",\"Bucket\":\"b\","
+                  "\"ProgressPercentage\":100,\"StoreTaskState\":\"Completed\"},"
+                  "{\"AmiId\":\"ami-0c0000000000000c2\",\"TaskStartTime\":\"2026-11-20T11:59:00.000Z\",\"Bucket\":\"b\","
+                  "\"ProgressPercentage\":100,\"StoreTaskState\":\"Completed\"},"
+                  "{\"AmiId\":\"ami-0f0000000000000f1\",\"TaskStartTime\":\"2026-11-20T11:59:00.000Z\",\"Bucket\":\"b\","
+                  "\"ProgressPercentage\":40,\"StoreTaskState\":\"Failed\",\"StoreTaskFailureReason\":\"the bucket is gone\"},"
+                  "{\"AmiId\":\"ami-0a0000000000000a1\",\"TaskStartTime\":\"2026-11-20T11:59:00.000Z\",\"Bucket\":\"b\","
+                  "\"ProgressPercentage\":10,\"StoreTaskState\":\"InProgress\"}]}");
+    storetasks_wait_options *o = storetasks_wait_options_new();
+    CHECK_STATUS(storetasks_wait_options_set_delays(o, 100, 300), STORETASKS_STATUS_OK);
+    CHECK_STATUS(storetasks_wait_options_set_timeout(o, 30000), STORETASKS_STATUS_OK);
+    CHECK_STATUS(storetasks_wait_options_set_not_found_grace(o, 300), STORETASKS_STATUS_OK);
+
+    /* Completed tasks: their list, in the order asked. */
+    const char *done[] = {"ami-0c0000000000000c2", "ami-0c0000000000000c1"};
+    storetasks_call *call = NULL;
+    CHECK_STATUS(storetasks_client_wait_start(client, done, 2, o, NULL, NULL, &call, NULL), STORETASKS_STATUS_OK);
+    storetasks_task_list *list = NULL;
+    CHECK_STATUS(wait_and_take(call, &list, NULL), STORETASKS_STATUS_OK);
+    CHECK(storetasks_task_list_len(list) == 2 && strcmp(storetasks_task_list_get(list, 0)->ami_id, done[0]) == 0 &&
+              storetasks_task_list_get(list, 1)->state == STORETASKS_TASK_STATE_COMPLETED,
+          "the completed tasks in the order asked");
+    storetasks_task_list_free(list);
+    storetasks_call_free(call);
+
+    /* A failed task and an image without one end the wait as the blocking wait ends it. */
+    const char *failed[] = {"ami-0f0000000000000f1"}, *missing[] = {"ami-0ffffffffffffffff"};
+    storetasks_error *err = NULL;
+    CHECK_STATUS(storetasks_client_wait_start(client, failed, 1, o, NULL, NULL, &call, NULL), STORETASKS_STATUS_OK);
+    CHECK_STATUS(wait_and_take(call, &list, &err), STORETASKS_STATUS_TASK_FAILED);
+    CHECK(err && strcmp(storetasks_error_ami_id(err), failed[0]) == 0, "the failed AMI is named");
+    storetasks_error_free(err);
+    storetasks_call_free(call);
+    err = NULL;
+    CHECK_STATUS(storetasks_client_wait_start(client, missing, 1, o, NULL, NULL, &call, NULL), STORETASKS_STATUS_OK);
+    CHECK_STATUS(wait_and_take(call, &list, &err), STORETASKS_STATUS_NOT_FOUND);
+    storetasks_error_free(err);
+    storetasks_call_free(call);
+
+    /* Across targets (here both in the client's own place). */
+    storetasks_wait_target targets[] = {{NULL, NULL, "ami-0c0000000000000c1"}, {"us-east-1", NULL, "ami-0c0000000000000c2"}};
+    CHECK_STATUS(storetasks_client_wait_targets_start(client, targets, 2, o, NULL, NULL, &call, NULL), STORETASKS_STATUS_OK);
+    CHECK_STATUS(wait_and_take(call, &list, NULL), STORETASKS_STATUS_OK);
+    CHECK(storetasks_task_list_len(list) == 2, "two targets, two tasks");
+    storetasks_task_list_free(list);
+    storetasks_call_free(call);
+
+    /* Bad input fails at the start; a wait still running is cancelled promptly. */
+    call = NULL;
+    CHECK_STATUS(storetasks_client_wait_start(client, done, 0, o, NULL, NULL, &call, NULL), STORETASKS_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(storetasks_client_wait_targets_start(client, targets, 0, o, NULL, NULL, &call, NULL),
+                 STORETASKS_STATUS_INVALID_ARGUMENT);
+    CHECK(call == NULL, "a refused start wrote its call");
+    const char *running[] = {"ami-0a0000000000000a1"};
+    CHECK_STATUS(storetasks_client_wait_start(client, running, 1, NULL, NULL, NULL, &call, NULL), STORETASKS_STATUS_OK);
+    sleep_ms(200);
+    CHECK_STATUS(storetasks_call_take_list(call, &list, NULL), STORETASKS_STATUS_PENDING);
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    storetasks_call_cancel(call);
+    CHECK_STATUS(wait_and_take(call, &list, NULL), STORETASKS_STATUS_CANCELLED);
+    CHECK(h_seconds_since(&t) < (under_valgrind ? 5.0 : 1.0), "the cancelled wait took %.2f s to end", h_seconds_since(&t));
+    storetasks_call_free(call);
+    storetasks_wait_options_free(o);
+}
+
 /* --- nothing left behind -------------------------------------------------------------------- */
 
 static void take_and_check(storetasks_call **calls, int i) {
@@ -373,6 +453,7 @@ int main(void) {
     callbacks_start_new_calls();
     freeing_running_calls();
     freeing_the_client_under_running_calls();
+    waits_that_do_not_block();
     nothing_left_behind(under_valgrind ? 5 : 100, 100);
     storetasks_client_free(client);
     emu_stop(&emu);
