@@ -493,6 +493,21 @@ enum storetasks_status storetasks_client_wait_targets_start(const struct storeta
                                                             struct storetasks_error **err);
 
 /**
+ * Starts a fleet listing, as `storetasks_client_describe_fleet` makes it, and returns at once;
+ * take its result with `storetasks_call_take_fleet`. The fleet and the query are copied at the
+ * start. Arguments are checked before anything starts; callback and ownership as for
+ * `storetasks_client_describe_start`.
+ */
+STORETASKS_API
+enum storetasks_status storetasks_client_describe_fleet_start(const struct storetasks_client *client,
+                                                              const struct storetasks_fleet *fleet,
+                                                              const struct storetasks_query *query,
+                                                              storetasks_call_callback callback,
+                                                              void *user_data,
+                                                              struct storetasks_call **call_out,
+                                                              struct storetasks_error **err);
+
+/**
  * A descriptor that is readable while `call` has something for its caller (its result, a page,
  * or the end), for an event loop to wait on (`poll`, `epoll`, asyncio's `add_reader`, libuv's
  * `uv_poll`); it stops being readable once everything ready was taken. Owned by the call: never
@@ -530,6 +545,20 @@ STORETASKS_API
 enum storetasks_status storetasks_call_take_list(struct storetasks_call *call,
                                                  struct storetasks_task_list **list_out,
                                                  struct storetasks_error **err);
+
+/**
+ * Takes the result of a call started by `storetasks_client_describe_fleet_start`.
+ *
+ * `STORETASKS_STATUS_PENDING` (and nothing written) while the call runs. Once it has ended: on
+ * success `*result_out` is the new fleet result the blocking call would have returned, which the
+ * caller frees with `storetasks_fleet_result_free`; on failure the blocking call's status, and
+ * `*err` (when `err` is not NULL) receives its error object. Only once: afterwards, and for a call
+ * of another kind, INVALID_ARGUMENT. Not to be called from two threads at once for one call.
+ */
+STORETASKS_API
+enum storetasks_status storetasks_call_take_fleet(struct storetasks_call *call,
+                                                  struct storetasks_fleet_result **result_out,
+                                                  struct storetasks_error **err);
 
 /**
  * Takes the next page of a call started by `storetasks_client_describe_pages_start`.

@@ -21,6 +21,7 @@ use crate::cancel::CancelToken;
 use crate::client::Client;
 use crate::describe_store_image_tasks::task::TaskPage;
 use crate::error::{Error, ErrorKind, Result};
+use crate::fleet::Outcome;
 
 /// What a call produces: one result, or pages followed by an end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +30,18 @@ pub enum Kind {
     List,
     /// Pages one by one, then the end.
     Pages,
+    /// One outcome and one list per place of a fleet.
+    Fleet,
+}
+
+/// What a call ended with.
+pub enum Output {
+    /// The list of a [`Kind::List`] call.
+    List(TaskPage),
+    /// The places of a [`Kind::Fleet`] call, each with its tasks.
+    Fleet(Vec<(Outcome, TaskPage)>),
+    /// The end of a [`Kind::Pages`] call, whose pages went out one by one.
+    Ended,
 }
 
 /// A function the library runs on one of its threads each time the call has something new for
@@ -39,8 +52,8 @@ pub type Wake = Box<dyn Fn() + Send + Sync>;
 #[derive(Default)]
 struct State {
     pages: VecDeque<TaskPage>,
-    /// The call's end: the list of a [`Kind::List`] call, or how a [`Kind::Pages`] call ended.
-    end: Option<Result<Option<TaskPage>>>,
+    /// The call's end, once it came.
+    end: Option<Result<Output>>,
     end_taken: bool,
     /// Whether the readiness descriptor is readable now.
     raised: bool,
@@ -99,7 +112,7 @@ impl Shared {
 struct EndGuard(Option<Arc<Shared>>);
 
 impl EndGuard {
-    fn finish(mut self, end: Result<Option<TaskPage>>) {
+    fn finish(mut self, end: Result<Output>) {
         if let Some(shared) = self.0.take() {
             shared.deliver(|st| st.end = Some(end));
         }
@@ -186,8 +199,32 @@ impl Call {
     /// The result of a [`Kind::List`] call: pending until the call ends, then its list or error,
     /// once.
     pub fn take_result(&self) -> Poll<Result<TaskPage>> {
-        if self.shared.kind != Kind::List {
-            return Poll::Ready(Err(Error::invalid("this call delivers pages: take them one by one")));
+        self.take_end(Kind::List).map(|end| {
+            end.map(|o| match o {
+                Output::List(page) => page,
+                _ => TaskPage::default(),
+            })
+        })
+    }
+
+    /// The result of a [`Kind::Fleet`] call: pending until the call ends, then every place's
+    /// outcome and tasks, or the error that ended it, once.
+    pub fn take_fleet(&self) -> Poll<Result<Vec<(Outcome, TaskPage)>>> {
+        self.take_end(Kind::Fleet).map(|end| {
+            end.map(|o| match o {
+                Output::Fleet(places) => places,
+                _ => Vec::new(),
+            })
+        })
+    }
+
+    fn take_end(&self, kind: Kind) -> Poll<Result<Output>> {
+        if self.shared.kind != kind {
+            return Poll::Ready(Err(Error::invalid(match self.shared.kind {
+                Kind::Pages => "this call delivers pages: take them one by one",
+                Kind::List => "this call delivers one list: take it as a list",
+                Kind::Fleet => "this call delivers a fleet result: take it as one",
+            })));
         }
         let mut st = self.shared.lock();
         if st.end_taken {
@@ -196,7 +233,7 @@ impl Call {
         let Some(end) = st.end.take() else { return Poll::Pending };
         st.end_taken = true;
         self.shared.settle(&mut st);
-        Poll::Ready(end.map(Option::unwrap_or_default))
+        Poll::Ready(end)
     }
 
     /// The next page of a [`Kind::Pages`] call: a page, `None` at the end (and after it), the
@@ -241,7 +278,7 @@ impl Client {
     /// call, sends its pages through the sink it is given). Returns at once.
     pub(crate) fn start<F>(&self, call: &Call, work: impl FnOnce(PageSink) -> F)
     where
-        F: Future<Output = Result<Option<TaskPage>>> + Send + 'static,
+        F: Future<Output = Result<Output>> + Send + 'static,
     {
         let shared = call.shared.clone();
         let stop = call.stop.clone();

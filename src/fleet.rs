@@ -17,6 +17,7 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use futures_util::stream::{self, StreamExt};
 use tokio::sync::Semaphore;
 
+use crate::call::{Call, Kind, Output};
 use crate::cancel::{CancelToken, StopOnDrop};
 use crate::client::Client;
 use crate::describe_store_image_tasks::paginate::{Listing, send_batched};
@@ -99,9 +100,96 @@ struct Shared {
     query: Query,
     /// Room for pages waiting for the caller; the calling thread holds it too, to free room.
     pages_waiting: Arc<Semaphore>,
-    /// Only the listings hold senders, never the calling thread: when the listings' task ends
-    /// without a last word (a panic), the channel closes and the caller learns it.
-    events: mpsc::Sender<Event>,
+    /// Only the listings hold senders, never the caller: when the listings' task ends without a
+    /// last word (a panic), the channel closes and the caller learns it.
+    events: Events,
+}
+
+/// Where the listings' events go: to a calling thread that blocks, or to a task on the runtime.
+#[derive(Clone)]
+enum Events {
+    Blocking(mpsc::Sender<Event>),
+    Async(tokio::sync::mpsc::UnboundedSender<Event>),
+}
+
+impl Events {
+    /// Sends `e`; an error when the caller has gone.
+    fn send(&self, e: Event) -> std::result::Result<(), ()> {
+        match self {
+            Events::Blocking(tx) => tx.send(e).map_err(|_| ()),
+            Events::Async(tx) => tx.send(e).map_err(|_| ()),
+        }
+    }
+}
+
+/// What the caller knows of the places: their outcomes so far, and which have ended.
+#[derive(Default)]
+struct Gather {
+    outcomes: Vec<Outcome>,
+    ended: Vec<bool>,
+}
+
+impl Gather {
+    fn begin(&mut self, places: Vec<Place>) {
+        self.ended = vec![false; places.len()];
+        self.outcomes = places.into_iter().map(|place| Outcome { place, pages: 0, tasks: 0, error: None }).collect();
+    }
+
+    /// Counts a page of place `i`, and gives that place (`None` for an index out of range).
+    fn page(&mut self, i: usize, page: &TaskPage) -> Option<&Place> {
+        let outcome = self.outcomes.get_mut(i)?;
+        outcome.pages += 1;
+        outcome.tasks += page.tasks.len();
+        Some(&outcome.place)
+    }
+
+    fn end(&mut self, i: usize, error: Option<Error>) {
+        if let (Some(outcome), Some(ended)) = (self.outcomes.get_mut(i), self.ended.get_mut(i)) {
+            outcome.error = error;
+            *ended = true;
+        }
+    }
+
+    /// The outcomes once the caller stopped: places still running are marked as stopped.
+    fn stopped(mut self) -> Vec<Outcome> {
+        for (outcome, _) in self.outcomes.iter_mut().zip(&self.ended).filter(|(_, ended)| !**ended) {
+            outcome.error = Some(Error::new(
+                ErrorKind::Cancelled,
+                format!("the caller stopped the call before the listing of {} had ended", outcome.place.name()),
+            ));
+        }
+        self.outcomes
+    }
+}
+
+/// Adds a page of place `i` to that place's list (all its tasks, the last reply's request id).
+fn keep_page(pages: &mut Vec<TaskPage>, i: usize, page: TaskPage) {
+    if pages.len() <= i {
+        pages.resize_with(i + 1, TaskPage::default);
+    }
+    let all = &mut pages[i];
+    all.tasks.append(page.tasks);
+    all.request_id = page.request_id;
+}
+
+/// Each place's outcome with its list.
+fn with_pages(outcomes: Vec<Outcome>, mut pages: Vec<TaskPage>) -> Vec<(Outcome, TaskPage)> {
+    pages.resize_with(outcomes.len(), TaskPage::default);
+    outcomes.into_iter().zip(pages).collect()
+}
+
+/// The checks of a fleet call made before anything is sent.
+fn check_fleet_call(fleet: &Fleet, q: &Query) -> Result<()> {
+    fleet.validate()?;
+    q.validate()?;
+    if q.next_token.is_some() {
+        return Err(Error::invalid("a fleet query cannot start from a NextToken: a token belongs to one region's listing"));
+    }
+    Ok(())
+}
+
+fn listing_panicked() -> Error {
+    Error::new(ErrorKind::Panic, "the fleet listing ended without an answer (a panic inside the library)")
 }
 
 impl Shared {
@@ -169,50 +257,71 @@ impl Client {
         cancel: Option<&CancelToken>,
         mut on_page: impl FnMut(usize, &Place, TaskPage) -> bool,
     ) -> Result<Vec<Outcome>> {
-        fleet.validate()?;
-        q.validate()?;
-        if q.next_token.is_some() {
-            return Err(Error::invalid("a fleet query cannot start from a NextToken: a token belongs to one region's listing"));
-        }
+        check_fleet_call(fleet, q)?;
         if cancel.is_some_and(CancelToken::is_cancelled) {
             return Err(Error::cancelled());
         }
-        let (rx, stop, pages_waiting) = self.start_listings(fleet, q, cancel);
-        let mut places: Vec<Place> = Vec::new();
-        let mut outcomes: Vec<Outcome> = Vec::new();
-        let mut ended: Vec<bool> = Vec::new();
+        let (tx, rx) = mpsc::channel();
+        let (stop, pages_waiting) = self.start_listings(fleet, q, cancel, Events::Blocking(tx));
+        let mut gather = Gather::default();
         loop {
-            let event = rx.recv().map_err(|_| {
-                Error::new(ErrorKind::Panic, "the fleet listing ended without an answer (a panic inside the library)")
-            })?;
-            match event {
-                Event::Places(p) => {
-                    outcomes = p.iter().map(|place| Outcome { place: place.clone(), pages: 0, tasks: 0, error: None }).collect();
-                    ended = vec![false; p.len()];
-                    places = p;
-                }
+            match rx.recv().map_err(|_| listing_panicked())? {
+                Event::Places(p) => gather.begin(p),
                 Event::Page(i, page) => {
                     pages_waiting.add_permits(1);
                     // Once the caller's token is triggered, no page reaches the callback.
                     if cancel.is_some_and(CancelToken::is_cancelled) {
                         return Err(Error::cancelled());
                     }
-                    let (Some(place), Some(outcome)) = (places.get(i), outcomes.get_mut(i)) else { continue };
-                    outcome.pages += 1;
-                    outcome.tasks += page.tasks.len();
+                    let Some(place) = gather.page(i, &page) else { continue };
                     if !on_page(i, place, page) {
                         // What had already happened is reported: the places whose end is queued
                         // keep their outcome; those still running are marked as stopped.
                         stop.0.cancel();
-                        self.stopped(&rx, &mut outcomes, &mut ended);
-                        return Ok(outcomes);
+                        while let Ok(event) = rx.try_recv() {
+                            if let Event::Done(i, error) = event {
+                                gather.end(i, error.map(|e| self.redact(e)));
+                            }
+                        }
+                        return Ok(gather.stopped());
                     }
                 }
-                Event::Done(i, error) => self.record_end(&mut outcomes, &mut ended, i, error),
-                Event::Finished => return Ok(outcomes),
+                Event::Done(i, error) => gather.end(i, error.map(|e| self.redact(e))),
+                Event::Finished => return Ok(gather.outcomes),
                 Event::Cancelled => return Err(Error::cancelled()),
             }
         }
+    }
+
+    /// Starts a fleet listing, as [`Client::describe_fleet_all`] makes it, into `call` (a fleet
+    /// call); returns at once.
+    pub fn start_describe_fleet(&self, call: &Call, fleet: &Fleet, q: &Query) -> Result<()> {
+        call.expect(Kind::Fleet)?;
+        check_fleet_call(fleet, q)?;
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let (stop, pages_waiting) = self.start_listings(fleet, q, None, Events::Async(tx));
+        let redact = self.redactor();
+        self.start(call, move |_| async move {
+            // Dropped with this task: a stopped call stops its listings.
+            let _stop = stop;
+            let mut gather = Gather::default();
+            let mut pages = Vec::new();
+            loop {
+                match rx.recv().await.ok_or_else(listing_panicked)? {
+                    Event::Places(p) => gather.begin(p),
+                    Event::Page(i, page) => {
+                        pages_waiting.add_permits(1);
+                        if gather.page(i, &page).is_some() {
+                            keep_page(&mut pages, i, page);
+                        }
+                    }
+                    Event::Done(i, error) => gather.end(i, error.map(&redact)),
+                    Event::Finished => return Ok(Output::Fleet(with_pages(gather.outcomes, pages))),
+                    Event::Cancelled => return Err(Error::cancelled()),
+                }
+            }
+        });
+        Ok(())
     }
 }
 
@@ -221,13 +330,7 @@ impl Client {
     /// the caller leaves, and the room for pages waiting for the caller (which the caller frees).
     /// The caller holds no sender: when the listings' task ends without a last word (a panic),
     /// the channel closes.
-    fn start_listings(
-        &self,
-        fleet: &Fleet,
-        q: &Query,
-        cancel: Option<&CancelToken>,
-    ) -> (mpsc::Receiver<Event>, StopOnDrop, Arc<Semaphore>) {
-        let (tx, rx) = mpsc::channel();
+    fn start_listings(&self, fleet: &Fleet, q: &Query, cancel: Option<&CancelToken>, tx: Events) -> (StopOnDrop, Arc<Semaphore>) {
         let stop = StopOnDrop(CancelToken::new());
         let pages_waiting = Arc::new(Semaphore::new(self.max_concurrency));
         let shared = Arc::new(Shared {
@@ -252,30 +355,7 @@ impl Client {
             };
             let _ = tx.send(event);
         });
-        (rx, stop, pages_waiting)
-    }
-
-    /// After the caller stopped: the places whose end is already queued keep their outcome, those
-    /// still running are marked as stopped.
-    fn stopped(&self, rx: &mpsc::Receiver<Event>, outcomes: &mut [Outcome], ended: &mut [bool]) {
-        while let Ok(event) = rx.try_recv() {
-            if let Event::Done(i, error) = event {
-                self.record_end(outcomes, ended, i, error);
-            }
-        }
-        for (outcome, _) in outcomes.iter_mut().zip(ended.iter()).filter(|(_, ended)| !**ended) {
-            outcome.error = Some(Error::new(
-                ErrorKind::Cancelled,
-                format!("the caller stopped the call before the listing of {} had ended", outcome.place.name()),
-            ));
-        }
-    }
-
-    fn record_end(&self, outcomes: &mut [Outcome], ended: &mut [bool], i: usize, error: Option<Error>) {
-        if let (Some(outcome), Some(ended)) = (outcomes.get_mut(i), ended.get_mut(i)) {
-            outcome.error = error.map(|e| self.redact(e));
-            *ended = true;
-        }
+        (stop, pages_waiting)
     }
 }
 
@@ -285,16 +365,10 @@ impl Client {
     pub fn describe_fleet_all(&self, fleet: &Fleet, q: &Query, cancel: Option<&CancelToken>) -> Result<Vec<(Outcome, TaskPage)>> {
         let mut pages: Vec<TaskPage> = Vec::new();
         let outcomes = self.describe_fleet_each(fleet, q, cancel, |i, _, page| {
-            if pages.len() <= i {
-                pages.resize_with(i + 1, TaskPage::default);
-            }
-            let all = &mut pages[i];
-            all.tasks.append(page.tasks);
-            all.request_id = page.request_id;
+            keep_page(&mut pages, i, page);
             true
         })?;
-        pages.resize_with(outcomes.len(), TaskPage::default);
-        Ok(outcomes.into_iter().zip(pages).collect())
+        Ok(with_pages(outcomes, pages))
     }
 }
 

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use crate::call::{Call, Kind};
+use crate::call::{Call, Kind, Output};
 use crate::cancel::CancelToken;
 use crate::client::Client;
 use crate::describe_store_image_tasks::query::Query;
@@ -357,7 +357,9 @@ impl Client {
                 waiting.watch.polls += 1;
                 let polled = ctx.poll(&groups, waiting.watch.remaining()).await;
                 match waiting.after_poll(polled, &mut |_| true) {
-                    Step::Done(end) => return end.map(|tasks| Some(TaskPage { tasks: tasks.into(), ..TaskPage::default() })),
+                    Step::Done(end) => {
+                        return end.map(|tasks| Output::List(TaskPage { tasks: tasks.into(), ..TaskPage::default() }));
+                    }
                     Step::Again(pause) => tokio::time::sleep(pause).await,
                 }
             }

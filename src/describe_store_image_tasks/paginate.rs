@@ -6,7 +6,7 @@ use std::sync::Arc;
 use aws_sdk_ec2::types::Filter as SdkFilter;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 
-use crate::call::{Call, Kind};
+use crate::call::{Call, Kind, Output};
 use crate::cancel::{CancelToken, StopOnDrop};
 use crate::client::Client;
 use crate::describe_store_image_tasks::query::{MAX_RESULTS_RANGE, Query};
@@ -296,7 +296,7 @@ impl Client {
         call.expect(Kind::List)?;
         q.validate()?;
         let fut = send_batched(self.ec2.clone(), q.clone(), self.max_concurrency, self.endpoint.clone());
-        self.start(call, |_| async move { fut.await.map(Some) });
+        self.start(call, |_| async move { fut.await.map(Output::List) });
         Ok(())
     }
 
@@ -327,7 +327,7 @@ impl Client {
                     None => all.absorb(page),
                 }
             }
-            Ok(sink.is_none().then_some(all))
+            Ok(if sink.is_some() { Output::Ended } else { Output::List(all) })
         });
         Ok(())
     }

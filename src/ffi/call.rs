@@ -6,6 +6,7 @@ use std::ffi::{c_char, c_void};
 use std::task::Poll;
 
 use super::client::{call_args, inner, storetasks_client};
+use super::fleet::{fleet_of, storetasks_fleet, storetasks_fleet_result};
 use super::query::storetasks_query;
 use super::task_list::storetasks_task_list;
 use super::waiter::{id_targets, storetasks_wait_options, storetasks_wait_target, wait_options, wait_targets};
@@ -184,6 +185,27 @@ pub extern "C" fn storetasks_client_wait_targets_start(
     })
 }
 
+/// Starts a fleet listing, as `storetasks_client_describe_fleet` makes it, and returns at once;
+/// take its result with `storetasks_call_take_fleet`. The fleet and the query are copied at the
+/// start. Arguments are checked before anything starts; callback and ownership as for
+/// `storetasks_client_describe_start`.
+#[unsafe(no_mangle)]
+#[allow(clippy::not_unsafe_ptr_arg_deref, reason = "user_data is only passed back to the caller's callback")]
+pub extern "C" fn storetasks_client_describe_fleet_start(
+    client: *const storetasks_client,
+    fleet: *const storetasks_fleet,
+    query: *const storetasks_query,
+    callback: storetasks_call_callback,
+    user_data: *mut c_void,
+    call_out: *mut *mut storetasks_call,
+    err: *mut *mut storetasks_error,
+) -> storetasks_status {
+    start(Kind::Fleet, callback, user_data, call_out, err, |call| {
+        let a = call_args(client, query, std::ptr::null())?;
+        a.client.start_describe_fleet(call, fleet_of(fleet)?, &a.query)
+    })
+}
+
 /// A descriptor that is readable while `call` has something for its caller (its result, a page,
 /// or the end), for an event loop to wait on (`poll`, `epoll`, asyncio's `add_reader`, libuv's
 /// `uv_poll`); it stops being readable once everything ready was taken. Owned by the call: never
@@ -234,6 +256,28 @@ pub extern "C" fn storetasks_call_take_list(
         let out = OutPtr::new(list_out, "list_out")?;
         let Poll::Ready(page) = c.inner.take_result() else { return Ok(Poll::Pending) };
         out.set(storetasks_task_list::from_page(page?));
+        Ok(Poll::Ready(()))
+    })
+}
+
+/// Takes the result of a call started by `storetasks_client_describe_fleet_start`.
+///
+/// `STORETASKS_STATUS_PENDING` (and nothing written) while the call runs. Once it has ended: on
+/// success `*result_out` is the new fleet result the blocking call would have returned, which the
+/// caller frees with `storetasks_fleet_result_free`; on failure the blocking call's status, and
+/// `*err` (when `err` is not NULL) receives its error object. Only once: afterwards, and for a call
+/// of another kind, INVALID_ARGUMENT. Not to be called from two threads at once for one call.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_call_take_fleet(
+    call: *mut storetasks_call,
+    result_out: *mut *mut storetasks_fleet_result,
+    err: *mut *mut storetasks_error,
+) -> storetasks_status {
+    boundary_pending(err, || {
+        let c = try_ref(call)?;
+        let out = OutPtr::new(result_out, "result_out")?;
+        let Poll::Ready(places) = c.inner.take_fleet() else { return Ok(Poll::Pending) };
+        out.set(storetasks_fleet_result::new(places?));
         Ok(Poll::Ready(()))
     })
 }

@@ -149,7 +149,7 @@ fn status_name(kind: ErrorKind) -> &'static str {
 }
 
 impl storetasks_fleet_result {
-    fn new(outcomes: Vec<(Outcome, TaskPage)>) -> Self {
+    pub(crate) fn new(outcomes: Vec<(Outcome, TaskPage)>) -> Self {
         let places = outcomes
             .into_iter()
             .map(|(o, page)| Place {
@@ -194,7 +194,12 @@ fn fleet_args<'a>(
     cancel: *const storetasks_cancel,
 ) -> Result<(CallArgs<'a>, &'a Fleet), Error> {
     let args = call_args(client, query, cancel)?;
-    Ok((args, &try_ref(fleet)?.inner))
+    Ok((args, fleet_of(fleet)?))
+}
+
+/// The fleet behind a C handle (NULL is INVALID_ARGUMENT).
+pub(crate) fn fleet_of<'a>(fleet: *const storetasks_fleet) -> Result<&'a Fleet, Error> {
+    Ok(&try_ref(fleet)?.inner)
 }
 
 /// Runs the query (NULL: every task) in every (account, region) place of `fleet` at once,

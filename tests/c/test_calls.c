@@ -4,7 +4,7 @@
  * replies, half of them cancelled at random points, each result taken exactly once; page-by-page
  * calls whose queue stays bounded when the caller is slow; callbacks on the library's threads
  * that take results, start new calls and free their own call; waits that end completed,
- * failed, not found or cancelled; a call freed while running or
+ * failed, not found or cancelled; fleets equal to the blocking call's; a call freed while running or
  * while its callback runs; the client freed under running calls; and, over thousands of calls,
  * no descriptor or thread left behind. Runs plain, under valgrind and with ASan/UBSan.
  */
@@ -401,6 +401,71 @@ static void waits_that_do_not_block(void) {
     storetasks_wait_options_free(o);
 }
 
+/* --- fleets ------------------------------------------------------------------------------- */
+
+/* The JSON of the tasks of place `i` of a fleet result (freed by the caller). */
+static char *place_json(const storetasks_fleet_result *r, size_t i) {
+    char *json = NULL;
+    CHECK_STATUS(storetasks_task_list_to_json(storetasks_fleet_result_tasks(r, i), &json, NULL), STORETASKS_STATUS_OK);
+    return json;
+}
+
+static void fleets_that_do_not_block(void) {
+    storetasks_fleet *fleet = storetasks_fleet_new();
+    const char *regions[] = {"us-east-1", "eu-west-3", "ap-south-1"};
+    for (int i = 0; i < 3; i++) CHECK_STATUS(storetasks_fleet_add_region(fleet, regions[i]), STORETASKS_STATUS_OK);
+    storetasks_query *q = page_query(7);
+    storetasks_fleet_result *blocking = NULL, *started = NULL;
+    CHECK_STATUS(storetasks_client_describe_fleet(client, fleet, q, NULL, &blocking, NULL), STORETASKS_STATUS_OK);
+    storetasks_call *call = NULL;
+    CHECK_STATUS(storetasks_client_describe_fleet_start(client, fleet, q, NULL, NULL, &call, NULL), STORETASKS_STATUS_OK);
+    /* The fleet and the query were copied: changing them now changes nothing for the call. */
+    storetasks_fleet_add_region(fleet, "us-west-2");
+    storetasks_query_set_max_results(q, 5);
+    storetasks_task_list *wrong = NULL;
+    CHECK_STATUS(storetasks_call_take_list(call, &wrong, NULL), STORETASKS_STATUS_INVALID_ARGUMENT);
+    struct pollfd p = {storetasks_call_fd(call), POLLIN, 0};
+    CHECK(poll(&p, 1, under_valgrind ? 60000 : 15000) == 1, "the fleet call never ended");
+    CHECK_STATUS(storetasks_call_take_fleet(call, &started, NULL), STORETASKS_STATUS_OK);
+    CHECK_STATUS(storetasks_call_take_fleet(call, &started, NULL), STORETASKS_STATUS_INVALID_ARGUMENT);
+    size_t n = storetasks_fleet_result_len(blocking);
+    CHECK(n == 3 && storetasks_fleet_result_len(started) == n, "places: %zu and %zu", n, storetasks_fleet_result_len(started));
+    CHECK(storetasks_fleet_result_failed(started) == storetasks_fleet_result_failed(blocking), "failed places differ");
+    for (size_t i = 0; i < n && i < storetasks_fleet_result_len(started); i++) {
+        CHECK(strcmp(storetasks_fleet_result_region(started, i), storetasks_fleet_result_region(blocking, i)) == 0,
+              "place %zu's region", i);
+        const storetasks_error *eb = storetasks_fleet_result_error(blocking, i), *es = storetasks_fleet_result_error(started, i);
+        CHECK((eb == NULL) == (es == NULL) && (!eb || storetasks_error_status(eb) == storetasks_error_status(es)),
+              "place %zu ends alike", i);
+        char *jb = place_json(blocking, i), *js = place_json(started, i);
+        CHECK(jb && js && strcmp(jb, js) == 0, "place %zu holds the same tasks", i);
+        storetasks_string_free(jb);
+        storetasks_string_free(js);
+    }
+    storetasks_fleet_result_free(started);
+    storetasks_fleet_result_free(blocking);
+    storetasks_call_free(call);
+
+    /* A fleet with nothing to list is refused at the start; a running fleet call is cancelled. */
+    storetasks_fleet *empty = storetasks_fleet_new();
+    call = NULL;
+    CHECK_STATUS(storetasks_client_describe_fleet_start(client, empty, q, NULL, NULL, &call, NULL),
+                 STORETASKS_STATUS_INVALID_ARGUMENT);
+    CHECK(call == NULL, "a refused start wrote its call");
+    emu_fault(&emu, "delay,ms=3000,count=8");
+    CHECK_STATUS(storetasks_client_describe_fleet_start(client, fleet, q, NULL, NULL, &call, NULL), STORETASKS_STATUS_OK);
+    sleep_ms(100);
+    storetasks_call_cancel(call);
+    p.fd = storetasks_call_fd(call);
+    CHECK(poll(&p, 1, 2000) == 1, "the cancelled fleet call did not end at once");
+    CHECK_STATUS(storetasks_call_take_fleet(call, &started, NULL), STORETASKS_STATUS_CANCELLED);
+    storetasks_call_free(call);
+    emu_clear_faults(&emu);
+    storetasks_fleet_free(empty);
+    storetasks_fleet_free(fleet);
+    storetasks_query_free(q);
+}
+
 /* --- nothing left behind -------------------------------------------------------------------- */
 
 static void take_and_check(storetasks_call **calls, int i) {
@@ -445,7 +510,7 @@ static void nothing_left_behind(int batches, int per_batch) {
 
 int main(void) {
     under_valgrind = getenv("STORETASKS_UNDER_VALGRIND") != NULL;
-    const char *args[] = {"--generate", "60", NULL};
+    const char *args[] = {"--generate", "60", "--regions", "us-east-1,eu-west-3", NULL};
     emu_start(&emu, args);
     client = emu_client(&emu);
     many_calls_in_flight(under_valgrind ? 100 : 1000);
@@ -454,6 +519,7 @@ int main(void) {
     freeing_running_calls();
     freeing_the_client_under_running_calls();
     waits_that_do_not_block();
+    fleets_that_do_not_block();
     nothing_left_behind(under_valgrind ? 5 : 100, 100);
     storetasks_client_free(client);
     emu_stop(&emu);
