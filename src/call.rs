@@ -261,15 +261,18 @@ impl Call {
 
 impl Drop for Call {
     fn drop(&mut self) {
-        self.stop.cancel();
-        // The queue's room is closed so that a task waiting for it ends at once.
-        self.shared.room.close();
+        // Detached first, so that the end the stop brings runs no wake-up: none starts after this,
+        // and one running on another thread is waited for.
         let me = std::thread::current().id();
         let mut st = self.shared.lock();
         st.detached = true;
         while st.waking.is_some_and(|t| t != me) {
             st = self.shared.woke.wait(st).unwrap_or_else(|poisoned| poisoned.into_inner());
         }
+        drop(st);
+        self.stop.cancel();
+        // The queue's room is closed so that a task waiting for it ends at once.
+        self.shared.room.close();
     }
 }
 

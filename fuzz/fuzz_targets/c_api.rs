@@ -74,10 +74,10 @@ enum Op {
     DescribeFleet { pages: bool, keep_result: bool, cancelled: bool },
     WaitTargets { targets: Vec<(Text, Text, Text)>, null_targets: bool },
     NullCalls,
-    /// Starts a call that does not block (one page, every page, page by page).
+    /// Starts a call that does not block (one page, every page, page by page, a wait, a fleet).
     Start { kind: u8, max_tasks: u16, callback: bool },
-    /// Takes from a started call, in the form its kind wants or the other.
-    Take { which: u8, pages: bool, null_out: bool },
+    /// Takes from a started call, in the form its kind wants or another (list, page, fleet).
+    Take { which: u8, form: u8, null_out: bool },
     Peek(u8),
     CancelCall(u8),
     FreeCall(u8),
@@ -105,12 +105,22 @@ unsafe extern "C" fn on_news(call: *mut storetasks_call, _user: *mut c_void) {
     let _ = storetasks_call_finished(call);
 }
 
-/// Takes what call `s` has, as a list or as a page, and reads it.
-fn take(s: &Started, pages: bool, null_out: bool) {
+/// Takes what call `s` has, as a list, a page or a fleet result, and reads it.
+fn take(s: &Started, form: u8, null_out: bool) {
+    let mut err = null_mut();
+    if form % 3 == 2 {
+        let mut result = null_mut();
+        let out: *mut *mut storetasks_fleet_result = if null_out { null_mut() } else { &mut result };
+        match storetasks_call_take_fleet(s.call, out, &mut err) {
+            storetasks_status::Ok if !result.is_null() => read_fleet(result),
+            storetasks_status::Ok | storetasks_status::Pending => assert!(err.is_null(), "an error object without an error"),
+            _ => read_error(err),
+        }
+        return;
+    }
     let mut list = null_mut();
     let out: *mut *mut storetasks_task_list = if null_out { null_mut() } else { &mut list };
-    let mut err = null_mut();
-    let st = if pages {
+    let st = if form % 3 == 1 {
         storetasks_call_next_page(s.call, out, &mut err)
     } else {
         storetasks_call_take_list(s.call, out, &mut err)
@@ -451,10 +461,13 @@ fuzz_target!(|ops: Vec<Op>| {
                 let mut call = null_mut();
                 let mut err = null_mut();
                 let max = *max_tasks as usize;
-                let st = match kind % 3 {
+                let ids = [b"ami-00000000000000001\0".as_ptr().cast::<c_char>()];
+                let st = match kind % 5 {
                     0 => storetasks_client_describe_start(client, q, cb, null_mut(), &mut call, &mut err),
                     1 => storetasks_client_describe_all_start(client, q, max, cb, null_mut(), &mut call, &mut err),
-                    _ => storetasks_client_describe_pages_start(client, q, max, cb, null_mut(), &mut call, &mut err),
+                    2 => storetasks_client_describe_pages_start(client, q, max, cb, null_mut(), &mut call, &mut err),
+                    3 => storetasks_client_wait_start(client, ids.as_ptr(), max % 2, null(), cb, null_mut(), &mut call, &mut err),
+                    _ => storetasks_client_describe_fleet_start(client, fleet, q, cb, null_mut(), &mut call, &mut err),
                 };
                 if st == storetasks_status::Ok {
                     started.push(Started { call, client, configured });
@@ -464,9 +477,9 @@ fuzz_target!(|ops: Vec<Op>| {
                     done_with(client, configured);
                 }
             }
-            Op::Take { which, pages, null_out } => {
+            Op::Take { which, form, null_out } => {
                 if let Some(s) = started.get(*which as usize % started.len().max(1)) {
-                    take(s, *pages, *null_out);
+                    take(s, *form, *null_out);
                 }
             }
             Op::Peek(which) => {
