@@ -12,9 +12,10 @@
  *   for (const storetasks::FleetPlace& place : fleet)
  *       std::cout << place.region << ": " << (place.error ? place.error->what() : std::to_string(place.tasks.size())) << '\n';
  *
- * Ownership: Config, Query, Fleet, Client, TaskList, FleetResult and Cancel own one C object
- * each, are move-only and free it in their destructor. A moved-from object may only be assigned
- * to or destroyed; a call on a moved-from Client throws Error(Status::InvalidArgument).
+ * Ownership: Config, Query, Fleet, Client, TaskList, FleetResult, Cancel and the owners of calls
+ * that do not block (Call, PendingCall, PageCall, AsyncList) own one C object each, are move-only
+ * and free it in their destructor. A moved-from object may only be assigned to or destroyed; a
+ * call on a moved-from Client throws Error(Status::InvalidArgument).
  *
  * Lifetimes: a Task is a view. Its string_views point into the TaskList it came from and are
  * valid until that list is destroyed (moving the list keeps them valid). The TaskList handed to a
@@ -39,6 +40,22 @@
  * call has returned. They must not leave in any other way (longjmp, thread exit or
  * cancellation).
  *
+ * Calls that do not block start at once and run on the client's threads, any number at a time:
+ *
+ *   storetasks::AsyncList all = client.describe_all_async(storetasks::Query());
+ *   storetasks::TaskList tasks = all.get();  // waits; throws what describe_all() would throw
+ *   storetasks::Call call = client.describe_async(query, [](storetasks::Result r) { ... });
+ *   storetasks::PageCall pages = client.describe_pages_async(query);
+ *   while (std::optional<storetasks::TaskList> page = pages.wait_next_page()) { ... }
+ *
+ * An AsyncList (describe_async, describe_all_async) sets a std::future from a library thread. The
+ * callback forms hand a Result (the list, or the Error) to a function that runs on a library
+ * thread: it must return quickly, and an exception it throws is dropped. A PendingCall
+ * (describe_start, describe_all_start) and a PageCall (describe_pages_async) leave the taking to
+ * their owner, without waiting (take(), next_page(): nullopt while nothing is ready), from an
+ * event loop that waits on fd(), or after wait(). Each owner has cancel(); destroying it stops
+ * its call too, at once (waiting only for a callback of that call running at that moment).
+ *
  * Threads: a Client may be used by any number of threads at once, and a Cancel triggered from
  * any thread. A Config or Query must not be changed by two threads at once; once built, a Query
  * may be used by many calls at the same time. TaskLists are read-only and may be read by many
@@ -47,13 +64,17 @@
 #ifndef STORETASKS_HPP
 #define STORETASKS_HPP
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <future>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <optional>
 #include <ratio>
@@ -86,6 +107,9 @@ enum class Status : std::int32_t {
     TaskFailed = STORETASKS_STATUS_TASK_FAILED,
     WaitTimeout = STORETASKS_STATUS_WAIT_TIMEOUT,
     NotFound = STORETASKS_STATUS_NOT_FOUND,
+    /// A call that does not block has nothing to take yet (PendingCall::take and PageCall::next_page
+    /// answer it with nullopt; no Error carries it).
+    Pending = STORETASKS_STATUS_PENDING,
 };
 
 /// A store task's state; Unknown for a state this library does not know or none at all.
@@ -170,6 +194,7 @@ struct Free {
     void operator()(storetasks_wait_options* p) const noexcept { storetasks_wait_options_free(p); }
     void operator()(storetasks_fleet* p) const noexcept { storetasks_fleet_free(p); }
     void operator()(storetasks_fleet_result* p) const noexcept { storetasks_fleet_result_free(p); }
+    void operator()(storetasks_call* p) const noexcept { storetasks_call_free(p); }
     void operator()(char* p) const noexcept { storetasks_string_free(p); }
 };
 
@@ -849,6 +874,383 @@ inline bool on_progress(const storetasks_task_list* tasks, void* user_data) noex
 
 }  // namespace detail
 
+/// The outcome of a call that does not block, as its callback receives it: the list the blocking
+/// call would have returned (the callback's to keep: move it out of value()), or the exception it
+/// would have thrown. Move-only.
+class Result {
+public:
+    explicit Result(TaskList list) noexcept : list_(std::move(list)) {}
+    /// A failure; throws std::invalid_argument for a null `failure`.
+    explicit Result(std::exception_ptr failure) : failure_(std::move(failure)) {
+        if (!failure_) throw std::invalid_argument("storetasks::Result: a failure needs an exception");
+        try {
+            std::rethrow_exception(failure_);
+        } catch (const Error& e) {
+            error_.emplace(e);
+        } catch (...) {
+        }
+    }
+
+    /// Whether the call succeeded: value() holds its list.
+    bool ok() const noexcept { return list_.has_value(); }
+    explicit operator bool() const noexcept { return ok(); }
+    /// The list; throws what the call threw when it failed.
+    TaskList& value() & {
+        if (!list_) std::rethrow_exception(failure_);
+        return *list_;
+    }
+    const TaskList& value() const& {
+        if (!list_) std::rethrow_exception(failure_);
+        return *list_;
+    }
+    TaskList&& value() && { return std::move(value()); }
+    /// The Error the call failed with; nullptr when it succeeded, or when what it threw is not an
+    /// Error (std::bad_alloc: see exception()).
+    const Error* error() const noexcept { return error_ ? &*error_ : nullptr; }
+    /// What the call threw; null when it succeeded.
+    const std::exception_ptr& exception() const noexcept { return failure_; }
+
+private:
+    std::optional<TaskList> list_;
+    std::exception_ptr failure_;
+    std::optional<Error> error_;
+};
+
+namespace detail {
+
+/// What a call that does not block shares with its C callback, which runs on a library thread:
+/// how many times the callback ran (the blocking waits of PendingCall and PageCall sleep until it
+/// runs again), what the callback does with a list call's outcome, if anything (AsyncList and the
+/// callback form take it there), and whether the owner has let the call go.
+struct CallState : std::enable_shared_from_this<CallState> {
+    std::mutex lock;
+    std::condition_variable changed;
+    std::uint64_t news = 0;
+    /// Set before the C call is freed: freeing it stops it, and the end that stopping brings
+    /// (Status::Cancelled) reaches no one.
+    bool gone = false;
+    std::function<void(storetasks_call*)> react;
+};
+
+/// The C callback of every call the wrapper starts: unless the owner has let the call go, counts
+/// the news, wakes the waiters, then runs `react`. It holds the state while it runs, since `react`
+/// may destroy the call's owner (the C call is then freed without waiting, and not touched
+/// again). Nothing is thrown out of it.
+inline void on_call(storetasks_call* call, void* user_data) noexcept {
+    try {
+        const std::shared_ptr<CallState> state = static_cast<CallState*>(user_data)->shared_from_this();
+        {
+            std::lock_guard<std::mutex> guard(state->lock);
+            if (state->gone) return;
+            state->news++;
+        }
+        state->changed.notify_all();
+        if (state->react) state->react(call);
+    } catch (...) {
+        // Only a failure to allocate gets here: the react functions catch the caller's exceptions.
+    }
+}
+
+/// Takes the outcome of a list call that has ended: its list, or the exception the blocking call
+/// would have thrown.
+inline Result take_result(storetasks_call* call) {
+    storetasks_task_list* list = nullptr;
+    storetasks_error* err = nullptr;
+    const storetasks_status status = storetasks_call_take_list(call, &list, &err);
+    try {
+        check(status, err);
+        return Result(TaskList::adopt(list));
+    } catch (...) {
+        return Result(std::current_exception());
+    }
+}
+
+/// The promise behind an AsyncList, settled once: by the call's callback, or by the AsyncList
+/// when it is destroyed first.
+struct Promised {
+    std::promise<TaskList> promise;
+    std::atomic<bool> settled{false};
+
+    void settle(Result result) {
+        if (settled.exchange(true)) return;
+        if (result.ok())
+            promise.set_value(std::move(result).value());
+        else
+            promise.set_exception(result.exception());
+    }
+};
+
+/// The C start function of describe (`max_tasks` nullopt) or describe_all with its client, query
+/// and cap, called with the callback, its user data and the out-parameters.
+struct ListStart {
+    const storetasks_client* client;
+    const storetasks_query* query;
+    std::optional<std::size_t> max_tasks;
+
+    storetasks_status operator()(storetasks_call_callback callback, void* user_data, storetasks_call** call,
+                                 storetasks_error** err) const {
+        return max_tasks ? storetasks_client_describe_all_start(client, query, *max_tasks, callback, user_data, call, err)
+                         : storetasks_client_describe_start(client, query, callback, user_data, call, err);
+    }
+};
+
+}  // namespace detail
+
+/// A call that does not block, running on its client's threads: the owner of the C call (made by
+/// a Client::*_async or *_start function). Move-only. The destructor stops the call if it still
+/// runs and frees it, with whatever it produced that nobody took; it returns at once, unless the
+/// call's callback is running on another thread at that moment: then it waits for that callback to
+/// return. The Call handed back by the callback forms of describe_async and describe_all_async is
+/// only this: keep it for as long as the callback should run (a Call dropped at once stops its
+/// call at once, hence [[nodiscard]]).
+class [[nodiscard]] Call {
+public:
+    /// An owner of no call, for one to be assigned to it later.
+    Call() noexcept = default;
+    Call(Call&& other) noexcept = default;
+    Call& operator=(Call&& other) noexcept {
+        if (this != &other) {
+            release();
+            p_ = std::move(other.p_);
+            state_ = std::move(other.state_);
+        }
+        return *this;
+    }
+    Call(const Call&) = delete;
+    Call& operator=(const Call&) = delete;
+    ~Call() { release(); }
+
+    /// Stops the call: unless it has already ended, it ends with Error(Status::Cancelled) soon.
+    /// Thread-safe, also inside the call's callback.
+    void cancel() const noexcept { storetasks_call_cancel(p_.get()); }
+    /// Whether the call has ended with nothing left before its end: a list call's outcome is ready
+    /// (or was taken); every page of a page-by-page call was taken and its end is ready (or was
+    /// taken). Thread-safe.
+    bool finished() const noexcept { return storetasks_call_finished(p_.get()); }
+    /// A descriptor that is readable while the call has something to take, for an event loop
+    /// (poll, epoll, asio's posix::stream_descriptor, libuv's uv_poll); owned by the call: never
+    /// read, write or close it. -1 on Windows (wait() and wait_for() work everywhere).
+    int fd() const noexcept { return storetasks_call_fd(p_.get()); }
+    const storetasks_call* get() const noexcept { return p_.get(); }
+
+protected:
+    Call(std::shared_ptr<detail::CallState> state, storetasks_call* call) noexcept
+        : state_(std::move(state)), p_(call) {}
+
+    storetasks_call* p() const noexcept { return p_.get(); }
+
+    /// How many times the callback has run so far.
+    std::uint64_t news() const {
+        if (!state_) return 0;
+        std::lock_guard<std::mutex> guard(state_->lock);
+        return state_->news;
+    }
+
+    /// Blocks until `ready()` holds, checked now and after each run of the call's callback, and at
+    /// most `timeout` when there is one; returns its last answer (true for a moved-from call).
+    template <class Ready, class Rep = std::int64_t, class Period = std::milli>
+    bool wait_news(Ready ready, const std::optional<std::chrono::duration<Rep, Period>>& timeout = std::nullopt) const {
+        if (!state_) return true;
+        std::unique_lock<std::mutex> guard(state_->lock);
+        const auto check = [&] { return ready(state_->news); };
+        if (!timeout) {
+            state_->changed.wait(guard, check);
+            return true;
+        }
+        return state_->changed.wait_for(guard, *timeout, check);
+    }
+
+private:
+    friend class Client;
+
+    /// Lets the call go: no callback starts after this (one running on another thread is waited
+    /// for), then the call is freed before its state, which its callback uses.
+    void release() noexcept {
+        if (state_) {
+            std::lock_guard<std::mutex> guard(state_->lock);
+            state_->gone = true;
+        }
+        p_.reset();
+        state_.reset();
+    }
+
+    std::shared_ptr<detail::CallState> state_;
+    detail::Owned<storetasks_call> p_;
+};
+
+/// A list call whose outcome its owner takes itself, from an event loop or a thread of its own
+/// (Client::describe_start, Client::describe_all_start): take() gives nothing while it runs, then
+/// its list or its exception. Used by one thread at a time (cancel() from any).
+class [[nodiscard]] PendingCall : public Call {
+public:
+    /// An owner of no call, for one to be assigned to it later.
+    PendingCall() noexcept = default;
+
+    /// The outcome, taken without waiting: nullopt while the call runs. Once it has ended, the
+    /// list the blocking call would have returned, or it throws the Error that call would have
+    /// thrown. Only once: afterwards it throws Error(Status::InvalidArgument).
+    std::optional<TaskList> take() {
+        storetasks_task_list* list = nullptr;
+        storetasks_error* err = nullptr;
+        const storetasks_status status = storetasks_call_take_list(p(), &list, &err);
+        if (status == STORETASKS_STATUS_PENDING) return std::nullopt;
+        detail::check(status, err);
+        return TaskList::adopt(list);
+    }
+    /// Blocks until the call has ended (take() then gives its outcome).
+    void wait() const {
+        wait_news([this](std::uint64_t) { return finished(); });
+    }
+    /// As wait(), for at most `timeout`; true when the call has ended.
+    template <class Rep, class Period>
+    bool wait_for(const std::chrono::duration<Rep, Period>& timeout) const {
+        return wait_news([this](std::uint64_t) { return finished(); }, std::optional(timeout));
+    }
+
+private:
+    friend class Client;
+    explicit PendingCall(Call call) noexcept : Call(std::move(call)) {}
+};
+
+/// A listing delivered page by page (Client::describe_pages_async): at most two pages wait for the
+/// caller, and the listing waits for room, so memory stays bounded however slowly pages are taken.
+/// Used by one thread at a time (cancel() from any).
+class [[nodiscard]] PageCall : public Call {
+public:
+    /// An owner of no call, for one to be assigned to it later.
+    PageCall() noexcept = default;
+
+    /// The next page, taken without waiting; nullopt when none is ready yet or when the listing
+    /// has ended: ended() says which. Throws the Error that ended the listing early, once (the
+    /// pages before it stay delivered; ended() is then true), including Error(Status::Response)
+    /// for a page holding a task whose start time system_clock cannot represent, which stops the
+    /// listing as it stops describe_pages.
+    std::optional<TaskList> next_page() {
+        if (ended_) return std::nullopt;
+        const std::uint64_t seen = news();
+        storetasks_task_list* page = nullptr;
+        storetasks_error* err = nullptr;
+        const storetasks_status status = storetasks_call_next_page(p(), &page, &err);
+        idle_since_.reset();
+        if (status == STORETASKS_STATUS_PENDING) {
+            idle_since_ = seen;
+            return std::nullopt;
+        }
+        if (status != STORETASKS_STATUS_OK || !page) {
+            ended_ = true;
+            detail::check(status, err);
+            return std::nullopt;
+        }
+        try {
+            return TaskList::adopt(page);
+        } catch (...) {
+            ended_ = true;
+            cancel();
+            throw;
+        }
+    }
+    /// Whether next_page() has reached the end of the listing (or thrown what ended it).
+    bool ended() const noexcept { return ended_; }
+    /// The next page, waiting for it: nullopt only at the end of the listing. Throws as
+    /// next_page() does.
+    std::optional<TaskList> wait_next_page() {
+        for (;;) {
+            if (std::optional<TaskList> page = next_page()) return page;
+            if (ended_) return std::nullopt;
+            wait();
+        }
+    }
+    /// Blocks until next_page() may have something new: a page or the end that came after it
+    /// last gave nothing.
+    void wait() const {
+        wait_news([this](std::uint64_t news) { return ready(news); });
+    }
+    /// As wait(), for at most `timeout`; true when next_page() may have something new.
+    template <class Rep, class Period>
+    bool wait_for(const std::chrono::duration<Rep, Period>& timeout) const {
+        return wait_news([this](std::uint64_t news) { return ready(news); }, std::optional(timeout));
+    }
+
+private:
+    friend class Client;
+    explicit PageCall(Call call) noexcept : Call(std::move(call)) {}
+
+    bool ready(std::uint64_t news) const noexcept { return ended_ || !idle_since_ || news != *idle_since_; }
+
+    bool ended_ = false;
+    /// The callback's count when next_page() last found nothing (nullopt: it found something;
+    /// 0 before the first next_page(), which waits for the first news).
+    std::optional<std::uint64_t> idle_since_ = 0;
+};
+
+/// A list call running on its client's threads whose outcome comes as a std::future
+/// (Client::describe_async, Client::describe_all_async): get() waits for the list, or throws the
+/// Error the blocking call would have thrown. The future is set from the call's callback, on a
+/// library thread. Move-only; destroying it before the call has ended stops the call (see Call)
+/// and sets the future to Error(Status::Cancelled), so a future moved out with future() never
+/// waits for nothing.
+class [[nodiscard]] AsyncList {
+public:
+    /// An owner of no call (valid() is false), for one to be assigned to it later.
+    AsyncList() noexcept = default;
+    AsyncList(AsyncList&&) noexcept = default;
+    AsyncList& operator=(AsyncList&& other) noexcept {
+        if (this != &other) {
+            finish();
+            call_ = std::move(other.call_);
+            promised_ = std::move(other.promised_);
+            future_ = std::move(other.future_);
+        }
+        return *this;
+    }
+    AsyncList(const AsyncList&) = delete;
+    AsyncList& operator=(const AsyncList&) = delete;
+    ~AsyncList() { finish(); }
+
+    /// Waits for the outcome: the list, or it throws the call's Error. Once, as std::future::get.
+    TaskList get() { return future_.get(); }
+    void wait() const { future_.wait(); }
+    template <class Rep, class Period>
+    std::future_status wait_for(const std::chrono::duration<Rep, Period>& timeout) const {
+        return future_.wait_for(timeout);
+    }
+    template <class Clock, class Duration>
+    std::future_status wait_until(const std::chrono::time_point<Clock, Duration>& deadline) const {
+        return future_.wait_until(deadline);
+    }
+    /// Whether the future is still here (not taken by get() or moved out of future()).
+    bool valid() const noexcept { return future_.valid(); }
+    /// The future itself, to move out or to wait on with others.
+    std::future<TaskList>& future() noexcept { return future_; }
+    /// Stops the call: unless it has already ended, the future gets Error(Status::Cancelled) soon.
+    void cancel() const noexcept { call_.cancel(); }
+
+private:
+    friend class Client;
+    AsyncList(Call call, std::shared_ptr<detail::Promised> promised)
+        : call_(std::move(call)), promised_(std::move(promised)), future_(promised_->promise.get_future()) {}
+
+    /// Frees the call (waiting for its callback if it is running on another thread), then settles
+    /// the future if the callback did not.
+    void finish() noexcept {
+        if (!promised_) return;
+        { Call gone = std::move(call_); }
+        if (!promised_->settled.load()) {
+            try {
+                promised_->settle(Result(std::make_exception_ptr(
+                    Error(Status::Cancelled, "the call was stopped: its AsyncList was destroyed before it ended"))));
+            } catch (...) {
+                // Out of memory: the future then reports a broken promise.
+            }
+        }
+        promised_.reset();
+    }
+
+    Call call_;
+    std::shared_ptr<detail::Promised> promised_;
+    std::future<TaskList> future_;
+};
+
 /// An EC2 client for DescribeStoreImageTasks: its own runtime, connections and credentials.
 class Client {
 public:
@@ -877,8 +1279,9 @@ public:
     }
 
     /// Lists page by page: `on_page(const TaskList&)` receives each page (valid during the call
-    /// only) on this thread and returns false to stop (or returns nothing to go on). An exception
-    /// it throws stops the listing and is rethrown here once the C call has returned. It must
+    /// only) on this thread and returns false to stop (or returns nothing to go on); the next page
+    /// is fetched while it runs (and dropped when it stops). An exception it throws stops the
+    /// listing and is rethrown here once the C call has returned. It must
     /// return or throw: never longjmp out of it or end the thread inside it.
     template <class F>
     void describe_pages(const Query& query, F&& on_page, std::size_t max_tasks = 0,
@@ -895,6 +1298,50 @@ public:
             std::rethrow_exception(ctx.error);
         }
         detail::check(status, err);
+    }
+
+    /// describe() without blocking: starts fetching one page and returns at once. The AsyncList
+    /// owns the call; its get() waits for the page, or throws the Error describe() would have
+    /// thrown. Arguments are checked here, as describe() checks them (a bad query throws at once
+    /// and nothing is sent). The query is copied: it may be changed or destroyed once this
+    /// returns. Any number of calls may run at once on one client; a call still running when its
+    /// Client is destroyed ends with Error(Status::Cancelled).
+    AsyncList describe_async(const Query& query) const { return async_list(begin_list(query, std::nullopt)); }
+    /// describe_all() without blocking, as describe_async (`max_tasks` 0: no cap).
+    AsyncList describe_all_async(const Query& query, std::size_t max_tasks = 0) const {
+        return async_list(begin_list(query, max_tasks));
+    }
+    /// describe_async with a callback instead of a future: `on_result(Result)` receives the outcome
+    /// once, on one of the library's threads. It must return quickly (the thread serves other
+    /// calls); it may start other calls and destroy the Call that runs it (assigning a new call to
+    /// it, for instance). An exception it throws is caught and dropped: there is no caller to hand
+    /// it to. Destroying the Call before the outcome came stops the call, and `on_result` is then
+    /// not called (one that has already started is waited for). Throws as describe_async does,
+    /// and Error(Status::InvalidArgument) for an empty function.
+    Call describe_async(const Query& query, std::function<void(Result)> on_result) const {
+        return start(begin_list(query, std::nullopt), deliver(std::move(on_result)));
+    }
+    /// describe_all_async with a callback, as describe_async(query, on_result).
+    Call describe_all_async(const Query& query, std::size_t max_tasks, std::function<void(Result)> on_result) const {
+        return start(begin_list(query, max_tasks), deliver(std::move(on_result)));
+    }
+    /// describe_async for an event loop: the PendingCall's fd() is readable once the outcome is
+    /// ready, and take() takes it (wait() and wait_for() block for it instead).
+    PendingCall describe_start(const Query& query) const { return PendingCall(start(begin_list(query, std::nullopt))); }
+    /// describe_all_async for an event loop, as describe_start (`max_tasks` 0: no cap).
+    PendingCall describe_all_start(const Query& query, std::size_t max_tasks = 0) const {
+        return PendingCall(start(begin_list(query, max_tasks)));
+    }
+    /// describe_pages() without blocking: the PageCall hands the pages out one by one with
+    /// next_page() (without waiting; fd() is readable while it has one, or the end) or
+    /// wait_next_page(). `max_tasks` caps the tasks (0: no cap), as for describe_pages. Throws at
+    /// once for bad arguments, as describe_async does.
+    PageCall describe_pages_async(const Query& query, std::size_t max_tasks = 0) const {
+        return PageCall(start([client = p_.get(), q = query.get(), max_tasks](storetasks_call_callback callback,
+                                                                               void* user_data, storetasks_call** call,
+                                                                               storetasks_error** err) {
+            return storetasks_client_describe_pages_start(client, q, max_tasks, callback, user_data, call, err);
+        }));
     }
 
     /// Runs the query in every (account, region) place of `fleet` at once, at most
@@ -1040,6 +1487,46 @@ private:
         }
         detail::check(status, err);
         return TaskList::adopt(list);
+    }
+
+    detail::ListStart begin_list(const Query& query, std::optional<std::size_t> max_tasks) const {
+        return detail::ListStart{p_.get(), query.get(), max_tasks};
+    }
+
+    /// Starts a call through `begin` (a detail::ListStart, or the like) with the wrapper's callback, which runs
+    /// `react` (when not empty) each time the call has news; throws when the call cannot start.
+    template <class Begin>
+    static Call start(Begin&& begin, std::function<void(storetasks_call*)> react = {}) {
+        auto state = std::make_shared<detail::CallState>();
+        state->react = std::move(react);
+        storetasks_call* call = nullptr;
+        storetasks_error* err = nullptr;
+        const storetasks_status status = begin(&detail::on_call, static_cast<void*>(state.get()), &call, &err);
+        detail::check(status, err);
+        return Call(std::move(state), call);
+    }
+
+    /// Starts a list call whose outcome the callback sets on an AsyncList's promise.
+    template <class Begin>
+    static AsyncList async_list(Begin&& begin) {
+        auto promised = std::make_shared<detail::Promised>();
+        Call call = start(std::forward<Begin>(begin),
+                          [promised](storetasks_call* c) { promised->settle(detail::take_result(c)); });
+        return AsyncList(std::move(call), std::move(promised));
+    }
+
+    /// The callback of the callback forms: takes the outcome and hands it to `on_result`, keeping
+    /// its exceptions from the library's thread.
+    static std::function<void(storetasks_call*)> deliver(std::function<void(Result)> on_result) {
+        if (!on_result) throw Error(Status::InvalidArgument, "the result callback is empty");
+        return [on_result = std::move(on_result)](storetasks_call* c) {
+            Result result = detail::take_result(c);
+            try {
+                on_result(std::move(result));
+            } catch (...) {
+                // Nobody to hand it to: the call has no caller waiting.
+            }
+        };
     }
 
     TaskList describe(const storetasks_query* query, const Cancel* cancel) const {

@@ -33,6 +33,9 @@ const (
 	StatusTaskFailed      Status = C.STORETASKS_STATUS_TASK_FAILED
 	StatusWaitTimeout     Status = C.STORETASKS_STATUS_WAIT_TIMEOUT
 	StatusNotFound        Status = C.STORETASKS_STATUS_NOT_FOUND
+	// StatusPending: a C call started without blocking has nothing to take yet. This package
+	// runs every call on the calling goroutine, so no error of its carries it.
+	StatusPending Status = C.STORETASKS_STATUS_PENDING
 )
 
 // String returns the status's C name, such as "STORETASKS_STATUS_THROTTLED".

@@ -79,6 +79,9 @@ func TestVersion(t *testing.T) {
 	if s := StatusThrottled.String(); s != "STORETASKS_STATUS_THROTTLED" {
 		t.Errorf("StatusThrottled.String() = %q", s)
 	}
+	if s := StatusPending.String(); s != "STORETASKS_STATUS_PENDING" || StatusPending != 16 {
+		t.Errorf("StatusPending = %d, String() = %q", int32(StatusPending), s)
+	}
 	if s := Status(999).String(); s != "STORETASKS_STATUS_UNKNOWN" {
 		t.Errorf("Status(999).String() = %q", s)
 	}

@@ -433,20 +433,24 @@ static void test_pages() {
     client.describe_pages(q, counter);
     CHECK(counted == kTasks, "a const callable object: %zu", counted);
 
-    // An exception thrown by the callback stops the listing and comes out of describe_pages.
+    // An exception thrown by the callback stops the listing (of six pages here) and comes out of
+    // describe_pages.
     pages = 0;
     long before = emu_requests(&emu);
     bool caught = false;
     try {
-        client.describe_pages(q, [&](const st::TaskList& page) -> bool {
+        client.describe_pages(st::Query().max_results(10), [&](const st::TaskList& page) -> bool {
             if (++pages == 2) throw Stop("stop at page " + std::to_string(pages) + " of " + std::to_string(page.size()));
             return true;
         });
     } catch (const Stop& e) {
-        caught = std::string(e.what()) == "stop at page 2 of 25";
+        caught = std::string(e.what()) == "stop at page 2 of 10";
     }
     CHECK(caught && pages == 2, "the lambda's exception was rethrown after page %zu", pages);
-    CHECK(emu_requests(&emu) - before == 2, "no page was fetched after the throw");
+    // The listing runs a page ahead of the callback: the third page may be on its way, no later one.
+    std::this_thread::sleep_for(200ms);
+    const long asked = emu_requests(&emu) - before;
+    CHECK(asked == 2 || asked == 3, "no page was asked for after the throw but the one on its way: %ld", asked);
     // A library error thrown from inside the callback keeps its type.
     st::Error e = expect_error([&] {
         client.describe_pages(q, [&](const st::TaskList&) -> bool { throw st::Error(st::Status::Service, "inner"); });
