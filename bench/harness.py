@@ -3,9 +3,12 @@ then repetitions; the median counts), prints a markdown report and writes it to 
 
 Environment: BENCH_SMALL=1 (tiny sizes, for CI: figures only, nothing asserted), BENCH_OUT (the
 report's path), BENCH_PROFILE=0 (skip the callgrind profile), BENCH_COMMAND (the command shown
-in the report), BENCH_ONLY=fleet (only the fleet benchmark; its report goes to build/bench/
-unless BENCH_OUT says otherwise). Paths: STORETASKS_EMULATOR, LIBDIR (where libstoretasks.so and
-the Rust benchmark programs are), BENCH_C (the compiled bench/c/storetasks_bench.c).
+in the report), BENCH_ONLY=fleet or BENCH_ONLY=aio (only the fleet benchmark, or only the asyncio
+one; the report goes to build/bench/ unless BENCH_OUT says otherwise), BENCH_AIO=0 (skip the
+asyncio benchmark, which needs a venv of its own with aiobotocore: BENCH_AIO_VENV, by default
+build/bench/aio-venv, made from bench/python/aio-requirements.txt when missing or out of date).
+Paths: STORETASKS_EMULATOR, LIBDIR (where libstoretasks.so and the Rust benchmark programs are),
+BENCH_C (the compiled bench/c/storetasks_bench.c).
 """
 
 import datetime
@@ -39,8 +42,8 @@ OUT = os.environ.get("BENCH_OUT") or os.path.join(ROOT, *(("build", "bench") if 
 COMMAND = os.environ.get("BENCH_COMMAND", "bench/run.sh")
 PROFILE = os.environ.get("BENCH_PROFILE", "1") != "0" and not SMALL
 ONLY = os.environ.get("BENCH_ONLY", "")
-if ONLY not in ("", "fleet"):
-    raise SystemExit(f"BENCH_ONLY={ONLY!r}: the only part that runs alone is `fleet`")
+if ONLY not in ("", "fleet", "aio"):
+    raise SystemExit(f"BENCH_ONLY={ONLY!r}: the parts that run alone are `fleet` and `aio`")
 if ONLY and not os.environ.get("BENCH_OUT"):
     # A partial report never replaces the whole one.
     OUT = os.path.join(ROOT, "build", "bench", f"benchmarks-{ONLY}.md")
@@ -69,6 +72,18 @@ if SMALL:
 else:
     FLEET_REGIONS, FLEET_TASKS, FLEET_DELAY_MS = FLEET_ALL_REGIONS, 1000, 30
 FLEET_PAGES = -(-FLEET_TASKS // PAGE)
+# The asyncio benchmark: AIO_LISTINGS different listings at once from one event loop, spread over
+# the regions of one emulator (AIO_TASKS tasks each), every reply delayed by AIO_DELAY_MS; each
+# client in a process of its own, 1 warm-up and AIO_REPS timed processes each, taking turns.
+AIO = os.environ.get("BENCH_AIO", "1") != "0"
+AIO_VENV = os.environ.get("BENCH_AIO_VENV") or os.path.join(ROOT, "build", "bench", "aio-venv")
+AIO_REQUIREMENTS = os.path.join(ROOT, "bench", "python", "aio-requirements.txt")
+AIO_SCRIPT = "bench/python/async_listings.py"
+AIO_CLIENTS = ("storetasks", "aiobotocore")
+if SMALL:
+    AIO_LISTINGS, AIO_REGIONS, AIO_TASKS, AIO_PAGE, AIO_DELAY_MS, AIO_REPS = 8, FLEET_ALL_REGIONS[:2], 200, 20, 5, 1
+else:
+    AIO_LISTINGS, AIO_REGIONS, AIO_TASKS, AIO_PAGE, AIO_DELAY_MS, AIO_REPS = 200, FLEET_ALL_REGIONS[:10], 2000, 50, 30, 3
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 # Credentials for the child processes that take them from the environment; no profile file or
@@ -347,6 +362,106 @@ def _cli_counts(text):
         counts.append(len(doc["StoreImageTaskResults"]))
 
 
+def aio_python():
+    """The Python of the asyncio benchmark's venv, made (or made again) when it is missing or was
+    made from other requirements: (path, None), or (None, why) when it cannot be made."""
+    python = os.path.join(AIO_VENV, "bin", "python")
+    stamp = os.path.join(AIO_VENV, "requirements.txt")
+    with open(AIO_REQUIREMENTS) as f:
+        want = f.read()
+    try:
+        with open(stamp) as f:
+            if f.read() == want and os.access(python, os.X_OK):
+                return python, None
+    except OSError:
+        pass
+    where = shown(AIO_VENV)
+    log(f"making {where} from {shown(AIO_REQUIREMENTS)}")
+    shutil.rmtree(AIO_VENV, ignore_errors=True)
+    # From the interpreter under this one's venv, as `python3 -m venv` would be.
+    base = getattr(sys, "_base_executable", None) or PYTHON
+    for what, cmd in (("python -m venv", [base, "-m", "venv", AIO_VENV]),
+                      ("pip install", [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                                       "--retries", "2", "--timeout", "30", "-r", AIO_REQUIREMENTS])):
+        try:
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+            why = None if r.returncode == 0 else (r.stderr.strip().splitlines() or [f"exit {r.returncode}"])[-1]
+        except (OSError, subprocess.TimeoutExpired) as e:
+            why = str(e)
+        if why is not None:
+            shutil.rmtree(AIO_VENV, ignore_errors=True)
+            return None, f"{where} could not be made (`{what}`: {why[:200]})"
+    with open(stamp, "w") as f:
+        f.write(want)
+    return python, None
+
+
+def shown(path):
+    """A path as the report shows it: from the checkout's root when it is inside."""
+    rel = os.path.relpath(path, ROOT)
+    return path if rel.startswith("..") else rel
+
+
+def aio_command(python, client, url):
+    return [python, AIO_SCRIPT, "--client", client, "--endpoint", url, "--listings", str(AIO_LISTINGS),
+            "--regions", ",".join(AIO_REGIONS), "--page-size", str(AIO_PAGE)]
+
+
+def bench_aio():
+    """AIO_LISTINGS listings at once on one event loop: storetasks.aio and aiobotocore, each in
+    fresh processes of bench/python/async_listings.py, taking turns; every run's listings are
+    checked against the first's (pages, tasks and a CRC-32 of the AmiIds of each listing) and
+    against the emulator's count of requests. {"skipped": why} when the venv cannot be made."""
+    if not AIO:
+        return {"skipped": "BENCH_AIO=0"}
+    python, why = aio_python()
+    if python is None:
+        log(f"asyncio benchmark skipped: {why}")
+        return {"skipped": why}
+    others = ",".join(r for r in AIO_REGIONS if r != REGION)
+    extra = [*(("--regions", others) if others else ()), "--fault", f"delay,ms={AIO_DELAY_MS},count=100000000"]
+    emu = Emulator(AIO_TASKS, *extra)
+    try:
+        runs = {client: [] for client in AIO_CLIENTS}
+        reference = None
+        for i in range(1 + AIO_REPS):
+            for client in AIO_CLIENTS:
+                what = "warm-up" if i == 0 else f"{i}/{AIO_REPS}"
+                log(f"asyncio: {AIO_LISTINGS} listings at once, {client}, {what}")
+                before = emu.control("GET", "stats")["describe"]
+                emu.control("DELETE", "max-in-flight")
+                start = time.perf_counter()
+                out = run_json(aio_command(python, client, emu.url))
+                out["process_wall"] = time.perf_counter() - start
+                stats = emu.control("GET", "stats")
+                out["requests"] = stats["describe"] - before
+                out["max_in_flight"] = stats["max_in_flight"]
+                if reference is None:
+                    reference = out
+                    if any(pages < 2 for pages, _, _ in out["per_listing"]) and not SMALL:
+                        raise RuntimeError("an asyncio listing has fewer than 2 pages: " + str(out["per_listing"]))
+                elif out["per_listing"] != reference["per_listing"]:
+                    diff = [(n, a, b) for n, (a, b) in enumerate(zip(out["per_listing"], reference["per_listing"]))
+                            if a != b]
+                    raise RuntimeError(f"{client} listed other pages or tasks than {reference['client']}: "
+                                       f"(listing, [pages, tasks, crc], first run's) {diff[:5]}")
+                # Each client makes one call of one task before the listings, then one request a page.
+                if out["requests"] != out["pages"] + len(AIO_REGIONS):
+                    raise RuntimeError(f"{client}: the emulator answered {out['requests']} requests for "
+                                       f"{out['pages']} pages and {len(AIO_REGIONS)} first calls")
+                if i > 0:
+                    runs[client].append(out)
+        return {"runs": runs, "pages": reference["pages"], "tasks": reference["tasks"],
+                "min_pages": min(p for p, _, _ in reference["per_listing"]),
+                "max_pages": max(p for p, _, _ in reference["per_listing"]),
+                "versions": dict(runs["storetasks"][0]["versions"], **runs["aiobotocore"][0]["versions"]),
+                "python": subprocess.run([python, "-c", "import platform; print(platform.python_version())"],
+                                         capture_output=True, text=True).stdout.strip(),
+                "emulator": ["--generate", str(AIO_TASKS), "--seed", "7", *extra], "python_path": python}
+    finally:
+        emu.stop()
+
+
 def bench_create(url):
     rows = {}
     for how in ("explicit", "default"):
@@ -583,7 +698,7 @@ def fleet_measured(fleet):
             "run(s) after one warm-up.")
 
 
-def report(listing, go, batch, create, memory, profile, fleet, reader, duration):
+def report(listing, go, batch, create, memory, profile, fleet, aio, reader, duration):
     c = listing["c"].median
     lines = report_header(duration)
     add = lines.append
@@ -636,6 +751,7 @@ def report(listing, go, batch, create, memory, profile, fleet, reader, duration)
         add(f"| {row.name} | {ms(row.median)} | {seq / row.median:.2f}× |")
     add("")
     lines += fleet_section(fleet)
+    lines += aio_section(aio)
 
     add("## Client creation and the first call")
     add("")
@@ -703,6 +819,8 @@ def report(listing, go, batch, create, memory, profile, fleet, reader, duration)
     add(f"| ≥ 5× faster than one after another for {IDS:,} ids (default concurrency 8) | {up:.2f}× "
         f"(4 at a time give {seq / batch[4].median:.2f}×) | {verdict(up >= 5)} |")
     add(fleet_target(fleet))
+    for row in aio_targets(aio):
+        add(row)
     for how in ("explicit", "default"):
         r = create[how]
         add(f"| Client creation < 5 ms ({how}, first in a process) | {ms(r['cold'])} | {verdict(r['cold'] < 0.005)} |")
@@ -761,7 +879,164 @@ def report(listing, go, batch, create, memory, profile, fleet, reader, duration)
     add("- Emulator CPU: utime + stime from `/proc/PID/stat` before and after each client's listings, "
         "divided by the pages served.")
     add(fleet_measured(fleet))
+    add(aio_measured(aio))
     add("")
+    return "\n".join(lines) + "\n"
+
+
+def mib(kb):
+    return f"{kb / 1024:.1f} MiB"
+
+
+def aio_medians(aio):
+    """Each client's median of each figure over its timed runs; memory in KiB."""
+    med = {}
+    for client, runs in aio["runs"].items():
+        m = {k: statistics.median(r[k] for r in runs)
+             for k in ("wall", "cpu", "cpu_process", "process_wall", "vm_hwm_kb_start", "vm_hwm_kb_imports",
+                       "vm_hwm_kb_ready",
+                       "vm_hwm_kb_peak", "threads_imports", "threads_ready", "threads_min", "threads_max",
+                       "threads_after", "max_in_flight")}
+        m["above_imports"] = statistics.median(r["vm_hwm_kb_peak"] - r["vm_hwm_kb_imports"] for r in runs)
+        m["above_ready"] = statistics.median(r["vm_hwm_kb_peak"] - r["vm_hwm_kb_ready"] for r in runs)
+        # Constant: the same count from the clients being ready to the end of the listings, in every run.
+        m["constant"] = all(r["threads_min"] == r["threads_max"] == r["threads_ready"] == r["threads_after"]
+                            for r in runs)
+        med[client] = m
+    return med
+
+
+def aio_title():
+    return (f"{AIO_LISTINGS} listings at once from one asyncio event loop: `storetasks.aio` and aiobotocore, "
+            f"{AIO_DELAY_MS} ms added to each reply")
+
+
+def aio_section(aio):
+    lines = [f"## {aio_title()}", ""]
+    add = lines.append
+    if "skipped" in aio:
+        return lines + [f"Not measured: {aio['skipped']}.", ""]
+    med = aio_medians(aio)
+    st, ab = med["storetasks"], med["aiobotocore"]
+    n_regions = len(AIO_REGIONS)
+    per_region = -(-AIO_LISTINGS // n_regions)
+    v = aio["versions"]
+    spread = (f"{aio['min_pages']} to {aio['max_pages']}" if aio["min_pages"] != aio["max_pages"]
+              else str(aio["min_pages"]))
+    add(f"One emulator serves {n_regions} regions ({', '.join(AIO_REGIONS)}), {AIO_TASKS:,} tasks each, and "
+        f"delays every reply by {AIO_DELAY_MS} ms. A process with one asyncio event loop opens a client per "
+        f"region, makes one call of one task on each, then starts all {AIO_LISTINGS} listings at once "
+        "(`asyncio.gather`) and runs each to its last page with the same code for both clients: `async for "
+        "page in client.get_paginator(\"describe_store_image_tasks\").paginate(Filters=..., "
+        f"PaginationConfig={{\"PageSize\": {AIO_PAGE}}})`, reading every task's `AmiId`. The listings all "
+        "differ: each has one of the emulator's four buckets, alone or with a `task-state` filter "
+        "(InProgress, Completed, Failed, or InProgress and Failed), in one of the regions. Together they "
+        f"read {aio['pages']:,} pages ({spread} per listing) and "
+        f"{aio['tasks']:,} tasks. Every run of both clients saw the same pages, tasks and AmiIds (a CRC-32 "
+        "of them in order) in each listing, and the emulator answered one request per page besides the "
+        "first calls.")
+    add("")
+    add(f"Each client runs in processes of its own: 1 warm-up, then {AIO_REPS} timed, taking turns; the "
+        "medians. `storetasks.aio` is this checkout's package (`bindings/python`) over "
+        f"libstoretasks {v.get('libstoretasks', '?')}; aiobotocore {v.get('aiobotocore', '?')} with botocore "
+        f"{v.get('botocore', '?')} and aiohttp {v.get('aiohttp', '?')}; both on Python {aio['python']}. The "
+        "ratio is aiobotocore's figure over `storetasks.aio`'s (above 1: `storetasks.aio` spends less).")
+    add("")
+    add("| | `storetasks.aio` | aiobotocore | aiobotocore / `storetasks.aio` |")
+    add("|---|---:|---:|---:|")
+
+    def row(label, a, b, fmt, ratio=True):
+        add(f"| {label} | {fmt(a)} | {fmt(b)} | {f'{b / a:.2f}×' if ratio and a > 0 else '—'} |")
+
+    row(f"Wall time of the {AIO_LISTINGS} listings", st["wall"], ab["wall"], ms)
+    row("CPU time of the listings (user + system, every thread)", st["cpu"], ab["cpu"], ms)
+    row("CPU time of the whole process (imports and clients included)", st["cpu_process"], ab["cpu_process"], ms)
+    row("Wall time of the whole process", st["process_wall"], ab["process_wall"], ms)
+    row("Peak memory of the process (VmHWM)", st["vm_hwm_kb_peak"], ab["vm_hwm_kb_peak"], mib)
+    row("VmHWM before the client's import (the interpreter with asyncio)", st["vm_hwm_kb_start"],
+        ab["vm_hwm_kb_start"], mib)
+    row("VmHWM right after the client's import", st["vm_hwm_kb_imports"], ab["vm_hwm_kb_imports"], mib)
+    row("VmHWM with the clients ready", st["vm_hwm_kb_ready"], ab["vm_hwm_kb_ready"], mib)
+    row("Peak above the imports (clients and listings)", st["above_imports"], ab["above_imports"], mib)
+    row("Peak above the ready clients (the listings)", st["above_ready"], ab["above_ready"], mib)
+    count = lambda n: f"{n:.0f}"  # noqa: E731
+    row("OS threads right after the imports", st["threads_imports"], ab["threads_imports"], count, False)
+    row("OS threads with the clients ready", st["threads_ready"], ab["threads_ready"], count, False)
+    add(f"| OS threads while the listings ran (fewest–most sampled) | {st['threads_min']:.0f}–{st['threads_max']:.0f} "
+        f"| {ab['threads_min']:.0f}–{ab['threads_max']:.0f} | — |")
+    row("OS threads after the listings", st["threads_after"], ab["threads_after"], count, False)
+    row("Most requests in flight at the emulator at once", st["max_in_flight"], ab["max_in_flight"], count, False)
+    add("")
+    add(f"Each `storetasks.aio.AsyncClient` holds a `storetasks.Client`, whose libstoretasks client sends "
+        f"its requests from a runtime of two threads of its own: {n_regions} clients, "
+        f"{2 * n_regions} threads besides the loop's, however many listings run. A listing waits on the "
+        "loop for its call's descriptor. aiobotocore runs on the loop's thread, plus the thread of "
+        "asyncio's default executor that its first call starts. Both clients have a connection for each "
+        f"listing in flight (aiobotocore's clients get `AioConfig(max_pool_connections={per_region})`; its "
+        "default pool holds 10).")
+    add("")
+    rel = shown
+    py = rel(aio["python_path"])
+    add("The commands (URL is the address the emulator prints):")
+    add("")
+    add("```sh")
+    add(f"python3 -m venv {rel(AIO_VENV)}")
+    add(f"{rel(AIO_VENV)}/bin/pip install -r {rel(AIO_REQUIREMENTS)}")
+    add(f"{rel(EMULATOR)} --port 0 {' '.join(aio['emulator'])}")
+    add(f"export STORETASKS_LIBRARY={rel(CHILD_ENV['STORETASKS_LIBRARY'])} AWS_CONFIG_FILE=/nonexistent/config "
+        "AWS_SHARED_CREDENTIALS_FILE=/nonexistent/credentials AWS_EC2_METADATA_DISABLED=true")
+    for client in AIO_CLIENTS:
+        add(" ".join([py, *aio_command(py, client, "URL")[1:]]))
+    add("```")
+    add("")
+    return lines
+
+
+def aio_targets(aio):
+    """The asyncio benchmark's rows of the targets table."""
+    cpu = f"`storetasks.aio` ≥ 5× less CPU than aiobotocore ({AIO_LISTINGS} listings at once)"
+    mem = f"`storetasks.aio` at ≤ 1/3 of aiobotocore's memory (peak VmHWM, {AIO_LISTINGS} listings at once)"
+    thr = f"`storetasks.aio` at a constant thread count ({AIO_LISTINGS} listings at once)"
+    if "skipped" in aio:
+        why = aio["skipped"] if len(aio["skipped"]) <= 60 else "the asyncio section says why"
+        return [f"| {label} | not measured ({why}) | — |" for label in (cpu, mem, thr)]
+    med = aio_medians(aio)
+    st, ab = med["storetasks"], med["aiobotocore"]
+    less = ab["cpu"] / st["cpu"] if st["cpu"] > 0 else float("inf")
+    share = st["vm_hwm_kb_peak"] / ab["vm_hwm_kb_peak"]
+    rows = [f"| {cpu} | {less:.1f}× (whole process: {ab['cpu_process'] / st['cpu_process']:.1f}×) | "
+            f"{verdict(less >= 5)} |",
+            f"| {mem} | {mib(st['vm_hwm_kb_peak'])} / {mib(ab['vm_hwm_kb_peak'])} = {share:.2f} (above the "
+            f"imports: {st['above_imports'] / ab['above_imports']:.2f}) | {verdict(share <= 1 / 3)} |"]
+    runs = aio["runs"]["storetasks"]
+    lo = min(r["threads_min"] for r in runs)
+    hi = max(r["threads_max"] for r in runs)
+    rows.append(f"| {thr} | {st['threads_ready']:.0f} with the clients ready, {lo}–{hi} while the listings ran, "
+                f"{st['threads_after']:.0f} after ({'in every run' if st['constant'] else 'not in every run'}) | "
+                f"{verdict(st['constant'])} |")
+    return rows
+
+
+def aio_measured(aio):
+    if "skipped" in aio:
+        return f"- asyncio: not measured ({aio['skipped']})."
+    return ("- asyncio: `bench/python/async_listings.py` times the listings with `time.perf_counter()` and "
+            "takes CPU time from `resource.getrusage(RUSAGE_SELF)` (the whole process, every thread) around "
+            "them and at exit, VmHWM from `/proc/self/status` before and after the client's import, with the "
+            "clients ready and at exit, and the threads from `/proc/self/task`: at those points and every 5 ms on the loop "
+            "while the listings run. The harness times the whole process and reads the emulator's "
+            "`/_emulator/stats` (requests, most in flight) around it. aiobotocore lives in a venv of its "
+            f"own, `{shown(AIO_VENV)}`, made from `{shown(AIO_REQUIREMENTS)}` "
+            "(exact versions) when missing or out of date: `.venv` keeps the botocore that boto3 and the "
+            "AWS CLI are pinned to, outside the narrow range of botocore releases that an aiobotocore release "
+            "accepts. Both clients run on that venv's Python.")
+
+
+def aio_report(aio, duration):
+    """The report of BENCH_ONLY=aio: the asyncio section and its targets."""
+    lines = report_header(duration) + aio_section(aio)
+    lines += ["## Targets", "", "Reported, not asserted.", "", "| Target | Measured | |", "|---|---|---|",
+              *aio_targets(aio), "", "## How it is measured", "", aio_measured(aio), ""]
     return "\n".join(lines) + "\n"
 
 
@@ -792,6 +1067,9 @@ def main():
     if ONLY == "fleet":
         fleet = bench_fleet()
         text = fleet_report(fleet, time.perf_counter() - start)
+    elif ONLY == "aio":
+        aio = bench_aio()
+        text = aio_report(aio, time.perf_counter() - start)
     else:
         emu = Emulator(TASKS)
         try:
@@ -804,8 +1082,9 @@ def main():
         go = bench_go()
         batch = bench_batching()
         fleet = bench_fleet()
+        aio = bench_aio()
         memory = bench_memory()
-        text = report(listing, go, batch, create, memory, profile, fleet, reader, time.perf_counter() - start)
+        text = report(listing, go, batch, create, memory, profile, fleet, aio, reader, time.perf_counter() - start)
     print(text)
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w") as f:

@@ -6,11 +6,16 @@
 #                                 goes to build/bench/benchmarks.md
 #   BENCH_ONLY=fleet bench/run.sh only the fleet benchmark (many regions at once); its report goes
 #                                 to build/bench/benchmarks-fleet.md
+#   BENCH_ONLY=aio bench/run.sh   only the asyncio benchmark (storetasks.aio and aiobotocore, many
+#                                 listings at once); its report goes to build/bench/benchmarks-aio.md
 #
 # Needs the release build (cargo build --release --workspace --all-targets: the library, the
 # emulator and the Rust benchmark programs), a C compiler, the .venv of make venv (boto3, the AWS
 # CLI), valgrind for the profile (BENCH_PROFILE=0 skips it) and Go for the Go rows (skipped
-# without it). BENCH_OUT=path writes the report elsewhere.
+# without it). The asyncio benchmark makes a venv of its own, build/bench/aio-venv, from
+# bench/python/aio-requirements.txt when it is missing or out of date (pip fetches the packages);
+# it is skipped, and the report says why, when that fails, and with BENCH_AIO=0.
+# BENCH_OUT=path writes the report elsewhere.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
