@@ -547,13 +547,9 @@ enum storetasks_status storetasks_call_take_list(struct storetasks_call *call,
                                                  struct storetasks_error **err);
 
 /**
- * Takes the result of a call started by `storetasks_client_describe_fleet_start`.
- *
- * `STORETASKS_STATUS_PENDING` (and nothing written) while the call runs. Once it has ended: on
- * success `*result_out` is the new fleet result the blocking call would have returned, which the
- * caller frees with `storetasks_fleet_result_free`; on failure the blocking call's status, and
- * `*err` (when `err` is not NULL) receives its error object. Only once: afterwards, and for a call
- * of another kind, INVALID_ARGUMENT. Not to be called from two threads at once for one call.
+ * As `storetasks_call_take_list`, for a call started by `storetasks_client_describe_fleet_start`:
+ * what it hands over is the fleet result the blocking call would have returned, which the caller
+ * frees with `storetasks_fleet_result_free`.
  */
 STORETASKS_API
 enum storetasks_status storetasks_call_take_fleet(struct storetasks_call *call,

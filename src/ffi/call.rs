@@ -251,33 +251,36 @@ pub extern "C" fn storetasks_call_take_list(
     list_out: *mut *mut storetasks_task_list,
     err: *mut *mut storetasks_error,
 ) -> storetasks_status {
-    boundary_pending(err, || {
-        let c = try_ref(call)?;
-        let out = OutPtr::new(list_out, "list_out")?;
-        let Poll::Ready(page) = c.inner.take_result() else { return Ok(Poll::Pending) };
-        out.set(storetasks_task_list::from_page(page?));
-        Ok(Poll::Ready(()))
-    })
+    take_end(call, list_out, "list_out", err, Call::take_result, storetasks_task_list::from_page)
 }
 
-/// Takes the result of a call started by `storetasks_client_describe_fleet_start`.
-///
-/// `STORETASKS_STATUS_PENDING` (and nothing written) while the call runs. Once it has ended: on
-/// success `*result_out` is the new fleet result the blocking call would have returned, which the
-/// caller frees with `storetasks_fleet_result_free`; on failure the blocking call's status, and
-/// `*err` (when `err` is not NULL) receives its error object. Only once: afterwards, and for a call
-/// of another kind, INVALID_ARGUMENT. Not to be called from two threads at once for one call.
+/// As `storetasks_call_take_list`, for a call started by `storetasks_client_describe_fleet_start`:
+/// what it hands over is the fleet result the blocking call would have returned, which the caller
+/// frees with `storetasks_fleet_result_free`.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_call_take_fleet(
     call: *mut storetasks_call,
     result_out: *mut *mut storetasks_fleet_result,
     err: *mut *mut storetasks_error,
 ) -> storetasks_status {
+    take_end(call, result_out, "result_out", err, Call::take_fleet, storetasks_fleet_result::new)
+}
+
+/// Takes a call's end with `take` and hands it to C through `out` as `convert` makes it:
+/// PENDING while there is none yet.
+fn take_end<T: BoxHandle, R>(
+    call: *mut storetasks_call,
+    out: *mut *mut T,
+    what: &str,
+    err: *mut *mut storetasks_error,
+    take: impl FnOnce(&Call) -> Poll<Result<R, Error>>,
+    convert: impl FnOnce(R) -> T,
+) -> storetasks_status {
     boundary_pending(err, || {
         let c = try_ref(call)?;
-        let out = OutPtr::new(result_out, "result_out")?;
-        let Poll::Ready(places) = c.inner.take_fleet() else { return Ok(Poll::Pending) };
-        out.set(storetasks_fleet_result::new(places?));
+        let out = OutPtr::new(out, what)?;
+        let Poll::Ready(end) = take(&c.inner) else { return Ok(Poll::Pending) };
+        out.set(convert(end?));
         Ok(Poll::Ready(()))
     })
 }

@@ -375,7 +375,7 @@ mod header {
 #[cfg(test)]
 mod exports {
     /// The helpers whose call keeps a C function's body inside the panic boundary.
-    const WRAPPERS: [&str; 13] = [
+    const WRAPPERS: [&str; 14] = [
         "boundary(",
         "boundary_or(",
         "super::boundary_or(",
@@ -389,6 +389,7 @@ mod exports {
         "list_call(",
         "boundary_pending(",
         "start(",
+        "take_end(",
     ];
 
     /// The C functions that cannot panic, and why they need no boundary.
