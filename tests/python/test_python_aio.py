@@ -9,19 +9,27 @@ waiting on the calls' descriptors (POSIX), and through the calls' callbacks (the
 import asyncio
 import ctypes
 import gc
+import inspect
 import os
+import re
 import time
 
 import pytest
 from botocore.exceptions import ClientError as BotoClientError
 
 from conftest import ACCESS_KEY, DENIED_KEY, REGION, SECRET_KEY, import_storetasks
+from test_python_fleet import FAULTS, REGIONS, ROLE_A, fleet_emulator
+from test_python_fleet import impatient as impatient_client
+from test_python_fleet import ours as fleet_client
 from test_python_package import (N_TASKS, PAGINATION_CONFIGS, assert_same_client_error, boto, comparable,
                                  expected_tasks, ours)
+from test_python_wait_targets import latest_in_state, listing
+from test_python_waiter import FAST, ID, UNKNOWN, moving_emulator
 
 storetasks = import_storetasks()
 from storetasks import _native, aio  # noqa: E402 (the package is on sys.path only now)
 from storetasks.aio import AsyncClient  # noqa: E402
+from storetasks.waiter import _IN_PROGRESS  # noqa: E402
 
 SLOW = "delay,ms=10000"  # a reply the tests never wait for
 
@@ -51,6 +59,37 @@ def unix_sockets():
     return count
 
 
+async def gathered_while_sampling(coroutines):
+    """Awaits the coroutines at once (asyncio.gather, exceptions returned) while sampling the
+    process's threads, every 2 ms and as each coroutine ends. Returns (threads and Unix sockets
+    before, the thread samples, the Unix sockets once the calls have started, threads and Unix
+    sockets after, the results)."""
+    before = threads(), unix_sockets()
+    samples, in_flight = [], []
+    running = True
+
+    async def sample():
+        while running:
+            samples.append(threads())
+            if len(samples) == 2:  # once the calls have started
+                in_flight.append(unix_sockets())
+            await asyncio.sleep(0.002)
+
+    async def sampled(coroutine):
+        try:
+            return await coroutine
+        finally:
+            samples.append(threads())
+
+    sampler = asyncio.ensure_future(sample())
+    try:
+        results = await asyncio.gather(*map(sampled, coroutines), return_exceptions=True)
+    finally:
+        running = False
+        await sampler
+    return before, samples, in_flight[0], (threads(), unix_sockets()), results
+
+
 def watched(loop):
     """How many descriptors the loop's selector watches."""
     return len(loop._selector.get_map())
@@ -73,7 +112,9 @@ def native_calls(monkeypatch):
     def address(pointer):
         return ctypes.cast(pointer, ctypes.c_void_p).value
 
-    for name in ("storetasks_client_describe_start", "storetasks_client_describe_pages_start"):
+    for name in ("storetasks_client_describe_start", "storetasks_client_describe_pages_start",
+                 "storetasks_client_wait_start", "storetasks_client_wait_targets_start",
+                 "storetasks_client_describe_fleet_start"):
         def starting(*args, real=getattr(lib, name)):
             status = real(*args)
             started = address(args[-2]._obj)  # call_out, passed by reference
@@ -135,17 +176,25 @@ def test_the_calls_are_declared_on_first_use_and_a_library_without_them_is_named
 
 
 def test_it_offers_the_calls_that_do_not_block_and_nothing_else():
-    for name in ("get_waiter", "waiter_names", "describe_store_image_tasks_fleet",
-                 "describe_store_image_tasks_fleet_pages"):
-        assert not hasattr(AsyncClient, name), name
-    assert "describe_store_image_tasks" in aio.__doc__ and "waiter" in aio.__doc__
+    # The fleet listed page by page has no call that does not block.
+    assert not hasattr(AsyncClient, "describe_store_image_tasks_fleet_pages")
+    assert "describe_store_image_tasks_fleet_pages" in aio.__doc__
+    for name in ("describe_store_image_tasks", "describe_store_image_tasks_fleet"):
+        assert inspect.iscoroutinefunction(getattr(AsyncClient, name)), name
     ec2 = AsyncClient(region=REGION, aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
     assert ec2.can_paginate("describe_store_image_tasks") and not ec2.can_paginate("describe_images")
     with pytest.raises(storetasks.OperationNotPageableError):
         ec2.get_paginator("describe_images")
+    with storetasks.Client(region=REGION, aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY) as client:
+        assert ec2.waiter_names == client.waiter_names == ["store_image_task_complete"]
+        waiter = ec2.get_waiter("store_image_task_complete")
+        assert isinstance(waiter, aio.AsyncWaiter) and inspect.iscoroutinefunction(waiter.wait)
+        assert (waiter.name, waiter.config.delay, waiter.config.max_attempts) == \
+            (client.get_waiter("store_image_task_complete").name, 5, 40)
+        for owner in (ec2, client):
+            with pytest.raises(ValueError, match="^Waiter does not exist: image_available$"):
+                owner.get_waiter("image_available")
     run(ec2.close())
-    import inspect
-
     assert list(inspect.signature(AsyncClient).parameters) == list(inspect.signature(storetasks.Client).parameters)
 
 
@@ -448,7 +497,7 @@ def test_calls_left_when_the_loop_ends_are_freed(emulator, native_calls):
 
 
 def test_200_listings_at_once_on_the_loop_s_thread_alone(start_emulator, wake, native_calls):
-    emu = start_emulator("--generate", N_TASKS, "--seed", 21, "--fault", "delay,ms=30,count=1000000")
+    emu = start_emulator("--generate", N_TASKS, "--seed", 21, "--fault", "delay,ms=200,count=1000000")
     with ours(emu) as client:
         want = client.get_paginator("describe_store_image_tasks").paginate(
             PaginationConfig={"PageSize": 20}).build_full_result()
@@ -456,40 +505,36 @@ def test_200_listings_at_once_on_the_loop_s_thread_alone(start_emulator, wake, n
     async def main():
         async with aours(emu) as ec2:
             await ec2.describe_store_image_tasks(MaxResults=1)  # whatever starts with the first call
-            before = threads(), unix_sockets()
-            samples, in_flight = [], []
-            listing = True
-
-            async def sample():
-                while listing:
-                    samples.append(threads())
-                    if len(samples) == 2:  # once the listings have started
-                        in_flight.append(unix_sockets())
-                    await asyncio.sleep(0.002)
-
-            async def one():
-                full = await ec2.get_paginator("describe_store_image_tasks").paginate(
-                    PaginationConfig={"PageSize": 20}).build_full_result()
-                samples.append(threads())
-                return full
-
-            sampler = asyncio.ensure_future(sample())
-            results = await asyncio.gather(*(one() for _ in range(200)))
-            listing = False
-            await sampler
-            return before, samples, in_flight, (threads(), unix_sockets()), results
+            paginator = ec2.get_paginator("describe_store_image_tasks")
+            return await gathered_while_sampling(
+                paginator.paginate(PaginationConfig={"PageSize": 20}).build_full_result() for _ in range(200))
 
     requests = emu.stats()["describe"]
     before, samples, in_flight, after, results = run(main())
     assert results == [want] * 200
     assert emu.stats()["describe"] - requests == 1 + 200 * 3
     assert len(samples) > 200 and set(samples) == {before[0]}
-    assert in_flight[0] >= before[1] + 2 * 200  # every listing's call at once, each with its pair of sockets
+    assert in_flight >= before[1] + 2 * 200  # every listing's call at once, each with its pair of sockets
     assert after == before  # no thread and no call's descriptor left
     assert_each_freed_once(native_calls, 201)
 
 
 # -- closing ------------------------------------------------------------------------------------
+
+
+async def assert_closing_ends(ec2, coroutine, native_frees):
+    """Closes ``ec2`` while ``coroutine`` runs: it raises ClientClosedError (status CANCELLED) at
+    once, and the native client goes with it."""
+    task = asyncio.ensure_future(coroutine)
+    await asyncio.sleep(0.3)
+    assert not task.done()
+    started = time.monotonic()
+    await ec2.close()
+    with pytest.raises(storetasks.ClientClosedError, match="the client was closed") as info:
+        await task
+    assert time.monotonic() - started < 3
+    assert info.value.status_name == "STORETASKS_STATUS_CANCELLED"
+    assert len(native_frees["storetasks_client_free"]) == 1
 
 
 def test_close_cancels_the_calls_in_flight_and_refuses_new_ones(emulator, wake, native_frees, native_calls):
@@ -498,17 +543,8 @@ def test_close_cancels_the_calls_in_flight_and_refuses_new_ones(emulator, wake, 
     async def main():
         ec2 = aours(emulator)
         assert repr(ec2).endswith(" open>")
-        task = asyncio.ensure_future(ec2.describe_store_image_tasks())
-        await asyncio.sleep(0.3)
-        started = time.monotonic()
-        await ec2.close()
+        await assert_closing_ends(ec2, ec2.describe_store_image_tasks(), native_frees)
         assert ec2.closed and repr(ec2).endswith(" closed>")
-        with pytest.raises(storetasks.ClientClosedError, match="the client was closed") as info:
-            await task
-        assert time.monotonic() - started < 3
-        assert info.value.status_name == "STORETASKS_STATUS_CANCELLED"
-        # The native client went with the last call.
-        assert len(native_frees["storetasks_client_free"]) == 1
         with pytest.raises(storetasks.ClientClosedError,
                            match="^describe_store_image_tasks was called on a closed AsyncClient$") as info:
             await ec2.describe_store_image_tasks()
@@ -523,3 +559,334 @@ def test_close_cancels_the_calls_in_flight_and_refuses_new_ones(emulator, wake, 
 
     run(main())
     assert_each_freed_once(native_calls, 2)
+
+
+# -- the waiter ---------------------------------------------------------------------------------
+
+WAITER = "store_image_task_complete"
+#: The durations and percentages in the library's messages, which differ between two waits.
+_MOVING = re.compile(r"\d+(?:\.\d+)?(?:ns|µs|ms|s)\b|\d+%")
+
+
+@pytest.fixture
+def moving(start_emulator, tmp_path):
+    """The waiter tests' emulator: tasks that progress, complete and fail as time passes."""
+    return moving_emulator(start_emulator, tmp_path)
+
+
+def both_waits(emu, client_kwargs=None, **params):
+    """The outcomes (the final response, or the exception) of the blocking waiter, in a thread, and
+    of the asyncio waiter, waiting at the same time so that both see the same tasks."""
+    client_kwargs = client_kwargs or {}
+
+    async def main():
+        with ours(emu, **client_kwargs) as client:
+            async with aours(emu, **client_kwargs) as ec2:
+                return await asyncio.gather(asyncio.to_thread(client.get_waiter(WAITER).wait, **params),
+                                            ec2.get_waiter(WAITER).wait(**params), return_exceptions=True)
+
+    return run(main())
+
+
+def without_request_id(response):
+    """A response (or None) without its ResponseMetadata's RequestId, which each request has its own."""
+    if response is None:
+        return None
+    meta = {k: v for k, v in response["ResponseMetadata"].items() if k != "RequestId"}
+    return {**response, "ResponseMetadata": meta}
+
+
+def assert_same_waiter_error(mine, theirs):
+    """The asyncio waiter's exception is the blocking waiter's but for what polls would tell:
+    the wait that does not block reports none, so a task's end has no last response, and a
+    timeout no "Previously accepted state" (the library's message still names each last state)."""
+    assert type(mine) is type(theirs) is storetasks.WaiterError, (mine, theirs)
+    for name in ("name", "status", "status_name", "ami_id", "failure_reason", "code", "http_status"):
+        assert getattr(mine, name) == getattr(theirs, name), name
+    if theirs.code is None:
+        assert mine.last_response is None
+    else:
+        assert without_request_id(mine.last_response) == without_request_id(theirs.last_response)
+    reason = theirs.reason.replace(f". Previously accepted state: {_IN_PROGRESS}", "")
+    assert _MOVING.sub("*", mine.reason) == _MOVING.sub("*", reason)
+    assert _MOVING.sub("*", mine.message) == _MOVING.sub("*", theirs.message)
+    assert str(mine) == f"Waiter StoreImageTaskComplete failed: {mine.reason}"
+
+
+@pytest.mark.parametrize("params, status", [
+    ({"ImageIds": [ID[2], ID[1], ID[7]], "WaiterConfig": FAST, "MaxDelay": 0.2}, None),
+    ({"Targets": [{"ImageId": ID[7]}, {"Region": REGION, "RoleArn": None, "ImageId": ID[1]}],
+      "WaiterConfig": FAST, "MaxDelay": 0.2}, None),
+    ({"ImageIds": [ID[1], ID[3]], "WaiterConfig": FAST}, "TASK_FAILED"),
+    ({"ImageIds": [ID[1], UNKNOWN], "WaiterConfig": FAST, "NotFoundGrace": 0.3}, "NOT_FOUND"),
+    ({"ImageIds": [ID[6]], "WaiterConfig": {"Delay": 0.2, "MaxAttempts": 3}, "MaxDelay": 0.2}, "WAIT_TIMEOUT"),
+    ({"ImageIds": [ID[8]], "WaiterConfig": {"Delay": 0.1, "MaxAttempts": 1000}, "Timeout": 0.5}, "WAIT_TIMEOUT"),
+], ids=["completed", "targets-completed", "failed", "not-found", "max-attempts", "timeout"])
+def test_the_waiter_ends_as_the_blocking_one(moving, wake, native_calls, params, status):
+    started = time.monotonic()
+    theirs, mine = both_waits(moving, **params)
+    assert time.monotonic() - started < 10
+    if status is None:
+        assert mine == theirs
+        assert [t["StoreTaskState"] for t in mine["StoreImageTaskResults"]] == ["Completed"] * len(
+            mine["StoreImageTaskResults"])
+    else:
+        assert mine.status_name == f"STORETASKS_STATUS_{status}"
+        assert_same_waiter_error(mine, theirs)
+        if status == "WAIT_TIMEOUT":
+            assert theirs.reason.startswith("Max attempts exceeded. Previously accepted state: ")
+            assert mine.reason.startswith("Max attempts exceeded (gave up after ")
+    assert_each_freed_once(native_calls, 1)
+
+
+def test_a_service_error_ends_the_wait_as_the_blocking_one(moving):
+    theirs, mine = both_waits(moving, {"access_key": DENIED_KEY}, ImageIds=[ID[1]], WaiterConfig=FAST)
+    assert_same_waiter_error(mine, theirs)
+    assert (mine.code, mine.http_status) == ("UnauthorizedOperation", 403)
+    assert mine.reason.startswith("An error occurred (UnauthorizedOperation): ")
+    assert mine.last_response["Error"]["Code"] == "UnauthorizedOperation"
+
+
+def test_targets_across_regions_and_a_role_end_as_the_blocking_waiter(start_emulator, wake):
+    emu = fleet_emulator(start_emulator, "--role", ROLE_A)
+    with fleet_client(emu) as client:
+        west = listing(client, "us-west-2")
+        role = latest_in_state(listing(client, "eu-west-3", ROLE_A), "Completed")["AmiId"]
+        eu = latest_in_state(listing(client, "eu-west-3"), "Completed")["AmiId"]
+    completed = latest_in_state(west, "Completed")["AmiId"]
+    failed = latest_in_state(west, "Failed")["AmiId"]
+    places = {"client_kwargs": {"sts_endpoint_url": emu.url}, "WaiterConfig": FAST}
+
+    theirs, mine = both_waits(emu, Targets=[{"Region": "us-west-2", "ImageId": completed},
+                                            {"Region": "eu-west-3", "RoleArn": ROLE_A, "ImageId": role}], **places)
+    assert mine == theirs and [t["AmiId"] for t in mine["StoreImageTaskResults"]] == [completed, role]
+    for targets in ([{"Region": "eu-west-3", "ImageId": eu}, {"Region": "us-west-2", "ImageId": failed}],
+                    [{"Region": "eu-west-3", "ImageId": eu}, {"Region": "us-west-2", "ImageId": eu}]):
+        theirs, mine = both_waits(emu, Targets=targets, NotFoundGrace=0.3, **places)
+        assert_same_waiter_error(mine, theirs)
+        assert mine.message.startswith(f"us-west-2/{mine.ami_id} ")
+
+
+@pytest.mark.parametrize("params", [
+    {"ImageIds": []},
+    {"ImageIds": [ID[1]], "MaxResults": 5},
+    {"ImageIds": [ID[1], ""]},
+    {"ImageIds": [ID[1]], "WaiterConfig": {"Delay": 1, "Retries": 2}},
+    {"ImageIds": [ID[1]], "WaiterConfig": {"Delay": 2**64 // 1000, "MaxAttempts": 2}},
+    {"ImageIds": [ID[1]], "Timeout": float("nan")},
+    {"ImageIds": [ID[1]], "MaxDelay": 0.001},
+    {"Targets": [{"ImageId": ID[1]}], "ImageIds": [ID[1]]},
+    {"Targets": [{"Region": "EU WEST", "ImageId": ID[1]}]},  # refused by the library's start
+    {"Targets": [{"RoleArn": "arn:nope", "ImageId": ID[1]}]},
+    {"Targets": [{"ImageId": "  "}]},
+])
+def test_waiter_parameters_are_refused_as_the_blocking_waiter_refuses_them(moving, native_calls, params):
+    client, ec2 = ours(moving), aours(moving)
+    try:
+        async def wait():
+            return await ec2.get_waiter(WAITER).wait(**params)
+
+        before = moving.stats()["requests"]
+        mine = same_error(lambda: client.get_waiter(WAITER).wait(**params), wait)
+        assert isinstance(mine, storetasks.ParamValidationError)
+        assert moving.stats()["requests"] == before, "nothing was sent"
+    finally:
+        client.close()
+        run(ec2.close())
+    assert native_calls["started"] == []
+
+
+def test_the_asyncio_waiter_takes_no_progress_callable(moving):
+    async def main():
+        async with aours(moving) as ec2:
+            await ec2.get_waiter(WAITER).wait(ImageIds=[ID[7]], progress=print)
+
+    with pytest.raises(storetasks.ParamValidationError, match="The asyncio waiter takes no progress callable"):
+        run(main())
+
+
+def test_cancelling_a_wait_stops_its_polling_and_frees_the_call(moving, wake, native_calls):
+    forever = {"ImageIds": [UNKNOWN], "WaiterConfig": {"Delay": 0.05, "MaxAttempts": 10**6}, "MaxDelay": 0.05,
+               "NotFoundGrace": 3600}
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        idle = watched(loop)
+        async with aours(moving) as ec2:
+            waiter = ec2.get_waiter(WAITER)
+            task = asyncio.ensure_future(waiter.wait(**forever))
+            await asyncio.sleep(0.5)
+            assert not task.done() and native_calls["freed"] == []
+            assert watched(loop) == idle + (wake == "descriptor")
+            polls = moving.stats()["describe"]
+            assert polls >= 3
+            started = time.monotonic()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert time.monotonic() - started < 0.5
+            assert watched(loop) == idle
+            assert_each_freed_once(native_calls, 1)
+            await asyncio.sleep(0.3)
+            assert moving.stats()["describe"] - polls <= 1, "the polling stopped (one poll may have been under way)"
+
+            started = time.monotonic()
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(waiter.wait(**forever), 0.3)
+            assert time.monotonic() - started < 1
+            assert_each_freed_once(native_calls, 2)
+            return await waiter.wait(ImageIds=[ID[7]])  # the client goes on serving
+
+    assert run(main())["StoreImageTaskResults"][0]["AmiId"] == ID[7]
+    assert_each_freed_once(native_calls, 3)
+
+
+def test_120_waits_at_once_on_the_loop_s_thread_alone(moving, wake, native_calls):
+    # Complete 1.5 s and 2 s after the emulator started; not found 1 s after the wait started.
+    images = [ID[1], ID[2], UNKNOWN] * 40
+
+    async def main():
+        async with aours(moving) as ec2:
+            waiter = ec2.get_waiter(WAITER)
+            await waiter.wait(ImageIds=[ID[7]])  # whatever starts with the first call
+            return await gathered_while_sampling(
+                waiter.wait(ImageIds=[image], WaiterConfig=FAST, MaxDelay=0.3, NotFoundGrace=1) for image in images)
+
+    before, samples, in_flight, after, outcomes = run(main())
+    with ours(moving) as client:
+        completed = {image: client.get_waiter(WAITER).wait(ImageIds=[image]) for image in (ID[1], ID[2])}
+    for image, outcome in zip(images, outcomes):
+        if image == UNKNOWN:
+            assert isinstance(outcome, storetasks.WaiterError) and outcome.ami_id == UNKNOWN, outcome
+            assert outcome.status_name == "STORETASKS_STATUS_NOT_FOUND"
+        else:
+            assert outcome == completed[image]
+    assert len(samples) > 100 and set(samples) == {before[0]}
+    assert in_flight >= before[1] + 2 * len(images)  # every wait's call at once, each with its pair of sockets
+    assert after == before
+    assert_each_freed_once(native_calls, 1 + len(images))
+
+
+# -- the fleet call -----------------------------------------------------------------------------
+
+
+def without_request_ids(result):
+    """A fleet result without its places' request ids, which each request has its own."""
+    places = [{**place, "Error": {**place["Error"], "RequestId": None}} if "Error" in place else place
+              for place in result["Places"]]
+    return {"Places": places}
+
+
+def test_the_fleet_call_equals_the_blocking_client(start_emulator, wake, native_calls):
+    emu = fleet_emulator(start_emulator, "--role", ROLE_A, *FAULTS)
+    order = ["us-east-1", "eu-west-3", "ap-south-1", "ca-central-1", "us-west-2"]
+    cases = [
+        {"Regions": order + ["eu-west-3"], "MaxResults": 40},
+        {"Regions": ["us-west-2", "us-east-1"], "RoleArns": [ROLE_A], "MaxResults": 7},
+        {"Regions": ["us-west-2", "us-east-1"], "Filters": [{"Name": "task-state", "Values": ["InProgress"]}]},
+        {"Regions": ["us-west-2", "ap-south-1"], "DryRun": True},
+    ]
+    settings = {"sts_endpoint_url": emu.url, "retry_mode": "standard", "max_attempts": 2, "connect_timeout": 2,
+                "read_timeout": 5, "operation_timeout": 20}
+
+    async def main():
+        async with aours(emu, **settings) as ec2:
+            return await asyncio.gather(*(ec2.describe_store_image_tasks_fleet(**params) for params in cases))
+
+    mine = run(main())
+    with impatient_client(emu) as client:
+        theirs = [client.describe_store_image_tasks_fleet(**params) for params in cases]
+    for got, want in zip(mine, theirs):
+        assert list(got) == ["Places", "Regions"] and got["Regions"] is got["Places"]
+        assert without_request_ids(got) == without_request_ids(want)
+    places = {p["Region"]: p for p in mine[0]["Places"]}
+    assert [p["Region"] for p in mine[0]["Places"]] == order
+    assert len(places["us-east-1"]["StoreImageTaskResults"]) >= 60 and "Error" not in places["us-east-1"]
+    assert {places[r]["Error"]["Status"] for r in ("eu-west-3", "ap-south-1", "ca-central-1")} == \
+        {"STORETASKS_STATUS_THROTTLED", "STORETASKS_STATUS_UNAUTHORIZED", "STORETASKS_STATUS_NETWORK"}
+    assert {p["Account"] for p in mine[1]["Places"]} == {"111111111111"}
+    assert_each_freed_once(native_calls, len(cases))
+
+
+@pytest.mark.parametrize("params", [
+    {"Regions": "us-west-2"},
+    {"Regions": ["us-west-2"], "AllRegions": 1},
+    {"Regions": ["us-west-2"], "Foo": 1},
+    {"Regions": ["us-west-2"], "NextToken": "x"},  # refused by the library's start
+    {"Regions": ["EU WEST"]},
+    {"Regions": ["us-west-2"], "RoleArns": ["arn:nope"]},
+    {"Regions": ["us-west-2"], "MaxResults": 0},
+])
+def test_fleet_parameters_are_refused_as_the_blocking_client_refuses_them(start_emulator, native_calls, params):
+    emu = fleet_emulator(start_emulator)
+    client, ec2 = fleet_client(emu), aours(emu, sts_endpoint_url=emu.url)
+    try:
+        async def fleet():
+            return await ec2.describe_store_image_tasks_fleet(**params)
+
+        before = emu.stats()["requests"]
+        mine = same_error(lambda: client.describe_store_image_tasks_fleet(**params), fleet)
+        assert isinstance(mine, storetasks.ParamValidationError)
+        assert emu.stats()["requests"] == before, "nothing was sent"
+
+        async def positional():
+            await ec2.describe_store_image_tasks_fleet({"Regions": ["us-west-2"]})
+
+        with pytest.raises(TypeError, match="only accepts keyword arguments"):
+            run(positional())
+    finally:
+        client.close()
+        run(ec2.close())
+    assert native_calls["started"] == []
+
+
+def test_cancelling_or_closing_stops_a_fleet_call(start_emulator, wake, native_calls, native_frees):
+    emu = fleet_emulator(start_emulator, "--fault", "delay,ms=10000,count=1000")
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        idle = watched(loop)
+        ec2 = aours(emu)
+        task = asyncio.ensure_future(ec2.describe_store_image_tasks_fleet(Regions=REGIONS))
+        await asyncio.sleep(0.3)
+        assert not task.done() and native_calls["freed"] == []
+        started = time.monotonic()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert time.monotonic() - started < 1 and watched(loop) == idle
+        assert_each_freed_once(native_calls, 1)
+
+        await assert_closing_ends(ec2, ec2.describe_store_image_tasks_fleet(Regions=REGIONS), native_frees)
+        with pytest.raises(storetasks.ClientClosedError,
+                           match="^describe_store_image_tasks_fleet was called on a closed AsyncClient$"):
+            await ec2.describe_store_image_tasks_fleet(Regions=REGIONS)
+        with pytest.raises(storetasks.ClientClosedError,
+                           match="^the StoreImageTaskComplete waiter was called on a closed AsyncClient$"):
+            await ec2.get_waiter(WAITER).wait(ImageIds=[ID[1]])
+
+    run(main())
+    assert_each_freed_once(native_calls, 2)
+
+
+def test_closing_ends_a_running_wait_as_the_blocking_waiter_ends(moving, wake, native_calls):
+    forever = {"ImageIds": [UNKNOWN], "WaiterConfig": {"Delay": 0.05, "MaxAttempts": 10**6}, "NotFoundGrace": 3600}
+
+    async def main():
+        ec2 = aours(moving)
+        with ours(moving) as client:
+            blocking = asyncio.ensure_future(asyncio.to_thread(client.get_waiter(WAITER).wait, **forever))
+            mine = asyncio.ensure_future(ec2.get_waiter(WAITER).wait(**forever))
+            await asyncio.sleep(0.3)
+            started = time.monotonic()
+            client.close()
+            await ec2.close()
+            outcomes = await asyncio.gather(blocking, mine, return_exceptions=True)
+            return time.monotonic() - started, outcomes
+
+    took, (theirs, mine) = run(main())
+    assert took < 1
+    assert type(mine) is type(theirs) is storetasks.ClientClosedError
+    assert (str(mine), mine.status_name) == (str(theirs), theirs.status_name) == \
+        ("the call was cancelled: the client was closed", "STORETASKS_STATUS_CANCELLED")
+    assert_each_freed_once(native_calls, 1)

@@ -127,11 +127,10 @@ def test_the_dict_is_the_library_s_own_json_rendering(start_emulator):
     ok = _native.status("OK")
     with impatient(emu) as client:
         params = {"Regions": ["us-west-2", "eu-west-3", "ca-central-1"], "RoleArns": [ROLE_A], "MaxResults": 50}
-        f, q = fleet._build(params)
         result = ctypes.POINTER(_native.FleetResult)()
         text = ctypes.c_void_p()
         try:
-            with client._call(lambda: None) as handle:
+            with fleet.arguments(params) as (f, q), client._call(lambda: None) as handle:
                 assert lib.storetasks_client_describe_fleet(handle, f, q, None, ctypes.byref(result), None) == ok
             assert lib.storetasks_fleet_result_failed(result) == 2
             assert lib.storetasks_fleet_result_to_json(result, ctypes.byref(text), None) == ok
@@ -140,8 +139,6 @@ def test_the_dict_is_the_library_s_own_json_rendering(start_emulator):
         finally:
             lib.storetasks_string_free(text)
             lib.storetasks_fleet_result_free(result)
-            lib.storetasks_fleet_free(f)
-            lib.storetasks_query_free(q)
     for place in rendered["Places"]:
         for task in place["StoreImageTaskResults"]:
             task["TaskStartTime"] = datetime.fromisoformat(task["TaskStartTime"].replace("Z", "+00:00"))

@@ -46,11 +46,16 @@ UNKNOWN = "ami-0ffffffffffffffff"
 FAST = {"Delay": 0.1, "MaxAttempts": 300}
 
 
-@pytest.fixture
-def emu(start_emulator, tmp_path):
+def moving_emulator(start_emulator, tmp_path):
+    """An emulator whose TASKS move at RATE from its start."""
     path = tmp_path / "tasks.json"
     path.write_text(json.dumps({"StoreImageTaskResults": TASKS}))
     return start_emulator("--tasks-file", path, "--progress-rate", RATE)
+
+
+@pytest.fixture
+def emu(start_emulator, tmp_path):
+    return moving_emulator(start_emulator, tmp_path)
 
 
 @pytest.fixture

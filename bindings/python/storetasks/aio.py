@@ -8,15 +8,26 @@ do not block::
         async for page in ec2.get_paginator("describe_store_image_tasks").paginate():
             for task in page["StoreImageTaskResults"]:
                 print(task["AmiId"], task.get("ProgressPercentage"))
+        await ec2.get_waiter("store_image_task_complete").wait(ImageIds=["ami-0123456789abcdef0"])
+        fleet = await ec2.describe_store_image_tasks_fleet(Regions=["eu-west-3", "us-west-2"])
 
 What it offers: ``await describe_store_image_tasks(**params)`` (one page, as
 ``storetasks_client_describe_start`` fetches it) and ``get_paginator("describe_store_image_tasks")``,
 whose ``paginate(**params)`` is an async iterator of pages (``storetasks_client_describe_pages_start``)
-with ``await build_full_result()`` and ``async for ... in search(expression)``; ``can_paginate``,
-``close()`` and ``async with``. The parameters, the result dictionaries and the exceptions are those
-of :class:`storetasks.Client`. The fleet calls and the waiter have no form that does not block in
-libstoretasks yet, so this client has none of them: call them on a :class:`storetasks.Client`, in a
-thread (``asyncio.to_thread``).
+with ``await build_full_result()`` and ``async for ... in search(expression)``;
+``get_waiter("store_image_task_complete")`` and ``waiter_names``, the waiter's ``await
+wait(**params)`` waiting for ``ImageIds`` (``storetasks_client_wait_start``) or ``Targets``
+(``storetasks_client_wait_targets_start``); ``await describe_store_image_tasks_fleet(**params)``
+(``storetasks_client_describe_fleet_start``); ``can_paginate``, ``close()`` and ``async with``.
+The parameters, the result dictionaries and the exceptions are those of
+:class:`storetasks.Client`, its waiter (:mod:`storetasks.waiter`) and its fleet call
+(:mod:`storetasks.fleet`), with two differences in the waiter, whose wait that does not block
+reports no polls: ``wait()`` takes no ``progress`` callable, and a ``WaiterError`` has no
+``last_response`` (None) but for a service error's, so that the reason of a timeout has no
+"Previously accepted state". The fleet listed page by page (the blocking client's
+``describe_store_image_tasks_fleet_pages``) has no call that does not block in libstoretasks, so
+this client has none: iterate it on a :class:`storetasks.Client`, in a thread
+(``asyncio.to_thread``).
 
 How a call waits: it starts the C call, which runs on the client's own threads, and takes what is
 ready; while the take answers ``STORETASKS_STATUS_PENDING`` it awaits a future that the event loop
@@ -40,11 +51,13 @@ import weakref
 
 from . import _marshal as M
 from . import _native as N
-from .client import PAGINATED, Client, paginator
+from . import fleet
+from .client import PAGINATED, WAITERS, Client, paginator, waiter
 from .exceptions import ClientClosedError, ParamValidationError
 from .paginate import PageIterator, Paginator, _found, _Walk
+from .waiter import Waiter, wait_arguments, wait_parameters
 
-__all__ = ["AsyncClient", "AsyncPageIterator", "AsyncPaginator"]
+__all__ = ["AsyncClient", "AsyncPageIterator", "AsyncPaginator", "AsyncWaiter"]
 
 #: Whether calls tell of their news through their callback rather than their descriptor: where
 #: there are no descriptors (Windows). The tests set it to run that way elsewhere too.
@@ -92,14 +105,14 @@ class _Call:
         #: Whether close() cancelled the call.
         self.closed = False
 
-    def start(self, function, handle, query, *extra):
-        """Starts the call with ``function`` (a storetasks_client_*_start name); raises what a
-        refused start means."""
+    def start(self, function, *arguments):
+        """Starts the call with ``function`` (a storetasks_client_*_start name) and its
+        ``arguments`` up to the callback; raises what a refused start means."""
         lib = N.calls()
         callback = _callback(self._loop, weakref.ref(self)) if WAKE_BY_CALLBACK else N.CallCallback()
         ptr = ctypes.POINTER(N.Call)()
         err = ctypes.POINTER(N.Error)()
-        status = getattr(lib, function)(handle, query, *extra, callback, None, ctypes.byref(ptr), ctypes.byref(err))
+        status = getattr(lib, function)(*arguments, callback, None, ctypes.byref(ptr), ctypes.byref(err))
         if not M.is_status(status, "OK"):
             raise M.exception(status, err, self._endpoint_url)
         self._callback = callback
@@ -116,18 +129,24 @@ class _Call:
             if self._ptr:
                 N.lib().storetasks_call_cancel(self._ptr)
 
-    async def next(self, function):
-        """The dict of what the call hands over next (``function``: storetasks_call_take_list or
-        storetasks_call_next_page), or None at the end of a listing; raises the exception of a
-        failed call. Waits on the loop while there is nothing to take yet."""
+    async def take(self, function, kind=N.TaskList):
+        """(status, pointer to a ``kind``, error object) of what the call hands over next
+        (``function``: a storetasks_call_take_* or storetasks_call_next_page name), all of it now
+        the caller's to free. Waits on the loop while there is nothing to take yet."""
         lib = N.calls()
         while True:
-            out = ctypes.POINTER(N.TaskList)()
+            out = ctypes.POINTER(kind)()
             err = ctypes.POINTER(N.Error)()
             status = getattr(lib, function)(self._ptr, ctypes.byref(out), ctypes.byref(err))
             if not M.is_status(status, "PENDING"):
-                break
+                return status, out, err
             await self._news()
+
+    async def next(self, function):
+        """The dict of what the call hands over next (``function``: storetasks_call_take_list or
+        storetasks_call_next_page), or None at the end of a listing; raises the exception of a
+        failed call."""
+        status, out, err = await self.take(function)
         if M.is_status(status, "OK") and not out:
             return None
         return M.outcome(status, out, err, self.closed, self._endpoint_url)
@@ -172,6 +191,25 @@ class _Call:
             self.free()
         except Exception:  # noqa: BLE001 - interpreter shutdown: the library may be gone
             pass
+
+
+def _query(params, *extra):
+    """Checks a listing's parameters (raising ParamValidationError with botocore's wording) and
+    returns its C arguments after the client: a context manager of (a new storetasks_query,
+    ``extra``...), the query freed on leaving it."""
+    problems = M.validate(params)
+    if problems:
+        raise ParamValidationError("\n".join(problems))
+    return _built_query(params, extra)
+
+
+@contextlib.contextmanager
+def _built_query(params, extra):
+    query = M.build_query(params)
+    try:
+        yield (query, *extra)
+    finally:
+        N.lib().storetasks_query_free(query)
 
 
 class AsyncPageIterator(PageIterator):
@@ -222,6 +260,30 @@ class AsyncPaginator(Paginator):
     PAGE_ITERATOR_CLS = AsyncPageIterator
 
 
+class AsyncWaiter(Waiter):
+    """``get_waiter("store_image_task_complete")`` of an :class:`AsyncClient`: ``await
+    wait(...)``, over ``storetasks_client_wait_start`` (``ImageIds``) or
+    ``storetasks_client_wait_targets_start`` (``Targets``)."""
+
+    async def wait(self, WaiterConfig=None, Timeout=None, NotFoundGrace=None, MaxDelay=None,  # noqa: N803
+                   **kwargs):
+        """Waits until the latest store task of every image in ``ImageIds`` (or of every target
+        in ``Targets``) is Completed, and returns the final response; the parameters, the
+        settings and the exceptions are those of :meth:`storetasks.Waiter.wait` (see
+        :mod:`storetasks.waiter`), but for ``progress``: the wait that does not block reports no
+        polls, so there is none, and ``WaiterError.last_response`` is None unless the service
+        answered with an error."""
+        if "progress" in kwargs:
+            raise ParamValidationError("The asyncio waiter takes no progress callable: libstoretasks's "
+                                       "wait that does not block reports no polls")
+        kind, images, settings = wait_parameters(kwargs, WaiterConfig, Timeout, NotFoundGrace, MaxDelay)
+        function = "storetasks_client_wait_targets_start" if kind == "Targets" else "storetasks_client_wait_start"
+        arguments = wait_arguments(N.calls(), kind, images, settings)
+        with self._client._started(f"the {self.name} waiter", function, arguments) as call:
+            status, task_list, err = await call.take("storetasks_call_take_list")
+        return self._outcome(status, task_list, err, call.closed, kind == "Targets")
+
+
 class AsyncClient:
     """An EC2 client for DescribeStoreImageTasks on asyncio, with aiobotocore's interface for
     that call. It takes the settings of :class:`storetasks.Client` and holds one.
@@ -261,22 +323,17 @@ class AsyncClient:
         self._client.close()
 
     @contextlib.contextmanager
-    def _started(self, operation, function, kwargs, *extra):
-        """A started _Call of ``function`` with the query of ``kwargs``, held on the native
-        client while it exists; freed on leaving the block, however it is left."""
-        problems = M.validate(kwargs)
-        if problems:
-            raise ParamValidationError("\n".join(problems))
+    def _started(self, operation, function, arguments):
+        """A started _Call of ``function``, held on the native client while it exists; freed on
+        leaving the block, however it is left. ``arguments``: a context manager of the C
+        arguments after the client, which the library copies at the start: left once the call
+        has started."""
         if self.closed:
             raise ClientClosedError(f"{operation} was called on a closed AsyncClient")
-        lib = N.calls()
         call = _Call(asyncio.get_running_loop(), self.endpoint_url)
         with self._client._call(call.on_close) as handle:
-            query = M.build_query(kwargs)
-            try:
-                call.start(function, handle, query, *extra)
-            finally:
-                lib.storetasks_query_free(query)
+            with arguments as after_client:
+                call.start(function, handle, *after_client)
             try:
                 yield call
             finally:
@@ -287,13 +344,26 @@ class AsyncClient:
         :meth:`storetasks.Client.describe_store_image_tasks`)."""
         if args:
             raise TypeError("describe_store_image_tasks() only accepts keyword arguments.")
-        with self._started("describe_store_image_tasks", "storetasks_client_describe_start", kwargs) as call:
+        with self._started("describe_store_image_tasks", "storetasks_client_describe_start", _query(kwargs)) as call:
             return await call.next("storetasks_call_take_list")
 
     def _listing(self, kwargs):
         """The paginator's listing: a started page-by-page call (see _started)."""
         return self._started("the describe_store_image_tasks paginator", "storetasks_client_describe_pages_start",
-                             kwargs, 0)
+                             _query(kwargs, 0))
+
+    async def describe_store_image_tasks_fleet(self, *args, **kwargs):
+        """The query in many regions and accounts at once, over
+        ``storetasks_client_describe_fleet_start``: the parameters, the result (``"Places"``, and
+        its deprecated alias ``"Regions"``) and the exceptions of
+        :meth:`storetasks.Client.describe_store_image_tasks_fleet` (see :mod:`storetasks.fleet`)."""
+        if args:
+            raise TypeError("describe_store_image_tasks_fleet() only accepts keyword arguments.")
+        fleet.validate(kwargs)
+        with self._started("describe_store_image_tasks_fleet", "storetasks_client_describe_fleet_start",
+                           fleet.arguments(kwargs)) as call:
+            status, result, err = await call.take("storetasks_call_take_fleet", N.FleetResult)
+        return fleet.outcome(status, result, err, call.closed, self.endpoint_url)
 
     def can_paginate(self, operation_name):
         return operation_name in PAGINATED
@@ -301,3 +371,13 @@ class AsyncClient:
     def get_paginator(self, operation_name):
         """aiobotocore's paginator; only ``"describe_store_image_tasks"`` exists."""
         return paginator(operation_name, AsyncPaginator, self._listing)
+
+    @property
+    def waiter_names(self):
+        """The waiters get_waiter() knows, as aiobotocore's ``client.waiter_names``."""
+        return sorted(WAITERS)
+
+    def get_waiter(self, waiter_name):
+        """aiobotocore's waiter; only ``"store_image_task_complete"`` exists. See
+        :class:`AsyncWaiter`."""
+        return waiter(waiter_name, AsyncWaiter, self)

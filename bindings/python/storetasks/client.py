@@ -38,6 +38,13 @@ def paginator(operation_name, paginator_class, method):
     return paginator_class(method)
 
 
+def waiter(waiter_name, waiter_class, client):
+    """A client's ``get_waiter(waiter_name)``: ``waiter_class(client, botocore's model name)``."""
+    if waiter_name not in WAITERS:
+        raise ValueError(f"Waiter does not exist: {waiter_name}")
+    return waiter_class(client, WAITERS[waiter_name])
+
+
 # -- the client --------------------------------------------------------------------------------
 
 
@@ -331,6 +338,4 @@ class Client:
 
     def get_waiter(self, waiter_name):
         """boto3's waiter; only ``"store_image_task_complete"`` exists. See :mod:`storetasks.waiter`."""
-        if waiter_name not in WAITERS:
-            raise ValueError(f"Waiter does not exist: {waiter_name}")
-        return Waiter(self, WAITERS[waiter_name])
+        return waiter(waiter_name, Waiter, self)

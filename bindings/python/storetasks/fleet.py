@@ -42,8 +42,11 @@ KeyboardInterrupt and the other exceptions a signal handler raises.
 
 The call runs on a worker thread while the calling thread waits, so that Ctrl-C ends it at
 once: whatever interrupts the wait cancels the native call, lets it return and is then raised.
+On asyncio, ``await AsyncClient.describe_store_image_tasks_fleet(...)`` (:mod:`storetasks.aio`)
+makes the same call without a thread; the streaming form has no such counterpart.
 """
 
+import contextlib
 import ctypes
 import weakref
 
@@ -82,32 +85,33 @@ def validate(params):
         raise ParamValidationError("\n".join(problems))
 
 
-def _build(params):
-    """A new (storetasks_fleet, storetasks_query) for validated parameters; the caller frees both."""
+@contextlib.contextmanager
+def arguments(params):
+    """A new (storetasks_fleet, storetasks_query) for validated parameters, both freed on leaving
+    the block."""
     lib = N.lib()
     query = M.build_query({k: v for k, v in params.items() if k in M._MEMBERS})
-    fleet = lib.storetasks_fleet_new()
-    if not fleet:
-        lib.storetasks_query_free(query)
-        raise MemoryError("storetasks_fleet_new")
-
-    def check(status, what):
-        M.check_setter(status, f"parameter {what}", lib.storetasks_fleet_last_error, fleet)
-
     try:
-        for i, region in enumerate(params.get("Regions", ())):
-            what = f"Regions[{i}]"
-            check(lib.storetasks_fleet_add_region(fleet, M.c_string(what, region)), what)
-        if params.get("AllRegions"):
-            check(lib.storetasks_fleet_set_all_regions(fleet, True), "AllRegions")
-        for i, arn in enumerate(params.get("RoleArns", ())):
-            what = f"RoleArns[{i}]"
-            check(lib.storetasks_fleet_add_role_arn(fleet, M.c_string(what, arn)), what)
-    except BaseException:
-        lib.storetasks_fleet_free(fleet)
+        fleet = lib.storetasks_fleet_new()
+        if not fleet:
+            raise MemoryError("storetasks_fleet_new")
+        try:
+            def check(status, what):
+                M.check_setter(status, f"parameter {what}", lib.storetasks_fleet_last_error, fleet)
+
+            for i, region in enumerate(params.get("Regions", ())):
+                what = f"Regions[{i}]"
+                check(lib.storetasks_fleet_add_region(fleet, M.c_string(what, region)), what)
+            if params.get("AllRegions"):
+                check(lib.storetasks_fleet_set_all_regions(fleet, True), "AllRegions")
+            for i, arn in enumerate(params.get("RoleArns", ())):
+                what = f"RoleArns[{i}]"
+                check(lib.storetasks_fleet_add_role_arn(fleet, M.c_string(what, arn)), what)
+            yield fleet, query
+        finally:
+            lib.storetasks_fleet_free(fleet)
+    finally:
         lib.storetasks_query_free(query)
-        raise
-    return fleet, query
 
 
 def _error(lib, err):
@@ -183,33 +187,37 @@ def describe(client, params):
     """``Client.describe_store_image_tasks_fleet``: see the module's documentation."""
     validate(params)
     lib = N.lib()
-    fleet, query = _build(params)
-    cancel = lib.storetasks_cancel_new()
     result = ctypes.POINTER(N.FleetResult)()
     err = ctypes.POINTER(N.Error)()
     error = None
-    try:
-        if not cancel:
-            raise MemoryError("storetasks_cancel_new")
-        worker = _worker.Worker(lib, cancel, "storetasks-fleet")
+    with arguments(params) as (fleet, query):
+        cancel = lib.storetasks_cancel_new()
         try:
-            worker.start(client, lambda handle: lib.storetasks_client_describe_fleet(
-                handle, fleet, query, cancel, ctypes.byref(result), ctypes.byref(err)))
-        except BaseException as e:  # noqa: BLE001 - raised once the worker is done
-            error = e
+            if not cancel:
+                raise MemoryError("storetasks_cancel_new")
+            worker = _worker.Worker(lib, cancel, "storetasks-fleet")
+            try:
+                worker.start(client, lambda handle: lib.storetasks_client_describe_fleet(
+                    handle, fleet, query, cancel, ctypes.byref(result), ctypes.byref(err)))
+            except BaseException as e:  # noqa: BLE001 - raised once the worker is done
+                error = e
+            finally:
+                # Waits for the worker; what interrupts the wait cancels the call and is raised after.
+                status, error = worker.finish(error)
         finally:
-            # Waits for the worker; what interrupts the wait cancels the call and is raised after.
-            status, error = worker.finish(error)
-    finally:
-        # Freed only once the worker is done with them (or never started).
-        lib.storetasks_cancel_free(cancel)
-        lib.storetasks_query_free(query)
-        lib.storetasks_fleet_free(fleet)
-    status = _worker.ran(status, error)
-    ok = M.is_status(status, "OK")
-    if error is not None or not ok:
+            # Freed (with the fleet and the query) only once the worker is done with them.
+            lib.storetasks_cancel_free(cancel)
+    return outcome(_worker.ran(status, error), result, err, worker.closed, client.endpoint_url, error)
+
+
+def outcome(status, result, err, closed, endpoint_url, error=None):
+    """The dict of a fleet call that ended with ``status`` (``result``, its storetasks_fleet_result
+    on success), or raises: ``error`` when something stopped the call, else what the status means
+    (see _raise_failure). Frees the result and the error object."""
+    lib = N.lib()
+    if error is not None or not M.is_status(status, "OK"):
         lib.storetasks_fleet_result_free(result)  # NULL unless the call succeeded
-        _raise_failure(lib, status, err, error, worker.closed, client.endpoint_url)
+        _raise_failure(lib, status, err, error, closed, endpoint_url)
     try:
         return _places(lib, result, with_tasks=True)
     finally:
@@ -264,17 +272,15 @@ class FleetPages:
         self.result = None
         self.stopped = False
         lib = N.lib()
-        fleet, query = _build(self._params)
-        cancel = lib.storetasks_cancel_new()
-        try:
-            if not cancel:
-                raise MemoryError("storetasks_cancel_new")
-            yield from self._run(lib, fleet, query, cancel)
-        finally:
-            # _run returns or raises only once the native call has returned.
-            lib.storetasks_cancel_free(cancel)
-            lib.storetasks_query_free(query)
-            lib.storetasks_fleet_free(fleet)
+        with arguments(self._params) as (fleet, query):
+            cancel = lib.storetasks_cancel_new()
+            try:
+                if not cancel:
+                    raise MemoryError("storetasks_cancel_new")
+                yield from self._run(lib, fleet, query, cancel)
+            finally:
+                # _run returns or raises only once the native call has returned.
+                lib.storetasks_cancel_free(cancel)
 
     def _run(self, lib, fleet, query, cancel):
         # The worker's callback hands each page to the iterating thread and waits for it to ask

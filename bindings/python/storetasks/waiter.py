@@ -52,8 +52,12 @@ returns the final response (boto3's returns None): the completed tasks under
 ends a wait at once, between polls as well. Whatever interrupts a wait (KeyboardInterrupt,
 SystemExit, any exception a signal handler raises), ``wait()`` cancels the native wait, lets the
 worker finish and only then raises it.
+
+On asyncio, :class:`storetasks.aio.AsyncWaiter` (``AsyncClient.get_waiter``) makes the same wait
+without a thread (``await wait(...)``), with no ``progress``: see :mod:`storetasks.aio`.
 """
 
+import contextlib
 import ctypes
 
 from . import _marshal as M
@@ -174,11 +178,44 @@ def _image_ids(params):
     return out
 
 
+def wait_parameters(params, waiter_config, timeout, not_found_grace, max_delay):
+    """A wait's parameters checked before anything is built: ("ImageIds" or "Targets", the images
+    (see _images), the settings in milliseconds (see _settings))."""
+    kind, images = _images(params)
+    return kind, images, _settings(waiter_config or {}, timeout, not_found_grace, max_delay)
+
+
+@contextlib.contextmanager
+def wait_arguments(lib, kind, images, settings):
+    """The C arguments of a wait, from what :func:`wait_parameters` returned: (the images as a C
+    array, their count, a new storetasks_wait_options), the options freed on leaving the block."""
+    delay_ms, max_delay_ms, timeout_ms, grace_ms = settings
+    if kind == "Targets":
+        array = (N.WaitTarget * len(images))(*(N.WaitTarget(*t) for t in images))
+    else:
+        array = (ctypes.c_char_p * len(images))(*images)
+    options = lib.storetasks_wait_options_new()
+    if not options:
+        raise MemoryError("storetasks_wait_options_new")
+    try:
+        def check(status, what):
+            M.check_setter(status, what, lib.storetasks_wait_options_last_error, options)
+
+        check(lib.storetasks_wait_options_set_delays(options, delay_ms, max_delay_ms), "WaiterConfig.Delay/MaxDelay")
+        check(lib.storetasks_wait_options_set_timeout(options, timeout_ms), "Timeout")
+        if grace_ms is not None:
+            check(lib.storetasks_wait_options_set_not_found_grace(options, grace_ms), "NotFoundGrace")
+        yield array, len(images), options  # `images` (this frame's) holds the bytes the array points to
+    finally:
+        lib.storetasks_wait_options_free(options)
+
+
 class Waiter:
     """``client.get_waiter("store_image_task_complete")``.
 
     ``client`` is the :class:`~storetasks.Client` (only its private ``_call`` and
-    ``endpoint_url`` are used, so that this module does not import the client's)."""
+    ``endpoint_url`` are used, so that this module does not import the client's; the
+    :class:`storetasks.aio.AsyncWaiter` uses an AsyncClient's ``_started`` instead)."""
 
     def __init__(self, client, name):
         self._client = client
@@ -196,41 +233,21 @@ class Waiter:
         """
         if progress is not None and not callable(progress):
             raise ParamValidationError(f"Invalid value for progress: {progress!r} (a callable)")
-        kind, images = _images(kwargs)
-        delay_ms, max_delay_ms, timeout_ms, grace_ms = _settings(WaiterConfig or {}, Timeout, NotFoundGrace,
-                                                                MaxDelay)
+        kind, images, settings = wait_parameters(kwargs, WaiterConfig, Timeout, NotFoundGrace, MaxDelay)
         lib = N.lib()
-        options = lib.storetasks_wait_options_new()
-        if not options:
-            raise MemoryError("storetasks_wait_options_new")
-        cancel = lib.storetasks_cancel_new()
-        try:
-            if not cancel:
-                raise MemoryError("storetasks_cancel_new")
-
-            def check(status, what):
-                M.check_setter(status, what, lib.storetasks_wait_options_last_error, options)
-
-            check(lib.storetasks_wait_options_set_delays(options, delay_ms, max_delay_ms), "WaiterConfig.Delay/MaxDelay")
-            check(lib.storetasks_wait_options_set_timeout(options, timeout_ms), "Timeout")
-            if grace_ms is not None:
-                check(lib.storetasks_wait_options_set_not_found_grace(options, grace_ms), "NotFoundGrace")
-            if kind == "Targets":
-                # `images` holds the bytes the structs point to; the closure keeps it alive.
-                targets = (N.WaitTarget * len(images))(*(N.WaitTarget(*t) for t in images))
+        wait = lib.storetasks_client_wait_targets if kind == "Targets" else lib.storetasks_client_wait
+        with wait_arguments(lib, kind, images, settings) as (array, count, options):
+            cancel = lib.storetasks_cancel_new()
+            try:
+                if not cancel:
+                    raise MemoryError("storetasks_cancel_new")
 
                 def call(handle, task_list, err):
-                    return lib.storetasks_client_wait_targets(handle, targets, len(images), options, cancel,
-                                                              task_list, err)
-            else:
-                ids = (ctypes.c_char_p * len(images))(*images)
+                    return wait(handle, array, count, options, cancel, task_list, err)
 
-                def call(handle, task_list, err):
-                    return lib.storetasks_client_wait(handle, ids, len(images), options, cancel, task_list, err)
-            return self._run(lib, call, options, cancel, progress, kind == "Targets")
-        finally:
-            lib.storetasks_cancel_free(cancel)
-            lib.storetasks_wait_options_free(options)
+                return self._run(lib, call, options, cancel, progress, kind == "Targets")
+            finally:
+                lib.storetasks_cancel_free(cancel)
 
     def _run(self, lib, call, options, cancel, progress, by_place):
         """Runs ``call(handle, byref(task list), byref(error))`` (one of the library's waits, with
@@ -274,17 +291,26 @@ class Waiter:
             # `callback`, which the caller frees. What interrupts this is raised afterwards.
             status, error = worker.finish(error)
         status = _worker.ran(status, error)
+        if error is not None:
+            lib.storetasks_task_list_free(task_list)
+            lib.storetasks_error_free(err)
+            raise error
+        return self._outcome(status, task_list, err, worker.closed, by_place, last_response, stopped)
+
+    def _outcome(self, status, task_list, err, closed, by_place, last_response=None, stopped=False):
+        """The final response of a wait that ended with ``status``, or raises what the end means
+        (``closed``: close() cancelled the wait; ``last_response``: the last poll's response, if
+        one was seen; ``stopped``: ``progress`` stopped it). Frees the list and the error object."""
+        lib = N.lib()
         ok = M.is_status(status, "OK")
         try:
-            if error is not None:
-                raise error
             if ok:
                 return M.response(task_list)
         finally:
             lib.storetasks_task_list_free(task_list)
-            if error is not None or ok or worker.closed:
+            if ok or closed:
                 lib.storetasks_error_free(err)
-        if worker.closed:
+        if closed:
             raise M.closed_error(status)
         raise self._error(M.read_error(status, err), last_response, stopped, by_place)
 
