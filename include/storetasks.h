@@ -206,8 +206,8 @@ typedef enum storetasks_log_level {
 
 /**
  * A call running on a client's threads. Opaque; made by a `storetasks_client_*_start` function,
- * freed with `storetasks_call_free`. Its functions may be called from any thread, but by one
- * thread at a time for one call.
+ * freed once with `storetasks_call_free`. Its other functions may be called from any thread, its
+ * callback's included.
  */
 typedef struct storetasks_call storetasks_call;
 
@@ -275,9 +275,11 @@ typedef struct storetasks_wait_options storetasks_wait_options;
 
 /**
  * Run on one of the library's threads each time `call` has something new for its caller: its
- * result (once), or a page or the end of a page-by-page call. It may take what is ready, start
- * other calls and free `call` itself, but must return quickly (the thread serves other calls)
- * and normally (no C++ exception or `longjmp` may leave it).
+ * result (once), or a page or the end of a page-by-page call; never before the start function has
+ * returned the call. It may take what is ready, start other calls, and free `call` itself (its
+ * caller then no longer uses that pointer). It must return quickly (the thread serves other
+ * calls) and normally (no C++ exception or `longjmp` may leave it), must not free any other call,
+ * and makes no blocking call: those are refused with INVALID_ARGUMENT on the library's threads.
  */
 typedef void (*storetasks_call_callback)(struct storetasks_call *call, void *user_data);
 
@@ -302,7 +304,7 @@ typedef struct storetasks_wait_target {
 
 /**
  * Called once per page by `storetasks_client_describe_pages`, on the calling thread. `page` is
- * borrowed for the duration of the call only. Return true to fetch the next page, false to stop.
+ * borrowed for the duration of the call only. Return true to go on, false to stop.
  * It must return normally: a C++ exception or a `longjmp` must not leave it (the C++ wrapper
  * catches exceptions inside its callbacks and rethrows them after the call returns). It must
  * not free the client, the query or the cancel token of the call it runs under.
@@ -510,9 +512,11 @@ enum storetasks_status storetasks_client_describe_fleet_start(const struct store
 /**
  * A descriptor that is readable while `call` has something for its caller (its result, a page,
  * or the end), for an event loop to wait on (`poll`, `epoll`, asyncio's `add_reader`, libuv's
- * `uv_poll`); it stops being readable once everything ready was taken. Owned by the call: never
- * read, write or close it. -1 for NULL, and on Windows, where the callback is the way to learn of
- * news. Thread-safe.
+ * `uv_poll`). It stays readable until everything ready was taken, so with edge-triggered waiting
+ * take until `STORETASKS_STATUS_PENDING` after each wake-up. Owned by the call: never read, write
+ * or close it, and stop watching it before `storetasks_call_free` (it is closed then or soon
+ * after). Each call holds two descriptors of the process. -1 for NULL, and on Windows, where the
+ * callback is the way to learn of news. Thread-safe.
  */
 STORETASKS_API int32_t storetasks_call_fd(const struct storetasks_call *call);
 
@@ -538,8 +542,8 @@ STORETASKS_API void storetasks_call_cancel(const struct storetasks_call *call);
  * `STORETASKS_STATUS_PENDING` (and nothing written) while the call runs. Once it has ended: on
  * success `*list_out` is the new list the blocking call would have returned, which the caller
  * frees with `storetasks_task_list_free`; on failure the blocking call's status, and `*err` (when
- * `err` is not NULL) receives its error object. Only once: afterwards, and for a page-by-page
- * call, INVALID_ARGUMENT. Not to be called from two threads at once for one call.
+ * `err` is not NULL) receives its error object. Only once: afterwards, and for a call of another
+ * kind, INVALID_ARGUMENT. Thread-safe.
  */
 STORETASKS_API
 enum storetasks_status storetasks_call_take_list(struct storetasks_call *call,
@@ -563,8 +567,7 @@ enum storetasks_status storetasks_call_take_fleet(struct storetasks_call *call,
  * not ended. Otherwise OK with `*page_out` set to the next page (a new list the caller frees with
  * `storetasks_task_list_free`), or to NULL at the end of the listing (and at every call after
  * it); or, once, the status and error object of what ended the listing early (the pages before
- * it stay delivered). INVALID_ARGUMENT for a call that delivers one list. Not to be called from
- * two threads at once for one call.
+ * it stay delivered). INVALID_ARGUMENT for a call that delivers one result. Thread-safe.
  */
 STORETASKS_API
 enum storetasks_status storetasks_call_next_page(struct storetasks_call *call,
@@ -572,11 +575,12 @@ enum storetasks_status storetasks_call_next_page(struct storetasks_call *call,
                                                  struct storetasks_error **err);
 
 /**
- * Frees `call`, stopping it first if it is still running. NULL is ignored. It returns at once,
- * except when the call's callback is running on another thread at that moment: then it waits
- * for that callback to return, so that nothing the callback uses is freed under it. Inside the
- * call's own callback, it frees the call without waiting (the callback must not use it after).
- * What the call produced and nobody took is freed with it.
+ * Frees `call`, stopping it first if it is still running; its callback does not run for the end
+ * this brings. NULL is ignored. It returns at once, except when the call's callback is running on
+ * another thread at that moment: then it waits for that callback to return, so that nothing the
+ * callback uses is freed under it (so do not call it while holding anything that callback waits
+ * for). Inside the call's own callback, it frees the call without waiting (the callback must not
+ * use it after). What the call produced and nobody took is freed with it. Once per call.
  */
 STORETASKS_API void storetasks_call_free(struct storetasks_call *call);
 
@@ -617,8 +621,11 @@ enum storetasks_status storetasks_client_new(const struct storetasks_config *con
                                              struct storetasks_error **err);
 
 /**
- * Frees a client, closing its connections and stopping its threads. NULL is ignored. No call
- * may still be running on it. Safe to call from any thread, including one inside a tokio runtime.
+ * Frees a client, closing its connections and stopping its threads. NULL is ignored. No blocking
+ * call may still be running on it; calls started with a `_start` function that are still running
+ * end as `STORETASKS_STATUS_CANCELLED`, and their callbacks may run while this function runs or
+ * after it returns: they must not use this client (each call is still freed with
+ * `storetasks_call_free`). Safe to call from any thread, including one inside a tokio runtime.
  * It waits for the library's threads to end, up to 5 seconds (a request still being answered is
  * dropped then); inside a tokio runtime it returns at once and they end in the background.
  */

@@ -15,6 +15,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::task::Poll;
 use std::thread::ThreadId;
 
+use futures_util::FutureExt;
 use tokio::sync::Semaphore;
 
 use crate::cancel::CancelToken;
@@ -61,6 +62,11 @@ struct State {
     detached: bool,
     /// The thread running a wake-up now, if any.
     waking: Option<ThreadId>,
+    /// Whether wake-ups may run: not before the start function has handed the call to its
+    /// caller ([`Call::arm`]).
+    armed: bool,
+    /// News came before the call was armed: the wake-up is owed.
+    owed: bool,
 }
 
 struct Shared {
@@ -72,6 +78,8 @@ struct Shared {
     wake: OnceLock<Wake>,
     /// Room for pages waiting for the caller.
     room: Semaphore,
+    /// The runtime the call runs on (set when it starts), where an owed wake-up is run.
+    runtime: OnceLock<tokio::runtime::Handle>,
 }
 
 impl Shared {
@@ -88,7 +96,17 @@ impl Shared {
             st.raised = true;
             self.signal.raise();
         }
+        self.wake_up(st);
+    }
+
+    /// Runs the wake-up on this thread, unless the caller has gone or the call is not armed yet
+    /// (the wake-up is then owed, and [`Call::arm`] has it run).
+    fn wake_up(&self, mut st: MutexGuard<'_, State>) {
         let Some(wake) = self.wake.get().filter(|_| !st.detached) else { return };
+        if !st.armed {
+            st.owed = true;
+            return;
+        }
         st.waking = Some(std::thread::current().id());
         drop(st);
         // The wake-up is the caller's code: a panic in it must not leave the call marked as
@@ -128,6 +146,26 @@ impl Drop for EndGuard {
     }
 }
 
+/// Lets a call's wake-ups run (see [`Call::armer`]).
+pub struct Armer(Arc<Shared>);
+
+impl Armer {
+    /// Lets wake-ups run: news that came before runs its wake-up now, on a library thread.
+    pub fn arm(self) {
+        let shared = self.0;
+        let mut st = shared.lock();
+        st.armed = true;
+        if !std::mem::take(&mut st.owed) {
+            return;
+        }
+        drop(st);
+        match shared.runtime.get().cloned() {
+            Some(rt) => drop(rt.spawn(async move { shared.wake_up(shared.lock()) })),
+            None => shared.wake_up(shared.lock()),
+        }
+    }
+}
+
 /// Hands pages from the task to the caller, waiting for room in the call's queue.
 pub(crate) struct PageSink(Arc<Shared>);
 
@@ -148,7 +186,7 @@ pub struct Call {
 
 impl Call {
     /// A call that has not started: its wake-up may be set ([`Call::set_wake`]) before
-    /// [`Client::start`] starts it.
+    /// [`Client::start`] starts it, and runs once the call is armed ([`Call::armer`]).
     pub fn new(kind: Kind, queue: usize) -> Result<Call> {
         let shared = Shared {
             kind,
@@ -157,6 +195,7 @@ impl Call {
             signal: Signal::new()?,
             wake: OnceLock::new(),
             room: Semaphore::new(queue.max(1)),
+            runtime: OnceLock::new(),
         };
         Ok(Call { shared: Arc::new(shared), stop: CancelToken::new() })
     }
@@ -165,6 +204,12 @@ impl Call {
     /// call starts only (later, it is ignored).
     pub fn set_wake(&self, wake: Wake) {
         let _ = self.shared.wake.set(wake);
+    }
+
+    /// What lets the call's wake-ups run once the call is in its caller's hands ([`Armer::arm`]).
+    /// A separate value, so that arming holds no reference to a call that a wake-up may free.
+    pub fn armer(&self) -> Armer {
+        Armer(self.shared.clone())
     }
 
     pub fn kind(&self) -> Kind {
@@ -284,15 +329,17 @@ impl Client {
         F: Future<Output = Result<Output>> + Send + 'static,
     {
         let shared = call.shared.clone();
+        let _ = shared.runtime.set(self.handle().clone());
         let stop = call.stop.clone();
-        let fut = work(PageSink(shared.clone()));
+        // A panic in the work ends the call with PANIC, as in the blocking calls.
+        let fut = std::panic::AssertUnwindSafe(work(PageSink(shared.clone()))).catch_unwind();
         let redact = self.redactor();
         let guard = EndGuard(Some(shared));
         self.handle().spawn(async move {
             let end = tokio::select! {
                 biased;
                 _ = stop.cancelled() => Err(Error::cancelled()),
-                end = fut => end,
+                end = fut => end.unwrap_or_else(|payload| Err(crate::error::Error::from_panic(&*payload))),
             };
             guard.finish(end.map_err(&redact));
         });
@@ -349,4 +396,90 @@ impl Signal {
     fn raise(&self) {}
 
     fn lower(&self) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    fn client() -> Client {
+        Client::new(crate::client::ClientConfig {
+            region: Some("us-east-1".into()),
+            // Nothing is sent: the work below makes no request.
+            endpoint_url: Some("http://127.0.0.1:9".into()),
+            credentials: Some(crate::client::StaticCredentials {
+                access_key_id: "AKIASTORETASKSLOCAL1".into(),
+                secret_access_key: "secret".into(),
+                session_token: None,
+            }),
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
+    fn ended(call: &Call) -> Result<TaskPage> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Poll::Ready(end) = call.take_result() {
+                return end;
+            }
+            assert!(Instant::now() < deadline, "the call never ended");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    #[test]
+    fn a_panic_in_a_started_call_ends_it_with_panic() {
+        let client = client();
+        let call = Call::new(Kind::List, 2).unwrap();
+        client.start(&call, |_| async { panic!("the work panicked (test)") });
+        let e = ended(&call).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Panic, "{}", e.message);
+        assert!(e.message.contains("the work panicked (test)"), "{}", e.message);
+    }
+
+    #[test]
+    fn wake_ups_wait_until_the_call_is_armed() {
+        let client = client();
+        let call = Call::new(Kind::List, 2).unwrap();
+        let woken = Arc::new(AtomicUsize::new(0));
+        let w = woken.clone();
+        call.set_wake(Box::new(move || {
+            w.fetch_add(1, Ordering::SeqCst);
+        }));
+        client.start(&call, |_| async { Ok(Output::List(TaskPage::default())) });
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !call.finished() {
+            assert!(Instant::now() < deadline, "the call never ended");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(woken.load(Ordering::SeqCst), 0, "a wake-up ran before the call was armed");
+        call.armer().arm();
+        while woken.load(Ordering::SeqCst) == 0 {
+            assert!(Instant::now() < deadline, "the owed wake-up never ran");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(woken.load(Ordering::SeqCst), 1, "the owed wake-up ran more than once");
+        assert!(ended(&call).is_ok());
+    }
+
+    #[test]
+    fn a_blocking_call_on_a_library_thread_is_refused() {
+        let client = Arc::new(client());
+        let call = Call::new(Kind::List, 2).unwrap();
+        let c = client.clone();
+        client.start(&call, move |_| async move {
+            // What a callback making a blocking call would do, on the same thread.
+            let e = c.describe_page(&crate::Query::default(), None).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::InvalidArgument, "{}", e.message);
+            assert!(e.message.contains("one of the library's threads"), "{}", e.message);
+            Ok(Output::List(TaskPage::default()))
+        });
+        assert!(ended(&call).is_ok(), "the refusal was not seen on the library's thread");
+    }
 }

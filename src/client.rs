@@ -349,6 +349,7 @@ impl Client {
         T: Send + 'static,
         F: Future<Output = Result<T>> + Send + 'static,
     {
+        refuse_on_library_thread()?;
         spawn_and_wait(&self.handle, cancel, fut).map_err(|e| self.redact(e))
     }
 
@@ -373,6 +374,23 @@ impl Client {
     }
 }
 
+thread_local! {
+    /// Whether this thread is one of a client's own workers (where calls run and their callbacks
+    /// are called).
+    static ON_LIBRARY_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Refuses a blocking call on one of the library's own threads (a callback of a call that does not
+/// block runs there): the call would wait for work that the blocked thread itself was to run.
+pub(crate) fn refuse_on_library_thread() -> Result<()> {
+    match ON_LIBRARY_THREAD.get() {
+        true => Err(Error::invalid(
+            "a blocking call was made on one of the library's threads (from a call's callback): start it instead",
+        )),
+        false => Ok(()),
+    }
+}
+
 /// The client's runtime. Dropping a runtime from inside another runtime panics, and a blocking
 /// shutdown there would stall the caller's: inside one, the runtime is handed off to shut down in
 /// the background; elsewhere its threads get a few seconds to finish.
@@ -385,6 +403,7 @@ impl OwnedRuntime {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("storetasks-worker")
+            .on_thread_start(|| ON_LIBRARY_THREAD.set(true))
             .enable_all()
             .build()
             .map_err(|e| Error::new(ErrorKind::Config, format!("could not start the runtime: {e}")))?;

@@ -61,6 +61,16 @@ pub struct Error {
 }
 
 impl Error {
+    /// The error of a panic caught inside the library, with the panic's message.
+    pub(crate) fn from_panic(payload: &(dyn std::any::Any + Send)) -> Error {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        Error::new(ErrorKind::Panic, format!("a panic was caught inside the library: {what}"))
+    }
+
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error {
             kind,

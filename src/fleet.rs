@@ -258,6 +258,7 @@ impl Client {
         mut on_page: impl FnMut(usize, &Place, TaskPage) -> bool,
     ) -> Result<Vec<Outcome>> {
         check_fleet_call(fleet, q)?;
+        crate::client::refuse_on_library_thread()?;
         if cancel.is_some_and(CancelToken::is_cancelled) {
             return Err(Error::cancelled());
         }

@@ -225,6 +225,7 @@ impl Client {
         mut on_page: impl FnMut(TaskPage) -> bool,
     ) -> Result<()> {
         let mut listing = Listing::new(q, max_tasks)?;
+        crate::client::refuse_on_library_thread()?;
         if cancel.is_some_and(CancelToken::is_cancelled) {
             return Err(Error::cancelled());
         }
@@ -240,10 +241,11 @@ impl Client {
         self.handle().spawn(async move {
             let work = async {
                 while let Some(request) = listing.next_request() {
+                    // Room is taken before the request: one page waits for the caller, one is read.
+                    producer_room.acquire().await.map_err(|_| Error::cancelled())?.forget();
                     let page = send_batched(ec2.clone(), request, concurrency, endpoint.clone()).await;
                     let page = page.and_then(|p| listing.accept(p));
                     let failed = page.is_err();
-                    producer_room.acquire().await.map_err(|_| Error::cancelled())?.forget();
                     if tx.send(Some(page.map_err(&redact))).is_err() || failed {
                         return Ok(());
                     }

@@ -17,22 +17,24 @@ use crate::call::{Call, Kind};
 use crate::error::Error;
 
 /// A call running on a client's threads. Opaque; made by a `storetasks_client_*_start` function,
-/// freed with `storetasks_call_free`. Its functions may be called from any thread, but by one
-/// thread at a time for one call.
+/// freed once with `storetasks_call_free`. Its other functions may be called from any thread, its
+/// callback's included.
 pub struct storetasks_call {
     inner: Call,
 }
 
-// SAFETY: handed to C only by `OutPtr::set_boxed` in `start`, freed only by
+// SAFETY: handed to C only by `OutPtr::set_raw` in `start`, freed only by
 // `storetasks_call_free`.
 unsafe impl BoxHandle for storetasks_call {
     const NAME: &'static str = "call";
 }
 
 /// Run on one of the library's threads each time `call` has something new for its caller: its
-/// result (once), or a page or the end of a page-by-page call. It may take what is ready, start
-/// other calls and free `call` itself, but must return quickly (the thread serves other calls)
-/// and normally (no C++ exception or `longjmp` may leave it).
+/// result (once), or a page or the end of a page-by-page call; never before the start function has
+/// returned the call. It may take what is ready, start other calls, and free `call` itself (its
+/// caller then no longer uses that pointer). It must return quickly (the thread serves other
+/// calls) and normally (no C++ exception or `longjmp` may leave it), must not free any other call,
+/// and makes no blocking call: those are refused with INVALID_ARGUMENT on the library's threads.
 pub type storetasks_call_callback = Option<unsafe extern "C" fn(call: *mut storetasks_call, user_data: *mut c_void)>;
 
 /// The pages a page-by-page call holds for its caller before the listing waits.
@@ -48,7 +50,9 @@ unsafe impl Send for Passed {}
 // SAFETY: as above; the pointers are only read.
 unsafe impl Sync for Passed {}
 
-/// Makes a call of `kind`, sets its callback, starts it with `begin` and hands it to C.
+/// Makes a call of `kind`, sets its callback, starts it with `begin` and hands it to C. The
+/// callback runs only once the call is in the caller's hands (news before that runs it then, on a
+/// library thread): the start function never holds a call its callback may free.
 fn start(
     kind: Kind,
     callback: storetasks_call_callback,
@@ -59,9 +63,13 @@ fn start(
 ) -> storetasks_status {
     boundary(err, || {
         let out = OutPtr::new(call_out, "call_out")?;
-        let call = Box::new(storetasks_call { inner: Call::new(kind, QUEUED_PAGES)? });
+        let raw = Box::into_raw(Box::new(storetasks_call { inner: Call::new(kind, QUEUED_PAGES)? }));
+        // SAFETY: `raw` was made just above from a Box and is freed only below on failure, or by
+        // the caller through `storetasks_call_free` once it is handed over; no callback can free
+        // it before `arm`.
+        let call = unsafe { &*raw };
         if let Some(cb) = callback {
-            let passed = Passed(user_data, std::ptr::from_ref(&*call).cast_mut());
+            let passed = Passed(user_data, raw);
             call.inner.set_wake(Box::new(move || {
                 let p = &passed;
                 // SAFETY: the caller's callback takes these arguments; the call is alive (see
@@ -69,8 +77,14 @@ fn start(
                 unsafe { cb(p.1, p.0) }
             }));
         }
-        begin(&call.inner)?;
-        out.set_boxed(call);
+        if let Err(e) = begin(&call.inner) {
+            // SAFETY: `raw` came from `Box::into_raw` above and was never handed out.
+            drop(unsafe { Box::from_raw(raw) });
+            return Err(e);
+        }
+        let armer = call.inner.armer();
+        out.set_raw(raw);
+        armer.arm();
         Ok(())
     })
 }
@@ -208,9 +222,11 @@ pub extern "C" fn storetasks_client_describe_fleet_start(
 
 /// A descriptor that is readable while `call` has something for its caller (its result, a page,
 /// or the end), for an event loop to wait on (`poll`, `epoll`, asyncio's `add_reader`, libuv's
-/// `uv_poll`); it stops being readable once everything ready was taken. Owned by the call: never
-/// read, write or close it. -1 for NULL, and on Windows, where the callback is the way to learn of
-/// news. Thread-safe.
+/// `uv_poll`). It stays readable until everything ready was taken, so with edge-triggered waiting
+/// take until `STORETASKS_STATUS_PENDING` after each wake-up. Owned by the call: never read, write
+/// or close it, and stop watching it before `storetasks_call_free` (it is closed then or soon
+/// after). Each call holds two descriptors of the process. -1 for NULL, and on Windows, where the
+/// callback is the way to learn of news. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_call_fd(call: *const storetasks_call) -> i32 {
     boundary_or(-1, || opt_ref(call).and_then(|c| c.inner.fd()).unwrap_or(-1))
@@ -243,8 +259,8 @@ pub extern "C" fn storetasks_call_cancel(call: *const storetasks_call) {
 /// `STORETASKS_STATUS_PENDING` (and nothing written) while the call runs. Once it has ended: on
 /// success `*list_out` is the new list the blocking call would have returned, which the caller
 /// frees with `storetasks_task_list_free`; on failure the blocking call's status, and `*err` (when
-/// `err` is not NULL) receives its error object. Only once: afterwards, and for a page-by-page
-/// call, INVALID_ARGUMENT. Not to be called from two threads at once for one call.
+/// `err` is not NULL) receives its error object. Only once: afterwards, and for a call of another
+/// kind, INVALID_ARGUMENT. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_call_take_list(
     call: *mut storetasks_call,
@@ -291,8 +307,7 @@ fn take_end<T: BoxHandle, R>(
 /// not ended. Otherwise OK with `*page_out` set to the next page (a new list the caller frees with
 /// `storetasks_task_list_free`), or to NULL at the end of the listing (and at every call after
 /// it); or, once, the status and error object of what ended the listing early (the pages before
-/// it stay delivered). INVALID_ARGUMENT for a call that delivers one list. Not to be called from
-/// two threads at once for one call.
+/// it stay delivered). INVALID_ARGUMENT for a call that delivers one result. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_call_next_page(
     call: *mut storetasks_call,
@@ -311,11 +326,12 @@ pub extern "C" fn storetasks_call_next_page(
     })
 }
 
-/// Frees `call`, stopping it first if it is still running. NULL is ignored. It returns at once,
-/// except when the call's callback is running on another thread at that moment: then it waits
-/// for that callback to return, so that nothing the callback uses is freed under it. Inside the
-/// call's own callback, it frees the call without waiting (the callback must not use it after).
-/// What the call produced and nobody took is freed with it.
+/// Frees `call`, stopping it first if it is still running; its callback does not run for the end
+/// this brings. NULL is ignored. It returns at once, except when the call's callback is running on
+/// another thread at that moment: then it waits for that callback to return, so that nothing the
+/// callback uses is freed under it (so do not call it while holding anything that callback waits
+/// for). Inside the call's own callback, it frees the call without waiting (the callback must not
+/// use it after). What the call produced and nobody took is freed with it. Once per call.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_call_free(call: *mut storetasks_call) {
     free_box(call);

@@ -30,7 +30,7 @@ pub(crate) fn inner(c: &storetasks_client) -> &Client {
 }
 
 /// Called once per page by `storetasks_client_describe_pages`, on the calling thread. `page` is
-/// borrowed for the duration of the call only. Return true to fetch the next page, false to stop.
+/// borrowed for the duration of the call only. Return true to go on, false to stop.
 /// It must return normally: a C++ exception or a `longjmp` must not leave it (the C++ wrapper
 /// catches exceptions inside its callbacks and rethrows them after the call returns). It must
 /// not free the client, the query or the cancel token of the call it runs under.
@@ -58,8 +58,11 @@ pub extern "C" fn storetasks_client_new(
     })
 }
 
-/// Frees a client, closing its connections and stopping its threads. NULL is ignored. No call
-/// may still be running on it. Safe to call from any thread, including one inside a tokio runtime.
+/// Frees a client, closing its connections and stopping its threads. NULL is ignored. No blocking
+/// call may still be running on it; calls started with a `_start` function that are still running
+/// end as `STORETASKS_STATUS_CANCELLED`, and their callbacks may run while this function runs or
+/// after it returns: they must not use this client (each call is still freed with
+/// `storetasks_call_free`). Safe to call from any thread, including one inside a tokio runtime.
 /// It waits for the library's threads to end, up to 5 seconds (a request still being answered is
 /// dropped then); inside a tokio runtime it returns at once and they end in the background.
 #[unsafe(no_mangle)]

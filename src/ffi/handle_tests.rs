@@ -3,6 +3,7 @@
 //! which checks the ownership helpers, the out-pointers and the views into lists for undefined
 //! behaviour; nothing here touches the network, the SDK's cryptography or a runtime.
 
+use crate::error::ErrorKind;
 use std::ffi::{CStr, c_char};
 use std::ptr;
 

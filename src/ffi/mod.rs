@@ -7,7 +7,7 @@
 use std::ffi::{CStr, CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
 
 /// Declares a builder handle (config, query, wait options): a boxed handle whose setters keep the
 /// reason of their last refusal in its `last_error` field. Its `_new` function is the only place
@@ -79,14 +79,7 @@ pub(crate) fn boundary(err: *mut *mut storetasks_error, f: impl FnOnce() -> Resu
     let outcome = match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(())) => return storetasks_status::Ok,
         Ok(Err(e)) => e,
-        Err(payload) => {
-            let what = payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_owned());
-            Error::new(ErrorKind::Panic, format!("a panic was caught inside the library: {what}"))
-        }
+        Err(payload) => Error::from_panic(&*payload),
     };
     let status = storetasks_status::from(outcome.kind);
     // A failure to build the error object must not turn into a second panic.
@@ -201,9 +194,10 @@ impl<T: BoxHandle> OutPtr<T> {
         self.write(into_raw(value));
     }
 
-    /// Hands the caller a handle already boxed (whose address something else holds already).
-    pub(crate) fn set_boxed(self, value: Box<T>) {
-        self.write(Box::into_raw(value));
+    /// Hands the caller a handle made with `Box::into_raw` (whose address something else holds
+    /// already).
+    pub(crate) fn set_raw(self, value: *mut T) {
+        self.write(value);
     }
 
     /// Writes NULL: "no such object".
