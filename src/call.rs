@@ -405,19 +405,9 @@ mod tests {
 
     use super::*;
 
+    /// A client whose work below makes no request.
     fn client() -> Client {
-        Client::new(crate::client::ClientConfig {
-            region: Some("us-east-1".into()),
-            // Nothing is sent: the work below makes no request.
-            endpoint_url: Some("http://127.0.0.1:9".into()),
-            credentials: Some(crate::client::StaticCredentials {
-                access_key_id: "AKIASTORETASKSLOCAL1".into(),
-                secret_access_key: "secret".into(),
-                session_token: None,
-            }),
-            ..Default::default()
-        })
-        .unwrap()
+        Client::new(crate::client::offline_config()).unwrap()
     }
 
     fn ended(call: &Call) -> Result<TaskPage> {

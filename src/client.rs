@@ -374,6 +374,22 @@ impl Client {
     }
 }
 
+/// A configuration for unit tests: a region, static keys and an endpoint where nothing listens,
+/// so that building the client contacts nothing.
+#[cfg(test)]
+pub(crate) fn offline_config() -> ClientConfig {
+    ClientConfig {
+        region: Some("us-east-1".into()),
+        endpoint_url: Some("http://127.0.0.1:9".into()),
+        credentials: Some(StaticCredentials {
+            access_key_id: "AKIASTORETASKSLOCAL1".into(),
+            secret_access_key: "secret".into(),
+            session_token: None,
+        }),
+        ..Default::default()
+    }
+}
+
 thread_local! {
     /// Whether this thread is one of a client's own workers (where calls run and their callbacks
     /// are called).

@@ -468,17 +468,8 @@ mod tests {
 
     #[test]
     fn a_panic_inside_a_place_ends_the_call_with_panic() {
-        let config = crate::client::ClientConfig {
-            region: Some("us-east-1".into()),
-            // Nothing is sent: the hook panics before the first request.
-            endpoint_url: Some("http://127.0.0.1:9".into()),
-            credentials: Some(crate::client::StaticCredentials {
-                access_key_id: "AKIASTORETASKSLOCAL1".into(),
-                secret_access_key: "secret".into(),
-                session_token: None,
-            }),
-            ..Default::default()
-        };
+        // Nothing is sent: the hook panics before the first request.
+        let config = crate::client::offline_config();
         let client = Client::new(config).unwrap();
         let fleet = Fleet { regions: vec![PANICKING_REGION.into()], ..Default::default() };
         let (tx, rx) = mpsc::channel();
