@@ -87,6 +87,13 @@
 
 #include "storetasks.h"
 
+// The calls that do not block (describe_async and the rest) use std::mutex, std::condition_variable
+// and std::future, which MinGW's libstdc++ has only with its POSIX thread model (GCC 12's win32
+// model lacks them): they are left out where the standard library has no threads.
+#if !defined(__GLIBCXX__) || defined(_GLIBCXX_HAS_GTHREADS)
+#define STORETASKS_HPP_ASYNC 1
+#endif
+
 namespace storetasks {
 
 /// The outcome of a C call; the same numbers as storetasks_status.
@@ -874,6 +881,7 @@ inline bool on_progress(const storetasks_task_list* tasks, void* user_data) noex
 
 }  // namespace detail
 
+#ifdef STORETASKS_HPP_ASYNC
 /// The outcome of a call that does not block, as its callback receives it: the list the blocking
 /// call would have returned (the callback's to keep: move it out of value()), or the exception it
 /// would have thrown. Move-only.
@@ -1251,6 +1259,8 @@ private:
     std::future<TaskList> future_;
 };
 
+#endif  // STORETASKS_HPP_ASYNC
+
 /// An EC2 client for DescribeStoreImageTasks: its own runtime, connections and credentials.
 class Client {
 public:
@@ -1300,6 +1310,7 @@ public:
         detail::check(status, err);
     }
 
+#ifdef STORETASKS_HPP_ASYNC
     /// describe() without blocking: starts fetching one page and returns at once. The AsyncList
     /// owns the call; its get() waits for the page, or throws the Error describe() would have
     /// thrown. Arguments are checked here, as describe() checks them (a bad query throws at once
@@ -1343,6 +1354,7 @@ public:
             return storetasks_client_describe_pages_start(client, q, max_tasks, callback, user_data, call, err);
         }));
     }
+#endif  // STORETASKS_HPP_ASYNC
 
     /// Runs the query in every (account, region) place of `fleet` at once, at most
     /// Config::max_concurrency places at a time, each listed to its end. Returns the outcome of
@@ -1489,6 +1501,7 @@ private:
         return TaskList::adopt(list);
     }
 
+#ifdef STORETASKS_HPP_ASYNC
     detail::ListStart begin_list(const Query& query, std::optional<std::size_t> max_tasks) const {
         return detail::ListStart{p_.get(), query.get(), max_tasks};
     }
@@ -1528,6 +1541,7 @@ private:
             }
         };
     }
+#endif  // STORETASKS_HPP_ASYNC
 
     TaskList describe(const storetasks_query* query, const Cancel* cancel) const {
         storetasks_task_list* list = nullptr;
