@@ -7,11 +7,19 @@ The binary comes from $STORETASKS_EMULATOR, else <repo>/target/release/storetask
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+# Ctrl-C is what several tests are about. A process started in the background by a shell without
+# job control inherits SIGINT ignored, and Python then neither raises KeyboardInterrupt nor lets
+# _thread.interrupt_main() simulate it (nor does any child it starts): the suite gives SIGINT back
+# Python's own handler, which its children then start with.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 REPO = Path(__file__).resolve().parents[2]
 
