@@ -510,6 +510,28 @@ enum storetasks_status storetasks_client_describe_fleet_start(const struct store
                                                               struct storetasks_error **err);
 
 /**
+ * Starts a fleet listing whose pages come one by one, as `storetasks_client_describe_fleet_pages`
+ * hands them to its callback, and returns at once. Take the pages with
+ * `storetasks_call_next_page` (each names its place: `storetasks_task_list_region` and
+ * `storetasks_task_list_account`); once that gives NULL, `storetasks_call_take_fleet` gives each
+ * place's outcome and count of tasks, with empty lists. At most two pages wait for the caller in
+ * the call and `max_concurrency` in the listings, which then wait for room (holding no thread),
+ * so memory stays bounded however slowly pages are taken. Stopping early is
+ * `storetasks_call_cancel` (the call then ends as CANCELLED) or `storetasks_call_free`. The
+ * fleet and the query are copied at the start. Arguments are checked before anything starts;
+ * callback and ownership as for `storetasks_client_describe_start`; the callback runs for every
+ * page and for the end.
+ */
+STORETASKS_API
+enum storetasks_status storetasks_client_describe_fleet_pages_start(const struct storetasks_client *client,
+                                                                    const struct storetasks_fleet *fleet,
+                                                                    const struct storetasks_query *query,
+                                                                    storetasks_call_callback callback,
+                                                                    void *user_data,
+                                                                    struct storetasks_call **call_out,
+                                                                    struct storetasks_error **err);
+
+/**
  * A descriptor that is readable while `call` has something for its caller (its result, a page,
  * or the end), for an event loop to wait on (`poll`, `epoll`, asyncio's `add_reader`, libuv's
  * `uv_poll`). It stays readable until everything ready was taken, so with edge-triggered waiting
@@ -553,7 +575,9 @@ enum storetasks_status storetasks_call_take_list(struct storetasks_call *call,
 /**
  * As `storetasks_call_take_list`, for a call started by `storetasks_client_describe_fleet_start`:
  * what it hands over is the fleet result the blocking call would have returned, which the caller
- * frees with `storetasks_fleet_result_free`.
+ * frees with `storetasks_fleet_result_free`. For a call started by
+ * `storetasks_client_describe_fleet_pages_start`, the same once the listing has ended (each
+ * place's outcome and count of tasks, with empty lists), whether or not its pages were taken.
  */
 STORETASKS_API
 enum storetasks_status storetasks_call_take_fleet(struct storetasks_call *call,
@@ -561,13 +585,17 @@ enum storetasks_status storetasks_call_take_fleet(struct storetasks_call *call,
                                                   struct storetasks_error **err);
 
 /**
- * Takes the next page of a call started by `storetasks_client_describe_pages_start`.
+ * Takes the next page of a call started by `storetasks_client_describe_pages_start` or
+ * `storetasks_client_describe_fleet_pages_start`.
  *
  * `STORETASKS_STATUS_PENDING` (and nothing written) while no page is ready and the listing has
  * not ended. Otherwise OK with `*page_out` set to the next page (a new list the caller frees with
  * `storetasks_task_list_free`), or to NULL at the end of the listing (and at every call after
  * it); or, once, the status and error object of what ended the listing early (the pages before
- * it stay delivered). INVALID_ARGUMENT for a call that delivers one result. Thread-safe.
+ * it stay delivered). A fleet listing's page names its place (`storetasks_task_list_region`,
+ * `storetasks_task_list_account`); its end is not taken here: once this gives NULL, take the
+ * fleet result with `storetasks_call_take_fleet`. INVALID_ARGUMENT for a call that delivers one
+ * result. Thread-safe.
  */
 STORETASKS_API
 enum storetasks_status storetasks_call_next_page(struct storetasks_call *call,
@@ -1169,6 +1197,20 @@ STORETASKS_API const char *storetasks_task_list_next_token(const struct storetas
  * last page's), or NULL when the service sent none. Borrowed from the list until it is freed.
  */
 STORETASKS_API const char *storetasks_task_list_request_id(const struct storetasks_task_list *list);
+
+/**
+ * The region a fleet listing's page came from (`storetasks_call_next_page` on a call started by
+ * `storetasks_client_describe_fleet_pages_start`); NULL for any other list and for NULL.
+ * Borrowed from the list until it is freed.
+ */
+STORETASKS_API const char *storetasks_task_list_region(const struct storetasks_task_list *list);
+
+/**
+ * The account a fleet listing's page came from, as `storetasks_task_list_region`: NULL for the
+ * client's own credentials, for any other list and for NULL. Borrowed from the list until it is
+ * freed.
+ */
+STORETASKS_API const char *storetasks_task_list_account(const struct storetasks_task_list *list);
 
 /**
  * Whether a `max_tasks` cap cut tasks out of this listing that no next token can bring back:

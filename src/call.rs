@@ -23,6 +23,7 @@ use crate::client::Client;
 use crate::describe_store_image_tasks::task::TaskPage;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fleet::Outcome;
+use crate::places::Place;
 
 /// What a call produces: one result, or pages followed by an end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,13 +34,16 @@ pub enum Kind {
     Pages,
     /// One outcome and one list per place of a fleet.
     Fleet,
+    /// The pages of every place of a fleet one by one, each with its place, then one outcome per
+    /// place (with an empty list: its tasks went out in the pages).
+    FleetPages,
 }
 
 /// What a call ended with.
 pub enum Output {
     /// The list of a [`Kind::List`] call.
     List(TaskPage),
-    /// The places of a [`Kind::Fleet`] call, each with its tasks.
+    /// The places of a [`Kind::Fleet`] or [`Kind::FleetPages`] call, each with its tasks.
     Fleet(Vec<(Outcome, TaskPage)>),
     /// The end of a [`Kind::Pages`] call, whose pages went out one by one.
     Ended,
@@ -49,10 +53,13 @@ pub enum Output {
 /// its caller (a page, or its end).
 pub type Wake = Box<dyn Fn() + Send + Sync>;
 
+/// A page for the caller, with the place it came from in a fleet listing.
+pub type Delivered = (TaskPage, Option<Place>);
+
 /// What the task produced and the caller has not taken yet.
 #[derive(Default)]
 struct State {
-    pages: VecDeque<TaskPage>,
+    pages: VecDeque<Delivered>,
     /// The call's end, once it came.
     end: Option<Result<Output>>,
     end_taken: bool,
@@ -170,10 +177,10 @@ impl Armer {
 pub(crate) struct PageSink(Arc<Shared>);
 
 impl PageSink {
-    /// Queues `page` once there is room for it.
-    pub(crate) async fn send(&self, page: TaskPage) -> Result<()> {
+    /// Queues `page` (of `place`, in a fleet listing) once there is room for it.
+    pub(crate) async fn send(&self, page: TaskPage, place: Option<Place>) -> Result<()> {
         self.0.room.acquire().await.map_err(|_| Error::cancelled())?.forget();
-        self.0.deliver(|st| st.pages.push_back(page));
+        self.0.deliver(|st| st.pages.push_back((page, place)));
         Ok(())
     }
 }
@@ -253,9 +260,11 @@ impl Call {
     }
 
     /// The result of a [`Kind::Fleet`] call: pending until the call ends, then every place's
-    /// outcome and tasks, or the error that ended it, once.
+    /// outcome and tasks, or the error that ended it, once. For a [`Kind::FleetPages`] call, the
+    /// same once its end came (each place's list empty), whether or not its pages were taken.
     pub fn take_fleet(&self) -> Poll<Result<Vec<(Outcome, TaskPage)>>> {
-        self.take_end(Kind::Fleet).map(|end| {
+        let kind = if self.shared.kind == Kind::FleetPages { Kind::FleetPages } else { Kind::Fleet };
+        self.take_end(kind).map(|end| {
             end.map(|o| match o {
                 Output::Fleet(places) => places,
                 _ => Vec::new(),
@@ -268,7 +277,7 @@ impl Call {
             return Poll::Ready(Err(Error::invalid(match self.shared.kind {
                 Kind::Pages => "this call delivers pages: take them one by one",
                 Kind::List => "this call delivers one list: take it as a list",
-                Kind::Fleet => "this call delivers a fleet result: take it as one",
+                Kind::Fleet | Kind::FleetPages => "this call delivers a fleet result: take it as one",
             })));
         }
         let mut st = self.shared.lock();
@@ -282,16 +291,19 @@ impl Call {
     }
 
     /// The next page of a [`Kind::Pages`] call: a page, `None` at the end (and after it), the
-    /// error that ended the listing (once), or pending when neither has come yet.
-    pub fn next_page(&self) -> Poll<Result<Option<TaskPage>>> {
-        if self.shared.kind != Kind::Pages {
+    /// error that ended the listing (once), or pending when neither has come yet. For a
+    /// [`Kind::FleetPages`] call, a page with its place, or `None` once the end has come and every
+    /// page was taken; the end itself is taken with [`Call::take_fleet`].
+    pub fn next_page(&self) -> Poll<Result<Option<Delivered>>> {
+        let kind = self.shared.kind;
+        if !matches!(kind, Kind::Pages | Kind::FleetPages) {
             return Poll::Ready(Err(Error::invalid("this call delivers one result: take it whole")));
         }
         let mut st = self.shared.lock();
         let next = if let Some(page) = st.pages.pop_front() {
             self.shared.room.add_permits(1);
             Poll::Ready(Ok(Some(page)))
-        } else if st.end_taken {
+        } else if st.end_taken || (kind == Kind::FleetPages && st.end.is_some()) {
             Poll::Ready(Ok(None))
         } else if let Some(end) = st.end.take() {
             st.end_taken = true;

@@ -297,12 +297,25 @@ impl Client {
     /// Starts a fleet listing, as [`Client::describe_fleet_all`] makes it, into `call` (a fleet
     /// call); returns at once.
     pub fn start_describe_fleet(&self, call: &Call, fleet: &Fleet, q: &Query) -> Result<()> {
-        call.expect(Kind::Fleet)?;
+        self.start_fleet(call, Kind::Fleet, fleet, q)
+    }
+
+    /// Starts a fleet listing whose pages go to the caller one by one with their place, as
+    /// [`Client::describe_fleet_each`] hands them, into `call` (a fleet pages call); returns at
+    /// once. Its end is each place's outcome with an empty list.
+    pub fn start_describe_fleet_pages(&self, call: &Call, fleet: &Fleet, q: &Query) -> Result<()> {
+        self.start_fleet(call, Kind::FleetPages, fleet, q)
+    }
+
+    /// Starts `call` of `kind` ([`Kind::Fleet`]: pages kept, or [`Kind::FleetPages`]: pages sent to
+    /// the caller), once the call and its arguments are checked.
+    fn start_fleet(&self, call: &Call, kind: Kind, fleet: &Fleet, q: &Query) -> Result<()> {
+        call.expect(kind)?;
         check_fleet_call(fleet, q)?;
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let (stop, pages_waiting) = self.start_listings(fleet, q, None, Events::Async(tx));
         let redact = self.redactor();
-        self.start(call, move |_| async move {
+        self.start(call, move |sink| async move {
             // Dropped with this task: a stopped call stops its listings.
             let _stop = stop;
             let mut gather = Gather::default();
@@ -311,9 +324,13 @@ impl Client {
                 match rx.recv().await.ok_or_else(listing_panicked)? {
                     Event::Places(p) => gather.begin(p),
                     Event::Page(i, page) => {
+                        // The room is given back once the page is out of the listings' channel:
+                        // the caller's own queue bounds what waits after that.
                         pages_waiting.add_permits(1);
-                        if gather.page(i, &page).is_some() {
-                            keep_page(&mut pages, i, page);
+                        let Some(place) = gather.page(i, &page) else { continue };
+                        match kind {
+                            Kind::FleetPages => sink.send(page, Some(place.clone())).await?,
+                            _ => keep_page(&mut pages, i, page),
                         }
                     }
                     Event::Done(i, error) => gather.end(i, error.map(&redact)),

@@ -325,7 +325,7 @@ impl Client {
             while let Some(request) = listing.next_request() {
                 let page = listing.accept(send_batched(ec2.clone(), request, concurrency, endpoint.clone()).await?)?;
                 match &sink {
-                    Some(sink) => sink.send(page).await?,
+                    Some(sink) => sink.send(page, None).await?,
                     None => all.absorb(page),
                 }
             }

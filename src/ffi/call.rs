@@ -220,6 +220,34 @@ pub extern "C" fn storetasks_client_describe_fleet_start(
     })
 }
 
+/// Starts a fleet listing whose pages come one by one, as `storetasks_client_describe_fleet_pages`
+/// hands them to its callback, and returns at once. Take the pages with
+/// `storetasks_call_next_page` (each names its place: `storetasks_task_list_region` and
+/// `storetasks_task_list_account`); once that gives NULL, `storetasks_call_take_fleet` gives each
+/// place's outcome and count of tasks, with empty lists. At most two pages wait for the caller in
+/// the call and `max_concurrency` in the listings, which then wait for room (holding no thread),
+/// so memory stays bounded however slowly pages are taken. Stopping early is
+/// `storetasks_call_cancel` (the call then ends as CANCELLED) or `storetasks_call_free`. The
+/// fleet and the query are copied at the start. Arguments are checked before anything starts;
+/// callback and ownership as for `storetasks_client_describe_start`; the callback runs for every
+/// page and for the end.
+#[unsafe(no_mangle)]
+#[allow(clippy::not_unsafe_ptr_arg_deref, reason = "user_data is only passed back to the caller's callback")]
+pub extern "C" fn storetasks_client_describe_fleet_pages_start(
+    client: *const storetasks_client,
+    fleet: *const storetasks_fleet,
+    query: *const storetasks_query,
+    callback: storetasks_call_callback,
+    user_data: *mut c_void,
+    call_out: *mut *mut storetasks_call,
+    err: *mut *mut storetasks_error,
+) -> storetasks_status {
+    start(Kind::FleetPages, callback, user_data, call_out, err, |call| {
+        let a = call_args(client, query, std::ptr::null())?;
+        a.client.start_describe_fleet_pages(call, fleet_of(fleet)?, &a.query)
+    })
+}
+
 /// A descriptor that is readable while `call` has something for its caller (its result, a page,
 /// or the end), for an event loop to wait on (`poll`, `epoll`, asyncio's `add_reader`, libuv's
 /// `uv_poll`). It stays readable until everything ready was taken, so with edge-triggered waiting
@@ -272,7 +300,9 @@ pub extern "C" fn storetasks_call_take_list(
 
 /// As `storetasks_call_take_list`, for a call started by `storetasks_client_describe_fleet_start`:
 /// what it hands over is the fleet result the blocking call would have returned, which the caller
-/// frees with `storetasks_fleet_result_free`.
+/// frees with `storetasks_fleet_result_free`. For a call started by
+/// `storetasks_client_describe_fleet_pages_start`, the same once the listing has ended (each
+/// place's outcome and count of tasks, with empty lists), whether or not its pages were taken.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_call_take_fleet(
     call: *mut storetasks_call,
@@ -301,13 +331,17 @@ fn take_end<T: BoxHandle, R>(
     })
 }
 
-/// Takes the next page of a call started by `storetasks_client_describe_pages_start`.
+/// Takes the next page of a call started by `storetasks_client_describe_pages_start` or
+/// `storetasks_client_describe_fleet_pages_start`.
 ///
 /// `STORETASKS_STATUS_PENDING` (and nothing written) while no page is ready and the listing has
 /// not ended. Otherwise OK with `*page_out` set to the next page (a new list the caller frees with
 /// `storetasks_task_list_free`), or to NULL at the end of the listing (and at every call after
 /// it); or, once, the status and error object of what ended the listing early (the pages before
-/// it stay delivered). INVALID_ARGUMENT for a call that delivers one result. Thread-safe.
+/// it stay delivered). A fleet listing's page names its place (`storetasks_task_list_region`,
+/// `storetasks_task_list_account`); its end is not taken here: once this gives NULL, take the
+/// fleet result with `storetasks_call_take_fleet`. INVALID_ARGUMENT for a call that delivers one
+/// result. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_call_next_page(
     call: *mut storetasks_call,
@@ -319,7 +353,8 @@ pub extern "C" fn storetasks_call_next_page(
         let out = OutPtr::new(page_out, "page_out")?;
         let Poll::Ready(next) = c.inner.next_page() else { return Ok(Poll::Pending) };
         match next? {
-            Some(page) => out.set(storetasks_task_list::from_page(page)),
+            Some((page, None)) => out.set(storetasks_task_list::from_page(page)),
+            Some((page, Some(place))) => out.set(storetasks_task_list::from_place_page(page, &place)),
             None => out.set_null(),
         }
         Ok(Poll::Ready(()))

@@ -49,6 +49,7 @@ pub struct storetasks_task {
 
 /// An owned list of tasks and the token of the next page. Opaque; freed with
 /// `storetasks_task_list_free`. Read-only, so any number of threads may read it at once.
+#[derive(Default)]
 pub struct storetasks_task_list {
     views: Vec<storetasks_task>,
     // The texts the views point into: NUL-terminated strings, one after another, one text per
@@ -57,6 +58,8 @@ pub struct storetasks_task_list {
     next_token: Option<CString>,
     request_id: Option<CString>,
     truncated: bool,
+    /// The region and account (None: the client's own) of a fleet listing's page.
+    place: Option<(CString, Option<CString>)>,
 }
 
 // SAFETY: handed to C only by `OutPtr::set` (the calls and the wait), freed only by
@@ -83,9 +86,23 @@ fn state_of(text: &[u8], span: Span) -> storetasks_task_state {
 impl storetasks_task_list {
     pub(crate) fn from_page(page: TaskPage) -> Self {
         let mut list =
-            storetasks_task_list { views: Vec::new(), _texts: Vec::new(), next_token: None, request_id: None, truncated: false };
+            storetasks_task_list {
+            views: Vec::new(),
+            _texts: Vec::new(),
+            next_token: None,
+            request_id: None,
+            truncated: false,
+            place: None,
+        };
         list.views.reserve_exact(page.tasks.len());
         list.append(page);
+        list
+    }
+
+    /// A page of a fleet listing, which knows the place it came from.
+    pub(crate) fn from_place_page(page: TaskPage, place: &crate::places::Place) -> Self {
+        let mut list = Self::from_page(page);
+        list.place = Some((c_string(&place.region), place.account.as_deref().map(c_string)));
         list
     }
 
@@ -178,6 +195,22 @@ pub extern "C" fn storetasks_task_list_next_token(list: *const storetasks_task_l
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_task_list_request_id(list: *const storetasks_task_list) -> *const c_char {
     getter(list, std::ptr::null(), |l| opt_ptr(&l.request_id))
+}
+
+/// The region a fleet listing's page came from (`storetasks_call_next_page` on a call started by
+/// `storetasks_client_describe_fleet_pages_start`); NULL for any other list and for NULL.
+/// Borrowed from the list until it is freed.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_task_list_region(list: *const storetasks_task_list) -> *const c_char {
+    getter(list, std::ptr::null(), |l| l.place.as_ref().map_or(std::ptr::null(), |(region, _)| region.as_ptr()))
+}
+
+/// The account a fleet listing's page came from, as `storetasks_task_list_region`: NULL for the
+/// client's own credentials, for any other list and for NULL. Borrowed from the list until it is
+/// freed.
+#[unsafe(no_mangle)]
+pub extern "C" fn storetasks_task_list_account(list: *const storetasks_task_list) -> *const c_char {
+    getter(list, std::ptr::null(), |l| l.place.as_ref().map_or(std::ptr::null(), |(_, account)| opt_ptr(account)))
 }
 
 /// Whether a `max_tasks` cap cut tasks out of this listing that no next token can bring back:

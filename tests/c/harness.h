@@ -47,9 +47,13 @@ static int h_passed, h_failed;
         }                                                                        \
     } while (0)
 
+/* Evaluates `got` once: a call that changes state (a take) reports what it returned. */
 #define CHECK_STATUS(got, want)                                                  \
-    CHECK((got) == (want), "got %s, want %s", storetasks_status_name((int)(got)), \
-          storetasks_status_name((int)(want)))
+    do {                                                                         \
+        int h_got_ = (int)(got), h_want_ = (int)(want);                          \
+        CHECK(h_got_ == h_want_, "%s: got %s, want %s", #got,                    \
+              storetasks_status_name(h_got_), storetasks_status_name(h_want_));  \
+    } while (0)
 
 static inline int h_finish(void) {
     printf("%d passed, %d failed\n", h_passed, h_failed);

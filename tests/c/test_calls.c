@@ -4,7 +4,7 @@
  * replies, half of them cancelled at random points, each result taken exactly once; page-by-page
  * calls whose queue stays bounded when the caller is slow; callbacks on the library's threads
  * that take results, start new calls and free their own call; waits that end completed,
- * failed, not found or cancelled; fleets equal to the blocking call's; a call freed while running or
+ * failed, not found or cancelled; fleets equal to the blocking call's, whole or page by page; a call freed while running or
  * while its callback runs; the client freed under running calls; and, over thousands of calls,
  * no descriptor or thread left behind. Runs plain, under valgrind and with ASan/UBSan.
  */
@@ -466,6 +466,76 @@ static void fleets_that_do_not_block(void) {
     storetasks_query_free(q);
 }
 
+/* A fleet listed page by page: every page names its place, the pages of a place add up to that
+ * place's tasks in the blocking fleet, and the end (taken after the last page) counts them. */
+static void fleet_pages_that_do_not_block(void) {
+    storetasks_fleet *fleet = storetasks_fleet_new();
+    const char *regions[] = {"us-east-1", "eu-west-3", "ap-south-1"};
+    for (int i = 0; i < 3; i++) CHECK_STATUS(storetasks_fleet_add_region(fleet, regions[i]), STORETASKS_STATUS_OK);
+    storetasks_query *q = page_query(7);
+    storetasks_fleet_result *blocking = NULL, *end = NULL;
+    CHECK_STATUS(storetasks_client_describe_fleet(client, fleet, q, NULL, &blocking, NULL), STORETASKS_STATUS_OK);
+    storetasks_call *call = NULL;
+    CHECK_STATUS(storetasks_client_describe_fleet_pages_start(client, fleet, q, NULL, NULL, &call, NULL),
+                 STORETASKS_STATUS_OK);
+    size_t seen[3] = {0, 0, 0};
+    storetasks_task_list *page = NULL;
+    storetasks_status st;
+    for (;;) {
+        struct pollfd p = {storetasks_call_fd(call), POLLIN, 0};
+        CHECK(poll(&p, 1, under_valgrind ? 60000 : 15000) == 1, "the fleet pages call went quiet");
+        /* Before the last page is taken, the end is not handed over. */
+        while ((st = storetasks_call_next_page(call, &page, NULL)) == STORETASKS_STATUS_OK && page != NULL) {
+            const char *region = storetasks_task_list_region(page);
+            int at = -1;
+            for (int i = 0; i < 3; i++)
+                if (region && strcmp(region, regions[i]) == 0) at = i;
+            CHECK(at >= 0, "a page names region %s", region ? region : "(null)");
+            CHECK(storetasks_task_list_account(page) == NULL, "a page of the client's own account names one");
+            CHECK(storetasks_task_list_len(page) <= 7, "a page of %zu tasks", storetasks_task_list_len(page));
+            if (at >= 0) seen[at] += storetasks_task_list_len(page);
+            storetasks_task_list_free(page);
+        }
+        if (st == STORETASKS_STATUS_OK) break;
+        CHECK_STATUS(st, STORETASKS_STATUS_PENDING);
+    }
+    CHECK(storetasks_call_finished(call), "the call is not finished after its last page");
+    CHECK_STATUS(storetasks_call_take_fleet(call, &end, NULL), STORETASKS_STATUS_OK);
+    CHECK_STATUS(storetasks_call_next_page(call, &page, NULL), STORETASKS_STATUS_OK);
+    CHECK(page == NULL, "a page after the end");
+    size_t n = storetasks_fleet_result_len(end);
+    CHECK(n == 3 && storetasks_fleet_result_len(blocking) == 3, "places: %zu", n);
+    for (size_t i = 0; i < n && i < 3; i++) {
+        size_t want = storetasks_task_list_len(storetasks_fleet_result_tasks(blocking, i));
+        CHECK(strcmp(storetasks_fleet_result_region(end, i), regions[i]) == 0, "place %zu's region", i);
+        CHECK(seen[i] == want && storetasks_fleet_result_task_count(end, i) == want,
+              "place %zu: %zu tasks in pages, %zu counted, %zu in the blocking fleet", i, seen[i],
+              storetasks_fleet_result_task_count(end, i), want);
+        CHECK(storetasks_task_list_len(storetasks_fleet_result_tasks(end, i)) == 0, "place %zu kept its tasks", i);
+    }
+    CHECK(seen[0] > 7 && seen[1] > 7, "the listing had more than one page per region (%zu, %zu)", seen[0], seen[1]);
+    storetasks_fleet_result_free(end);
+    storetasks_fleet_result_free(blocking);
+    /* Taken as a list, it is refused; cancelled while running, it ends CANCELLED. */
+    storetasks_task_list *wrong = NULL;
+    CHECK_STATUS(storetasks_call_take_list(call, &wrong, NULL), STORETASKS_STATUS_INVALID_ARGUMENT);
+    storetasks_call_free(call);
+    emu_fault(&emu, "delay,ms=3000,count=8");
+    CHECK_STATUS(storetasks_client_describe_fleet_pages_start(client, fleet, q, NULL, NULL, &call, NULL),
+                 STORETASKS_STATUS_OK);
+    sleep_ms(100);
+    storetasks_call_cancel(call);
+    struct pollfd p = {storetasks_call_fd(call), POLLIN, 0};
+    CHECK(poll(&p, 1, 2000) == 1, "the cancelled fleet pages call did not end at once");
+    CHECK_STATUS(storetasks_call_next_page(call, &page, NULL), STORETASKS_STATUS_OK);
+    CHECK(page == NULL, "a page from a cancelled call");
+    CHECK_STATUS(storetasks_call_take_fleet(call, &end, NULL), STORETASKS_STATUS_CANCELLED);
+    storetasks_call_free(call);
+    emu_clear_faults(&emu);
+    storetasks_fleet_free(fleet);
+    storetasks_query_free(q);
+}
+
 /* --- nothing left behind -------------------------------------------------------------------- */
 
 static void take_and_check(storetasks_call **calls, int i) {
@@ -520,6 +590,7 @@ int main(void) {
     freeing_the_client_under_running_calls();
     waits_that_do_not_block();
     fleets_that_do_not_block();
+    fleet_pages_that_do_not_block();
     nothing_left_behind(under_valgrind ? 5 : 100, 100);
     storetasks_client_free(client);
     emu_stop(&emu);
