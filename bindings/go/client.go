@@ -268,6 +268,34 @@ func cStringOrNil(what, s string) (*C.char, error) {
 
 func freeC(p *C.char) { C.free(unsafe.Pointer(p)) }
 
+// cArg is a Go string on its way to one C call: its name in messages, and whether "" is NULL.
+type cArg struct {
+	what, value string
+	orNil       bool
+}
+
+// cStrings converts args for one C call, all or none; free releases them.
+func cStrings(args ...cArg) (strs []*C.char, free func(), err error) {
+	free = func() {
+		for _, p := range strs {
+			freeC(p)
+		}
+	}
+	for _, a := range args {
+		convert := cString
+		if a.orNil {
+			convert = cStringOrNil
+		}
+		p, err := convert(a.what, a.value)
+		if err != nil {
+			free()
+			return nil, nil, err
+		}
+		strs = append(strs, p)
+	}
+	return strs, free, nil
+}
+
 // checker gives the check of the statuses of one library object's setters: nil for StatusOK,
 // else the refusal of prefix+what, with the reason the object's lastError gives.
 func checker(prefix string, lastError func() *C.char) func(what string, st Status) error {
@@ -339,22 +367,13 @@ func applyConfig(ccfg *C.storetasks_config, cfg *Config) error {
 		if cfg.AccessKeyID == "" || cfg.SecretAccessKey == "" {
 			return invalidArgument("Config.AccessKeyID and Config.SecretAccessKey must be set together")
 		}
-		ak, err := cString("Config.AccessKeyID", cfg.AccessKeyID)
+		keys, free, err := cStrings(cArg{"Config.AccessKeyID", cfg.AccessKeyID, false},
+			cArg{"Config.SecretAccessKey", cfg.SecretAccessKey, false}, cArg{"Config.SessionToken", cfg.SessionToken, true})
 		if err != nil {
 			return err
 		}
-		defer freeC(ak)
-		sk, err := cString("Config.SecretAccessKey", cfg.SecretAccessKey)
-		if err != nil {
-			return err
-		}
-		defer freeC(sk)
-		tok, err := cStringOrNil("Config.SessionToken", cfg.SessionToken)
-		if err != nil {
-			return err
-		}
-		defer freeC(tok)
-		if err := check("credentials", Status(C.storetasks_config_set_credentials(ccfg, ak, sk, tok))); err != nil {
+		defer free()
+		if err := check("credentials", Status(C.storetasks_config_set_credentials(ccfg, keys[0], keys[1], keys[2]))); err != nil {
 			return err
 		}
 	}
@@ -427,20 +446,16 @@ func applyProxy(ccfg *C.storetasks_config, cfg *Config, check func(string, Statu
 	case !cfg.DisableProxy && cfg.Proxy == "":
 		return nil
 	}
-	url, err := cString("Config.Proxy", cfg.Proxy) // "" with DisableProxy: no proxy at all
+	// A Proxy of "" with DisableProxy: no proxy at all.
+	proxy, free, err := cStrings(cArg{"Config.Proxy", cfg.Proxy, false}, cArg{"Config.NoProxy", cfg.NoProxy, true})
 	if err != nil {
 		return err
 	}
-	defer freeC(url)
-	noProxy, err := cStringOrNil("Config.NoProxy", cfg.NoProxy)
-	if err != nil {
-		return err
-	}
-	defer freeC(noProxy)
+	defer free()
 	// The library checks the URL first: a refusal names NoProxy only when the URL passed.
 	what := "Proxy"
 	if utf8.ValidString(cfg.Proxy) && !utf8.ValidString(cfg.NoProxy) {
 		what = "NoProxy"
 	}
-	return check(what, Status(C.storetasks_config_set_proxy(ccfg, url, noProxy)))
+	return check(what, Status(C.storetasks_config_set_proxy(ccfg, proxy[0], proxy[1])))
 }

@@ -135,16 +135,11 @@ func (c *Client) DescribeFleet(ctx context.Context, fleet Fleet, q Query) (*Flee
 // describeFleet runs storetasks_client_describe_fleet and copies its result out, with the
 // library's JSON rendering of it when withJSON is set (for the tests).
 func (c *Client) describeFleet(ctx context.Context, fleet *Fleet, q *Query, withJSON bool) (*FleetResult, []byte, error) {
-	cf, err := newCFleet(fleet)
+	cf, cq, free, err := newCFleetQuery(fleet, q)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer C.storetasks_fleet_free(cf)
-	cq, err := newCQuery(q)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer C.storetasks_query_free(cq)
+	defer free()
 	var result *FleetResult
 	var text []byte
 	err = c.do(ctx, func(ptr *C.storetasks_client, k *call) error {
@@ -240,16 +235,11 @@ func (c *Client) FleetTasks(ctx context.Context, fleet Fleet, q Query, result *F
 // panic in deliver is raised again once the library has returned.
 func (c *Client) eachFleetPage(ctx context.Context, fleet *Fleet, q *Query,
 	deliver func(FleetPage, <-chan struct{}) bool) ([]FleetPlace, error) {
-	cf, err := newCFleet(fleet)
+	cf, cq, free, err := newCFleetQuery(fleet, q)
 	if err != nil {
 		return nil, err
 	}
-	defer C.storetasks_fleet_free(cf)
-	cq, err := newCQuery(q)
-	if err != nil {
-		return nil, err
-	}
-	defer C.storetasks_query_free(cq)
+	defer free()
 	var sink fleetSink
 	var places []FleetPlace
 	err = c.do(ctx, func(ptr *C.storetasks_client, k *call) error {
@@ -282,11 +272,20 @@ func (c *Client) eachFleetPage(ctx context.Context, fleet *Fleet, q *Query,
 	return places, err
 }
 
-// newCFleet builds the C fleet; free it with C.storetasks_fleet_free.
-func newCFleet(f *Fleet) (*C.storetasks_fleet, error) {
-	return newC(func() *C.storetasks_fleet { return C.storetasks_fleet_new() },
+// newCFleetQuery builds the C fleet and query of a fleet call; free releases both.
+func newCFleetQuery(f *Fleet, q *Query) (*C.storetasks_fleet, *C.storetasks_query, func(), error) {
+	cf, err := newC(func() *C.storetasks_fleet { return C.storetasks_fleet_new() },
 		func(cf *C.storetasks_fleet) error { return fillCFleet(cf, f) },
 		func(cf *C.storetasks_fleet) { C.storetasks_fleet_free(cf) })
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cq, err := newCQuery(q)
+	if err != nil {
+		C.storetasks_fleet_free(cf)
+		return nil, nil, nil, err
+	}
+	return cf, cq, func() { C.storetasks_query_free(cq); C.storetasks_fleet_free(cf) }, nil
 }
 
 func fillCFleet(cf *C.storetasks_fleet, f *Fleet) error {

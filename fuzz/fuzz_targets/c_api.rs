@@ -161,6 +161,12 @@ fn read_list(list: *mut storetasks_task_list) {
 }
 
 fn read_tasks(list: *const storetasks_task_list) {
+    for text in [storetasks_task_list_region(list), storetasks_task_list_account(list)] {
+        if !text.is_null() {
+            // SAFETY: a non-NULL place string is NUL-terminated and lives as long as the list.
+            let _ = unsafe { std::ffi::CStr::from_ptr(text) }.to_bytes().len();
+        }
+    }
     for i in 0..storetasks_task_list_len(list) + 2 {
         let _ = storetasks_task_list_get(list, i);
     }
@@ -462,12 +468,13 @@ fuzz_target!(|ops: Vec<Op>| {
                 let mut err = null_mut();
                 let max = *max_tasks as usize;
                 let ids = [b"ami-00000000000000001\0".as_ptr().cast::<c_char>()];
-                let st = match kind % 5 {
+                let st = match kind % 6 {
                     0 => storetasks_client_describe_start(client, q, cb, null_mut(), &mut call, &mut err),
                     1 => storetasks_client_describe_all_start(client, q, max, cb, null_mut(), &mut call, &mut err),
                     2 => storetasks_client_describe_pages_start(client, q, max, cb, null_mut(), &mut call, &mut err),
                     3 => storetasks_client_wait_start(client, ids.as_ptr(), max % 2, null(), cb, null_mut(), &mut call, &mut err),
-                    _ => storetasks_client_describe_fleet_start(client, fleet, q, cb, null_mut(), &mut call, &mut err),
+                    4 => storetasks_client_describe_fleet_start(client, fleet, q, cb, null_mut(), &mut call, &mut err),
+                    _ => storetasks_client_describe_fleet_pages_start(client, fleet, q, cb, null_mut(), &mut call, &mut err),
                 };
                 if st == storetasks_status::Ok {
                     started.push(Started { call, client, configured });

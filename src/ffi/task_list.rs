@@ -85,15 +85,7 @@ fn state_of(text: &[u8], span: Span) -> storetasks_task_state {
 
 impl storetasks_task_list {
     pub(crate) fn from_page(page: TaskPage) -> Self {
-        let mut list =
-            storetasks_task_list {
-            views: Vec::new(),
-            _texts: Vec::new(),
-            next_token: None,
-            request_id: None,
-            truncated: false,
-            place: None,
-        };
+        let mut list = Self::default();
         list.views.reserve_exact(page.tasks.len());
         list.append(page);
         list

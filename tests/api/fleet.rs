@@ -516,6 +516,60 @@ fn pages_stream_with_their_place_and_the_caller_can_stop() {
 }
 
 #[test]
+fn a_started_fleet_pages_call_hands_over_what_the_blocking_call_gives() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use storetasks::ffi::call::*;
+    use storetasks::ffi::task_list::{storetasks_task_list_account, storetasks_task_list_free, storetasks_task_list_region};
+    unsafe extern "C" fn count(_call: *mut storetasks_call, user: *mut c_void) {
+        // SAFETY: `user` is the counter below, alive until the call is freed.
+        unsafe { &*(user as *const AtomicUsize) }.fetch_add(1, Ordering::SeqCst);
+    }
+    let emu = fleet_emulator(&["--role", ROLE_A]);
+    let c = Config::for_endpoint(&emu.endpoint()).client();
+    let f = Fleet::regions(&["eu-west-3", "us-east-1"]).role(ROLE_A);
+    let q = Query::new().max_results(25);
+    let (blocking, _) = fleet_call(&c, &f, &q, None).unwrap();
+    let wakes = AtomicUsize::new(0);
+    let (mut call, mut err) = (null_mut(), null_mut());
+    let user = &wakes as *const AtomicUsize as *mut c_void;
+    assert_eq!(storetasks_client_describe_fleet_pages_start(c.0, f.0, q.0, Some(count), user, &mut call, &mut err), S::Ok);
+    let mut pages: Vec<(String, Option<String>, usize)> = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut page = null_mut();
+        match storetasks_call_next_page(call, &mut page, &mut err) {
+            S::Pending => {
+                assert!(Instant::now() < deadline, "the call went quiet");
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            S::Ok if page.is_null() => break,
+            S::Ok => {
+                let region = opt_string(storetasks_task_list_region(page)).expect("a fleet page names its region");
+                pages.push((region, opt_string(storetasks_task_list_account(page)), copy_tasks(page).len()));
+                storetasks_task_list_free(page);
+            }
+            st => panic!("{:?}", take_error(st, err)),
+        }
+    }
+    let mut r = null_mut();
+    assert_eq!(storetasks_call_take_fleet(call, &mut r, &mut err), S::Ok);
+    let places = copy_result(r);
+    storetasks_fleet_result_free(r);
+    storetasks_call_free(call);
+    assert!(wakes.load(Ordering::SeqCst) >= 1, "the callback never ran");
+    assert_eq!(places.len(), blocking.len());
+    for (p, b) in places.iter().zip(&blocking) {
+        assert_eq!((&p.region, &p.account, p.error.is_none()), (&b.region, &b.account, b.error.is_none()));
+        assert!(p.tasks.is_empty(), "the pages' tasks are not kept");
+        let of_place = pages.iter().filter(|(r, a, _)| *r == p.region && *a == p.account);
+        assert!(of_place.clone().all(|(_, _, n)| *n <= 25));
+        assert_eq!(of_place.map(|(_, _, n)| n).sum::<usize>(), b.tasks.len(), "{}", p.region);
+        assert_eq!(p.count, b.tasks.len());
+    }
+    assert!(places.iter().all(|p| p.account.as_deref() == Some("111111111111")), "{places:?}");
+}
+
+#[test]
 fn no_page_reaches_the_callback_once_the_token_is_triggered() {
     struct Seen<'a> {
         pages: usize,
