@@ -426,6 +426,13 @@ static inline storetasks_client *emu_client(const emulator *emu) {
     return client;
 }
 
+/* A fleet of the `n` regions given, freed with storetasks_fleet_free. */
+static inline storetasks_fleet *h_fleet(const char *const *regions, int n) {
+    storetasks_fleet *fleet = storetasks_fleet_new();
+    for (int i = 0; i < n; i++) CHECK_STATUS(storetasks_fleet_add_region(fleet, regions[i]), STORETASKS_STATUS_OK);
+    return fleet;
+}
+
 /* Seconds on the monotonic clock since `start`. */
 static inline double h_seconds_since(const struct timespec *start) {
     struct timespec now;

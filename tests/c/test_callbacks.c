@@ -151,9 +151,8 @@ static void pages_in_the_callback(void) {
 }
 
 static void fleet_pages_in_the_callback(void) {
-    const char *regions[] = {"us-east-1", "eu-west-3"};
-    storetasks_fleet *fleet = storetasks_fleet_new();
-    for (int i = 0; i < 2; i++) CHECK_STATUS(storetasks_fleet_add_region(fleet, regions[i]), STORETASKS_STATUS_OK);
+    const char *const regions[] = {"us-east-1", "eu-west-3"};
+    storetasks_fleet *fleet = h_fleet(regions, 2);
     storetasks_query *q = page_query(7);
     taker t = {{PTHREAD_MUTEX_INITIALIZER, 0}, {0, 0}, 0, 0, 1, STORETASKS_STATUS_PENDING, NULL};
     storetasks_call *call = NULL;

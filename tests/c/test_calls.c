@@ -410,13 +410,19 @@ static char *place_json(const storetasks_fleet_result *r, size_t i) {
     return json;
 }
 
-static void fleets_that_do_not_block(void) {
-    storetasks_fleet *fleet = storetasks_fleet_new();
-    const char *regions[] = {"us-east-1", "eu-west-3", "ap-south-1"};
-    for (int i = 0; i < 3; i++) CHECK_STATUS(storetasks_fleet_add_region(fleet, regions[i]), STORETASKS_STATUS_OK);
-    storetasks_query *q = page_query(7);
-    storetasks_fleet_result *blocking = NULL, *started = NULL;
+static const char *const regions[] = {"us-east-1", "eu-west-3", "ap-south-1"};
+
+/* The blocking listing of `fleet`, which a started one must equal. */
+static storetasks_fleet_result *blocking_fleet(const storetasks_fleet *fleet, const storetasks_query *q) {
+    storetasks_fleet_result *blocking = NULL;
     CHECK_STATUS(storetasks_client_describe_fleet(client, fleet, q, NULL, &blocking, NULL), STORETASKS_STATUS_OK);
+    return blocking;
+}
+
+static void fleets_that_do_not_block(void) {
+    storetasks_fleet *fleet = h_fleet(regions, 3);
+    storetasks_query *q = page_query(7);
+    storetasks_fleet_result *blocking = blocking_fleet(fleet, q), *started = NULL;
     storetasks_call *call = NULL;
     CHECK_STATUS(storetasks_client_describe_fleet_start(client, fleet, q, NULL, NULL, &call, NULL), STORETASKS_STATUS_OK);
     /* The fleet and the query were copied: changing them now changes nothing for the call. */
@@ -469,12 +475,9 @@ static void fleets_that_do_not_block(void) {
 /* A fleet listed page by page: every page names its place, the pages of a place add up to that
  * place's tasks in the blocking fleet, and the end (taken after the last page) counts them. */
 static void fleet_pages_that_do_not_block(void) {
-    storetasks_fleet *fleet = storetasks_fleet_new();
-    const char *regions[] = {"us-east-1", "eu-west-3", "ap-south-1"};
-    for (int i = 0; i < 3; i++) CHECK_STATUS(storetasks_fleet_add_region(fleet, regions[i]), STORETASKS_STATUS_OK);
+    storetasks_fleet *fleet = h_fleet(regions, 3);
     storetasks_query *q = page_query(7);
-    storetasks_fleet_result *blocking = NULL, *end = NULL;
-    CHECK_STATUS(storetasks_client_describe_fleet(client, fleet, q, NULL, &blocking, NULL), STORETASKS_STATUS_OK);
+    storetasks_fleet_result *blocking = blocking_fleet(fleet, q), *end = NULL;
     storetasks_call *call = NULL;
     CHECK_STATUS(storetasks_client_describe_fleet_pages_start(client, fleet, q, NULL, NULL, &call, NULL),
                  STORETASKS_STATUS_OK);
