@@ -374,10 +374,10 @@ impl Client {
     }
 }
 
-/// A configuration for unit tests: a region, static keys and an endpoint where nothing listens,
-/// so that building the client contacts nothing.
-#[cfg(test)]
-pub(crate) fn offline_config() -> ClientConfig {
+/// A configuration for tests and fuzzing: a region, static keys and an endpoint where nothing
+/// listens, so that building the client contacts nothing.
+#[doc(hidden)]
+pub fn offline_config() -> ClientConfig {
     ClientConfig {
         region: Some("us-east-1".into()),
         endpoint_url: Some("http://127.0.0.1:9".into()),

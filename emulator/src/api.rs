@@ -65,18 +65,29 @@ impl Listener {
 /// What the `html` fault answers: a load balancer's error page.
 const LOAD_BALANCER_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>500 Internal Server Error</title>\n<style>body { font-family: sans-serif; }</style></head>\n<body><center><h1>500 Internal Server Error</h1></center>\n<hr><center>the load balancer in front of this endpoint</center>\n</body></html>\n";
 
+/// An error a service answers: its HTTP status, code and message, in the vocabulary `V` of one
+/// service (EC2's [`Ec2`] or STS's), which says which errors there are and how they are written.
 #[derive(Debug)]
-pub struct ApiError {
+pub struct ServiceError<V> {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    vocabulary: std::marker::PhantomData<V>,
 }
 
-impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into() }
+impl<V> ServiceError<V> {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ServiceError<V> {
+        ServiceError { status, code, message: message.into(), vocabulary: std::marker::PhantomData }
     }
+}
 
+/// EC2's errors.
+#[derive(Debug)]
+pub enum Ec2 {}
+
+pub type ApiError = ServiceError<Ec2>;
+
+impl ApiError {
     fn bad(code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, code, message)
     }
@@ -484,21 +495,27 @@ fn describe_ids(
 
 /// The page size a request asks for (`MaxResults`, else the default), checked.
 fn page_size(emu: &Emulator, max_results: Option<&String>, fault: Option<FaultKind>) -> Result<usize, ApiError> {
-    Ok(match max_results {
-        // A server that validates MaxResults but then answers with its default page size.
-        _ if fault == Some(FaultKind::IgnoreMaxResults) => emu.opts.default_page_size,
-        None => emu.opts.default_page_size,
-        Some(s) => match s.trim().parse::<usize>() {
-            Ok(n) if MAX_RESULTS_RANGE.contains(&n) => n,
-            _ => {
-                return Err(ApiError::invalid_value(format!(
-                    "Value ({s}) for parameter MaxResults is invalid. Expecting a value between {} and {}.",
-                    MAX_RESULTS_RANGE.start(),
-                    MAX_RESULTS_RANGE.end()
-                )));
-            }
-        },
+    // A server that validates MaxResults but then answers with its default page size.
+    if fault == Some(FaultKind::IgnoreMaxResults) {
+        return Ok(emu.opts.default_page_size);
+    }
+    ranged(max_results, emu.opts.default_page_size, &MAX_RESULTS_RANGE, |s, lo, hi| {
+        ApiError::invalid_value(format!(
+            "Value ({s}) for parameter MaxResults is invalid. Expecting a value between {lo} and {hi}."
+        ))
     })
+}
+
+/// A whole-number parameter: `default` when absent, else its value (spaces around it allowed)
+/// when it lies in `range`, else what `refuse` makes of its text and the range's ends.
+pub fn ranged<T: std::str::FromStr + PartialOrd + Copy, E>(
+    text: Option<&String>,
+    default: T,
+    range: &std::ops::RangeInclusive<T>,
+    refuse: impl FnOnce(&str, T, T) -> E,
+) -> Result<T, E> {
+    let Some(text) = text else { return Ok(default) };
+    text.trim().parse::<T>().ok().filter(|n| range.contains(n)).ok_or_else(|| refuse(text, *range.start(), *range.end()))
 }
 
 /// DescribeStoreImageTasks without ids: one page of the filtered tasks, from `NextToken`.

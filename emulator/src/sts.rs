@@ -6,7 +6,7 @@ use std::time::Duration;
 use axum::http::StatusCode;
 
 use crate::accounts::{Role, is_session_name};
-use crate::api::{Params, Reply, Request};
+use crate::api::{Params, Reply, Request, ServiceError, ranged};
 use crate::faults::{FaultKind, FaultSpec, Service, Target};
 use crate::sigv4::{self, AuthError, AuthHeader, Received, Verified};
 use crate::state::{Emulator, PrincipalError};
@@ -19,19 +19,13 @@ pub const GLOBAL_REGION: &str = "us-east-1";
 pub const DURATION_RANGE: std::ops::RangeInclusive<u64> = 900..=43_200;
 pub const DEFAULT_DURATION: u64 = 3600;
 
-/// An STS error: `Sender` for the client's faults, `Receiver` for the server's.
+/// STS's errors, whose type is `Sender` for the client's faults, `Receiver` for the server's.
 #[derive(Debug)]
-pub struct StsError {
-    pub status: StatusCode,
-    pub code: &'static str,
-    pub message: String,
-}
+pub enum Sts {}
+
+pub type StsError = ServiceError<Sts>;
 
 impl StsError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> StsError {
-        StsError { status, code, message: message.into() }
-    }
-
     fn validation(message: impl Into<String>) -> StsError {
         StsError::new(StatusCode::BAD_REQUEST, "ValidationError", message)
     }
@@ -160,18 +154,10 @@ fn verify(emu: &Emulator, req: &Request<'_>, auth: &AuthHeader) -> Result<Verifi
 
 /// `DurationSeconds`, checked: the default when absent.
 fn duration_of(params: &Params) -> Result<u64, StsError> {
-    Ok(match params.get("DurationSeconds") {
-        None => DEFAULT_DURATION,
-        Some(d) => match d.trim().parse::<u64>() {
-            Ok(n) if DURATION_RANGE.contains(&n) => n,
-            _ => {
-                return Err(StsError::validation(format!(
-                    "1 validation error detected: Value '{d}' at 'durationSeconds' failed to satisfy constraint: Member must be an integer between {} and {}",
-                    DURATION_RANGE.start(),
-                    DURATION_RANGE.end()
-                )));
-            }
-        },
+    ranged(params.get("DurationSeconds"), DEFAULT_DURATION, &DURATION_RANGE, |d, lo, hi| {
+        StsError::validation(format!(
+            "1 validation error detected: Value '{d}' at 'durationSeconds' failed to satisfy constraint: Member must be an integer between {lo} and {hi}"
+        ))
     })
 }
 

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_smithy_types::body::SdkBody;
 use libfuzzer_sys::fuzz_target;
-use storetasks::{Client, ClientConfig, Query, StaticCredentials, Task};
+use storetasks::{Client, ClientConfig, Query, Task};
 
 /// A seed is four bytes (status, little-endian; content-type flag; call) followed by a reply body
 /// as EC2 would send it, byte for byte. (Read by hand: a derived `Arbitrary` would read a
@@ -54,17 +54,7 @@ fn client() -> &'static Client {
             }
             b.header("x-amzn-requestid", "fuzz-request").body(SdkBody::from(body)).unwrap()
         });
-        let config = ClientConfig {
-            region: Some("us-east-1".into()),
-            endpoint_url: Some("http://127.0.0.1:9".into()),
-            credentials: Some(StaticCredentials {
-                access_key_id: "AKIAFUZZ".into(),
-                secret_access_key: "fuzz-secret-key-0000".into(),
-                session_token: None,
-            }),
-            max_attempts: Some(1),
-            ..ClientConfig::default()
-        };
+        let config = ClientConfig { max_attempts: Some(1), ..storetasks::client::offline_config() };
         Client::with_http_client(config, http).expect("client")
     })
 }
