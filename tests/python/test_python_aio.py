@@ -18,7 +18,9 @@ import pytest
 from botocore.exceptions import ClientError as BotoClientError
 
 from conftest import ACCESS_KEY, DENIED_KEY, REGION, SECRET_KEY, import_storetasks
-from test_python_fleet import FAULTS, REGIONS, ROLE_A, fleet_emulator
+from test_python_fleet import (FAULTS, REGIONS, ROLE_A, check_unreadable_error, fleet_emulator, readable,
+                               year_one_emulator)
+from test_python_fleet import N_TASKS as FLEET_TASKS
 from test_python_fleet import impatient as impatient_client
 from test_python_fleet import ours as fleet_client
 from test_python_package import (N_TASKS, PAGINATION_CONFIGS, assert_same_client_error, boto, comparable,
@@ -62,8 +64,8 @@ def unix_sockets():
 async def gathered_while_sampling(coroutines):
     """Awaits the coroutines at once (asyncio.gather, exceptions returned) while sampling the
     process's threads, every 2 ms and as each coroutine ends. Returns (threads and Unix sockets
-    before, the thread samples, the Unix sockets once the calls have started, threads and Unix
-    sockets after, the results)."""
+    before, the thread samples, the most Unix sockets seen while the calls started, threads and
+    Unix sockets after, the results)."""
     before = threads(), unix_sockets()
     samples, in_flight = [], []
     running = True
@@ -71,7 +73,9 @@ async def gathered_while_sampling(coroutines):
     async def sample():
         while running:
             samples.append(threads())
-            if len(samples) == 2:  # once the calls have started
+            # The first rounds, while the calls start (a loaded machine may start them over
+            # several rounds): the most seen counts.
+            if len(in_flight) < 25:
                 in_flight.append(unix_sockets())
             await asyncio.sleep(0.002)
 
@@ -87,7 +91,7 @@ async def gathered_while_sampling(coroutines):
     finally:
         running = False
         await sampler
-    return before, samples, in_flight[0], (threads(), unix_sockets()), results
+    return before, samples, max(in_flight), (threads(), unix_sockets()), results
 
 
 def watched(loop):
@@ -114,7 +118,7 @@ def native_calls(monkeypatch):
 
     for name in ("storetasks_client_describe_start", "storetasks_client_describe_pages_start",
                  "storetasks_client_wait_start", "storetasks_client_wait_targets_start",
-                 "storetasks_client_describe_fleet_start"):
+                 "storetasks_client_describe_fleet_start", "storetasks_client_describe_fleet_pages_start"):
         def starting(*args, real=getattr(lib, name)):
             status = real(*args)
             started = address(args[-2]._obj)  # call_out, passed by reference
@@ -176,12 +180,18 @@ def test_the_calls_are_declared_on_first_use_and_a_library_without_them_is_named
 
 
 def test_it_offers_the_calls_that_do_not_block_and_nothing_else():
-    # The fleet listed page by page has no call that does not block.
-    assert not hasattr(AsyncClient, "describe_store_image_tasks_fleet_pages")
     assert "describe_store_image_tasks_fleet_pages" in aio.__doc__
+    assert "no call that does not block" not in aio.__doc__
     for name in ("describe_store_image_tasks", "describe_store_image_tasks_fleet"):
         assert inspect.iscoroutinefunction(getattr(AsyncClient, name)), name
     ec2 = AsyncClient(region=REGION, aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
+    # The fleet listed page by page: an async iterable made at once, whose call starts when iterated.
+    pages = ec2.describe_store_image_tasks_fleet_pages(Regions=["us-west-2"])
+    assert isinstance(pages, aio.AsyncFleetPages) and (pages.result, pages.stopped) == (None, False)
+    with pytest.raises(TypeError):
+        iter(pages)
+    with pytest.raises(TypeError, match="only accepts keyword arguments"):
+        ec2.describe_store_image_tasks_fleet_pages({"Regions": ["us-west-2"]})
     assert ec2.can_paginate("describe_store_image_tasks") and not ec2.can_paginate("describe_images")
     with pytest.raises(storetasks.OperationNotPageableError):
         ec2.get_paginator("describe_images")
@@ -824,9 +834,15 @@ def test_fleet_parameters_are_refused_as_the_blocking_client_refuses_them(start_
         async def fleet():
             return await ec2.describe_store_image_tasks_fleet(**params)
 
+        async def pages():
+            # Type errors when the iterable is made, the library's refusals when it is iterated.
+            return [item async for item in ec2.describe_store_image_tasks_fleet_pages(**params)]
+
         before = emu.stats()["requests"]
         mine = same_error(lambda: client.describe_store_image_tasks_fleet(**params), fleet)
         assert isinstance(mine, storetasks.ParamValidationError)
+        streamed = same_error(lambda: list(client.describe_store_image_tasks_fleet_pages(**params)), pages)
+        assert str(streamed) == str(mine)
         assert emu.stats()["requests"] == before, "nothing was sent"
 
         async def positional():
@@ -890,3 +906,210 @@ def test_closing_ends_a_running_wait_as_the_blocking_waiter_ends(moving, wake, n
     assert (str(mine), mine.status_name) == (str(theirs), theirs.status_name) == \
         ("the call was cancelled: the client was closed", "STORETASKS_STATUS_CANCELLED")
     assert_each_freed_once(native_calls, 1)
+
+
+# -- the fleet listed page by page ----------------------------------------------------------------
+
+
+def by_place(items):
+    """A fleet's streamed ``(region, account, page)`` items as {(region, account): [page without
+    its ResponseMetadata, ...]}: the pages of a place come in order, those of different places
+    interleave as they arrive."""
+    out = {}
+    for region, account, page in items:
+        assert page["ResponseMetadata"]["HTTPStatusCode"] == 200 and page["ResponseMetadata"]["RequestId"]
+        out.setdefault((region, account), []).append(comparable(page))
+    return out
+
+
+async def streamed(pages):
+    """Every item of an iteration of an AsyncFleetPages, then its result."""
+    return [item async for item in pages], pages.result
+
+
+def test_fleet_pages_equal_the_blocking_client_s(start_emulator, wake, native_calls):
+    emu = fleet_emulator(start_emulator, "--role", ROLE_A, *FAULTS)
+    cases = [
+        {"Regions": ["us-east-1", "eu-west-3", "ap-south-1", "ca-central-1", "us-west-2"], "MaxResults": 25},
+        {"Regions": ["us-west-2", "us-east-1"], "RoleArns": [ROLE_A], "MaxResults": 7},
+        {"Regions": ["us-west-2", "us-east-1"], "Filters": [{"Name": "task-state", "Values": ["InProgress"]}]},
+        {"Regions": ["us-west-2", "ap-south-1"], "DryRun": True},
+    ]
+    settings = {"sts_endpoint_url": emu.url, "retry_mode": "standard", "max_attempts": 2, "connect_timeout": 2,
+                "read_timeout": 5, "operation_timeout": 20}
+
+    async def main():
+        async with aours(emu, **settings) as ec2:
+            return await asyncio.gather(*(streamed(ec2.describe_store_image_tasks_fleet_pages(**params))
+                                          for params in cases))
+
+    mine = run(main())
+    with impatient_client(emu) as client:
+        theirs = []
+        for params in cases:
+            pages = client.describe_store_image_tasks_fleet_pages(**params)
+            theirs.append((list(pages), pages.result))
+    for (items, result), (want_items, want_result) in zip(mine, theirs):
+        assert all(type(item) is tuple and len(item) == 3 for item in items)
+        assert by_place(items) == by_place(want_items)
+        assert list(result) == ["Places", "Regions"] and result["Regions"] is result["Places"]
+        assert without_request_ids(result) == without_request_ids(want_result)
+        assert [p["TaskCount"] for p in result["Places"]] == [
+            sum(len(page["StoreImageTaskResults"]) for region, _, page in items if region == p["Region"])
+            for p in result["Places"]]
+    places = {p["Region"]: p for p in mine[0][1]["Places"]}
+    assert places["us-east-1"]["TaskCount"] >= FLEET_TASKS and "Error" not in places["us-east-1"]
+    assert {places[r]["Error"]["Status"] for r in ("eu-west-3", "ap-south-1", "ca-central-1")} == \
+        {"STORETASKS_STATUS_THROTTLED", "STORETASKS_STATUS_UNAUTHORIZED", "STORETASKS_STATUS_NETWORK"}
+    # With a role, the pages name its account and the outcomes its ARN.
+    role_items, role_result = mine[1]
+    assert {(region, account) for region, account, _ in role_items} == \
+        {("us-west-2", "111111111111"), ("us-east-1", "111111111111")}
+    assert [(p["Account"], p["RoleArn"]) for p in role_result["Places"]] == [("111111111111", ROLE_A)] * 2
+    assert {account for _, account, _ in mine[0][0]} == {None}
+    assert mine[3][0] == [] and {p["Error"]["Code"] for p in mine[3][1]["Places"]} == \
+        {"DryRunOperation", "UnauthorizedOperation"}
+    assert_each_freed_once(native_calls, len(cases))
+
+
+def test_a_task_the_package_cannot_read_fails_its_place_alone_in_the_fleet_pages(start_emulator, native_calls):
+    emu = year_one_emulator(start_emulator)
+    params = {"Regions": ["us-east-1", "eu-west-3"], "MaxResults": 1}
+
+    async def main():
+        async with aours(emu) as ec2:
+            return await streamed(ec2.describe_store_image_tasks_fleet_pages(**params))
+
+    items, result = run(main())
+    with fleet_client(emu) as client:
+        pages = client.describe_store_image_tasks_fleet_pages(**params)
+        want_items = list(pages)
+    assert by_place(items) == by_place(want_items)
+    assert result == pages.result
+    tasks = {}
+    for region, _, page in items:
+        tasks.setdefault(region, []).extend(page["StoreImageTaskResults"])
+    assert tasks == {"us-east-1": readable("us-east-1"), "eu-west-3": readable("eu-west-3", 2)}
+    healthy, failed = result["Places"]
+    assert healthy == {"Region": "us-east-1", "Account": None, "TaskCount": 2}
+    assert list(failed) == ["Region", "Account", "TaskCount", "Error"] and failed["TaskCount"] == 2
+    check_unreadable_error(failed["Error"])
+    assert_each_freed_once(native_calls, 1)
+
+
+def test_leaving_the_fleet_pages_early_stops_every_listing_and_frees_the_call(start_emulator, wake, native_calls):
+    emu = fleet_emulator(start_emulator)
+    params = {"Regions": REGIONS, "MaxResults": 10}  # 6 pages a region
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        idle = watched(loop)
+        async with aours(emu) as ec2:
+            pages = ec2.describe_store_image_tasks_fleet_pages(**params)
+            iterator = pages.__aiter__()
+            region, account, page = await iterator.__anext__()
+            assert region in REGIONS and account is None and len(page["StoreImageTaskResults"]) == 10
+            await asyncio.sleep(0.3)  # time to run ahead
+            assert native_calls["freed"] == []
+            await iterator.aclose()
+            assert pages.stopped and pages.result is None
+            assert watched(loop) == idle
+            assert_each_freed_once(native_calls, 1)
+            # A request already on the wire may still reach the emulator's count: let those land,
+            # then no request may start any more.
+            await asyncio.sleep(0.3)
+            describes = emu.stats()["describe"]
+            await asyncio.sleep(0.5)
+            assert emu.stats()["describe"] == describes, "nothing is listed after the iteration stopped"
+
+            # aclose() of the object closes the iteration it holds; so does the end of async with.
+            iterator = pages.__aiter__()
+            await iterator.__anext__()
+            await pages.aclose()
+            assert pages.stopped and pages.result is None
+            assert_each_freed_once(native_calls, 2)
+            async with ec2.describe_store_image_tasks_fleet_pages(**params) as held:
+                iterator = held.__aiter__()
+                await iterator.__anext__()
+            assert held.stopped and held.result is None
+            assert_each_freed_once(native_calls, 3)
+            await held.aclose()  # again
+
+            # Left by a break: asyncio closes the generator once it is collected.
+            async for _ in pages:
+                break
+            for _ in range(10):
+                await asyncio.sleep(0.01)
+            assert pages.stopped and pages.result is None
+            assert_each_freed_once(native_calls, 4)
+
+            # Iterating again runs the call again, from the beginning.
+            items, result = await streamed(pages)
+            assert sum(len(page["StoreImageTaskResults"]) for _, _, page in items) == FLEET_TASKS * len(REGIONS)
+            assert not pages.stopped
+            assert [(p["Region"], p["TaskCount"]) for p in result["Places"]] == [(r, FLEET_TASKS) for r in REGIONS]
+            assert_each_freed_once(native_calls, 5)
+            assert watched(loop) == idle
+
+    run(main())
+
+
+def test_cancelling_or_closing_ends_the_fleet_pages(start_emulator, wake, native_calls, native_frees):
+    emu = fleet_emulator(start_emulator, "--fault", "delay,ms=10000,count=1000")
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        idle = watched(loop)
+        ec2 = aours(emu)
+        pages = ec2.describe_store_image_tasks_fleet_pages(Regions=REGIONS)
+        task = asyncio.ensure_future(streamed(pages))
+        await asyncio.sleep(0.3)
+        assert not task.done() and native_calls["freed"] == []
+        assert watched(loop) == idle + (wake == "descriptor")
+        started = time.monotonic()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert time.monotonic() - started < 1 and watched(loop) == idle
+        assert (pages.result, pages.stopped) == (None, False)
+        assert_each_freed_once(native_calls, 1)
+
+        started = time.monotonic()
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(streamed(pages), 0.3)
+        assert time.monotonic() - started < 1 and watched(loop) == idle
+        assert_each_freed_once(native_calls, 2)
+
+        await assert_closing_ends(ec2, streamed(pages), native_frees)
+        assert (pages.result, pages.stopped) == (None, False)
+        with pytest.raises(storetasks.ClientClosedError,
+                           match="^describe_store_image_tasks_fleet_pages was called on a closed AsyncClient$"):
+            await streamed(pages)
+
+    run(main())
+    assert_each_freed_once(native_calls, 3)
+
+
+def test_100_fleet_iterations_at_once_on_the_loop_s_thread_alone(start_emulator, wake, native_calls):
+    emu = fleet_emulator(start_emulator, "--role", ROLE_A, "--fault", "delay,ms=200,count=1000000")
+    params = {"Regions": ["us-west-2", "eu-west-3"], "RoleArns": [ROLE_A], "MaxResults": 25}
+    with fleet_client(emu) as client:
+        pages = client.describe_store_image_tasks_fleet_pages(**params)
+        want = by_place(pages), pages.result
+    assert sum(map(len, want[0].values())) == 6 and {account for _, account in want[0]} == {"111111111111"}
+
+    async def one(ec2):
+        items, result = await streamed(ec2.describe_store_image_tasks_fleet_pages(**params))
+        return by_place(items), result
+
+    async def main():
+        async with aours(emu, sts_endpoint_url=emu.url) as ec2:
+            await one(ec2)  # whatever starts with the first call
+            return await gathered_while_sampling(one(ec2) for _ in range(100))
+
+    before, samples, in_flight, after, results = run(main())
+    assert results == [want] * 100
+    assert len(samples) > 100 and set(samples) == {before[0]}
+    assert in_flight >= before[1] + 2 * 100  # every iteration's call at once, each with its pair of sockets
+    assert after == before  # no thread and no call's descriptor left
+    assert_each_freed_once(native_calls, 101)

@@ -259,9 +259,10 @@ def response(task_list):
     return out
 
 
-def outcome(status, task_list, err, closed=False, endpoint_url=None):
-    """The dict of a call's list, or the exception its status means (``closed``: close()
-    cancelled the call); frees the list and the error object."""
+def outcome(status, task_list, err, closed=False, endpoint_url=None, read=response):
+    """What ``read`` (by default :func:`response`, the dict) makes of a call's list, or the
+    exception its status means (``closed``: close() cancelled the call); frees the list and the
+    error object."""
     lib = N.lib()
     if not is_status(status, "OK"):
         if closed and is_status(status, "CANCELLED"):
@@ -269,7 +270,7 @@ def outcome(status, task_list, err, closed=False, endpoint_url=None):
             raise closed_error(status)
         raise exception(status, err, endpoint_url)
     try:
-        return response(task_list)
+        return read(task_list)
     finally:
         lib.storetasks_task_list_free(task_list)
 

@@ -231,6 +231,12 @@ _CALL_SIGNATURES = {
                                                        P(P(Error))]),
     "storetasks_client_describe_fleet_start": (_status, [P(ClientHandle), P(Fleet), P(Query), CallCallback,
                                                          ctypes.c_void_p, P(P(Call)), P(P(Error))]),
+    "storetasks_client_describe_fleet_pages_start": (_status, [P(ClientHandle), P(Fleet), P(Query), CallCallback,
+                                                               ctypes.c_void_p, P(P(Call)), P(P(Error))]),
+    # A fleet listing's page names its place (NULL for any other list; the account NULL for the
+    # client's own credentials).
+    "storetasks_task_list_region": (_char, [P(TaskList)]),
+    "storetasks_task_list_account": (_char, [P(TaskList)]),
     "storetasks_call_fd": (ctypes.c_int32, [P(Call)]),
     "storetasks_call_cancel": (None, [P(Call)]),
     "storetasks_call_take_list": (_status, [P(Call), P(P(TaskList)), P(P(Error))]),

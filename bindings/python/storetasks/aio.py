@@ -10,6 +10,8 @@ do not block::
                 print(task["AmiId"], task.get("ProgressPercentage"))
         await ec2.get_waiter("store_image_task_complete").wait(ImageIds=["ami-0123456789abcdef0"])
         fleet = await ec2.describe_store_image_tasks_fleet(Regions=["eu-west-3", "us-west-2"])
+        async for region, account, page in ec2.describe_store_image_tasks_fleet_pages(Regions=["eu-west-3"]):
+            print(region, account, len(page["StoreImageTaskResults"]))
 
 What it offers: ``await describe_store_image_tasks(**params)`` (one page, as
 ``storetasks_client_describe_start`` fetches it) and ``get_paginator("describe_store_image_tasks")``,
@@ -18,16 +20,17 @@ with ``await build_full_result()`` and ``async for ... in search(expression)``;
 ``get_waiter("store_image_task_complete")`` and ``waiter_names``, the waiter's ``await
 wait(**params)`` waiting for ``ImageIds`` (``storetasks_client_wait_start``) or ``Targets``
 (``storetasks_client_wait_targets_start``); ``await describe_store_image_tasks_fleet(**params)``
-(``storetasks_client_describe_fleet_start``); ``can_paginate``, ``close()`` and ``async with``.
+(``storetasks_client_describe_fleet_start``) and ``describe_store_image_tasks_fleet_pages(**params)``,
+an async iterator of ``(region, account, page)`` whose ``result`` holds each place's outcome once
+the iteration has ended (``storetasks_client_describe_fleet_pages_start``, see
+:class:`AsyncFleetPages`); ``can_paginate``, ``close()`` and ``async with``.
 The parameters, the result dictionaries and the exceptions are those of
-:class:`storetasks.Client`, its waiter (:mod:`storetasks.waiter`) and its fleet call
+:class:`storetasks.Client`, its waiter (:mod:`storetasks.waiter`) and its fleet calls
 (:mod:`storetasks.fleet`), with two differences in the waiter, whose wait that does not block
 reports no polls: ``wait()`` takes no ``progress`` callable, and a ``WaiterError`` has no
 ``last_response`` (None) but for a service error's, so that the reason of a timeout has no
-"Previously accepted state". The fleet listed page by page (the blocking client's
-``describe_store_image_tasks_fleet_pages``) has no call that does not block in libstoretasks, so
-this client has none: iterate it on a :class:`storetasks.Client`, in a thread
-(``asyncio.to_thread``).
+"Previously accepted state"; and one in the fleet listed page by page: an iteration left early
+leaves ``result`` None, as libstoretasks ends a cancelled call without outcomes.
 
 How a call waits: it starts the C call, which runs on the client's own threads, and takes what is
 ready; while the take answers ``STORETASKS_STATUS_PENDING`` it awaits a future that the event loop
@@ -37,8 +40,9 @@ the future through ``loop.call_soon_threadsafe``. No thread is started for a cal
 calls may be in flight on the loop's one thread.
 
 Cancelling the task that awaits a call (``task.cancel()``, ``asyncio.wait_for``, ``asyncio.timeout``)
-stops the wait, cancels the C call and frees it; so does closing an async iterator of pages
-(``aclose()``, or asyncio's own closing of a generator abandoned or left when the loop shuts down).
+stops the wait, cancels the C call and frees it; so does closing an async iterator of pages or of
+a fleet's pages (``aclose()``, or asyncio's own closing of a generator abandoned or left when the
+loop shuts down).
 """
 
 import asyncio
@@ -57,7 +61,7 @@ from .exceptions import ClientClosedError, ParamValidationError
 from .paginate import PageIterator, Paginator, _found, _Walk
 from .waiter import Waiter, wait_arguments, wait_parameters
 
-__all__ = ["AsyncClient", "AsyncPageIterator", "AsyncPaginator", "AsyncWaiter"]
+__all__ = ["AsyncClient", "AsyncFleetPages", "AsyncPageIterator", "AsyncPaginator", "AsyncWaiter"]
 
 #: Whether calls tell of their news through their callback rather than their descriptor: where
 #: there are no descriptors (Windows). The tests set it to run that way elsewhere too.
@@ -142,14 +146,14 @@ class _Call:
                 return status, out, err
             await self._news()
 
-    async def next(self, function):
-        """The dict of what the call hands over next (``function``: storetasks_call_take_list or
-        storetasks_call_next_page), or None at the end of a listing; raises the exception of a
-        failed call."""
+    async def next(self, function, read=M.response):
+        """What ``read`` (by default the dict) makes of the list the call hands over next
+        (``function``: storetasks_call_take_list or storetasks_call_next_page), or None at the end
+        of a listing; raises the exception of a failed call."""
         status, out, err = await self.take(function)
         if M.is_status(status, "OK") and not out:
             return None
-        return M.outcome(status, out, err, self.closed, self._endpoint_url)
+        return M.outcome(status, out, err, self.closed, self._endpoint_url, read)
 
     async def _news(self):
         """Returns once the call may have something to take."""
@@ -260,6 +264,60 @@ class AsyncPaginator(Paginator):
     PAGE_ITERATOR_CLS = AsyncPageIterator
 
 
+class AsyncFleetPages(fleet.FleetPagesBase):
+    """``AsyncClient.describe_store_image_tasks_fleet_pages(...)``: ``async for region, account,
+    page in ...`` gives the items of the blocking :class:`storetasks.fleet.FleetPages`, one per
+    page as it arrives from any place (each iteration runs the fleet call again, from the
+    beginning), and once an iteration has ended ``result`` is the blocking one's: each place's
+    outcome, with its ``"TaskCount"``. Over ``storetasks_client_describe_fleet_pages_start``:
+    at most two pages wait for the iteration in the call and ``max_concurrency`` in the listings,
+    which then wait for room, so memory stays bounded however slowly the loop runs.
+
+    Leaving the loop early cancels the native call and frees it: at once with ``await aclose()``
+    (of the object, or of the iterator ``__aiter__()`` returned) or at the end of an ``async
+    with`` block; after a ``break`` (or an exception out of the loop body), as soon as asyncio
+    has closed the abandoned generator, as for an iteration of pages. ``stopped`` is then True and
+    ``result`` None: libstoretasks ends a cancelled call without outcomes. Cancelling the task
+    that awaits a page frees the call too and leaves ``stopped`` False, as do the errors that end
+    the whole call, which the iteration raises.
+    """
+
+    def __aiter__(self):
+        return self._track(self._items())
+
+    async def aclose(self):
+        """Stops the iteration in progress, if any (as a ``break`` would). Safe to repeat."""
+        generator = self._last()
+        if generator is not None:
+            await generator.aclose()
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.aclose()
+
+    async def _items(self):
+        lib = N.calls()
+        delivered = fleet.Delivered()
+
+        def read(page):
+            return delivered.item(lib.storetasks_task_list_region(page), lib.storetasks_task_list_account(page), page)
+
+        with self._client._started("describe_store_image_tasks_fleet_pages",
+                                   "storetasks_client_describe_fleet_pages_start",
+                                   fleet.arguments(self._params)) as call:
+            try:
+                while (item := await call.next("storetasks_call_next_page", read)) is not None:
+                    if item:  # else a page of a place that failed with a task the package cannot read
+                        yield item
+            except GeneratorExit:
+                self.stopped = True
+                raise
+            status, result, err = await call.take("storetasks_call_take_fleet", N.FleetResult)
+        self._end(lib, status, result, err, None, call.closed, delivered)
+
+
 class AsyncWaiter(Waiter):
     """``get_waiter("store_image_task_complete")`` of an :class:`AsyncClient`: ``await
     wait(...)``, over ``storetasks_client_wait_start`` (``ImageIds``) or
@@ -364,6 +422,15 @@ class AsyncClient:
                            fleet.arguments(kwargs)) as call:
             status, result, err = await call.take("storetasks_call_take_fleet", N.FleetResult)
         return fleet.outcome(status, result, err, call.closed, self.endpoint_url)
+
+    def describe_store_image_tasks_fleet_pages(self, *args, **kwargs):
+        """The streaming form of ``describe_store_image_tasks_fleet`` (same parameters): an async
+        iterable of ``(region, account, page)`` whose ``result`` holds each place's outcome once
+        the iteration has ended, as :meth:`storetasks.Client.describe_store_image_tasks_fleet_pages`
+        gives them. See :class:`AsyncFleetPages`."""
+        if args:
+            raise TypeError("describe_store_image_tasks_fleet_pages() only accepts keyword arguments.")
+        return fleet.pages(self, kwargs, AsyncFleetPages)
 
     def can_paginate(self, operation_name):
         return operation_name in PAGINATED

@@ -43,7 +43,8 @@ KeyboardInterrupt and the other exceptions a signal handler raises.
 The call runs on a worker thread while the calling thread waits, so that Ctrl-C ends it at
 once: whatever interrupts the wait cancels the native call, lets it return and is then raised.
 On asyncio, ``await AsyncClient.describe_store_image_tasks_fleet(...)`` (:mod:`storetasks.aio`)
-makes the same call without a thread; the streaming form has no such counterpart.
+makes the same call without a thread, and ``async for region, account, page in
+AsyncClient.describe_store_image_tasks_fleet_pages(...)`` the streaming one.
 """
 
 import contextlib
@@ -163,6 +164,41 @@ def _place(lib, result, i, with_tasks):
     return out
 
 
+class Delivered:
+    """What an iteration of a streaming fleet call handed to its loop, by place (region, account):
+    the count of tasks, and the error of a place with a task the package cannot read, whose pages
+    from that one on are dropped (that place fails alone)."""
+
+    def __init__(self):
+        self._tasks = {}
+        self._unreadable = {}
+
+    def item(self, region, account, page):
+        """The ``(region, account, page dict)`` item of a page (``region`` and ``account`` as C
+        strings, ``page`` a task list, borrowed), or ``()`` for a page not handed to the loop."""
+        place = (N.text(region), N.text(account))
+        if place in self._unreadable:
+            return ()
+        try:
+            response = M.response(page)
+        except ResponseParserError as e:
+            self._unreadable[place] = _unreadable(e)
+            return ()
+        self._tasks[place] = self._tasks.get(place, 0) + len(response["StoreImageTaskResults"])
+        return (*place, response)
+
+    def outcomes(self, lib, result):
+        """The result dict of the streaming form for the call's storetasks_fleet_result (not
+        freed): each place's outcome, with the count and the error of a place that failed here."""
+        out = _places(lib, result, with_tasks=False)
+        for place in out["Places"]:
+            key = (place["Region"], place["Account"])
+            if key in self._unreadable:
+                place["TaskCount"] = self._tasks.get(key, 0)
+                place["Error"] = self._unreadable[key]
+        return out
+
+
 def _places(lib, result, with_tasks):
     """The result dict: ``"Places"``, and ``"Regions"``, its deprecated alias until 1.0 (the same
     list object, so that what is changed through one shows through the other)."""
@@ -224,7 +260,49 @@ def outcome(status, result, err, closed, endpoint_url, error=None):
         lib.storetasks_fleet_result_free(result)
 
 
-class FleetPages:
+class FleetPagesBase:
+    """What the streaming form shares with its asyncio counterpart (:mod:`storetasks.aio`): the
+    parameters, the iteration in progress, ``result`` and ``stopped``."""
+
+    def __init__(self, client, params):
+        self._client = client
+        self._params = params
+        self._running = None  # a weak reference to the last iteration's generator
+        self.result = None
+        self.stopped = False
+
+    def _track(self, generator):
+        """A new iteration's generator, remembered (weakly) for closing it; the last one's
+        outcome goes."""
+        self.result = None
+        self.stopped = False
+        self._running = weakref.ref(generator)
+        return generator
+
+    def _last(self):
+        """The generator of the last iteration, while it exists."""
+        return self._running() if self._running is not None else None
+
+    def _end(self, lib, status, result, err, error, closed, delivered):
+        """Ends an iteration whose call ended with ``status`` (``result``, its
+        storetasks_fleet_result on success, ``err`` its error object; ``closed``: close()
+        cancelled it): sets ``result`` to the outcomes (``delivered``, a :class:`Delivered`,
+        correcting them) unless ``error``, what stopped the iteration, is other than
+        GeneratorExit; then raises ``error``, or the call's failure (see _raise_failure). Frees
+        the result and the error object."""
+        if not M.is_status(status, "OK"):
+            _raise_failure(lib, status, err, error, closed, self._client.endpoint_url)
+        try:
+            # The outcomes of a loop that stopped early; none for a call that an error ended.
+            if error is None or isinstance(error, GeneratorExit):
+                self.result = delivered.outcomes(lib, result)
+        finally:
+            lib.storetasks_fleet_result_free(result)
+        if error is not None:
+            raise error
+
+
+class FleetPages(FleetPagesBase):
     """``Client.describe_store_image_tasks_fleet_pages(...)``: iterate it for
     ``(region, account, page)`` items, one per page as it arrives from any place (``account``
     None for the client's own credentials, ``page`` a boto3 response dict of that region's
@@ -244,21 +322,12 @@ class FleetPages:
     when the loop body may raise and the iterator could outlive it.
     """
 
-    def __init__(self, client, params):
-        self._client = client
-        self._params = params
-        self._running = None  # a weak reference to the last iteration's generator
-        self.result = None
-        self.stopped = False
-
     def __iter__(self):
-        generator = self._iterate()
-        self._running = weakref.ref(generator)
-        return generator
+        return self._track(self._iterate())
 
     def close(self):
         """Stops the iteration in progress, if any (as a ``break`` would). Safe to repeat."""
-        generator = self._running() if self._running is not None else None
+        generator = self._last()
         if generator is not None:
             generator.close()
 
@@ -269,8 +338,6 @@ class FleetPages:
         self.close()
 
     def _iterate(self):
-        self.result = None
-        self.stopped = False
         lib = N.lib()
         with arguments(self._params) as (fleet, query):
             cancel = lib.storetasks_cancel_new()
@@ -286,23 +353,13 @@ class FleetPages:
         # The worker's callback hands each page to the iterating thread and waits for it to ask
         # for the next one (True) or stop (False).
         worker = _worker.Worker(lib, cancel, "storetasks-fleet-pages")
-        # By (region, account), written by the worker: the tasks handed to the loop, and the
-        # error of a place with a task the package cannot read (its later pages are dropped).
-        delivered = {}
-        unreadable = {}
+        delivered = Delivered()  # written by the worker
 
         def on_page(region, account, page, _user_data):
             try:
-                place = (N.text(region), N.text(account))
-                if place in unreadable:
+                item = delivered.item(region, account, page)
+                if not item:
                     return worker.going()
-                try:
-                    response = M.response(page)
-                except ResponseParserError as e:
-                    unreadable[place] = _unreadable(e)  # that place fails alone
-                    return worker.going()
-                delivered[place] = delivered.get(place, 0) + len(response["StoreImageTaskResults"])
-                item = (*place, response)
             except BaseException as e:  # noqa: BLE001 - raised by the iterating thread
                 item = e
             return worker.offer(item)
@@ -327,27 +384,12 @@ class FleetPages:
             # Never leave while the worker runs: the C call uses `fleet`, `query`, `cancel` and
             # `callback`. What interrupts this is raised afterwards.
             status, error = worker.finish(error)
-        status = _worker.ran(status, error)
-        if M.is_status(status, "OK"):
-            try:
-                # The outcomes of a loop that stopped early; none for a call that an error ended.
-                if error is None or isinstance(error, GeneratorExit):
-                    self.result = _places(lib, result, with_tasks=False)
-                    for place in self.result["Places"]:
-                        key = (place["Region"], place["Account"])
-                        if key in unreadable:
-                            place["TaskCount"] = delivered.get(key, 0)
-                            place["Error"] = unreadable[key]
-            finally:
-                lib.storetasks_fleet_result_free(result)
-            if error is not None:
-                raise error
-            return
-        _raise_failure(lib, status, err, error, worker.closed, self._client.endpoint_url)
+        self._end(lib, _worker.ran(status, error), result, err, error, worker.closed, delivered)
 
 
-def pages(client, params):
-    """``Client.describe_store_image_tasks_fleet_pages``: parameters checked now, the call made
-    when the result is iterated."""
+def pages(client, params, kind=FleetPages):
+    """``Client.describe_store_image_tasks_fleet_pages`` (or its asyncio form, with ``kind`` the
+    class of :mod:`storetasks.aio`): parameters checked now, the call made when the result is
+    iterated."""
     validate(params)
-    return FleetPages(client, dict(params))
+    return kind(client, dict(params))
