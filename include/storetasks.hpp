@@ -13,9 +13,10 @@
  *       std::cout << place.region << ": " << (place.error ? place.error->what() : std::to_string(place.tasks.size())) << '\n';
  *
  * Ownership: Config, Query, Fleet, Client, TaskList, FleetResult, Cancel and the owners of calls
- * that do not block (Call, PendingCall, PageCall, AsyncList) own one C object each, are move-only
- * and free it in their destructor. A moved-from object may only be assigned to or destroyed; a
- * call on a moved-from Client throws Error(Status::InvalidArgument).
+ * that do not block (Call, PendingCall, PendingFleet, PageCall, FleetPageCall, AsyncList,
+ * AsyncFleet) own one C object each, are move-only and free it in their destructor. A moved-from
+ * object may only be assigned to or destroyed; a call on a moved-from Client throws
+ * Error(Status::InvalidArgument).
  *
  * Lifetimes: a Task is a view. Its string_views point into the TaskList it came from and are
  * valid until that list is destroyed (moving the list keeps them valid). The TaskList handed to a
@@ -47,14 +48,23 @@
  *   storetasks::Call call = client.describe_async(query, [](storetasks::Result r) { ... });
  *   storetasks::PageCall pages = client.describe_pages_async(query);
  *   while (std::optional<storetasks::TaskList> page = pages.wait_next_page()) { ... }
+ *   storetasks::AsyncList done = client.wait_async({"ami-0123456789abcdef0"});
+ *   storetasks::AsyncFleet fleet = client.describe_fleet_async(storetasks::Fleet().region("eu-west-3"));
+ *   storetasks::FleetPageCall places = client.describe_fleet_pages_async(storetasks::Fleet().all_regions());
+ *   while (std::optional<storetasks::TaskList> page = places.wait_next_page())
+ *       std::cout << page->region().value_or("") << ": " << page->size() << '\n';
+ *   std::optional<storetasks::FleetResult> outcome = places.take_fleet();  // each place's outcome
  *
- * An AsyncList (describe_async, describe_all_async) sets a std::future from a library thread. The
- * callback forms hand a Result (the list, or the Error) to a function that runs on a library
- * thread: it must return quickly, and an exception it throws is dropped. A PendingCall
- * (describe_start, describe_all_start) and a PageCall (describe_pages_async) leave the taking to
- * their owner, without waiting (take(), next_page(): nullopt while nothing is ready), from an
- * event loop that waits on fd(), or after wait(). Each owner has cancel(); destroying it stops
- * its call too, at once (waiting only for a callback of that call running at that moment).
+ * An AsyncList (describe_async, describe_all_async, wait_async, wait_targets_async) or an
+ * AsyncFleet (describe_fleet_async) sets a std::future from a library thread. The callback forms
+ * hand a Result (the list, or the Error) or a FleetOutcome (the FleetResult, or the Error) to a
+ * function that runs on a library thread: it must return quickly, and an exception it throws is
+ * dropped. A PendingCall (describe_start, describe_all_start, wait_start, wait_targets_start), a
+ * PendingFleet (describe_fleet_start), a PageCall (describe_pages_async) and a FleetPageCall
+ * (describe_fleet_pages_async) leave the taking to their owner, without waiting (take(),
+ * next_page(), take_fleet(): nullopt while nothing is ready), from an event loop that waits on
+ * fd(), or after wait(). Each owner has cancel(); destroying it stops its call too, at once
+ * (waiting only for a callback of that call running at that moment).
  *
  * Threads: a Client may be used by any number of threads at once, and a Cancel triggered from
  * any thread. A Config or Query must not be changed by two threads at once; once built, a Query
@@ -493,11 +503,18 @@ public:
     /// system_clock cannot represent, and puts that task's Error(Status::Response) in `refused`
     /// (nullopt when every task converts). get() and to_json() still give the whole C list.
     static TaskList view_until_refused(const storetasks_task_list* list, std::optional<Error>& refused) {
-        return TaskList(list, refused);
+        return TaskList(nullptr, list, refused);
     }
     /// Takes ownership of a C list (freed by the destructor, also when this throws
     /// Error(Status::Response) for a start time system_clock cannot represent).
     static TaskList adopt(storetasks_task_list* list) { return TaskList(list, list); }
+#ifdef STORETASKS_HPP_ASYNC
+    /// Takes ownership of a C list, as adopt(), holding its tasks up to the first whose start time
+    /// system_clock cannot represent, as view_until_refused() does.
+    static TaskList adopt_until_refused(storetasks_task_list* list, std::optional<Error>& refused) {
+        return TaskList(list, list, refused);
+    }
+#endif  // STORETASKS_HPP_ASYNC
 
     TaskList(TaskList&& other) noexcept
         : owner_(std::move(other.owner_)), list_(std::exchange(other.list_, nullptr)), tasks_(std::move(other.tasks_)) {
@@ -540,6 +557,17 @@ public:
         return detail::view(storetasks_task_list_request_id(list_));
     }
 
+#ifdef STORETASKS_HPP_ASYNC
+    /// The region a page of a FleetPageCall (Client::describe_fleet_pages_async) came from;
+    /// nullopt for any other list.
+    std::optional<std::string_view> region() const noexcept { return detail::view(storetasks_task_list_region(list_)); }
+    /// The account a page of a FleetPageCall came from; nullopt for the client's own credentials
+    /// and for any other list.
+    std::optional<std::string_view> account() const noexcept {
+        return detail::view(storetasks_task_list_account(list_));
+    }
+#endif  // STORETASKS_HPP_ASYNC
+
     /// The JSON `aws ec2 describe-store-image-tasks --output json` prints for these tasks.
     std::string to_json() const {
         char* json = nullptr;
@@ -558,7 +586,10 @@ private:
         convert(refused);
         if (refused) throw std::move(*refused);
     }
-    TaskList(const storetasks_task_list* list, std::optional<Error>& refused) : list_(list) { convert(refused); }
+    TaskList(storetasks_task_list* owned, const storetasks_task_list* list, std::optional<Error>& refused)
+        : owner_(owned), list_(list) {
+        convert(refused);
+    }
 
     /// Views the C tasks up to the first that Task::from refuses, whose error (with the request
     /// id of the reply, when the list has one) goes to `refused`.
@@ -595,6 +626,53 @@ public:
 private:
     detail::Owned<storetasks_cancel> p_;
 };
+
+namespace detail {
+
+/// What a fleet listing's caller knows of one place: the tasks handed to it, and the error of a
+/// page holding a task whose start time system_clock cannot represent.
+struct FleetPageState {
+    std::string region;
+    std::optional<std::string> account;
+    std::size_t delivered = 0;
+    std::optional<Error> refused;
+};
+
+/// The places of a fleet listing whose pages reach their caller one by one (describe_fleet_pages,
+/// FleetPageCall). A page holding a task whose start time system_clock cannot represent is not
+/// handed on: its place is marked failed and its later pages are passed over, while the other
+/// places go on; FleetResult::refuse then fails the place in the listing's result.
+struct FleetPages {
+    std::vector<FleetPageState> places;
+
+    FleetPageState& place(const char* region, const char* account) {
+        const std::string_view where = region ? std::string_view(region) : std::string_view();
+        for (FleetPageState& p : places)
+            if (p.region == where && (account ? p.account == std::string_view(account) : !p.account)) return p;
+        places.push_back(FleetPageState{std::string(where), copy(account), 0, std::nullopt});
+        return places.back();
+    }
+
+    /// The page of place (`region`, `account`) to hand on, made by `make(refused)` (a TaskList
+    /// of the page that holds its tasks up to the first that system_clock cannot represent, whose
+    /// error goes to `refused`), with its tasks counted; nullopt for a page of a failed place, or
+    /// one that fails its place now.
+    template <class Make>
+    std::optional<TaskList> accept(const char* region, const char* account, Make&& make) {
+        FleetPageState& state = place(region, account);
+        if (state.refused) return std::nullopt;
+        std::optional<Error> refused;
+        TaskList list = make(refused);
+        if (refused) {
+            state.refused = std::move(refused);
+            return std::nullopt;
+        }
+        state.delivered += list.size();
+        return std::optional<TaskList>(std::move(list));
+    }
+};
+
+}  // namespace detail
 
 /// One (account, region) place of a fleet call, viewed in the FleetResult that holds it: its
 /// strings and tasks are valid until that result is destroyed.
@@ -683,6 +761,7 @@ public:
 
 private:
     friend class Client;
+    friend class FleetPageCall;
 
     explicit FleetResult(storetasks_fleet_result* result) : p_(result) {
         const std::size_t n = storetasks_fleet_result_len(result);
@@ -709,14 +788,22 @@ private:
         }
     }
 
-    /// describe_fleet_pages: a place whose page held a task system_clock cannot represent fails
-    /// with that error, having delivered `delivered` tasks to the callback.
-    void refuse(std::size_t i, Error error, std::size_t delivered) {
-        FleetPlace& place = places_[i];
-        place.task_count = delivered;
-        if (place.error) return;
-        place.error = std::move(error);
-        refused_++;
+    /// The end of a listing page by page (describe_fleet_pages, FleetPageCall): a place whose
+    /// page held a task system_clock cannot represent fails with that error, having handed on
+    /// the tasks `pages` counted.
+    void refuse(detail::FleetPages& pages) {
+        for (detail::FleetPageState& state : pages.places) {
+            if (!state.refused) continue;
+            for (FleetPlace& place : places_) {
+                if (place.region != state.region || place.account != state.account) continue;
+                place.task_count = state.delivered;
+                if (!place.error) {
+                    place.error = std::move(state.refused);
+                    refused_++;
+                }
+                break;
+            }
+        }
     }
 
     detail::Owned<storetasks_fleet_result> p_;
@@ -751,55 +838,32 @@ bool on_page(const storetasks_task_list* page, void* user_data) noexcept {
     }
 }
 
-/// What describe_fleet_pages knows of one place: the tasks its callback received, and the error
-/// of a page holding a task whose start time system_clock cannot represent.
-struct FleetPageState {
-    std::string region;
-    std::optional<std::string> account;
-    std::size_t delivered = 0;
-    std::optional<Error> refused;
-};
-
 template <class F>
 struct FleetPageContext {
     F* callback;
     std::exception_ptr error;
-    std::vector<FleetPageState> places;
-
-    FleetPageState& place(const char* region, const char* account) {
-        const std::string_view where = region ? std::string_view(region) : std::string_view();
-        for (FleetPageState& p : places)
-            if (p.region == where && (account ? p.account == std::string_view(account) : !p.account)) return p;
-        places.push_back(FleetPageState{std::string(where), copy(account), 0, std::nullopt});
-        return places.back();
-    }
+    FleetPages pages;
 };
 
 /// The C callback of describe_fleet_pages, with the same rules as on_page. A page holding a task
-/// whose start time system_clock cannot represent is not handed on: its place is marked failed
-/// and its later pages are passed over, while the other places go on.
+/// whose start time system_clock cannot represent is not handed on (see FleetPages).
 template <class F>
 bool on_fleet_page(const char* region, const char* account, const storetasks_task_list* page,
                    void* user_data) noexcept {
     auto* ctx = static_cast<FleetPageContext<F>*>(user_data);
     try {
-        FleetPageState& place = ctx->place(region, account);
-        if (place.refused) return true;
-        std::optional<Error> refused;
-        const TaskList list = TaskList::view_until_refused(page, refused);
-        if (refused) {
-            place.refused = std::move(refused);
-            return true;
-        }
-        place.delivered += list.size();
+        const std::optional<TaskList> list = ctx->pages.accept(region, account, [page](std::optional<Error>& refused) {
+            return TaskList::view_until_refused(page, refused);
+        });
+        if (!list) return true;
         const std::string_view where = region ? std::string_view(region) : std::string_view();
         const std::optional<std::string_view> who = view(account);
         if constexpr (std::is_void_v<std::invoke_result_t<F&, std::string_view, std::optional<std::string_view>,
                                                           const TaskList&>>) {
-            (*ctx->callback)(where, who, list);
+            (*ctx->callback)(where, who, *list);
             return true;
         } else {
-            return static_cast<bool>((*ctx->callback)(where, who, list));
+            return static_cast<bool>((*ctx->callback)(where, who, *list));
         }
     } catch (...) {
         ctx->error = std::current_exception();
@@ -879,18 +943,60 @@ inline bool on_progress(const storetasks_task_list* tasks, void* user_data) noex
     }
 }
 
+/// Throws for a wait option the library refused, with its reason (read after the setter call).
+inline void check_wait_option(storetasks_wait_options* options, storetasks_status status) {
+    check_setter(status, storetasks_wait_options_last_error(options));
+}
+
+/// The C options of a wait, built from `options` without its progress callback.
+inline Owned<storetasks_wait_options> wait_options(const WaitOptions& options) {
+    Owned<storetasks_wait_options> out(allocated(storetasks_wait_options_new()));
+    storetasks_wait_options* o = out.get();
+    check_wait_option(o, storetasks_wait_options_set_delays(o, to_ms(options.min_delay, "min delay"),
+                                                            to_ms(options.max_delay, "max delay")));
+    check_wait_option(o, storetasks_wait_options_set_timeout(o, to_ms(options.timeout, "wait timeout")));
+    check_wait_option(o, storetasks_wait_options_set_not_found_grace(
+                             o, to_ms(options.not_found_grace, "not-found grace")));
+    return out;
+}
+
+/// The image ids of a wait for C, valid while `ids` is.
+inline std::vector<const char*> wait_ids(const std::vector<std::string>& ids) {
+    std::vector<const char*> out;
+    out.reserve(ids.size());
+    for (const auto& id : ids) out.push_back(c_str(id, "image id"));
+    return out;
+}
+
+/// The targets of a wait for C, valid while `targets` is (an empty region or role: NULL).
+inline std::vector<storetasks_wait_target> wait_targets(const std::vector<WaitTarget>& targets) {
+    std::vector<storetasks_wait_target> out;
+    out.reserve(targets.size());
+    for (std::size_t i = 0; i < targets.size(); i++) {
+        const WaitTarget& t = targets[i];
+        const std::string at = "targets[" + std::to_string(i) + "].";
+        out.push_back(storetasks_wait_target{
+            t.region.empty() ? nullptr : c_str(t.region, (at + "region").c_str()),
+            t.role_arn.empty() ? nullptr : c_str(t.role_arn, (at + "role_arn").c_str()),
+            c_str(t.image_id, (at + "image_id").c_str())});
+    }
+    return out;
+}
+
 }  // namespace detail
 
 #ifdef STORETASKS_HPP_ASYNC
-/// The outcome of a call that does not block, as its callback receives it: the list the blocking
-/// call would have returned (the callback's to keep: move it out of value()), or the exception it
-/// would have thrown. Move-only.
-class Result {
+/// The outcome of a call that does not block, as its callback receives it: what the blocking call
+/// would have returned (the callback's to keep: move it out of value()), or the exception it
+/// would have thrown. Result is a list call's (a listing, a wait), FleetOutcome a fleet call's.
+/// Move-only.
+template <class T>
+class Outcome {
 public:
-    explicit Result(TaskList list) noexcept : list_(std::move(list)) {}
+    explicit Outcome(T value) noexcept : value_(std::move(value)) {}
     /// A failure; throws std::invalid_argument for a null `failure`.
-    explicit Result(std::exception_ptr failure) : failure_(std::move(failure)) {
-        if (!failure_) throw std::invalid_argument("storetasks::Result: a failure needs an exception");
+    explicit Outcome(std::exception_ptr failure) : failure_(std::move(failure)) {
+        if (!failure_) throw std::invalid_argument("storetasks::Outcome: a failure needs an exception");
         try {
             std::rethrow_exception(failure_);
         } catch (const Error& e) {
@@ -899,19 +1005,19 @@ public:
         }
     }
 
-    /// Whether the call succeeded: value() holds its list.
-    bool ok() const noexcept { return list_.has_value(); }
+    /// Whether the call succeeded: value() holds what it returned.
+    bool ok() const noexcept { return value_.has_value(); }
     explicit operator bool() const noexcept { return ok(); }
-    /// The list; throws what the call threw when it failed.
-    TaskList& value() & {
-        if (!list_) std::rethrow_exception(failure_);
-        return *list_;
+    /// What the call returned; throws what the call threw when it failed.
+    T& value() & {
+        if (!value_) std::rethrow_exception(failure_);
+        return *value_;
     }
-    const TaskList& value() const& {
-        if (!list_) std::rethrow_exception(failure_);
-        return *list_;
+    const T& value() const& {
+        if (!value_) std::rethrow_exception(failure_);
+        return *value_;
     }
-    TaskList&& value() && { return std::move(value()); }
+    T&& value() && { return std::move(value()); }
     /// The Error the call failed with; nullptr when it succeeded, or when what it threw is not an
     /// Error (std::bad_alloc: see exception()).
     const Error* error() const noexcept { return error_ ? &*error_ : nullptr; }
@@ -919,17 +1025,23 @@ public:
     const std::exception_ptr& exception() const noexcept { return failure_; }
 
 private:
-    std::optional<TaskList> list_;
+    std::optional<T> value_;
     std::exception_ptr failure_;
     std::optional<Error> error_;
 };
+
+/// The outcome of a list call (describe_async, describe_all_async, wait_async,
+/// wait_targets_async): its TaskList, or its exception.
+using Result = Outcome<TaskList>;
+/// The outcome of describe_fleet_async: its FleetResult, or its exception.
+using FleetOutcome = Outcome<FleetResult>;
 
 namespace detail {
 
 /// What a call that does not block shares with its C callback, which runs on a library thread:
 /// how many times the callback ran (the blocking waits of PendingCall and PageCall sleep until it
-/// runs again), what the callback does with a list call's outcome, if anything (AsyncList and the
-/// callback form take it there), and whether the owner has let the call go.
+/// runs again), what the callback does with a call's outcome, if anything (AsyncList and the
+/// callback forms take it there), and whether the owner has let the call go.
 struct CallState : std::enable_shared_from_this<CallState> {
     std::mutex lock;
     std::condition_variable changed;
@@ -959,32 +1071,67 @@ inline void on_call(storetasks_call* call, void* user_data) noexcept {
     }
 }
 
-/// Takes the outcome of a list call that has ended: its list, or the exception the blocking call
-/// would have thrown.
-inline Result take_result(storetasks_call* call) {
-    storetasks_task_list* list = nullptr;
+/// How the outcome of a call that delivers one result is taken from C, by its type: the C object
+/// it adopts, the C take function, and the name of the owner that delivers it as a future.
+template <class T>
+struct Taking;
+
+template <>
+struct Taking<TaskList> {
+    using Raw = storetasks_task_list;
+    static constexpr const char* owner = "AsyncList";
+    static storetasks_status take(storetasks_call* call, Raw** out, storetasks_error** err) noexcept {
+        return storetasks_call_take_list(call, out, err);
+    }
+};
+
+template <>
+struct Taking<FleetResult> {
+    using Raw = storetasks_fleet_result;
+    static constexpr const char* owner = "AsyncFleet";
+    static storetasks_status take(storetasks_call* call, Raw** out, storetasks_error** err) noexcept {
+        return storetasks_call_take_fleet(call, out, err);
+    }
+};
+
+/// Takes the outcome of a call without waiting: nullopt while it runs; once it has ended, what the
+/// blocking call would have returned, or it throws the Error that call would have thrown.
+template <class T>
+std::optional<T> take(storetasks_call* call) {
+    typename Taking<T>::Raw* raw = nullptr;
     storetasks_error* err = nullptr;
-    const storetasks_status status = storetasks_call_take_list(call, &list, &err);
+    const storetasks_status status = Taking<T>::take(call, &raw, &err);
+    if (status == STORETASKS_STATUS_PENDING) return std::nullopt;
+    check(status, err);
+    return T::adopt(raw);
+}
+
+/// Takes the outcome of a call that has ended: what the blocking call would have returned, or the
+/// exception it would have thrown.
+template <class T>
+Outcome<T> take_outcome(storetasks_call* call) {
     try {
-        check(status, err);
-        return Result(TaskList::adopt(list));
+        std::optional<T> value = take<T>(call);
+        if (!value) throw Error(Status::Pending, "the call has not ended");  // its callback runs at the end
+        return Outcome<T>(std::move(*value));
     } catch (...) {
-        return Result(std::current_exception());
+        return Outcome<T>(std::current_exception());
     }
 }
 
-/// The promise behind an AsyncList, settled once: by the call's callback, or by the AsyncList
+/// The promise behind an AsyncCall, settled once: by the call's callback, or by the AsyncCall
 /// when it is destroyed first.
+template <class T>
 struct Promised {
-    std::promise<TaskList> promise;
+    std::promise<T> promise;
     std::atomic<bool> settled{false};
 
-    void settle(Result result) {
+    void settle(Outcome<T> outcome) {
         if (settled.exchange(true)) return;
-        if (result.ok())
-            promise.set_value(std::move(result).value());
+        if (outcome.ok())
+            promise.set_value(std::move(outcome).value());
         else
-            promise.set_exception(result.exception());
+            promise.set_exception(outcome.exception());
     }
 };
 
@@ -1002,15 +1149,50 @@ struct ListStart {
     }
 };
 
+/// The C start function of wait (`targets` nullopt) or wait_targets with its client, what it
+/// waits for and its options (which the library copies at the start), called as ListStart is.
+struct WaitStart {
+    const storetasks_client* client;
+    std::vector<const char*> ids;
+    std::optional<std::vector<storetasks_wait_target>> targets;
+    Owned<storetasks_wait_options> options;
+
+    storetasks_status operator()(storetasks_call_callback callback, void* user_data, storetasks_call** call,
+                                 storetasks_error** err) const {
+        return targets ? storetasks_client_wait_targets_start(client, targets->data(), targets->size(), options.get(),
+                                                              callback, user_data, call, err)
+                       : storetasks_client_wait_start(client, ids.data(), ids.size(), options.get(), callback,
+                                                      user_data, call, err);
+    }
+};
+
+/// The C start function of describe_fleet (`pages` false) or of a fleet listing page by page,
+/// with its client, fleet and query (which the library copies at the start), called as ListStart
+/// is.
+struct FleetStart {
+    const storetasks_client* client;
+    const storetasks_fleet* fleet;
+    const storetasks_query* query;
+    bool pages;
+
+    storetasks_status operator()(storetasks_call_callback callback, void* user_data, storetasks_call** call,
+                                 storetasks_error** err) const {
+        return pages
+                   ? storetasks_client_describe_fleet_pages_start(client, fleet, query, callback, user_data, call, err)
+                   : storetasks_client_describe_fleet_start(client, fleet, query, callback, user_data, call, err);
+    }
+};
+
 }  // namespace detail
 
 /// A call that does not block, running on its client's threads: the owner of the C call (made by
 /// a Client::*_async or *_start function). Move-only. The destructor stops the call if it still
 /// runs and frees it, with whatever it produced that nobody took; it returns at once, unless the
 /// call's callback is running on another thread at that moment: then it waits for that callback to
-/// return. The Call handed back by the callback forms of describe_async and describe_all_async is
-/// only this: keep it for as long as the callback should run (a Call dropped at once stops its
-/// call at once, hence [[nodiscard]]).
+/// return. The Call handed back by the callback forms (describe_async, describe_all_async,
+/// wait_async, wait_targets_async and describe_fleet_async with a function) is only this: keep it
+/// for as long as the callback should run (a Call dropped at once stops its call at once, hence
+/// [[nodiscard]]).
 class [[nodiscard]] Call {
 public:
     /// An owner of no call, for one to be assigned to it later.
@@ -1031,8 +1213,8 @@ public:
     /// Stops the call: unless it has already ended, it ends with Error(Status::Cancelled) soon.
     /// Thread-safe, also inside the call's callback.
     void cancel() const noexcept { storetasks_call_cancel(p_.get()); }
-    /// Whether the call has ended with nothing left before its end: a list call's outcome is ready
-    /// (or was taken); every page of a page-by-page call was taken and its end is ready (or was
+    /// Whether the call has ended with nothing left before its end: a call's outcome is ready (or
+    /// was taken); every page of a page-by-page call was taken and its end is ready (or was
     /// taken). Thread-safe.
     bool finished() const noexcept { return storetasks_call_finished(p_.get()); }
     /// A descriptor that is readable while the call has something to take, for an event loop
@@ -1086,25 +1268,21 @@ private:
     detail::Owned<storetasks_call> p_;
 };
 
-/// A list call whose outcome its owner takes itself, from an event loop or a thread of its own
-/// (Client::describe_start, Client::describe_all_start): take() gives nothing while it runs, then
-/// its list or its exception. Used by one thread at a time (cancel() from any).
-class [[nodiscard]] PendingCall : public Call {
+/// A call whose outcome its owner takes itself, from an event loop or a thread of its own: take()
+/// gives nothing while it runs, then what the blocking call returns, or its exception. A
+/// PendingCall takes a list (Client::describe_start, describe_all_start, wait_start,
+/// wait_targets_start), a PendingFleet a fleet's outcome (Client::describe_fleet_start). Used by
+/// one thread at a time (cancel() from any).
+template <class T>
+class [[nodiscard]] PendingResult : public Call {
 public:
     /// An owner of no call, for one to be assigned to it later.
-    PendingCall() noexcept = default;
+    PendingResult() noexcept = default;
 
-    /// The outcome, taken without waiting: nullopt while the call runs. Once it has ended, the
-    /// list the blocking call would have returned, or it throws the Error that call would have
-    /// thrown. Only once: afterwards it throws Error(Status::InvalidArgument).
-    std::optional<TaskList> take() {
-        storetasks_task_list* list = nullptr;
-        storetasks_error* err = nullptr;
-        const storetasks_status status = storetasks_call_take_list(p(), &list, &err);
-        if (status == STORETASKS_STATUS_PENDING) return std::nullopt;
-        detail::check(status, err);
-        return TaskList::adopt(list);
-    }
+    /// The outcome, taken without waiting: nullopt while the call runs. Once it has ended, what
+    /// the blocking call would have returned, or it throws the Error that call would have thrown.
+    /// Only once: afterwards it throws Error(Status::InvalidArgument).
+    std::optional<T> take() { return detail::take<T>(p()); }
     /// Blocks until the call has ended (take() then gives its outcome).
     void wait() const {
         wait_news([this](std::uint64_t) { return finished(); });
@@ -1117,45 +1295,79 @@ public:
 
 private:
     friend class Client;
-    explicit PendingCall(Call call) noexcept : Call(std::move(call)) {}
+    explicit PendingResult(Call call) noexcept : Call(std::move(call)) {}
 };
 
-/// A listing delivered page by page (Client::describe_pages_async): at most two pages wait for the
-/// caller, and the listing waits for room, so memory stays bounded however slowly pages are taken.
-/// Used by one thread at a time (cancel() from any).
-class [[nodiscard]] PageCall : public Call {
+/// A list call whose list its owner takes (see PendingResult).
+using PendingCall = PendingResult<TaskList>;
+/// A fleet call whose FleetResult its owner takes (see PendingResult).
+using PendingFleet = PendingResult<FleetResult>;
+
+namespace detail {
+
+/// What PageCall does with the pages it takes: hands each one out, and ends the listing with the
+/// Error(Status::Response) of a page holding a task whose start time system_clock cannot
+/// represent.
+struct ListPages {
+    std::optional<TaskList> accept(storetasks_task_list* page) { return TaskList::adopt(page); }
+};
+
+/// What FleetPageCall does with the pages it takes: as describe_fleet_pages, a page holding a task
+/// whose start time system_clock cannot represent fails its place alone (see FleetPages).
+struct FleetListPages : FleetPages {
+    std::optional<TaskList> accept(storetasks_task_list* page) {
+        Owned<storetasks_task_list> owned(page);
+        return FleetPages::accept(storetasks_task_list_region(page), storetasks_task_list_account(page),
+                                  [&owned](std::optional<Error>& refused) {
+                                      return TaskList::adopt_until_refused(owned.release(), refused);
+                                  });
+    }
+};
+
+}  // namespace detail
+
+/// A listing delivered page by page: at most two pages wait for the caller, and the listing waits
+/// for room, so memory stays bounded however slowly pages are taken. A PageCall lists one place
+/// (Client::describe_pages_async); a FleetPageCall, which adds the fleet's outcome, every place of
+/// a fleet. `Pages` says what is done with each page taken (detail::ListPages,
+/// detail::FleetListPages). Used by one thread at a time (cancel() from any).
+template <class Pages>
+class [[nodiscard]] BasicPageCall : public Call {
 public:
     /// An owner of no call, for one to be assigned to it later.
-    PageCall() noexcept = default;
+    BasicPageCall() noexcept = default;
 
     /// The next page, taken without waiting; nullopt when none is ready yet or when the listing
     /// has ended: ended() says which. Throws the Error that ended the listing early, once (the
-    /// pages before it stay delivered; ended() is then true), including Error(Status::Response)
-    /// for a page holding a task whose start time system_clock cannot represent, which stops the
-    /// listing as it stops describe_pages.
+    /// pages before it stay delivered; ended() is then true). A PageCall's page holding a task
+    /// whose start time system_clock cannot represent throws Error(Status::Response) and stops
+    /// the listing as it stops describe_pages; a FleetPageCall's fails its place as it fails it
+    /// in describe_fleet_pages.
     std::optional<TaskList> next_page() {
-        if (ended_) return std::nullopt;
-        const std::uint64_t seen = news();
-        storetasks_task_list* page = nullptr;
-        storetasks_error* err = nullptr;
-        const storetasks_status status = storetasks_call_next_page(p(), &page, &err);
-        idle_since_.reset();
-        if (status == STORETASKS_STATUS_PENDING) {
-            idle_since_ = seen;
-            return std::nullopt;
+        while (!ended_) {
+            const std::uint64_t seen = news();
+            storetasks_task_list* page = nullptr;
+            storetasks_error* err = nullptr;
+            const storetasks_status status = storetasks_call_next_page(p(), &page, &err);
+            idle_since_.reset();
+            if (status == STORETASKS_STATUS_PENDING) {
+                idle_since_ = seen;
+                return std::nullopt;
+            }
+            if (status != STORETASKS_STATUS_OK || !page) {
+                ended_ = true;
+                detail::check(status, err);
+                return std::nullopt;
+            }
+            try {
+                if (std::optional<TaskList> list = pages_.accept(page)) return list;
+            } catch (...) {
+                ended_ = true;
+                cancel();
+                throw;
+            }
         }
-        if (status != STORETASKS_STATUS_OK || !page) {
-            ended_ = true;
-            detail::check(status, err);
-            return std::nullopt;
-        }
-        try {
-            return TaskList::adopt(page);
-        } catch (...) {
-            ended_ = true;
-            cancel();
-            throw;
-        }
+        return std::nullopt;
     }
     /// Whether next_page() has reached the end of the listing (or thrown what ended it).
     bool ended() const noexcept { return ended_; }
@@ -1179,30 +1391,69 @@ public:
         return wait_news([this](std::uint64_t news) { return ready(news); }, std::optional(timeout));
     }
 
+protected:
+    explicit BasicPageCall(Call call) noexcept : Call(std::move(call)) {}
+
+    Pages& pages() noexcept { return pages_; }
+
 private:
     friend class Client;
-    explicit PageCall(Call call) noexcept : Call(std::move(call)) {}
 
     bool ready(std::uint64_t news) const noexcept { return ended_ || !idle_since_ || news != *idle_since_; }
 
+    Pages pages_;
     bool ended_ = false;
     /// The callback's count when next_page() last found nothing (nullopt: it found something;
     /// 0 before the first next_page(), which waits for the first news).
     std::optional<std::uint64_t> idle_since_ = 0;
 };
 
-/// A list call running on its client's threads whose outcome comes as a std::future
-/// (Client::describe_async, Client::describe_all_async): get() waits for the list, or throws the
-/// Error the blocking call would have thrown. The future is set from the call's callback, on a
+/// A listing of one place page by page (Client::describe_pages_async); see BasicPageCall.
+using PageCall = BasicPageCall<detail::ListPages>;
+
+/// A fleet listed page by page (Client::describe_fleet_pages_async): the pages of every place, as
+/// they come, each naming its place (TaskList::region(), TaskList::account()); at most two wait in
+/// the call and Config::max_concurrency in the listings, which then wait for room. Once
+/// next_page() has reached the end, take_fleet() gives the outcome of every place. Stopping early
+/// is cancel() or destroying the owner. Used by one thread at a time (cancel() from any).
+class [[nodiscard]] FleetPageCall : public BasicPageCall<detail::FleetListPages> {
+public:
+    /// An owner of no call, for one to be assigned to it later.
+    FleetPageCall() noexcept = default;
+
+    /// The outcome of every place, taken without waiting once the listing has ended (when
+    /// next_page() has reached the end; the pages not taken by then are dropped): nullopt while
+    /// it runs. It is what describe_fleet_pages returns: each place's error or none, and its
+    /// task_count, with empty task lists; a place failed by a page holding a task whose start
+    /// time system_clock cannot represent has that Error(Status::Response) and counts the tasks
+    /// handed out before it. Throws Error(Status::Cancelled) for a listing stopped by cancel(),
+    /// as describe_fleet_pages throws for its Cancel. Only once: afterwards it throws
+    /// Error(Status::InvalidArgument).
+    std::optional<FleetResult> take_fleet() {
+        std::optional<FleetResult> out = detail::take<FleetResult>(p());
+        if (out) out->refuse(pages());
+        return out;
+    }
+
+private:
+    friend class Client;
+    explicit FleetPageCall(Call call) noexcept : BasicPageCall(std::move(call)) {}
+};
+
+/// A call running on its client's threads whose outcome comes as a std::future: get() waits for
+/// it, or throws the Error the blocking call would have thrown. An AsyncList delivers a list
+/// (Client::describe_async, describe_all_async, wait_async, wait_targets_async), an AsyncFleet a
+/// FleetResult (Client::describe_fleet_async). The future is set from the call's callback, on a
 /// library thread. Move-only; destroying it before the call has ended stops the call (see Call)
 /// and sets the future to Error(Status::Cancelled), so a future moved out with future() never
 /// waits for nothing.
-class [[nodiscard]] AsyncList {
+template <class T>
+class [[nodiscard]] AsyncCall {
 public:
     /// An owner of no call (valid() is false), for one to be assigned to it later.
-    AsyncList() noexcept = default;
-    AsyncList(AsyncList&&) noexcept = default;
-    AsyncList& operator=(AsyncList&& other) noexcept {
+    AsyncCall() noexcept = default;
+    AsyncCall(AsyncCall&&) noexcept = default;
+    AsyncCall& operator=(AsyncCall&& other) noexcept {
         if (this != &other) {
             finish();
             call_ = std::move(other.call_);
@@ -1211,12 +1462,13 @@ public:
         }
         return *this;
     }
-    AsyncList(const AsyncList&) = delete;
-    AsyncList& operator=(const AsyncList&) = delete;
-    ~AsyncList() { finish(); }
+    AsyncCall(const AsyncCall&) = delete;
+    AsyncCall& operator=(const AsyncCall&) = delete;
+    ~AsyncCall() { finish(); }
 
-    /// Waits for the outcome: the list, or it throws the call's Error. Once, as std::future::get.
-    TaskList get() { return future_.get(); }
+    /// Waits for the outcome: what the call returned, or it throws the call's Error. Once, as
+    /// std::future::get.
+    T get() { return future_.get(); }
     void wait() const { future_.wait(); }
     template <class Rep, class Period>
     std::future_status wait_for(const std::chrono::duration<Rep, Period>& timeout) const {
@@ -1229,13 +1481,13 @@ public:
     /// Whether the future is still here (not taken by get() or moved out of future()).
     bool valid() const noexcept { return future_.valid(); }
     /// The future itself, to move out or to wait on with others.
-    std::future<TaskList>& future() noexcept { return future_; }
+    std::future<T>& future() noexcept { return future_; }
     /// Stops the call: unless it has already ended, the future gets Error(Status::Cancelled) soon.
     void cancel() const noexcept { call_.cancel(); }
 
 private:
     friend class Client;
-    AsyncList(Call call, std::shared_ptr<detail::Promised> promised)
+    AsyncCall(Call call, std::shared_ptr<detail::Promised<T>> promised)
         : call_(std::move(call)), promised_(std::move(promised)), future_(promised_->promise.get_future()) {}
 
     /// Frees the call (waiting for its callback if it is running on another thread), then settles
@@ -1245,8 +1497,9 @@ private:
         { Call gone = std::move(call_); }
         if (!promised_->settled.load()) {
             try {
-                promised_->settle(Result(std::make_exception_ptr(
-                    Error(Status::Cancelled, "the call was stopped: its AsyncList was destroyed before it ended"))));
+                promised_->settle(Outcome<T>(std::make_exception_ptr(
+                    Error(Status::Cancelled, std::string("the call was stopped: its ") + detail::Taking<T>::owner +
+                                                 " was destroyed before it ended"))));
             } catch (...) {
                 // Out of memory: the future then reports a broken promise.
             }
@@ -1255,9 +1508,14 @@ private:
     }
 
     Call call_;
-    std::shared_ptr<detail::Promised> promised_;
-    std::future<TaskList> future_;
+    std::shared_ptr<detail::Promised<T>> promised_;
+    std::future<T> future_;
 };
+
+/// A list call whose list comes as a std::future<TaskList> (see AsyncCall).
+using AsyncList = AsyncCall<TaskList>;
+/// A fleet call whose FleetResult comes as a std::future<FleetResult> (see AsyncCall).
+using AsyncFleet = AsyncCall<FleetResult>;
 
 #endif  // STORETASKS_HPP_ASYNC
 
@@ -1317,10 +1575,10 @@ public:
     /// and nothing is sent). The query is copied: it may be changed or destroyed once this
     /// returns. Any number of calls may run at once on one client; a call still running when its
     /// Client is destroyed ends with Error(Status::Cancelled).
-    AsyncList describe_async(const Query& query) const { return async_list(begin_list(query, std::nullopt)); }
+    AsyncList describe_async(const Query& query) const { return async_call<TaskList>(begin_list(query, std::nullopt)); }
     /// describe_all() without blocking, as describe_async (`max_tasks` 0: no cap).
     AsyncList describe_all_async(const Query& query, std::size_t max_tasks = 0) const {
-        return async_list(begin_list(query, max_tasks));
+        return async_call<TaskList>(begin_list(query, max_tasks));
     }
     /// describe_async with a callback instead of a future: `on_result(Result)` receives the outcome
     /// once, on one of the library's threads. It must return quickly (the thread serves other
@@ -1400,18 +1658,46 @@ public:
         }
         detail::check(status, err);
         FleetResult out = FleetResult::adopt(owned.release());
-        for (detail::FleetPageState& state : ctx.places) {
-            if (!state.refused) continue;
-            for (std::size_t i = 0; i < out.size(); i++) {
-                const FleetPlace& place = out[i];
-                if (place.region == state.region && place.account == state.account) {
-                    out.refuse(i, std::move(*state.refused), state.delivered);
-                    break;
-                }
-            }
-        }
+        out.refuse(ctx.pages);
         return out;
     }
+
+#ifdef STORETASKS_HPP_ASYNC
+    /// describe_fleet() without blocking: starts listing every place of `fleet` and returns at
+    /// once. The AsyncFleet owns the call; its get() waits for the FleetResult describe_fleet()
+    /// would have returned (each place's tasks or error), or throws the Error it would have
+    /// thrown (Status::Cancelled for a call stopped by cancel()). Arguments are checked here, as
+    /// describe_fleet() checks them (a fleet without regions, with both regions and all_regions(),
+    /// or a query with a next token throws Error(Status::InvalidArgument) at once and nothing is
+    /// sent). The fleet and the query are copied: they may be changed or destroyed once this
+    /// returns. Calls run on one client as describe_async's do.
+    AsyncFleet describe_fleet_async(const Fleet& fleet, const Query& query = Query()) const {
+        return async_call<FleetResult>(begin_fleet(fleet, query, false));
+    }
+    /// describe_fleet_async with a callback instead of a future: `on_result(FleetOutcome)`
+    /// receives the outcome once, on one of the library's threads, with the rules of
+    /// describe_async(query, on_result).
+    Call describe_fleet_async(const Fleet& fleet, const Query& query,
+                              std::function<void(FleetOutcome)> on_result) const {
+        return start(begin_fleet(fleet, query, false), deliver(std::move(on_result)));
+    }
+    /// describe_fleet_async for an event loop: the PendingFleet's fd() is readable once the
+    /// outcome is ready, and take() takes it (wait() and wait_for() block for it instead).
+    PendingFleet describe_fleet_start(const Fleet& fleet, const Query& query = Query()) const {
+        return PendingFleet(start(begin_fleet(fleet, query, false)));
+    }
+    /// describe_fleet_pages() without blocking: the FleetPageCall hands the pages of every place
+    /// out one by one, as they come, with next_page() (without waiting; fd() is readable while it
+    /// has one, or the end) or wait_next_page(); each page names its place (TaskList::region(),
+    /// TaskList::account(): nullopt for the client's own credentials). Once the end is reached,
+    /// take_fleet() gives every place's outcome and task_count, with empty task lists. At most two
+    /// pages wait for the caller and Config::max_concurrency in the listings, so memory stays
+    /// bounded however slowly pages are taken. Throws at once for bad arguments, as
+    /// describe_fleet_async does; the fleet and the query are copied.
+    FleetPageCall describe_fleet_pages_async(const Fleet& fleet, const Query& query = Query()) const {
+        return FleetPageCall(start(begin_fleet(fleet, query, true)));
+    }
+#endif  // STORETASKS_HPP_ASYNC
 
     /// Waits until the latest store task of every image in `ids` (more than 20 are polled in
     /// batches) is Completed, and returns their final state, in the order of the ids.
@@ -1423,9 +1709,7 @@ public:
     /// and 5xx replies are retried at the next poll. Blocks the calling thread.
     TaskList wait(const std::vector<std::string>& ids, const WaitOptions& options = WaitOptions(),
                   const Cancel* cancel = nullptr) const {
-        std::vector<const char*> ptrs;
-        ptrs.reserve(ids.size());
-        for (const auto& id : ids) ptrs.push_back(detail::c_str(id, "image id"));
+        const std::vector<const char*> ptrs = detail::wait_ids(ids);
         return run_wait(options, cancel, [&](const storetasks_wait_options* o, const storetasks_cancel* k,
                                              storetasks_task_list** list, storetasks_error** err) {
             return storetasks_client_wait(p_.get(), ptrs.data(), ptrs.size(), o, k, list, err);
@@ -1445,21 +1729,54 @@ public:
     /// holding a NUL character. Blocks the calling thread.
     TaskList wait_targets(const std::vector<WaitTarget>& targets, const WaitOptions& options = WaitOptions(),
                           const Cancel* cancel = nullptr) const {
-        std::vector<storetasks_wait_target> c;
-        c.reserve(targets.size());
-        for (std::size_t i = 0; i < targets.size(); i++) {
-            const WaitTarget& t = targets[i];
-            const std::string at = "targets[" + std::to_string(i) + "].";
-            c.push_back(storetasks_wait_target{
-                t.region.empty() ? nullptr : detail::c_str(t.region, (at + "region").c_str()),
-                t.role_arn.empty() ? nullptr : detail::c_str(t.role_arn, (at + "role_arn").c_str()),
-                detail::c_str(t.image_id, (at + "image_id").c_str())});
-        }
+        const std::vector<storetasks_wait_target> c = detail::wait_targets(targets);
         return run_wait(options, cancel, [&](const storetasks_wait_options* o, const storetasks_cancel* k,
                                              storetasks_task_list** list, storetasks_error** err) {
             return storetasks_client_wait_targets(p_.get(), c.data(), c.size(), o, k, list, err);
         });
     }
+
+#ifdef STORETASKS_HPP_ASYNC
+    /// wait() without blocking: starts the wait and returns at once. The AsyncList owns the call;
+    /// its get() waits for the final tasks wait() would have returned, in the order of the ids,
+    /// or throws the Error it would have thrown (Status::TaskFailed, WaitTimeout, NotFound, the
+    /// status of an error that is not retried; Status::Cancelled for a call stopped by cancel()).
+    /// The ids and `options` are copied at the start, but `options.progress` is not called: a
+    /// wait that does not block reports only its end. Bad arguments (no ids, an empty id, bad
+    /// delays) throw Error(Status::InvalidArgument) here, as wait() throws them, and nothing is
+    /// sent. Any number of waits may run at once on one client, without a thread each.
+    AsyncList wait_async(const std::vector<std::string>& ids, const WaitOptions& options = WaitOptions()) const {
+        return async_call<TaskList>(begin_wait(ids, options));
+    }
+    /// wait_async with a callback instead of a future: `on_result(Result)` receives the outcome
+    /// once, on one of the library's threads, with the rules of describe_async(query, on_result).
+    Call wait_async(const std::vector<std::string>& ids, const WaitOptions& options,
+                    std::function<void(Result)> on_result) const {
+        return start(begin_wait(ids, options), deliver(std::move(on_result)));
+    }
+    /// wait_async for an event loop: the PendingCall's fd() is readable once the wait has ended,
+    /// and take() takes its outcome (wait() and wait_for() block for it instead).
+    PendingCall wait_start(const std::vector<std::string>& ids, const WaitOptions& options = WaitOptions()) const {
+        return PendingCall(start(begin_wait(ids, options)));
+    }
+    /// wait_targets() without blocking, as wait_async: get() gives the final tasks in the order
+    /// of `targets`, or throws what wait_targets() would have thrown. The targets are copied at
+    /// the start; bad ones throw here, as wait_targets() throws them.
+    AsyncList wait_targets_async(const std::vector<WaitTarget>& targets,
+                                 const WaitOptions& options = WaitOptions()) const {
+        return async_call<TaskList>(begin_wait(targets, options));
+    }
+    /// wait_targets_async with a callback, as wait_async(ids, options, on_result).
+    Call wait_targets_async(const std::vector<WaitTarget>& targets, const WaitOptions& options,
+                            std::function<void(Result)> on_result) const {
+        return start(begin_wait(targets, options), deliver(std::move(on_result)));
+    }
+    /// wait_targets_async for an event loop, as wait_start.
+    PendingCall wait_targets_start(const std::vector<WaitTarget>& targets,
+                                   const WaitOptions& options = WaitOptions()) const {
+        return PendingCall(start(begin_wait(targets, options)));
+    }
+#endif  // STORETASKS_HPP_ASYNC
 
     const storetasks_client* get() const noexcept { return p_.get(); }
 
@@ -1478,17 +1795,11 @@ private:
     /// returned, and throws for a failed wait.
     template <class Call>
     TaskList run_wait(const WaitOptions& options, const Cancel* cancel, Call&& call) const {
-        detail::Owned<storetasks_wait_options> opts(detail::allocated(storetasks_wait_options_new()));
-        storetasks_wait_options* o = opts.get();
-        const auto set = [o](storetasks_status status) {
-            detail::check_setter(status, storetasks_wait_options_last_error(o));
-        };
-        set(storetasks_wait_options_set_delays(o, detail::to_ms(options.min_delay, "min delay"),
-                                               detail::to_ms(options.max_delay, "max delay")));
-        set(storetasks_wait_options_set_timeout(o, detail::to_ms(options.timeout, "wait timeout")));
-        set(storetasks_wait_options_set_not_found_grace(o, detail::to_ms(options.not_found_grace, "not-found grace")));
+        detail::Owned<storetasks_wait_options> opts = detail::wait_options(options);
         detail::WaitContext ctx{&options.progress, nullptr};
-        if (options.progress) set(storetasks_wait_options_set_progress(o, &detail::on_progress, &ctx));
+        if (options.progress)
+            detail::check_wait_option(opts.get(),
+                                      storetasks_wait_options_set_progress(opts.get(), &detail::on_progress, &ctx));
         storetasks_task_list* list = nullptr;
         storetasks_error* err = nullptr;
         storetasks_status status = call(opts.get(), cancel ? cancel->get() : nullptr, &list, &err);
@@ -1506,6 +1817,20 @@ private:
         return detail::ListStart{p_.get(), query.get(), max_tasks};
     }
 
+    /// The start of a wait: the ids, then the options, are checked as wait() checks them.
+    detail::WaitStart begin_wait(const std::vector<std::string>& ids, const WaitOptions& options) const {
+        return detail::WaitStart{p_.get(), detail::wait_ids(ids), std::nullopt, detail::wait_options(options)};
+    }
+    /// The start of a wait across places: the targets, then the options, are checked as
+    /// wait_targets() checks them.
+    detail::WaitStart begin_wait(const std::vector<WaitTarget>& targets, const WaitOptions& options) const {
+        return detail::WaitStart{p_.get(), {}, detail::wait_targets(targets), detail::wait_options(options)};
+    }
+
+    detail::FleetStart begin_fleet(const Fleet& fleet, const Query& query, bool pages) const {
+        return detail::FleetStart{p_.get(), fleet.get(), query.get(), pages};
+    }
+
     /// Starts a call through `begin` (a detail::ListStart, or the like) with the wrapper's callback, which runs
     /// `react` (when not empty) each time the call has news; throws when the call cannot start.
     template <class Begin>
@@ -1519,21 +1844,23 @@ private:
         return Call(std::move(state), call);
     }
 
-    /// Starts a list call whose outcome the callback sets on an AsyncList's promise.
-    template <class Begin>
-    static AsyncList async_list(Begin&& begin) {
-        auto promised = std::make_shared<detail::Promised>();
+    /// Starts a call whose outcome (a T: TaskList or FleetResult) the callback sets on an
+    /// AsyncCall's promise.
+    template <class T, class Begin>
+    static AsyncCall<T> async_call(Begin&& begin) {
+        auto promised = std::make_shared<detail::Promised<T>>();
         Call call = start(std::forward<Begin>(begin),
-                          [promised](storetasks_call* c) { promised->settle(detail::take_result(c)); });
-        return AsyncList(std::move(call), std::move(promised));
+                          [promised](storetasks_call* c) { promised->settle(detail::take_outcome<T>(c)); });
+        return AsyncCall<T>(std::move(call), std::move(promised));
     }
 
     /// The callback of the callback forms: takes the outcome and hands it to `on_result`, keeping
     /// its exceptions from the library's thread.
-    static std::function<void(storetasks_call*)> deliver(std::function<void(Result)> on_result) {
+    template <class T>
+    static std::function<void(storetasks_call*)> deliver(std::function<void(Outcome<T>)> on_result) {
         if (!on_result) throw Error(Status::InvalidArgument, "the result callback is empty");
         return [on_result = std::move(on_result)](storetasks_call* c) {
-            Result result = detail::take_result(c);
+            Outcome<T> result = detail::take_outcome<T>(c);
             try {
                 on_result(std::move(result));
             } catch (...) {

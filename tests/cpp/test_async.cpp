@@ -4,6 +4,10 @@
 // blocking calls throw; a page-by-page call equal to the blocking listing, taken blocking and from
 // a poll() loop, bounded when its caller is slow; an event loop over many PendingCalls; and
 // callbacks on the library's threads, one that throws and a chain that replaces its own call.
+// Then, against an emulator serving two regions: waits that end completed, failed, not found or
+// cancelled, and across both regions, each as the blocking wait ends; fleets equal to the blocking
+// fleet place by place; and fleets page by page, every page naming its region, adding up to the
+// blocking fleet's counts, and stopped by destroying their owner.
 // Run plain, under valgrind and with ASan/UBSan by tests/cpp/run.sh.
 #include <poll.h>
 
@@ -37,6 +41,20 @@ static_assert(std::is_nothrow_default_constructible_v<st::Call> && std::is_nothr
 static_assert(std::is_nothrow_default_constructible_v<st::PendingCall> &&
               std::is_nothrow_default_constructible_v<st::PageCall>);
 static_assert(static_cast<int>(st::Status::Pending) == 16);
+static_assert(!std::is_copy_constructible_v<st::AsyncFleet> && !std::is_copy_constructible_v<st::PendingFleet>);
+static_assert(!std::is_copy_constructible_v<st::FleetPageCall> && !std::is_copy_constructible_v<st::FleetOutcome>);
+static_assert(std::is_nothrow_move_constructible_v<st::AsyncFleet> &&
+              std::is_nothrow_move_assignable_v<st::AsyncFleet>);
+static_assert(std::is_nothrow_move_constructible_v<st::PendingFleet> &&
+              std::is_nothrow_move_assignable_v<st::PendingFleet>);
+static_assert(std::is_nothrow_move_constructible_v<st::FleetPageCall> &&
+              std::is_nothrow_move_assignable_v<st::FleetPageCall>);
+static_assert(std::is_nothrow_default_constructible_v<st::AsyncFleet> &&
+              std::is_nothrow_default_constructible_v<st::PendingFleet> &&
+              std::is_nothrow_default_constructible_v<st::FleetPageCall>);
+static_assert(std::is_same_v<st::Result, st::Outcome<st::TaskList>> &&
+              std::is_same_v<st::AsyncList, st::AsyncCall<st::TaskList>>);
+static_assert(std::is_same_v<decltype(std::declval<st::AsyncFleet&>().get()), st::FleetResult>);
 
 using Clock = std::chrono::steady_clock;
 
@@ -449,6 +467,468 @@ static void test_callbacks() {
     CHECK(!last.get() && !last.finished() && last.fd() == -1, "an empty Call");
 }
 
+// --- waits and fleets, against an emulator serving us-east-1 and eu-west-3 ----------------------
+
+static const char* const kDone1 = "ami-0c0000000000000c1";
+static const char* const kDone2 = "ami-0c0000000000000c2";
+static const char* const kFailed = "ami-0f0000000000000f1";
+static const char* const kRunning = "ami-0a0000000000000a1";
+static const char* const kMissing = "ami-0ffffffffffffffff";
+static const char* const kEuDone = "ami-0e0000000000000e1";
+static const char* const kEuFailed = "ami-0e00000000000000f";
+
+// A task of the tasks-file shape, started a minute before the emulator's clock.
+static std::string task_json(const char* ami, const char* state, int progress, const char* reason = nullptr) {
+    std::string out = std::string("{\"AmiId\":\"") + ami +
+                      "\",\"TaskStartTime\":\"2026-11-20T11:59:00.000Z\",\"Bucket\":\"b\",\"ProgressPercentage\":" +
+                      std::to_string(progress) + ",\"StoreTaskState\":\"" + state + "\"";
+    if (reason) out += std::string(",\"StoreTaskFailureReason\":\"") + reason + "\"";
+    return out + "}";
+}
+
+// The tasks the waits wait for: four in the home pair, two in eu-west-3's.
+static void add_wait_tasks() {
+    emu_add_tasks(&emu, ("{\"StoreImageTaskResults\":[" + task_json(kDone1, "Completed", 100) + "," +
+                         task_json(kDone2, "Completed", 100) + "," +
+                         task_json(kFailed, "Failed", 40, "the bucket is gone") + "," +
+                         task_json(kRunning, "InProgress", 10) + "]}")
+                            .c_str());
+    const std::string eu = "{\"StoreImageTaskResults\":[" + task_json(kEuDone, "Completed", 100) + "," +
+                           task_json(kEuFailed, "Failed", 70, "access denied to the bucket") + "]}";
+    CHECK(emu_http(&emu, "POST", "/_emulator/tasks?region=eu-west-3", eu.c_str(), nullptr, 0) == 200,
+          "the tasks of eu-west-3 were added");
+}
+
+static st::WaitOptions fast() { return st::WaitOptions().delays(100ms, 300ms).deadline(30s).grace(300ms); }
+
+// A task copied out of its list: its AMI, state and failure reason.
+static std::vector<std::string> seen(const st::TaskList& list) {
+    std::vector<std::string> out;
+    for (const st::Task& t : list)
+        out.push_back(std::string(t.ami_id.value_or("-")) + " " + std::string(t.state_raw.value_or("-")) + " " +
+                      std::string(t.failure_reason.value_or("")));
+    return out;
+}
+
+// Waits that end completed, failed, not found or cancelled, through each form (future, callback,
+// PendingCall), each ending as the blocking wait ends.
+static void test_waits() {
+    st::Client client(emu_st_config(&emu));
+    const std::vector<std::string> done = {kDone2, kDone1};
+
+    // Completed: the final tasks in the order asked, as the blocking wait gives them; the progress
+    // callback of the options is not called by a wait that does not block.
+    int progressed = 0;
+    const st::WaitOptions counted = fast().on_progress([&](const st::TaskList&) {
+        progressed++;
+        return true;
+    });
+    const std::vector<std::string> want = seen(client.wait(done, fast()));
+    CHECK(want.size() == 2 && want[0].rfind(kDone2, 0) == 0 && want[1].find("Completed") != std::string::npos,
+          "the blocking wait: %zu tasks", want.size());
+    st::AsyncList waiting = client.wait_async(done, counted);
+    CHECK(waiting.valid(), "a wait's future");
+    CHECK(seen(waiting.get()) == want, "wait_async gives the blocking wait's tasks");
+    CHECK(progressed == 0, "the progress callback ran %d times", progressed);
+    st::PendingCall pending = client.wait_start(done, fast());
+    pending.wait();
+    std::optional<st::TaskList> taken = pending.take();
+    CHECK(taken && seen(*taken) == want, "wait_start's take() gives the blocking wait's tasks");
+    std::promise<st::Result> delivered;
+    st::Call call = client.wait_async(done, fast(), [&](st::Result r) { delivered.set_value(std::move(r)); });
+    st::Result result = delivered.get_future().get();
+    CHECK(result.ok() && seen(result.value()) == want, "the callback's Result holds the blocking wait's tasks");
+
+    // Failed: TaskFailed naming the AMI and EC2's reason, as the blocking wait throws it.
+    const st::Error failed = expect_error([&] { client.wait({kFailed}, fast()); });
+    st::Error e = expect_error([&] { client.wait_async({kFailed}, fast()).get(); });
+    CHECK(e.status() == st::Status::TaskFailed && e.ami_id() == kFailed &&
+              e.failure_reason() == std::string("the bucket is gone") && same_error(e, failed),
+          "failed: %s, blocking: %s", e.what(), failed.what());
+    st::PendingCall failing = client.wait_start({kFailed}, fast());
+    CHECK(failing.wait_for(15s * time_factor()), "the failed wait ended");
+    e = expect_error([&] { failing.take(); });
+    CHECK(same_error(e, failed), "take() of the failed wait: %s", e.what());
+    e = expect_error([&] { failing.take(); });
+    CHECK(e.status() == st::Status::InvalidArgument, "a second take(): %s", e.what());
+
+    // Not found: NotFound after the grace period, naming the AMI (the message says how long it
+    // had no task, which differs from one wait to the next).
+    const st::Error missing = expect_error([&] { client.wait({kMissing}, fast()); });
+    const auto same_not_found = [&](const st::Error& got) {
+        const std::string said = std::string(kMissing) + " has had no store task for ";
+        return got.status() == st::Status::NotFound && got.ami_id() == kMissing && !got.code() &&
+               got.message().rfind(said, 0) == 0 && missing.message().rfind(said, 0) == 0;
+    };
+    const Clock::time_point started = Clock::now();
+    e = expect_error([&] { client.wait_async({kMissing}, fast()).get(); });
+    CHECK(same_not_found(e), "not found: %s, blocking: %s", e.what(), missing.what());
+    CHECK(Clock::now() - started >= 300ms, "the grace of 300 ms was kept");
+    std::promise<st::Result> not_found;
+    call = client.wait_async({kMissing}, fast(), [&](st::Result r) { not_found.set_value(std::move(r)); });
+    result = not_found.get_future().get();
+    CHECK(!result.ok() && result.error() && same_not_found(*result.error()), "the callback's not found: %s",
+          result.error() ? result.error()->what() : "no Error");
+
+    // Cancelled: a wait on a task that stays InProgress ends promptly once cancel() is called, and a
+    // wait whose owner is destroyed ends at once, its callback never run.
+    st::AsyncList running = client.wait_async({kRunning}, fast());
+    CHECK(running.wait_for(400ms) == std::future_status::timeout, "a wait on a running task goes on");
+    Clock::time_point t = Clock::now();
+    running.cancel();
+    e = expect_error([&] { running.get(); });
+    CHECK(e.status() == st::Status::Cancelled && Clock::now() - t < 1s * time_factor(), "cancelled: %s", e.what());
+    st::PendingCall stopped = client.wait_start({kRunning}, fast());
+    CHECK(!stopped.wait_for(200ms) && !stopped.take(), "the wait runs, with nothing to take");
+    stopped.cancel();
+    CHECK(stopped.wait_for(1s * time_factor()), "the cancelled wait ended");
+    e = expect_error([&] { stopped.take(); });
+    CHECK(e.status() == st::Status::Cancelled, "take() of a cancelled wait: %s", e.what());
+    std::atomic<int> ran{0};
+    t = Clock::now();
+    {
+        st::Call gone = client.wait_async({kRunning}, fast(), [&](st::Result) { ran++; });
+        st::AsyncList dropped = client.wait_async({kRunning}, fast());
+        std::this_thread::sleep_for(200ms);
+    }
+    CHECK(Clock::now() - t < 700ms * time_factor(), "destroying running waits took long");
+    std::this_thread::sleep_for(100ms);
+    CHECK(ran == 0, "the callback of a destroyed wait ran");
+
+    // Bad arguments throw at the start, as the blocking wait throws them, and nothing is sent.
+    const long before = emu_requests(&emu);
+    struct Bad {
+        std::function<void()> blocking, started;
+    };
+    const std::string nul = std::string(kDone1) + '\0';
+    const Bad bad[] = {
+        {[&] { client.wait({}, fast()); }, [&] { (void)client.wait_async({}, fast()); }},
+        {[&] { client.wait({nul}, fast()); }, [&] { (void)client.wait_start({nul}, fast()); }},
+        {[&] { client.wait({kDone1}, fast().delays(2s, 1s)); },
+         [&] { (void)client.wait_async({kDone1}, fast().delays(2s, 1s), [](st::Result) {}); }},
+        {[&] { client.wait_targets({}, fast()); }, [&] { (void)client.wait_targets_async({}, fast()); }},
+        {[&] { client.wait_targets({{"EU WEST", "", kDone1}}, fast()); },
+         [&] { (void)client.wait_targets_start({{"EU WEST", "", kDone1}}, fast()); }},
+        {[&] { client.wait_targets({{"", "", ""}}, fast()); },
+         [&] { (void)client.wait_targets_async({{"", "", ""}}, fast(), [](st::Result) {}); }},
+    };
+    for (const Bad& b : bad) {
+        const st::Error want_error = expect_error(b.blocking);
+        e = expect_error(b.started);
+        CHECK(e.status() == st::Status::InvalidArgument && same_error(e, want_error), "refused: %s, blocking: %s",
+              e.what(), want_error.what());
+    }
+    e = expect_error([&] { (void)client.wait_async({kDone1}, fast(), std::function<void(st::Result)>()); });
+    CHECK(e.status() == st::Status::InvalidArgument, "an empty callback: %s", e.what());
+    CHECK(emu_requests(&emu) == before, "bad arguments sent %ld requests", emu_requests(&emu) - before);
+}
+
+// Waits across us-east-1 and eu-west-3: the tasks in the order of the targets, a failure named with
+// its region, each as the blocking wait_targets ends.
+static void test_wait_targets() {
+    st::Client client(emu_st_config(&emu));
+    const std::vector<st::WaitTarget> targets = {
+        {"eu-west-3", "", kEuDone}, {"", "", kDone1}, {"us-east-1", "", kDone2}};
+    const std::vector<std::string> want = seen(client.wait_targets(targets, fast()));
+    CHECK(want.size() == 3 && want[0].rfind(kEuDone, 0) == 0 && want[1].rfind(kDone1, 0) == 0 &&
+              want[2].rfind(kDone2, 0) == 0,
+          "the blocking wait across regions: %zu tasks", want.size());
+    CHECK(seen(client.wait_targets_async(targets, fast()).get()) == want, "wait_targets_async gives its tasks");
+    st::PendingCall pending = client.wait_targets_start(targets, fast());
+    pollfd p{pending.fd(), POLLIN, 0};
+    CHECK(poll(&p, 1, 15000 * time_factor()) == 1, "the wait across regions never ended");
+    std::optional<st::TaskList> taken = pending.take();
+    CHECK(taken && seen(*taken) == want, "wait_targets_start's take() gives its tasks");
+
+    // An image of eu-west-3 waited for there fails, named "eu-west-3/ami-...".
+    const std::vector<st::WaitTarget> failing = {{"us-east-1", "", kDone1}, {"eu-west-3", "", kEuFailed}};
+    const st::Error blocking = expect_error([&] { client.wait_targets(failing, fast()); });
+    std::promise<st::Result> delivered;
+    st::Call call =
+        client.wait_targets_async(failing, fast(), [&](st::Result r) { delivered.set_value(std::move(r)); });
+    st::Result result = delivered.get_future().get();
+    const st::Error* e = result.error();
+    CHECK(e && e->status() == st::Status::TaskFailed && e->ami_id() == kEuFailed &&
+              e->message().rfind(std::string("eu-west-3/") + kEuFailed + " failed: ", 0) == 0 &&
+              same_error(*e, blocking),
+          "failed across regions: %s, blocking: %s", e ? e->what() : "no Error", blocking.what());
+    // The image of eu-west-3 is not in us-east-1.
+    st::Error missing = expect_error([&] {
+        client.wait_targets_async({{"us-east-1", "", kEuDone}, {"eu-west-3", "", kEuDone}}, fast()).get();
+    });
+    CHECK(missing.status() == st::Status::NotFound && missing.ami_id() == kEuDone &&
+              missing.message().find(std::string("us-east-1/") + kEuDone) != std::string::npos,
+          "looked for in the wrong region: %s", missing.what());
+}
+
+// The regions of the fleet calls: two served, one that is not (each of its requests is refused).
+static st::Fleet three_regions() {
+    st::Fleet fleet;
+    fleet.regions({"us-east-1", "eu-west-3", "ap-south-1"});
+    return fleet;
+}
+
+// Checks that two fleet results hold the same places in order: regions, accounts, outcomes and
+// tasks (or, with `counted`, that `got` has the tasks' count and no tasks).
+static void same_places(const st::FleetResult& got, const st::FleetResult& want, const char* what,
+                        bool counted = false) {
+    CHECK(got.size() == want.size() && got.failed() == want.failed(), "%s: %zu places (%zu failed), want %zu (%zu)",
+          what, got.size(), got.failed(), want.size(), want.failed());
+    for (std::size_t i = 0; i < got.size() && i < want.size(); i++) {
+        const st::FleetPlace& g = got[i];
+        const st::FleetPlace& w = want[i];
+        CHECK(g.region == w.region && g.account == w.account && g.role_arn == w.role_arn,
+              "%s: place %zu is %s, want %s", what, i, std::string(g.region).c_str(), std::string(w.region).c_str());
+        CHECK(g.ok() == w.ok() && (g.ok() || same_error(*g.error, *w.error)), "%s: place %zu ends as %s, want %s", what,
+              i, g.error ? g.error->what() : "ok", w.error ? w.error->what() : "ok");
+        if (counted)
+            CHECK(g.tasks.empty() && g.task_count == w.tasks.size(),
+                  "%s: place %zu counts %zu tasks (holds %zu), want %zu", what, i, g.task_count, g.tasks.size(),
+                  w.tasks.size());
+        else
+            CHECK(g.tasks.to_json() == w.tasks.to_json() && g.task_count == w.task_count,
+                  "%s: place %zu's tasks differ", what, i);
+    }
+}
+
+// A fleet listed without blocking, as a future, through a callback and from an event loop: place by
+// place the blocking fleet; the fleet and the query are copied; bad arguments throw at the start;
+// cancel() and destroying the owner stop it.
+static void test_fleet() {
+    st::Client client(emu_st_config(&emu));
+    st::Fleet fleet = three_regions();
+    st::Query q = page_of(7);
+    const st::FleetResult want = client.describe_fleet(fleet, q);
+    CHECK(want.size() == 3 && want.failed() == 1 && !want[2].ok() && want[0].tasks.size() > 7 &&
+              want[1].tasks.size() > 7,
+          "the blocking fleet: %zu places, %zu failed", want.size(), want.failed());
+
+    st::AsyncFleet started = client.describe_fleet_async(fleet, q);
+    fleet.region("us-west-2");  // copied at the start: the call lists three places
+    q.max_results(5);
+    same_places(started.get(), want, "describe_fleet_async");
+    CHECK(!started.valid(), "get() took the future");
+    q.max_results(7);
+    fleet = three_regions();
+    same_places(client.describe_fleet_async(fleet).get(), client.describe_fleet(fleet), "without a query");
+
+    std::promise<st::FleetOutcome> delivered;
+    st::Call call =
+        client.describe_fleet_async(fleet, q, [&](st::FleetOutcome r) { delivered.set_value(std::move(r)); });
+    st::FleetOutcome outcome = delivered.get_future().get();
+    CHECK(outcome.ok() && !outcome.error(), "the callback's outcome");
+    if (outcome) same_places(outcome.value(), want, "the callback form");
+
+    st::PendingFleet pending = client.describe_fleet_start(fleet, q);
+    CHECK(!pending.finished(), "a fleet call just started has not ended");
+    while (!pending.finished()) {
+        pollfd p{pending.fd(), POLLIN, 0};
+        if (poll(&p, 1, 15000 * time_factor()) != 1) break;
+        if (std::optional<st::FleetResult> result = pending.take()) same_places(*result, want, "describe_fleet_start");
+    }
+    st::Error e = expect_error([&] { pending.take(); });
+    CHECK(pending.finished() && e.status() == st::Status::InvalidArgument, "a second take(): %s", e.what());
+
+    // Bad arguments: thrown by the start, as describe_fleet throws them, with nothing sent.
+    const long before = emu_requests(&emu);
+    int called = 0;
+    const std::function<void()> starts[] = {
+        [&] { (void)client.describe_fleet_async(st::Fleet(), q); },
+        [&] { (void)client.describe_fleet_async(st::Fleet(), q, [&](st::FleetOutcome) { called++; }); },
+        [&] { (void)client.describe_fleet_start(st::Fleet()); },
+        [&] { (void)client.describe_fleet_pages_async(st::Fleet(), q); },
+    };
+    const st::Error refused = expect_error([&] { client.describe_fleet(st::Fleet(), q); });
+    for (const auto& start : starts) {
+        e = expect_error(start);
+        CHECK(e.status() == st::Status::InvalidArgument && same_error(e, refused), "a fleet without regions: %s",
+              e.what());
+    }
+    const st::Error tokened = expect_error([&] { client.describe_fleet(fleet, st::Query().next_token("abc")); });
+    e = expect_error([&] { (void)client.describe_fleet_async(fleet, st::Query().next_token("abc")); });
+    CHECK(e.status() == st::Status::InvalidArgument && same_error(e, tokened), "a query with a token: %s", e.what());
+    e = expect_error([&] { (void)client.describe_fleet_async(fleet, q, std::function<void(st::FleetOutcome)>()); });
+    CHECK(e.status() == st::Status::InvalidArgument, "an empty callback: %s", e.what());
+    CHECK(emu_requests(&emu) == before && called == 0, "nothing was sent, no callback ran");
+
+    // Stopped: by cancel(), and by destroying the AsyncFleet (its moved-out future says so).
+    emu_fault(&emu, "delay,ms=3000,count=1000000");
+    st::AsyncFleet cancelled = client.describe_fleet_async(fleet, q);
+    std::this_thread::sleep_for(100ms);
+    Clock::time_point t = Clock::now();
+    cancelled.cancel();
+    e = expect_error([&] { cancelled.get(); });
+    CHECK(e.status() == st::Status::Cancelled && Clock::now() - t < 2s * time_factor(), "cancel(): %s", e.what());
+    std::future<st::FleetResult> orphan;
+    t = Clock::now();
+    {
+        st::AsyncFleet dropped = client.describe_fleet_async(fleet, q);
+        orphan = std::move(dropped.future());
+        st::PendingFleet dropped_pending = client.describe_fleet_start(fleet, q);
+        std::this_thread::sleep_for(50ms);
+    }
+    CHECK(Clock::now() - t < 550ms * time_factor(), "destroying running fleet calls took long");
+    CHECK(orphan.wait_for(0s) == std::future_status::ready, "the moved-out future was settled");
+    e = expect_error([&] { orphan.get(); });
+    CHECK(e.status() == st::Status::Cancelled && e.message().find("AsyncFleet was destroyed") != std::string::npos,
+          "the future of a destroyed AsyncFleet: %s", e.what());
+    emu_clear_faults(&emu);
+}
+
+// A fleet page by page: every page names its region (and no account), a region's pages add up to
+// its tasks in the blocking fleet, in order, and the end counts them; cancel() ends the listing and
+// take_fleet() says so; the owner destroyed mid-listing stops it.
+static void test_fleet_pages() {
+    st::Client client(emu_st_config(&emu));
+    const st::Fleet fleet = three_regions();
+    const st::Query q = page_of(7);
+    const st::FleetResult want = client.describe_fleet(fleet, q);
+    CHECK(!client.describe(q).region() && !client.describe(q).account(), "a listing's page names no place");
+
+    st::FleetPageCall pages = client.describe_fleet_pages_async(fleet, q);
+    CHECK(!pages.take_fleet(), "no end before the pages");
+    std::vector<std::vector<std::string>> got(want.size());
+    std::size_t n = 0, unnamed = 0, too_big = 0;
+    while (std::optional<st::TaskList> page = pages.wait_next_page()) {
+        n++;
+        const std::optional<std::string_view> region = page->region();
+        std::size_t at = want.size();
+        for (std::size_t i = 0; i < want.size(); i++)
+            if (region == want[i].region) at = i;
+        if (at == want.size() || page->account()) unnamed++;
+        if (page->size() > 7) too_big++;
+        if (at < want.size())
+            for (const std::string& id : ids(*page)) got[at].push_back(id);
+    }
+    CHECK(pages.ended() && pages.finished() && unnamed == 0 && too_big == 0,
+          "%zu pages: %zu without a served region or with an account, %zu of more than 7 tasks", n, unnamed, too_big);
+    for (std::size_t i = 0; i < want.size(); i++)
+        CHECK(got[i] == ids(want[i].tasks), "%s: %zu tasks in pages, %zu in the blocking fleet",
+              std::string(want[i].region).c_str(), got[i].size(), want[i].tasks.size());
+    CHECK(n >= 4, "more than one page per served region: %zu pages", n);
+    std::optional<st::FleetResult> end = pages.take_fleet();
+    CHECK(end.has_value(), "the end after the last page");
+    if (end) same_places(*end, want, "the end of the pages", true);
+    st::Error e = expect_error([&] { pages.take_fleet(); });
+    CHECK(e.status() == st::Status::InvalidArgument, "a second take_fleet(): %s", e.what());
+    CHECK(!pages.next_page() && !pages.wait_next_page(), "the end stays");
+
+    // From a poll() loop over its descriptor: the same counts as describe_fleet_pages'.
+    std::vector<std::size_t> counts(want.size());
+    const st::FleetResult streamed = client.describe_fleet_pages(
+        fleet, q, [&](std::string_view region, std::optional<std::string_view>, const st::TaskList& page) {
+            for (std::size_t i = 0; i < want.size(); i++)
+                if (region == want[i].region) counts[i] += page.size();
+        });
+    st::FleetPageCall polled = client.describe_fleet_pages_async(fleet, q);
+    std::vector<std::size_t> polled_counts(want.size());
+    while (!polled.ended()) {
+        pollfd p{polled.fd(), POLLIN, 0};
+        if (poll(&p, 1, 15000 * time_factor()) != 1) {
+            CHECK(false, "no page for 15 s");
+            break;
+        }
+        while (std::optional<st::TaskList> page = polled.next_page())
+            for (std::size_t i = 0; i < want.size(); i++)
+                if (page->region() == want[i].region) polled_counts[i] += page->size();
+    }
+    CHECK(polled_counts == counts, "the pages of the poll() loop add up as describe_fleet_pages' do");
+    end = polled.take_fleet();
+    CHECK(end.has_value(), "the end of the poll() loop");
+    if (end) {
+        CHECK(end->size() == streamed.size(), "%zu places, describe_fleet_pages has %zu", end->size(), streamed.size());
+        for (std::size_t i = 0; i < end->size() && i < streamed.size(); i++)
+            CHECK((*end)[i].task_count == streamed[i].task_count && (*end)[i].task_count == polled_counts[i] &&
+                      (*end)[i].ok() == streamed[i].ok(),
+                  "place %zu counts %zu, describe_fleet_pages %zu", i, (*end)[i].task_count, streamed[i].task_count);
+    }
+
+    // Cancelled after one page: the listing ends, take_fleet() throws Cancelled.
+    st::FleetPageCall cancelled = client.describe_fleet_pages_async(fleet, q);
+    CHECK(cancelled.wait_next_page().has_value(), "a first page");
+    cancelled.cancel();
+    std::size_t after = 0;
+    while (cancelled.wait_next_page()) after++;
+    e = expect_error([&] { cancelled.take_fleet(); });
+    CHECK(cancelled.ended() && e.status() == st::Status::Cancelled, "cancelled after %zu more pages: %s", after,
+          e.what());
+
+    // Destroyed mid-listing: at once, and nothing more is asked for.
+    const long listed = emu_requests(&emu);
+    Clock::time_point t = Clock::now();
+    {
+        st::FleetPageCall dropped = client.describe_fleet_pages_async(fleet, q);
+        CHECK(dropped.wait_next_page().has_value(), "a first page before dropping");
+    }
+    CHECK(Clock::now() - t < 2s * time_factor(), "destroying a running FleetPageCall took long");
+    std::this_thread::sleep_for(300ms * time_factor());
+    const long stopped = emu_requests(&emu);
+    std::this_thread::sleep_for(300ms * time_factor());
+    CHECK(emu_requests(&emu) == stopped && stopped - listed < static_cast<long>(n),
+          "the dropped listing asked %ld pages, then %ld more", stopped - listed, emu_requests(&emu) - stopped);
+
+    // A page owner moved and assigned over: the listing it replaces stops, the moved one goes on.
+    st::FleetPageCall first = client.describe_fleet_pages_async(fleet, q);
+    st::FleetPageCall second = std::move(first);
+    first = client.describe_fleet_pages_async(fleet, q);
+    first = st::FleetPageCall();
+    CHECK(!first.get() && first.fd() == -1 && !first.finished(), "an empty FleetPageCall");
+    std::size_t moved_tasks = 0;
+    while (std::optional<st::TaskList> page = second.wait_next_page()) moved_tasks += page->size();
+    CHECK(moved_tasks == want[0].tasks.size() + want[1].tasks.size(), "the moved listing gave %zu tasks", moved_tasks);
+}
+
+// A task of eu-west-3 that starts in 2300 (beyond a nanosecond system_clock): the fleet without
+// blocking fails that place alone, as the blocking fleet does; page by page, its pages from that
+// one on are not handed out, and the end fails the place with the tasks handed out before it, as
+// describe_fleet_pages does. Run last: it changes eu-west-3's tasks.
+static void test_fleet_refused_times() {
+    static const char* const kFarAmi = "ami-0000000000000023a";
+    const std::string far = std::string("{\"StoreImageTaskResults\":[{\"AmiId\":\"") + kFarAmi +
+                            "\",\"TaskStartTime\":\"2300-01-01T00:00:00Z\",\"Bucket\":\"b\","
+                            "\"ProgressPercentage\":100,\"StoreTaskState\":\"Completed\"}]}";
+    CHECK(emu_http(&emu, "POST", "/_emulator/tasks?region=eu-west-3", far.c_str(), nullptr, 0) == 200,
+          "the task of 2300 was added");
+    st::Client client(emu_st_config(&emu));
+    const st::Fleet fleet = three_regions();
+    const st::Query q = page_of(7);
+    const st::FleetResult want = client.describe_fleet(fleet, q);
+    CHECK(want.size() == 3 && want[1].error && want[1].error->status() == st::Status::Response &&
+              want[1].error->ami_id() == kFarAmi,
+          "the blocking fleet fails eu-west-3: %s", want.size() == 3 && want[1].error ? want[1].error->what() : "no");
+    same_places(client.describe_fleet_async(fleet, q).get(), want, "describe_fleet_async with a task of 2300");
+
+    std::vector<std::size_t> streamed_counts(want.size());
+    const st::FleetResult streamed = client.describe_fleet_pages(
+        fleet, q, [&](std::string_view region, std::optional<std::string_view>, const st::TaskList& page) {
+            for (std::size_t i = 0; i < want.size(); i++)
+                if (region == want[i].region) streamed_counts[i] += page.size();
+        });
+    st::FleetPageCall pages = client.describe_fleet_pages_async(fleet, q);
+    std::vector<std::size_t> counts(want.size());
+    std::size_t far_seen = 0;
+    while (std::optional<st::TaskList> page = pages.wait_next_page()) {
+        for (std::size_t i = 0; i < want.size(); i++)
+            if (page->region() == want[i].region) counts[i] += page->size();
+        for (const st::Task& t : *page) far_seen += t.ami_id == kFarAmi;
+    }
+    CHECK(far_seen == 0 && counts == streamed_counts && counts[0] == want[0].tasks.size(),
+          "pages: us-east-1 gave %zu tasks (%zu), eu-west-3 %zu (%zu), the task of 2300 %zu times", counts[0],
+          streamed_counts[0], counts[1], streamed_counts[1], far_seen);
+    std::optional<st::FleetResult> end = pages.take_fleet();
+    CHECK(end && end->size() == 3 && end->failed() == 2 && end->failed() == streamed.failed(), "the end: %zu failed",
+          end ? end->failed() : 0);
+    if (end && end->size() == 3 && streamed.size() == 3)
+        for (std::size_t i = 0; i < 3; i++) {
+            const st::FleetPlace& got = (*end)[i];
+            const st::FleetPlace& blocking = streamed[i];
+            CHECK(got.task_count == counts[i] && got.task_count == blocking.task_count && got.ok() == blocking.ok() &&
+                      (got.ok() || same_error(*got.error, *blocking.error)),
+                  "place %zu: %zu counted, describe_fleet_pages %zu; %s", i, got.task_count, blocking.task_count,
+                  got.error ? got.error->what() : "ok");
+        }
+}
+
 int main() {
     const char* args[] = {"--generate", "60", "--seed", "11", nullptr};
     with_emulator(&emu, args, [] {
@@ -460,5 +940,15 @@ int main() {
         test_event_loop();
         test_callbacks();
     });
+    const char* regions[] = {"--now", "2026-11-20T12:00:00Z", "--generate", "60", "--seed", "11",
+                             "--regions", "us-east-1,eu-west-3", nullptr};
+    with_emulator(&emu, regions, [] {
+        add_wait_tasks();
+        test_waits();
+        test_wait_targets();
+        test_fleet();
+        test_fleet_pages();
+        test_fleet_refused_times();
+    }, " (two regions)");
     return h_finish();
 }
