@@ -402,6 +402,21 @@ def test_positional_arguments_are_refused(emulator):
 # -- cancellation -------------------------------------------------------------------------------
 
 
+async def cancelled_while_waiting(task, native_calls, wake, idle, limit):
+    """Lets ``task`` start its call and wait for news, then cancels it: it ends within ``limit``
+    seconds, and the loop no longer watches the call's descriptor."""
+    loop = asyncio.get_running_loop()
+    await asyncio.sleep(0.3)
+    assert not task.done() and native_calls["freed"] == []
+    assert watched(loop) == idle + (wake == "descriptor")
+    started = time.monotonic()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert time.monotonic() - started < limit
+    assert watched(loop) == idle  # the reader went before the call
+
+
 def test_cancelling_the_task_cancels_and_frees_the_call(emulator, wake, native_calls):
     emulator.add_faults(SLOW + ",count=3")
 
@@ -410,15 +425,7 @@ def test_cancelling_the_task_cancels_and_frees_the_call(emulator, wake, native_c
         idle = watched(loop)
         async with aours(emulator) as ec2:
             task = asyncio.ensure_future(ec2.describe_store_image_tasks())
-            await asyncio.sleep(0.3)
-            assert not task.done() and native_calls["freed"] == []
-            assert watched(loop) == idle + (wake == "descriptor")
-            started = time.monotonic()
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
-            assert time.monotonic() - started < 3
-            assert watched(loop) == idle  # the reader went before the call
+            await cancelled_while_waiting(task, native_calls, wake, idle, 3)
             assert_each_freed_once(native_calls, 1)
 
             # A timeout cancels it the same way, and so does cancelling an iteration of pages.
@@ -787,17 +794,25 @@ def without_request_ids(result):
     return {"Places": places}
 
 
+#: Fleets the fleet calls are compared on: failing places (FAULTS), a region given twice, a role,
+#: a filter and a dry run.
+FLEET_CASES = [
+    {"Regions": ["us-east-1", "eu-west-3", "ap-south-1", "ca-central-1", "us-west-2", "eu-west-3"], "MaxResults": 25},
+    {"Regions": ["us-west-2", "us-east-1"], "RoleArns": [ROLE_A], "MaxResults": 7},
+    {"Regions": ["us-west-2", "us-east-1"], "Filters": [{"Name": "task-state", "Values": ["InProgress"]}]},
+    {"Regions": ["us-west-2", "ap-south-1"], "DryRun": True},
+]
+
+
+def fleet_settings(emu):
+    """The client settings of the fleet comparisons: the emulator's STS, few and short retries."""
+    return {"sts_endpoint_url": emu.url, "retry_mode": "standard", "max_attempts": 2, "connect_timeout": 2,
+            "read_timeout": 5, "operation_timeout": 20}
+
+
 def test_the_fleet_call_equals_the_blocking_client(start_emulator, wake, native_calls):
     emu = fleet_emulator(start_emulator, "--role", ROLE_A, *FAULTS)
-    order = ["us-east-1", "eu-west-3", "ap-south-1", "ca-central-1", "us-west-2"]
-    cases = [
-        {"Regions": order + ["eu-west-3"], "MaxResults": 40},
-        {"Regions": ["us-west-2", "us-east-1"], "RoleArns": [ROLE_A], "MaxResults": 7},
-        {"Regions": ["us-west-2", "us-east-1"], "Filters": [{"Name": "task-state", "Values": ["InProgress"]}]},
-        {"Regions": ["us-west-2", "ap-south-1"], "DryRun": True},
-    ]
-    settings = {"sts_endpoint_url": emu.url, "retry_mode": "standard", "max_attempts": 2, "connect_timeout": 2,
-                "read_timeout": 5, "operation_timeout": 20}
+    cases, settings = FLEET_CASES, fleet_settings(emu)
 
     async def main():
         async with aours(emu, **settings) as ec2:
@@ -810,7 +825,7 @@ def test_the_fleet_call_equals_the_blocking_client(start_emulator, wake, native_
         assert list(got) == ["Places", "Regions"] and got["Regions"] is got["Places"]
         assert without_request_ids(got) == without_request_ids(want)
     places = {p["Region"]: p for p in mine[0]["Places"]}
-    assert [p["Region"] for p in mine[0]["Places"]] == order
+    assert [p["Region"] for p in mine[0]["Places"]] == FLEET_CASES[0]["Regions"][:5]  # the repeated region once
     assert len(places["us-east-1"]["StoreImageTaskResults"]) >= 60 and "Error" not in places["us-east-1"]
     assert {places[r]["Error"]["Status"] for r in ("eu-west-3", "ap-south-1", "ca-central-1")} == \
         {"STORETASKS_STATUS_THROTTLED", "STORETASKS_STATUS_UNAUTHORIZED", "STORETASKS_STATUS_NETWORK"}
@@ -864,13 +879,7 @@ def test_cancelling_or_closing_stops_a_fleet_call(start_emulator, wake, native_c
         idle = watched(loop)
         ec2 = aours(emu)
         task = asyncio.ensure_future(ec2.describe_store_image_tasks_fleet(Regions=REGIONS))
-        await asyncio.sleep(0.3)
-        assert not task.done() and native_calls["freed"] == []
-        started = time.monotonic()
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        assert time.monotonic() - started < 1 and watched(loop) == idle
+        await cancelled_while_waiting(task, native_calls, wake, idle, 1)
         assert_each_freed_once(native_calls, 1)
 
         await assert_closing_ends(ec2, ec2.describe_store_image_tasks_fleet(Regions=REGIONS), native_frees)
@@ -929,14 +938,7 @@ async def streamed(pages):
 
 def test_fleet_pages_equal_the_blocking_client_s(start_emulator, wake, native_calls):
     emu = fleet_emulator(start_emulator, "--role", ROLE_A, *FAULTS)
-    cases = [
-        {"Regions": ["us-east-1", "eu-west-3", "ap-south-1", "ca-central-1", "us-west-2"], "MaxResults": 25},
-        {"Regions": ["us-west-2", "us-east-1"], "RoleArns": [ROLE_A], "MaxResults": 7},
-        {"Regions": ["us-west-2", "us-east-1"], "Filters": [{"Name": "task-state", "Values": ["InProgress"]}]},
-        {"Regions": ["us-west-2", "ap-south-1"], "DryRun": True},
-    ]
-    settings = {"sts_endpoint_url": emu.url, "retry_mode": "standard", "max_attempts": 2, "connect_timeout": 2,
-                "read_timeout": 5, "operation_timeout": 20}
+    cases, settings = FLEET_CASES, fleet_settings(emu)
 
     async def main():
         async with aours(emu, **settings) as ec2:
@@ -1063,14 +1065,7 @@ def test_cancelling_or_closing_ends_the_fleet_pages(start_emulator, wake, native
         ec2 = aours(emu)
         pages = ec2.describe_store_image_tasks_fleet_pages(Regions=REGIONS)
         task = asyncio.ensure_future(streamed(pages))
-        await asyncio.sleep(0.3)
-        assert not task.done() and native_calls["freed"] == []
-        assert watched(loop) == idle + (wake == "descriptor")
-        started = time.monotonic()
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        assert time.monotonic() - started < 1 and watched(loop) == idle
+        await cancelled_while_waiting(task, native_calls, wake, idle, 1)
         assert (pages.result, pages.stopped) == (None, False)
         assert_each_freed_once(native_calls, 1)
 

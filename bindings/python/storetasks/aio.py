@@ -56,7 +56,7 @@ import weakref
 from . import _marshal as M
 from . import _native as N
 from . import fleet
-from .client import PAGINATED, WAITERS, Client, paginator, waiter
+from .client import BotoShape, Client
 from .exceptions import ClientClosedError, ParamValidationError
 from .paginate import PageIterator, Paginator, _found, _Walk
 from .waiter import Waiter, wait_arguments, wait_parameters
@@ -342,7 +342,7 @@ class AsyncWaiter(Waiter):
         return self._outcome(status, task_list, err, call.closed, kind == "Targets")
 
 
-class AsyncClient:
+class AsyncClient(BotoShape):
     """An EC2 client for DescribeStoreImageTasks on asyncio, with aiobotocore's interface for
     that call. It takes the settings of :class:`storetasks.Client` and holds one.
 
@@ -352,6 +352,8 @@ class AsyncClient:
     is closed). Calls made after it raise ClientClosedError. Like :meth:`storetasks.Client.close`,
     it returns at once for the calls of its own thread and waits for those of other threads.
     """
+
+    _PAGINATOR, _WAITER, _FLEET_PAGES, _PAGED = AsyncPaginator, AsyncWaiter, AsyncFleetPages, "_listing"
 
     def __init__(self, *args, **kwargs):
         self._client = Client(*args, **kwargs)
@@ -423,28 +425,3 @@ class AsyncClient:
             status, result, err = await call.take("storetasks_call_take_fleet", N.FleetResult)
         return fleet.outcome(status, result, err, call.closed, self.endpoint_url)
 
-    def describe_store_image_tasks_fleet_pages(self, *args, **kwargs):
-        """The streaming form of ``describe_store_image_tasks_fleet`` (same parameters): an async
-        iterable of ``(region, account, page)`` whose ``result`` holds each place's outcome once
-        the iteration has ended, as :meth:`storetasks.Client.describe_store_image_tasks_fleet_pages`
-        gives them. See :class:`AsyncFleetPages`."""
-        if args:
-            raise TypeError("describe_store_image_tasks_fleet_pages() only accepts keyword arguments.")
-        return fleet.pages(self, kwargs, AsyncFleetPages)
-
-    def can_paginate(self, operation_name):
-        return operation_name in PAGINATED
-
-    def get_paginator(self, operation_name):
-        """aiobotocore's paginator; only ``"describe_store_image_tasks"`` exists."""
-        return paginator(operation_name, AsyncPaginator, self._listing)
-
-    @property
-    def waiter_names(self):
-        """The waiters get_waiter() knows, as aiobotocore's ``client.waiter_names``."""
-        return sorted(WAITERS)
-
-    def get_waiter(self, waiter_name):
-        """aiobotocore's waiter; only ``"store_image_task_complete"`` exists. See
-        :class:`AsyncWaiter`."""
-        return waiter(waiter_name, AsyncWaiter, self)

@@ -31,18 +31,41 @@ def library_path():
     return N.lib().storetasks_path
 
 
-def paginator(operation_name, paginator_class, method):
-    """A client's ``get_paginator(operation_name)``: ``paginator_class(method)``."""
-    if operation_name not in PAGINATED:
-        raise OperationNotPageableError(f"Operation cannot be paginated: {operation_name}")
-    return paginator_class(method)
+class BotoShape:
+    """What boto3's and aiobotocore's clients both offer, the same way on both of this package's
+    clients: the paginator, the waiter and the fleet listed page by page. A client class names the
+    classes of its forms (``_PAGINATOR``, ``_WAITER``, ``_FLEET_PAGES``) and the method its
+    paginator pages through (``_PAGED``)."""
 
+    def can_paginate(self, operation_name):
+        return operation_name in PAGINATED
 
-def waiter(waiter_name, waiter_class, client):
-    """A client's ``get_waiter(waiter_name)``: ``waiter_class(client, botocore's model name)``."""
-    if waiter_name not in WAITERS:
-        raise ValueError(f"Waiter does not exist: {waiter_name}")
-    return waiter_class(client, WAITERS[waiter_name])
+    def get_paginator(self, operation_name):
+        """boto3's (or aiobotocore's) paginator; only ``"describe_store_image_tasks"`` exists."""
+        if operation_name not in PAGINATED:
+            raise OperationNotPageableError(f"Operation cannot be paginated: {operation_name}")
+        return self._PAGINATOR(getattr(self, self._PAGED))
+
+    @property
+    def waiter_names(self):
+        """The waiters get_waiter() knows, as boto3's ``client.waiter_names``."""
+        return sorted(WAITERS)
+
+    def get_waiter(self, waiter_name):
+        """boto3's (or aiobotocore's) waiter; only ``"store_image_task_complete"`` exists. See
+        :mod:`storetasks.waiter`."""
+        if waiter_name not in WAITERS:
+            raise ValueError(f"Waiter does not exist: {waiter_name}")
+        return self._WAITER(self, WAITERS[waiter_name])
+
+    def describe_store_image_tasks_fleet_pages(self, *args, **kwargs):
+        """The streaming form of ``describe_store_image_tasks_fleet`` (same parameters): an
+        iterable (on :class:`storetasks.aio.AsyncClient`, an async iterable) of ``(region, account,
+        page)`` whose ``result`` holds each place's outcome once the iteration has ended. See
+        :class:`storetasks.fleet.FleetPages` and :class:`storetasks.aio.AsyncFleetPages`."""
+        if args:
+            raise TypeError("describe_store_image_tasks_fleet_pages() only accepts keyword arguments.")
+        return fleet.pages(self, kwargs, self._FLEET_PAGES)
 
 
 # -- the client --------------------------------------------------------------------------------
@@ -66,7 +89,7 @@ def _proxy_arguments(proxy, no_proxy):
     return M.c_string("proxy", proxy), None if no_proxy is None else M.c_string("no_proxy", no_proxy)
 
 
-class Client:
+class Client(BotoShape):
     """An EC2 client for DescribeStoreImageTasks, with boto3's interface for that call.
 
     Every argument is optional; what is not given comes from the usual AWS sources (environment,
@@ -98,6 +121,8 @@ class Client:
     The client is safe to share between threads (calls release the GIL and run in parallel).
     Close it with ``close()`` or a ``with`` block; garbage collection closes a forgotten one.
     """
+
+    _PAGINATOR, _WAITER, _FLEET_PAGES, _PAGED = Paginator, Waiter, fleet.FleetPages, "describe_store_image_tasks"
 
     def __init__(self, region=None, endpoint_url=None, profile=None, aws_access_key_id=None,
                  aws_secret_access_key=None, aws_session_token=None, retry_mode=None, max_attempts=None,
@@ -316,26 +341,3 @@ class Client:
             raise ClientClosedError("the client is closed")
         return fleet.describe(self, kwargs)
 
-    def describe_store_image_tasks_fleet_pages(self, *args, **kwargs):
-        """The streaming form of ``describe_store_image_tasks_fleet`` (same parameters): an
-        iterable of ``(region, account, page)`` whose ``result`` holds each place's outcome once
-        the iteration has ended. See :class:`storetasks.fleet.FleetPages`."""
-        if args:
-            raise TypeError("describe_store_image_tasks_fleet_pages() only accepts keyword arguments.")
-        return fleet.pages(self, kwargs)
-
-    def can_paginate(self, operation_name):
-        return operation_name in PAGINATED
-
-    def get_paginator(self, operation_name):
-        """boto3's paginator; only ``"describe_store_image_tasks"`` exists."""
-        return paginator(operation_name, Paginator, self.describe_store_image_tasks)
-
-    @property
-    def waiter_names(self):
-        """The waiters get_waiter() knows, as boto3's ``client.waiter_names``."""
-        return sorted(WAITERS)
-
-    def get_waiter(self, waiter_name):
-        """boto3's waiter; only ``"store_image_task_complete"`` exists. See :mod:`storetasks.waiter`."""
-        return waiter(waiter_name, Waiter, self)
