@@ -18,7 +18,7 @@ use std::thread::ThreadId;
 use futures_util::FutureExt;
 use tokio::sync::Semaphore;
 
-use crate::cancel::CancelToken;
+use crate::cancel::{CancelToken, Ended, race};
 use crate::client::Client;
 use crate::describe_store_image_tasks::task::TaskPage;
 use crate::error::{Error, ErrorKind, Result};
@@ -348,10 +348,9 @@ impl Client {
         let redact = self.redactor();
         let guard = EndGuard(Some(shared));
         self.handle().spawn(async move {
-            let end = tokio::select! {
-                biased;
-                _ = stop.cancelled() => Err(Error::cancelled()),
-                end = fut => end.unwrap_or_else(|payload| Err(crate::error::Error::from_panic(&*payload))),
+            let end = match race(fut, None, Some(&stop)).await {
+                Ended::Done(end) => end.unwrap_or_else(|payload| Err(crate::error::Error::from_panic(&*payload))),
+                Ended::Cancelled | Ended::Stopped => Err(Error::cancelled()),
             };
             guard.finish(end.map_err(&redact));
         });

@@ -9,7 +9,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{AppName, BehaviorVersion, Region};
 use aws_credential_types::Credentials;
 
-use crate::cancel::CancelToken;
+use crate::cancel::{CancelToken, Ended, race};
 use crate::error::{Error, ErrorKind, Result};
 
 /// How the SDK retries failed attempts.
@@ -473,13 +473,9 @@ where
     }
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     handle.spawn(async move {
-        let result = match cancel {
-            Some(c) => tokio::select! {
-                biased;
-                _ = c.cancelled() => Err(Error::cancelled()),
-                r = fut => r,
-            },
-            None => fut.await,
+        let result = match race(fut, cancel.as_ref(), None).await {
+            Ended::Done(r) => r,
+            Ended::Cancelled | Ended::Stopped => Err(Error::cancelled()),
         };
         let _ = tx.send(result);
     });

@@ -18,7 +18,7 @@ use futures_util::stream::{self, StreamExt};
 use tokio::sync::Semaphore;
 
 use crate::call::{Call, Kind, Output};
-use crate::cancel::{CancelToken, StopOnDrop};
+use crate::cancel::{CancelToken, Ended, StopOnDrop, race};
 use crate::client::Client;
 use crate::describe_store_image_tasks::paginate::{Listing, send_batched};
 use crate::describe_store_image_tasks::query::Query;
@@ -364,12 +364,10 @@ impl Client {
         let work = run_fleet(shared, fleet.clone());
         let (stop_token, caller_cancel) = (stop.0.clone(), cancel.cloned());
         self.handle().spawn(async move {
-            let never = std::future::pending::<()>();
-            let event = tokio::select! {
-                biased;
-                _ = async { match &caller_cancel { Some(c) => c.cancelled().await, None => never.await } } => Event::Cancelled,
-                _ = stop_token.cancelled() => return,
-                () = work => Event::Finished,
+            let event = match race(work, caller_cancel.as_ref(), Some(&stop_token)).await {
+                Ended::Done(()) => Event::Finished,
+                Ended::Cancelled => Event::Cancelled,
+                Ended::Stopped => return,
             };
             let _ = tx.send(event);
         });

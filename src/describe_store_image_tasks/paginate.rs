@@ -7,7 +7,7 @@ use aws_sdk_ec2::types::Filter as SdkFilter;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 
 use crate::call::{Call, Kind, Output};
-use crate::cancel::{CancelToken, StopOnDrop};
+use crate::cancel::{CancelToken, Ended, StopOnDrop, race};
 use crate::client::Client;
 use crate::describe_store_image_tasks::query::{MAX_RESULTS_RANGE, Query};
 use crate::describe_store_image_tasks::sdk_hook::{ReadReplies, ReplySlot};
@@ -253,12 +253,10 @@ impl Client {
                 let _ = tx.send(None);
                 Ok(())
             };
-            let never = std::future::pending::<()>();
-            let end: Result<()> = tokio::select! {
-                biased;
-                _ = async { match &caller_cancel { Some(c) => c.cancelled().await, None => never.await } } => Err(Error::cancelled()),
-                _ = stop_token.cancelled() => Ok(()),
-                end = work => end,
+            let end = match race(work, caller_cancel.as_ref(), Some(&stop_token)).await {
+                Ended::Done(end) => end,
+                Ended::Cancelled => Err(Error::cancelled()),
+                Ended::Stopped => Ok(()),
             };
             if let Err(e) = end {
                 let _ = tx.send(Some(Err(e)));
