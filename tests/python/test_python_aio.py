@@ -12,6 +12,7 @@ import gc
 import inspect
 import os
 import re
+import signal
 import time
 
 import pytest
@@ -478,6 +479,37 @@ def test_an_abandoned_iteration_of_pages_stops_its_listing_and_is_freed(emulator
             assert_each_freed_once(native_calls, 3)
 
     run(main())
+
+
+INTERRUPTED = {
+    "call": lambda ec2: ec2.describe_store_image_tasks(),
+    "pages": lambda ec2: ec2.get_paginator("describe_store_image_tasks").paginate().build_full_result(),
+    "wait": lambda ec2: ec2.get_waiter("store_image_task_complete").wait(ImageIds=["ami-0000000000000c0de"]),
+    "fleet pages": lambda ec2: streamed(ec2.describe_store_image_tasks_fleet_pages(Regions=["us-east-1"])),
+}
+
+
+@pytest.mark.parametrize("form", INTERRUPTED)
+def test_ctrl_c_ends_the_loop_at_once_and_frees_the_call(emulator, wake, native_calls, form):
+    """A real SIGINT while a call waits for a slow reply: asyncio.run cancels the main task, which
+    stops the call, and raises KeyboardInterrupt at once; the call is freed and the client closed."""
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        pytest.skip("SIGINT is not Python's here")
+    emulator.add_faults(SLOW + ",count=3")
+    closed = []
+
+    async def main():
+        async with aours(emulator) as ec2:
+            closed.append(ec2)
+            asyncio.get_running_loop().call_later(0.3, signal.raise_signal, signal.SIGINT)
+            await INTERRUPTED[form](ec2)
+
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        run(main())
+    assert time.monotonic() - started < 3
+    assert closed[0].closed
+    assert_each_freed_once(native_calls, 1)
 
 
 def test_calls_left_when_the_loop_ends_are_freed(emulator, native_calls):
