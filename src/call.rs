@@ -349,7 +349,7 @@ impl Client {
         let guard = EndGuard(Some(shared));
         self.handle().spawn(async move {
             let end = match race(fut, None, Some(&stop)).await {
-                Ended::Done(end) => end.unwrap_or_else(|payload| Err(crate::error::Error::from_panic(&*payload))),
+                Ended::Done(end) => end.unwrap_or_else(|payload| Err(Error::from_panic(&*payload))),
                 Ended::Cancelled | Ended::Stopped => Err(Error::cancelled()),
             };
             guard.finish(end.map_err(&redact));

@@ -519,6 +519,36 @@ static void fleet_pages_that_do_not_block(void) {
     CHECK(seen[0] > 7 && seen[1] > 7, "the listing had more than one page per region (%zu, %zu)", seen[0], seen[1]);
     storetasks_fleet_result_free(end);
     storetasks_fleet_result_free(blocking);
+    /* A place that fails half-way: eu-west-3's second request fails every attempt. Its first
+     * page was delivered and counted, its outcome is the service's error, and the other places
+     * are listed to their end. */
+    emu_fault(&emu, "internal,region=eu-west-3,at=2,count=20");
+    storetasks_call *halfway = NULL;
+    CHECK_STATUS(storetasks_client_describe_fleet_pages_start(client, fleet, q, NULL, NULL, &halfway, NULL),
+                 STORETASKS_STATUS_OK);
+    size_t got[3] = {0, 0, 0};
+    for (;;) {
+        struct pollfd p = {storetasks_call_fd(halfway), POLLIN, 0};
+        CHECK(poll(&p, 1, under_valgrind ? 60000 : 15000) == 1, "the fleet pages call went quiet");
+        while ((st = storetasks_call_next_page(halfway, &page, NULL)) == STORETASKS_STATUS_OK && page != NULL) {
+            const char *region = storetasks_task_list_region(page);
+            for (int i = 0; i < 3; i++)
+                if (region && strcmp(region, regions[i]) == 0) got[i] += storetasks_task_list_len(page);
+            storetasks_task_list_free(page);
+        }
+        if (st != STORETASKS_STATUS_PENDING) break;
+    }
+    CHECK_STATUS(st, STORETASKS_STATUS_OK);
+    CHECK_STATUS(storetasks_call_take_fleet(halfway, &end, NULL), STORETASKS_STATUS_OK);
+    const storetasks_error *failed = end ? storetasks_fleet_result_error(end, 1) : NULL;
+    CHECK(failed && storetasks_error_status(failed) == STORETASKS_STATUS_SERVICE, "eu-west-3 did not fail with the service's error");
+    CHECK(got[1] == 7 && storetasks_fleet_result_task_count(end, 1) == 7, "eu-west-3: %zu tasks delivered, %zu counted", got[1],
+          storetasks_fleet_result_task_count(end, 1));
+    CHECK(storetasks_fleet_result_error(end, 0) == NULL && got[0] == seen[0], "us-east-1 was not listed to its end");
+    storetasks_fleet_result_free(end);
+    storetasks_call_free(halfway);
+    emu_clear_faults(&emu);
+
     /* Taken as a list, it is refused; cancelled while running, it ends CANCELLED. */
     storetasks_task_list *wrong = NULL;
     CHECK_STATUS(storetasks_call_take_list(call, &wrong, NULL), STORETASKS_STATUS_INVALID_ARGUMENT);
