@@ -750,7 +750,8 @@ def test_the_asyncio_waiter_takes_no_progress_callable(moving):
         async with aours(moving) as ec2:
             await ec2.get_waiter(WAITER).wait(ImageIds=[ID[7]], progress=print)
 
-    with pytest.raises(storetasks.ParamValidationError, match="The asyncio waiter takes no progress callable"):
+    with pytest.raises(storetasks.ParamValidationError,
+                       match=r"\nAsyncWaiter\.wait\(\) takes no progress callable: the wait reports no polls$"):
         run(main())
 
 

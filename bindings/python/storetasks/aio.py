@@ -315,7 +315,7 @@ class AsyncFleetPages(fleet.FleetPagesBase):
                 self.stopped = True
                 raise
             status, result, err = await call.take("storetasks_call_take_fleet", N.FleetResult)
-        self._end(lib, status, result, err, None, call.closed, delivered)
+            self._end(lib, status, result, err, None, call.closed, delivered)
 
 
 class AsyncWaiter(Waiter):
@@ -331,15 +331,16 @@ class AsyncWaiter(Waiter):
         :mod:`storetasks.waiter`), but for ``progress``: the wait that does not block reports no
         polls, so there is none, and ``WaiterError.last_response`` is None unless the service
         answered with an error."""
-        if "progress" in kwargs:
-            raise ParamValidationError("The asyncio waiter takes no progress callable: libstoretasks's "
-                                       "wait that does not block reports no polls")
+        if kwargs.pop("progress", None) is not None:
+            raise ParamValidationError("AsyncWaiter.wait() takes no progress callable: the wait reports no polls")
         kind, images, settings = wait_parameters(kwargs, WaiterConfig, Timeout, NotFoundGrace, MaxDelay)
         function = "storetasks_client_wait_targets_start" if kind == "Targets" else "storetasks_client_wait_start"
         arguments = wait_arguments(N.calls(), kind, images, settings)
         with self._client._started(f"the {self.name} waiter", function, arguments) as call:
             status, task_list, err = await call.take("storetasks_call_take_list")
-        return self._outcome(status, task_list, err, call.closed, kind == "Targets")
+            # Turned into its result at once, inside the call's block: what the take handed over
+            # is freed even when an exception comes while the call is freed.
+            return self._outcome(status, task_list, err, call.closed, kind == "Targets")
 
 
 class AsyncClient(BotoShape):
@@ -423,5 +424,5 @@ class AsyncClient(BotoShape):
         with self._started("describe_store_image_tasks_fleet", "storetasks_client_describe_fleet_start",
                            fleet.arguments(kwargs)) as call:
             status, result, err = await call.take("storetasks_call_take_fleet", N.FleetResult)
-        return fleet.outcome(status, result, err, call.closed, self.endpoint_url)
+            return fleet.outcome(status, result, err, call.closed, self.endpoint_url)
 

@@ -387,9 +387,9 @@ class FleetPages(FleetPagesBase):
         self._end(lib, _worker.ran(status, error), result, err, error, worker.closed, delivered)
 
 
-def pages(client, params, kind=FleetPages):
-    """``Client.describe_store_image_tasks_fleet_pages`` (or its asyncio form, with ``kind`` the
-    class of :mod:`storetasks.aio`): parameters checked now, the call made when the result is
-    iterated."""
+def pages(client, params, kind):
+    """``describe_store_image_tasks_fleet_pages`` of a client, whose form ``kind`` is
+    (:class:`FleetPages`, or :class:`storetasks.aio.AsyncFleetPages`): parameters checked now, the
+    call made when the result is iterated."""
     validate(params)
     return kind(client, dict(params))
