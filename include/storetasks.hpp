@@ -58,12 +58,12 @@
  * An AsyncList (describe_async, describe_all_async, wait_async, wait_targets_async) or an
  * AsyncFleet (describe_fleet_async) sets a std::future from a library thread. The callback forms
  * hand a Result (the list, or the Error) or a FleetOutcome (the FleetResult, or the Error) to a
- * function that runs on a library thread: it must return quickly, and an exception it throws is
- * dropped. A PendingCall (describe_start, describe_all_start, wait_start, wait_targets_start), a
- * PendingFleet (describe_fleet_start), a PageCall (describe_pages_async) and a FleetPageCall
- * (describe_fleet_pages_async) leave the taking to their owner, without waiting (take(),
- * next_page(), take_fleet(): nullopt while nothing is ready), from an event loop that waits on
- * fd(), or after wait(). Each owner has cancel(); destroying it stops its call too, at once
+ * function that runs on a library thread: it must return quickly, it may destroy its own call's
+ * owner but no other call's, and an exception it throws is dropped. A PendingCall (describe_start,
+ * describe_all_start, wait_start, wait_targets_start), a PendingFleet (describe_fleet_start), a
+ * PageCall (describe_pages_async) and a FleetPageCall (describe_fleet_pages_async) leave the
+ * taking to their owner, without waiting (take(), next_page(), take_fleet(): nullopt while nothing
+ * is ready), from an event loop that waits on fd(), or after wait(). Each owner has cancel(); destroying it stops its call too, at once
  * (waiting only for a callback of that call running at that moment).
  *
  * Threads: a Client may be used by any number of threads at once, and a Cancel triggered from
@@ -1219,7 +1219,9 @@ public:
     bool finished() const noexcept { return storetasks_call_finished(p_.get()); }
     /// A descriptor that is readable while the call has something to take, for an event loop
     /// (poll, epoll, asio's posix::stream_descriptor, libuv's uv_poll); owned by the call: never
-    /// read, write or close it. -1 on Windows (wait() and wait_for() work everywhere).
+    /// read, write or close it, and stop watching it before the owner is destroyed (asio: release()
+    /// the stream_descriptor first, or it closes the descriptor). -1 on Windows (wait() and
+    /// wait_for() work everywhere).
     int fd() const noexcept { return storetasks_call_fd(p_.get()); }
     const storetasks_call* get() const noexcept { return p_.get(); }
 
@@ -1487,8 +1489,8 @@ public:
 
 private:
     friend class Client;
-    AsyncCall(Call call, std::shared_ptr<detail::Promised<T>> promised)
-        : call_(std::move(call)), promised_(std::move(promised)), future_(promised_->promise.get_future()) {}
+    AsyncCall(Call call, std::shared_ptr<detail::Promised<T>> promised, std::future<T> future)
+        : call_(std::move(call)), promised_(std::move(promised)), future_(std::move(future)) {}
 
     /// Frees the call (waiting for its callback if it is running on another thread), then settles
     /// the future if the callback did not.
@@ -1583,7 +1585,8 @@ public:
     /// describe_async with a callback instead of a future: `on_result(Result)` receives the outcome
     /// once, on one of the library's threads. It must return quickly (the thread serves other
     /// calls); it may start other calls and destroy the Call that runs it (assigning a new call to
-    /// it, for instance). An exception it throws is caught and dropped: there is no caller to hand
+    /// it, for instance), but must not destroy the owner of any other call (that waits for the other
+    /// call's callback, which may be waiting for this one). An exception it throws is caught and dropped: there is no caller to hand
     /// it to. Destroying the Call before the outcome came stops the call, and `on_result` is then
     /// not called (one that has already started is waited for). Throws as describe_async does,
     /// and Error(Status::InvalidArgument) for an empty function.
@@ -1849,16 +1852,19 @@ private:
     template <class T, class Begin>
     static AsyncCall<T> async_call(Begin&& begin) {
         auto promised = std::make_shared<detail::Promised<T>>();
+        // Taken before the start: once started, the callback may set the promise on another thread.
+        std::future<T> future = promised->promise.get_future();
         Call call = start(std::forward<Begin>(begin),
                           [promised](storetasks_call* c) { promised->settle(detail::take_outcome<T>(c)); });
-        return AsyncCall<T>(std::move(call), std::move(promised));
+        return AsyncCall<T>(std::move(call), std::move(promised), std::move(future));
     }
 
     /// The callback of the callback forms: takes the outcome and hands it to `on_result`, keeping
     /// its exceptions from the library's thread.
     template <class T>
     static std::function<void(storetasks_call*)> deliver(std::function<void(Outcome<T>)> on_result) {
-        if (!on_result) throw Error(Status::InvalidArgument, "the result callback is empty");
+        if (!on_result)
+            throw Error(Status::InvalidArgument, "the result callback given to an _async call is an empty std::function");
         return [on_result = std::move(on_result)](storetasks_call* c) {
             Outcome<T> result = detail::take_outcome<T>(c);
             try {
