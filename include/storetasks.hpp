@@ -63,8 +63,9 @@
  * describe_all_start, wait_start, wait_targets_start), a PendingFleet (describe_fleet_start), a
  * PageCall (describe_pages_async) and a FleetPageCall (describe_fleet_pages_async) leave the
  * taking to their owner, without waiting (take(), next_page(), take_fleet(): nullopt while nothing
- * is ready), from an event loop that waits on fd(), or after wait(). Each owner has cancel(); destroying it stops its call too, at once
- * (waiting only for a callback of that call running at that moment).
+ * is ready), from an event loop that waits on fd(), or after wait(). Each owner has cancel();
+ * destroying it stops its call too, at once (waiting only for a callback of that call running at
+ * that moment).
  *
  * Threads: a Client may be used by any number of threads at once, and a Cancel triggered from
  * any thread. A Config or Query must not be changed by two threads at once; once built, a Query
