@@ -487,7 +487,7 @@ fn describe_ids(
     let items: Vec<View> = store
         .visible_sorted(now)
         .into_iter()
-        .filter(|t| t.ami_id.as_deref().is_some_and(|a| wanted.contains(a) && seen.insert(a.to_owned())))
+        .filter(|t| t.stored.ami_id.as_deref().is_some_and(|a| wanted.contains(a) && seen.insert(a.to_owned())))
         .map(|t| t.view(now, emu.opts.progress_rate))
         .collect();
     Ok(xml::describe(request_id, &items, None))
@@ -597,8 +597,7 @@ fn create(emu: &Emulator, params: &Params, principal: &Principal, pair: &Pair, r
     }
     let now = emu.clock.now_ms();
     let key = format!("{image_id}.bin");
-    store_of(emu, pair)?.push(Task {
-        seq: 0,
+    let stored = View {
         ami_id: Some(image_id),
         start_ms: Some(now),
         bucket: Some(bucket),
@@ -606,9 +605,8 @@ fn create(emu: &Emulator, params: &Params, principal: &Principal, pair: &Pair, r
         progress: Some(0),
         state: Some(IN_PROGRESS.to_owned()),
         failure_reason: None,
-        fail_at: None,
-        added_ms: now,
-    });
+    };
+    store_of(emu, pair)?.push(Task { seq: 0, stored, fail_at: None, added_ms: now });
     Ok(xml::create(request_id, &key))
 }
 

@@ -262,6 +262,15 @@ mod tests {
 
     const ANY: Target<'static> = Target { service: Service::Ec2, region: None, account: None };
 
+    /// A book with `specs` installed in order.
+    fn book_of(specs: &[&str]) -> FaultBook {
+        let mut book = FaultBook::default();
+        for spec in specs {
+            book.install(FaultSpec::parse(spec).unwrap());
+        }
+        book
+    }
+
     fn ec2<'a>(region: &'a str, account: &'a str) -> Target<'a> {
         Target { service: Service::Ec2, region: Some(region), account: Some(account) }
     }
@@ -304,8 +313,7 @@ mod tests {
 
     #[test]
     fn hits_the_right_ordinals() {
-        let mut book = FaultBook::default();
-        book.install(FaultSpec::parse("throttle,at=2,count=2").unwrap());
+        let mut book = book_of(&["throttle,at=2,count=2"]);
         assert!(book.hit(&ANY).is_none());
         assert!(book.hit(&ANY).is_some());
         assert_eq!(book.pending()[0].remaining, 1);
@@ -316,10 +324,7 @@ mod tests {
 
     #[test]
     fn targeted_faults_count_only_their_requests() {
-        let mut book = FaultBook::default();
-        book.install(FaultSpec::parse("throttle,at=2,region=eu-west-3").unwrap());
-        book.install(FaultSpec::parse("deny,account=210987654321,count=2").unwrap());
-        book.install(FaultSpec::parse("internal,service=sts").unwrap());
+        let mut book = book_of(&["throttle,at=2,region=eu-west-3", "deny,account=210987654321,count=2", "internal,service=sts"]);
         let home = ec2("us-east-1", "123456789012");
         let paris = ec2("eu-west-3", "123456789012");
         let other = ec2("us-east-1", "210987654321");
@@ -342,9 +347,7 @@ mod tests {
 
     #[test]
     fn first_installed_wins_and_others_still_count() {
-        let mut book = FaultBook::default();
-        book.install(FaultSpec::parse("throttle,region=eu-west-3").unwrap());
-        book.install(FaultSpec::parse("internal,count=2").unwrap());
+        let mut book = book_of(&["throttle,region=eu-west-3", "internal,count=2"]);
         let paris = ec2("eu-west-3", "123456789012");
         assert_eq!(book.hit(&paris).unwrap().kind, FaultKind::Throttle);
         assert_eq!(book.hit(&paris).unwrap().kind, FaultKind::Internal);
@@ -353,8 +356,7 @@ mod tests {
 
     #[test]
     fn huge_counts_do_not_overflow() {
-        let mut book = FaultBook::default();
-        book.install(FaultSpec::parse(&format!("delay,at={},count={}", u64::MAX, u64::MAX)).unwrap());
+        let mut book = book_of(&[&format!("delay,at={},count={}", u64::MAX, u64::MAX)]);
         assert!(book.hit(&ANY).is_none());
         assert_eq!(book.pending()[0].remaining, 1);
     }

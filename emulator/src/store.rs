@@ -65,18 +65,13 @@ impl Clock {
     }
 }
 
-/// A task as stored. `added_ms` is the emulator time the task was loaded or created: progress
-/// under `--progress-rate` is counted from then.
+/// A task as stored: its members as loaded or created (`stored`), the mark at which it is to
+/// fail, and `added_ms`, the emulator time the task was loaded or created: progress under
+/// `--progress-rate` is counted from then.
 #[derive(Debug, Clone)]
 pub struct Task {
     pub seq: u64,
-    pub ami_id: Option<String>,
-    pub start_ms: Option<i64>,
-    pub bucket: Option<String>,
-    pub s3_key: Option<String>,
-    pub progress: Option<i64>,
-    pub state: Option<String>,
-    pub failure_reason: Option<String>,
+    pub stored: View,
     pub fail_at: Option<i64>,
     pub added_ms: i64,
 }
@@ -99,24 +94,16 @@ pub type Position = (i64, u64);
 
 impl Task {
     pub fn position(&self) -> Position {
-        (self.start_ms.unwrap_or(i64::MIN), self.seq)
+        (self.stored.start_ms.unwrap_or(i64::MIN), self.seq)
     }
 
     pub fn visible_at(&self, now_ms: i64) -> bool {
-        self.start_ms.is_none_or(|s| s >= now_ms - WINDOW_MS)
+        self.stored.start_ms.is_none_or(|s| s >= now_ms - WINDOW_MS)
     }
 
     pub fn view(&self, now_ms: i64, rate: f64) -> View {
-        let mut v = View {
-            ami_id: self.ami_id.clone(),
-            start_ms: self.start_ms,
-            bucket: self.bucket.clone(),
-            s3_key: self.s3_key.clone(),
-            progress: self.progress,
-            state: self.state.clone(),
-            failure_reason: self.failure_reason.clone(),
-        };
-        if self.state.as_deref() != Some(IN_PROGRESS) {
+        let mut v = self.stored.clone();
+        if v.state.as_deref() != Some(IN_PROGRESS) {
             return v;
         }
         if self.fail_at.is_some() {
@@ -124,18 +111,18 @@ impl Task {
             v.failure_reason = None;
         }
         let elapsed_s = (now_ms - self.added_ms).max(0) as f64 / 1000.0;
-        let progress = self.progress.unwrap_or(0) as f64 + rate * elapsed_s;
+        let progress = self.stored.progress.unwrap_or(0) as f64 + rate * elapsed_s;
         if let Some(mark) = self.fail_at
             && progress >= mark as f64
         {
             v.state = Some(FAILED.to_owned());
             v.progress = Some(mark.clamp(0, 100));
-            v.failure_reason = Some(self.failure_reason.clone().unwrap_or_else(|| DEFAULT_FAILURE_REASON.to_owned()));
+            v.failure_reason = Some(self.stored.failure_reason.clone().unwrap_or_else(|| DEFAULT_FAILURE_REASON.to_owned()));
         } else if progress >= 100.0 {
             v.state = Some(COMPLETED.to_owned());
             v.progress = Some(100);
             v.failure_reason = None;
-        } else if self.progress.is_some() || rate > 0.0 {
+        } else if self.stored.progress.is_some() || rate > 0.0 {
             v.progress = Some(progress.floor() as i64);
         }
         v
@@ -219,8 +206,7 @@ impl Store {
         self.tasks.reserve(n);
         for e in file.store_image_task_results {
             let seq = self.next_seq();
-            self.tasks.push(Task {
-                seq,
+            let stored = View {
                 ami_id: e.ami_id,
                 start_ms: e.task_start_time.as_deref().and_then(parse_rfc3339_ms),
                 bucket: e.bucket,
@@ -228,9 +214,8 @@ impl Store {
                 progress: e.progress_percentage,
                 state: e.store_task_state,
                 failure_reason: e.store_task_failure_reason,
-                fail_at: e.emulator_fail_at,
-                added_ms: now_ms,
-            });
+            };
+            self.tasks.push(Task { seq, stored, fail_at: e.emulator_fail_at, added_ms: now_ms });
         }
         // One sort for the whole file rather than an insertion per task.
         self.tasks.sort_unstable_by_key(|t| std::cmp::Reverse(t.position()));
@@ -239,7 +224,7 @@ impl Store {
 
     /// The AMI ids of all tasks.
     pub fn ami_ids(&self) -> impl Iterator<Item = &str> {
-        self.tasks.iter().filter_map(|t| t.ami_id.as_deref())
+        self.tasks.iter().filter_map(|t| t.stored.ami_id.as_deref())
     }
 
     /// All tasks as a tasks file, newest first (hidden ones and fail marks included).
@@ -248,15 +233,18 @@ impl Store {
             store_image_task_results: self
                 .tasks
                 .iter()
-                .map(|t| TaskEntry {
-                    ami_id: t.ami_id.clone(),
-                    task_start_time: t.start_ms.map(format_ms),
-                    bucket: t.bucket.clone(),
-                    s3_object_key: t.s3_key.clone(),
-                    progress_percentage: t.progress,
-                    store_task_state: t.state.clone(),
-                    store_task_failure_reason: t.failure_reason.clone(),
-                    emulator_fail_at: t.fail_at,
+                .map(|t| {
+                    let v = &t.stored;
+                    TaskEntry {
+                        ami_id: v.ami_id.clone(),
+                        task_start_time: v.start_ms.map(format_ms),
+                        bucket: v.bucket.clone(),
+                        s3_object_key: v.s3_key.clone(),
+                        progress_percentage: v.progress,
+                        store_task_state: v.state.clone(),
+                        store_task_failure_reason: v.failure_reason.clone(),
+                        emulator_fail_at: t.fail_at,
+                    }
                 })
                 .collect(),
         }
