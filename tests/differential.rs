@@ -28,15 +28,18 @@ fn the_reader_and_the_sdk_agree_on_every_kind_of_reply() {
     let expected = client.all(&Query::new().max_results(200), 0, None).unwrap().tasks();
     requests += 2;
     assert_eq!(expected.len(), 300);
-    assert!(expected.iter().any(|t| t.key.is_none()) && expected.iter().any(|t| t.progress.is_none()), "absent members");
+    assert!(
+        expected.iter().any(|t| t.s3_object_key.is_none()) && expected.iter().any(|t| t.progress_percentage.is_none()),
+        "absent members"
+    );
     for page in [1, 7] {
         assert_eq!(client.all(&Query::new().max_results(page), 0, None).unwrap().tasks(), expected);
         requests += 300usize.div_ceil(page as usize);
     }
     let failed = client.all(&Query::new().filter("task-state", &["Failed"]).max_results(200), 0, None).unwrap().tasks();
     requests += 1;
-    assert!(failed.iter().any(|t| t.reason.as_deref().is_some_and(|r| r.contains('&') && r.contains('<'))));
-    assert!(failed.iter().any(|t| t.reason.as_deref().is_some_and(|r| !r.is_ascii())));
+    assert!(failed.iter().any(|t| t.failure_reason.as_deref().is_some_and(|r| r.contains('&') && r.contains('<'))));
+    assert!(failed.iter().any(|t| t.failure_reason.as_deref().is_some_and(|r| !r.is_ascii())));
     assert!(client.all(&Query::new().filter("bucket", &["no-such-bucket"]), 0, None).unwrap().tasks().is_empty());
     requests += 1;
     let some: Vec<String> = expected[..45].iter().map(|t| t.ami_id.clone().unwrap()).collect();

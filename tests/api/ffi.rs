@@ -86,20 +86,34 @@ pub fn take_error(status: storetasks_status, err: *mut storetasks_error) -> Fail
     f
 }
 
-/// A task copied out of a list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct T {
-    pub ami_id: Option<String>,
-    pub start_ms: Option<i64>,
-    pub bucket: Option<String>,
-    pub key: Option<String>,
-    pub progress: Option<i32>,
-    pub state: Option<String>,
-    pub reason: Option<String>,
-}
+/// Declares `$name`, the owner of one C object, which `$free` frees when the owner is dropped.
+/// With `shared`, the owner may also be used from several threads at once, as the C API allows
+/// for that object once it is built.
+macro_rules! owned_handle {
+    ($(#[$m:meta])* shared $vis:vis $name:ident($c:ty), $free:path) => {
+        owned_handle!($(#[$m])* $vis $name($c), $free);
+        // SAFETY: the C API lets this object be used from any thread once it is built.
+        unsafe impl Send for $name {}
+        unsafe impl Sync for $name {}
+    };
+    ($(#[$m:meta])* $vis:vis $name:ident($c:ty), $free:path) => {
+        $(#[$m])*
+        $vis struct $name(pub *mut $c);
 
-#[derive(Debug)]
-pub struct List(pub *mut storetasks_task_list);
+        impl Drop for $name {
+            fn drop(&mut self) {
+                $free(self.0);
+            }
+        }
+    };
+}
+#[allow(unused_imports, reason = "only the fleet tests declare owners outside this file")]
+pub(crate) use owned_handle;
+
+/// A task copied out of a list, in the library's own model.
+pub type T = storetasks::Task;
+
+owned_handle!(#[derive(Debug)] pub List(storetasks_task_list), storetasks_task_list_free);
 
 impl List {
     pub fn tasks(&self) -> Vec<T> {
@@ -122,12 +136,6 @@ impl List {
     }
 }
 
-impl Drop for List {
-    fn drop(&mut self) {
-        storetasks_task_list_free(self.0);
-    }
-}
-
 pub fn copy_tasks(list: *const storetasks_task_list) -> Vec<T> {
     let n = storetasks_task_list_len(list);
     let base = storetasks_task_list_tasks(list);
@@ -145,18 +153,18 @@ pub fn copy_tasks(list: *const storetasks_task_list) -> Vec<T> {
             assert_eq!(t.state, expected_enum);
             T {
                 ami_id: opt_string(t.ami_id),
-                start_ms: t.has_task_start_time.then_some(t.task_start_time_ms),
+                task_start_time_ms: t.has_task_start_time.then_some(t.task_start_time_ms),
                 bucket: opt_string(t.bucket),
-                key: opt_string(t.s3_object_key),
-                progress: t.has_progress_percentage.then_some(t.progress_percentage),
-                state,
-                reason: opt_string(t.failure_reason),
+                s3_object_key: opt_string(t.s3_object_key),
+                progress_percentage: t.has_progress_percentage.then_some(t.progress_percentage),
+                state: storetasks::TaskState::parse(state.as_deref()),
+                failure_reason: opt_string(t.failure_reason),
             }
         })
         .collect()
 }
 
-pub struct Config(pub *mut storetasks_config);
+owned_handle!(pub Config(storetasks_config), storetasks_config_free);
 
 impl Config {
     /// Region, endpoint and the emulator's credentials, retries kept short.
@@ -201,12 +209,6 @@ impl Config {
     }
     pub fn client(&self) -> Client {
         Client::new(self).expect("client")
-    }
-}
-
-impl Drop for Config {
-    fn drop(&mut self) {
-        storetasks_config_free(self.0);
     }
 }
 
@@ -310,49 +312,44 @@ impl Drop for Client {
     }
 }
 
-pub struct Query(pub *mut storetasks_query);
-unsafe impl Send for Query {}
-unsafe impl Sync for Query {}
+owned_handle!(shared pub Query(storetasks_query), storetasks_query_free);
 
 impl Query {
     pub fn new() -> Query {
         Query(storetasks_query_new())
     }
-    pub fn ids<S: AsRef<str>>(self, ids: &[S]) -> Self {
-        for id in ids {
-            assert_eq!(storetasks_query_add_image_id(self.0, cs(id.as_ref()).as_ptr()), storetasks_status::Ok);
-        }
+    /// `self` once the setter that returned `st` succeeded.
+    fn set(self, st: storetasks_status) -> Self {
+        assert_eq!(st, storetasks_status::Ok);
         self
+    }
+    pub fn ids<S: AsRef<str>>(self, ids: &[S]) -> Self {
+        ids.iter().fold(self, |q, id| {
+            let st = storetasks_query_add_image_id(q.0, cs(id.as_ref()).as_ptr());
+            q.set(st)
+        })
     }
     pub fn filter(self, name: &str, values: &[&str]) -> Self {
         let owned: Vec<CString> = values.iter().map(|v| cs(v)).collect();
         let ptrs: Vec<*const c_char> = owned.iter().map(|c| c.as_ptr()).collect();
-        assert_eq!(storetasks_query_add_filter(self.0, cs(name).as_ptr(), ptrs.as_ptr(), ptrs.len()), storetasks_status::Ok);
-        self
+        let st = storetasks_query_add_filter(self.0, cs(name).as_ptr(), ptrs.as_ptr(), ptrs.len());
+        self.set(st)
     }
     pub fn max_results(self, n: i32) -> Self {
-        assert_eq!(storetasks_query_set_max_results(self.0, n), storetasks_status::Ok);
-        self
+        let st = storetasks_query_set_max_results(self.0, n);
+        self.set(st)
     }
     pub fn token(self, t: &str) -> Self {
-        assert_eq!(storetasks_query_set_next_token(self.0, cs(t).as_ptr()), storetasks_status::Ok);
-        self
+        let st = storetasks_query_set_next_token(self.0, cs(t).as_ptr());
+        self.set(st)
     }
     pub fn dry_run(self) -> Self {
-        assert_eq!(storetasks_query_set_dry_run(self.0, true), storetasks_status::Ok);
-        self
+        let st = storetasks_query_set_dry_run(self.0, true);
+        self.set(st)
     }
 }
 
-impl Drop for Query {
-    fn drop(&mut self) {
-        storetasks_query_free(self.0);
-    }
-}
-
-pub struct Cancel(pub *mut storetasks_cancel);
-unsafe impl Send for Cancel {}
-unsafe impl Sync for Cancel {}
+owned_handle!(shared pub Cancel(storetasks_cancel), storetasks_cancel_free);
 
 impl Cancel {
     pub fn new() -> Cancel {
@@ -372,12 +369,6 @@ impl Cancel {
             std::time::Instant::now()
         });
         (cancel, t)
-    }
-}
-
-impl Drop for Cancel {
-    fn drop(&mut self) {
-        storetasks_cancel_free(self.0);
     }
 }
 

@@ -12,14 +12,14 @@ use storetasks::ffi::error::*;
 use storetasks::ffi::fleet::*;
 
 use crate::emulator::Emulator;
-use crate::ffi::{Cancel, Client, Config, Failure, LogCapture, Query, T, copy_tasks, cs, opt_string, take_error};
+use crate::ffi::{Cancel, Client, Config, Failure, LogCapture, Query, T, copy_tasks, cs, opt_string, owned_handle, take_error};
 use crate::{NOW, NOW_MS, ids};
 use storetasks::ffi::log::storetasks_log_level;
 
 const ROLE_A: &str = "arn:aws:iam::111111111111:role/StoreTasksReader";
 const ROLE_B: &str = "arn:aws:iam::222222222222:role/StoreTasksReader";
 
-struct Fleet(*mut storetasks_fleet);
+owned_handle!(Fleet(storetasks_fleet), storetasks_fleet_free);
 
 impl Fleet {
     fn regions(regions: &[&str]) -> Fleet {
@@ -41,12 +41,6 @@ impl Fleet {
     }
     fn last_error(&self) -> Option<String> {
         opt_string(storetasks_fleet_last_error(self.0))
-    }
-}
-
-impl Drop for Fleet {
-    fn drop(&mut self) {
-        storetasks_fleet_free(self.0);
     }
 }
 
@@ -104,6 +98,36 @@ fn fleet_call(c: &Client, f: &Fleet, q: &Query, cancel: Option<&Cancel>) -> Resu
     storetasks::ffi::storetasks_string_free(json);
     storetasks_fleet_result_free(r);
     Ok((places, text))
+}
+
+/// What `on_page` is given for each page of a fleet: the page's region, its account (for a
+/// role's place) and how many tasks it holds; the listing goes on while it says true.
+type OnPage<'a> = dyn FnMut(String, Option<String>, usize) -> bool + 'a;
+
+/// The blocking fleet call page by page: its status, its result (NULL unless OK) and its error.
+fn fleet_pages(
+    c: &Client,
+    f: &Fleet,
+    q: &Query,
+    cancel: Option<&Cancel>,
+    mut on_page: impl FnMut(String, Option<String>, usize) -> bool,
+) -> (S, *mut storetasks_fleet_result, *mut storetasks_error) {
+    unsafe extern "C" fn each_page(
+        region: *const c_char,
+        account: *const c_char,
+        page: *const storetasks::ffi::task_list::storetasks_task_list,
+        user: *mut c_void,
+    ) -> bool {
+        // SAFETY: `user` is the `&mut OnPage` below, alive for the whole call.
+        let on_page = unsafe { &mut *(user as *mut &mut OnPage) };
+        on_page(opt_string(region).unwrap(), opt_string(account), copy_tasks(page).len())
+    }
+    let mut on_page: &mut OnPage = &mut on_page;
+    let user = &mut on_page as *mut &mut OnPage as *mut c_void;
+    let (mut r, mut err) = (null_mut(), null_mut());
+    let cancel = cancel.map_or(null(), |c| c.0);
+    let st = storetasks_client_describe_fleet_pages(c.0, f.0, q.0, cancel, Some(each_page), user, &mut r, &mut err);
+    (st, r, err)
 }
 
 /// Every task of `region` (and of a role's account), listed the ordinary way by a client of that
@@ -322,7 +346,7 @@ fn every_enabled_region_comes_from_describe_regions() {
     for p in &places {
         assert!(p.error.is_none(), "{}: {:?}", p.region, p.error);
         assert!(!p.tasks.is_empty(), "{}: some tasks failed", p.region);
-        assert!(p.tasks.iter().all(|t| t.state.as_deref() == Some("Failed")), "{}: the filter reached every region", p.region);
+        assert!(p.tasks.iter().all(|t| t.state.as_str() == Some("Failed")), "{}: the filter reached every region", p.region);
     }
 }
 
@@ -419,26 +443,17 @@ fn a_role_that_cannot_be_assumed_fails_only_its_own_places() {
 
 #[test]
 fn stopping_the_pages_keeps_what_had_happened_and_marks_what_had_not_ended() {
-    unsafe extern "C" fn stop_after_a_while(
-        _region: *const c_char,
-        _account: *const c_char,
-        _page: *const storetasks::ffi::task_list::storetasks_task_list,
-        _user: *mut c_void,
-    ) -> bool {
-        // Long enough for the denied region's failure to be reported meanwhile.
-        std::thread::sleep(Duration::from_millis(1500));
-        false
-    }
     let emu = fleet_emulator(&["--fault", "deny,region=us-west-2,count=1000"]);
     let c = Config::for_endpoint(&emu.endpoint()).client();
     let f = Fleet::regions(&REGIONS);
     // Pages of 10 tasks: more pages than may wait for the caller, so some listings are still
     // running when it stops.
     let q = Query::new().max_results(10);
-    let mut r = null_mut();
-    let mut err = null_mut();
-    let st =
-        storetasks_client_describe_fleet_pages(c.0, f.0, q.0, null(), Some(stop_after_a_while), null_mut(), &mut r, &mut err);
+    let (st, r, _) = fleet_pages(&c, &f, &q, None, |_, _, _| {
+        // Long enough for the denied region's failure to be reported meanwhile.
+        std::thread::sleep(Duration::from_millis(1500));
+        false
+    });
     assert_eq!(st, S::Ok);
     let places = copy_result(r);
     storetasks_fleet_result_free(r);
@@ -459,51 +474,29 @@ fn stopping_the_pages_keeps_what_had_happened_and_marks_what_had_not_ended() {
 
 #[test]
 fn pages_stream_with_their_place_and_the_caller_can_stop() {
-    struct Seen {
-        pages: Vec<(String, Option<String>, usize)>,
-        stop_after: usize,
-    }
-    unsafe extern "C" fn on_page(
-        region: *const c_char,
-        account: *const c_char,
-        page: *const storetasks::ffi::task_list::storetasks_task_list,
-        user: *mut c_void,
-    ) -> bool {
-        let seen = unsafe { &mut *(user as *mut Seen) };
-        seen.pages.push((opt_string(region).unwrap(), opt_string(account), copy_tasks(page).len()));
-        seen.pages.len() < seen.stop_after
-    }
     let emu = fleet_emulator(&[]);
     let c = Config::for_endpoint(&emu.endpoint()).client();
     let f = Fleet::regions(&REGIONS);
     let q = Query::new().max_results(25);
     for stop_after in [usize::MAX, 3] {
-        let mut seen = Seen { pages: Vec::new(), stop_after };
-        let mut r = null_mut();
-        let mut err = null_mut();
-        let st = storetasks_client_describe_fleet_pages(
-            c.0,
-            f.0,
-            q.0,
-            null(),
-            Some(on_page),
-            &mut seen as *mut Seen as *mut c_void,
-            &mut r,
-            &mut err,
-        );
+        let mut pages: Vec<(String, Option<String>, usize)> = Vec::new();
+        let (st, r, _) = fleet_pages(&c, &f, &q, None, |region, account, n| {
+            pages.push((region, account, n));
+            pages.len() < stop_after
+        });
         assert_eq!(st, S::Ok);
         let places = copy_result(r);
         storetasks_fleet_result_free(r);
         if stop_after == 3 {
-            assert_eq!(seen.pages.len(), 3, "no page after the callback said stop");
+            assert_eq!(pages.len(), 3, "no page after the callback said stop");
             continue;
         }
         for p in &places {
             assert!(p.tasks.is_empty(), "streamed tasks are not kept");
-            let streamed: usize = seen.pages.iter().filter(|(r, _, _)| *r == p.region).map(|(_, _, n)| n).sum();
+            let streamed: usize = pages.iter().filter(|(r, _, _)| *r == p.region).map(|(_, _, n)| n).sum();
             assert_eq!(p.count, streamed);
             assert_eq!(streamed, baseline(&emu.endpoint(), &p.region, None).len(), "{}", p.region);
-            assert!(seen.pages.iter().filter(|(r, _, _)| *r == p.region).all(|(_, a, n)| a.is_none() && *n <= 25));
+            assert!(pages.iter().filter(|(r, _, _)| *r == p.region).all(|(_, a, n)| a.is_none() && *n <= 25));
         }
     }
     // Without a result pointer, and a NULL callback is refused.
@@ -571,46 +564,24 @@ fn a_started_fleet_pages_call_hands_over_what_the_blocking_call_gives() {
 
 #[test]
 fn no_page_reaches_the_callback_once_the_token_is_triggered() {
-    struct Seen<'a> {
-        pages: usize,
-        cancel: &'a Cancel,
-    }
-    unsafe extern "C" fn cancel_on_first_page(
-        _region: *const c_char,
-        _account: *const c_char,
-        _page: *const storetasks::ffi::task_list::storetasks_task_list,
-        user: *mut c_void,
-    ) -> bool {
-        // SAFETY: `user` is the `Seen` below, alive for the whole call.
-        let seen = unsafe { &mut *(user as *mut Seen) };
-        seen.pages += 1;
-        if seen.pages == 1 {
-            // Long enough for every other place's first page to be waiting for the caller.
-            std::thread::sleep(Duration::from_millis(1000));
-            seen.cancel.trigger();
-        }
-        true
-    }
     let emu = fleet_emulator(&[]);
     let c = Config::for_endpoint(&emu.endpoint()).client();
     let f = Fleet::regions(&REGIONS);
     let cancel = Cancel::new();
-    let mut seen = Seen { pages: 0, cancel: &cancel };
-    let (mut r, mut err) = (null_mut(), null_mut());
-    let st = storetasks_client_describe_fleet_pages(
-        c.0,
-        f.0,
-        Query::new().max_results(10).0,
-        cancel.0,
-        Some(cancel_on_first_page),
-        &mut seen as *mut Seen as *mut c_void,
-        &mut r,
-        &mut err,
-    );
+    let mut seen = 0;
+    let (st, r, err) = fleet_pages(&c, &f, &Query::new().max_results(10), Some(&cancel), |_, _, _| {
+        seen += 1;
+        if seen == 1 {
+            // Long enough for every other place's first page to be waiting for the caller.
+            std::thread::sleep(Duration::from_millis(1000));
+            cancel.trigger();
+        }
+        true
+    });
     assert_eq!(st, S::Cancelled);
     take_error(S::Cancelled, err);
     assert!(r.is_null());
-    assert_eq!(seen.pages, 1, "pages reached the callback after the token was triggered");
+    assert_eq!(seen, 1, "pages reached the callback after the token was triggered");
 }
 
 #[test]
@@ -711,7 +682,7 @@ fn wait_targets(c: &Client, targets: &[(Option<&str>, Option<&str>, &str)], grac
 }
 
 fn first_in_state(tasks: &[T], state: &str) -> T {
-    tasks.iter().find(|t| t.state.as_deref() == Some(state)).cloned().unwrap_or_else(|| panic!("no {state} task"))
+    tasks.iter().find(|t| t.state.as_str() == Some(state)).cloned().unwrap_or_else(|| panic!("no {state} task"))
 }
 
 #[test]

@@ -31,30 +31,30 @@ pub fn fixture(n: usize) -> (String, Vec<T>) {
         let sparse = i % 7 == 6;
         let t = T {
             ami_id: Some(format!("ami-{:017x}", 0xabc000 + i)),
-            start_ms: Some(start),
+            task_start_time_ms: Some(start),
             bucket: Some(BUCKETS[i % BUCKETS.len()].to_owned()),
-            key: (!sparse).then(|| format!("ami-{:017x}.bin", 0xabc000 + i)),
-            progress: (!sparse).then_some(match state {
+            s3_object_key: (!sparse).then(|| format!("ami-{:017x}.bin", 0xabc000 + i)),
+            progress_percentage: (!sparse).then_some(match state {
                 "Completed" => 100,
                 "InProgress" => (i % 100) as i32,
                 _ => 40,
             }),
-            state: Some(state.to_owned()),
-            reason: (state == "Failed").then(|| format!("copy #{i} failed: <bucket> & \"quota\" — 日本 é")),
+            state: storetasks::TaskState::parse(Some(state)),
+            failure_reason: (state == "Failed").then(|| format!("copy #{i} failed: <bucket> & \"quota\" — 日本 é")),
         };
         let mut j = serde_json::json!({
             "AmiId": t.ami_id,
             "TaskStartTime": storetasks::describe_store_image_tasks::task::format_time_ms(start),
             "Bucket": t.bucket,
-            "StoreTaskState": t.state,
+            "StoreTaskState": t.state.as_str(),
         });
-        if let Some(k) = &t.key {
+        if let Some(k) = &t.s3_object_key {
             j["S3objectKey"] = k.clone().into();
         }
-        if let Some(p) = t.progress {
+        if let Some(p) = t.progress_percentage {
             j["ProgressPercentage"] = p.into();
         }
-        if let Some(r) = &t.reason {
+        if let Some(r) = &t.failure_reason {
             j["StoreTaskFailureReason"] = r.clone().into();
         }
         json_tasks.push(j);
@@ -197,7 +197,7 @@ fn filters_reach_the_wire() {
     let pick = |f: &dyn Fn(&T) -> bool| expected.iter().filter(|t| f(t)).cloned().collect::<Vec<_>>();
 
     let failed = client.all(&Query::new().filter("task-state", &["Failed"]).max_results(40), 0, None).unwrap();
-    assert_eq!(failed.tasks(), pick(&|t| t.state.as_deref() == Some("Failed")));
+    assert_eq!(failed.tasks(), pick(&|t| t.state.as_str() == Some("Failed")));
 
     let either = Query::new().filter("bucket", &["bucket-alpha", "bucket-gamma"]);
     let got = client.all(&either, 0, None).unwrap();
@@ -205,7 +205,7 @@ fn filters_reach_the_wire() {
 
     let both = Query::new().filter("bucket", &["bucket-beta"]).filter("task-state", &["InProgress", "Completed"]);
     let got = client.all(&both, 0, None).unwrap();
-    let want = pick(&|t| t.bucket.as_deref() == Some("bucket-beta") && t.state.as_deref() != Some("Failed"));
+    let want = pick(&|t| t.bucket.as_deref() == Some("bucket-beta") && t.state.as_str() != Some("Failed"));
     assert!(!want.is_empty());
     assert_eq!(got.tasks(), want, "filters are AND'd");
 
@@ -232,7 +232,7 @@ fn image_ids_beyond_twenty_are_batched_and_merged() {
     let before = emu.requests();
     let list = client.describe(&Query::new().ids(&id_list), None).unwrap();
     assert_eq!(emu.requests() - before, 4, "61 distinct ids go out as 20 + 20 + 20 + 1");
-    wanted.sort_by_key(|t| std::cmp::Reverse(t.start_ms));
+    wanted.sort_by_key(|t| std::cmp::Reverse(t.task_start_time_ms));
     assert_eq!(list.tasks(), wanted, "merged newest first, each task once");
     assert_eq!(list.next_token(), None);
 
@@ -399,7 +399,7 @@ fn eight_threads_share_one_client() {
                     let got = client.all(&Query::new().max_results(page), 0, None).unwrap().tasks();
                     assert_eq!(got, *expected, "thread {i} page size {page}");
                     let failed = client.all(&Query::new().filter("task-state", &["Failed"]), 0, None).unwrap().tasks();
-                    let want: Vec<T> = expected.iter().filter(|t| t.state.as_deref() == Some("Failed")).cloned().collect();
+                    let want: Vec<T> = expected.iter().filter(|t| t.state.as_str() == Some("Failed")).cloned().collect();
                     assert!(!want.is_empty(), "the fixture has failed tasks");
                     assert_eq!(failed, want, "thread {i}: exactly the failed tasks, in order");
                 }
@@ -440,7 +440,7 @@ fn json_matches_the_cli_shape() {
     assert!(v.get("NextToken").is_none());
     let sparse = &items[6];
     assert!(sparse.get("S3objectKey").is_none() && sparse.get("ProgressPercentage").is_none());
-    assert_eq!(items[2]["StoreTaskFailureReason"], expected[2].reason.clone().unwrap());
+    assert_eq!(items[2]["StoreTaskFailureReason"], expected[2].failure_reason.clone().unwrap());
     assert_eq!(items[0]["TaskStartTime"], "2026-11-20T11:59:59.000Z");
     let page = client.describe(&Query::new().max_results(4), None).unwrap();
     let v: serde_json::Value = serde_json::from_str(&page.json()).unwrap();

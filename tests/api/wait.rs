@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use crate::emulator::{Emulator, SECRET_KEY};
-use crate::ffi::{Cancel, Config, LogCapture, Wait};
+use crate::ffi::{Cancel, Config, Failure, LogCapture, Wait};
 use storetasks::ffi::error::storetasks_status as S;
 use storetasks::ffi::log::storetasks_log_level;
 
@@ -37,6 +37,14 @@ fn start(specs: &[(&str, Option<u32>)], rate: &str) -> Emulator {
     Emulator::with_tasks(&moving_tasks(specs), &["--now", NOW, "--progress-rate", rate])
 }
 
+/// A wait on `ids` with `w` against `emu` that must fail: its failure and how long it took.
+fn failed_wait(emu: &Emulator, ids: &[&str], w: &Wait) -> (Failure, Duration) {
+    let client = Config::for_endpoint(&emu.endpoint()).client();
+    let started = Instant::now();
+    let e = client.wait(ids, w, None, &mut Vec::new()).unwrap_err();
+    (e, started.elapsed())
+}
+
 #[test]
 fn waits_until_every_task_completes_with_rising_progress() {
     let emu = start(&[("ami-0000000000000000a", None), ("ami-0000000000000000b", None)], "60");
@@ -45,9 +53,9 @@ fn waits_until_every_task_completes_with_rising_progress() {
     let done = client.wait(&["ami-0000000000000000b", "ami-0000000000000000a"], &Wait::default(), None, &mut seen).unwrap();
     assert_eq!(done.len(), 2);
     assert_eq!(done[0].ami_id.as_deref(), Some("ami-0000000000000000b"), "in the order asked for");
-    assert!(done.iter().all(|t| t.state.as_deref() == Some("Completed") && t.progress == Some(100)));
+    assert!(done.iter().all(|t| t.state.as_str() == Some("Completed") && t.progress_percentage == Some(100)));
     assert!(seen.len() >= 3, "several polls: {}", seen.len());
-    let progress: Vec<i32> = seen.iter().map(|p| p[0].progress.unwrap()).collect();
+    let progress: Vec<i32> = seen.iter().map(|p| p[0].progress_percentage.unwrap()).collect();
     assert!(progress.windows(2).all(|w| w[0] <= w[1]), "progress never goes back: {progress:?}");
     assert!(progress.first() < progress.last(), "progress rose: {progress:?}");
 }
@@ -55,9 +63,7 @@ fn waits_until_every_task_completes_with_rising_progress() {
 #[test]
 fn a_failed_task_ends_the_wait_with_its_ami_and_reason() {
     let emu = start(&[("ami-0000000000000000c", None), ("ami-0000000000000000d", Some(30))], "60");
-    let client = Config::for_endpoint(&emu.endpoint()).client();
-    let e =
-        client.wait(&["ami-0000000000000000c", "ami-0000000000000000d"], &Wait::default(), None, &mut Vec::new()).unwrap_err();
+    let (e, _) = failed_wait(&emu, &["ami-0000000000000000c", "ami-0000000000000000d"], &Wait::default());
     assert_eq!(e.status, S::TaskFailed);
     assert!(e.message.contains("ami-0000000000000000d") && e.message.contains("KMS key"), "{}", e.message);
     let err_ami = e.message.split(' ').next().unwrap();
@@ -88,26 +94,21 @@ fn the_error_object_names_the_failed_ami() {
 #[test]
 fn a_short_deadline_times_out_with_the_last_states() {
     let emu = start(&[("ami-0000000000000000f", None)], "1");
-    let client = Config::for_endpoint(&emu.endpoint()).client();
-    let started = Instant::now();
     let w = Wait { timeout_ms: 800, ..Wait::default() };
-    let e = client.wait(&["ami-0000000000000000f"], &w, None, &mut Vec::new()).unwrap_err();
+    let (e, took) = failed_wait(&emu, &["ami-0000000000000000f"], &w);
     assert_eq!(e.status, S::WaitTimeout);
     assert!(e.message.contains("ami-0000000000000000f: InProgress"), "{}", e.message);
-    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+    assert!(took < Duration::from_secs(3), "took {took:?}");
 }
 
 #[test]
 fn an_unknown_ami_is_reported_after_the_grace_period() {
     let emu = start(&[("ami-00000000000000010", None)], "1");
-    let client = Config::for_endpoint(&emu.endpoint()).client();
-    let started = Instant::now();
     let w = Wait { grace_ms: 600, ..Wait::default() };
-    let e = client.wait(&["ami-00000000000000010", "ami-0ffffffffffffffff"], &w, None, &mut Vec::new()).unwrap_err();
+    let (e, took) = failed_wait(&emu, &["ami-00000000000000010", "ami-0ffffffffffffffff"], &w);
     assert_eq!(e.status, S::NotFound);
     assert!(e.message.starts_with("ami-0ffffffffffffffff"), "{}", e.message);
-    assert!(started.elapsed() >= Duration::from_millis(600));
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(took >= Duration::from_millis(600) && took < Duration::from_secs(5), "took {took:?}");
 }
 
 #[test]
@@ -131,7 +132,7 @@ fn throttling_during_a_wait_is_survived() {
     let client = cfg.client();
     emu.faults(&["throttle,at=2,count=4", "internal,at=7", "drop,at=8"]);
     let done = client.wait(&["ami-00000000000000012"], &Wait::default(), None, &mut Vec::new()).unwrap();
-    assert_eq!(done[0].state.as_deref(), Some("Completed"));
+    assert_eq!(done[0].state.as_str(), Some("Completed"));
     // Every fault was met and survived: 4 throttles, one 500, one dropped connection.
     assert_eq!(emu.faults_fired(), 6, "the faults fired during the wait");
     assert!(emu.requests() >= 9, "at least the faulted requests and the ones that followed them");
