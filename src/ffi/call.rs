@@ -11,7 +11,8 @@ use super::query::storetasks_query;
 use super::task_list::storetasks_task_list;
 use super::waiter::{id_targets, storetasks_wait_options, storetasks_wait_target, wait_options, wait_targets};
 use super::{
-    BoxHandle, OutPtr, boundary, boundary_or, boundary_pending, free_box, opt_ref, storetasks_error, storetasks_status, try_ref,
+    BoxHandle, OutPtr, boundary, boundary_or, boundary_pending, free_box, getter, opt_ref, storetasks_error, storetasks_status,
+    try_ref,
 };
 use crate::call::{Call, Kind};
 use crate::error::Error;
@@ -265,7 +266,7 @@ pub extern "C" fn storetasks_call_fd(call: *const storetasks_call) -> i32 {
 /// for NULL. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_call_finished(call: *const storetasks_call) -> bool {
-    boundary_or(false, || opt_ref(call).is_some_and(|c| c.inner.finished()))
+    getter(call, false, |c| c.inner.finished())
 }
 
 /// Stops `call`: unless it has already ended, it ends as `STORETASKS_STATUS_CANCELLED` soon (its
@@ -273,11 +274,7 @@ pub extern "C" fn storetasks_call_finished(call: *const storetasks_call) -> bool
 /// inside the call's callback.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_call_cancel(call: *const storetasks_call) {
-    boundary_or((), || {
-        if let Some(c) = opt_ref(call) {
-            c.inner.cancel();
-        }
-    });
+    getter(call, (), |c| c.inner.cancel());
 }
 
 /// Takes the list of a call started by `storetasks_client_describe_start`,

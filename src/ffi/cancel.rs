@@ -1,6 +1,6 @@
 //! Cancellation tokens.
 
-use super::{BoxHandle, boundary_or, free_box, into_raw, opt_ref};
+use super::{BoxHandle, boundary_or, free_box, getter, into_raw};
 use crate::cancel::CancelToken;
 
 /// A cancellation token: pass it to a call, trigger it from any thread to end that call with
@@ -26,17 +26,13 @@ pub extern "C" fn storetasks_cancel_new() -> *mut storetasks_cancel {
 /// started with it later end at once. NULL is ignored. Safe to call from any thread, and more than once.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_cancel_trigger(cancel: *const storetasks_cancel) {
-    boundary_or((), || {
-        if let Some(c) = opt_ref(cancel) {
-            c.token.cancel();
-        }
-    })
+    getter(cancel, (), |c| c.token.cancel())
 }
 
 /// Whether the token was triggered. False for NULL. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_cancel_is_triggered(cancel: *const storetasks_cancel) -> bool {
-    super::getter(cancel, false, |c| c.token.is_cancelled())
+    getter(cancel, false, |c| c.token.is_cancelled())
 }
 
 /// Frees a token. NULL is ignored. No call may still be using it.

@@ -3,7 +3,7 @@
 use std::ffi::{CString, c_char};
 use std::time::Duration;
 
-use super::{free_box, into_raw, opt_str_arg, setter, storetasks_status, str_arg};
+use super::{free_box, into_raw, opt_string_arg, setter, store, storetasks_status, str_arg};
 use crate::client::{ClientConfig, RetryMode, StaticCredentials};
 use crate::error::Error;
 
@@ -57,18 +57,11 @@ pub extern "C" fn storetasks_config_last_error(config: *const storetasks_config)
     super::last_error(config)
 }
 
-fn opt_string(p: *const c_char, what: &str) -> Result<Option<String>, Error> {
-    Ok(opt_str_arg(p, what)?.map(str::to_owned))
-}
-
 /// Sets the region (such as "eu-west-1"); NULL goes back to the default chain.
 /// Returns INVALID_ARGUMENT for a NULL config or invalid UTF-8.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_config_set_region(config: *mut storetasks_config, region: *const c_char) -> storetasks_status {
-    set(config, |c| {
-        c.region = opt_string(region, "region")?;
-        Ok(())
-    })
+    store(config, || opt_string_arg(region, "region"), |c| &mut c.inner.region)
 }
 
 /// Sets EC2's endpoint URL (an emulator, a VPC endpoint); NULL goes back to the default. It is
@@ -76,19 +69,13 @@ pub extern "C" fn storetasks_config_set_region(config: *mut storetasks_config, r
 /// `storetasks_config_set_sts_endpoint_url`).
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_config_set_endpoint_url(config: *mut storetasks_config, url: *const c_char) -> storetasks_status {
-    set(config, |c| {
-        c.endpoint_url = opt_string(url, "endpoint URL")?;
-        Ok(())
-    })
+    store(config, || opt_string_arg(url, "endpoint URL"), |c| &mut c.inner.endpoint_url)
 }
 
 /// Sets the profile of the shared config files to use; NULL goes back to the default profile.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_config_set_profile(config: *mut storetasks_config, profile: *const c_char) -> storetasks_status {
-    set(config, |c| {
-        c.profile = opt_string(profile, "profile")?;
-        Ok(())
-    })
+    store(config, || opt_string_arg(profile, "profile"), |c| &mut c.inner.profile)
 }
 
 /// Sets static credentials. `access_key_id` and `secret_access_key` are required, `session_token`
@@ -108,7 +95,7 @@ pub extern "C" fn storetasks_config_set_credentials(
         c.credentials = Some(StaticCredentials {
             access_key_id: str_arg(access_key_id, "access key id")?.to_owned(),
             secret_access_key: str_arg(secret_access_key, "secret access key")?.to_owned(),
-            session_token: opt_string(session_token, "session token")?,
+            session_token: opt_string_arg(session_token, "session token")?,
         });
         Ok(())
     })
@@ -157,10 +144,7 @@ pub extern "C" fn storetasks_config_set_timeouts(
 /// Uses FIPS endpoints (true) or not (false).
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_config_set_use_fips(config: *mut storetasks_config, use_fips: bool) -> storetasks_status {
-    set(config, |c| {
-        c.use_fips = Some(use_fips);
-        Ok(())
-    })
+    store(config, || Ok(Some(use_fips)), |c| &mut c.inner.use_fips)
 }
 
 /// Uses dual-stack (IPv4 and IPv6) endpoints (true) or not (false).
@@ -169,20 +153,14 @@ pub extern "C" fn storetasks_config_set_use_dual_stack(
     config: *mut storetasks_config,
     use_dual_stack: bool,
 ) -> storetasks_status {
-    set(config, |c| {
-        c.use_dual_stack = Some(use_dual_stack);
-        Ok(())
-    })
+    store(config, || Ok(Some(use_dual_stack)), |c| &mut c.inner.use_dual_stack)
 }
 
 /// Trusts the PEM certificates in this file in addition to the system's roots (for TLS-inspecting
 /// proxies). The file is read when the client is created. NULL goes back to the system roots only.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_config_set_ca_bundle(config: *mut storetasks_config, pem_path: *const c_char) -> storetasks_status {
-    set(config, |c| {
-        c.ca_bundle = opt_string(pem_path, "CA bundle path")?.map(Into::into);
-        Ok(())
-    })
+    store(config, || Ok(opt_string_arg(pem_path, "CA bundle path")?.map(Into::into)), |c| &mut c.inner.ca_bundle)
 }
 
 /// Sends the AssumeRole requests of the roles the library assumes itself (fleet calls, waits
@@ -195,10 +173,7 @@ pub extern "C" fn storetasks_config_set_sts_endpoint_url(
     config: *mut storetasks_config,
     sts_endpoint_url: *const c_char,
 ) -> storetasks_status {
-    set(config, |c| {
-        c.sts_endpoint_url = opt_string(sts_endpoint_url, "STS endpoint URL")?;
-        Ok(())
-    })
+    store(config, || opt_string_arg(sts_endpoint_url, "STS endpoint URL"), |c| &mut c.inner.sts_endpoint_url)
 }
 
 /// Sends every request (EC2, STS for roles, SSO) through the proxy `proxy_url`
@@ -216,8 +191,8 @@ pub extern "C" fn storetasks_config_set_proxy(
     no_proxy: *const c_char,
 ) -> storetasks_status {
     set(config, |c| {
-        let url = opt_string(proxy_url, "proxy URL")?;
-        let no_proxy = opt_string(no_proxy, "no-proxy rules")?;
+        let url = opt_string_arg(proxy_url, "proxy URL")?;
+        let no_proxy = opt_string_arg(no_proxy, "no-proxy rules")?;
         c.proxy = match (url, no_proxy) {
             (None, None) => None,
             (None, Some(_)) => {
@@ -237,10 +212,7 @@ pub extern "C" fn storetasks_config_set_proxy(
 /// when the client is created). NULL removes it.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_config_set_app_name(config: *mut storetasks_config, app_name: *const c_char) -> storetasks_status {
-    set(config, |c| {
-        c.app_name = opt_string(app_name, "app name")?;
-        Ok(())
-    })
+    store(config, || opt_string_arg(app_name, "app name"), |c| &mut c.inner.app_name)
 }
 
 /// How much runs at once (default 8): the requests of 20 image ids that a longer id list is

@@ -14,7 +14,7 @@ use super::client::{CallArgs, call_args, storetasks_client};
 use super::query::storetasks_query;
 use super::task_list::storetasks_task_list;
 use super::{
-    BoxHandle, OutPtr, boundary, boundary_or, c_string, free_box, getter, into_raw, opt_ptr, setter, storetasks_error,
+    BoxHandle, OutPtr, boundary, boundary_or, c_string, free_box, getter, into_raw, opt_ptr, setter, store, storetasks_error,
     storetasks_status, str_arg, try_ref,
 };
 use crate::describe_store_image_tasks::task::{CliTask, TaskPage};
@@ -61,17 +61,28 @@ fn edit(fleet: *mut storetasks_fleet, f: impl FnOnce(&mut Fleet) -> Result<(), E
     setter(fleet, |x| f(&mut x.inner))
 }
 
+/// Adds `value` (copied) to the fleet's list that `list` picks, once `check` accepts it.
+fn add_checked(
+    fleet: *mut storetasks_fleet,
+    value: *const c_char,
+    what: &str,
+    check: impl FnOnce(&str) -> Result<(), Error>,
+    list: impl FnOnce(&mut Fleet) -> &mut Vec<String>,
+) -> storetasks_status {
+    edit(fleet, |f| {
+        let value = str_arg(value, what)?;
+        check(value)?;
+        list(f).push(value.to_owned());
+        Ok(())
+    })
+}
+
 /// Adds a region (copied), such as "eu-west-3". A region added twice is listed once.
 /// INVALID_ARGUMENT for NULL, invalid UTF-8, or a name that is not a region's (lower-case
 /// letters, digits and dashes).
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_fleet_add_region(fleet: *mut storetasks_fleet, region: *const c_char) -> storetasks_status {
-    edit(fleet, |f| {
-        let region = str_arg(region, "region")?;
-        check_region_name(region)?;
-        f.regions.push(region.to_owned());
-        Ok(())
-    })
+    add_checked(fleet, region, "region", check_region_name, |f| &mut f.regions)
 }
 
 /// With true, the call lists every region enabled for each account, as EC2 DescribeRegions
@@ -79,10 +90,7 @@ pub extern "C" fn storetasks_fleet_add_region(fleet: *mut storetasks_fleet, regi
 /// fleet may not both name regions and ask for all: the call refuses it.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_fleet_set_all_regions(fleet: *mut storetasks_fleet, all_regions: bool) -> storetasks_status {
-    edit(fleet, |f| {
-        f.all_regions = all_regions;
-        Ok(())
-    })
+    store(fleet, || Ok(all_regions), |f| &mut f.inner.all_regions)
 }
 
 /// Adds an IAM role to assume (copied), `arn:aws:iam::ACCOUNT:role/NAME`: its account is listed
@@ -91,12 +99,7 @@ pub extern "C" fn storetasks_fleet_set_all_regions(fleet: *mut storetasks_fleet,
 /// of them is in it. INVALID_ARGUMENT for NULL, invalid UTF-8 or a string that is not a role ARN.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_fleet_add_role_arn(fleet: *mut storetasks_fleet, role_arn: *const c_char) -> storetasks_status {
-    edit(fleet, |f| {
-        let arn = str_arg(role_arn, "role ARN")?;
-        account_of_role(arn)?;
-        f.role_arns.push(arn.to_owned());
-        Ok(())
-    })
+    add_checked(fleet, role_arn, "role ARN", |arn| account_of_role(arn).map(drop), |f| &mut f.role_arns)
 }
 
 /// One place of a fleet result.

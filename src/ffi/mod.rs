@@ -164,8 +164,8 @@ pub(crate) fn free_box<T: BoxHandle>(p: *mut T) {
     }
 }
 
-/// The borrowed fields of a handle for a getter: `f`'s answer, or `fallback` for a NULL handle
-/// or a panic.
+/// What `f` makes of a handle that may be NULL (a getter's field, or an action such as a
+/// cancel, with `()` for both): `f`'s answer, or `fallback` for a NULL handle or a panic.
 pub(crate) fn getter<T: BoxHandle, R: Copy>(p: *const T, fallback: R, f: impl FnOnce(&T) -> R) -> R {
     boundary_or(fallback, || opt_ref(p).map_or(fallback, f))
 }
@@ -233,9 +233,27 @@ pub(crate) fn setter<T: Settable>(p: *mut T, f: impl FnOnce(&mut T) -> Result<()
     })
 }
 
+/// A setter that stores what `read` makes of its C argument where `field` points: nothing is
+/// changed when `read` refuses it.
+pub(crate) fn store<T: Settable, V>(
+    p: *mut T,
+    read: impl FnOnce() -> Result<V, Error>,
+    field: impl FnOnce(&mut T) -> &mut V,
+) -> storetasks_status {
+    setter(p, |x| {
+        *field(x) = read()?;
+        Ok(())
+    })
+}
+
 /// The reason of the last refused setter call on `p`, borrowed from it; NULL when there is none.
 pub(crate) fn last_error<T: Settable>(p: *const T) -> *const c_char {
     getter(p, std::ptr::null(), |o| o.last_error().map_or(std::ptr::null(), |c| c.as_ptr()))
+}
+
+/// An optional string argument, copied: NULL is `None`, invalid UTF-8 is INVALID_ARGUMENT.
+pub(crate) fn opt_string_arg(p: *const c_char, what: &str) -> Result<Option<String>, Error> {
+    Ok(opt_str_arg(p, what)?.map(str::to_owned))
 }
 
 /// A required string argument: NULL and invalid UTF-8 are INVALID_ARGUMENT.
@@ -369,7 +387,7 @@ mod header {
 #[cfg(test)]
 mod exports {
     /// The helpers whose call keeps a C function's body inside the panic boundary.
-    const WRAPPERS: [&str; 14] = [
+    const WRAPPERS: [&str; 16] = [
         "boundary(",
         "boundary_or(",
         "super::boundary_or(",
@@ -377,6 +395,8 @@ mod exports {
         "super::getter(",
         "set(",
         "edit(",
+        "store(",
+        "add_checked(",
         "place(",
         "free_box(",
         "super::last_error(",

@@ -2,7 +2,7 @@
 
 use std::ffi::{CString, c_char};
 
-use super::{boundary_or, free_box, into_raw, opt_str_arg, setter, storetasks_status, str_arg, str_array};
+use super::{boundary_or, free_box, into_raw, opt_string_arg, setter, store, storetasks_status, str_arg, str_array};
 use crate::describe_store_image_tasks::query::{Filter, Query};
 use crate::error::Error;
 
@@ -84,26 +84,17 @@ pub extern "C" fn storetasks_query_add_filter(
 /// value outside that range fails with INVALID_ARGUMENT before sending anything. 0 removes it.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_query_set_max_results(query: *mut storetasks_query, max_results: i32) -> storetasks_status {
-    edit(query, |q| {
-        q.max_results = (max_results != 0).then_some(max_results);
-        Ok(())
-    })
+    store(query, || Ok((max_results != 0).then_some(max_results)), |q| &mut q.inner.max_results)
 }
 
 /// Sets the token to resume from (copied); NULL removes it.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_query_set_next_token(query: *mut storetasks_query, next_token: *const c_char) -> storetasks_status {
-    edit(query, |q| {
-        q.next_token = opt_str_arg(next_token, "next token")?.map(str::to_owned);
-        Ok(())
-    })
+    store(query, || opt_string_arg(next_token, "next token"), |q| &mut q.inner.next_token)
 }
 
 /// Only checks permissions: a call answers `STORETASKS_STATUS_DRY_RUN_OK` when it would have succeeded.
 #[unsafe(no_mangle)]
 pub extern "C" fn storetasks_query_set_dry_run(query: *mut storetasks_query, dry_run: bool) -> storetasks_status {
-    edit(query, |q| {
-        q.dry_run = dry_run;
-        Ok(())
-    })
+    store(query, || Ok(dry_run), |q| &mut q.inner.dry_run)
 }
