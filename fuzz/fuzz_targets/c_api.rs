@@ -268,6 +268,31 @@ fn client_for(
     Some(client)
 }
 
+/// Reads what a blocking call handed over: its list when it succeeded, else its error.
+fn read_outcome(st: storetasks_status, list: *mut storetasks_task_list, err: *mut storetasks_error) {
+    if st == storetasks_status::Ok {
+        read_list(list)
+    } else {
+        read_error(err)
+    }
+}
+
+/// Runs a wait through `wait` (given where its list and error go), reads what it handed over,
+/// then frees `opts` and, if it was made for this input, the client.
+fn finish_wait(
+    client: *mut storetasks_client,
+    configured: bool,
+    opts: *mut storetasks_wait_options,
+    wait: impl FnOnce(*mut *mut storetasks_task_list, *mut *mut storetasks_error) -> storetasks_status,
+) {
+    let mut out = null_mut();
+    let mut err = null_mut();
+    let st = wait(&mut out, &mut err);
+    read_outcome(st, out, err);
+    storetasks_wait_options_free(opts);
+    done_with(client, configured);
+}
+
 fn done_with(client: *mut storetasks_client, configured: bool) {
     if configured {
         storetasks_client_free(client);
@@ -372,11 +397,7 @@ fuzz_target!(|ops: Vec<Op>| {
                 } else {
                     storetasks_client_describe_pages(client, q, 0, cancel, Some(stop_at_once), null_mut(), &mut err)
                 };
-                if st == storetasks_status::Ok {
-                    read_list(list)
-                } else {
-                    read_error(err)
-                }
+                read_outcome(st, list, err);
                 storetasks_cancel_free(cancel);
                 done_with(client, configured);
             }
@@ -390,15 +411,9 @@ fuzz_target!(|ops: Vec<Op>| {
                 let vs: Vec<Option<Vec<u8>>> = ids.iter().take(30).map(Text::c).collect();
                 let ps: Vec<*const c_char> = vs.iter().map(ptr).collect();
                 let idp = if *null_ids { null() } else { ps.as_ptr() };
-                let mut out = null_mut();
-                let mut err = null_mut();
-                if storetasks_client_wait(client, idp, ps.len(), opts, null(), &mut out, &mut err) == storetasks_status::Ok {
-                    read_list(out)
-                } else {
-                    read_error(err)
-                }
-                storetasks_wait_options_free(opts);
-                done_with(client, configured);
+                finish_wait(client, configured, opts, |out, err| {
+                    storetasks_client_wait(client, idp, ps.len(), opts, null(), out, err)
+                });
             }
             Op::FleetRegion(t) => {
                 let c = t.c();
@@ -448,15 +463,9 @@ fuzz_target!(|ops: Vec<Op>| {
                     .map(|[r, a, i]| storetasks_wait_target { region: ptr(r), role_arn: ptr(a), image_id: ptr(i) })
                     .collect();
                 let tp = if *null_targets { null() } else { raw.as_ptr() };
-                let mut out = null_mut();
-                let mut err = null_mut();
-                if storetasks_client_wait_targets(client, tp, raw.len(), opts, null(), &mut out, &mut err) == storetasks_status::Ok {
-                    read_list(out)
-                } else {
-                    read_error(err)
-                }
-                storetasks_wait_options_free(opts);
-                done_with(client, configured);
+                finish_wait(client, configured, opts, |out, err| {
+                    storetasks_client_wait_targets(client, tp, raw.len(), opts, null(), out, err)
+                });
             }
             Op::Start { kind, max_tasks, callback } => {
                 if started.len() >= 8 {
