@@ -297,15 +297,48 @@ T* allocated(T* p) {
     return p;
 }
 
+/// The reason the last refused setter call on a settings object gave (NULL when it gave none).
+inline const char* last_error(const storetasks_config* p) noexcept { return storetasks_config_last_error(p); }
+inline const char* last_error(const storetasks_query* p) noexcept { return storetasks_query_last_error(p); }
+inline const char* last_error(const storetasks_fleet* p) noexcept { return storetasks_fleet_last_error(p); }
+
+/// What Config, Query and Fleet (`Self`) share: the C settings object `C` each owns, get() for
+/// the C API, set(), which throws for a setter that refused its value (with the object's
+/// last_error as the reason) and otherwise returns the object for chaining, and add_each() for
+/// the setters that take a list.
+template <class Self, class C>
+class Settings {
+public:
+    const C* get() const noexcept { return p_.get(); }
+
+protected:
+    /// Takes `p`, a new C object (NULL when its allocation failed: throws std::bad_alloc).
+    explicit Settings(C* p) : p_(allocated(p)) {}
+    C* p() const noexcept { return p_.get(); }
+    Self& set(storetasks_status status) {
+        check_setter(status, last_error(p()));
+        return static_cast<Self&>(*this);
+    }
+    /// Calls `add`, a setter of one value, with each of `values` in order.
+    Self& add_each(const std::vector<std::string>& values, Self& (Self::*add)(const std::string&)) {
+        Self& self = static_cast<Self&>(*this);
+        for (const std::string& value : values) (self.*add)(value);
+        return self;
+    }
+
+private:
+    Owned<C> p_;
+};
+
 }  // namespace detail
 
 /// A client configuration. Everything not set comes from the usual AWS sources (environment,
 /// shared config and credentials files, SSO, instance role). Setters return *this for chaining
 /// and throw Error(Status::InvalidArgument) for a bad value, with the library's reason as its
 /// message(); the Config keeps its earlier settings.
-class Config {
+class Config : public detail::Settings<Config, storetasks_config> {
 public:
-    Config() : p_(detail::allocated(storetasks_config_new())) {}
+    Config() : Settings(storetasks_config_new()) {}
 
     Config& region(const std::string& region) { return set(storetasks_config_set_region(p(), detail::c_str(region, "region"))); }
     /// EC2's endpoint URL alone: the roles of fleet calls and waits go to sts_endpoint_url().
@@ -366,31 +399,18 @@ public:
     /// split into (in each place), the places a fleet call lists, and the pages a fleet call
     /// queues for its caller. From 1 to STORETASKS_MAX_CONCURRENCY (1024).
     Config& max_concurrency(std::size_t n) { return set(storetasks_config_set_max_concurrency(p(), n)); }
-
-    const storetasks_config* get() const noexcept { return p_.get(); }
-
-private:
-    storetasks_config* p() const noexcept { return p_.get(); }
-    Config& set(storetasks_status status) {
-        detail::check_setter(status, storetasks_config_last_error(p()));
-        return *this;
-    }
-    detail::Owned<storetasks_config> p_;
 };
 
 /// The parameters of a DescribeStoreImageTasks call. An empty query asks for every task of the
 /// last 31 days, newest first. Setters return *this and throw Error for a bad value, with the
 /// library's reason as its message().
-class Query {
+class Query : public detail::Settings<Query, storetasks_query> {
 public:
-    Query() : p_(detail::allocated(storetasks_query_new())) {}
+    Query() : Settings(storetasks_query_new()) {}
 
     /// Any number of ids: more than 20 are sent as several requests and merged.
     Query& image_id(const std::string& id) { return set(storetasks_query_add_image_id(p(), detail::c_str(id, "image id"))); }
-    Query& image_ids(const std::vector<std::string>& ids) {
-        for (const auto& id : ids) image_id(id);
-        return *this;
-    }
+    Query& image_ids(const std::vector<std::string>& ids) { return add_each(ids, &Query::image_id); }
     /// A filter ("task-state", "bucket"); any of the values may match.
     Query& filter(const std::string& name, const std::vector<std::string>& values) {
         std::vector<const char*> ptrs;
@@ -407,16 +427,6 @@ public:
         return set(storetasks_query_set_next_token(p(), detail::c_str(copy, "next token")));
     }
     Query& dry_run(bool on = true) { return set(storetasks_query_set_dry_run(p(), on)); }
-
-    const storetasks_query* get() const noexcept { return p_.get(); }
-
-private:
-    storetasks_query* p() const noexcept { return p_.get(); }
-    Query& set(storetasks_status status) {
-        detail::check_setter(status, storetasks_query_last_error(p()));
-        return *this;
-    }
-    detail::Owned<storetasks_query> p_;
 };
 
 /// Where a fleet call runs: regions (named, or every region enabled for each account) and,
@@ -424,17 +434,14 @@ private:
 /// list the client's own account. Setters return *this and throw Error(Status::InvalidArgument)
 /// for a bad value, with the library's reason as its message(); the Fleet keeps its earlier
 /// settings.
-class Fleet {
+class Fleet : public detail::Settings<Fleet, storetasks_fleet> {
 public:
-    Fleet() : p_(detail::allocated(storetasks_fleet_new())) {}
+    Fleet() : Settings(storetasks_fleet_new()) {}
 
     /// A region, such as "eu-west-3" (lower-case letters, digits and dashes). A region added
     /// twice is listed once.
     Fleet& region(const std::string& name) { return set(storetasks_fleet_add_region(p(), detail::c_str(name, "region"))); }
-    Fleet& regions(const std::vector<std::string>& names) {
-        for (const auto& name : names) region(name);
-        return *this;
-    }
+    Fleet& regions(const std::vector<std::string>& names) { return add_each(names, &Fleet::region); }
     /// Every region enabled for each account, as EC2 DescribeRegions (asked in the client's
     /// region) names them, sorted by name; regions not opted in are left out. A call refuses a
     /// Fleet that both names regions and asks for all.
@@ -442,20 +449,7 @@ public:
     /// An IAM role to assume, "arn:aws:iam::ACCOUNT:role/NAME": its account is listed with the
     /// role's temporary credentials, which STS gives for the client's own credentials.
     Fleet& role_arn(const std::string& arn) { return set(storetasks_fleet_add_role_arn(p(), detail::c_str(arn, "role ARN"))); }
-    Fleet& role_arns(const std::vector<std::string>& arns) {
-        for (const auto& arn : arns) role_arn(arn);
-        return *this;
-    }
-
-    const storetasks_fleet* get() const noexcept { return p_.get(); }
-
-private:
-    storetasks_fleet* p() const noexcept { return p_.get(); }
-    Fleet& set(storetasks_status status) {
-        detail::check_setter(status, storetasks_fleet_last_error(p()));
-        return *this;
-    }
-    detail::Owned<storetasks_fleet> p_;
+    Fleet& role_arns(const std::vector<std::string>& arns) { return add_each(arns, &Fleet::role_arn); }
 };
 
 /// One store task, viewed in the TaskList that holds it. Members EC2 left out are nullopt.

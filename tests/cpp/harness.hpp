@@ -1,8 +1,9 @@
 // What the C++ tests share, on top of the C tests' harness (tests/c/harness.h, plain C that
 // compiles as C++: CHECK, and the emulator process with its control endpoint): a Config for an
 // emulator, errors caught as values, the emulator's counters, a run that counts an escaping
-// exception as a failure, a Cancel triggered from another thread, and time bounds stretched under
-// valgrind. Every test names the library `st` and writes durations as literals (300ms).
+// exception as a failure (and one against 60 generated tasks), a Cancel triggered from another
+// thread, and time bounds stretched under valgrind. Every test names the library `st` and writes
+// durations as literals (300ms).
 #ifndef STORETASKS_TEST_HARNESS_HPP
 #define STORETASKS_TEST_HARNESS_HPP
 
@@ -90,6 +91,17 @@ void with_emulator(emulator* emu, const char* const* args, F&& tests, const char
         CHECK(false, "unexpected exception%s: %s", where, e.what());
     }
     emu_stop(emu);
+}
+
+// How many tasks the emulator of with_generated_tasks serves.
+inline constexpr std::size_t kGeneratedTasks = 60;
+
+// Runs `tests` as with_emulator does, against `emu` serving kGeneratedTasks generated tasks, the
+// same ones every run (seed 11).
+template <class F>
+void with_generated_tasks(emulator* emu, F&& tests) {
+    const char* args[] = {"--generate", "60", "--seed", "11", nullptr};
+    with_emulator(emu, args, std::forward<F>(tests));
 }
 
 // How many times a bound on elapsed time is stretched: valgrind runs a program tens of times

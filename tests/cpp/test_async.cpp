@@ -29,7 +29,7 @@
 #include "harness.hpp"
 
 static emulator emu;
-static const std::size_t kTasks = 60;
+static const std::size_t kTasks = kGeneratedTasks;
 
 static_assert(!std::is_copy_constructible_v<st::AsyncList> && !std::is_copy_assignable_v<st::AsyncList>);
 static_assert(!std::is_copy_constructible_v<st::Call> && !std::is_copy_constructible_v<st::PendingCall>);
@@ -74,6 +74,16 @@ static st::Query page_of(std::int32_t n) {
 static bool same_error(const st::Error& a, const st::Error& b) {
     return a.status() == b.status() && a.code() == b.code() && a.http_status() == b.http_status() &&
            a.message() == b.message();
+}
+
+// Waits up to `within` for `call` (a std::future or an AsyncCall) to be settled, then checks that
+// get() throws Error(Status::Cancelled) with `text` in its message; `what` names the call.
+template <class Future>
+static void check_cancelled(Future& call, std::chrono::milliseconds within, const char* text, const char* what) {
+    CHECK(call.wait_for(within) == std::future_status::ready, "%s was not settled", what);
+    const st::Error e = expect_error([&] { call.get(); });
+    CHECK(e.status() == st::Status::Cancelled && e.message().find(text) != std::string::npos, "%s: %s", what,
+          e.what());
 }
 
 static void test_names() {
@@ -140,16 +150,13 @@ static void test_stopping() {
         CHECK(!call.valid(), "the future was moved out");
     }
     CHECK(Clock::now() - t < 500ms * time_factor(), "destroying a running AsyncList took long");
-    CHECK(orphan.wait_for(0s) == std::future_status::ready, "the moved-out future was settled");
-    st::Error e = expect_error([&] { orphan.get(); });
-    CHECK(e.status() == st::Status::Cancelled && e.message().find("destroyed") != std::string::npos,
-          "the future of a destroyed AsyncList: %s", e.what());
+    check_cancelled(orphan, 0ms, "destroyed", "the future of a destroyed AsyncList");
 
     st::AsyncList cancelled = client.describe_all_async(page_of(5));
     t = Clock::now();
     cancelled.cancel();
     CHECK(cancelled.wait_for(2s * time_factor()) == std::future_status::ready, "a cancelled call ended");
-    e = expect_error([&] { cancelled.get(); });
+    st::Error e = expect_error([&] { cancelled.get(); });
     CHECK(e.status() == st::Status::Cancelled && Clock::now() - t < 2s * time_factor(), "cancel(): %s", e.what());
 
     // Move assignment stops the call it replaces.
@@ -189,10 +196,7 @@ static void test_stopping() {
     st::AsyncList outlives = own->describe_async(page_of(5));
     std::this_thread::sleep_for(100ms);
     own.reset();
-    CHECK(outlives.wait_for(10s) == std::future_status::ready, "the call did not end with its client");
-    e = expect_error([&] { outlives.get(); });
-    CHECK(e.status() == st::Status::Cancelled && e.message().find("client was freed") != std::string::npos,
-          "a call whose client went: %s", e.what());
+    check_cancelled(outlives, 10s, "client was freed", "a call whose client went");
     emu_clear_faults(&emu);
 }
 
@@ -691,6 +695,25 @@ static void same_places(const st::FleetResult& got, const st::FleetResult& want,
     }
 }
 
+// Adds the tasks of `page`, a page of `region`, to the count of that region's place in `want`
+// (`counts` has a count for each place of `want`).
+static void count_page(std::vector<std::size_t>& counts, const st::FleetResult& want,
+                       std::optional<std::string_view> region, const st::TaskList& page) {
+    for (std::size_t i = 0; i < want.size(); i++)
+        if (region == want[i].region) counts[i] += page.size();
+}
+
+// describe_fleet_pages of `fleet` and `q`, with `counts` set to the tasks its pages gave each
+// place of `want`: what it returned.
+static st::FleetResult count_fleet_pages(const st::Client& client, const st::Fleet& fleet, const st::Query& q,
+                                         const st::FleetResult& want, std::vector<std::size_t>& counts) {
+    counts.assign(want.size(), 0);
+    return client.describe_fleet_pages(
+        fleet, q, [&](std::string_view region, std::optional<std::string_view>, const st::TaskList& page) {
+            count_page(counts, want, region, page);
+        });
+}
+
 // A fleet listed without blocking, as a future, through a callback and from an event loop: place by
 // place the blocking fleet; the fleet and the query are copied; bad arguments throw at the start;
 // cancel() and destroying the owner stop it.
@@ -768,10 +791,7 @@ static void test_fleet() {
         std::this_thread::sleep_for(50ms);
     }
     CHECK(Clock::now() - t < 550ms * time_factor(), "destroying running fleet calls took long");
-    CHECK(orphan.wait_for(0s) == std::future_status::ready, "the moved-out future was settled");
-    e = expect_error([&] { orphan.get(); });
-    CHECK(e.status() == st::Status::Cancelled && e.message().find("AsyncFleet was destroyed") != std::string::npos,
-          "the future of a destroyed AsyncFleet: %s", e.what());
+    check_cancelled(orphan, 0ms, "AsyncFleet was destroyed", "the future of a destroyed AsyncFleet");
     emu_clear_faults(&emu);
 }
 
@@ -814,12 +834,8 @@ static void test_fleet_pages() {
     CHECK(!pages.next_page() && !pages.wait_next_page(), "the end stays");
 
     // From a poll() loop over its descriptor: the same counts as describe_fleet_pages'.
-    std::vector<std::size_t> counts(want.size());
-    const st::FleetResult streamed = client.describe_fleet_pages(
-        fleet, q, [&](std::string_view region, std::optional<std::string_view>, const st::TaskList& page) {
-            for (std::size_t i = 0; i < want.size(); i++)
-                if (region == want[i].region) counts[i] += page.size();
-        });
+    std::vector<std::size_t> counts;
+    const st::FleetResult streamed = count_fleet_pages(client, fleet, q, want, counts);
     st::FleetPageCall polled = client.describe_fleet_pages_async(fleet, q);
     std::vector<std::size_t> polled_counts(want.size());
     while (!polled.ended()) {
@@ -829,8 +845,7 @@ static void test_fleet_pages() {
             break;
         }
         while (std::optional<st::TaskList> page = polled.next_page())
-            for (std::size_t i = 0; i < want.size(); i++)
-                if (page->region() == want[i].region) polled_counts[i] += page->size();
+            count_page(polled_counts, want, page->region(), *page);
     }
     CHECK(polled_counts == counts, "the pages of the poll() loop add up as describe_fleet_pages' do");
     end = polled.take_fleet();
@@ -898,18 +913,13 @@ static void test_fleet_refused_times() {
           "the blocking fleet fails eu-west-3: %s", want.size() == 3 && want[1].error ? want[1].error->what() : "no");
     same_places(client.describe_fleet_async(fleet, q).get(), want, "describe_fleet_async with a task of 2300");
 
-    std::vector<std::size_t> streamed_counts(want.size());
-    const st::FleetResult streamed = client.describe_fleet_pages(
-        fleet, q, [&](std::string_view region, std::optional<std::string_view>, const st::TaskList& page) {
-            for (std::size_t i = 0; i < want.size(); i++)
-                if (region == want[i].region) streamed_counts[i] += page.size();
-        });
+    std::vector<std::size_t> streamed_counts;
+    const st::FleetResult streamed = count_fleet_pages(client, fleet, q, want, streamed_counts);
     st::FleetPageCall pages = client.describe_fleet_pages_async(fleet, q);
     std::vector<std::size_t> counts(want.size());
     std::size_t far_seen = 0;
     while (std::optional<st::TaskList> page = pages.wait_next_page()) {
-        for (std::size_t i = 0; i < want.size(); i++)
-            if (page->region() == want[i].region) counts[i] += page->size();
+        count_page(counts, want, page->region(), *page);
         for (const st::Task& t : *page) far_seen += t.ami_id == kFarAmi;
     }
     CHECK(far_seen == 0 && counts == streamed_counts && counts[0] == want[0].tasks.size(),
@@ -930,8 +940,7 @@ static void test_fleet_refused_times() {
 }
 
 int main() {
-    const char* args[] = {"--generate", "60", "--seed", "11", nullptr};
-    with_emulator(&emu, args, [] {
+    with_generated_tasks(&emu, [] {
         test_names();
         test_many_futures();
         test_stopping();

@@ -20,7 +20,7 @@
 #include "harness.hpp"
 
 static emulator emu;
-static const std::size_t kTasks = 60;
+static const std::size_t kTasks = kGeneratedTasks;
 
 // Move-only owners.
 static_assert(!std::is_copy_constructible_v<st::Client> && !std::is_copy_assignable_v<st::Client>);
@@ -730,8 +730,7 @@ static void test_wait() {
 }
 
 int main() {
-    const char* args[] = {"--generate", "60", "--seed", "11", nullptr};
-    with_emulator(&emu, args, [] {
+    with_generated_tasks(&emu, [] {
         test_version_and_names();
         test_task_times();
         test_task_times_from_a_reply();
