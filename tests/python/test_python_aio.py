@@ -904,16 +904,26 @@ def test_fleet_parameters_are_refused_as_the_blocking_client_refuses_them(start_
     assert native_calls["started"] == []
 
 
-def test_cancelling_or_closing_stops_a_fleet_call(start_emulator, wake, native_calls, native_frees):
-    emu = fleet_emulator(start_emulator, "--fault", "delay,ms=10000,count=1000")
+@pytest.fixture
+def slow_fleet(start_emulator):
+    """A fleet emulator whose replies the tests never wait for."""
+    return fleet_emulator(start_emulator, "--fault", SLOW + ",count=1000")
 
+
+async def cancelled_fleet_call(coroutine, native_calls, wake):
+    """Runs ``coroutine``, a fleet call, until it waits for news, then cancels it: it ends within a
+    second and its native call is freed. Returns how many descriptors the loop watched before."""
+    idle = watched(asyncio.get_running_loop())
+    task = asyncio.ensure_future(coroutine)
+    await cancelled_while_waiting(task, native_calls, wake, idle, 1)
+    assert_each_freed_once(native_calls, 1)
+    return idle
+
+
+def test_cancelling_or_closing_stops_a_fleet_call(slow_fleet, wake, native_calls, native_frees):
     async def main():
-        loop = asyncio.get_running_loop()
-        idle = watched(loop)
-        ec2 = aours(emu)
-        task = asyncio.ensure_future(ec2.describe_store_image_tasks_fleet(Regions=REGIONS))
-        await cancelled_while_waiting(task, native_calls, wake, idle, 1)
-        assert_each_freed_once(native_calls, 1)
+        ec2 = aours(slow_fleet)
+        await cancelled_fleet_call(ec2.describe_store_image_tasks_fleet(Regions=REGIONS), native_calls, wake)
 
         await assert_closing_ends(ec2, ec2.describe_store_image_tasks_fleet(Regions=REGIONS), native_frees)
         with pytest.raises(storetasks.ClientClosedError,
@@ -1089,23 +1099,17 @@ def test_leaving_the_fleet_pages_early_stops_every_listing_and_frees_the_call(st
     run(main())
 
 
-def test_cancelling_or_closing_ends_the_fleet_pages(start_emulator, wake, native_calls, native_frees):
-    emu = fleet_emulator(start_emulator, "--fault", "delay,ms=10000,count=1000")
-
+def test_cancelling_or_closing_ends_the_fleet_pages(slow_fleet, wake, native_calls, native_frees):
     async def main():
-        loop = asyncio.get_running_loop()
-        idle = watched(loop)
-        ec2 = aours(emu)
+        ec2 = aours(slow_fleet)
         pages = ec2.describe_store_image_tasks_fleet_pages(Regions=REGIONS)
-        task = asyncio.ensure_future(streamed(pages))
-        await cancelled_while_waiting(task, native_calls, wake, idle, 1)
+        idle = await cancelled_fleet_call(streamed(pages), native_calls, wake)
         assert (pages.result, pages.stopped) == (None, False)
-        assert_each_freed_once(native_calls, 1)
 
         started = time.monotonic()
         with pytest.raises(asyncio.TimeoutError):
             await asyncio.wait_for(streamed(pages), 0.3)
-        assert time.monotonic() - started < 1 and watched(loop) == idle
+        assert time.monotonic() - started < 1 and watched(asyncio.get_running_loop()) == idle
         assert_each_freed_once(native_calls, 2)
 
         await assert_closing_ends(ec2, streamed(pages), native_frees)
