@@ -1,9 +1,7 @@
 package storetasks
 
 import (
-	"bufio"
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -11,10 +9,10 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/libstoretasks/libstoretasks/bindings/go/internal/listening"
 	"github.com/libstoretasks/libstoretasks/bindings/go/storetaskstest"
 )
 
@@ -49,36 +47,16 @@ func startEmulator(t testing.TB, args ...string) *emulator {
 func startListening(t testing.TB, what string, cmd *exec.Cmd) string {
 	t.Helper()
 	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
+	p, lines, err := listening.Start(cmd, 1, 30*time.Second)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %v", what, err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	t.Cleanup(func() { _ = p.Stop(10 * time.Second) })
+	addr, ok := strings.CutPrefix(lines[0], "listening ")
+	if !ok {
+		t.Fatalf("%s printed %q", what, lines[0])
 	}
-	t.Cleanup(func() {
-		if cmd.Process.Signal(syscall.SIGTERM) != nil {
-			_ = cmd.Process.Kill()
-		}
-		_ = cmd.Wait()
-	})
-	line := make(chan string, 1)
-	go func() {
-		s, _ := bufio.NewReader(out).ReadString('\n')
-		line <- s
-		_, _ = io.Copy(io.Discard, out)
-	}()
-	select {
-	case s := <-line:
-		addr, ok := strings.CutPrefix(strings.TrimSpace(s), "listening ")
-		if !ok {
-			t.Fatalf("%s printed %q", what, s)
-		}
-		return addr
-	case <-time.After(30 * time.Second):
-		t.Fatalf("%s did not start within 30s", what)
-	}
-	return ""
+	return addr
 }
 
 // tempDir is t.TempDir, except on Windows, where the folder is removed file by file: under Wine,

@@ -150,6 +150,14 @@ static inline void unknown_option(const command_line *cl, const char *arg) {
     cl->usage(stderr);
 }
 
+/* Whether the program goes on once next_option has returned `kind` (anything but OPTION_OWN):
+ * only when it read the whole command line (OPTION_END). After --help the exit code becomes 0;
+ * after a bad option it stays the one the program set for a usage error. */
+static inline int command_line_read(enum option_kind kind, int *exit_code) {
+    if (kind == OPTION_HELP) *exit_code = 0;
+    return kind == OPTION_END;
+}
+
 /* Milliseconds since the epoch as "YYYY-MM-DD HH:MM:SS" (UTC); a time the C library cannot
  * convert (before 1970 or after 3000 on Windows, or beyond what its calendar holds) as
  * "(invalid time)". The seconds are rounded down, so that 1969-12-31T23:59:59.500Z is the last
@@ -176,12 +184,15 @@ static inline void print_error(storetasks_status status, const storetasks_error 
 }
 
 /* A client made from the configuration, or NULL after saying on stderr why there is none (as
- * print_error does). */
-static inline storetasks_client *new_client(const storetasks_config *config) {
+ * print_error does) and setting the exit code to 1. */
+static inline storetasks_client *new_client(const storetasks_config *config, int *exit_code) {
     storetasks_client *client = NULL;
     storetasks_error *err = NULL;
     storetasks_status st = storetasks_client_new(config, &client, &err);
-    if (st != STORETASKS_STATUS_OK) print_error(st, err);
+    if (st != STORETASKS_STATUS_OK) {
+        print_error(st, err);
+        *exit_code = 1;
+    }
     storetasks_error_free(err);
     return client;
 }

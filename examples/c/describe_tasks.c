@@ -96,16 +96,10 @@ int main(int argc, char **argv) {
             goto done;
         }
     }
-    if (kind != OPTION_END) {
-        if (kind == OPTION_HELP) exit_code = 0;
-        goto done;
-    }
+    if (!command_line_read(kind, &exit_code)) goto done;
 
-    storetasks_client *client = new_client(config);
-    if (!client) {
-        exit_code = 1;
-        goto done;
-    }
+    storetasks_client *client = new_client(config, &exit_code);
+    if (!client) goto done;
     storetasks_task_list *list = NULL;
     storetasks_error *err = NULL;
     storetasks_status st = all ? storetasks_client_describe_all(client, query, 0, NULL, &list, &err)

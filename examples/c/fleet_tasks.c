@@ -190,10 +190,7 @@ int main(int argc, char **argv) {
             goto done;
         }
     }
-    if (kind != OPTION_END) {
-        if (kind == OPTION_HELP) exit_code = 0;
-        goto done;
-    }
+    if (!command_line_read(kind, &exit_code)) goto done;
     if (regions == all_regions) {
         fprintf(stderr, regions ? "error: give either --regions or --all-regions, not both\n"
                                 : "error: say where to look: --regions R1,R2,... or --all-regions\n");
@@ -205,11 +202,8 @@ int main(int argc, char **argv) {
         goto done;
     }
 
-    storetasks_client *client = new_client(config);
-    if (!client) {
-        exit_code = 1;
-        goto done;
-    }
+    storetasks_client *client = new_client(config, &exit_code);
+    if (!client) goto done;
     storetasks_fleet_result *result = NULL;
     storetasks_error *err = NULL;
     storetasks_status st = storetasks_client_describe_fleet(client, fleet, query, NULL, &result, &err);

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/libstoretasks/libstoretasks/bindings/go/internal/listening"
 )
 
 // PathForTests is the emulator the tests run: $STORETASKS_EMULATOR, by default the checkout's
@@ -76,7 +78,7 @@ func TestTheLastLineOfStderrIsKeptWhateverPiecesItComesIn(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	err := (&Emulator{Path: "emu"}).exited(errors.New("exit status 2"), l)
+	err := exited(&listening.ExitError{Path: "emu", Status: errors.New("exit status 2")}, l)
 	if err.Error() != "emu stopped before it was listening (exit status 2): storetasks-emulator: unknown argument `--bogus`" {
 		t.Errorf("%v", err)
 	}

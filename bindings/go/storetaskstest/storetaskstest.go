@@ -21,7 +21,6 @@
 package storetaskstest
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -33,9 +32,10 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/libstoretasks/libstoretasks/bindings/go/internal/listening"
 )
 
 // The emulator's defaults: the key pair it accepts, its home region and the account of that key.
@@ -282,8 +282,9 @@ func (l *lastLine) Write(p []byte) (int, error) {
 	}
 }
 
-// exited describes an emulator that stopped before it was listening.
-func (e *Emulator) exited(status error, stderr *lastLine) error {
+// exited adds to err, for an emulator that stopped before it was listening, the last line it
+// wrote on its standard error: its reason.
+func exited(err *listening.ExitError, stderr *lastLine) error {
 	stderr.mu.Lock()
 	defer stderr.mu.Unlock()
 	last := stderr.line
@@ -291,9 +292,9 @@ func (e *Emulator) exited(status error, stderr *lastLine) error {
 		last = s
 	}
 	if last == "" {
-		return fmt.Errorf("%s stopped before it was listening (%v)", e.Path, status)
+		return err
 	}
-	return fmt.Errorf("%s stopped before it was listening (%v): %s", e.Path, status, last)
+	return fmt.Errorf("%w: %s", err, last)
 }
 
 // startViaPipe runs the emulator with its standard output on a pipe, reads the first n lines,
@@ -302,58 +303,23 @@ func (e *Emulator) startViaPipe(s settings, n int) ([]string, error) {
 	cmd := exec.Command(e.Path, e.Args...)
 	stderr := &lastLine{}
 	cmd.Stderr = io.MultiWriter(s.stderr, stderr)
-	out, err := cmd.StdoutPipe()
+	p, lines, err := listening.Start(cmd, n, s.timeout)
+	var exit *listening.ExitError
+	if errors.As(err, &exit) {
+		return nil, exited(exit, stderr)
+	}
 	if err != nil {
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("%s could not be started: %w", e.Path, err)
-	}
-	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
 	e.stop = func() error {
-		if cmd.Process.Signal(syscall.SIGTERM) != nil {
-			_ = cmd.Process.Kill()
+		err := p.Stop(stopTimeout)
+		if errors.Is(err, listening.ErrKilled) {
+			return fmt.Errorf("%s at %s %w", Program, e.Addr, err)
 		}
-		select {
-		case err := <-waited:
-			if err != nil {
-				return fmt.Errorf("%s at %s failed: %w", Program, e.Addr, err)
-			}
-			return nil
-		case <-time.After(stopTimeout):
-			_ = cmd.Process.Kill()
-			<-waited
-			return fmt.Errorf("%s at %s did not stop within %v of SIGTERM and was killed", Program, e.Addr, stopTimeout)
+		if err != nil {
+			return fmt.Errorf("%s at %s failed: %w", Program, e.Addr, err)
 		}
+		return nil
 	}
-	lines := make(chan string, n)
-	go func() {
-		r := bufio.NewReader(out)
-		for range n {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				break
-			}
-			lines <- strings.TrimSpace(line)
-		}
-		close(lines)
-		_, _ = io.Copy(io.Discard, r)
-	}()
-	var got []string
-	deadline := time.After(s.timeout)
-	for len(got) < n {
-		select {
-		case line, ok := <-lines:
-			if !ok {
-				status := <-waited
-				waited <- status // for e.stop
-				return nil, e.exited(status, stderr)
-			}
-			got = append(got, line)
-		case <-deadline:
-			return nil, fmt.Errorf("%s did not start listening within %v", e.Path, s.timeout)
-		}
-	}
-	return got, nil
+	return lines, nil
 }
