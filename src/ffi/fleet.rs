@@ -14,8 +14,8 @@ use super::client::{CallArgs, call_args, storetasks_client};
 use super::query::storetasks_query;
 use super::task_list::storetasks_task_list;
 use super::{
-    BoxHandle, OutPtr, boundary, boundary_or, c_string, free_box, getter, into_raw, opt_ptr, setter, store, storetasks_error,
-    storetasks_status, str_arg, try_ref,
+    BoxHandle, OutPtr, boundary, boundary_or, c_string, free_box, getter, into_raw, opt_ptr, render_json, setter, store,
+    storetasks_error, storetasks_status, str_arg, try_ref,
 };
 use crate::describe_store_image_tasks::task::{CliTask, TaskPage};
 use crate::error::{Error, ErrorKind};
@@ -381,26 +381,20 @@ pub extern "C" fn storetasks_fleet_result_to_json(
     json_out: *mut *mut c_char,
     err: *mut *mut storetasks_error,
 ) -> storetasks_status {
-    boundary(err, || {
-        let r = try_ref(result)?;
-        let out = OutPtr::new(json_out, "json_out")?;
+    render_json(result, json_out, err, |r| crate::describe_store_image_tasks::task::pretty_json(&JsonResult::of(r)))
+}
 
-        let doc = JsonResult {
-            places: r
-                .places
-                .iter()
-                .map(|p| JsonPlace {
-                    region: text(&p.region),
-                    account: p.account.as_ref().map(text),
-                    role_arn: p.role_arn.as_ref().map(text),
-                    store_image_task_results: p.tasks.task_refs().map(CliTask::from).collect(),
-                    error: p.json_error.as_ref(),
-                })
-                .collect(),
-        };
-        out.set_string(c_string(&crate::describe_store_image_tasks::task::pretty_json(&doc)));
-        Ok(())
-    })
+impl<'a> JsonResult<'a> {
+    fn of(r: &'a storetasks_fleet_result) -> Self {
+        let places = r.places.iter().map(|p| JsonPlace {
+            region: text(&p.region),
+            account: p.account.as_ref().map(text),
+            role_arn: p.role_arn.as_ref().map(text),
+            store_image_task_results: p.tasks.task_refs().map(CliTask::from).collect(),
+            error: p.json_error.as_ref(),
+        });
+        JsonResult { places: places.collect() }
+    }
 }
 
 fn text(s: &CString) -> &str {

@@ -233,6 +233,22 @@ pub(crate) fn setter<T: Settable>(p: *mut T, f: impl FnOnce(&mut T) -> Result<()
     })
 }
 
+/// The body of a `_to_json` function: `render`'s text for the object behind `p`, handed out as a
+/// new string in `*json_out` (NULL `p` or `json_out` is INVALID_ARGUMENT, and nothing is written).
+pub(crate) fn render_json<T: BoxHandle>(
+    p: *const T,
+    json_out: *mut *mut c_char,
+    err: *mut *mut storetasks_error,
+    render: impl FnOnce(&T) -> String,
+) -> storetasks_status {
+    boundary(err, || {
+        let obj = try_ref(p)?;
+        let out = OutPtr::new(json_out, "json_out")?;
+        out.set_string(c_string(&render(obj)));
+        Ok(())
+    })
+}
+
 /// A setter that stores what `read` makes of its C argument where `field` points: nothing is
 /// changed when `read` refuses it.
 pub(crate) fn store<T: Settable, V>(
@@ -387,7 +403,7 @@ mod header {
 #[cfg(test)]
 mod exports {
     /// The helpers whose call keeps a C function's body inside the panic boundary.
-    const WRAPPERS: [&str; 16] = [
+    const WRAPPERS: [&str; 17] = [
         "boundary(",
         "boundary_or(",
         "super::boundary_or(",
@@ -397,6 +413,7 @@ mod exports {
         "edit(",
         "store(",
         "add_checked(",
+        "render_json(",
         "place(",
         "free_box(",
         "super::last_error(",

@@ -2,7 +2,7 @@
 
 use std::ffi::{CString, c_char};
 
-use super::{BoxHandle, OutPtr, boundary, c_string, free_box, getter, opt_ptr, storetasks_error, storetasks_status, try_ref};
+use super::{BoxHandle, c_string, free_box, getter, opt_ptr, render_json, storetasks_error, storetasks_status};
 use crate::describe_store_image_tasks::task::{ABSENT, Rec, Span, TaskPage, TaskRef, to_cli_json};
 
 /// A store task's state.
@@ -226,14 +226,7 @@ pub extern "C" fn storetasks_task_list_to_json(
     json_out: *mut *mut c_char,
     err: *mut *mut storetasks_error,
 ) -> storetasks_status {
-    boundary(err, || {
-        let l = try_ref(list)?;
-        let out = OutPtr::new(json_out, "json_out")?;
-        let token = l.next_token.as_ref().and_then(|t| t.to_str().ok());
-        let json = to_cli_json(l.task_refs(), token);
-        out.set_string(c_string(&json));
-        Ok(())
-    })
+    render_json(list, json_out, err, |l| to_cli_json(l.task_refs(), l.next_token.as_ref().and_then(|t| t.to_str().ok())))
 }
 
 /// Frees a list and every string and task view it holds. NULL is ignored.
