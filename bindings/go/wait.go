@@ -133,7 +133,10 @@ type waitCall func(ptr *C.storetasks_client, copts *C.storetasks_wait_options, t
 // in the error, raises a panic of progress again once the call has returned, and copies the final
 // tasks.
 func (c *Client) wait(ctx context.Context, opts *WaitOptions, prepare func() (waitCall, func(), error)) ([]Task, error) {
-	copts, err := newCWaitOptions(opts)
+	// The progress callback is set below, for the duration of the call.
+	copts, err := newC(func() *C.storetasks_wait_options { return C.storetasks_wait_options_new() },
+		func(copts *C.storetasks_wait_options) error { return fillCWaitOptions(copts, opts) },
+		func(copts *C.storetasks_wait_options) { C.storetasks_wait_options_free(copts) })
 	if err != nil {
 		return nil, err
 	}
@@ -229,14 +232,6 @@ func storetasksGoProgress(list *C.storetasks_task_list, h C.uintptr_t) C.bool {
 		sink.stopped = true
 		return false
 	}
-}
-
-// newCWaitOptions builds the C wait options; free them with C.storetasks_wait_options_free.
-// The progress callback is set by wait, for the duration of the call.
-func newCWaitOptions(o *WaitOptions) (*C.storetasks_wait_options, error) {
-	return newC(func() *C.storetasks_wait_options { return C.storetasks_wait_options_new() },
-		func(copts *C.storetasks_wait_options) error { return fillCWaitOptions(copts, o) },
-		func(copts *C.storetasks_wait_options) { C.storetasks_wait_options_free(copts) })
 }
 
 func fillCWaitOptions(copts *C.storetasks_wait_options, o *WaitOptions) error {

@@ -378,10 +378,10 @@ fn process(
     request_id: &str,
 ) -> Result<(&'static str, Vec<u8>), ApiError> {
     let auth = auth.ok_or_else(ApiError::auth_failure)?;
-    if emu.opts.is_opt_in(&auth.region) {
+    if emu.opts.regions.is_opt_in(&auth.region) {
         return Err(ApiError::region_not_enabled(&auth.region));
     }
-    let verified = sigv4::verify(&Received::from(req), auth, "ec2", |r| emu.opts.serves(r), |k| emu.secret_for(k))
+    let verified = sigv4::verify(&Received::from(req), auth, "ec2", |r| emu.opts.regions.serves(r), |k| emu.secret_for(k))
         .map_err(|_| ApiError::auth_failure())?;
     let principal = emu.principal(&verified).map_err(|e| match e {
         PrincipalError::BadToken => ApiError::auth_failure(),
@@ -664,7 +664,7 @@ fn describe_regions(emu: &Emulator, params: &Params, principal: &Principal, requ
     }
     let names = indexed(params, "RegionName");
     for n in &names {
-        if !emu.opts.serves(n) && !emu.opts.is_opt_in(n) {
+        if !emu.opts.regions.serves(n) && !emu.opts.regions.is_opt_in(n) {
             return Err(ApiError::invalid_value(format!("Invalid region: {n}")));
         }
     }
@@ -672,9 +672,9 @@ fn describe_regions(emu: &Emulator, params: &Params, principal: &Principal, requ
         return Err(ApiError::dry_run());
     }
     let mut regions: Vec<(String, &'static str)> =
-        emu.opts.served_regions().into_iter().map(|r| (emu.opts.opt_in_status(&r), r)).map(|(s, r)| (r, s)).collect();
+        emu.opts.regions.served().into_iter().map(|r| (emu.opts.regions.opt_in_status(&r), r)).map(|(s, r)| (r, s)).collect();
     if all_regions {
-        regions.extend(emu.opts.opt_in_regions.iter().map(|r| (r.clone(), NOT_OPTED_IN)));
+        regions.extend(emu.opts.regions.opt_in.iter().map(|r| (r.clone(), NOT_OPTED_IN)));
     }
     regions.sort();
     regions.retain(|(name, status)| {

@@ -94,6 +94,30 @@ See emulator/README.md.
     -h, --help               print this help
 ";
 
+/// The regions served, and those known but not served.
+#[derive(Debug, Clone)]
+pub struct Regions {
+    /// The home region (`--region`).
+    pub home: String,
+    /// Regions served besides the home region (`--regions`), in the order given.
+    pub others: Vec<String>,
+    /// Regions DescribeRegions names but that are not served (`--opt-in-region`).
+    pub opt_in: Vec<String>,
+    /// Served regions whose opt-in status is `opted-in` (also in `others`).
+    pub opted_in: Vec<String>,
+}
+
+/// Who may call: the access key's account and keys, and the roles it may assume.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub account_id: String,
+    pub roles: Vec<Role>,
+    pub access_key: String,
+    pub secret_key: String,
+    /// Keys that are known but refused (`UnauthorizedOperation`).
+    pub deny_keys: Vec<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Options {
     pub port: u16,
@@ -102,17 +126,8 @@ pub struct Options {
     /// Where the test CA goes when serving HTTPS.
     pub tls_dir: Option<PathBuf>,
     pub bind: IpAddr,
-    pub region: String,
-    /// Regions served besides the home region (`--regions`), in the order given.
-    pub regions: Vec<String>,
-    pub opt_in_regions: Vec<String>,
-    /// Served regions whose opt-in status is `opted-in` (also in `regions`).
-    pub opted_in_regions: Vec<String>,
-    pub account_id: String,
-    pub roles: Vec<Role>,
-    pub access_key: String,
-    pub secret_key: String,
-    pub deny_keys: Vec<String>,
+    pub regions: Regions,
+    pub identity: Identity,
     pub tasks_file: Option<PathBuf>,
     pub generate: Option<usize>,
     pub seed: u64,
@@ -130,15 +145,14 @@ impl Default for Options {
             sts_port: None,
             tls_dir: None,
             bind: IpAddr::from([127, 0, 0, 1]),
-            region: DEFAULT_REGION.to_owned(),
-            regions: Vec::new(),
-            opt_in_regions: Vec::new(),
-            opted_in_regions: Vec::new(),
-            account_id: DEFAULT_ACCOUNT_ID.to_owned(),
-            roles: Vec::new(),
-            access_key: DEFAULT_ACCESS_KEY.to_owned(),
-            secret_key: DEFAULT_SECRET_KEY.to_owned(),
-            deny_keys: Vec::new(),
+            regions: Regions { home: DEFAULT_REGION.to_owned(), others: Vec::new(), opt_in: Vec::new(), opted_in: Vec::new() },
+            identity: Identity {
+                account_id: DEFAULT_ACCOUNT_ID.to_owned(),
+                roles: Vec::new(),
+                access_key: DEFAULT_ACCESS_KEY.to_owned(),
+                secret_key: DEFAULT_SECRET_KEY.to_owned(),
+                deny_keys: Vec::new(),
+            },
             tasks_file: None,
             generate: None,
             seed: 1,
@@ -151,28 +165,30 @@ impl Default for Options {
     }
 }
 
-impl Options {
+impl Regions {
     /// The served regions, the home region included, sorted.
-    pub fn served_regions(&self) -> Vec<String> {
-        let mut v: Vec<String> = std::iter::once(&self.region).chain(&self.regions).cloned().collect();
+    pub fn served(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::iter::once(&self.home).chain(&self.others).cloned().collect();
         v.sort();
         v.dedup();
         v
     }
 
     pub fn serves(&self, region: &str) -> bool {
-        region == self.region || self.regions.iter().any(|r| r == region)
+        region == self.home || self.others.iter().any(|r| r == region)
     }
 
     /// The opt-in status DescribeRegions gives a served region.
     pub fn opt_in_status(&self, region: &str) -> &'static str {
-        if self.opted_in_regions.iter().any(|r| r == region) { "opted-in" } else { "opt-in-not-required" }
+        if self.opted_in.iter().any(|r| r == region) { "opted-in" } else { "opt-in-not-required" }
     }
 
     pub fn is_opt_in(&self, region: &str) -> bool {
-        self.opt_in_regions.iter().any(|r| r == region)
+        self.opt_in.iter().any(|r| r == region)
     }
+}
 
+impl Identity {
     /// Every account with data: the access key's and the roles', sorted.
     pub fn accounts(&self) -> Vec<String> {
         let mut v: Vec<String> =
@@ -182,30 +198,32 @@ impl Options {
         v
     }
 
+    pub fn role(&self, arn: &str) -> Option<&Role> {
+        self.roles.iter().find(|r| r.arn == arn)
+    }
+}
+
+impl Options {
     pub fn home_pair(&self) -> Pair {
-        Pair::new(&self.account_id, &self.region)
+        Pair::new(&self.identity.account_id, &self.regions.home)
     }
 
     /// Every served (account, region) pair, sorted.
     pub fn pairs(&self) -> Vec<Pair> {
-        let regions = self.served_regions();
-        self.accounts().iter().flat_map(|a| regions.iter().map(move |r| Pair::new(a, r))).collect()
-    }
-
-    pub fn role(&self, arn: &str) -> Option<&Role> {
-        self.roles.iter().find(|r| r.arn == arn)
+        let regions = self.regions.served();
+        self.identity.accounts().iter().flat_map(|a| regions.iter().map(move |r| Pair::new(a, r))).collect()
     }
 
     /// Checks that a fault's region and account are ones this emulator knows.
     pub fn check_fault_target(&self, f: &FaultSpec) -> Result<(), String> {
         if let Some(r) = &f.region {
             let sts_global = f.service == Service::Sts && r == DEFAULT_REGION;
-            if !self.serves(r) && !self.is_opt_in(r) && !sts_global {
+            if !self.regions.serves(r) && !self.regions.is_opt_in(r) && !sts_global {
                 return Err(format!("fault `{}`: region {r} is neither served nor an opt-in region", f.to_spec_string()));
             }
         }
         if let Some(a) = &f.account
-            && !self.accounts().contains(a)
+            && !self.identity.accounts().contains(a)
         {
             return Err(format!("fault `{}`: account {a} is neither --account-id nor a --role's account", f.to_spec_string()));
         }
@@ -268,34 +286,34 @@ impl Options {
                 let v = value()?;
                 self.bind = v.parse().map_err(|_| format!("--bind: `{v}` is not an IP address"))?;
             }
-            "--region" => self.region = value()?,
+            "--region" => self.regions.home = value()?,
             "--regions" => {
                 for r in value()?.split(',').map(str::trim).filter(|r| !r.is_empty()) {
-                    add_region(&mut self.regions, flag, r)?;
+                    add_region(&mut self.regions.others, flag, r)?;
                 }
             }
             "--opted-in-region" => {
                 let r = value()?;
-                add_region(&mut self.opted_in_regions, flag, &r)?;
-                add_region(&mut self.regions, flag, &r)?;
+                add_region(&mut self.regions.opted_in, flag, &r)?;
+                add_region(&mut self.regions.others, flag, &r)?;
             }
-            "--opt-in-region" => add_region(&mut self.opt_in_regions, flag, &value()?)?,
+            "--opt-in-region" => add_region(&mut self.regions.opt_in, flag, &value()?)?,
             "--account-id" => {
                 let a = value()?;
                 if !is_account_id(&a) {
                     return Err(format!("--account-id: `{a}` is not a 12-digit account id"));
                 }
-                self.account_id = a;
+                self.identity.account_id = a;
             }
             "--role" => {
                 let role = Role::parse(&value()?).map_err(|e| format!("--role: {e}"))?;
-                if !self.roles.iter().any(|r| r.arn == role.arn) {
-                    self.roles.push(role);
+                if self.identity.role(&role.arn).is_none() {
+                    self.identity.roles.push(role);
                 }
             }
-            "--access-key" => self.access_key = value()?,
-            "--secret-key" => self.secret_key = value()?,
-            "--deny-key" => self.deny_keys.push(value()?),
+            "--access-key" => self.identity.access_key = value()?,
+            "--secret-key" => self.identity.secret_key = value()?,
+            "--deny-key" => self.identity.deny_keys.push(value()?),
             "--tasks-file" => self.tasks_file = Some(PathBuf::from(value()?)),
             "--generate" => self.generate = Some(parse_num(flag, &value()?)?),
             "--seed" => self.seed = parse_num(flag, &value()?)?,
@@ -326,10 +344,10 @@ impl Options {
 
     /// What no single option can check: how the options fit together.
     fn check(&self) -> Result<(), String> {
-        if self.deny_keys.contains(&self.access_key) {
+        if self.identity.deny_keys.contains(&self.identity.access_key) {
             return Err("--deny-key must differ from --access-key".into());
         }
-        if let Some(r) = self.opt_in_regions.iter().find(|r| self.serves(r)) {
+        if let Some(r) = self.regions.opt_in.iter().find(|r| self.regions.serves(r)) {
             return Err(format!("--opt-in-region {r} is also a served region (--region or --regions)"));
         }
         for f in &self.faults {
@@ -353,8 +371,8 @@ mod tests {
     #[test]
     fn defaults_serve_one_pair() {
         let o = run(&[]).unwrap();
-        assert_eq!(o.served_regions(), ["us-east-1"]);
-        assert_eq!(o.accounts(), ["123456789012"]);
+        assert_eq!(o.regions.served(), ["us-east-1"]);
+        assert_eq!(o.identity.accounts(), ["123456789012"]);
         assert_eq!(o.pairs(), [Pair::new("123456789012", "us-east-1")]);
         assert_eq!(o.home_pair(), o.pairs()[0]);
     }
@@ -385,13 +403,18 @@ mod tests {
             "internal,service=sts,region=us-east-1",
         ])
         .unwrap();
-        assert_eq!(o.served_regions(), ["ap-south-1", "ca-central-1", "eu-west-1", "eu-west-3"]);
-        assert!(o.serves("eu-west-1") && o.serves("ca-central-1") && !o.serves("us-east-1") && !o.serves("af-south-1"));
-        assert!(o.is_opt_in("me-south-1") && !o.is_opt_in("eu-west-3"));
-        assert_eq!(o.accounts(), ["111111111111", "222222222222", "333333333333"]);
+        assert_eq!(o.regions.served(), ["ap-south-1", "ca-central-1", "eu-west-1", "eu-west-3"]);
+        assert!(
+            o.regions.serves("eu-west-1")
+                && o.regions.serves("ca-central-1")
+                && !o.regions.serves("us-east-1")
+                && !o.regions.serves("af-south-1")
+        );
+        assert!(o.regions.is_opt_in("me-south-1") && !o.regions.is_opt_in("eu-west-3"));
+        assert_eq!(o.identity.accounts(), ["111111111111", "222222222222", "333333333333"]);
         assert_eq!(o.pairs().len(), 12);
         assert_eq!(o.home_pair(), Pair::new("111111111111", "eu-west-1"));
-        assert_eq!(o.role("arn:aws:iam::333333333333:role/path/x").unwrap().name, "x");
+        assert_eq!(o.identity.role("arn:aws:iam::333333333333:role/path/x").unwrap().name, "x");
         assert_eq!(o.faults.len(), 3);
     }
 

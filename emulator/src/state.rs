@@ -195,12 +195,12 @@ impl Emulator {
     }
 
     fn is_static_key(&self, access_key: &str) -> bool {
-        access_key == self.opts.access_key || self.opts.deny_keys.iter().any(|k| k == access_key)
+        access_key == self.opts.identity.access_key || self.opts.identity.deny_keys.iter().any(|k| k == access_key)
     }
 
     pub fn secret_for(&self, access_key: &str) -> Option<String> {
         if self.is_static_key(access_key) {
-            return Some(self.opts.secret_key.clone());
+            return Some(self.opts.identity.secret_key.clone());
         }
         lock(&self.sessions).get(access_key).map(|s| s.secret.clone())
     }
@@ -208,7 +208,7 @@ impl Emulator {
     /// The account an access key belongs to, if the key is known.
     pub fn account_of_key(&self, access_key: &str) -> Option<String> {
         if self.is_static_key(access_key) {
-            return Some(self.opts.account_id.clone());
+            return Some(self.opts.identity.account_id.clone());
         }
         lock(&self.sessions).get(access_key).map(|s| s.account.clone())
     }
@@ -217,8 +217,8 @@ impl Emulator {
     /// their own session token, signed, and be unexpired; the static keys accept any token.
     pub fn principal(&self, v: &Verified) -> Result<Principal, PrincipalError> {
         if self.is_static_key(&v.access_key) {
-            let denied = self.opts.deny_keys.contains(&v.access_key);
-            return Ok(Principal { account: self.opts.account_id.clone(), denied, temporary: false });
+            let denied = self.opts.identity.deny_keys.contains(&v.access_key);
+            return Ok(Principal { account: self.opts.identity.account_id.clone(), denied, temporary: false });
         }
         let sessions = lock(&self.sessions);
         let s = sessions.get(&v.access_key).ok_or(PrincipalError::BadToken)?;
@@ -267,7 +267,7 @@ impl Emulator {
 
     /// Whether requests for this region are counted per pair: served and opt-in regions.
     fn counted_region(&self, region: &str) -> bool {
-        self.opts.serves(region) || self.opts.is_opt_in(region)
+        self.opts.regions.serves(region) || self.opts.regions.is_opt_in(region)
     }
 
     /// Counts one EC2 API request and returns the fault that applies to it, if any.

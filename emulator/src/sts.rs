@@ -132,7 +132,7 @@ pub async fn handle(emu: &Emulator, req: &Request<'_>, params: &Params, auth: &A
 
 /// The request's signature checked for the `sts` service, in STS's error shape.
 fn verify(emu: &Emulator, req: &Request<'_>, auth: &AuthHeader) -> Result<Verified, StsError> {
-    let region_ok = |r: &str| r == GLOBAL_REGION || emu.opts.serves(r);
+    let region_ok = |r: &str| r == GLOBAL_REGION || emu.opts.regions.serves(r);
     sigv4::verify(&Received::from(req), auth, "sts", region_ok, |k| emu.secret_for(k)).map_err(|e| match e {
         AuthError::UnknownKey => StsError::invalid_token(),
         AuthError::Mismatch => StsError::new(
@@ -216,7 +216,7 @@ fn assume_role(
     let duration = duration_of(params)?;
     let caller = format!("arn:aws:iam::{}:user/storetasks-local", principal.account);
     let role = match Role::parse(role_arn) {
-        Ok(parsed) => emu.opts.role(&parsed.arn).ok_or_else(|| StsError::access_denied(&caller, role_arn))?,
+        Ok(parsed) => emu.opts.identity.role(&parsed.arn).ok_or_else(|| StsError::access_denied(&caller, role_arn))?,
         Err(_) => return Err(StsError::validation(format!("{role_arn} is invalid: not a role ARN"))),
     };
     let issued = emu.issue_session(&role.account, Duration::from_secs(duration));
