@@ -302,10 +302,10 @@ inline const char* last_error(const storetasks_config* p) noexcept { return stor
 inline const char* last_error(const storetasks_query* p) noexcept { return storetasks_query_last_error(p); }
 inline const char* last_error(const storetasks_fleet* p) noexcept { return storetasks_fleet_last_error(p); }
 
-/// What Config, Query and Fleet (`Self`) share: the C settings object `C` each owns, get() for
-/// the C API, set(), which throws for a setter that refused its value (with the object's
-/// last_error as the reason) and otherwise returns the object for chaining, and add_each() for
-/// the setters that take a list.
+/// What Config, Query and Fleet (`Self`, each deriving from it privately) share: the C settings
+/// object `C` each owns, get() for the C API, set(), which throws for a setter that refused its
+/// value (with the object's last_error as the reason) and otherwise returns the object for
+/// chaining, and add_each() for the setters that take a list.
 template <class Self, class C>
 class Settings {
 public:
@@ -336,8 +336,11 @@ private:
 /// shared config and credentials files, SSO, instance role). Setters return *this for chaining
 /// and throw Error(Status::InvalidArgument) for a bad value, with the library's reason as its
 /// message(); the Config keeps its earlier settings.
-class Config : public detail::Settings<Config, storetasks_config> {
+class Config : private detail::Settings<Config, storetasks_config> {
+    friend Settings;  // set() and add_each() return the Config
+
 public:
+    using Settings::get;
     Config() : Settings(storetasks_config_new()) {}
 
     Config& region(const std::string& region) { return set(storetasks_config_set_region(p(), detail::c_str(region, "region"))); }
@@ -404,8 +407,11 @@ public:
 /// The parameters of a DescribeStoreImageTasks call. An empty query asks for every task of the
 /// last 31 days, newest first. Setters return *this and throw Error for a bad value, with the
 /// library's reason as its message().
-class Query : public detail::Settings<Query, storetasks_query> {
+class Query : private detail::Settings<Query, storetasks_query> {
+    friend Settings;  // set() and add_each() return the Query
+
 public:
+    using Settings::get;
     Query() : Settings(storetasks_query_new()) {}
 
     /// Any number of ids: more than 20 are sent as several requests and merged.
@@ -434,8 +440,11 @@ public:
 /// list the client's own account. Setters return *this and throw Error(Status::InvalidArgument)
 /// for a bad value, with the library's reason as its message(); the Fleet keeps its earlier
 /// settings.
-class Fleet : public detail::Settings<Fleet, storetasks_fleet> {
+class Fleet : private detail::Settings<Fleet, storetasks_fleet> {
+    friend Settings;  // set() and add_each() return the Fleet
+
 public:
+    using Settings::get;
     Fleet() : Settings(storetasks_fleet_new()) {}
 
     /// A region, such as "eu-west-3" (lower-case letters, digits and dashes). A region added

@@ -76,7 +76,8 @@ pub struct Task {
     pub added_ms: i64,
 }
 
-/// What DescribeStoreImageTasks reports for a task at a given instant.
+/// A task's members: as loaded or created (`Task::stored`), or as DescribeStoreImageTasks reports
+/// them at a given instant (`Task::view`: progress advanced, a held-back failure reason).
 #[derive(Debug, Clone, PartialEq)]
 pub struct View {
     pub ami_id: Option<String>,

@@ -224,9 +224,9 @@ pub extern "C" fn storetasks_config_set_max_concurrency(
     config: *mut storetasks_config,
     max_concurrency: usize,
 ) -> storetasks_status {
-    set(config, |c| {
-        crate::client::check_max_concurrency(max_concurrency)?;
-        c.max_concurrency = max_concurrency;
-        Ok(())
-    })
+    store(
+        config,
+        || crate::client::check_max_concurrency(max_concurrency).map(|()| max_concurrency),
+        |c| &mut c.inner.max_concurrency,
+    )
 }

@@ -249,8 +249,9 @@ pub(crate) fn render_json<T: BoxHandle>(
     })
 }
 
-/// A setter that stores what `read` makes of its C argument where `field` points: nothing is
-/// changed when `read` refuses it.
+/// A setter that stores what `read` makes of its C argument where `field` points. When `read`
+/// refuses it, the field keeps its value and the handle's last error says why (as for every
+/// setter).
 pub(crate) fn store<T: Settable, V>(
     p: *mut T,
     read: impl FnOnce() -> Result<V, Error>,

@@ -7,7 +7,7 @@ use super::cancel::storetasks_cancel;
 use super::client::storetasks_client;
 use super::task_list::storetasks_task_list;
 use super::{
-    OutPtr, boundary, boundary_or, free_box, into_raw, opt_ref, opt_str_arg, setter, slice_arg, storetasks_error,
+    OutPtr, boundary, boundary_or, free_box, into_raw, opt_ref, opt_string_arg, setter, slice_arg, store, storetasks_error,
     storetasks_status, str_arg, str_array, try_ref,
 };
 use crate::describe_store_image_tasks::task::{Task, TaskPage};
@@ -98,10 +98,7 @@ pub extern "C" fn storetasks_wait_options_set_timeout(
     options: *mut storetasks_wait_options,
     timeout_ms: u64,
 ) -> storetasks_status {
-    edit(options, |o| {
-        o.inner.timeout = (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms));
-        Ok(())
-    })
+    store(options, || Ok((timeout_ms > 0).then(|| Duration::from_millis(timeout_ms))), |o| &mut o.inner.timeout)
 }
 
 /// Sets how long, in milliseconds, an image may have no store task before the wait ends with
@@ -111,10 +108,7 @@ pub extern "C" fn storetasks_wait_options_set_not_found_grace(
     options: *mut storetasks_wait_options,
     grace_ms: u64,
 ) -> storetasks_status {
-    edit(options, |o| {
-        o.inner.not_found_grace = Duration::from_millis(grace_ms);
-        Ok(())
-    })
+    store(options, || Ok(Duration::from_millis(grace_ms)), |o| &mut o.inner.not_found_grace)
 }
 
 /// Sets the progress callback (NULL removes it) and the pointer passed to it untouched.
@@ -176,8 +170,8 @@ pub(crate) fn wait_targets(targets: *const storetasks_wait_target, targets_len: 
         .iter()
         .map(|t| {
             Ok(WaitTarget {
-                region: opt_str_arg(t.region, "region")?.map(str::to_owned),
-                role_arn: opt_str_arg(t.role_arn, "role ARN")?.map(str::to_owned),
+                region: opt_string_arg(t.region, "region")?,
+                role_arn: opt_string_arg(t.role_arn, "role ARN")?,
                 image_id: str_arg(t.image_id, "image id")?.to_owned(),
             })
         })

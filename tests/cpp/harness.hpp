@@ -100,7 +100,8 @@ inline constexpr std::size_t kGeneratedTasks = 60;
 // same ones every run (seed 11).
 template <class F>
 void with_generated_tasks(emulator* emu, F&& tests) {
-    const char* args[] = {"--generate", "60", "--seed", "11", nullptr};
+    const std::string count = std::to_string(kGeneratedTasks);
+    const char* args[] = {"--generate", count.c_str(), "--seed", "11", nullptr};
     with_emulator(emu, args, std::forward<F>(tests));
 }
 
