@@ -35,6 +35,15 @@ export CARGO_TARGET_DIR
 flags="--sanitizer $sanitizer --codegen-units 16"
 # shellcheck disable=SC2086
 cargo +nightly fuzz build $flags
+# Each build of a target leaves its binary (about 300 MB, instrumented) in deps/ under a new name
+# and hard-links the newest one to its plain name; the older ones are never used again. Removing
+# them keeps a reused target directory from growing by a gigabyte a change.
+deps="$CARGO_TARGET_DIR/$(rustc -vV | sed -n "s/^host: //p")/release/deps"
+if [ -d "$deps" ]; then
+    for t in c_api replies reader differential; do
+        find "$deps" -maxdepth 1 -type f -name "$t-*" ! -name '*.*' -links 1 -exec rm -f {} +
+    done
+fi
 [ "${FUZZ_BUILD_ONLY:-0}" = 1 ] && exit 0
 status=0
 for t in $targets; do
