@@ -42,6 +42,17 @@ func startEmulator(t testing.TB, args ...string) *emulator {
 	return &emulator{storetaskstest.Start(t, storetaskstest.Binary(path), storetaskstest.Args(args...))}
 }
 
+// tasksEmulator runs the emulator (as startEmulator does) serving the tasks in data, a tasks file
+// in the AWS CLI's output shape, with args after "--tasks-file FILE".
+func tasksEmulator(t testing.TB, data []byte, args ...string) *emulator {
+	t.Helper()
+	file := filepath.Join(tempDir(t), "tasks.json")
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return startEmulator(t, append([]string{"--tasks-file", file}, args...)...)
+}
+
 // startListening starts cmd, which prints "listening ADDR" once it accepts connections, stops it
 // (SIGTERM) when the test ends, and returns ADDR.
 func startListening(t testing.TB, what string, cmd *exec.Cmd) string {

@@ -147,17 +147,12 @@ func TestTaskMembers(t *testing.T) {
 
 // A tasks file with an unknown state and tasks with few members.
 func TestTaskStatesAndAbsentMembers(t *testing.T) {
-	dir := tempDir(t)
-	file := filepath.Join(dir, "tasks.json")
 	data := `{"StoreImageTaskResults": [
 		{"AmiId": "ami-00000000000000001", "TaskStartTime": "2026-11-20T11:00:00.5Z", "StoreTaskState": "Paused"},
 		{"AmiId": "ami-00000000000000002", "TaskStartTime": "2026-11-20T10:00:00Z", "ProgressPercentage": 0, "StoreTaskState": "InProgress", "Bucket": "b"},
 		{"AmiId": "ami-00000000000000003"}
 	]}`
-	if err := os.WriteFile(file, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	emu := startEmulator(t, "--tasks-file", file, "--now", testNow)
+	emu := tasksEmulator(t, []byte(data), "--now", testNow)
 	c := emu.client(t, nil)
 	page, err := c.Describe(context.Background(), Query{})
 	if err != nil {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -40,11 +38,7 @@ func waitEmulator(t *testing.T, rate string, tasks ...map[string]any) *emulator 
 	if err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(tempDir(t), "tasks.json")
-	if err := os.WriteFile(file, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return startEmulator(t, "--tasks-file", file, "--now", testNow, "--progress-rate", rate)
+	return tasksEmulator(t, data, "--now", testNow, "--progress-rate", rate)
 }
 
 func TestWaitCompletes(t *testing.T) {
