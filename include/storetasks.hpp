@@ -1589,11 +1589,12 @@ public:
     /// describe_async with a callback instead of a future: `on_result(Result)` receives the outcome
     /// once, on one of the library's threads. It must return quickly (the thread serves other
     /// calls); it may start other calls and destroy the Call that runs it (assigning a new call to
-    /// it, for instance), but must not destroy the owner of any other call (that waits for the other
-    /// call's callback, which may be waiting for this one). An exception it throws is caught and dropped: there is no caller to hand
-    /// it to. Destroying the Call before the outcome came stops the call, and `on_result` is then
-    /// not called (one that has already started is waited for). Throws as describe_async does,
-    /// and Error(Status::InvalidArgument) for an empty function.
+    /// it, for instance), but must not destroy the owner of any other call (that waits for the
+    /// other call's callback, which may be waiting for this one). An exception it throws is caught
+    /// and dropped: there is no caller to hand it to. Destroying the Call before the outcome came
+    /// stops the call, and `on_result` is then not called (one that has already started is waited
+    /// for). Throws as describe_async does, and Error(Status::InvalidArgument) for an empty
+    /// function.
     Call describe_async(const Query& query, std::function<void(Result)> on_result) const {
         return start(begin_list(query, std::nullopt), deliver(std::move(on_result)));
     }
