@@ -27,7 +27,8 @@ esac
 case $min_execs in
     '' | *[!0-9]*) echo "fuzz/run.sh: FUZZ_MIN_EXECS must be a whole number, not '$min_execs'" >&2; exit 2 ;;
 esac
-targets=${*:-c_api replies reader differential}
+all_targets="c_api replies reader differential"
+targets=${*:-$all_targets}
 CARGO_TARGET_DIR=${FUZZ_TARGET_DIR:-$(cd target/.. && pwd)/target/fuzz}
 export CARGO_TARGET_DIR
 # Both targets in one build; 16 codegen units keep the instrumented build of the AWS SDK to
@@ -35,15 +36,17 @@ export CARGO_TARGET_DIR
 flags="--sanitizer $sanitizer --codegen-units 16"
 # shellcheck disable=SC2086
 cargo +nightly fuzz build $flags
-# Each build of a target leaves its binary (about 300 MB, instrumented) in deps/ under a new name
-# and hard-links the newest one to its plain name; the older ones are never used again. Removing
-# them keeps a reused target directory from growing by a gigabyte a change.
-deps="$CARGO_TARGET_DIR/$(rustc -vV | sed -n "s/^host: //p")/release/deps"
-if [ -d "$deps" ]; then
-    for t in c_api replies reader differential; do
-        find "$deps" -maxdepth 1 -type f -name "$t-*" ! -name '*.*' -links 1 -exec rm -f {} +
-    done
-fi
+# Each build of a target leaves its binary (about 300 MB, instrumented) in deps/ under a name of
+# its own (a checkout in another folder gets another) and hard-links the one in use to its plain
+# name; the others are never used again. Removing them keeps a reused target directory from
+# growing by a gigabyte a change. Only where the plain name is a hard link: where cargo had to
+# copy instead, the binary in use has one link too.
+out="$CARGO_TARGET_DIR/$(rustc +nightly -vV | sed -n "s/^host: //p")/release"
+for t in $all_targets; do
+    if [ -n "$(find "$out" -maxdepth 1 -type f -name "$t" -links +1 2>/dev/null)" ]; then
+        find "$out/deps" -maxdepth 1 -type f -name "$t-*" ! -name '*.*' -links 1 -exec rm -f {} +
+    fi
+done
 [ "${FUZZ_BUILD_ONLY:-0}" = 1 ] && exit 0
 status=0
 for t in $targets; do
