@@ -94,6 +94,7 @@ macro_rules! owned_handle {
         owned_handle!($(#[$m])* $vis $name($c), $free);
         // SAFETY: the C API lets this object be used from any thread once it is built.
         unsafe impl Send for $name {}
+        // SAFETY: and by many threads at once.
         unsafe impl Sync for $name {}
     };
     ($(#[$m:meta])* $vis:vis $name:ident($c:ty), $free:path) => {
@@ -268,6 +269,8 @@ impl Client {
             keep_going: &'a mut dyn FnMut(&[T]) -> bool,
         }
         unsafe extern "C" fn on_page(page: *const storetasks_task_list, user: *mut c_void) -> bool {
+            // SAFETY: `user` is the `State` below, alive and not otherwise borrowed for the whole
+            // call, and the callback runs on the calling thread.
             let state = unsafe { &mut *(user as *mut State) };
             let tasks = copy_tasks(page);
             state.marks.push(storetasks_task_list_truncated(page));
@@ -392,6 +395,8 @@ impl Client {
     /// Waits for `ids`; returns the final tasks, or the failure; `seen` gets every poll's tasks.
     pub fn wait(&self, ids: &[&str], w: &Wait, cancel: Option<&Cancel>, seen: &mut Vec<Vec<T>>) -> Result<Vec<T>, Failure> {
         unsafe extern "C" fn on_poll(tasks: *const storetasks_task_list, user: *mut c_void) -> bool {
+            // SAFETY: `user` is `seen`, which the blocking wait below borrows for its whole run,
+            // and the progress callback runs on the calling thread.
             let seen = unsafe { &mut *(user as *mut Vec<Vec<T>>) };
             seen.push(copy_tasks(tasks));
             true
