@@ -65,19 +65,17 @@ def unix_sockets():
 async def gathered_while_sampling(coroutines):
     """Awaits the coroutines at once (asyncio.gather, exceptions returned) while sampling the
     process's threads, every 2 ms and as each coroutine ends. Returns (threads and Unix sockets
-    before, the thread samples, the most Unix sockets seen while the calls started, threads and
-    Unix sockets after, the results)."""
+    before, the thread samples, threads and Unix sockets after, the results). A freed call's
+    sockets are closed soon after, on a library thread: "after" is read once the sockets are no
+    more than before, or 5 s after the end; "before" may still count an earlier call's. The calls'
+    sockets while they run are counted by ``native_calls``, at the moment they are all alive."""
     before = threads(), unix_sockets()
-    samples, in_flight = [], []
+    samples = []
     running = True
 
     async def sample():
         while running:
             samples.append(threads())
-            # The first rounds, while the calls start (a loaded machine may start them over
-            # several rounds): the most seen counts.
-            if len(in_flight) < 25:
-                in_flight.append(unix_sockets())
             await asyncio.sleep(0.002)
 
     async def sampled(coroutine):
@@ -92,7 +90,16 @@ async def gathered_while_sampling(coroutines):
     finally:
         running = False
         await sampler
-    return before, samples, max(in_flight), (threads(), unix_sockets()), results
+    for _ in range(500):
+        if unix_sockets() <= before[1]:
+            break
+        await asyncio.sleep(0.01)
+    return before, samples, (threads(), unix_sockets()), results
+
+
+def assert_nothing_left(before, after):
+    """No thread more than before, and no call's descriptor left."""
+    assert after[0] == before[0] and after[1] <= before[1], (before, after)
 
 
 def watched(loop):
@@ -109,10 +116,13 @@ def wake(request, monkeypatch):
 
 @pytest.fixture
 def native_calls(monkeypatch):
-    """Records the native calls started and freed: {"started": [address, ...], "freed": [...]}.
+    """Records the native calls started and freed: {"started": [address, ...], "freed": [...]},
+    and the most alive at once ("at_once"). A test that sets "count_sockets_at" to N gets in
+    "sockets" the Unix sockets the process held when the N-th call alive at once had started.
     The real functions still run; the package looks them up on the library at each call."""
     lib = _native.calls()
-    seen = {"started": [], "freed": []}
+    seen = {"started": [], "freed": [], "at_once": 0, "count_sockets_at": None, "sockets": None}
+    alive = set()
 
     def address(pointer):
         return ctypes.cast(pointer, ctypes.c_void_p).value
@@ -125,16 +135,28 @@ def native_calls(monkeypatch):
             started = address(args[-2]._obj)  # call_out, passed by reference
             if started:
                 seen["started"].append(started)
+                alive.add(started)
+                seen["at_once"] = max(seen["at_once"], len(alive))
+                if len(alive) == seen["count_sockets_at"] and seen["sockets"] is None:
+                    seen["sockets"] = unix_sockets()
             return status
 
         monkeypatch.setattr(lib, name, starting)
 
     def freeing(call, real=lib.storetasks_call_free):
         seen["freed"].append(address(call))
+        alive.discard(address(call))
         return real(call)
 
     monkeypatch.setattr(lib, "storetasks_call_free", freeing)
     return seen
+
+
+def assert_all_at_once(seen, count):
+    """`count` calls were alive at one moment (the test set "count_sockets_at" to `count`), each
+    holding its pair of Unix sockets then."""
+    assert seen["at_once"] == count
+    assert seen["sockets"] >= 2 * count
 
 
 def assert_each_freed_once(seen, count=None):
@@ -559,12 +581,13 @@ def test_200_listings_at_once_on_the_loop_s_thread_alone(start_emulator, wake, n
                 paginator.paginate(PaginationConfig={"PageSize": 20}).build_full_result() for _ in range(200))
 
     requests = emu.stats()["describe"]
-    before, samples, in_flight, after, results = run(main())
+    native_calls["count_sockets_at"] = 200
+    before, samples, after, results = run(main())
     assert results == [want] * 200
     assert emu.stats()["describe"] - requests == 1 + 200 * 3
     assert len(samples) > 200 and set(samples) == {before[0]}
-    assert in_flight >= before[1] + 2 * 200  # every listing's call at once, each with its pair of sockets
-    assert after == before  # no thread and no call's descriptor left
+    assert_all_at_once(native_calls, 200)  # every listing's first call at once
+    assert_nothing_left(before, after)
     assert_each_freed_once(native_calls, 201)
 
 
@@ -802,7 +825,8 @@ def test_120_waits_at_once_on_the_loop_s_thread_alone(moving, wake, native_calls
             return await gathered_while_sampling(
                 waiter.wait(ImageIds=[image], WaiterConfig=FAST, MaxDelay=0.3, NotFoundGrace=1) for image in images)
 
-    before, samples, in_flight, after, outcomes = run(main())
+    native_calls["count_sockets_at"] = len(images)
+    before, samples, after, outcomes = run(main())
     with ours(moving) as client:
         completed = {image: client.get_waiter(WAITER).wait(ImageIds=[image]) for image in (ID[1], ID[2])}
     for image, outcome in zip(images, outcomes):
@@ -812,8 +836,8 @@ def test_120_waits_at_once_on_the_loop_s_thread_alone(moving, wake, native_calls
         else:
             assert outcome == completed[image]
     assert len(samples) > 100 and set(samples) == {before[0]}
-    assert in_flight >= before[1] + 2 * len(images)  # every wait's call at once, each with its pair of sockets
-    assert after == before
+    assert_all_at_once(native_calls, len(images))  # every wait's call at once
+    assert_nothing_left(before, after)
     assert_each_freed_once(native_calls, 1 + len(images))
 
 
@@ -1139,9 +1163,10 @@ def test_100_fleet_iterations_at_once_on_the_loop_s_thread_alone(start_emulator,
             await one(ec2)  # whatever starts with the first call
             return await gathered_while_sampling(one(ec2) for _ in range(100))
 
-    before, samples, in_flight, after, results = run(main())
+    native_calls["count_sockets_at"] = 100
+    before, samples, after, results = run(main())
     assert results == [want] * 100
     assert len(samples) > 100 and set(samples) == {before[0]}
-    assert in_flight >= before[1] + 2 * 100  # every iteration's call at once, each with its pair of sockets
-    assert after == before  # no thread and no call's descriptor left
+    assert_all_at_once(native_calls, 100)  # every iteration's call at once
+    assert_nothing_left(before, after)
     assert_each_freed_once(native_calls, 101)
